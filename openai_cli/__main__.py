@@ -1,0 +1,3 @@
+from openai_cli.main import main
+
+main()

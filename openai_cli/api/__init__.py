@@ -1,0 +1,1 @@
+"""Access to the OpenAI REST API: the generated operation catalogue."""

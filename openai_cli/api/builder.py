@@ -1,0 +1,414 @@
+"""Builds Typer commands from the catalogue, one group or command at a time.
+
+Each operation becomes a command whose arguments are the path parameters and whose
+options are the query, header and body fields, named as the API names them. The
+command only parses: it turns its arguments into a :class:`Request` and hands it to
+the runner (or to a hand-written override registered in ``commands.overrides``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import typer
+from typer.core import TyperCommand
+
+from openai_cli.lazy import LazyGroup, Loader
+from openai_cli.options import common_parameters, pop_common
+
+Op = dict[str, Any]
+
+_SCALARS: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool}
+# Options the runner adds; an API field of the same name keeps its meaning instead.
+_PANEL_API = "API fields"
+_PANEL_INPUT = "Request"
+
+
+def group_loader(top: str) -> Loader:
+    def load() -> CatalogueGroup:
+        from openai_cli.api.catalogue import load as load_ops
+
+        return CatalogueGroup(top, (top,), load_ops(top))
+
+    return load
+
+
+class CatalogueGroup(LazyGroup):
+    """One node of the command tree, e.g. ``oai fine-tuning jobs``."""
+
+    def __init__(self, name: str, prefix: tuple[str, ...], ops: list[Op]) -> None:
+        paths = sorted(
+            {_common_path(o) for o in ops if tuple(o["command"][: len(prefix)]) == prefix}
+        )
+        super().__init__(
+            name=name,
+            help=f"Operations under {', '.join(paths[:3])}{' ...' if len(paths) > 3 else ''}.",
+            no_args_is_help=True,
+            rich_markup_mode=None,
+        )
+        children: dict[str, list[Op]] = {}
+        leaves: dict[str, Op] = {}
+        depth = len(prefix)
+        for op in ops:
+            cmd = tuple(op["command"])
+            if cmd[:depth] != prefix or len(cmd) == depth:
+                continue
+            word = cmd[depth]
+            if len(cmd) == depth + 1:
+                leaves[word] = op
+            else:
+                children.setdefault(word, []).append(op)
+        for word in sorted(set(children) | set(leaves)):
+            if word in leaves:
+                op = leaves[word]
+                self.add_lazy(word, _command_loader(op), _short_help(op))
+            else:
+                sub = children[word]
+                self.add_lazy(word, _group_loader(word, (*prefix, word), sub), _group_help(sub))
+
+
+def _group_loader(word: str, prefix: tuple[str, ...], ops: list[Op]) -> Loader:
+    return lambda: CatalogueGroup(word, prefix, ops)
+
+
+def _command_loader(op: Op) -> Loader:
+    return lambda: build_command(op)
+
+
+def _common_path(op: Op) -> str:
+    return str(op["path"]).split("/{")[0] or "/"
+
+
+def _short_help(op: Op) -> str:
+    return f"{op['method']} {op['path']}"
+
+
+def _group_help(ops: list[Op]) -> str:
+    verbs = sorted({o["command"][-1] for o in ops})
+    return f"{len(ops)} operation{'s' if len(ops) != 1 else ''} under {_common_path(ops[0])}" + (
+        f" ({', '.join(verbs[:4])}{', ...' if len(verbs) > 4 else ''})" if len(verbs) > 1 else ""
+    )
+
+
+# -- commands ---------------------------------------------------------------------------
+
+
+def _param_help(p: Op) -> str:
+    parts = []
+    if p.get("required"):
+        parts.append("Required.")
+    t = p["type"]
+    if t == "json":
+        parts.append("JSON text, @file.json or @- for stdin.")
+    elif t == "string_or_json":
+        parts.append("Text, or JSON when it starts with { or [.")
+    elif t == "file":
+        parts.append("Path of a file to upload, or - for stdin.")
+    elif t == "array":
+        parts.append(
+            "Repeat for several values."
+            if p.get("items") != "file"
+            else "Path of a file; repeat for several."
+        )
+    enum = p.get("enum")
+    if enum:
+        shown = ", ".join(str(e) for e in enum[:12]) + (", ..." if len(enum) > 12 else "")
+        parts.append(("e.g. " if p.get("open_enum") else "One of: ") + shown + ".")
+    if p.get("default") is not None:
+        parts.append(f"API default: {p['default']!r}.")
+    if p.get("deprecated"):
+        parts.append("Deprecated.")
+    return " ".join(parts)
+
+
+def _metavar(p: Op) -> str:
+    t = p["type"]
+    if t == "array":
+        t = p.get("items") or "string"
+    return {
+        "string": "TEXT",
+        "integer": "INTEGER",
+        "number": "NUMBER",
+        "boolean": "BOOL",
+        "json": "JSON",
+        "string_or_json": "TEXT|JSON",
+        "file": "PATH",
+    }.get(t, "TEXT")
+
+
+def _completer(enum: list[Any]) -> Callable[[str], list[str]]:
+    values = [str(e) for e in enum]
+    return lambda incomplete: [v for v in values if v.startswith(incomplete)]
+
+
+def _api_option(p: Op, panel: str) -> Any:
+    t = p["type"]
+    flag = p["flag"]
+    kwargs: dict[str, Any] = {"help": _param_help(p), "rich_help_panel": panel}
+    if p.get("enum"):
+        kwargs["autocompletion"] = _completer(p["enum"])
+    if t == "boolean":
+        return Annotated[bool | None, typer.Option(f"{flag}/--no-{flag[2:]}", **kwargs)]
+    kwargs["metavar"] = _metavar(p)
+    if t == "array":
+        item = _SCALARS.get(p.get("items") or "string", str)
+        if item is bool:
+            item = str
+        return Annotated[list[item] | None, typer.Option(flag, **kwargs)]  # type: ignore[valid-type]
+    py = _SCALARS.get(t, str)
+    return Annotated[py | None, typer.Option(flag, **kwargs)]
+
+
+def build_command(op: Op) -> TyperCommand:
+    """A Typer command for one operation, with the override for it if there is one."""
+    from openai_cli.commands.overrides import override_for
+
+    spec = CommandSpec(op)
+    override = override_for(tuple(op["command"]))
+    if override is not None:
+        cmd: TyperCommand = override(spec)
+        return cmd
+    return spec.command(lambda factory, request, values: _run(factory, request))
+
+
+def _run(factory: Any, request: Any) -> int:
+    from openai_cli.api.runner import execute
+
+    return execute(factory, request)
+
+
+class CommandSpec:
+    """The parsed shape of one operation: its parameters and how to fill a request."""
+
+    def __init__(self, op: Op) -> None:
+        self.op = op
+        self.params: list[tuple[str, str, Op]] = []  # (python name, location, param)
+        for loc in ("query", "headers", "body"):
+            for p in op[loc]:
+                self.params.append((f"api_{len(self.params)}", loc, p))
+        self.taken = {p["flag"] for _, _, p in self.params}
+        self.stream_field = any(
+            p["name"] == "stream" and p["type"] == "boolean"
+            for _, loc, p in self.params
+            if loc == "body"
+        )
+
+    @property
+    def multipart_capable(self) -> bool:
+        return "multipart/form-data" in self.op["content_types"]
+
+    @property
+    def binary(self) -> bool:
+        op = self.op
+        return bool(op["binary"]) or (op["method"] == "GET" and op["path"].endswith("/content"))
+
+    def extra_parameters(self) -> list[inspect.Parameter]:
+        """The runner's own options, minus any name an API field already has."""
+        P = inspect.Parameter
+        op = self.op
+        out: list[tuple[str, Any]] = []
+
+        def add(name: str, flags: tuple[str, ...], ann: Any) -> None:
+            if not any(f in self.taken for f in flags if f.startswith("--")):
+                out.append((name, ann))
+
+        if op["content_types"]:
+            add(
+                "x_body",
+                ("--body",),
+                Annotated[
+                    str | None,
+                    typer.Option(
+                        "--body",
+                        metavar="JSON|@FILE|-",
+                        help="Request body: JSON, @file (JSON or YAML) or - for stdin; flags win.",
+                        rich_help_panel=_PANEL_INPUT,
+                    ),
+                ],
+            )
+            add(
+                "x_fields",
+                ("--field",),
+                Annotated[
+                    list[str] | None,
+                    typer.Option(
+                        "-F",
+                        "--field",
+                        metavar="KEY=VALUE",
+                        help="Typed field: true/false/null/number/JSON, @file; a.b=c, a[]=x nest.",
+                        rich_help_panel=_PANEL_INPUT,
+                    ),
+                ],
+            )
+            add(
+                "x_raw_fields",
+                ("--raw-field",),
+                Annotated[
+                    list[str] | None,
+                    typer.Option(
+                        "-f",
+                        "--raw-field",
+                        metavar="KEY=VALUE",
+                        help="String field, sent as is.",
+                        rich_help_panel=_PANEL_INPUT,
+                    ),
+                ],
+            )
+        if self.multipart_capable and any(
+            p["type"] == "file" or p.get("items") == "file" for _, _, p in self.params
+        ):
+            add(
+                "x_filename",
+                ("--filename",),
+                Annotated[
+                    str | None,
+                    typer.Option(
+                        "--filename",
+                        help="File name to send when a file comes from stdin (-).",
+                        rich_help_panel=_PANEL_INPUT,
+                    ),
+                ],
+            )
+        if op["streams"] and not self.stream_field:
+            add(
+                "x_stream",
+                ("--stream",),
+                Annotated[
+                    bool | None,
+                    typer.Option(
+                        "--stream",
+                        help="Ask for server-sent events and print each as one JSON line.",
+                        rich_help_panel=_PANEL_INPUT,
+                    ),
+                ],
+            )
+        if op["pagination"]:
+            add(
+                "x_max_items",
+                ("--max-items",),
+                Annotated[
+                    int | None,
+                    typer.Option(
+                        "--max-items",
+                        metavar="N",
+                        help="Follow pages until N items are printed.",
+                        rich_help_panel=_PANEL_INPUT,
+                    ),
+                ],
+            )
+            add(
+                "x_all",
+                ("--all",),
+                Annotated[
+                    bool | None,
+                    typer.Option("--all", help="Follow every page.", rich_help_panel=_PANEL_INPUT),
+                ],
+            )
+        if self.binary or op["streams"]:
+            add(
+                "x_output_file",
+                ("--output-file",),
+                Annotated[
+                    str | None,
+                    typer.Option(
+                        "--output-file",
+                        metavar="PATH",
+                        help="Write the answer's bytes to PATH (stdout when piped).",
+                        rich_help_panel=_PANEL_INPUT,
+                    ),
+                ],
+            )
+        return [P(n, P.KEYWORD_ONLY, default=None, annotation=a) for n, a in out]
+
+    def signature(self, extra: list[inspect.Parameter] | None = None) -> inspect.Signature:
+        P = inspect.Parameter
+        params = [P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
+        for pp in self.op["path_params"]:
+            params.append(
+                P(
+                    "path_" + pp["name"],
+                    P.POSITIONAL_OR_KEYWORD,
+                    annotation=Annotated[
+                        str, typer.Argument(metavar=pp["metavar"], show_default=False)
+                    ],
+                )
+            )
+        for name, loc, p in self.params:
+            panel = {"query": "Query parameters", "headers": "Headers"}.get(loc, _PANEL_API)
+            params.append(P(name, P.KEYWORD_ONLY, default=None, annotation=_api_option(p, panel)))
+        params.extend(self.extra_parameters())
+        params.extend(extra or [])
+        taken = frozenset(self.taken) | {p.name for p in params}
+        params.extend(common_parameters(frozenset(self.taken) & taken))
+        return inspect.Signature(params)
+
+    def help_text(self) -> str:
+        op = self.op
+        lines = [f"{op['method']} {op['path']}"]
+        required = [p["flag"] for _, _, p in self.params if p.get("required")]
+        if required:
+            lines.append("Required: " + ", ".join(required) + " (or give them in --body / -F).")
+        notes = []
+        if op["streams"]:
+            notes.append("can stream (--stream)")
+        if op["pagination"]:
+            notes.append("paginated (--all, --max-items)")
+        if self.binary:
+            notes.append("answers with bytes (--output-file)")
+        if op["admin"]:
+            notes.append("needs an admin key (OPENAI_ADMIN_KEY)")
+        if notes:
+            lines.append("This operation " + "; ".join(notes) + ".")
+        if op.get("docs"):
+            lines.append(f"Reference: {op['docs']}")
+        return "\n\n".join(lines)
+
+    def command(
+        self,
+        handler: Callable[[Any, Any, dict[str, Any]], int],
+        *,
+        extra: list[inspect.Parameter] | None = None,
+        help_prefix: str | None = None,
+    ) -> TyperCommand:
+        """The Typer command; ``handler(factory, request, values)`` does the work."""
+        spec = self
+
+        def callback(ctx: typer.Context, **kwargs: Any) -> int:
+            factory = ctx.find_object(_factory_type())
+            assert factory is not None
+            factory.use(pop_common(kwargs))
+            request = spec.request(factory, kwargs)
+            rc = handler(factory, request, kwargs)
+            raise typer.Exit(rc)
+
+        callback.__signature__ = self.signature(extra)  # type: ignore[attr-defined]
+        app = typer.Typer(
+            add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False
+        )
+        help_text = self.help_text()
+        if help_prefix:
+            help_text = help_prefix + "\n\n" + help_text
+        app.command(self.op["command"][-1], help=help_text, short_help=_short_help(self.op))(
+            callback
+        )
+        cmd = typer.main.get_command(app)
+        assert isinstance(cmd, TyperCommand)
+        return cmd
+
+    def request(self, factory: Any, values: dict[str, Any]) -> Any:
+        from openai_cli.api.values import build_request
+
+        return build_request(self, factory, values)
+
+
+def _factory_type() -> type:
+    from openai_cli.context import Factory
+
+    return Factory
+
+
+def quote_path(value: str) -> str:
+    return quote(value, safe="")

@@ -1,0 +1,146 @@
+"""From a generated command's parsed options to a :class:`Request`."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from openai_cli.api.request import Request
+from openai_cli.errors import UsageError
+from openai_cli.input.assemble import collect, file_part
+from openai_cli.input.body import parse_json_text, read_text_file
+from openai_cli.input.fields import merge
+
+if TYPE_CHECKING:
+    from openai_cli.api.builder import CommandSpec
+    from openai_cli.context import Factory
+
+
+def _json_value(text: str, flag: str, factory: Factory) -> Any:
+    if text == "@-":
+        return parse_json_text(factory.io.stdin.read(), what=f"{flag} (stdin)")
+    if text.startswith("@"):
+        path = text[1:]
+        return parse_json_text(
+            read_text_file(path, what=flag),
+            what=f"{flag} {path}",
+            yaml_ok=path.endswith((".yaml", ".yml")),
+        )
+    return parse_json_text(text, what=flag)
+
+
+def coerce(p: dict[str, Any], value: Any, factory: Factory) -> Any:
+    """One option's value as the API wants it; errors name the flag."""
+    t = p["type"]
+    flag = p["flag"]
+    if t == "json":
+        return _json_value(value, flag, factory)
+    if t == "string_or_json":
+        stripped = value.lstrip()
+        if stripped.startswith(("{", "[")) or value.startswith("@"):
+            return _json_value(value, flag, factory)
+        return value
+    if t == "string" and p.get("enum") and not p.get("open_enum") and value not in p["enum"]:
+        raise UsageError(f"{flag}: {value!r} is not one of: {', '.join(str(e) for e in p['enum'])}")
+    if t == "array":
+        return list(value)
+    return value
+
+
+def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -> Request:
+    op = spec.op
+    io = factory.io
+    path = op["path"]
+    from openai_cli.api.builder import quote_path
+
+    for pp in op["path_params"]:
+        v = values.pop("path_" + pp["name"])
+        if v == "":
+            raise UsageError(f"{pp['metavar']}: must not be empty")
+        path = path.replace("{" + pp["name"] + "}", quote_path(v))
+    query: dict[str, Any] = dict(op["fixed_query"])
+    headers: dict[str, str] = {}
+    flagged: dict[str, Any] = {}
+    file_fields: dict[str, list[str]] = {}
+    for name, loc, p in spec.params:
+        v = values.pop(name, None)
+        if v is None or v == []:
+            continue
+        if loc == "body" and (p["type"] == "file" or p.get("items") == "file"):
+            file_fields[p["name"]] = [v] if isinstance(v, str) else list(v)
+            continue
+        v = coerce(p, v, factory)
+        if loc == "query":
+            query[p["name"].removesuffix("[]")] = v
+        elif loc == "headers":
+            headers[p["name"]] = v if isinstance(v, str) else json.dumps(v)
+        else:
+            flagged[p["name"]] = v
+
+    has_files = bool(file_fields) or any(
+        f.partition("=")[2].startswith("@") for f in values.get("x_fields") or []
+    )
+    json_ok = "application/json" in op["content_types"]
+    multipart = spec.multipart_capable and (has_files or not json_ok)
+    body, files = collect(
+        io,
+        typed=values.pop("x_fields", None) or [],
+        raw=values.pop("x_raw_fields", None) or [],
+        body=values.pop("x_body", None),
+        multipart=multipart,
+    )
+    body = merge(body, flagged)
+    filename = values.pop("x_filename", None)
+    for field, paths in file_fields.items():
+        p = next(p for _, _, p in spec.params if p["name"] == field)
+        array = p["type"] == "array"
+        for path_value in paths:
+            files.append(
+                file_part(
+                    f"{field}[]" if array else field,
+                    path_value,
+                    io,
+                    what=p["flag"],
+                    filename=filename,
+                )
+            )
+
+    stream = bool(values.pop("x_stream", None)) or (
+        spec.stream_field and body.get("stream") is True
+    )
+    if stream and op["streams"] and spec.stream_field:
+        body["stream"] = True
+    # Required fields may come from flags, --body or -F: check only once all are merged.
+    sent_files = {f.field.removesuffix("[]") for f in files}
+    missing = [
+        p["flag"]
+        for _, loc, p in spec.params
+        if p.get("required")
+        and (
+            (loc == "body" and p["name"] not in body and p["name"] not in sent_files)
+            or (loc == "query" and p["name"].removesuffix("[]") not in query)
+            or (loc == "headers" and p["name"] not in headers)
+        )
+    ]
+    if missing:
+        raise UsageError(
+            f"missing required {'option' if len(missing) == 1 else 'options'} {', '.join(missing)}"
+            " (give them as flags, in --body or with -F)"
+        )
+    has_body = bool(op["content_types"]) and (bool(body) or bool(files) or op["body_required"])
+    return Request(
+        method=op["method"],
+        path=path,
+        query=query,
+        body=body if has_body else None,
+        files=files,
+        multipart=multipart and has_body,
+        headers=headers,
+        admin=bool(op["admin"]),
+        stream=stream,
+        binary=spec.binary,
+        pagination=op["pagination"],
+        max_items=values.pop("x_max_items", None),
+        all_pages=bool(values.pop("x_all", None)),
+        output_file=values.pop("x_output_file", None),
+    )

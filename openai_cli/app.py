@@ -1,0 +1,148 @@
+"""The root ``oai`` command: global options and the registry of command groups."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Annotated, Any
+
+import typer
+
+from openai_cli import __version__
+from openai_cli.context import Factory, GlobalFlags
+from openai_cli.lazy import LazyGroup, typer_loader
+from openai_cli.options import common_parameters, pop_common
+
+# Hand-written groups: name -> (module, one line of help). They come after the API
+# families in `oai --help`.
+TOOLS: dict[str, tuple[str, str]] = {
+    "api": ("openai_cli.commands.api", "Call any API path directly (like `gh api`)."),
+    "auth": ("openai_cli.commands.auth", "Log in, log out and show where the key comes from."),
+    "profile": ("openai_cli.commands.profile", "Manage profiles: base URL, organization, project."),
+}
+
+_PANEL = "Connection"
+
+
+def version_text() -> str:
+    from openai_cli.api.catalogue import SPEC_VERSION
+
+    return f"oai {__version__} (OpenAI API spec {SPEC_VERSION})"
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(version_text())
+        raise typer.Exit()
+
+
+def _root(ctx: typer.Context, **kwargs: Any) -> None:
+    factory = ctx.ensure_object(Factory)
+    factory.use(pop_common(kwargs))
+    kwargs.pop("version", None)
+    factory.flags = GlobalFlags(**kwargs)
+
+
+_root_params = [
+    inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
+    *[
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ann)
+        for name, ann in {
+            "profile": Annotated[
+                str | None,
+                typer.Option(
+                    "--profile",
+                    "-p",
+                    help="Profile to use (env OAI_PROFILE).",
+                    rich_help_panel=_PANEL,
+                ),
+            ],
+            "base_url": Annotated[
+                str | None,
+                typer.Option(
+                    "--base-url", help="API base URL (env OPENAI_BASE_URL).", rich_help_panel=_PANEL
+                ),
+            ],
+            "organization": Annotated[
+                str | None,
+                typer.Option(
+                    "--organization",
+                    "--org",
+                    help="Organization ID (env OPENAI_ORG_ID).",
+                    rich_help_panel=_PANEL,
+                ),
+            ],
+            "project": Annotated[
+                str | None,
+                typer.Option(
+                    "--project", help="Project ID (env OPENAI_PROJECT_ID).", rich_help_panel=_PANEL
+                ),
+            ],
+            "timeout": Annotated[
+                float | None,
+                typer.Option(
+                    "--timeout",
+                    help="Seconds to wait for an answer (default 600).",
+                    rich_help_panel=_PANEL,
+                ),
+            ],
+            "max_retries": Annotated[
+                int | None,
+                typer.Option(
+                    "--max-retries",
+                    help="Retries on 408/409/429/5xx and network errors (default 2).",
+                    rich_help_panel=_PANEL,
+                ),
+            ],
+            "model": Annotated[
+                str | None,
+                typer.Option(
+                    "--default-model",
+                    help="Model for commands that need one and got none.",
+                    rich_help_panel=_PANEL,
+                ),
+            ],
+        }.items()
+    ],
+    *common_parameters(),
+    inspect.Parameter(
+        "version",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=False,
+        annotation=Annotated[
+            bool,
+            typer.Option(
+                "--version",
+                "-V",
+                callback=_version,
+                is_eager=True,
+                help="Show the version and exit.",
+            ),
+        ],
+    ),
+]
+_root.__signature__ = inspect.Signature(_root_params)  # type: ignore[attr-defined]
+
+
+def build() -> LazyGroup:
+    app = typer.Typer(
+        name="oai",
+        cls=LazyGroup,
+        help="oai: the whole OpenAI API from the command line.\n\n"
+        "Every API operation is `oai <family> ... <verb>`; run `oai <family> --help` to browse.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_root)
+    group = typer.main.get_command(app)
+    assert isinstance(group, LazyGroup)
+    from openai_cli.api.builder import group_loader
+    from openai_cli.api.catalogue import GROUP_TITLES
+
+    for name in sorted(GROUP_TITLES):
+        group.add_lazy(name, group_loader(name), GROUP_TITLES[name])
+    for name, (module, help_text) in TOOLS.items():
+        group.add_lazy(name, typer_loader(module), help_text)
+    return group

@@ -1,0 +1,266 @@
+"""``oai auth``: store, remove, inspect and print API keys.
+
+No option ever takes a key as its value: argv is visible to every user in ``ps``
+and lands in shell history. A key arrives through a hidden prompt, stdin or a file.
+``auth token`` is the only command that prints a key; everything else masks it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from openai_cli.commands.profile import (
+    Factory,
+    factory_of,
+    load_config,
+    print_json,
+    print_rows,
+    target_profile,
+    want_json,
+)
+from openai_cli.errors import AuthError, ConfigError, OaiError, UsageError
+
+if TYPE_CHECKING:
+    from openai_cli.config import Settings
+    from openai_cli.config.secrets import KeyKind
+
+app = typer.Typer(
+    help="Log in, log out and show where the API key comes from.",
+    no_args_is_help=True,
+)
+
+ProfileOption = Annotated[
+    str | None,
+    typer.Option("--profile", "-p", help="Profile to act on (default: the one in effect)."),
+]
+AdminOption = Annotated[
+    bool,
+    typer.Option("--admin", help="The admin key (for /organization endpoints) instead."),
+]
+
+
+def _kind(admin: bool) -> KeyKind:
+    return "admin_key" if admin else "api_key"
+
+
+def _read_key(f: Factory, with_key_stdin: bool, key_file: Path | None, prompt: str) -> str:
+    if with_key_stdin and key_file is not None:
+        raise UsageError("use either --with-key-stdin or --key-file, not both")
+    if with_key_stdin or (key_file is not None and str(key_file) == "-"):
+        text = f.io.stdin.read()
+    elif key_file is not None:
+        try:
+            text = key_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            detail = getattr(exc, "strerror", None) or exc
+            raise UsageError(f"cannot read the key file {key_file}: {detail}") from None
+    elif f.io.stdin_tty:
+        import getpass
+
+        try:
+            text = getpass.getpass(prompt, stream=f.io.err)
+        except EOFError:
+            text = ""
+    else:
+        # Prompting a pipe would block forever or swallow a script's input.
+        raise UsageError(
+            "stdin is not a terminal, so oai cannot prompt for the key",
+            hint="pipe it with --with-key-stdin, or name a file with --key-file PATH",
+        )
+    key = text.strip()
+    if not key:
+        raise UsageError("the key is empty")
+    if any(c.isspace() for c in key):
+        raise UsageError("the key contains whitespace; paste exactly one key")
+    return key
+
+
+@app.command()
+def login(
+    ctx: typer.Context,
+    profile: ProfileOption = None,
+    admin: AdminOption = False,
+    with_key_stdin: Annotated[
+        bool, typer.Option("--with-key-stdin", help="Read the key from stdin.")
+    ] = False,
+    key_file: Annotated[
+        Path | None,
+        typer.Option("--key-file", metavar="PATH", help="Read the key from a file ('-': stdin)."),
+    ] = None,
+    insecure_storage: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-storage",
+            help="Store the key in plain text in the config file, not the OS keyring.",
+        ),
+    ] = False,
+) -> None:
+    """Store an API key for a profile (in the OS keyring by default).
+
+    On a terminal the key is read from a hidden prompt; in scripts use
+    --with-key-stdin or --key-file.
+    """
+    from openai_cli.config import mask_key
+    from openai_cli.config.secrets import LABEL, Keyring
+    from openai_cli.config.store import check_profile_name
+
+    f = factory_of(ctx)
+    kind = _kind(admin)
+    label = LABEL[kind]
+    cfg = load_config(f)
+    name = target_profile(f, cfg, profile)
+    if not cfg.has_profile(name):
+        check_profile_name(name)
+    key = _read_key(f, with_key_stdin, key_file, f"{label} for profile '{name}' (hidden): ")
+    if not admin and key.startswith("sk-admin-"):
+        f.io.message("warning: this looks like an admin key; did you mean --admin?")
+    elif admin and not key.startswith("sk-admin-"):
+        f.io.message("warning: admin keys usually start with 'sk-admin-'")
+
+    if insecure_storage:
+        cfg.set_value(name, kind, key)
+        where = f"in plain text in {cfg.path}"
+    else:
+        # Keyring first: if it fails, nothing has changed on disk.
+        Keyring(f.io.env).set(name, kind, key)
+        cfg.ensure_profile(name)
+        # A plain-text key outranks the keyring, so an old one would shadow this one.
+        if cfg.unset_value(name, kind):
+            f.io.message(f"Removed the plain-text {label} from {cfg.path}")
+        where = "in the OS keyring"
+    if cfg.current_profile is None:
+        cfg.set_current(name)
+    cfg.save()
+    if insecure_storage:
+        f.io.message(
+            f"warning: the key is stored in plain text in {cfg.path}; "
+            "anyone who can read that file can use it"
+        )
+    f.io.message(f"Logged in: profile '{name}', {label} {mask_key(key)} stored {where}")
+
+
+@app.command()
+def logout(
+    ctx: typer.Context,
+    profile: ProfileOption = None,
+    admin: AdminOption = False,
+    all_keys: Annotated[bool, typer.Option("--all", help="Both the API and admin keys.")] = False,
+) -> None:
+    """Remove a profile's stored key from the OS keyring and the config file."""
+    from openai_cli.config.secrets import LABEL, Keyring
+
+    if admin and all_keys:
+        raise UsageError("use either --admin or --all, not both")
+    f = factory_of(ctx)
+    cfg = load_config(f)
+    name = target_profile(f, cfg, profile)
+    kinds: list[KeyKind] = ["api_key", "admin_key"] if all_keys else [_kind(admin)]
+    keyring = Keyring(f.io.env)
+    removed_from_file = [k for k in kinds if cfg.unset_value(name, k)]
+    if removed_from_file:
+        cfg.save()
+        for k in removed_from_file:
+            f.io.message(f"Removed the {LABEL[k]} of profile '{name}' from {cfg.path}")
+    removed_any = bool(removed_from_file)
+    for k in kinds:
+        try:
+            removed = keyring.delete(name, k)
+        except ConfigError as exc:
+            if not removed_from_file:
+                raise
+            f.io.message(f"warning: {exc.message}")
+            break
+        if removed:
+            removed_any = True
+            f.io.message(f"Removed the {LABEL[k]} of profile '{name}' from the OS keyring")
+    if not removed_any:
+        what = " or ".join(LABEL[k] for k in kinds)
+        f.io.message(f"No stored {what} for profile '{name}'; nothing to remove")
+
+
+_CHECKS: tuple[tuple[KeyKind, bool, str, list[tuple[str, str]]], ...] = (
+    ("api_key", False, "/models", []),
+    ("admin_key", True, "/organization/projects", [("limit", "1")]),
+)
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    check: Annotated[
+        bool, typer.Option("--check", help="Also try each key against the API.")
+    ] = False,
+) -> None:
+    """Show each setting, its value (keys masked) and where it comes from."""
+    from openai_cli.config.settings import NOT_SET
+
+    f = factory_of(ctx)
+    settings = f.settings()
+    rows = settings.describe()
+    results: list[tuple[str, str, str]] = []
+    failure: OaiError | None = None
+    if check:
+        results, failure = _check_keys(f, settings)
+    if want_json(f):
+        data: dict[str, Any] = {
+            name: {"value": None if value == NOT_SET else value, "source": source}
+            for name, value, source in rows
+        }
+        if check:
+            data["check"] = {
+                kind: {"request": request, "result": result} for kind, request, result in results
+            }
+        print_json(f, data)
+    else:
+        table: list[tuple[str, ...]] = list(rows)
+        table += [(f"check {kind}", result, request) for kind, request, result in results]
+        print_rows(f, table, ("setting", "value", "source"))
+    if failure is not None:
+        raise failure
+
+
+def _check_keys(
+    f: Factory, settings: Settings
+) -> tuple[list[tuple[str, str, str]], OaiError | None]:
+    client_of = getattr(f, "client", None)
+    if client_of is None:
+        f.io.message("warning: --check is not available here: no HTTP client")
+        return [], None
+    results: list[tuple[str, str, str]] = []
+    failure: OaiError | None = None
+    missing: list[AuthError] = []
+    for kind, admin, path, query in _CHECKS:
+        request = "GET " + path + "".join(f"?{k}={v}" for k, v in query)
+        try:
+            settings.admin_key() if admin else settings.api_key()
+        except AuthError as exc:
+            missing.append(exc)
+            continue
+        except OaiError as exc:
+            failure = failure or exc
+            results.append((kind, request, "failed: " + "; ".join(exc.lines())))
+            continue
+        try:
+            client_of(admin=admin).request("GET", path, query=query)
+        except OaiError as exc:
+            failure = failure or exc
+            results.append((kind, request, "failed: " + "; ".join(exc.lines())))
+        else:
+            results.append((kind, request, "ok"))
+    if not results and missing:
+        # Nothing could be checked: fail the way any API command would without a key.
+        return results, missing[0]
+    return results, failure
+
+
+@app.command()
+def token(ctx: typer.Context, admin: AdminOption = False) -> None:
+    """Print the key in effect to stdout (for `curl -H "Authorization: Bearer ..."`)."""
+    f = factory_of(ctx)
+    settings = f.settings()
+    key = settings.admin_key() if admin else settings.api_key()
+    f.io.out.write(key.value + "\n")
+    f.io.out.flush()

@@ -1,0 +1,291 @@
+"""``oai profile``: named sets of settings in the config file.
+
+``list`` and ``show`` print JSON when stdout is not a terminal, so scripts can
+read them, and aligned text when a person is looking.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, cast
+
+import typer
+
+from openai_cli.errors import ConfigError, OaiError, UsageError
+
+if TYPE_CHECKING:
+    from openai_cli.config import Overrides, Settings
+    from openai_cli.config.secrets import KeyKind, Keyring
+    from openai_cli.config.store import ConfigFile
+    from openai_cli.io import IO
+
+app = typer.Typer(
+    help="Manage profiles: base URL, organization, project, model and defaults.",
+    no_args_is_help=True,
+)
+
+
+class Factory(Protocol):
+    """What these commands need from ``ctx.obj``."""
+
+    @property
+    def io(self) -> IO: ...
+
+    @property
+    def overrides(self) -> Overrides: ...
+
+    def settings(self) -> Settings: ...
+
+
+# -- helpers shared with `oai auth` ---------------------------------------------------
+
+
+def factory_of(ctx: typer.Context) -> Factory:
+    if ctx.obj is None:
+        # Run on its own (not under the root app): build what the root would have.
+        from openai_cli.context import Factory as RootFactory
+        from openai_cli.io import IO
+
+        ctx.obj = RootFactory(IO.system())
+    return cast(Factory, ctx.obj)
+
+
+def want_json(f: Factory) -> bool:
+    fmt = f.overrides.output
+    if fmt in (None, "auto"):
+        return not f.io.stdout_tty
+    # Every structured format can take JSON (YAML is a superset of it).
+    return fmt not in ("table", "raw")
+
+
+def print_json(f: Factory, data: object) -> None:
+    f.io.out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def print_rows(f: Factory, rows: list[tuple[str, ...]], header: tuple[str, ...] | None) -> None:
+    table = [header, *rows] if header else rows
+    if not table:
+        return
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    for row in table:
+        cells = [c.ljust(w) for c, w in zip(row, widths, strict=True)]
+        f.io.out.write("  ".join(cells).rstrip() + "\n")
+
+
+def load_config(f: Factory) -> ConfigFile:
+    from openai_cli.config import config_path
+    from openai_cli.config.store import ConfigFile
+
+    return ConfigFile.load(config_path(f.io.env), f.io)
+
+
+def target_profile(f: Factory, cfg: ConfigFile, given: str | None) -> str:
+    """The profile a command acts on: the option, else the one in effect, else "default"."""
+    from openai_cli.config.settings import chosen_profile
+
+    if given:
+        return given
+    return chosen_profile(f.overrides, f.io.env, cfg).value or "default"
+
+
+def require_profile(cfg: ConfigFile, name: str) -> None:
+    if not cfg.has_profile(name):
+        raise UsageError(
+            f"no profile named {name!r} in {cfg.path}",
+            hint="`oai profile list` shows the profiles",
+        )
+
+
+def default_profile_name(cfg: ConfigFile) -> str | None:
+    from openai_cli.config.settings import default_profile
+
+    return default_profile(cfg, None).value
+
+
+# -- commands --------------------------------------------------------------------------
+
+ProfileOption = Annotated[
+    str | None,
+    typer.Option("--profile", "-p", help="Profile to change (default: the one in effect)."),
+]
+
+
+@app.command("list")
+def list_(ctx: typer.Context) -> None:
+    """List the profiles; the default one is marked with '*'."""
+    f = factory_of(ctx)
+    cfg = load_config(f)
+    current = default_profile_name(cfg)
+    names = cfg.profile_names()
+    if want_json(f):
+        print_json(f, [{"name": n, "current": n == current} for n in names])
+        return
+    if not names:
+        f.io.message(
+            f"no profiles in {cfg.path}; `oai auth login` or `oai profile set` creates one"
+        )
+        return
+    print_rows(f, [("*" if n == current else " ", n) for n in names], None)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None, typer.Argument(help="Profile (default: the one in effect).")
+    ] = None,
+) -> None:
+    """Show a profile's settings and where its keys are stored (keys masked)."""
+    from openai_cli.config.secrets import KEY_KINDS, Keyring
+    from openai_cli.config.store import SETTING_KEYS
+
+    f = factory_of(ctx)
+    cfg = load_config(f)
+    name = name or default_profile_name(cfg)
+    if name is None:
+        raise UsageError(
+            f"no profile to show: {cfg.path} has none",
+            hint="`oai auth login` or `oai profile set KEY VALUE` creates one",
+        )
+    require_profile(cfg, name)
+    values = cfg.profile(name)
+    keyring = Keyring(f.io.env)
+    keys: dict[str, dict[str, str] | None] = {}
+    for kind in KEY_KINDS:
+        keys[kind] = _describe_key(values, keyring, name, kind)
+    settings = {k: values[k] for k in SETTING_KEYS if k in values}
+    current = name == default_profile_name(cfg)
+    if want_json(f):
+        print_json(
+            f,
+            {"name": name, "current": current, "path": str(cfg.path), "settings": settings, **keys},
+        )
+        return
+    rows: list[tuple[str, ...]] = [("profile", name + (" (current)" if current else ""))]
+    rows += [(k, str(v)) for k, v in settings.items()]
+    for key_name, info in keys.items():
+        if info is None:
+            rows.append((key_name, "(not set)"))
+        elif "error" in info:
+            rows.append((key_name, f"(unavailable: {info['error']})"))
+        else:
+            rows.append((key_name, f"{info['value']} ({info['stored_in']})"))
+    print_rows(f, rows, None)
+
+
+def _describe_key(
+    values: dict[str, Any], keyring: Keyring, name: str, kind: KeyKind
+) -> dict[str, str] | None:
+    from openai_cli.config import mask_key as mask
+
+    if kind in values:
+        return {"value": mask(values[kind]), "stored_in": "config file (plain text)"}
+    try:
+        secret = keyring.get(name, kind)
+    except ConfigError as exc:
+        return {"error": exc.message}
+    if secret:
+        return {"value": mask(secret), "stored_in": "OS keyring"}
+    return None
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="base_url, organization, project, model, ...")],
+    value: Annotated[str, typer.Argument(help="The new value.")],
+    profile: ProfileOption = None,
+) -> None:
+    """Set one setting in a profile, creating the profile if needed."""
+    from openai_cli.config.store import parse_setting
+
+    f = factory_of(ctx)
+    parsed = parse_setting(key, value)
+    cfg = load_config(f)
+    name = target_profile(f, cfg, profile)
+    created = cfg.ensure_profile(name)
+    cfg.set_value(name, key, parsed)
+    if cfg.current_profile is None:
+        cfg.set_current(name)
+    cfg.save()
+    if created:
+        f.io.message(f"Created profile '{name}' in {cfg.path}")
+    f.io.message(f"Set {key} = {parsed} in profile '{name}'")
+
+
+@app.command()
+def unset(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The setting to remove.")],
+    profile: ProfileOption = None,
+) -> None:
+    """Remove one setting from a profile, so the next source applies."""
+    from openai_cli.config.store import SECRET_KEYS, SETTING_KEYS
+
+    f = factory_of(ctx)
+    if key in SECRET_KEYS:
+        flag = " --admin" if key == "admin_key" else ""
+        raise UsageError(f"keys are removed with `oai auth logout{flag}`")
+    if key not in SETTING_KEYS:
+        raise UsageError(f"unknown setting {key!r}; known: {', '.join(SETTING_KEYS)}")
+    cfg = load_config(f)
+    name = target_profile(f, cfg, profile)
+    require_profile(cfg, name)
+    if not cfg.unset_value(name, key):
+        f.io.message(f"{key} was not set in profile '{name}'")
+        return
+    cfg.save()
+    f.io.message(f"Removed {key} from profile '{name}'")
+
+
+@app.command()
+def use(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The profile to make the default.")],
+) -> None:
+    """Make a profile the default (current_profile in the config file)."""
+    f = factory_of(ctx)
+    cfg = load_config(f)
+    require_profile(cfg, name)
+    cfg.set_current(name)
+    cfg.save()
+    f.io.message(f"Now using profile '{name}'")
+
+
+@app.command()
+def delete(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The profile to delete.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a profile and the keys stored for it in the OS keyring."""
+    from openai_cli.config.secrets import KEY_KINDS, LABEL, Keyring
+
+    f = factory_of(ctx)
+    cfg = load_config(f)
+    require_profile(cfg, name)
+    if not yes:
+        if not f.io.stdin_tty:
+            raise UsageError(
+                f"refusing to delete profile '{name}' without confirmation",
+                hint="pass --yes (stdin is not a terminal, so oai cannot ask)",
+            )
+        f.io.err.write(f"Delete profile '{name}' and its stored keys? [y/N] ")
+        f.io.err.flush()
+        answer = f.io.stdin.readline().strip().lower()
+        if answer not in ("y", "yes"):
+            f.io.message("Not deleted.")
+            raise typer.Exit(1)
+    # The file first: a broken keyring must not make a profile undeletable.
+    cfg.delete_profile(name)
+    cfg.save()
+    f.io.message(f"Deleted profile '{name}' from {cfg.path}")
+    keyring = Keyring(f.io.env)
+    for kind in KEY_KINDS:
+        try:
+            removed = keyring.delete(name, kind)
+        except OaiError as exc:
+            f.io.message(f"warning: {exc.message}")
+            break
+        if removed:
+            f.io.message(f"Removed the {LABEL[kind]} of profile '{name}' from the OS keyring")

@@ -1,0 +1,185 @@
+"""API keys in the OS keyring, behind a timeout.
+
+A keyring backend can block forever (a locked GNOME keyring waiting for a prompt
+nobody sees, a dead D-Bus session over SSH). Every call therefore runs in a daemon
+thread that the CLI abandons after a few seconds, so the worst case is a clear
+error instead of a hung terminal. The ``keyring`` package itself is imported in
+that thread too: backend discovery is one of the things that can hang.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from openai_cli.errors import ConfigError
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+SERVICE = "oai-cli"
+DEFAULT_TIMEOUT = 3.0
+TIMEOUT_ENV = "OAI_KEYRING_TIMEOUT"
+
+KeyKind = Literal["api_key", "admin_key"]
+KEY_KINDS: tuple[KeyKind, ...] = ("api_key", "admin_key")
+
+# What a user can do instead of the keyring, by key kind.
+ENV_VAR: dict[KeyKind, str] = {"api_key": "OPENAI_API_KEY", "admin_key": "OPENAI_ADMIN_KEY"}
+LABEL: dict[KeyKind, str] = {"api_key": "API key", "admin_key": "admin key"}
+
+T = TypeVar("T")
+
+
+def username(profile: str, kind: KeyKind) -> str:
+    return f"{profile}:{kind}"
+
+
+def keyring_timeout(env: Mapping[str, str]) -> float:
+    raw = env.get(TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{TIMEOUT_ENV} must be a positive number of seconds, got {raw!r}")
+    return value
+
+
+def _instead(kind: KeyKind) -> str:
+    return f"set {ENV_VAR[kind]} or use `oai auth login --insecure-storage`"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    if len(text) > 200:
+        text = text[:197] + "..."
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name
+
+
+class Keyring:
+    """The OS keyring as seen by one process, with every call bounded in time.
+
+    ``env`` is the environment the CLI runs with; ``PYTHON_KEYRING_BACKEND`` is read
+    from it rather than from ``os.environ`` so that a test (or an embedding program)
+    can choose the backend without touching process-wide state.
+    """
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self._timeout: float | None = None
+        self._backend: KeyringBackend | None = None
+        # After one timeout the backend thread is still stuck; asking again would
+        # only add another wait, so later calls fail at once with the same news.
+        self._hung: str | None = None
+
+    @property
+    def timeout(self) -> float:
+        if self._timeout is None:
+            self._timeout = keyring_timeout(self._env)
+        return self._timeout
+
+    def get(self, profile: str, kind: KeyKind) -> str | None:
+        """The stored key, or None when the keyring has none for this profile."""
+
+        def op() -> str | None:
+            value = self._load_backend().get_password(SERVICE, username(profile, kind))
+            return value or None
+
+        return self._call(op, f"reading the {LABEL[kind]} of profile '{profile}'", _instead(kind))
+
+    def set(self, profile: str, kind: KeyKind, secret: str) -> None:
+        def op() -> None:
+            self._load_backend().set_password(SERVICE, username(profile, kind), secret)
+
+        self._call(
+            op,
+            f"storing the {LABEL[kind]} of profile '{profile}'",
+            "use `oai auth login --insecure-storage` to keep it in the config file instead",
+        )
+
+    def delete(self, profile: str, kind: KeyKind) -> bool:
+        """Remove the key; False when there was nothing to remove."""
+
+        def op() -> bool:
+            from keyring.errors import NoKeyringError, PasswordDeleteError
+
+            try:
+                self._load_backend().delete_password(SERVICE, username(profile, kind))
+            except PasswordDeleteError:
+                return False
+            except NoKeyringError:
+                # Without any keyring there cannot be a key stored in one.
+                return False
+            return True
+
+        return self._call(
+            op,
+            f"removing the {LABEL[kind]} of profile '{profile}'",
+            "the key may still be in the keyring",
+        )
+
+    # -- internals ---------------------------------------------------------------
+
+    def _load_backend(self) -> KeyringBackend:
+        if self._backend is None:
+            import keyring.core
+
+            name = self._env.get("PYTHON_KEYRING_BACKEND", "").strip()
+            if name:
+                try:
+                    self._backend = keyring.core.load_keyring(name)
+                except Exception as exc:
+                    raise _BackendLoadError(name, exc) from exc
+            else:
+                self._backend = keyring.core.get_keyring()
+        return self._backend
+
+    def _call(self, op: Callable[[], T], action: str, instead: str) -> T:
+        if self._hung is not None:
+            raise ConfigError(f"{self._hung} ({action}); {instead}")
+        timeout = self.timeout
+        box: list[tuple[bool, object]] = []
+
+        def run() -> None:
+            try:
+                box.append((True, op()))
+            except BaseException as exc:  # anything at all must reach the caller
+                box.append((False, exc))
+
+        thread = threading.Thread(target=run, name="oai-keyring", daemon=True)
+        thread.start()
+        thread.join(timeout)
+        if not box:
+            self._hung = f"the OS keyring did not answer within {timeout:g} s"
+            raise ConfigError(f"{self._hung} ({action}); {instead}")
+        ok, value = box[0]
+        if ok:
+            return value  # type: ignore[return-value]
+        assert isinstance(value, BaseException)
+        if isinstance(value, _BackendLoadError):
+            raise ConfigError(
+                f"cannot load the keyring backend PYTHON_KEYRING_BACKEND={value.name}: "
+                f"{_one_line(value.cause)}; {instead}"
+            ) from value.cause
+        if isinstance(value, Exception):
+            from keyring.errors import NoKeyringError
+
+            if isinstance(value, NoKeyringError):
+                raise ConfigError(f"no OS keyring is available ({action}); {instead}") from value
+            raise ConfigError(
+                f"the OS keyring failed ({action}): {_one_line(value)}; {instead}"
+            ) from value
+        raise value
+
+
+class _BackendLoadError(Exception):
+    def __init__(self, name: str, cause: BaseException) -> None:
+        super().__init__(name)
+        self.name = name
+        self.cause = cause

@@ -1,0 +1,104 @@
+"""The factory handed to every command as ``ctx.obj``.
+
+Each member is built on first use, so ``--help`` and usage errors never read the
+config file, touch the keyring or import httpx.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from openai_cli.io import IO
+from openai_cli.options import CommonOptions
+
+if TYPE_CHECKING:
+    from openai_cli.config import Overrides, Settings
+    from openai_cli.http.client import Client
+    from openai_cli.render import Renderer
+
+
+@dataclass
+class GlobalFlags:
+    """Root-level flags that are not shared output options."""
+
+    profile: str | None = None
+    base_url: str | None = None
+    organization: str | None = None
+    project: str | None = None
+    timeout: float | None = None
+    max_retries: int | None = None
+    model: str | None = None
+
+
+@dataclass
+class Factory:
+    io: IO
+    flags: GlobalFlags = field(default_factory=GlobalFlags)
+    common: CommonOptions = field(default_factory=CommonOptions)
+    _settings: Settings | None = None
+    _clients: dict[bool, Client] = field(default_factory=dict)
+
+    @property
+    def debug(self) -> bool:
+        return bool(self.common.debug)
+
+    def use(self, common: CommonOptions) -> None:
+        """Apply a command's own copies of the shared options over the root ones."""
+        self.common = self.common.merged(common)
+
+    @property
+    def overrides(self) -> Overrides:
+        from openai_cli.config import Overrides
+
+        f = self.flags
+        return Overrides(
+            profile=f.profile,
+            base_url=f.base_url,
+            organization=f.organization,
+            project=f.project,
+            timeout=f.timeout,
+            max_retries=f.max_retries,
+            model=f.model,
+            output=self.common.output,
+        )
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from openai_cli.config import load_settings
+
+            self._settings = load_settings(self.overrides, self.io.env, self.io)
+        return self._settings
+
+    def client(self, admin: bool = False) -> Client:
+        if admin not in self._clients:
+            from openai_cli.http.client import Client
+
+            self._clients[admin] = Client(
+                self.settings(),
+                self.io,
+                admin=admin,
+                debug=self.debug,
+                include=bool(self.common.include),
+                verbose=bool(self.common.verbose),
+            )
+        return self._clients[admin]
+
+    def renderer(self) -> Renderer:
+        from openai_cli.render import Renderer
+
+        fmt = self.common.output
+        if fmt is None:
+            fmt = self.settings().output.value
+        return Renderer(self.io, fmt=fmt, query=self.common.query)
+
+    def close(self) -> None:
+        for c in self._clients.values():
+            c.close()
+        self._clients.clear()
+
+    def __enter__(self) -> Factory:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""HTTP transport: the client, retries and the event-stream decoder."""

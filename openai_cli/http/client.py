@@ -1,0 +1,511 @@
+"""The one HTTP client: headers, timeouts, retries, errors and redaction.
+
+Retry policy follows the official SDKs: two retries by default on 408, 409, 429,
+5xx and connection errors, waiting 0.5 s doubled up to 8 s with jitter, obeying
+``retry-after-ms`` / ``retry-after`` up to 120 s, and letting ``x-should-retry``
+overrule the status. A stream is never retried once its body has started.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from typing import IO as BinaryFile
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from openai_cli import __version__
+from openai_cli.config import Settings
+from openai_cli.errors import ApiError, NetworkError, UsageError
+from openai_cli.http.redact import redact, redact_headers
+from openai_cli.io import IO
+
+RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504}) | frozenset(range(500, 600))
+MAX_RETRY_AFTER = 120.0
+INITIAL_BACKOFF = 0.5
+MAX_BACKOFF = 8.0
+# Headers worth seeing with -i: the ones support asks for and the rate limits.
+INCLUDED_HEADERS = ("x-request-id", "openai-processing-ms", "openai-version", "openai-organization")
+
+
+@dataclass
+class FilePart:
+    """A file to send in a multipart form, opened afresh for every attempt."""
+
+    field: str
+    filename: str
+    opener: Callable[[], BinaryFile[bytes]]
+    content_type: str = "application/octet-stream"
+    replayable: bool = True  # False for stdin: it cannot be read twice
+
+
+@dataclass
+class Multipart:
+    fields: Sequence[tuple[str, str]]
+    files: Sequence[FilePart]
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1", "[::1]") or host.startswith("127.")
+
+
+class Client:
+    def __init__(
+        self,
+        settings: Settings,
+        io: IO,
+        *,
+        admin: bool = False,
+        debug: bool = False,
+        include: bool = False,
+        verbose: bool = False,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.io = io
+        self.admin = admin
+        self.debug = debug
+        self.include = include
+        self.verbose = verbose
+        # Looked up at call time so tests can patch time.sleep.
+        self._sleep = sleep or (lambda s: time.sleep(s))
+        self.base_url = settings.base_url.value.rstrip("/")
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise UsageError(
+                f"invalid base URL {self.base_url!r} (from {settings.base_url.source}): "
+                "expected http(s)://host[/path]"
+            )
+        if (
+            parts.scheme == "http"
+            and not _is_loopback(parts.hostname or "")
+            and not io.env.get("OAI_ALLOW_INSECURE_HTTP")
+        ):
+            raise UsageError(
+                f"refusing to send the API key over plain http to {parts.hostname} "
+                f"(base URL from {settings.base_url.source})",
+                hint="use https, or set OAI_ALLOW_INSECURE_HTTP=1 if this is really intended",
+            )
+        self._origin = (parts.scheme, parts.netloc)
+        self._http: httpx.Client | None = None
+
+    # -- plumbing -----------------------------------------------------------------
+
+    @property
+    def max_retries(self) -> int:
+        return int(self.settings.max_retries.value)
+
+    @property
+    def http(self) -> httpx.Client:
+        if self._http is None:
+            s = self.settings
+            self._http = httpx.Client(
+                timeout=httpx.Timeout(s.timeout.value, connect=s.connect_timeout.value),
+                follow_redirects=True,  # httpx drops Authorization on a cross-origin hop
+                headers={"User-Agent": f"oai/{__version__}"},
+                **s.transport_options(),
+            )
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def key(self) -> str:
+        k = self.settings.admin_key() if self.admin else self.settings.api_key()
+        return k.value
+
+    def headers(self) -> dict[str, str]:
+        h = {"Authorization": f"Bearer {self.key()}"}
+        s = self.settings
+        if s.organization.value:
+            h["OpenAI-Organization"] = s.organization.value
+        if s.project.value and not self.admin:
+            h["OpenAI-Project"] = s.project.value
+        h.update(s.extra_headers())
+        return h
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            p = urlsplit(path)
+            if (p.scheme, p.netloc) != self._origin:
+                raise UsageError(
+                    f"{path}: not under the configured base URL {self.base_url}; "
+                    "the API key is only sent there"
+                )
+            return path
+        if not path.startswith("/"):
+            path = "/" + path
+        return self.base_url + path
+
+    def build(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Sequence[tuple[str, str]] | None = None,
+        json_body: Any = None,
+        multipart: Multipart | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: str | None = None,
+    ) -> httpx.Request:
+        h = self.headers()
+        if accept:
+            h["Accept"] = accept
+        if headers:
+            h.update(headers)
+        kwargs: dict[str, Any] = {}
+        if multipart is not None:
+            kwargs["data"] = _form_dict(multipart.fields)
+            kwargs["files"] = [
+                (f.field, (f.filename, f.opener(), f.content_type)) for f in multipart.files
+            ]
+            if not multipart.files:
+                # httpx sends urlencoded without files; the API wants multipart.
+                kwargs["files"] = {}
+                kwargs["data"] = None
+                kwargs["content"], ctype = _encode_multipart_fields(multipart.fields)
+                h["Content-Type"] = ctype
+        elif json_body is not None:
+            kwargs["content"] = json.dumps(json_body, ensure_ascii=False).encode()
+            h["Content-Type"] = "application/json"
+        return self.http.build_request(
+            method.upper(), self.url(path), params=list(query or []), headers=h, **kwargs
+        )
+
+    # -- sending -------------------------------------------------------------------
+
+    def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        """Send, retrying as the policy allows; the body is read; errors raise."""
+        with self.stream(method, path, **kw) as resp:
+            resp.read()
+            return resp
+
+    @contextmanager
+    def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Sequence[tuple[str, str]] | None = None,
+        json_body: Any = None,
+        multipart: Multipart | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: str | None = None,
+        raise_for_status: bool = True,
+    ) -> Iterator[httpx.Response]:
+        """Open a response whose body is read by the caller.
+
+        Retries happen only before the body is handed over; once the caller reads,
+        a failure is the caller's to report (a stream is never replayed).
+        """
+        extra = dict(headers or {})
+        if method.upper() == "POST" and "Idempotency-Key" not in extra:
+            # One key for every attempt: a retried POST is not billed twice by
+            # servers that honour it.
+            extra["Idempotency-Key"] = f"oai-{uuid.uuid4()}"
+        replayable = multipart is None or all(f.replayable for f in multipart.files)
+        attempt = 0
+        while True:
+            request = self.build(
+                method,
+                path,
+                query=query,
+                json_body=json_body,
+                multipart=multipart,
+                headers=extra,
+                accept=accept,
+            )
+            self._log_request(request)
+            try:
+                resp = self.http.send(request, stream=True)
+            except httpx.TransportError as exc:
+                _close_files(request)
+                if attempt < self.max_retries and replayable and _retryable_transport(exc):
+                    attempt += 1
+                    delay = self._backoff(attempt)
+                    self.io.message(
+                        f"oai: {_describe_transport(exc)}; retrying in {delay:.1f} s "
+                        f"(attempt {attempt + 1} of {self.max_retries + 1})"
+                    )
+                    self._sleep(delay)
+                    continue
+                raise self._network_error(exc) from exc
+            self._log_response(resp)
+            if resp.status_code < 400:
+                try:
+                    yield resp
+                finally:
+                    resp.close()
+                    _close_files(request)
+                return
+            # An error answer: read it (small), decide whether to retry.
+            try:
+                resp.read()
+            except httpx.TransportError as exc:
+                resp.close()
+                _close_files(request)
+                raise self._network_error(exc) from exc
+            finally:
+                _close_files(request)
+            resp.close()
+            error = self._api_error(resp)
+            wait = self._retry_wait(resp, attempt, replayable)
+            if isinstance(wait, float):
+                attempt += 1
+                self.io.message(
+                    f"oai: HTTP {resp.status_code}"
+                    + (f" (request id {error.request_id})" if error.request_id else "")
+                    + f"; retrying in {wait:.1f} s"
+                    + f" (attempt {attempt + 1} of {self.max_retries + 1})"
+                )
+                self._sleep(wait)
+                continue
+            if wait is not None and error.hint is None:
+                error.hint = wait
+            if raise_for_status:
+                raise error
+            yield resp
+            return
+
+    # -- policy ----------------------------------------------------------------------
+
+    def _backoff(self, attempt: int) -> float:
+        base: float = min(INITIAL_BACKOFF * 2.0 ** (attempt - 1), MAX_BACKOFF)
+        return base * (1 - 0.25 * random.random())
+
+    def _retry_wait(
+        self, resp: httpx.Response, attempt: int, replayable: bool
+    ) -> float | str | None:
+        """Seconds to wait before retrying, a hint string when we will not, or None."""
+        should = resp.headers.get("x-should-retry")
+        status = resp.status_code
+        if should == "false":
+            return None
+        retry = should == "true" or status in RETRY_STATUSES
+        if status == 429 and _error_code(resp) == "insufficient_quota":
+            return None
+        if not retry or attempt >= self.max_retries or not replayable:
+            return None
+        after = _retry_after(resp.headers)
+        if after is not None and after > MAX_RETRY_AFTER:
+            return f"the server asks to wait {_human_seconds(after)} before retrying"
+        if after is not None and after >= 0:
+            return float(after)
+        return float(self._backoff(attempt + 1))
+
+    def _api_error(self, resp: httpx.Response) -> ApiError:
+        request_id = resp.headers.get("x-request-id")
+        message, etype, code, param = _parse_error_body(resp)
+        hint = None
+        if resp.status_code in (401, 403):
+            try:
+                k = self.settings.admin_key() if self.admin else self.settings.api_key()
+                from openai_cli.config import mask_key
+
+                hint = f"the key {mask_key(k.value)} came from {k.source}"
+            except Exception:
+                hint = None
+        elif code == "insufficient_quota":
+            hint = "the account is out of credit: check billing at platform.openai.com"
+        elif resp.status_code == 429:
+            after = _retry_after(resp.headers)
+            if after is not None and after > MAX_RETRY_AFTER:
+                hint = f"the server asks to wait {_human_seconds(after)} before retrying"
+        return ApiError(
+            resp.status_code,
+            message,
+            type=etype,
+            code=code,
+            param=param,
+            request_id=request_id,
+            hint=hint,
+        )
+
+    def _network_error(self, exc: httpx.TransportError) -> NetworkError:
+        hint_parts = []
+        proxies = [
+            f"{k}={redact(v)}"
+            for k, v in sorted(self.io.env.items())
+            if k.lower() in ("https_proxy", "http_proxy", "all_proxy", "no_proxy") and v
+        ]
+        text = str(exc) or type(exc).__name__
+        if "CERTIFICATE" in text.upper() or "SSL" in text.upper():
+            hint_parts.append(
+                "TLS verification failed: set SSL_CERT_FILE to a CA bundle that trusts the server"
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            t = self.settings.timeout.value
+            c = self.settings.connect_timeout.value
+            msg = (
+                f"{_describe_transport(exc)} talking to {self.base_url} "
+                f"(timeout {t:g} s, connect {c:g} s; change with --timeout)"
+            )
+        else:
+            msg = f"{_describe_transport(exc)} talking to {self.base_url}"
+        hint_parts.append("proxy settings: " + (", ".join(proxies) if proxies else "none"))
+        return NetworkError(redact(msg), hint="; ".join(hint_parts))
+
+    # -- diagnostics ----------------------------------------------------------------
+
+    def _log_request(self, request: httpx.Request) -> None:
+        if not self.debug:
+            return
+        err = self.io.err
+        err.write(f"> {request.method} {redact(str(request.url))}\n")
+        for k, v in redact_headers(request.headers.items()):
+            err.write(f"> {k}: {v}\n")
+        ctype = request.headers.get("content-type", "")
+        if ctype.startswith("application/json"):
+            err.write("> " + redact(request.content.decode("utf-8", "replace")[:4000]) + "\n")
+        elif ctype:
+            err.write(f"> ({ctype} body)\n")
+        err.flush()
+
+    def _log_response(self, resp: httpx.Response) -> None:
+        if self.debug:
+            err = self.io.err
+            err.write(f"< HTTP {resp.status_code} {resp.reason_phrase}\n")
+            for k, v in redact_headers(resp.headers.items()):
+                err.write(f"< {k}: {v}\n")
+            err.flush()
+        elif self.include:
+            err = self.io.err
+            err.write(f"HTTP {resp.status_code} {resp.reason_phrase}\n")
+            for k, v in resp.headers.items():
+                lk = k.lower()
+                if lk in INCLUDED_HEADERS or lk.startswith("x-ratelimit-"):
+                    err.write(f"{lk}: {redact(v)}\n")
+            err.flush()
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _form_dict(fields: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in fields:
+        if k in out:
+            prev = out[k]
+            out[k] = [*prev, v] if isinstance(prev, list) else [prev, v]
+        else:
+            out[k] = v
+    return out
+
+
+def _encode_multipart_fields(fields: Sequence[tuple[str, str]]) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    chunks = []
+    for k, v in fields:
+        name = k.replace('"', "%22")
+        chunks.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+            + v.encode()
+            + b"\r\n"
+        )
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
+
+
+def _close_files(request: httpx.Request) -> None:
+    stream = getattr(request, "stream", None)
+    for f in getattr(stream, "fields", []) or []:
+        fh = getattr(f, "file", None)
+        close = getattr(fh, "close", None)
+        if close is not None:
+            with suppress(Exception):
+                close()
+
+
+def _retryable_transport(exc: httpx.TransportError) -> bool:
+    # A read timeout may mean the server is working on it; the SDKs retry those too.
+    return isinstance(
+        exc,
+        (
+            httpx.ConnectError,
+            httpx.TimeoutException,
+            httpx.RemoteProtocolError,
+            httpx.ReadError,
+            httpx.WriteError,
+        ),
+    )
+
+
+def _describe_transport(exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connection timed out"
+    if isinstance(exc, httpx.ReadTimeout):
+        return "no answer in time (read timeout)"
+    if isinstance(exc, httpx.WriteTimeout):
+        return "write timed out"
+    if isinstance(exc, httpx.PoolTimeout):
+        return "connection pool timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return f"could not connect ({exc or 'connection refused'})"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"the connection broke ({exc})"
+    return f"network error ({type(exc).__name__}: {exc})"
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return float(ms) / 1000.0
+        except ValueError:
+            pass
+    ra = headers.get("retry-after")
+    if ra:
+        try:
+            return float(ra)
+        except ValueError:
+            parsed = email.utils.parsedate_to_datetime(ra) if ra else None
+            if parsed is not None:
+                return max(0.0, parsed.timestamp() - time.time())
+    return None
+
+
+def _human_seconds(s: float) -> str:
+    if s >= 3600:
+        return f"{s / 3600:.1f} h"
+    if s >= 60:
+        return f"{s / 60:.0f} min"
+    return f"{s:.0f} s"
+
+
+def _error_code(resp: httpx.Response) -> str | None:
+    return _parse_error_body(resp)[2]
+
+
+def _parse_error_body(resp: httpx.Response) -> tuple[str, str | None, str | None, str | None]:
+    text = resp.text if resp.content else ""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        err = data.get("error", data)
+        if isinstance(err, dict):
+            msg = err.get("message") or err.get("error") or json.dumps(err)[:300]
+
+            def s(x: Any) -> str | None:
+                return None if x is None else str(x)
+
+            return redact(str(msg)), s(err.get("type")), s(err.get("code")), s(err.get("param"))
+        if isinstance(err, str):
+            return redact(err), None, None, None
+    reason = resp.reason_phrase or "error"
+    excerpt = " ".join(text.split())[:200]
+    ctype = resp.headers.get("content-type", "").split(";")[0] or "no content type"
+    if excerpt:
+        return redact(f"{reason} ({ctype}): {excerpt}"), None, None, None
+    return reason, None, None, None

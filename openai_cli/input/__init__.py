@@ -1,0 +1,1 @@
+"""Turning command-line input (flags, files, stdin) into request bodies."""

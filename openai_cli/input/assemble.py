@@ -1,0 +1,71 @@
+"""Turn ``--body``, ``-F`` and ``-f`` into a request body and file parts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from openai_cli.errors import UsageError
+from openai_cli.http.client import FilePart
+from openai_cli.input.body import (
+    check_readable_file,
+    file_opener,
+    guess_type,
+    load_body,
+    read_text_file,
+)
+from openai_cli.input.fields import FieldArg, merge, parse_fields
+from openai_cli.io import IO
+
+
+def file_part(
+    field: str, value: str, io: IO, *, what: str, filename: str | None = None
+) -> FilePart:
+    """A file to upload from a path, or from stdin with ``-``; checked before sending."""
+    if value == "-":
+        name = filename or "stdin"
+        stdin = io.stdin_bytes
+        return FilePart(field, name, lambda: stdin, guess_type(name), replayable=False)
+    check_readable_file(value, what=what)
+    name = filename or os.path.basename(value)
+    return FilePart(field, name, file_opener(value), guess_type(name))
+
+
+def collect(
+    io: IO,
+    *,
+    typed: Sequence[str] = (),
+    raw: Sequence[str] = (),
+    body: str | None = None,
+    multipart: bool = False,
+) -> tuple[dict[str, Any], list[FilePart]]:
+    """The body from ``--body`` with the fields merged over it, and any file parts.
+
+    In a multipart request ``-F name=@path`` uploads the file itself (streamed from
+    disk); elsewhere it puts the file's text into the JSON body, as ``gh api`` does.
+    """
+    files: list[FilePart] = []
+    args: list[FieldArg] = []
+    for t in typed:
+        key, sep, value = t.partition("=")
+        if multipart and sep and value.startswith("@"):
+            field = key[:-2] + "[]" if key.endswith("[]") else key
+            files.append(file_part(field, value[1:], io, what=f"-F {key}"))
+            continue
+        args.append(FieldArg(raw=t, typed=True, flag="-F"))
+    args.extend(FieldArg(raw=r, typed=False, flag="-f") for r in raw)
+    stdin_used = False
+
+    def read_stdin() -> str:
+        nonlocal stdin_used
+        if stdin_used or body in ("-", "@-"):
+            raise UsageError("-F: stdin (@-) can only be read once")
+        stdin_used = True
+        return io.stdin.read()
+
+    base = load_body(body, io) if body is not None else {}
+    fields = parse_fields(
+        args, read_file=lambda p: read_text_file(p, what=f"-F @{p}"), read_stdin=read_stdin
+    )
+    return merge(base, fields), files

@@ -1,0 +1,97 @@
+"""``--body`` and file-part arguments: JSON or YAML from text, a file or stdin."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO as BinaryFile
+from typing import Any
+
+from openai_cli.errors import UsageError
+from openai_cli.io import IO
+
+
+def read_text_file(path: str, *, what: str) -> str:
+    """Read a whole text file, turning every OS error into one clear line."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{what}: file not found: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{what}: {path} is a directory, not a file") from None
+    except PermissionError:
+        raise UsageError(f"{what}: permission denied reading {path}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{what}: {path} is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise UsageError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None
+
+
+def parse_json_text(text: str, *, what: str, yaml_ok: bool = False) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        if yaml_ok:
+            import yaml
+
+            try:
+                return yaml.safe_load(text)
+            except yaml.YAMLError as yexc:
+                raise UsageError(f"{what}: invalid YAML: {str(yexc).splitlines()[0]}") from None
+        raise UsageError(
+            f"{what}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+
+
+def load_body(value: str, io: IO) -> dict[str, Any]:
+    """``--body``: inline JSON, ``@file`` (JSON, or YAML by extension) or ``-`` for stdin."""
+    if value == "-" or value == "@-":
+        text, what, yaml_ok = io.stdin.read(), "--body (stdin)", False
+    elif value.startswith("@"):
+        path = value[1:]
+        text = read_text_file(path, what="--body")
+        what = f"--body {path}"
+        yaml_ok = path.endswith((".yaml", ".yml"))
+    else:
+        text, what, yaml_ok = value, "--body", False
+    if not text.strip():
+        raise UsageError(f"{what}: empty body")
+    data = parse_json_text(text, what=what, yaml_ok=yaml_ok)
+    if not isinstance(data, dict):
+        raise UsageError(f"{what}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def check_readable_file(path: str, *, what: str, allow_empty: bool = False) -> int:
+    """Fail before sending anything if ``path`` cannot be uploaded; returns its size."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise UsageError(f"{what}: file not found: {path}") from None
+    except OSError as exc:
+        raise UsageError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise UsageError(f"{what}: {path} is a directory, not a file")
+    if not os.access(path, os.R_OK):
+        raise UsageError(f"{what}: permission denied reading {path}")
+    if st.st_size == 0 and stat.S_ISREG(st.st_mode) and not allow_empty:
+        raise UsageError(f"{what}: {path} is empty (0 bytes)")
+    return st.st_size
+
+
+def file_opener(path: str) -> Callable[[], BinaryFile[bytes]]:
+    def opener() -> BinaryFile[bytes]:
+        return open(path, "rb")
+
+    return opener
+
+
+def guess_type(filename: str) -> str:
+    import mimetypes
+
+    if filename.endswith(".jsonl"):
+        return "application/jsonl"
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"

@@ -1,0 +1,87 @@
+"""Lazy command groups: the only place that subclasses Typer's group class.
+
+A group's module is imported, and a generated group's commands built, only when
+that group is invoked. Listing commands for ``--help`` uses placeholders carrying
+just a name and a line of help, so ``oai --help`` imports no command module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from typer.core import TyperCommand, TyperGroup
+
+Loader = Callable[[], Any]
+
+
+class LazyGroup(TyperGroup):
+    """A group whose subcommands come from loaders, called on first use."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, tuple[Loader, str]] = {}
+        self._listing = False
+
+    def add_lazy(self, name: str, loader: Loader, short_help: str) -> None:
+        self.lazy[name] = (loader, short_help)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *self.lazy]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        cmd = self.commands.get(cmd_name)
+        if cmd is not None:
+            return cmd
+        entry = self.lazy.get(cmd_name)
+        if entry is None:
+            return None
+        loader, short_help = entry
+        if self._listing:
+            return TyperCommand(cmd_name, help=short_help, short_help=short_help)
+        cmd = loader()
+        cmd.name = cmd_name
+        self.commands[cmd_name] = cmd
+        return cmd
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        # Suggestions for a mistyped command look at self.commands; include the lazy names.
+        try:
+            return super().resolve_command(ctx, args)
+        except Exception as exc:
+            from difflib import get_close_matches
+
+            message = getattr(exc, "message", None)
+            if message and args and "Did you mean" not in message:
+                matches = get_close_matches(args[0], list(self.lazy))
+                if matches:
+                    exc.message = f"{message.rstrip('.')}. Did you mean {matches[0]!r}?"  # type: ignore[attr-defined]
+            raise
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> Any:
+        self._listing = True
+        try:
+            return super().shell_complete(ctx, incomplete)
+        finally:
+            self._listing = False
+
+
+def typer_loader(module: str, attr: str = "app") -> Loader:
+    """A loader for a hand-written module that defines a Typer app."""
+
+    def load() -> Any:
+        import importlib
+
+        import typer
+
+        mod = importlib.import_module(module)
+        return typer.main.get_command(getattr(mod, attr))
+
+    return load

@@ -1,0 +1,113 @@
+"""Entry point: runs the app and is the ONE place that turns errors into exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from openai_cli.errors import ExitCode, OaiError
+from openai_cli.io import IO
+
+if TYPE_CHECKING:
+    from openai_cli.context import Factory
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))
+
+
+def run(argv: Sequence[str], io: IO | None = None) -> int:
+    argv = list(argv)
+    if argv in (["--version"], ["-V"]):
+        # The commonest probe of all answers before Typer is even imported.
+        from openai_cli.app import version_text
+
+        (io or IO.system()).out.write(version_text() + "\n")
+        return 0
+    io = io or IO.system()
+    debug = "--debug" in argv[: argv.index("--")] if "--" in argv else "--debug" in argv
+    from openai_cli.context import Factory
+
+    factory = Factory(io)
+    try:
+        return _invoke(argv, factory)
+    except BrokenPipeError:
+        return _broken_pipe()
+    except KeyboardInterrupt:
+        io.message("oai: interrupted")
+        return ExitCode.INTERRUPTED
+    except OaiError as exc:
+        return _report(io, exc, debug)
+    except Exception as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc(file=io.err)
+        name = type(exc).__name__
+        io.message(f"oai: internal error: {name}: {exc}")
+        if not debug:
+            io.message("run again with --debug for details")
+        return ExitCode.API_ERROR
+    finally:
+        factory.close()
+
+
+def _invoke(argv: list[str], factory: Factory) -> int:
+    import typer
+
+    from openai_cli.app import build
+
+    io = factory.io
+    try:
+        rv = build().main(args=argv, prog_name="oai", standalone_mode=False, obj=factory)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        io.message("oai: aborted")
+        return ExitCode.INTERRUPTED
+    except typer.TyperException as exc:
+        return _usage(io, exc)
+    if isinstance(rv, int):
+        return rv
+    return 0
+
+
+def _usage(io: IO, exc: Exception) -> int:
+    """Typer's own usage errors, in the same one-line shape as ours."""
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        # A group run without a command: its help, on stderr, as a usage error.
+        io.err.write(ctx.get_help() + "\n")
+        return ExitCode.USAGE
+    message = getattr(exc, "format_message", lambda: str(exc))()
+    where = ctx.command_path if ctx is not None else "oai"
+    io.message(f"{where}: {message}")
+    if ctx is not None:
+        io.message(f"  see '{where} --help'")
+    code = int(getattr(exc, "exit_code", ExitCode.USAGE))
+    return ExitCode.USAGE if code in (1, 2) else code
+
+
+def _report(io: IO, exc: OaiError, debug: bool) -> int:
+    if debug:
+        import traceback
+
+        traceback.print_exc(file=io.err)
+    lines = exc.lines()
+    io.message(f"oai: {lines[0]}")
+    for line in lines[1:]:
+        io.message(f"  {line}")
+    return int(exc.exit_code)
+
+
+def _broken_pipe() -> int:
+    # The reader went away (`oai ... | head`): that is its choice, not an error. Point
+    # stdout at /dev/null so the interpreter's final flush cannot complain either.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 0

@@ -1,0 +1,228 @@
+"""The one renderer: JSON, JSONL, YAML, tables or raw text on stdout.
+
+Piped output with the default format is the JSON the API sent, byte for byte, so
+scripts see exactly what the API documents. On a terminal, lists become tables and
+objects highlighted JSON. Nothing but data is ever written here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from openai_cli.errors import UsageError
+from openai_cli.io import IO
+
+FORMATS = ("auto", "json", "jsonl", "yaml", "table", "raw")
+
+
+def _items(data: Any) -> list[Any] | None:
+    """The rows of a list answer, or None when the answer is one object."""
+    if isinstance(data, list):
+        return data
+    if (
+        isinstance(data, dict)
+        and isinstance(data.get("data"), list)
+        and (data.get("object") in ("list", "page", None) or "has_more" in data)
+    ):
+        return data["data"]  # type: ignore[no-any-return]
+    return None
+
+
+class Renderer:
+    def __init__(self, io: IO, *, fmt: str = "auto", query: str | None = None) -> None:
+        if fmt not in FORMATS:
+            raise UsageError(
+                f"-o/--output: unknown format {fmt!r}; choose from {', '.join(FORMATS)}"
+            )
+        self.io = io
+        self.fmt = fmt
+        self.query = query
+        self._compiled: Any = None
+        if query:
+            import jmespath
+            from jmespath.exceptions import JMESPathError
+
+            try:
+                self._compiled = jmespath.compile(query)
+            except JMESPathError as exc:
+                raise UsageError(f"--query: invalid JMESPath expression: {exc}") from exc
+
+    @property
+    def effective(self) -> str:
+        if self.fmt != "auto":
+            return self.fmt
+        return "pretty" if self.io.stdout_tty else "json-raw"
+
+    def _apply(self, data: Any) -> Any:
+        if self._compiled is None:
+            return data
+        return self._compiled.search(data)
+
+    # -- whole answers -------------------------------------------------------------
+
+    def answer(self, data: Any, raw: str | None = None) -> None:
+        """Print one answer. ``raw`` is the body as the API sent it, when there is one."""
+        out = self.io.out
+        if self._compiled is not None:
+            data = self._apply(data)
+            raw = None
+        mode = self.effective
+        if mode == "json-raw":
+            if raw is not None:
+                out.write(raw if raw.endswith("\n") else raw + "\n")
+            else:
+                out.write(json.dumps(data, ensure_ascii=False) + "\n")
+        elif mode == "json":
+            out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        elif mode == "jsonl":
+            rows = _items(data)
+            for row in rows if rows is not None else [data]:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        elif mode == "yaml":
+            import yaml
+
+            out.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+        elif mode == "raw":
+            if isinstance(data, str):
+                out.write(data + "\n")
+            elif raw is not None:
+                out.write(raw if raw.endswith("\n") else raw + "\n")
+            else:
+                out.write(json.dumps(data, ensure_ascii=False) + "\n")
+        elif mode == "table":
+            self._table(data)
+        else:  # pretty
+            if _items(data) is not None:
+                self._table(data)
+            else:
+                self._pretty_json(data)
+        out.flush()
+
+    def _pretty_json(self, data: Any) -> None:
+        if not self.io.color:
+            self.io.out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            return
+        from rich.console import Console
+        from rich.json import JSON
+
+        Console(file=self.io.out, force_terminal=True, soft_wrap=True).print(
+            JSON(json.dumps(data, ensure_ascii=False))
+        )
+
+    def _table(self, data: Any) -> None:
+        rows = _items(data)
+        if rows is None:
+            rows = [data]
+        if not rows:
+            self.io.message("(no items)")
+            return
+        if not all(isinstance(r, dict) for r in rows):
+            for r in rows:
+                self.io.out.write(
+                    (r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n"
+                )
+            return
+        columns = _columns(rows)
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(box=None, header_style="bold")
+        for c in columns:
+            table.add_column(c, overflow="fold")
+        for r in rows:
+            table.add_row(*[_cell(r.get(c)) for c in columns])
+        Console(
+            file=self.io.out,
+            force_terminal=self.io.color,
+            no_color=not self.io.color,
+            width=None if self.io.stdout_tty else 200,
+        ).print(table)
+
+    # -- pages and streams ----------------------------------------------------------
+
+    def pages(self, pages: Iterable[Any]) -> None:
+        """Print the items of several pages as one list, as the pages arrive."""
+        mode = self.effective
+        out = self.io.out
+        if self._compiled is not None or mode in ("table", "pretty", "yaml"):
+            items: list[Any] = []
+            last: dict[str, Any] = {}
+            for page in pages:
+                items.extend(_items(page) or [])
+                last = page if isinstance(page, dict) else {}
+            merged = {**last, "data": items}
+            merged.pop("next_page", None)
+            self.answer(merged)
+            return
+        if mode == "jsonl":
+            for page in pages:
+                for row in _items(page) or []:
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                out.flush()
+            return
+        # json / json-raw / raw: one list object, written item by item.
+        indent = 2 if mode == "json" else None
+        sep = ",\n" if indent else ", "
+        out.write('{"object": "list", "data": [')
+        first = True
+        last_page: dict[str, Any] = {}
+        for page in pages:
+            for row in _items(page) or []:
+                if not first:
+                    out.write(sep)
+                text = json.dumps(row, ensure_ascii=False, indent=indent)
+                out.write(("\n" + text) if indent and first else text)
+                first = False
+            out.flush()
+            last_page = page if isinstance(page, dict) else {}
+        tail = {k: v for k, v in last_page.items() if k in ("has_more", "first_id", "last_id")}
+        tail_text = "".join(f", {json.dumps(k)}: {json.dumps(v)}" for k, v in tail.items())
+        out.write(("\n" if indent and not first else "") + "]" + tail_text + "}\n")
+        out.flush()
+
+    def event(self, data: Any, raw: str | None = None) -> None:
+        """One streamed event, one line, flushed at once."""
+        out = self.io.out
+        if self._compiled is not None:
+            data = self._apply(data)
+            raw = None
+        if raw is not None:
+            out.write(raw.replace("\n", "") + "\n")
+        elif isinstance(data, str) and self.fmt == "raw":
+            out.write(data + "\n")
+        else:
+            out.write(json.dumps(data, ensure_ascii=False) + "\n")
+        out.flush()
+
+
+def _columns(rows: list[dict[str, Any]]) -> list[str]:
+    preferred = (
+        "id",
+        "object",
+        "name",
+        "status",
+        "model",
+        "purpose",
+        "filename",
+        "bytes",
+        "created_at",
+        "created",
+    )
+    seen: dict[str, None] = {}
+    for r in rows[:50]:
+        for k, v in r.items():
+            if not isinstance(v, (dict, list)):
+                seen.setdefault(k, None)
+    cols = [c for c in preferred if c in seen]
+    cols += [c for c in seen if c not in cols]
+    return cols[:8] or list(rows[0].keys())[:8]
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False)[:60]
+    return str(v)

@@ -1,0 +1,42 @@
+"""Every test runs isolated: its own config dir and keyring, no real keys or env."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_SCRUBBED = (
+    "OPENAI_API_KEY",
+    "OPENAI_ADMIN_KEY",
+    "OPENAI_ORG_ID",
+    "OPENAI_PROJECT_ID",
+    "OPENAI_BASE_URL",
+    "OAI_PROFILE",
+    "OPENAI_WEBHOOK_SECRET",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "ALL_PROXY",
+    "https_proxy",
+    "http_proxy",
+    "all_proxy",
+    "OPENAI_MTLS_CLIENT_CERT_FILE",
+    "OPENAI_MTLS_CLIENT_KEY_FILE",
+    "OAI_ALLOW_INSECURE_HTTP",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    for name in _SCRUBBED:
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "oai-home"
+    home.mkdir()
+    monkeypatch.setenv("OAI_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.keyring_backend.FileKeyring")
+    monkeypatch.setenv("OAI_TEST_KEYRING_FILE", str(home / "keyring.json"))
+    monkeypatch.setenv("NO_PROXY", "*")
+    yield home

@@ -1,0 +1,88 @@
+"""Running ``oai`` in tests: through the real entry point, in-process or as a process."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+from openai_cli.io import IO
+from openai_cli.main import run
+
+ROOT = Path(__file__).resolve().parent.parent
+CANARY_KEY = "sk-test-CANARY0123456789abcdefCANARY"
+CANARY_ADMIN_KEY = "sk-admin-CANARY9876543210fedcbaCANARY"
+BASE = "https://api.openai.test/v1"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+    out_bytes: bytes
+
+    def __repr__(self) -> str:  # shown by pytest on a failed assertion
+        return f"Result(code={self.code}, out={self.out[:2000]!r}, err={self.err[:2000]!r})"
+
+
+def invoke(
+    *args: str,
+    input: str | bytes = "",
+    env: dict[str, str] | None = None,
+    stdout_tty: bool = False,
+    stdin_tty: bool = False,
+) -> Result:
+    """Run ``oai ARGS`` in this process with its own streams and environment."""
+    raw = input.encode() if isinstance(input, str) else input
+    out_buf = io.BytesIO()
+    out = io.TextIOWrapper(out_buf, encoding="utf-8", write_through=True)
+    err = io.StringIO()
+    stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    the_io = IO(
+        stdin=stdin,
+        stdout=out,
+        stderr=err,
+        env=full_env,
+        stdin_tty=stdin_tty,
+        stdout_tty=stdout_tty,
+    )
+    with redirect_stdout(out), redirect_stderr(err):
+        code = run(list(args), the_io)
+    out.flush()
+    data = out_buf.getvalue()
+    return Result(int(code), data.decode("utf-8", "replace"), err.getvalue(), data)
+
+
+def api_env(base_url: str = BASE) -> dict[str, str]:
+    return {
+        "OPENAI_API_KEY": CANARY_KEY,
+        "OPENAI_ADMIN_KEY": CANARY_ADMIN_KEY,
+        "OPENAI_BASE_URL": base_url,
+    }
+
+
+def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra or {})
+    return env
+
+
+def oai_process(
+    *args: str, env: dict[str, str] | None = None, input: bytes | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -m openai_cli ARGS`` as a real process."""
+    return subprocess.run(
+        [sys.executable, "-m", "openai_cli", *args],
+        env=subprocess_env(env),
+        input=input,
+        capture_output=True,
+        timeout=timeout,
+    )
