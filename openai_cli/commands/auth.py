@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Log in, log out and show where the API key comes from.",
     no_args_is_help=True,
+    # Loaded under the root app, which owns completion and plain-text help.
+    add_completion=False,
+    rich_markup_mode=None,
 )
 
 ProfileOption = Annotated[

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Manage profiles: base URL, organization, project, model and defaults.",
     no_args_is_help=True,
+    # Loaded under the root app, which owns completion and plain-text help.
+    add_completion=False,
+    rich_markup_mode=None,
 )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar, cast
 
 from openai_cli.errors import ConfigError
 
@@ -160,7 +160,7 @@ class Keyring:
             raise ConfigError(f"{self._hung} ({action}); {instead}")
         ok, value = box[0]
         if ok:
-            return value  # type: ignore[return-value]
+            return cast(T, value)
         assert isinstance(value, BaseException)
         if isinstance(value, _BackendLoadError):
             raise ConfigError(
@@ -168,14 +168,20 @@ class Keyring:
                 f"{_one_line(value.cause)}; {instead}"
             ) from value.cause
         if isinstance(value, Exception):
-            from keyring.errors import NoKeyringError
-
-            if isinstance(value, NoKeyringError):
+            if _is_no_keyring(value):
                 raise ConfigError(f"no OS keyring is available ({action}); {instead}") from value
             raise ConfigError(
                 f"the OS keyring failed ({action}): {_one_line(value)}; {instead}"
             ) from value
         raise value
+
+
+def _is_no_keyring(exc: Exception) -> bool:
+    try:
+        from keyring.errors import NoKeyringError
+    except ImportError:  # the failure may have been keyring failing to import at all
+        return False
+    return isinstance(exc, NoKeyringError)
 
 
 class _BackendLoadError(Exception):

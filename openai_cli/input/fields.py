@@ -48,7 +48,7 @@ class _Key:
     append: bool
 
 
-class _KeyError(Exception):
+class _BadKey(Exception):
     """A malformed key; the message is completed with the flag by the caller."""
 
 
@@ -75,7 +75,7 @@ def parse_fields(
             raise UsageError(f"{arg.show()}: expected key=value")
         try:
             key = _parse_key(key_text)
-        except _KeyError as exc:
+        except _BadKey as exc:
             raise UsageError(f"{arg.show()}: {exc}") from None
 
         value: Any
@@ -199,7 +199,7 @@ def _scan_name(key: str, start: int) -> int:
 def _parse_key(key: str) -> _Key:
     # Positions in messages are 1-based, counted from the start of the argument.
     if not key:
-        raise _KeyError("empty key")
+        raise _BadKey("empty key")
     path: list[str] = []
     append = False
     i = _scan_name(key, 0)
@@ -208,7 +208,7 @@ def _parse_key(key: str) -> _Key:
     path.append(key[:i])
     while i < len(key):
         if append:
-            raise _KeyError(f"'[]' must come last in the key (position {i + 1})")
+            raise _BadKey(f"'[]' must come last in the key (position {i + 1})")
         ch = key[i]
         if ch == ".":
             end = _scan_name(key, i + 1)
@@ -219,37 +219,37 @@ def _parse_key(key: str) -> _Key:
         elif ch == "[":
             close = key.find("]", i + 1)
             if close < 0:
-                raise _KeyError(f"unbalanced '[' at position {i + 1}")
+                raise _BadKey(f"unbalanced '[' at position {i + 1}")
             end = _scan_name(key, i + 1)
             if end == close == i + 1:
                 append = True
             elif end == close:
                 path.append(key[i + 1 : end])
             elif key[end] == "[":
-                raise _KeyError(f"unbalanced '[' at position {i + 1}")
+                raise _BadKey(f"unbalanced '[' at position {i + 1}")
             else:
                 raise _bad_char(key, end, expect_name=False)
             i = close + 1
         elif ch == "]":
-            raise _KeyError(f"unbalanced ']' at position {i + 1}")
+            raise _BadKey(f"unbalanced ']' at position {i + 1}")
         elif _is_name_char(ch):
-            raise _KeyError(f"expected '.' or '[' after ']' at position {i + 1}")
+            raise _BadKey(f"expected '.' or '[' after ']' at position {i + 1}")
         else:
             raise _bad_char(key, i, expect_name=False)
     return _Key(tuple(path), append)
 
 
-def _bad_char(key: str, i: int, *, expect_name: bool) -> _KeyError:
+def _bad_char(key: str, i: int, *, expect_name: bool) -> _BadKey:
     if i == 0 and key[:1] in (".", "[", "]"):
-        return _KeyError(f"key must start with a name, not {key[0]!r}")
+        return _BadKey(f"key must start with a name, not {key[0]!r}")
     if i >= len(key):
-        return _KeyError(f"empty key segment at position {i + 1}")
+        return _BadKey(f"empty key segment at position {i + 1}")
     ch = key[i]
     if ch == "]" and not expect_name:
-        return _KeyError(f"unbalanced ']' at position {i + 1}")
+        return _BadKey(f"unbalanced ']' at position {i + 1}")
     if expect_name and ch in ".[]":
-        return _KeyError(f"empty key segment at position {i + 1}")
-    return _KeyError(
+        return _BadKey(f"empty key segment at position {i + 1}")
+    return _BadKey(
         f"invalid character {ch!r} in key at position {i + 1}"
         " (keys are letters, digits, '_', '-', ':' and '/')"
     )
