@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from openai_cli import __version__
+from openai_cli import version_text
 from openai_cli.context import Factory, GlobalFlags
 from openai_cli.lazy import LazyGroup, typer_loader
 from openai_cli.options import common_parameters, pop_common
@@ -21,12 +21,6 @@ TOOLS: dict[str, tuple[str, str]] = {
 }
 
 _PANEL = "Connection"
-
-
-def version_text() -> str:
-    from openai_cli.api.catalogue import SPEC_VERSION
-
-    return f"oai {__version__} (OpenAI API spec {SPEC_VERSION})"
 
 
 def _version(value: bool) -> None:

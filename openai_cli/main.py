@@ -22,7 +22,7 @@ def run(argv: Sequence[str], io: IO | None = None) -> int:
     argv = list(argv)
     if argv in (["--version"], ["-V"]):
         # The commonest probe of all answers before Typer is even imported.
-        from openai_cli.app import version_text
+        from openai_cli import version_text
 
         (io or IO.system()).out.write(version_text() + "\n")
         return 0
