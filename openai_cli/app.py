@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from openai_cli import version_text
-from openai_cli.context import Factory, GlobalFlags
+from openai_cli.context import Factory
 from openai_cli.lazy import LazyGroup, typer_loader
 from openai_cli.options import common_parameters, pop_common
 
@@ -33,7 +33,9 @@ def _root(ctx: typer.Context, **kwargs: Any) -> None:
     factory = ctx.ensure_object(Factory)
     factory.use(pop_common(kwargs))
     kwargs.pop("version", None)
-    factory.flags = GlobalFlags(**kwargs)
+    from openai_cli.config import Overrides
+
+    factory.flags = Overrides(**kwargs)
 
 
 _root_params = [

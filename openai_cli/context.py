@@ -19,22 +19,9 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class GlobalFlags:
-    """Root-level flags that are not shared output options."""
-
-    profile: str | None = None
-    base_url: str | None = None
-    organization: str | None = None
-    project: str | None = None
-    timeout: float | None = None
-    max_retries: int | None = None
-    model: str | None = None
-
-
-@dataclass
 class Factory:
     io: IO
-    flags: GlobalFlags = field(default_factory=GlobalFlags)
+    flags: Overrides | None = None  # the root's connection flags; output comes from common
     common: CommonOptions = field(default_factory=CommonOptions)
     _settings: Settings | None = None
     _clients: dict[bool, Client] = field(default_factory=dict)
@@ -49,19 +36,11 @@ class Factory:
 
     @property
     def overrides(self) -> Overrides:
+        from dataclasses import replace
+
         from openai_cli.config import Overrides
 
-        f = self.flags
-        return Overrides(
-            profile=f.profile,
-            base_url=f.base_url,
-            organization=f.organization,
-            project=f.project,
-            timeout=f.timeout,
-            max_retries=f.max_retries,
-            model=f.model,
-            output=self.common.output,
-        )
+        return replace(self.flags or Overrides(), output=self.common.output)
 
     def settings(self) -> Settings:
         if self._settings is None:

@@ -40,3 +40,13 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("OAI_TEST_KEYRING_FILE", str(home / "keyring.json"))
     monkeypatch.setenv("NO_PROXY", "*")
     yield home
+
+
+@pytest.fixture
+def env(isolated: Path) -> dict[str, str]:
+    """The isolated settings environment as a mapping, for code that takes ``env``."""
+    return {
+        "OAI_CONFIG_DIR": str(isolated / "config"),
+        "PYTHON_KEYRING_BACKEND": "tests.keyring_backend.FileKeyring",
+        "OAI_TEST_KEYRING_FILE": str(isolated / "keyring.json"),
+    }

@@ -14,20 +14,25 @@ from openai_cli.errors import UsageError
 from openai_cli.io import IO
 
 
+def file_error(what: str, path: str, exc: OSError | UnicodeDecodeError) -> UsageError:
+    """One clear line for a file that cannot be read, naming the flag and the file."""
+    if isinstance(exc, FileNotFoundError):
+        return UsageError(f"{what}: file not found: {path}")
+    if isinstance(exc, IsADirectoryError):
+        return UsageError(f"{what}: {path} is a directory, not a file")
+    if isinstance(exc, PermissionError):
+        return UsageError(f"{what}: permission denied reading {path}")
+    if isinstance(exc, UnicodeDecodeError):
+        return UsageError(f"{what}: {path} is not UTF-8 text (invalid byte at offset {exc.start})")
+    return UsageError(f"{what}: cannot read {path}: {exc.strerror or exc}")
+
+
 def read_text_file(path: str, *, what: str) -> str:
     """Read a whole text file, turning every OS error into one clear line."""
     try:
         return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{what}: file not found: {path}") from None
-    except IsADirectoryError:
-        raise UsageError(f"{what}: {path} is a directory, not a file") from None
-    except PermissionError:
-        raise UsageError(f"{what}: permission denied reading {path}") from None
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{what}: {path} is not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise UsageError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise file_error(what, path, exc) from None
 
 
 def parse_json_text(text: str, *, what: str, yaml_ok: bool = False) -> Any:

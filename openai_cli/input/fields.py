@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openai_cli.errors import UsageError
+from openai_cli.input.body import file_error
 
 _NAME_PUNCT = frozenset("_-:/")
 # JSON's number grammar: stricter than float(), which would also take "1_000",
@@ -171,18 +172,8 @@ def _read(arg: FieldArg, path: str, read_file: Callable[[str], str]) -> str:
         raise UsageError(f"{where} missing file name after '@'")
     try:
         return read_file(path)
-    except FileNotFoundError:
-        raise UsageError(f"{where} file not found: {path}") from None
-    except IsADirectoryError:
-        raise UsageError(f"{where} {path} is a directory, not a file") from None
-    except PermissionError:
-        raise UsageError(f"{where} permission denied reading {path}") from None
-    except UnicodeDecodeError as exc:
-        raise UsageError(
-            f"{where} {path} is not UTF-8 text (invalid byte at offset {exc.start})"
-        ) from None
-    except OSError as exc:
-        raise UsageError(f"{where} cannot read {path}: {exc.strerror or exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise file_error(where.rstrip(":"), path, exc) from None
 
 
 def _is_name_char(ch: str) -> bool:

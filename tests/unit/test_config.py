@@ -29,15 +29,6 @@ from tests import keyring_backend
 FILE_BACKEND = "tests.keyring_backend.FileKeyring"
 HANGING_BACKEND = "tests.keyring_backend.HangingKeyring"
 
-CLEARED = (
-    "OPENAI_API_KEY",
-    "OPENAI_ADMIN_KEY",
-    "OPENAI_ORG_ID",
-    "OPENAI_PROJECT_ID",
-    "OPENAI_BASE_URL",
-    "OAI_PROFILE",
-    "OAI_KEYRING_TIMEOUT",
-)
 
 API_KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz0123"
 ADMIN_KEY = "sk-admin-ABCDEFGHIJKLMNOPQRSTUVWX9876"
@@ -49,21 +40,6 @@ ADMIN_KEY = "sk-admin-ABCDEFGHIJKLMNOPQRSTUVWX9876"
 @pytest.fixture(autouse=True)
 def _fresh_permission_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store_module, "_warned_permissions", set())
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The environment the CLI sees; os.environ is isolated the same way for keyring."""
-    values = {
-        "OAI_CONFIG_DIR": str(tmp_path / "config"),
-        "PYTHON_KEYRING_BACKEND": FILE_BACKEND,
-        "OAI_TEST_KEYRING_FILE": str(tmp_path / "keyring.json"),
-    }
-    for name in CLEARED:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    return values
 
 
 def make_io(

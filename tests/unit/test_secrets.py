@@ -38,30 +38,6 @@ API_KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz0123"
 ADMIN_KEY = "sk-admin-ABCDEFGHIJKLMNOPQRSTUVWX9876"
 OTHER_KEY = "sk-proj-zyxwvutsrqponmlkjihgfedcba9999"
 
-CLEARED = (
-    "OPENAI_API_KEY",
-    "OPENAI_ADMIN_KEY",
-    "OPENAI_ORG_ID",
-    "OPENAI_PROJECT_ID",
-    "OPENAI_BASE_URL",
-    "OAI_PROFILE",
-    "OAI_KEYRING_TIMEOUT",
-)
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    values = {
-        "OAI_CONFIG_DIR": str(tmp_path / "config"),
-        "PYTHON_KEYRING_BACKEND": FILE_BACKEND,
-        "OAI_TEST_KEYRING_FILE": str(tmp_path / "keyring.json"),
-    }
-    for name in CLEARED:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    return values
-
 
 def with_backend(env: dict[str, str], backend: str, timeout: str | None = "0.3") -> dict[str, str]:
     e = {**env, "PYTHON_KEYRING_BACKEND": backend}
