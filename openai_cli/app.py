@@ -18,15 +18,27 @@ TOOLS: dict[str, tuple[str, str]] = {
     "api": ("openai_cli.commands.api", "Call any API path directly (like `gh api`)."),
     "auth": ("openai_cli.commands.auth", "Log in, log out and show where the key comes from."),
     "profile": ("openai_cli.commands.profile", "Manage profiles: base URL, organization, project."),
+    "ask": ("openai_cli.commands.ask", "Ask a model one thing and print the answer (streams)."),
+    "repl": ("openai_cli.commands.repl", "Talk with a model, turn after turn, at the terminal."),
+    "webhooks": ("openai_cli.commands.webhooks", "Verify and unwrap signed OpenAI webhooks."),
+    "completion": ("openai_cli.commands.completion", "Shell completion for bash, zsh and fish."),
+    "map": ("openai_cli.commands.map", "Call an endpoint for every line of a JSONL file, fast."),
 }
 
 _PANEL = "Connection"
 
 
-def _version(value: bool) -> None:
-    if value:
+def _version(ctx: typer.Context, value: bool) -> None:
+    # Not while completing: the version would land among the candidates.
+    if value and not ctx.resilient_parsing:
         print(version_text())
         raise typer.Exit()
+
+
+def _complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
+    from openai_cli.commands.completion import complete_profile
+
+    return complete_profile(ctx, incomplete)
 
 
 def _root(ctx: typer.Context, **kwargs: Any) -> None:
@@ -49,6 +61,7 @@ _root_params = [
                     "--profile",
                     "-p",
                     help="Profile to use (env OAI_PROFILE).",
+                    autocompletion=_complete_profile,
                     rich_help_panel=_PANEL,
                 ),
             ],

@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     RATE_LIMIT = 5  # 429 or quota, after retries
     SERVER = 6  # 5xx, network error or timeout, after retries
     FAILED = 7  # stream cut, error event, job failed
+    TIMED_OUT = 124  # --wait gave up; the job itself goes on (as timeout(1) exits)
     INTERRUPTED = 130  # Ctrl-C
 
 

@@ -27,7 +27,10 @@ class LazyGroup(TyperGroup):
         self.lazy[name] = (loader, short_help)
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return [*super().list_commands(ctx), *self.lazy]
+        # A lazy command, once loaded, is also in self.commands: list it once, in
+        # its registered place.
+        eager = [name for name in super().list_commands(ctx) if name not in self.lazy]
+        return [*eager, *self.lazy]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         cmd = self.commands.get(cmd_name)

@@ -27,6 +27,16 @@ def run(argv: Sequence[str], io: IO | None = None) -> int:
         (io or IO.system()).out.write(version_text() + "\n")
         return 0
     io = io or IO.system()
+    try:
+        argv = _argv_text(argv)
+    except OaiError as exc:
+        return _report(io, exc, False)
+    if io.env.get("_OAI_COMPLETE"):
+        # A shell asking for candidates on TAB (completions/): answered from the
+        # typed path alone; no command runs.
+        from openai_cli.commands.completion import answer
+
+        return answer(io)
     debug = "--debug" in argv[: argv.index("--")] if "--" in argv else "--debug" in argv
     from openai_cli.context import Factory
 
@@ -54,17 +64,40 @@ def run(argv: Sequence[str], io: IO | None = None) -> int:
         factory.close()
 
 
+def _argv_text(argv: list[str]) -> list[str]:
+    """The arguments as the UTF-8 that terminals send, whatever the locale says.
+
+    Under an ASCII locale with Python's UTF-8 mode off, non-ASCII arguments arrive
+    with surrogate escapes, which no request body can carry.
+    """
+    out = []
+    for i, arg in enumerate(argv, start=1):
+        if any("\udc80" <= c <= "\udcff" for c in arg):
+            try:
+                arg = os.fsencode(arg).decode("utf-8")
+            except UnicodeDecodeError:
+                from openai_cli.errors import UsageError
+
+                raise UsageError(f"argument {i} is not valid UTF-8 text") from None
+        out.append(arg)
+    return out
+
+
 def _invoke(argv: list[str], factory: Factory) -> int:
     import typer
 
     from openai_cli.app import build
 
     io = factory.io
+    group = build()
     try:
-        rv = build().main(args=argv, prog_name="oai", standalone_mode=False, obj=factory)
+        # Not group.main(): Typer's wrapper turns Ctrl-C into a silent exit code and a
+        # closed stdout into exit 1 before run() could handle either.
+        with group.make_context("oai", argv, obj=factory) as ctx:
+            rv = group.invoke(ctx)
     except typer.Exit as exc:
         return int(exc.exit_code)
-    except typer.Abort:
+    except (typer.Abort, EOFError):
         io.message("oai: aborted")
         return ExitCode.INTERRUPTED
     except typer.TyperException as exc:

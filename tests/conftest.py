@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ("tests.canary",)  # fails any run that leaks the fake test keys
 _SCRUBBED = (
     "OPENAI_API_KEY",
     "OPENAI_ADMIN_KEY",
@@ -26,6 +27,7 @@ _SCRUBBED = (
     "OPENAI_MTLS_CLIENT_CERT_FILE",
     "OPENAI_MTLS_CLIENT_KEY_FILE",
     "OAI_ALLOW_INSECURE_HTTP",
+    "OAI_KEYRING_TIMEOUT",
 )
 
 

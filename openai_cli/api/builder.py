@@ -68,6 +68,10 @@ class CatalogueGroup(LazyGroup):
             else:
                 sub = children[word]
                 self.add_lazy(word, _group_loader(word, (*prefix, word), sub), _group_help(sub))
+        from openai_cli.commands.overrides import extra_commands
+
+        for word, (loader, help_text) in extra_commands(prefix).items():
+            self.add_lazy(word, loader, help_text)
 
 
 def _group_loader(word: str, prefix: tuple[str, ...], ops: list[Op]) -> Loader:
@@ -83,7 +87,9 @@ def _common_path(op: Op) -> str:
 
 
 def _short_help(op: Op) -> str:
-    return f"{op['method']} {op['path']}"
+    # The fixed query is part of the operation: GET /responses/{id}?beta=true is another one.
+    query = "&".join(f"{k}={v}" for k, v in op["fixed_query"].items())
+    return f"{op['method']} {op['path']}" + (f"?{query}" if query else "")
 
 
 def _group_help(ops: list[Op]) -> str:
@@ -103,7 +109,7 @@ def _param_help(p: Op) -> str:
     t = p["type"]
     if t == "json":
         parts.append("JSON text, @file.json or @- for stdin.")
-    elif t == "string_or_json":
+    elif t == "string_or_json" and not (p.get("enum") and not p.get("open_enum")):
         parts.append("Text, or JSON when it starts with { or [.")
     elif t == "file":
         parts.append("Path of a file to upload, or - for stdin.")
@@ -116,7 +122,10 @@ def _param_help(p: Op) -> str:
     enum = p.get("enum")
     if enum:
         shown = ", ".join(str(e) for e in enum[:12]) + (", ..." if len(enum) > 12 else "")
-        parts.append(("e.g. " if p.get("open_enum") else "One of: ") + shown + ".")
+        if t == "string_or_json" and not p.get("open_enum"):
+            parts.append(f"One of: {shown}; anything else is read as JSON.")
+        else:
+            parts.append(("e.g. " if p.get("open_enum") else "One of: ") + shown + ".")
     if p.get("default") is not None:
         parts.append(f"API default: {p['default']!r}.")
     if p.get("deprecated"):
@@ -180,6 +189,16 @@ def _run(factory: Any, request: Any) -> int:
     return execute(factory, request)
 
 
+class OperationCommand(TyperCommand):
+    """A generated command; its usage line names path arguments as the API reference does."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        # Typer writes a required argument as {FILE_ID}; the usage users copy from the
+        # reference (and the operations table) reads FILE_ID.
+        pieces: list[str] = super().collect_usage_pieces(ctx)
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
+
+
 class CommandSpec:
     """The parsed shape of one operation: its parameters and how to fill a request."""
 
@@ -195,6 +214,13 @@ class CommandSpec:
             for _, loc, p in self.params
             if loc == "body"
         )
+
+    def param_name(self, field: str) -> str:
+        """The keyword under which the value of the API field ``field`` arrives."""
+        for name, _, p in self.params:
+            if p["name"] == field:
+                return name
+        raise KeyError(field)
 
     @property
     def multipart_capable(self) -> bool:
@@ -267,6 +293,7 @@ class CommandSpec:
                     str | None,
                     typer.Option(
                         "--filename",
+                        metavar="NAME",
                         help="File name to send when a file comes from stdin (-).",
                         rich_help_panel=_PANEL_INPUT,
                     ),
@@ -339,15 +366,18 @@ class CommandSpec:
         for name, loc, p in self.params:
             panel = {"query": "Query parameters", "headers": "Headers"}.get(loc, _PANEL_API)
             params.append(P(name, P.KEYWORD_ONLY, default=None, annotation=_api_option(p, panel)))
-        params.extend(self.extra_parameters())
-        params.extend(extra or [])
+        extra = extra or []
+        # An override may respell a runner option (``-O/--output-file``) under its name.
+        replaced = {p.name for p in extra}
+        params.extend(p for p in self.extra_parameters() if p.name not in replaced)
+        params.extend(extra)
         taken = frozenset(self.taken) | {p.name for p in params}
         params.extend(common_parameters(frozenset(self.taken) & taken))
         return inspect.Signature(params)
 
     def help_text(self) -> str:
         op = self.op
-        lines = [f"{op['method']} {op['path']}"]
+        lines = [_short_help(op)]
         required = [p["flag"] for _, _, p in self.params if p.get("required")]
         if required:
             lines.append("Required: " + ", ".join(required) + " (or give them in --body / -F).")
@@ -355,7 +385,7 @@ class CommandSpec:
         if op["streams"]:
             notes.append("can stream (--stream)")
         if op["pagination"]:
-            notes.append("paginated (--all, --max-items)")
+            notes.append("is paginated (--all, --max-items)")
         if self.binary:
             notes.append("answers with bytes (--output-file)")
         if op["admin"]:
@@ -372,14 +402,22 @@ class CommandSpec:
         *,
         extra: list[inspect.Parameter] | None = None,
         help_prefix: str | None = None,
+        prepare: Callable[[Any, dict[str, Any]], None] | None = None,
     ) -> TyperCommand:
-        """The Typer command; ``handler(factory, request, values)`` does the work."""
+        """The Typer command; ``handler(factory, request, values)`` does the work.
+
+        ``prepare(factory, values)`` may adjust the parsed values before the request is
+        built (a positional FILE becoming ``--file``, a default model), so the usual
+        checks for required fields see the final values.
+        """
         spec = self
 
         def callback(ctx: typer.Context, **kwargs: Any) -> int:
             factory = ctx.find_object(_factory_type())
             assert factory is not None
             factory.use(pop_common(kwargs))
+            if prepare is not None:
+                prepare(factory, kwargs)
             request = spec.request(factory, kwargs)
             rc = handler(factory, request, kwargs)
             raise typer.Exit(rc)
@@ -391,9 +429,12 @@ class CommandSpec:
         help_text = self.help_text()
         if help_prefix:
             help_text = help_prefix + "\n\n" + help_text
-        app.command(self.op["command"][-1], help=help_text, short_help=_short_help(self.op))(
-            callback
-        )
+        app.command(
+            self.op["command"][-1],
+            cls=OperationCommand,
+            help=help_text,
+            short_help=_short_help(self.op),
+        )(callback)
         cmd = typer.main.get_command(app)
         assert isinstance(cmd, TyperCommand)
         return cmd

@@ -10,22 +10,22 @@ import contextlib
 import json
 import os
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.request import Request, flatten
-from openai_cli.errors import ProtocolError, StreamError, UsageError
+from openai_cli.api.streams import Sink, StreamEvent, consume
+from openai_cli.errors import ProtocolError, UsageError
 from openai_cli.http.client import Multipart
+from openai_cli.progress import download_progress
 
 if TYPE_CHECKING:
     import httpx
 
     from openai_cli.context import Factory
-    from openai_cli.http.sse import ServerSentEvent
+    from openai_cli.render import Renderer
 
 JSON_TYPES = ("application/json", "text/json")
-# Event types that end a stream in failure although the connection ended cleanly.
-FAILED_EVENTS = frozenset({"error", "response.failed", "response.incomplete", "thread.run.failed"})
 DOWNLOAD_CHUNK = 1 << 16
 
 
@@ -53,6 +53,16 @@ def execute(factory: Factory, req: Request) -> int:
     return _print_answer(factory, resp)
 
 
+def send(factory: Factory, req: Request) -> httpx.Response:
+    """Send ``req`` and read its whole answer, for commands that work on the answer."""
+    return factory.client(admin=req.admin).request(req.method, req.path, **_send_kwargs(req))
+
+
+def answer_json(resp: httpx.Response) -> Any:
+    """The answer's JSON; a body that is not JSON is a protocol error naming the request."""
+    return _parse_json(resp)
+
+
 def _send_kwargs(req: Request, query: dict[str, Any] | None = None) -> dict[str, Any]:
     kw: dict[str, Any] = {
         "query": flatten(query if query is not None else req.query),
@@ -75,7 +85,7 @@ def _parse_json(resp: httpx.Response) -> Any:
     text = resp.text
     try:
         return json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested past the limit
         excerpt = " ".join(text.split())[:120]
         rid = resp.headers.get("x-request-id")
         raise ProtocolError(
@@ -105,10 +115,11 @@ def _save(factory: Factory, req: Request, resp: httpx.Response) -> int:
         tmp = f"{path}.part"
         total = 0
         try:
-            with open(tmp, "wb") as fh:
+            with open(tmp, "wb") as fh, download_progress(io, resp, path) as bar:
                 for chunk in resp.iter_bytes(DOWNLOAD_CHUNK):
                     fh.write(chunk)
                     total += len(chunk)
+                    bar.advance(len(chunk))
             os.replace(tmp, path)
         except BaseException:
             # A partial download must never pass for the whole file.
@@ -120,8 +131,10 @@ def _save(factory: Factory, req: Request, resp: httpx.Response) -> int:
     if io.stdout_tty:
         raise UsageError("the answer is raw bytes: give --output-file PATH (or pipe stdout)")
     sink = io.stdout_bytes
-    for chunk in resp.iter_bytes(DOWNLOAD_CHUNK):
-        sink.write(chunk)
+    with download_progress(io, resp, "stdout") as bar:
+        for chunk in resp.iter_bytes(DOWNLOAD_CHUNK):
+            sink.write(chunk)
+            bar.advance(len(chunk))
     sink.flush()
     return 0
 
@@ -146,19 +159,21 @@ def _pages(factory: Factory, req: Request) -> Iterator[Any]:
         if not isinstance(items, list):
             yield page
             return
+        cursor = _next_cursor(req.pagination, page)
+        # A page that ends where an earlier one did is that page again: stop before
+        # printing its items a second time.
+        if cursor is not None and cursor in seen_cursors:
+            raise ProtocolError(
+                f"pagination did not advance (cursor {cursor!r} came back twice); stopping"
+            )
         if remaining is not None:
             if len(items) >= remaining:
                 yield {**page, "data": items[:remaining]}
                 return
             remaining -= len(items)
         yield page
-        cursor = _next_cursor(req.pagination, page)
         if cursor is None:
             return
-        if cursor in seen_cursors:
-            raise ProtocolError(
-                f"pagination did not advance (cursor {cursor!r} came back twice); stopping"
-            )
         seen_cursors.add(cursor)
         if req.pagination == "page":
             query["page"] = cursor
@@ -182,78 +197,44 @@ def _next_cursor(kind: str | None, page: dict[str, Any]) -> str | None:
 # -- streams ------------------------------------------------------------------------
 
 
+class EventLines(Sink):
+    """Each event as one JSON line, exactly as sent when it is one line of JSON."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+
+    def event(self, ev: StreamEvent) -> None:
+        if not ev.is_json:
+            self.renderer.event(ev.data)
+            return
+        self.renderer.event(ev.payload, raw=ev.data if "\n" not in ev.data else None)
+
+
 def _stream(factory: Factory, req: Request) -> int:
-    import httpx
+    return stream_events(factory, req, EventLines(factory.renderer()))
 
-    from openai_cli.http.sse import SSEDecoder
 
+def stream_events(
+    factory: Factory,
+    req: Request,
+    sink: Sink,
+    answer: Callable[[httpx.Response], int] | None = None,
+) -> int:
+    """Send ``req`` asking for events and hand them to ``sink``.
+
+    A server may answer a stream request with one JSON body instead (or cannot
+    stream that operation): ``answer`` gets that response, read, and by default
+    it is printed like any other answer.
+    """
     client = factory.client(admin=req.admin)
-    renderer = factory.renderer()
     with client.stream(req.method, req.path, **_send_kwargs(req)) as resp:
         rid = resp.headers.get("x-request-id")
         ctype = resp.headers.get("content-type", "")
         if "text/event-stream" not in ctype:
-            # The server chose not to stream (or cannot): print what it sent.
             resp.read()
-            return _print_answer(factory, resp)
-        decoder = SSEDecoder()
-        finished = False
-        try:
-            for chunk in resp.iter_raw():
-                for ev in decoder.feed(chunk):
-                    finished = _emit(renderer, ev, rid) or finished
-            for ev in decoder.close():
-                finished = _emit(renderer, ev, rid) or finished
-        except httpx.TransportError as exc:
-            raise StreamError(
-                f"stream interrupted ({type(exc).__name__}); the output above is partial",
-                request_id=rid,
-            ) from exc
-        if not finished:
-            raise StreamError(
-                "the stream ended before its final event; the output is partial", request_id=rid
-            )
+            return answer(resp) if answer is not None else _print_answer(factory, resp)
+        consume(resp.iter_raw(), sink, request_id=rid)
     return 0
-
-
-def _emit(renderer: Any, ev: ServerSentEvent, rid: str | None) -> bool:
-    """Print one event; True when it is the stream's normal end."""
-    data = ev.data
-    if data.strip() == "[DONE]":
-        return True
-    if ev.event == "done":
-        return True
-    try:
-        payload = json.loads(data) if data else None
-    except ValueError:
-        renderer.event(data)
-        return False
-    renderer.event(payload, raw=data if "\n" not in data else None)
-    etype = payload.get("type") if isinstance(payload, dict) else None
-    if (
-        ev.event == "error"
-        or etype in FAILED_EVENTS
-        or (isinstance(payload, dict) and payload.get("error") and etype is None)
-    ):
-        message = _event_error(payload)
-        raise StreamError(f"the stream reported an error: {message}", request_id=rid)
-    return bool(
-        isinstance(etype, str)
-        and (etype.endswith(".completed") or etype.endswith(".done"))
-        and (etype.startswith("response.") and etype.count(".") == 1)
-    )
-
-
-def _event_error(payload: Any) -> str:
-    if isinstance(payload, dict):
-        err = payload.get("error") or (payload.get("response") or {}).get("error")
-        if isinstance(err, dict):
-            return str(err.get("message") or err.get("code") or err)
-        if err:
-            return str(err)
-        if payload.get("type"):
-            return str(payload["type"])
-    return str(payload)[:200]
 
 
 # -- dry run ------------------------------------------------------------------------
@@ -265,13 +246,19 @@ def dry_run(factory: Factory, req: Request) -> int:
     base = settings.base_url.value.rstrip("/")
     import httpx
 
-    url = str(httpx.URL(base + req.path, params=flatten(req.query)))
+    params = flatten(req.query)
+    # The profile's query and headers, as the client adds them (compatible servers).
+    given = {k for k, _ in params}
+    params = [(k, v) for k, v in settings.query_params() if k not in given] + params
+    url = str(httpx.URL(base + req.path, params=params))
     var = "OPENAI_ADMIN_KEY" if req.admin else "OPENAI_API_KEY"
-    headers = {"Authorization": f"Bearer ${var}"}
+    auth = settings.auth_header_template(f"${var}")
+    headers = dict(auth)
     if settings.organization.value:
         headers["OpenAI-Organization"] = settings.organization.value
     if settings.project.value and not req.admin:
         headers["OpenAI-Project"] = settings.project.value
+    headers.update(settings.extra_headers())
     headers.update(req.headers)
     if req.stream:
         headers["Accept"] = "text/event-stream"
@@ -283,7 +270,8 @@ def dry_run(factory: Factory, req: Request) -> int:
         form = flatten(req.body or {})
         shown["multipart"] = {
             "fields": [list(f) for f in form],
-            "files": {f.field: f.filename for f in req.files},
+            # Pairs, like the fields: several files may share one name (``image[]``).
+            "files": [[f.field, f.filename] for f in req.files],
         }
         for k, v in form:
             curl += ["-F", f"{k}={v}"]
@@ -293,9 +281,8 @@ def dry_run(factory: Factory, req: Request) -> int:
         shown["body"] = req.body
         headers["Content-Type"] = "application/json"
         curl += ["-H", "Content-Type: application/json", "-d", json.dumps(req.body)]
-    shown["curl"] = " ".join(
-        shlex.quote(p).replace(f"'Authorization: Bearer ${var}'", f'"Authorization: Bearer ${var}"')
-        for p in curl
-    )
+    # Double quotes around the key's header, so the shell fills in the variable.
+    expand = {shlex.quote(f"{k}: {v}"): f'"{k}: {v}"' for k, v in auth.items()}
+    shown["curl"] = " ".join(expand.get(shlex.quote(p), shlex.quote(p)) for p in curl)
     factory.renderer().answer(shown)
     return 0

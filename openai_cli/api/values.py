@@ -35,16 +35,55 @@ def coerce(p: dict[str, Any], value: Any, factory: Factory) -> Any:
     flag = p["flag"]
     if t == "json":
         return _json_value(value, flag, factory)
+    closed = bool(p.get("enum")) and not p.get("open_enum")
     if t == "string_or_json":
         stripped = value.lstrip()
         if stripped.startswith(("{", "[")) or value.startswith("@"):
             return _json_value(value, flag, factory)
+        if closed and value not in p["enum"]:
+            # The enum is all the text the field takes, so anything else must be one of
+            # its other alternatives: `--max-output-tokens 1000` means the number.
+            parsed = _json_scalar(value)
+            if parsed is None:
+                raise UsageError(f"{flag}: {value!r} is not one of: {_shown(p['enum'])}, nor JSON")
+            return parsed
         return value
-    if t == "string" and p.get("enum") and not p.get("open_enum") and value not in p["enum"]:
-        raise UsageError(f"{flag}: {value!r} is not one of: {', '.join(str(e) for e in p['enum'])}")
+    if t == "string" and closed and value not in p["enum"]:
+        raise UsageError(f"{flag}: {value!r} is not one of: {_shown(p['enum'])}")
     if t == "array":
-        return list(value)
+        items = list(value)
+        if closed and p.get("items") == "string":
+            for item in items:
+                if item not in p["enum"]:
+                    raise UsageError(f"{flag}: {item!r} is not one of: {_shown(p['enum'])}")
+        return items
     return value
+
+
+def _shown(enum: list[Any]) -> str:
+    return ", ".join(str(e) for e in enum)
+
+
+def _json_scalar(text: str) -> Any:
+    """A JSON number or boolean written as text; None when it is neither."""
+
+    def reject(constant: str) -> Any:
+        raise ValueError(constant)
+
+    try:
+        value = json.loads(text, parse_constant=reject)
+    except ValueError:
+        return None
+    return value if isinstance(value, bool | int | float) else None
+
+
+def header_value(value: Any) -> str:
+    """A header parameter's value; a list is comma-joined (OpenAPI's "simple" style)."""
+    if isinstance(value, list):
+        return ",".join(header_value(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -> Request:
@@ -73,7 +112,7 @@ def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -
         if loc == "query":
             query[p["name"].removesuffix("[]")] = v
         elif loc == "headers":
-            headers[p["name"]] = v if isinstance(v, str) else json.dumps(v)
+            headers[p["name"]] = header_value(v)
         else:
             flagged[p["name"]] = v
 

@@ -14,7 +14,81 @@ if TYPE_CHECKING:
     from openai_cli.api.builder import CommandSpec
 
 # command path -> "module:function"; the function takes a CommandSpec and returns a command.
-OVERRIDES: dict[tuple[str, ...], str] = {}
+OVERRIDES: dict[tuple[str, ...], str] = {
+    # Any size, checked first, chunked and resumable (commands/files.py).
+    ("files", "create"): "openai_cli.commands.files:create",
+    # --wait on asynchronous work and on its retrieve (commands/waiters.py).
+    ("batches", "create"): "openai_cli.commands.waiters:build",
+    ("batches", "retrieve"): "openai_cli.commands.waiters:build",
+    ("fine-tuning", "jobs", "create"): "openai_cli.commands.waiters:build",
+    ("fine-tuning", "jobs", "retrieve"): "openai_cli.commands.waiters:build",
+    ("vector-stores", "files", "create"): "openai_cli.commands.waiters:build",
+    ("vector-stores", "files", "retrieve"): "openai_cli.commands.waiters:build",
+    ("vector-stores", "file-batches", "create"): "openai_cli.commands.waiters:build",
+    ("vector-stores", "file-batches", "retrieve"): "openai_cli.commands.waiters:build",
+    ("evals", "runs", "create"): "openai_cli.commands.waiters:build",
+    ("evals", "runs", "retrieve"): "openai_cli.commands.waiters:build",
+    # Streamed text printed live (commands/streaming.py).
+    ("responses", "create"): "openai_cli.commands.streaming:model_text_stream",
+    ("beta", "responses", "create"): "openai_cli.commands.streaming:model_text_stream",
+    ("chat", "completions", "create"): "openai_cli.commands.streaming:model_text_stream",
+    ("completions", "create"): "openai_cli.commands.streaming:text_stream",
+    ("beta", "threads", "create-and-run"): "openai_cli.commands.streaming:text_stream",
+    ("beta", "threads", "runs", "create"): "openai_cli.commands.streaming:text_stream",
+    ("beta", "threads", "runs", "submit-tool-outputs"): "openai_cli.commands.streaming:text_stream",
+    # Audio, images, videos: files as arguments, results saved (commands/audio.py, ...).
+    ("audio", "transcriptions", "create"): "openai_cli.commands.audio:transcriptions",
+    ("audio", "translations", "create"): "openai_cli.commands.audio:translations",
+    ("audio", "speech", "create"): "openai_cli.commands.audio:speech",
+    ("images", "generate"): "openai_cli.commands.images:generate",
+    ("images", "edit"): "openai_cli.commands.images:edit",
+    ("images", "create-variation"): "openai_cli.commands.images:create_variation",
+    ("videos", "create"): "openai_cli.commands.videos:job",
+    ("videos", "remix"): "openai_cli.commands.videos:job",
+    ("videos", "edit"): "openai_cli.commands.videos:job",
+    ("videos", "extend"): "openai_cli.commands.videos:job",
+    ("videos", "retrieve"): "openai_cli.commands.videos:job",
+    ("videos", "download-content"): "openai_cli.commands.videos:download",
+    # Many inputs in, one JSON line per input out (commands/embeddings.py).
+    ("embeddings", "create"): "openai_cli.commands.embeddings:embeddings",
+    ("moderations", "create"): "openai_cli.commands.embeddings:moderations",
+}
+
+
+# Hand-written commands added to a generated group, next to its operations:
+# command path -> ("module:function", one line of help). The function takes no
+# arguments and returns the command; it is imported only when the command runs.
+EXTRA_COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
+    ("batches", "run"): (
+        "openai_cli.commands.batches:run_command",
+        "Run a JSONL file through the Batch API and collect the results in input order.",
+    ),
+    ("batches", "prepare"): (
+        "openai_cli.commands.batches:prepare_command",
+        "Turn plain prompts, one per line, into batch request lines.",
+    ),
+    ("realtime", "connect"): (
+        "openai_cli.commands.realtime:command",
+        "Text session over the Realtime WebSocket (stdin in, text out).",
+    ),
+}
+
+
+def extra_commands(group: tuple[str, ...]) -> dict[str, tuple[Callable[[], Any], str]]:
+    """The hand-written commands of ``group``: name -> (loader, short help)."""
+    out: dict[str, tuple[Callable[[], Any], str]] = {}
+    for path, (target, help_text) in EXTRA_COMMANDS.items():
+        if path[:-1] == group:
+            out[path[-1]] = (_loader(target), help_text)
+    return out
+
+
+def _loader(target: str) -> Callable[[], Any]:
+    def load() -> Any:
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr)()
+
+    return load
 
 
 def override_for(command: tuple[str, ...]) -> Callable[[CommandSpec], Any] | None:

@@ -165,7 +165,11 @@ def show(
         )
         return
     rows: list[tuple[str, ...]] = [("profile", name + (" (current)" if current else ""))]
-    rows += [(k, str(v)) for k, v in settings.items()]
+    for k, v in settings.items():
+        if isinstance(v, dict):
+            rows += [(f"{k}.{name}", str(item)) for name, item in v.items()]
+        else:
+            rows.append((k, str(v)))
     for key_name, info in keys.items():
         if info is None:
             rows.append((key_name, "(not set)"))
@@ -195,7 +199,13 @@ def _describe_key(
 @app.command("set")
 def set_(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="base_url, organization, project, model, ...")],
+    key: Annotated[
+        str,
+        typer.Argument(
+            help="base_url, organization, project, model, ..., headers.NAME, query.NAME "
+            "(see docs/compatible-servers.md)."
+        ),
+    ],
     value: Annotated[str, typer.Argument(help="The new value.")],
     profile: ProfileOption = None,
 ) -> None:
@@ -223,14 +233,13 @@ def unset(
     profile: ProfileOption = None,
 ) -> None:
     """Remove one setting from a profile, so the next source applies."""
-    from openai_cli.config.store import SECRET_KEYS, SETTING_KEYS
+    from openai_cli.config.store import SECRET_KEYS, check_setting_key
 
     f = factory_of(ctx)
     if key in SECRET_KEYS:
         flag = " --admin" if key == "admin_key" else ""
         raise UsageError(f"keys are removed with `oai auth logout{flag}`")
-    if key not in SETTING_KEYS:
-        raise UsageError(f"unknown setting {key!r}; known: {', '.join(SETTING_KEYS)}")
+    check_setting_key(key)
     cfg = load_config(f)
     name = target_profile(f, cfg, profile)
     require_profile(cfg, name)

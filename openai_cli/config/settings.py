@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from openai_cli.errors import AuthError, ConfigError, OaiError
 
 if TYPE_CHECKING:
+    import ssl
+
     from openai_cli.config.secrets import KeyKind, Keyring
     from openai_cli.config.store import ConfigFile
     from openai_cli.io import IO
@@ -56,7 +58,13 @@ ENV_NAMES = {
     "project": "OPENAI_PROJECT_ID",
     "api_key": "OPENAI_API_KEY",
     "admin_key": "OPENAI_ADMIN_KEY",
+    "mtls_client_cert_file": "OPENAI_MTLS_CLIENT_CERT_FILE",
+    "mtls_client_key_file": "OPENAI_MTLS_CLIENT_KEY_FILE",
 }
+# Read when no profile names a ca_bundle. Systems often set them for everything, so
+# unlike the other variables they never outrank a profile.
+CA_FILE_ENV = "SSL_CERT_FILE"
+CA_DIR_ENV = "SSL_CERT_DIR"
 
 NOT_SET = "(not set)"
 _KEY_KINDS: tuple[KeyKind, ...] = ("api_key", "admin_key")
@@ -155,6 +163,13 @@ class Settings:
         connect_timeout: Sourced[float],
         max_retries: Sourced[int],
         keyring: Keyring | None = None,
+        api_key_header: Sourced[str | None] = Sourced(None, "default"),
+        api_key_optional: Sourced[bool] = Sourced(False, "default"),
+        headers: Sourced[dict[str, str]] | None = None,
+        query: Sourced[dict[str, str]] | None = None,
+        ca_bundle: Sourced[str | None] = Sourced(None, "default"),
+        client_cert: Sourced[str | None] = Sourced(None, "default"),
+        client_key: Sourced[str | None] = Sourced(None, "default"),
     ) -> None:
         self.env = env
         self.config = config
@@ -170,6 +185,14 @@ class Settings:
         self.max_retries = max_retries
         self._keyring = keyring
         self._keys: dict[str, Sourced[str] | OaiError] = {}
+        self.api_key_header = api_key_header
+        self.api_key_optional = api_key_optional
+        self.headers = headers or Sourced({}, "default")
+        self.query = query or Sourced({}, "default")
+        self.ca_bundle = ca_bundle
+        self.client_cert = client_cert
+        self.client_key = client_key
+        self._ssl: ssl.SSLContext | None = None
 
     @property
     def config_path(self) -> Path:
@@ -189,13 +212,60 @@ class Settings:
     def admin_key(self) -> Sourced[str]:
         return self._key("admin_key")
 
-    def transport_options(self) -> dict[str, Any]:
-        """Extra keyword arguments for the HTTP client; none are configurable yet."""
-        return {}
+    def auth_headers(self, admin: bool = False) -> dict[str, str]:
+        """The header carrying the key: ``Authorization: Bearer`` or the profile's own.
+
+        Empty when the profile says the server needs no key and none is set.
+        """
+        try:
+            key = (self.admin_key() if admin else self.api_key()).value
+        except (AuthError, ConfigError):
+            # A keyring that is missing or stuck (a container, a CI runner) only
+            # matters when a key is required.
+            if self.api_key_optional.value:
+                return {}
+            raise
+        name = self.api_key_header.value
+        if name:
+            return {name: key}
+        return {"Authorization": f"Bearer {key}"}
+
+    def auth_header_template(self, placeholder: str) -> dict[str, str]:
+        """The key's header as ``--dry-run`` shows it: ``placeholder`` instead of the key."""
+        name = self.api_key_header.value
+        if name:
+            return {name: placeholder}
+        return {"Authorization": f"Bearer {placeholder}"}
 
     def extra_headers(self) -> dict[str, str]:
-        """Headers sent with every request besides auth; none are configurable yet."""
-        return {}
+        """The profile's ``headers`` table, sent with every request besides auth."""
+        return dict(self.headers.value)
+
+    def query_params(self) -> list[tuple[str, str]]:
+        """The profile's ``query`` table, added to every request (``api-version``)."""
+        return list(self.query.value.items())
+
+    def tls_configured(self) -> bool:
+        """True when a CA bundle or a client certificate replaces the library defaults."""
+        return bool(
+            self.ca_bundle.value
+            or self.client_cert.value
+            or self.client_key.value
+            or self.env.get(CA_DIR_ENV, "").strip()
+        )
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS settings for every connection (HTTP and WebSocket), built once."""
+        if self._ssl is None:
+            self._ssl = _build_ssl_context(self)
+        return self._ssl
+
+    def transport_options(self) -> dict[str, Any]:
+        """Extra keyword arguments for the HTTP client: TLS trust and client certificate."""
+        if not self.tls_configured():
+            # httpx's own default (certifi, or SSL_CERT_FILE from the environment).
+            return {}
+        return {"verify": self.ssl_context()}
 
     def describe(self) -> list[tuple[str, str, str]]:
         """(setting, printable value, source) rows; keys masked, never raises for them."""
@@ -214,6 +284,22 @@ class Settings:
         ):
             item: Sourced[Any] = getattr(self, name)
             rows.append((name, _show(item.value), item.source))
+        # Shown only when set: most people never use them.
+        for row, attr in (
+            ("api_key_header", "api_key_header"),
+            ("api_key_optional", "api_key_optional"),
+            ("headers", "headers"),
+            ("query", "query"),
+            ("ca_bundle", "ca_bundle"),
+            ("mtls_client_cert_file", "client_cert"),
+            ("mtls_client_key_file", "client_key"),
+        ):
+            extra: Sourced[Any] = getattr(self, attr)
+            if extra.source != "default":
+                shown = extra.value
+                if isinstance(shown, dict):
+                    shown = ", ".join(f"{k}={v}" for k, v in shown.items())
+                rows.append((row, _show(shown), extra.source))
         for kind in _KEY_KINDS:
             try:
                 key = self._key(kind)
@@ -262,7 +348,15 @@ class Settings:
             (from_profile, from_env) if self.explicit_profile else (from_env, from_profile)
         )
         for source in order:
-            found = source()
+            try:
+                found = source()
+            except ConfigError:
+                # A keyring that cannot be read must not block a key given in the
+                # environment (a CI job with OAI_PROFILE); the source says why.
+                env_key = from_env() if source is from_profile else None
+                if env_key is None:
+                    raise
+                return Sourced(env_key.value, f"{env_key.source} (the OS keyring failed)")
             if found is not None:
                 return found
         admin = kind == "admin_key"
@@ -281,6 +375,78 @@ class Settings:
 
 def _show(value: object) -> str:
     return NOT_SET if value is None else str(value)
+
+
+def _readable(item: Sourced[str | None], what: str) -> str | None:
+    if not item.value:
+        return None
+    path = Path(item.value).expanduser()
+    try:
+        with path.open("rb") as f:
+            f.read(1)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the {what} {path} (from {item.source}): {exc.strerror or exc}"
+        ) from None
+    return str(path)
+
+
+def _no_passphrase() -> bytes:
+    # Without a callback OpenSSL would prompt on the terminal, even in CI.
+    raise ValueError("encrypted private keys are not supported")
+
+
+def _build_ssl_context(s: Settings) -> ssl.SSLContext:
+    import ssl
+
+    cafile = _readable(s.ca_bundle, "CA bundle")
+    capath = s.env.get(CA_DIR_ENV, "").strip() or None
+    try:
+        if cafile is not None:
+            ctx = ssl.create_default_context(cafile=cafile)
+        elif capath is not None:
+            ctx = ssl.create_default_context(capath=capath)
+        else:
+            import certifi
+
+            # The same trust store httpx uses by default.
+            ctx = ssl.create_default_context(cafile=certifi.where())
+    except (ssl.SSLError, OSError) as exc:
+        where = f"{cafile} (from {s.ca_bundle.source})" if cafile else f"{capath} ({CA_DIR_ENV})"
+        raise ConfigError(f"cannot load the CA certificates in {where}: {exc}") from None
+    cert = _readable(s.client_cert, "mTLS client certificate")
+    key = _readable(s.client_key, "mTLS client key")
+    if key is not None and cert is None:
+        raise ConfigError(
+            f"an mTLS client key is set (from {s.client_key.source}) but no client certificate",
+            hint="set OPENAI_MTLS_CLIENT_CERT_FILE or the profile's mtls_client_cert_file",
+        )
+    if cert is not None:
+        try:
+            ctx.load_cert_chain(cert, key, password=_no_passphrase)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            pair = f"{cert}" + (f" with the key {key}" if key else "")
+            raise ConfigError(
+                f"cannot use the mTLS client certificate {pair}: {exc}",
+                hint="both must be PEM files, the key unencrypted and matching the certificate"
+                + (
+                    ""
+                    if key
+                    else "; a certificate file without the key needs OPENAI_MTLS_CLIENT_KEY_FILE"
+                ),
+            ) from None
+    return ctx
+
+
+def _ca_bundle(
+    values: Mapping[str, Any], profile_source: str, env: Mapping[str, str]
+) -> Sourced[str | None]:
+    if values.get("ca_bundle"):
+        return Sourced(values["ca_bundle"], profile_source)
+    from_env = env.get(CA_FILE_ENV, "").strip()
+    if from_env:
+        return Sourced(from_env, f"env {CA_FILE_ENV}")
+    return Sourced(None, "default")
 
 
 def load_settings(overrides: Overrides, env: Mapping[str, str], io: IO | None = None) -> Settings:
@@ -332,4 +498,11 @@ def load_settings(overrides: Overrides, env: Mapping[str, str], io: IO | None = 
         timeout=pick("timeout", o.timeout, DEFAULT_TIMEOUT),
         connect_timeout=pick("connect_timeout", None, DEFAULT_CONNECT_TIMEOUT),
         max_retries=pick("max_retries", o.max_retries, DEFAULT_MAX_RETRIES),
+        api_key_header=pick("api_key_header", None, None),
+        api_key_optional=pick("api_key_optional", None, False),
+        headers=pick("headers", None, {}),
+        query=pick("query", None, {}),
+        ca_bundle=_ca_bundle(values, profile_source, env),
+        client_cert=pick("mtls_client_cert_file", None, None),
+        client_key=pick("mtls_client_key_file", None, None),
     )

@@ -34,9 +34,28 @@ SETTING_KEYS = (
     "timeout",
     "connect_timeout",
     "max_retries",
+    "api_key_header",
+    "api_key_optional",
+    "headers",
+    "query",
+    "ca_bundle",
+    "mtls_client_cert_file",
+    "mtls_client_key_file",
 )
 SECRET_KEYS = ("api_key", "admin_key")
 PROFILE_KEYS = SETTING_KEYS + SECRET_KEYS
+# Settings that are tables of names to strings; `oai profile set headers.NAME VALUE`
+# sets one entry.
+TABLE_KEYS = ("headers", "query")
+PATH_KEYS = ("ca_bundle", "mtls_client_cert_file", "mtls_client_key_file")
+# A key in one of these headers would sit in plain text in the profile; keys belong
+# in the keyring, sent under `api_key_header`.
+_SECRET_HEADER_NAMES = frozenset(
+    {"authorization", "api-key", "x-api-key", "proxy-authorization", "cookie"}
+)
+_TOKEN_CHARS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
 
 _warned_permissions: set[str] = set()
 
@@ -86,6 +105,51 @@ def _retries(value: object) -> int:
     return value
 
 
+def _boolean(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _header_name(value: object) -> str:
+    text = _nonempty_string(value)
+    if not all(c in _TOKEN_CHARS for c in text):
+        raise ValueError(f"{text!r} is not a valid header name")
+    return text
+
+
+def _plain_value(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("values must be strings")
+    if any(c in value for c in "\r\n\0"):
+        raise ValueError("values must be one line")
+    return value
+
+
+def _headers(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ValueError("must be a table of header names to values")
+    out: dict[str, str] = {}
+    for name, item in value.items():
+        header = _header_name(name)
+        if header.lower() in _SECRET_HEADER_NAMES:
+            raise ValueError(
+                f"must not hold {header}: keys are kept out of the profile's plain text; "
+                "set api_key_header and use `oai auth login`"
+            )
+        out[header] = _plain_value(item)
+    return out
+
+
+def _query(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ValueError("must be a table of query parameter names to values")
+    out: dict[str, str] = {}
+    for name, item in value.items():
+        out[_nonempty_string(name)] = _plain_value(item)
+    return out
+
+
 _VALIDATORS: dict[str, Callable[[object], object]] = {
     "base_url": _base_url,
     "organization": _nonempty_string,
@@ -95,33 +159,94 @@ _VALIDATORS: dict[str, Callable[[object], object]] = {
     "timeout": _seconds,
     "connect_timeout": _seconds,
     "max_retries": _retries,
+    "api_key_header": _header_name,
+    "api_key_optional": _boolean,
+    "headers": _headers,
+    "query": _query,
+    "ca_bundle": _nonempty_string,
+    "mtls_client_cert_file": _nonempty_string,
+    "mtls_client_key_file": _nonempty_string,
     "api_key": _nonempty_string,
     "admin_key": _nonempty_string,
 }
 
 
-def parse_setting(key: str, text: str) -> object:
-    """A value typed on the command line (`oai profile set KEY VALUE`), checked."""
-    if key in SECRET_KEYS:
+def split_key(key: str) -> tuple[str, str | None]:
+    """``headers.X-Env`` -> ("headers", "X-Env"); other keys -> (key, None)."""
+    head, dot, entry = key.partition(".")
+    if dot and head in TABLE_KEYS:
+        if not entry:
+            raise UsageError(f"{key!r}: name the entry, e.g. {head}.NAME")
+        return head, entry
+    return key, None
+
+
+def check_setting_key(key: str) -> tuple[str, str | None]:
+    """The setting (and table entry) a key on the command line names; usage error if none."""
+    setting, entry = split_key(key)
+    if setting in SECRET_KEYS:
         raise UsageError(
             f"{key} cannot be set here: a key on the command line shows in `ps` and shell history",
             hint="use `oai auth login`" + (" --admin" if key == "admin_key" else ""),
         )
-    if key not in SETTING_KEYS:
-        raise UsageError(f"unknown setting {key!r}; known: {', '.join(SETTING_KEYS)}")
+    if setting not in SETTING_KEYS:
+        known = [*SETTING_KEYS, *(f"{t}.NAME" for t in TABLE_KEYS)]
+        raise UsageError(f"unknown setting {key!r}; known: {', '.join(known)}")
+    return setting, entry
+
+
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+def parse_setting(key: str, text: str) -> object:
+    """A value typed on the command line (`oai profile set KEY VALUE`), checked.
+
+    ``headers.NAME`` and ``query.NAME`` give one entry of a table (the value is the
+    entry's); ``headers`` and ``query`` alone take a JSON object for the whole table.
+    Paths are stored absolute, so the profile works from any directory.
+    """
+    setting, entry = check_setting_key(key)
     value: object = text
-    if key in ("timeout", "connect_timeout"):
+    if entry is not None:
+        try:
+            checked = _VALIDATORS[setting]({entry: text})
+        except ValueError as exc:
+            raise UsageError(f"{setting} {exc}, got {key} = {text!r}") from None
+        assert isinstance(checked, dict)
+        return next(iter(checked.values()))
+    if setting in ("timeout", "connect_timeout"):
         try:
             value = float(text)
         except ValueError:
             raise UsageError(f"{key} must be a number of seconds, got {text!r}") from None
-    elif key == "max_retries":
+    elif setting == "max_retries":
         try:
             value = int(text)
         except ValueError:
             raise UsageError(f"{key} must be a whole number, got {text!r}") from None
+    elif setting == "api_key_optional":
+        lowered = text.strip().lower()
+        if lowered not in _TRUE + _FALSE:
+            raise UsageError(f"{key} must be true or false, got {text!r}")
+        value = lowered in _TRUE
+    elif setting in TABLE_KEYS:
+        import json
+
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise UsageError(
+                f"{key} takes a JSON object, got {text!r}",
+                hint=f"or set one entry: `oai profile set {key}.NAME VALUE`",
+            ) from None
+    elif setting in PATH_KEYS:
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise UsageError(f"{key}: no such file: {text}")
+        value = str(path.resolve())
     try:
-        return _VALIDATORS[key](value)
+        return _VALIDATORS[setting](value)
     except ValueError as exc:
         raise UsageError(f"{key} {exc}, got {text!r}") from None
 
@@ -228,14 +353,39 @@ class ConfigFile:
         return True
 
     def set_value(self, name: str, key: str, value: object) -> None:
+        """Set ``key`` (or one entry, ``headers.NAME``) in a profile."""
         self.ensure_profile(name)
-        self.data["profiles"][name][key] = value
+        profile = self.data["profiles"][name]
+        setting, entry = split_key(key)
+        if entry is None:
+            profile[key] = value
+            return
+        table = profile.get(setting)
+        if not isinstance(table, dict):
+            table = profile[setting] = {}
+        for existing in _same_entry(setting, table, entry):
+            del table[existing]
+        table[entry] = value
 
     def unset_value(self, name: str, key: str) -> bool:
-        table = self._profiles().get(name)
-        if table is None or key not in table:
+        profile = self._profiles().get(name)
+        if profile is None:
             return False
-        del table[key]
+        setting, entry = split_key(key)
+        if entry is not None:
+            table = profile.get(setting)
+            found = _same_entry(setting, table, entry) if isinstance(table, dict) else []
+            if not found:
+                return False
+            assert isinstance(table, dict)
+            for existing in found:
+                del table[existing]
+            if not table:
+                del profile[setting]
+            return True
+        if key not in profile:
+            return False
+        del profile[key]
         return True
 
     def set_current(self, name: str | None) -> None:
@@ -267,6 +417,13 @@ class ConfigFile:
         except OSError as exc:
             raise ConfigError(f"cannot write {self.path}: {exc.strerror or exc}") from None
         self.exists = True
+
+
+def _same_entry(setting: str, table: dict[str, Any], entry: str) -> list[str]:
+    # Header names are case-insensitive: X-Env and x-env are one header.
+    if setting == "headers":
+        return [k for k in table if k.lower() == entry.lower()]
+    return [entry] if entry in table else []
 
 
 _PARSE_HINT = "fix the file by hand; oai does not rewrite a file it cannot read"

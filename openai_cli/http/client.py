@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import json
 import random
+import ssl
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -18,13 +19,13 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import IO as BinaryFile
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
 from openai_cli import __version__
 from openai_cli.config import Settings
-from openai_cli.errors import ApiError, NetworkError, UsageError
+from openai_cli.errors import ApiError, AuthError, NetworkError, ProtocolError, UsageError
 from openai_cli.http.redact import redact, redact_headers
 from openai_cli.io import IO
 
@@ -125,14 +126,30 @@ class Client:
         return k.value
 
     def headers(self) -> dict[str, str]:
-        h = {"Authorization": f"Bearer {self.key()}"}
         s = self.settings
+        h = s.auth_headers(self.admin)
+        if h:
+            self._check_key()
         if s.organization.value:
             h["OpenAI-Organization"] = s.organization.value
         if s.project.value and not self.admin:
             h["OpenAI-Project"] = s.project.value
         h.update(s.extra_headers())
         return h
+
+    def _check_key(self) -> None:
+        # A pasted key often brings a typographic dash, a quote or a line break; the
+        # HTTP library would fail with an encoding error that quotes the header.
+        k = self.settings.admin_key() if self.admin else self.settings.api_key()
+        for i, c in enumerate(k.value):
+            if not "!" <= c <= "~":
+                what = "whitespace" if c.isspace() else f"the character U+{ord(c):04X}"
+                label = "admin key" if self.admin else "API key"
+                raise AuthError(
+                    f"the {label} from {k.source} cannot be sent: it contains {what} "
+                    f"at position {i + 1}",
+                    hint="copy the key again, exactly as shown on platform.openai.com",
+                )
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
@@ -178,9 +195,20 @@ class Client:
         elif json_body is not None:
             kwargs["content"] = json.dumps(json_body, ensure_ascii=False).encode()
             h["Content-Type"] = "application/json"
+        url = self.url(path)
         return self.http.build_request(
-            method.upper(), self.url(path), params=list(query or []), headers=h, **kwargs
+            method.upper(), url, params=self._params(url, query), headers=h, **kwargs
         )
+
+    def _params(self, url: str, query: Sequence[tuple[str, str]] | None) -> httpx.QueryParams:
+        """The request's query plus the profile's, which never overrides a given name."""
+        params = list(query or [])
+        extra = self.settings.query_params()
+        if extra:
+            given = {k for k, _ in params}
+            given.update(k for k, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True))
+            params = [(k, v) for k, v in extra if k not in given] + params
+        return httpx.QueryParams(tuple(params))
 
     # -- sending -------------------------------------------------------------------
 
@@ -228,6 +256,12 @@ class Client:
             self._log_request(request)
             try:
                 resp = self.http.send(request, stream=True)
+            except httpx.TooManyRedirects as exc:
+                _close_files(request)
+                raise ProtocolError(
+                    f"too many redirects: {redact(str(exc.request.url))} led to more than "
+                    f"{self.http.max_redirects} hops (a redirect loop?)"
+                ) from exc
             except httpx.TransportError as exc:
                 _close_files(request)
                 if attempt < self.max_retries and replayable and _retryable_transport(exc):
@@ -244,6 +278,10 @@ class Client:
             if resp.status_code < 400:
                 try:
                     yield resp
+                except httpx.TransportError as exc:
+                    # The body broke off while the caller read it (a stall, a reset):
+                    # the same report as a failure before the answer, never a traceback.
+                    raise self._network_error(exc, reading=True) from exc
                 finally:
                     resp.close()
                     _close_files(request)
@@ -331,7 +369,7 @@ class Client:
             hint=hint,
         )
 
-    def _network_error(self, exc: httpx.TransportError) -> NetworkError:
+    def _network_error(self, exc: httpx.TransportError, *, reading: bool = False) -> NetworkError:
         hint_parts = []
         proxies = [
             f"{k}={redact(v)}"
@@ -339,19 +377,25 @@ class Client:
             if k.lower() in ("https_proxy", "http_proxy", "all_proxy", "no_proxy") and v
         ]
         text = str(exc) or type(exc).__name__
-        if "CERTIFICATE" in text.upper() or "SSL" in text.upper():
-            hint_parts.append(
-                "TLS verification failed: set SSL_CERT_FILE to a CA bundle that trusts the server"
+        tls = tls_hint(text, self.settings)
+        if tls:
+            hint_parts.append(tls)
+        what = _describe_transport(exc)
+        if reading:
+            what = (
+                "the answer stalled (read timeout)"
+                if isinstance(exc, httpx.ReadTimeout)
+                else f"the answer broke off: {what}"
             )
         if isinstance(exc, httpx.TimeoutException):
             t = self.settings.timeout.value
             c = self.settings.connect_timeout.value
             msg = (
-                f"{_describe_transport(exc)} talking to {self.base_url} "
+                f"{what} talking to {self.base_url} "
                 f"(timeout {t:g} s, connect {c:g} s; change with --timeout)"
             )
         else:
-            msg = f"{_describe_transport(exc)} talking to {self.base_url}"
+            msg = f"{what} talking to {self.base_url}"
         hint_parts.append("proxy settings: " + (", ".join(proxies) if proxies else "none"))
         return NetworkError(redact(msg), hint="; ".join(hint_parts))
 
@@ -416,6 +460,46 @@ def _encode_multipart_fields(fields: Sequence[tuple[str, str]]) -> tuple[bytes, 
     return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
 
 
+def tls_hint(text: str, settings: Settings) -> str | None:
+    """What to do about a TLS failure, judged from OpenSSL's message."""
+    upper = text.upper()
+    if "CERTIFICATE_REQUIRED" in upper or "CERTIFICATE REQUIRED" in upper:
+        if settings.client_cert.value:
+            return "the server asked for a client certificate and rejected the one sent"
+        return (
+            "the server requires a client certificate (mTLS): set "
+            "OPENAI_MTLS_CLIENT_CERT_FILE and OPENAI_MTLS_CLIENT_KEY_FILE"
+        )
+    if any(a in upper for a in ("ALERT UNKNOWN CA", "ALERT BAD CERTIFICATE", "HANDSHAKE FAILURE")):
+        if settings.client_cert.value:
+            return (
+                f"the server rejected the client certificate {settings.client_cert.value} "
+                f"(from {settings.client_cert.source})"
+            )
+        return "the TLS handshake failed: the server may require a client certificate (mTLS)"
+    if any(e in upper for e in ("EOF OCCURRED IN VIOLATION", "UNEXPECTED EOF", "CLOSED (EOF)")):
+        return tls_dropped_hint(settings)
+    if "CERTIFICATE" in upper or "SSL" in upper:
+        return "TLS verification failed: set SSL_CERT_FILE to a CA bundle that trusts the server"
+    return None
+
+
+def tls_dropped_hint(settings: Settings) -> str:
+    """For a TLS connection the server closed during the handshake without saying why.
+
+    Servers do that when the client certificate is missing or not trusted.
+    """
+    if settings.client_cert.value:
+        return (
+            "the server ended the TLS handshake: it may have rejected the client "
+            f"certificate {settings.client_cert.value} (from {settings.client_cert.source})"
+        )
+    return (
+        "the server ended the TLS handshake: it may require a client certificate (mTLS): "
+        "set OPENAI_MTLS_CLIENT_CERT_FILE and OPENAI_MTLS_CLIENT_KEY_FILE"
+    )
+
+
 def _close_files(request: httpx.Request) -> None:
     stream = getattr(request, "stream", None)
     for f in getattr(stream, "fields", []) or []:
@@ -427,6 +511,9 @@ def _close_files(request: httpx.Request) -> None:
 
 
 def _retryable_transport(exc: httpx.TransportError) -> bool:
+    if _tls_verify_failed(exc):
+        # An untrusted certificate stays untrusted: retrying only delays the advice.
+        return False
     # A read timeout may mean the server is working on it; the SDKs retry those too.
     return isinstance(
         exc,
@@ -438,6 +525,17 @@ def _retryable_transport(exc: httpx.TransportError) -> bool:
             httpx.WriteError,
         ),
     )
+
+
+def _tls_verify_failed(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(8):  # httpx wraps httpcore wraps ssl; the chain is short
+        if seen is None:
+            break
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 def _describe_transport(exc: httpx.TransportError) -> str:
@@ -490,7 +588,7 @@ def _parse_error_body(resp: httpx.Response) -> tuple[str, str | None, str | None
     text = resp.text if resp.content else ""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past the parser's limit
         data = None
     if isinstance(data, dict):
         err = data.get("error", data)

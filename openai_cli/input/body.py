@@ -49,6 +49,8 @@ def parse_json_text(text: str, *, what: str, yaml_ok: bool = False) -> Any:
         raise UsageError(
             f"{what}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise UsageError(f"{what}: invalid JSON: nested too deeply") from None
 
 
 def load_body(value: str, io: IO) -> dict[str, Any]:

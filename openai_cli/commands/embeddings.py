@@ -1,0 +1,256 @@
+"""Overrides of embeddings and moderations: many inputs in, one JSON line per input out.
+
+Inputs come from arguments, ``--input`` (text or a JSON array), ``--input-file``
+(one text per line) or piped stdin (one per line). They are sent in batches that
+respect the API's limits, in order, and each result is printed as one JSON line as
+its batch comes back: the API's own item with its ``index`` counted over all the
+inputs. ``-o json`` (or yaml, table, ``--query``) gathers everything into one answer.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from openai_cli.commands.streaming import body_given, set_default
+
+if TYPE_CHECKING:
+    from typer.core import TyperCommand
+
+    from openai_cli.api.builder import CommandSpec
+    from openai_cli.api.request import Request
+    from openai_cli.context import Factory
+
+EMBEDDING_MODEL = "text-embedding-3-small"
+# The embeddings API takes at most 2048 inputs and 300,000 tokens per request. A
+# token is at least one byte of UTF-8, so a batch within 300,000 bytes is within
+# the token limit whatever the tokenizer.
+MAX_EMBEDDING_INPUTS = 2048
+MAX_BATCH_BYTES = 300_000
+# Moderations publish no count limit; small batches keep each request quick.
+MODERATION_BATCH = 32
+_PANEL = "Input"
+
+
+def _parameters(batch_default: int, batch_max: int | None) -> list[inspect.Parameter]:
+    P = inspect.Parameter
+    limit = f" (at most {batch_max})" if batch_max else ""
+    return [
+        P(
+            "x_texts",
+            P.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                list[str] | None,
+                typer.Argument(
+                    metavar="[TEXT]...",
+                    help="Texts to send, one input each.",
+                    show_default=False,
+                ),
+            ],
+        ),
+        P(
+            "x_input_file",
+            P.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                str | None,
+                typer.Option(
+                    "--input-file",
+                    metavar="PATH",
+                    help="Read the inputs from PATH, one per line (- for stdin).",
+                    rich_help_panel=_PANEL,
+                ),
+            ],
+        ),
+        P(
+            "x_batch_size",
+            P.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                int | None,
+                typer.Option(
+                    "--batch-size",
+                    metavar="N",
+                    help=f"Inputs per request (default {batch_default}){limit}.",
+                    rich_help_panel=_PANEL,
+                ),
+            ],
+        ),
+    ]
+
+
+def read_lines(text: str, what: str) -> list[str]:
+    """One input per line; a blank line is an error, since output lines follow input lines."""
+    from openai_cli.errors import UsageError
+
+    lines = text.splitlines()
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            raise UsageError(
+                f"{what}: line {n} is blank; each line is one input and the API rejects empty ones",
+                hint="drop blank lines first, e.g. with grep .",
+            )
+    return lines
+
+
+def _prepare(spec: CommandSpec, model: str | None) -> Any:
+    def prepare(factory: Factory, values: dict[str, Any]) -> None:
+        from openai_cli.errors import UsageError
+        from openai_cli.input.body import read_text_file
+
+        set_default(spec, values, "model", model)
+        texts = list(values.pop("x_texts", None) or [])
+        source = values.pop("x_input_file", None)
+        io = factory.io
+        if source == "-":
+            texts += read_lines(io.stdin.read(), "--input-file -")
+        elif source:
+            texts += read_lines(read_text_file(source, what="--input-file"), source)
+        name = spec.param_name("input")
+        if not texts and values.get(name) is None and not body_given(values):
+            if io.stdin_tty:
+                return  # the usual "missing --input" error follows
+            texts = read_lines(io.stdin.read(), "stdin")
+            if not texts:
+                raise UsageError("no input: stdin was empty")
+        if texts:
+            if values.get(name) is not None:
+                raise UsageError("--input: give the inputs one way (arguments, a file or --input)")
+            values[name] = json.dumps(texts, ensure_ascii=False)
+
+    return prepare
+
+
+def embeddings(spec: CommandSpec) -> TyperCommand:
+    def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
+        size = _batch_size(values, MAX_EMBEDDING_INPUTS, MAX_EMBEDDING_INPUTS)
+        return _batched(factory, request, size, "data", renumber=True)
+
+    return spec.command(
+        handler,
+        extra=_parameters(MAX_EMBEDDING_INPUTS, MAX_EMBEDDING_INPUTS),
+        prepare=_prepare(spec, EMBEDDING_MODEL),
+        help_prefix="Embed texts: oai embeddings create 'first text' 'second text'; "
+        "oai embeddings create --input-file lines.txt; cat lines.txt | oai embeddings create. "
+        "Prints one JSON line per input, in order. The model defaults to " + EMBEDDING_MODEL + ".",
+    )
+
+
+def moderations(spec: CommandSpec) -> TyperCommand:
+    def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
+        size = _batch_size(values, MODERATION_BATCH, None)
+        return _batched(factory, request, size, "results", renumber=False)
+
+    return spec.command(
+        handler,
+        extra=_parameters(MODERATION_BATCH, None),
+        prepare=_prepare(spec, None),
+        help_prefix="Classify texts: oai moderations create 'some text'; "
+        "cat lines.txt | oai moderations create. Prints one JSON line per input, in order, "
+        "with its index.",
+    )
+
+
+def _batch_size(values: dict[str, Any], default: int, limit: int | None) -> int:
+    from openai_cli.errors import UsageError
+
+    size = values.pop("x_batch_size", None)
+    if size is None:
+        return default
+    if size < 1 or (limit is not None and size > limit):
+        raise UsageError(
+            "--batch-size: must be at least 1" + (f" and at most {limit}" if limit else "")
+        )
+    return int(size)
+
+
+def batches(inputs: list[str], size: int, max_bytes: int = MAX_BATCH_BYTES) -> Iterator[list[str]]:
+    """Consecutive slices of at most ``size`` inputs and (beyond one input) ``max_bytes``."""
+    batch: list[str] = []
+    used = 0
+    for text in inputs:
+        n = len(text.encode("utf-8"))
+        if batch and (len(batch) >= size or used + n > max_bytes):
+            yield batch
+            batch, used = [], 0
+        batch.append(text)
+        used += n
+    if batch:
+        yield batch
+
+
+def _batched(factory: Factory, request: Request, size: int, key: str, *, renumber: bool) -> int:
+    from openai_cli.api.runner import answer_json, execute, send
+
+    body = request.body or {}
+    inputs = body.get("input")
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    texts = isinstance(inputs, list) and all(isinstance(t, str) for t in inputs)
+    if factory.common.dry_run or not texts or not inputs:
+        # Token arrays and multimodal inputs go as given, in one request.
+        return execute(factory, request)
+    assert isinstance(inputs, list)
+    io = factory.io
+    fmt = factory.common.output or factory.settings().output.value
+    lines = fmt in ("auto", "jsonl") and not factory.common.query
+    renderer = factory.renderer()
+    gathered: list[Any] = []
+    last: dict[str, Any] = {}
+    usage: dict[str, int] = {}
+    offset = 0
+    count = 0
+    for batch in batches(inputs, size):
+        request.body = {**body, "input": batch}
+        answer = answer_json(send(factory, request))
+        count += 1
+        items = answer.get(key) if isinstance(answer, dict) else None
+        if not isinstance(items, list) or len(items) != len(batch):
+            from openai_cli.errors import ProtocolError
+
+            # Results are matched to inputs by position: a count that differs would
+            # pair every later line with the wrong input.
+            got = f"{len(items)} results" if isinstance(items, list) else f"no {key!r} list"
+            raise ProtocolError(f"the answer holds {got} for {len(batch)} inputs")
+        if renumber:
+            items = sorted(items, key=lambda item: item.get("index", 0))
+        out = []
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            if renumber:
+                out.append({**item, "index": offset + int(item.get("index", i))})
+            else:
+                out.append({"index": offset + i, **item})
+        offset += len(batch)
+        for k, v in (answer.get("usage") or {}).items():
+            if isinstance(v, int):
+                usage[k] = usage.get(k, 0) + v
+        last = answer
+        if lines:
+            write = io.out.write
+            for item in out:
+                write(json.dumps(item, ensure_ascii=False) + "\n")
+            io.out.flush()
+        else:
+            gathered.extend(out)
+    if not lines:
+        merged = {k: v for k, v in last.items() if k not in (key, "usage")}
+        merged[key] = gathered
+        if usage:
+            merged["usage"] = usage
+        renderer.answer(merged)
+    if factory.common.verbose:
+        from openai_cli.render.live import usage_text
+
+        io.message(
+            f"{len(inputs)} input{'s' if len(inputs) != 1 else ''} in {count} "
+            f"request{'s' if count != 1 else ''}"
+            + (f"; usage: {usage_text(usage)}" if usage else "")
+        )
+    return 0

@@ -1,0 +1,289 @@
+"""``oai files create``: any file size, checked before it is sent, with progress.
+
+The generated command already streams a file through one multipart request. This
+override keeps all its flags and adds: a check of batch and fine-tuning JSONL
+before a byte is sent; stdin copied to a temporary file first (so it can be
+checked, sized, and resent on a retry); a progress bar on a terminal; and files
+over 512 MB (or ``--chunked``) sent through the Uploads API in parallel parts,
+cancelled on failure or kept for ``--resume``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from openai_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from typer.core import TyperCommand
+
+    from openai_cli.api.builder import CommandSpec
+    from openai_cli.api.request import Request
+    from openai_cli.context import Factory
+    from openai_cli.progress import Progress
+
+_PANEL = "Large files"
+# Purposes the Uploads API takes (``POST /uploads``); the Files API takes more.
+UPLOAD_PURPOSES = ("assistants", "batch", "fine-tune", "vision")
+
+
+def _option(name: str, ann: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ann)
+
+
+EXTRA = [
+    _option(
+        "x_chunked",
+        Annotated[
+            bool | None,
+            typer.Option(
+                "--chunked",
+                help="Send through the Uploads API in parts (automatic above 512 MB).",
+                rich_help_panel=_PANEL,
+            ),
+        ],
+    ),
+    _option(
+        "x_concurrency",
+        Annotated[
+            int | None,
+            typer.Option(
+                "--concurrency",
+                metavar="N",
+                help="Parts sent at once (default 4).",
+                rich_help_panel=_PANEL,
+            ),
+        ],
+    ),
+    _option(
+        "x_part_size",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--part-size",
+                metavar="SIZE",
+                help="Bytes per part, e.g. 16MiB (default and most 64 MiB).",
+                rich_help_panel=_PANEL,
+            ),
+        ],
+    ),
+    _option(
+        "x_resume",
+        Annotated[
+            bool | None,
+            typer.Option(
+                "--resume",
+                help="Keep a failed or interrupted upload (implies --chunked); the same "
+                "command run again sends only the missing parts, within the hour.",
+                rich_help_panel=_PANEL,
+            ),
+        ],
+    ),
+    _option(
+        "x_mime_type",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--mime-type",
+                metavar="TYPE",
+                help="MIME type declared to the Uploads API (default from the file name).",
+                rich_help_panel=_PANEL,
+            ),
+        ],
+    ),
+    _option(
+        "x_no_validate",
+        Annotated[
+            bool | None,
+            typer.Option(
+                "--no-validate",
+                help="Skip the check of batch and fine-tuning JSONL before sending.",
+                rich_help_panel=_PANEL,
+            ),
+        ],
+    ),
+]
+
+
+def create(spec: CommandSpec) -> TyperCommand:
+    file_param = spec.param_name("file")
+
+    def prepare(factory: Factory, values: dict[str, Any]) -> None:
+        # The request keeps only an opener for the file; the upload needs its path.
+        values["x_source"] = values.get(file_param)
+
+    return spec.command(
+        _handler,
+        extra=EXTRA,
+        prepare=prepare,
+        help_prefix="Upload a file. JSONL for purpose batch or fine-tune is checked first; "
+        "files over 512 MB go through the Uploads API in parallel parts (--chunked forces "
+        "it, --resume continues an interrupted one). FILE - reads stdin.",
+    )
+
+
+def _handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
+    from openai_cli.commands._tooling import local_input, parse_size, positive
+    from openai_cli.http import uploads
+
+    source = values.pop("x_source", None)
+    resume = bool(values.pop("x_resume", None))
+    chunked = bool(values.pop("x_chunked", None)) or resume
+    concurrency = positive(values.pop("x_concurrency", None), "--concurrency", 4)
+    size_text = values.pop("x_part_size", None)
+    part_size = (
+        uploads.PART_SIZE if size_text is None else parse_size(size_text, flag="--part-size")
+    )
+    if part_size > uploads.MAX_PART_SIZE:
+        raise UsageError("--part-size: the Uploads API takes parts of at most 64 MiB")
+    mime_type = values.pop("x_mime_type", None)
+    validate = not values.pop("x_no_validate", None)
+    body = request.body or {}
+    purpose = str(body.get("purpose", ""))
+    part = next((f for f in request.files if f.field == "file"), None)
+    if not isinstance(source, str) or part is None:
+        raise UsageError("--file: give the path of the file to upload, or - for stdin")
+    if source == "-" and resume:
+        raise UsageError(
+            "--resume needs a file path: stdin cannot be read again by the next run",
+            hint="save the input to a file first",
+        )
+    io = factory.io
+    with local_input(io, source, what="--file") as (path, shown):
+        filename = part.filename
+        if source == "-" and filename == "stdin" and purpose in ("batch", "fine-tune"):
+            filename = "stdin.jsonl"
+        size = os.path.getsize(path)
+        if validate:
+            _validate(path, shown, purpose)
+        if size > uploads.MAX_UPLOAD_BYTES:
+            raise UsageError(
+                f"--file: {shown} is {size:,} bytes; the Uploads API takes at most 8 GiB"
+            )
+        chunked = chunked or size > uploads.SIMPLE_LIMIT
+        if chunked and purpose not in UPLOAD_PURPOSES:
+            raise UsageError(
+                f"--purpose {purpose}: files over 512 MB (and --chunked) go through the "
+                f"Uploads API, which takes purpose {', '.join(UPLOAD_PURPOSES)}"
+            )
+        from openai_cli.input.body import guess_type
+
+        if not chunked:
+            return _simple(factory, request, path, filename)
+        spec = uploads.UploadSpec(
+            path=path,
+            size=size,
+            filename=filename,
+            purpose=purpose,
+            mime_type=mime_type or _upload_mime(filename, guess_type(filename)),
+            part_size=part_size,
+            concurrency=concurrency,
+            expires_after=body.get("expires_after"),
+            resume=resume,
+            stable=source != "-",
+        )
+        if factory.common.dry_run:
+            return _dry_run_chunked(factory, spec)
+        file = uploads.ChunkedUpload(factory.client(), io, spec).run()
+        factory.renderer().answer(file)
+        return 0
+
+
+def _upload_mime(filename: str, guessed: str) -> str:
+    # The Uploads API documents JSONL as text/jsonl.
+    return "text/jsonl" if filename.endswith(".jsonl") else guessed
+
+
+def _validate(path: str, shown: str, purpose: str) -> None:
+    from openai_cli.input import jsonl
+
+    with open(path, "rb") as fh:
+        if purpose == "batch":
+            jsonl.validate_batch(fh, shown)
+        elif purpose == "fine-tune":
+            jsonl.validate_fine_tune(fh, shown)
+
+
+def _simple(factory: Factory, request: Request, path: str, filename: str) -> int:
+    from openai_cli.api.runner import execute
+    from openai_cli.http.client import FilePart
+    from openai_cli.progress import Progress
+
+    bar = Progress(factory.io, f"uploading {filename}", total=os.path.getsize(path))
+
+    def opener() -> Any:
+        bar.update(completed=0)
+        return _Counting(open(path, "rb"), bar)
+
+    request.files = [
+        FilePart(f.field, filename, opener, f.content_type) if f.field == "file" else f
+        for f in request.files
+    ]
+    try:
+        return execute(factory, request)
+    finally:
+        bar.close()
+
+
+class _Counting:
+    """A file whose reads move a progress bar; the bar goes once the file is read."""
+
+    def __init__(self, fh: Any, bar: Progress) -> None:
+        self._fh = fh
+        self._bar = bar
+
+    def read(self, n: int = -1) -> bytes:
+        data: bytes = self._fh.read(n)
+        if data:
+            self._bar.advance(len(data))
+        else:
+            # Sent in full: the answer is printed next and must not meet a live bar.
+            self._bar.close()
+        return data
+
+    def fileno(self) -> int:
+        fd: int = self._fh.fileno()
+        return fd
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        pos: int = self._fh.seek(offset, whence)
+        return pos
+
+    def tell(self) -> int:
+        pos: int = self._fh.tell()
+        return pos
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def _dry_run_chunked(factory: Factory, spec: Any) -> int:
+    from openai_cli.http.uploads import parts_of
+
+    n = len(parts_of(spec.size, spec.part_size))
+    create: dict[str, Any] = {
+        "filename": spec.filename,
+        "purpose": spec.purpose,
+        "bytes": spec.size,
+        "mime_type": spec.mime_type,
+    }
+    if spec.expires_after is not None:
+        create["expires_after"] = spec.expires_after
+    base = factory.settings().base_url.value.rstrip("/")
+    factory.renderer().answer(
+        {
+            "method": "POST",
+            "url": f"{base}/uploads",
+            "body": create,
+            "then": [
+                f"POST {base}/uploads/{{upload_id}}/parts x {n} "
+                f"(parts of {spec.part_size} bytes, {spec.concurrency} at a time)",
+                f"POST {base}/uploads/{{upload_id}}/complete (part_ids in order, md5)",
+            ],
+        }
+    )
+    return 0

@@ -1,0 +1,331 @@
+"""Overrides of the image operations: images saved to files, their paths printed.
+
+``oai images generate``, ``oai images edit IMAGE... --mask MASK`` and ``oai images
+create-variation IMAGE`` decode ``b64_json`` answers into files (``-O out.png``;
+``out-1.png``, ``out-2.png`` for several; ``--output-dir DIR``; by default
+``image-<created>[-N].<ext>`` in the current directory) and print each path on
+stdout. URL answers are listed, and downloaded too when a destination is given.
+With ``--stream`` each partial image is saved as it arrives. An explicit ``-o``
+format without a destination prints the API's answer as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import inspect
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from openai_cli.api.streams import Sink, StreamEvent
+from openai_cli.commands.audio import move_argument, output_file_parameter
+
+if TYPE_CHECKING:
+    from typer.core import TyperCommand
+
+    from openai_cli.api.builder import CommandSpec
+    from openai_cli.api.request import Request
+    from openai_cli.context import Factory
+    from openai_cli.io import IO
+
+_PANEL = "Request"
+# Extensions that name an output format the gpt-image models can produce.
+IMAGE_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
+_EXTENSIONS = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
+_PARTIAL = frozenset({"image_generation.partial_image", "image_edit.partial_image"})
+_COMPLETED = frozenset({"image_generation.completed", "image_edit.completed"})
+
+
+def _output_dir_parameter() -> inspect.Parameter:
+    return inspect.Parameter(
+        "x_output_dir",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[
+            str | None,
+            typer.Option(
+                "--output-dir",
+                metavar="DIR",
+                help="Save the images in DIR (created if needed).",
+                rich_help_panel=_PANEL,
+            ),
+        ],
+    )
+
+
+def _images_argument(many: bool) -> inspect.Parameter:
+    return inspect.Parameter(
+        "x_images",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[
+            list[str] | None if many else str | None,
+            typer.Argument(
+                metavar="IMAGE..." if many else "IMAGE",
+                help="Input image path" + ("s (same as repeating --image)." if many else "."),
+                show_default=False,
+            ),
+        ],
+    )
+
+
+_SAVE_HELP = (
+    "Save one image to PATH; several become PATH-1, PATH-2, ... With a gpt-image model "
+    "the extension (.png, .jpg, .webp) sets --output-format."
+)
+
+
+def _command(spec: CommandSpec, positional: str | None, help_prefix: str) -> TyperCommand:
+    extra = [output_file_parameter(_SAVE_HELP), _output_dir_parameter()]
+    if positional is not None:
+        extra.insert(0, _images_argument(positional == "many"))
+
+    def prepare(factory: Factory, values: dict[str, Any]) -> None:
+        if positional is not None:
+            move_argument(spec, values, "x_images", "image", many=positional == "many")
+        _format_from_extension(spec, values)
+
+    def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
+        return save_images(factory, request, values.pop("x_output_dir", None))
+
+    return spec.command(handler, extra=extra, prepare=prepare, help_prefix=help_prefix)
+
+
+def generate(spec: CommandSpec) -> TyperCommand:
+    return _command(
+        spec,
+        None,
+        "Generate images from --prompt and save them: oai images generate --prompt 'a red "
+        "fox' -O fox.png. The saved paths are printed; --stream saves partial images too.",
+    )
+
+
+def edit(spec: CommandSpec) -> TyperCommand:
+    return _command(
+        spec,
+        "many",
+        "Edit images (given as paths) following --prompt, with an optional --mask: oai "
+        "images edit room.png --mask mask.png --prompt 'add a cat' -O out.png.",
+    )
+
+
+def create_variation(spec: CommandSpec) -> TyperCommand:
+    return _command(
+        spec,
+        "one",
+        "Variations of IMAGE: oai images create-variation photo.png --n 2 -O var.png.",
+    )
+
+
+def _format_from_extension(spec: CommandSpec, values: dict[str, Any]) -> None:
+    """``-O x.webp`` asks for webp, where the model takes an output format at all."""
+    from openai_cli.commands.streaming import body_given
+
+    out = values.get("x_output_file")
+    if not out or body_given(values):
+        return
+    try:
+        fmt_name = spec.param_name("output_format")
+    except KeyError:
+        return
+    model = values.get(spec.param_name("model")) or ""
+    fmt = IMAGE_FORMATS.get(os.path.splitext(out)[1].lower())
+    if fmt and str(model).startswith("gpt-image") and values.get(fmt_name) is None:
+        values[fmt_name] = fmt
+
+
+class Destinations:
+    """Where image number ``i`` (from 0) goes, for ``-O``, ``--output-dir`` or neither."""
+
+    def __init__(self, output_file: str | None, output_dir: str | None) -> None:
+        self.file = Path(output_file) if output_file else None
+        self.dir = Path(output_dir) if output_dir else None
+        if self.dir is not None:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        self.stamp: str | None = None
+
+    def path(self, i: int, count: int | None, fmt: str | None, created: Any = None) -> Path:
+        """``count`` None means not known yet (a stream): the first image gets the bare name."""
+        ext = _EXTENSIONS.get(str(fmt or "png"), f".{fmt}")
+        several = i > 0 if count is None else count > 1
+        if self.file is not None:
+            base = self.dir / self.file if self.dir is not None else self.file
+            if not several:
+                return base
+            return base.with_name(f"{base.stem}-{i + 1}{base.suffix or ext}")
+        if self.stamp is None:
+            self.stamp = str(created) if created else _now()
+        folder = self.dir if self.dir is not None else Path(".")
+        name = f"image-{self.stamp}" + (f"-{i + 1}" if several else "")
+        return _unused(folder / f"{name}{ext}")
+
+    def partial(self, final: Path, k: int) -> Path:
+        return final.with_name(f"{final.stem}.partial-{k}{final.suffix}")
+
+
+def save_images(factory: Factory, request: Request, output_dir: str | None) -> int:
+    from openai_cli.api.runner import answer_json, execute, send, stream_events
+
+    output_file = request.output_file
+    request.output_file = None  # the answer is JSON; files are written here, not by the runner
+    explicit = bool(factory.common.query) or (
+        (factory.common.output or factory.settings().output.value) != "auto"
+    )
+    if factory.common.dry_run or (explicit and not output_file and not output_dir):
+        return execute(factory, request)
+    dest = Destinations(output_file, output_dir)
+    io = factory.io
+    if request.stream:
+        sink = _PartialImages(factory, dest)
+        stream_events(factory, request, sink, answer=lambda resp: sink.whole(answer_json(resp)))
+        return 0
+    return _save_answer(factory, answer_json(send(factory, request)), dest, io)
+
+
+def _save_answer(factory: Factory, answer: Any, dest: Destinations, io: IO) -> int:
+    items = answer.get("data") if isinstance(answer, dict) else None
+    if not isinstance(items, list) or not items:
+        io.message("oai: the answer holds no images")
+        return 0
+    fmt = answer.get("output_format") if isinstance(answer, dict) else None
+    created = answer.get("created")
+    download = dest.file is not None or dest.dir is not None
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        path = dest.path(i, len(items), fmt, created)
+        if item.get("b64_json"):
+            _write(path, _b64(str(item["b64_json"])))
+            _print_path(io, path)
+        elif item.get("url"):
+            url = str(item["url"])
+            if download:
+                _download(factory, url, path)
+                _print_path(io, path)
+            else:
+                io.out.write(url + "\n")
+                io.out.flush()
+        if factory.common.verbose and item.get("revised_prompt"):
+            io.message(f"revised prompt: {item['revised_prompt']}")
+    if factory.common.verbose and isinstance(answer.get("usage"), dict):
+        from openai_cli.render.live import usage_text
+
+        io.message("usage: " + usage_text(answer["usage"]))
+    return 0
+
+
+class _PartialImages(Sink):
+    """Saves each partial image, then the final one, as their events arrive."""
+
+    def __init__(self, factory: Factory, dest: Destinations) -> None:
+        self.factory = factory
+        self.io = factory.io
+        self.dest = dest
+        self.index = 0  # of the image being generated
+        self.final: Path | None = None
+
+    def _final(self, fmt: Any, created: Any) -> Path:
+        if self.final is None:
+            self.final = self.dest.path(self.index, None, fmt, created)
+        return self.final
+
+    def event(self, ev: StreamEvent) -> None:
+        p = ev.payload
+        if not isinstance(p, dict) or not p.get("b64_json"):
+            return
+        fmt = p.get("output_format")
+        if ev.kind in _PARTIAL:
+            k = p.get("partial_image_index")
+            path = self.dest.partial(self._final(fmt, p.get("created_at")), int(k or 0))
+        elif ev.kind in _COMPLETED:
+            path = self._final(fmt, p.get("created_at"))
+            self.final = None
+            self.index += 1
+            if self.factory.common.verbose and isinstance(p.get("usage"), dict):
+                from openai_cli.render.live import usage_text
+
+                self.io.message("usage: " + usage_text(p["usage"]))
+        else:
+            return
+        _write(path, _b64(str(p["b64_json"])))
+        _print_path(self.io, path)
+
+    def whole(self, answer: Any) -> int:
+        """The server answered with the finished images instead of a stream."""
+        return _save_answer(self.factory, answer, self.dest, self.io)
+
+
+def _print_path(io: IO, path: Path) -> None:
+    io.out.write(f"{path}\n")
+    io.out.flush()
+
+
+def _write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".part")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        from openai_cli.errors import UsageError
+
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _b64(text: str) -> bytes:
+    from openai_cli.errors import ProtocolError
+
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except ValueError:
+        raise ProtocolError(f"the image is not valid base64: {text[:40]!r}...") from None
+
+
+def _download(factory: Factory, url: str, path: Path) -> None:
+    """Fetch an image URL (signed, on another host: the API key is not sent there)."""
+    import httpx
+
+    from openai_cli.errors import NetworkError
+
+    settings = factory.settings()
+    tmp = path.with_name(path.name + ".part")
+    try:
+        with (
+            httpx.Client(
+                timeout=settings.timeout.value,
+                follow_redirects=True,
+                **settings.transport_options(),
+            ) as http,
+            http.stream("GET", url) as resp,
+        ):
+            resp.raise_for_status()
+            with open(tmp, "wb") as fh:
+                for chunk in resp.iter_bytes(1 << 16):
+                    fh.write(chunk)
+        os.replace(tmp, path)
+    except (httpx.HTTPError, OSError) as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise NetworkError(f"could not download {url.split('?')[0]}: {exc}") from None
+
+
+def _now() -> str:
+    import time
+
+    return time.strftime("%Y%m%d-%H%M%S")
+
+
+def _unused(path: Path) -> Path:
+    """``path``, or ``name.2.ext``, ... when it exists: a default name never overwrites."""
+    if not path.exists():
+        return path
+    n = 2
+    while True:
+        candidate = path.with_name(f"{path.stem}.{n}{path.suffix}")
+        if not candidate.exists():
+            return candidate
+        n += 1

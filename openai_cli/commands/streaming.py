@@ -1,0 +1,105 @@
+"""Overrides of the operations that stream text: answers print live with ``--stream``.
+
+``oai responses create``, ``oai chat completions create``, ``oai completions create``
+and the assistants runs keep every generated flag. With ``--stream`` and the default
+format they print the answer's text as it arrives (``--markdown`` renders it on a
+terminal); ``-o jsonl`` prints the raw events, as ``oai api ... --stream`` does.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from typer.core import TyperCommand
+
+    from openai_cli.api.builder import CommandSpec
+    from openai_cli.api.request import Request
+    from openai_cli.context import Factory
+
+_PANEL = "Request"
+LIVE_HELP = (
+    "With --stream, the answer's text is printed as it arrives (plain text when piped, "
+    "Markdown on a terminal with --markdown); -o jsonl prints the raw events instead. "
+    "-v adds the request id and token usage on stderr."
+)
+
+
+def markdown_parameter() -> inspect.Parameter:
+    return inspect.Parameter(
+        "x_markdown",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[
+            bool | None,
+            typer.Option(
+                "--markdown",
+                help="On a terminal, show the streamed answer rendered as Markdown.",
+                rich_help_panel=_PANEL,
+            ),
+        ],
+    )
+
+
+def body_given(values: dict[str, Any]) -> bool:
+    """True when --body, -F or -f may carry any field, so defaults must not overrule them."""
+    return bool(values.get("x_body") or values.get("x_fields") or values.get("x_raw_fields"))
+
+
+def set_default(spec: CommandSpec, values: dict[str, Any], field: str, value: Any) -> None:
+    """Fill the API field ``field`` unless the user gave it in any way."""
+    if value is None or body_given(values):
+        return
+    name = spec.param_name(field)
+    if values.get(name) in (None, []):
+        values[name] = value
+
+
+def default_model(spec: CommandSpec, fallback: str | None = None) -> Any:
+    """A ``prepare`` hook: the profile's model (``--default-model``), else ``fallback``."""
+
+    def prepare(factory: Factory, values: dict[str, Any]) -> None:
+        if body_given(values):
+            return
+        name = spec.param_name("model")
+        if values.get(name) is None:
+            values[name] = factory.settings().model.value or fallback
+
+    return prepare
+
+
+def live_or_run(factory: Factory, request: Request, *, markdown: bool) -> int:
+    """Print a stream's text live when that is what the output format asks for."""
+    from openai_cli.api.runner import execute
+    from openai_cli.render.live import live_wanted, stream_text
+
+    if not request.stream or factory.common.dry_run or not live_wanted(factory):
+        return execute(factory, request)
+    stream_text(factory, request, markdown=markdown)
+    return 0
+
+
+def _handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
+    return live_or_run(factory, request, markdown=bool(values.pop("x_markdown", None)))
+
+
+def text_stream(spec: CommandSpec) -> TyperCommand:
+    """Override for an operation whose stream carries answer text."""
+    return spec.command(_handler, extra=[markdown_parameter()], help_prefix=LIVE_HELP)
+
+
+def model_text_stream(spec: CommandSpec) -> TyperCommand:
+    """Like :func:`text_stream`, and the model defaults to the profile's.
+
+    Only for the operations a profile's text model suits (Responses, chat): an
+    assistant's run keeps the assistant's own model.
+    """
+    return spec.command(
+        _handler,
+        extra=[markdown_parameter()],
+        help_prefix=LIVE_HELP + " The model defaults to the profile's (--default-model).",
+        prepare=default_model(spec),
+    )

@@ -1,0 +1,118 @@
+"""Overrides of the video operations: wait for the video, then download it.
+
+``oai videos create|remix|edit|extend ... --wait`` polls the video until it is done
+(progress on a terminal, backoff from 1 s to 30 s) and prints its final state;
+``-O out.mp4`` also downloads the content when it is ready (and implies
+``--wait``). ``oai videos retrieve ID --wait -O out.mp4`` resumes waiting.
+A failed video exits 7; ``--timeout`` passing first exits 124 (the video goes on).
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from openai_cli.commands.audio import output_file_parameter
+
+if TYPE_CHECKING:
+    from typer.core import TyperCommand
+
+    from openai_cli.api.builder import CommandSpec
+    from openai_cli.api.request import Request
+    from openai_cli.context import Factory
+
+DONE = frozenset({"completed"})
+FAILED = frozenset({"failed"})
+_DOWNLOAD_HELP = (
+    "When the video is ready, download it to PATH (implies --wait; - for stdout when piped)."
+)
+
+
+def show(video: dict[str, Any]) -> str:
+    """``in_progress 40%``."""
+    progress = video.get("progress")
+    return f"{video.get('status', '?')}" + (
+        f" {progress}%" if isinstance(progress, (int, float)) else ""
+    )
+
+
+def job(spec: CommandSpec) -> TyperCommand:
+    """create, remix, edit, extend and retrieve: ``--wait`` and ``-O``."""
+    from openai_cli.commands.waiters import wait_parameters
+
+    return spec.command(
+        _run,
+        extra=[*wait_parameters(), output_file_parameter(_DOWNLOAD_HELP)],
+        help_prefix="--wait polls until the video is done and prints its final state; "
+        "-O out.mp4 downloads it as well.",
+    )
+
+
+def download(spec: CommandSpec) -> TyperCommand:
+    """download-content, with ``-O`` beside ``--output-file`` as on the other commands."""
+
+    def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
+        from openai_cli.api.runner import execute
+
+        return execute(factory, request)
+
+    return spec.command(
+        handler, extra=[output_file_parameter("Write the video (or --variant) to PATH.")]
+    )
+
+
+def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
+    from openai_cli.api.request import Request
+    from openai_cli.api.runner import execute, send
+    from openai_cli.api.wait import WaitFailed, WaitTimedOut, wait_for
+    from openai_cli.commands.waiters import take_wait_options
+    from openai_cli.http.uploads import json_answer
+
+    out = request.output_file
+    request.output_file = None  # the answer is the video object; the content comes later
+    if out == "-" and factory.io.stdout_tty:
+        from openai_cli.errors import UsageError
+
+        raise UsageError("-O -: stdout is a terminal; give a file name (or pipe stdout)")
+    if out:
+        values["x_wait"] = True
+    wait, timeout = take_wait_options(factory, values)
+    if not wait or factory.common.dry_run:
+        return execute(factory, request)
+    first = json_answer(send(factory, request), f"{request.method} {request.path}")
+    ident = first.get("id")
+    if not isinstance(ident, str) or "status" not in first:
+        factory.io.message("oai: the answer names no video status; nothing to wait for")
+        factory.renderer().answer(first)
+        return 0
+    path = f"/videos/{quote(ident, safe='')}"
+    client = factory.client()
+    renderer = factory.renderer()
+    try:
+        final = wait_for(
+            lambda: json_answer(client.request("GET", path), f"GET {path}"),
+            done=DONE,
+            failed=FAILED,
+            io=factory.io,
+            timeout=timeout,
+            what="video",
+            first=first,
+            rewait=f"oai videos retrieve {ident} --wait"
+            + (f" -O {shlex.quote(out)}" if out else ""),
+            show=show,
+        )
+    except WaitFailed as exc:
+        renderer.answer(exc.final)
+        raise
+    except WaitTimedOut as exc:
+        renderer.answer(exc.last)
+        raise
+    if out != "-":
+        # With -O - stdout carries the video's bytes and nothing else.
+        renderer.answer(final)
+    if out:
+        return execute(
+            factory, Request(method="GET", path=f"{path}/content", binary=True, output_file=out)
+        )
+    return 0

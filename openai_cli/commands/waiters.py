@@ -1,0 +1,181 @@
+"""``--wait`` on the operations that start asynchronous work, and on their retrieve.
+
+``oai batches create ... --wait`` sends the create, then polls the object until it
+reaches a final status and prints that final state (not the first answer). The
+exit code is the job's: 0 when it succeeded, 7 when it failed, was cancelled or
+expired, 124 when ``--timeout`` passed first (the job goes on). The same flags on
+``retrieve`` wait for an existing job, which is how waiting is resumed.
+
+``--timeout`` here is how long to wait; the HTTP timeout of each request stays
+the root option (``oai --timeout 30 batches create ...``). ``--wait-timeout`` is
+the same option under an unambiguous name.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote, unquote
+
+import typer
+
+from openai_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from typer.core import TyperCommand
+
+    from openai_cli.api.builder import CommandSpec
+    from openai_cli.api.request import Request
+    from openai_cli.context import Factory
+
+_PANEL = "Waiting"
+
+
+@dataclass(frozen=True)
+class Kind:
+    what: str
+    done: frozenset[str]
+    failed: frozenset[str]
+
+
+# Keyed by the command's group; each group's create and retrieve wait alike.
+KINDS: dict[tuple[str, ...], Kind] = {
+    ("batches",): Kind(
+        "batch", frozenset({"completed"}), frozenset({"failed", "cancelled", "expired"})
+    ),
+    ("fine-tuning", "jobs"): Kind(
+        "fine-tuning job", frozenset({"succeeded"}), frozenset({"failed", "cancelled"})
+    ),
+    ("vector-stores", "files"): Kind(
+        "vector store file", frozenset({"completed"}), frozenset({"failed", "cancelled"})
+    ),
+    ("vector-stores", "file-batches"): Kind(
+        "file batch", frozenset({"completed"}), frozenset({"failed", "cancelled"})
+    ),
+    # Eval runs spell it "canceled"; accept both.
+    ("evals", "runs"): Kind(
+        "eval run", frozenset({"completed"}), frozenset({"failed", "canceled", "cancelled"})
+    ),
+}
+
+
+def wait_parameters() -> list[inspect.Parameter]:
+    P = inspect.Parameter
+    return [
+        P(
+            "x_wait",
+            P.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                bool | None,
+                typer.Option(
+                    "--wait",
+                    help="Wait until the job ends and print its final state; exit 7 if it "
+                    "failed, was cancelled or expired.",
+                    rich_help_panel=_PANEL,
+                ),
+            ],
+        ),
+        P(
+            "x_wait_timeout",
+            P.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                str | None,
+                typer.Option(
+                    "--timeout",
+                    "--wait-timeout",
+                    metavar="DURATION",
+                    help="With --wait: stop waiting after this long (90s, 10m, 2h); exit 124, "
+                    "the job goes on. The HTTP timeout is `oai --timeout N ...`.",
+                    rich_help_panel=_PANEL,
+                ),
+            ],
+        ),
+    ]
+
+
+def build(spec: CommandSpec) -> TyperCommand:
+    command = tuple(spec.op["command"])
+    kind = KINDS[command[:-1]]
+    verb = command[-1]
+    template = spec.op["path"] if verb != "create" else spec.op["path"] + "/{id}"
+
+    def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
+        return _run(factory, request, values, kind, command, template)
+
+    return spec.command(handler, extra=wait_parameters())
+
+
+def take_wait_options(factory: Factory, values: dict[str, Any]) -> tuple[bool, float | None]:
+    """``(wait, timeout in seconds)`` from the parsed options; checks they agree."""
+    from openai_cli.api.wait import parse_duration
+
+    wait = bool(values.pop("x_wait", None))
+    text = values.pop("x_wait_timeout", None)
+    if text is not None and not wait:
+        raise UsageError(
+            "--timeout: only applies with --wait",
+            hint="for the HTTP timeout of each request, put it before the command: "
+            "oai --timeout SECONDS ...",
+        )
+    return wait, None if text is None else parse_duration(text, flag="--timeout")
+
+
+def _run(
+    factory: Factory,
+    request: Request,
+    values: dict[str, Any],
+    kind: Kind,
+    command: tuple[str, ...],
+    template: str,
+) -> int:
+    from openai_cli.api.runner import execute
+    from openai_cli.api.wait import WaitFailed, WaitTimedOut, wait_for
+    from openai_cli.http.uploads import json_answer
+
+    wait, timeout = take_wait_options(factory, values)
+    if not wait or factory.common.dry_run:
+        return execute(factory, request)
+    client = factory.client(admin=request.admin)
+    kwargs: dict[str, Any] = {"headers": request.headers}
+    if request.body is not None:
+        kwargs["json_body"] = request.body
+    first = json_answer(client.request(request.method, request.path, **kwargs), command[-1])
+    ident = first.get("id")
+    if not isinstance(ident, str) or "status" not in first:
+        factory.io.message("oai: the answer names no job status; nothing to wait for")
+        factory.renderer().answer(first)
+        return 0
+    path = request.path if command[-1] != "create" else f"{request.path}/{quote(ident, safe='')}"
+    rewait = " ".join(["oai", *command[:-1], "retrieve", *_path_values(template, path), "--wait"])
+    renderer = factory.renderer()
+    try:
+        final = wait_for(
+            lambda: json_answer(client.request("GET", path), f"GET {path}"),
+            done=kind.done,
+            failed=kind.failed,
+            io=factory.io,
+            timeout=timeout,
+            what=kind.what,
+            first=first,
+            rewait=rewait,
+        )
+    except WaitFailed as exc:
+        renderer.answer(exc.final)
+        raise
+    except WaitTimedOut as exc:
+        renderer.answer(exc.last)
+        raise
+    renderer.answer(final)
+    return 0
+
+
+def _path_values(template: str, path: str) -> list[str]:
+    """The values of ``template``'s ``{params}`` in ``path``, in order."""
+    out = []
+    for t, p in zip(template.strip("/").split("/"), path.strip("/").split("/"), strict=False):
+        if t.startswith("{") and t.endswith("}"):
+            out.append(unquote(p))
+    return out

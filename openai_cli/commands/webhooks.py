@@ -1,0 +1,338 @@
+"""``oai webhooks verify|unwrap``: check that a webhook really comes from OpenAI.
+
+OpenAI signs webhooks with the Standard Webhooks scheme: an HMAC-SHA256, keyed with
+the endpoint's secret (``whsec_`` + base64), over ``{webhook-id}.{webhook-timestamp}.
+{body}``, sent base64 in ``webhook-signature`` as ``v1,<sig>``; several signatures,
+separated by spaces, may be sent while a secret is being rotated. The check is local:
+nothing is sent anywhere.
+
+Exit codes follow ``cmp``/``grep``: 1 when the webhook is not authentic (signature
+mismatch, timestamp out of tolerance, malformed signature headers), 2 when the check
+could not be made (no secret, a header missing, unreadable input).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from openai_cli.errors import ExitCode, OaiError, UsageError
+
+if TYPE_CHECKING:
+    from openai_cli.context import Factory
+
+SECRET_ENV = "OPENAI_WEBHOOK_SECRET"
+DEFAULT_TOLERANCE = 300
+REQUIRED_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+
+app = typer.Typer(
+    help="Verify OpenAI webhooks (Standard Webhooks signatures) with OPENAI_WEBHOOK_SECRET.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+class WebhookVerificationError(OaiError):
+    """The webhook is not authentic, or not fresh enough to trust."""
+
+    default_exit_code = ExitCode.API_ERROR
+
+
+# -- the check itself (no I/O) ------------------------------------------------------------
+
+
+def decode_secret(secret: str) -> bytes:
+    """The HMAC key: ``whsec_`` secrets are base64, anything else is used as its bytes."""
+    import base64
+    import binascii
+
+    secret = secret.strip()
+    if secret.startswith("whsec_"):
+        try:
+            return base64.b64decode(secret[len("whsec_") :], validate=True)
+        except (binascii.Error, ValueError):
+            raise UsageError(
+                f"{SECRET_ENV} is not a valid secret: the part after whsec_ is not base64"
+            ) from None
+    return secret.encode()
+
+
+def verify(
+    body: bytes,
+    headers: dict[str, str],
+    secret: str,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> None:
+    """Raise unless ``body`` with ``headers`` was signed with ``secret`` recently enough.
+
+    ``headers`` must have lower-case names.
+    """
+    import base64
+    import hashlib
+    import hmac
+    import time
+
+    missing = [h for h in REQUIRED_HEADERS if not headers.get(h, "").strip()]
+    if missing:
+        raise UsageError(
+            f"missing webhook header{'s' if len(missing) > 1 else ''}: {', '.join(missing)}",
+            hint="give the request's headers with -H NAME:VALUE or --headers FILE",
+        )
+    webhook_id = headers["webhook-id"].strip()
+    stamp = headers["webhook-timestamp"].strip()
+    try:
+        sent = int(stamp)
+    except ValueError:
+        raise WebhookVerificationError(
+            f"invalid webhook-timestamp {stamp[:40]!r}: expected Unix seconds"
+        ) from None
+    current = time.time() if now is None else now
+    age = current - sent
+    if age > tolerance:
+        raise WebhookVerificationError(
+            f"webhook timestamp is too old: signed {_ago(age)} ago, tolerance {tolerance:g} s",
+            hint="a replayed or delayed delivery; --tolerance SECONDS allows older ones",
+        )
+    if -age > tolerance:
+        raise WebhookVerificationError(
+            f"webhook timestamp is too new: {_ago(-age)} in the future, tolerance {tolerance:g} s",
+            hint="check this machine's clock",
+        )
+    candidates = []
+    for part in headers["webhook-signature"].split():
+        version, comma, value = part.partition(",")
+        if not comma:
+            # The official SDKs accept a bare signature as v1.
+            version, value = "v1", part
+        if version == "v1" and value:
+            candidates.append(value)
+    if not candidates:
+        raise WebhookVerificationError("webhook-signature holds no v1 signature")
+    key = decode_secret(secret)
+    signed = f"{webhook_id}.{stamp}.".encode() + body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    # Compare every candidate, so the time taken does not tell which one came close.
+    matches = [hmac.compare_digest(expected.encode(), c.encode()) for c in candidates]
+    if not any(matches):
+        hint = (
+            "the payload must be the request body byte for byte, with the secret of this endpoint"
+        )
+        if body.endswith(b"\n"):
+            hint = (
+                "the payload ends with a newline: if the request body did not, "
+                "the file or pipe added it"
+            )
+        raise WebhookVerificationError(
+            f"webhook signature does not match ({len(candidates)} checked): the payload, "
+            f"the webhook-id or -timestamp, or {SECRET_ENV} differ from what was signed",
+            hint=hint,
+        )
+
+
+def _ago(seconds: float) -> str:
+    if seconds >= 5400:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 120:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
+
+
+# -- reading the input ---------------------------------------------------------------------
+
+
+def parse_header_text(text: str, source: str) -> dict[str, str]:
+    """Headers from a JSON object, or from lines as HTTP sends them (``Name: value``).
+
+    A request line (``POST /hook HTTP/1.1``) is skipped and a blank line ends the
+    headers, so a raw request dump works as is.
+    """
+    stripped = text.lstrip("\ufeff").strip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except ValueError as exc:
+            raise UsageError(f"{source}: not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise UsageError(f"{source}: expected a JSON object of header names to values")
+        out: dict[str, str] = {}
+        for name, value in data.items():
+            if isinstance(value, list) and len(value) == 1:
+                value = value[0]
+            if not isinstance(value, str | int):
+                raise UsageError(f"{source}: header {name!r} must have a string value")
+            out[str(name).strip().lower()] = str(value)
+        return out
+    out = {}
+    for number, line in enumerate(stripped.splitlines(), 1):
+        line = line.rstrip("\r")
+        if not line.strip():
+            break
+        if number == 1 and " " in line and ":" not in line.split(" ", 1)[0]:
+            continue  # the request line
+        name, colon, value = line.partition(":")
+        if not colon or not name.strip() or " " in name.strip():
+            raise UsageError(
+                f"{source}: line {number} is not a header ('Name: value'): {line[:60]!r}"
+            )
+        out[name.strip().lower()] = value.strip()
+    return out
+
+
+def _read_bytes(factory: Factory, path: str, what: str) -> bytes:
+    if path == "-":
+        return factory.io.stdin_bytes.read()
+    from pathlib import Path
+
+    try:
+        return Path(path).expanduser().read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+
+
+def collect_headers(
+    factory: Factory, header: list[str] | None, headers_file: str | None
+) -> dict[str, str]:
+    """Headers from --headers FILE, then each -H on top of them."""
+    out: dict[str, str] = {}
+    if headers_file is not None:
+        raw = _read_bytes(factory, headers_file, "headers file")
+        out.update(parse_header_text(raw.decode("utf-8", "replace"), headers_file))
+    for item in header or []:
+        name, colon, value = item.partition(":")
+        if not colon or not name.strip():
+            raise UsageError(f"-H {item!r}: expected NAME:VALUE, e.g. -H webhook-id:msg_123")
+        out[name.strip().lower()] = value.strip()
+    return out
+
+
+def _check(
+    factory: Factory,
+    payload: str,
+    header: list[str] | None,
+    headers_file: str | None,
+    tolerance: float,
+) -> tuple[bytes, dict[str, str]]:
+    if tolerance < 0:
+        raise UsageError("--tolerance: must be 0 or more seconds")
+    if payload == "-" and headers_file == "-":
+        raise UsageError("the payload and --headers cannot both come from stdin")
+    secret = factory.io.env.get(SECRET_ENV, "").strip()
+    if not secret:
+        raise UsageError(
+            f"{SECRET_ENV} is not set",
+            hint="set it to the endpoint's signing secret (whsec_...) from the dashboard",
+        )
+    headers = collect_headers(factory, header, headers_file)
+    body = _read_bytes(factory, payload, "payload")
+    verify(body, headers, secret, tolerance=tolerance)
+    return body, headers
+
+
+# -- commands ------------------------------------------------------------------------------
+
+PayloadArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="[PAYLOAD]",
+        help="File with the request body exactly as received; - (default) reads stdin.",
+        show_default=False,
+    ),
+]
+HeaderOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "-H",
+        "--header",
+        metavar="NAME:VALUE",
+        help="A request header (webhook-id, webhook-timestamp, webhook-signature); repeat.",
+    ),
+]
+HeadersFileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--headers",
+        metavar="FILE",
+        help="The request's headers: a JSON object or 'Name: value' lines (- for stdin).",
+    ),
+]
+ToleranceOpt = Annotated[
+    float,
+    typer.Option(
+        "--tolerance",
+        metavar="SECONDS",
+        help="Accept timestamps this far from now, either way.",
+    ),
+]
+
+
+def _factory(ctx: typer.Context) -> Factory:
+    from openai_cli.context import Factory
+
+    factory = ctx.find_object(Factory)
+    if factory is None:
+        # Run on its own (not under the root app): build what the root would have.
+        from openai_cli.io import IO
+
+        factory = ctx.obj = Factory(IO.system())
+    return factory
+
+
+@app.command("verify", short_help="Check a webhook's signature: exit 0 valid, 1 not.")
+def verify_command(
+    ctx: typer.Context,
+    payload: PayloadArg = "-",
+    header: HeaderOpt = None,
+    headers_file: HeadersFileOpt = None,
+    tolerance: ToleranceOpt = DEFAULT_TOLERANCE,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print nothing; the exit code says it.")
+    ] = False,
+) -> None:
+    """Check a webhook's signature; exit 0 when valid, 1 when not, 2 when it cannot tell.
+
+    Prints nothing on stdout; one line on stderr says the webhook is valid.
+    """
+    f = _factory(ctx)
+    _, headers = _check(f, payload, header, headers_file, tolerance)
+    if not quiet:
+        f.io.message(f"valid webhook {headers['webhook-id'].strip()}")
+
+
+@app.command("unwrap", short_help="Check the signature, then print the event JSON.")
+def unwrap_command(
+    ctx: typer.Context,
+    payload: PayloadArg = "-",
+    header: HeaderOpt = None,
+    headers_file: HeadersFileOpt = None,
+    tolerance: ToleranceOpt = DEFAULT_TOLERANCE,
+    output: Annotated[
+        str | None,
+        typer.Option("-o", "--output", metavar="FORMAT", help="auto, json, jsonl, yaml or raw."),
+    ] = None,
+    query: Annotated[
+        str | None,
+        typer.Option("--query", metavar="JMESPATH", help="JMESPath expression for the event."),
+    ] = None,
+) -> None:
+    """Check a webhook's signature, then print its event (the JSON body) on stdout.
+
+    Nothing is printed unless the signature is valid. Piped, the body is printed as
+    it was received.
+    """
+    from openai_cli.options import CommonOptions
+
+    f = _factory(ctx)
+    f.use(CommonOptions(output=output, query=query))
+    body, _ = _check(f, payload, header, headers_file, tolerance)
+    try:
+        text = body.decode("utf-8")
+        event: Any = json.loads(text)
+    except ValueError:
+        raise UsageError("the webhook is authentic but its payload is not JSON") from None
+    f.renderer().answer(event, raw=text.rstrip("\n"))

@@ -1,0 +1,390 @@
+"""JSONL request files checked line by line, before anything is uploaded or spent.
+
+A file is read as a stream of lines, so a 200 MB batch file costs one line of
+memory plus one ``custom_id`` per request. Every problem is kept as
+``FILE:LINE: reason`` (the form editors and ``grep -n`` use); the first
+:data:`MAX_REPORTED` are shown, then a count of the rest, all in one usage error
+(exit 2) whose first line sums up.
+
+Three kinds of file:
+
+- batch input (``purpose=batch``, ``oai batches run``): lines of
+  ``{"custom_id", "method": "POST", "url", "body"}``, one endpoint per file,
+  unique ids, within the Batch API's limits unless the caller splits;
+- fine-tuning data: chat (``messages``), preference (``input`` with
+  ``preferred_output``/``non_preferred_output``) or prompt/completion lines;
+- request bodies for ``oai map``: bare JSON objects, or batch lines.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import IO as BinaryFile
+from typing import Any
+
+from openai_cli.errors import UsageError
+
+MAX_BATCH_LINES = 50_000
+# The Batch API's "200 MB"; binary units so that any file called 200 MB passes.
+MAX_BATCH_BYTES = 200 * 1024 * 1024
+# /v1/embeddings batches also count inputs across all requests.
+MAX_EMBEDDING_INPUTS = 50_000
+MAX_REPORTED = 20
+
+# parse_line's answer for a line that is not JSON (None is a valid JSON value).
+_BAD: Any = object()
+_CHAT_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+
+
+def batch_endpoints() -> tuple[str, ...]:
+    """The endpoints ``POST /batches`` accepts, as the spec lists them."""
+    from openai_cli.api.catalogue import load
+
+    for op in load("batches"):
+        if op["command"] == ["batches", "create"]:
+            for p in op["body"]:
+                if p["name"] == "endpoint" and p.get("enum"):
+                    return tuple(p["enum"])
+    return ()
+
+
+def _kind(value: Any) -> str:
+    return {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
+
+
+class Problems:
+    """The problems found in one file, the first few kept in full."""
+
+    def __init__(self, name: str, cap: int = MAX_REPORTED) -> None:
+        self.name = name
+        self.cap = cap
+        self.shown: list[str] = []
+        self.count = 0
+
+    def add(self, line: int | None, reason: str) -> None:
+        self.count += 1
+        if len(self.shown) < self.cap:
+            where = f"{self.name}:{line}" if line is not None else self.name
+            self.shown.append(f"{where}: {reason}")
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def error(self, consequence: str) -> UsageError:
+        n = self.count
+        lines = [f"{self.name}: {n} problem{'s' if n != 1 else ''} found; {consequence}"]
+        lines.extend(self.shown)
+        if n > len(self.shown):
+            lines.append(f"... and {n - len(self.shown)} more")
+        return UsageError("\n".join(lines))
+
+
+@dataclass
+class Line:
+    number: int  # 1-based
+    start: int  # byte offset of the line
+    end: int  # byte offset just past its newline
+    data: Any
+    custom_id: str | None = None
+    url: str | None = None
+    weight: int = 1  # embedding inputs, for the Batch API's per-file limit
+
+
+def raw_lines(stream: BinaryFile[bytes]) -> Iterator[tuple[int, int, bytes]]:
+    """``(number, byte offset, raw line)`` for each line, newline included."""
+    offset = 0
+    for number, raw in enumerate(stream, start=1):
+        yield number, offset, raw
+        offset += len(raw)
+
+
+def parse_line(number: int, raw: bytes, problems: Problems) -> Any:
+    """The line's JSON value, or ``_BAD`` after recording why there is none."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.add(number, f"not valid UTF-8 (byte {exc.start + 1} of the line)")
+        return _BAD
+    if number == 1 and text.startswith("\ufeff"):
+        problems.add(number, "starts with a byte order mark (U+FEFF); save the file without it")
+        return _BAD
+    if not text.strip():
+        problems.add(number, "empty line")
+        return _BAD
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        problems.add(number, f"invalid JSON: {exc.msg} (column {exc.colno})")
+        return _BAD
+    except RecursionError:
+        # The parser's own limit, reached by a line of thousands of nested brackets.
+        problems.add(number, "invalid JSON: nested too deeply")
+        return _BAD
+
+
+def _embedding_inputs(body: dict[str, Any]) -> int:
+    value = body.get("input")
+    return len(value) if isinstance(value, list) else 1
+
+
+@dataclass
+class BatchCheck:
+    """The per-line rules of a Batch API input file."""
+
+    problems: Problems
+    endpoint: str | None = None  # from --endpoint; else the first line's url decides
+    allowed: tuple[str, ...] = ()
+    endpoint_line: int | None = None
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def __call__(self, line: Line) -> None:
+        p = self.problems
+        n = line.number
+        obj = line.data
+        if not isinstance(obj, dict):
+            p.add(n, f"expected a JSON object, got {_kind(obj)}")
+            return
+        cid = obj.get("custom_id")
+        if "custom_id" not in obj:
+            p.add(n, "custom_id is missing")
+        elif not isinstance(cid, str) or not cid:
+            p.add(n, f"custom_id must be a non-empty string, got {_kind(cid)}")
+        elif cid in self.seen:
+            p.add(n, f"duplicate custom_id {cid!r} (first on line {self.seen[cid]})")
+        else:
+            self.seen[cid] = n
+            line.custom_id = cid
+        method = obj.get("method")
+        if "method" not in obj:
+            p.add(n, "method is missing (the Batch API takes POST)")
+        elif method != "POST":
+            p.add(n, f"method must be POST, got {method!r}")
+        self._url(line, obj)
+        body = obj.get("body")
+        if "body" not in obj:
+            p.add(n, "body is missing")
+        elif not isinstance(body, dict):
+            p.add(n, f"body must be a JSON object, got {_kind(body)}")
+        else:
+            if body.get("stream") is True:
+                p.add(n, "body.stream is true; batch requests cannot stream")
+            if line.url == "/v1/embeddings":
+                line.weight = _embedding_inputs(body)
+                if line.weight > MAX_EMBEDDING_INPUTS:
+                    p.add(
+                        n,
+                        f"{line.weight} embedding inputs; a batch takes at most "
+                        f"{MAX_EMBEDDING_INPUTS:,}",
+                    )
+        if line.end - line.start > MAX_BATCH_BYTES:
+            p.add(n, f"{line.end - line.start:,} bytes; a batch file is at most 200 MB")
+        extra = sorted(set(obj) - {"custom_id", "method", "url", "body"})
+        if extra:
+            p.add(n, f"unknown field{'s' if len(extra) > 1 else ''}: {', '.join(extra)}")
+
+    def _url(self, line: Line, obj: dict[str, Any]) -> None:
+        p = self.problems
+        n = line.number
+        url = obj.get("url")
+        if "url" not in obj:
+            p.add(n, "url is missing")
+            return
+        if not isinstance(url, str):
+            p.add(n, f"url must be a string, got {_kind(url)}")
+            return
+        if self.allowed and url not in self.allowed:
+            p.add(n, f"url {url!r} is not a batch endpoint (one of: {', '.join(self.allowed)})")
+            return
+        if self.endpoint is None:
+            self.endpoint = url
+            self.endpoint_line = n
+        elif url != self.endpoint:
+            origin = (
+                f"line {self.endpoint_line}'s" if self.endpoint_line is not None else "--endpoint"
+            )
+            p.add(n, f"url {url} differs from {origin} {self.endpoint}; one endpoint per file")
+            return
+        line.url = url
+
+
+def _check_fine_tune(problems: Problems) -> Callable[[Line], None]:
+    def check(line: Line) -> None:
+        n = line.number
+        obj = line.data
+        if not isinstance(obj, dict):
+            problems.add(n, f"expected a JSON object, got {_kind(obj)}")
+            return
+        if "messages" in obj:
+            _check_messages(obj["messages"], n, problems, "messages")
+        elif "input" in obj and ("preferred_output" in obj or "non_preferred_output" in obj):
+            for key in ("preferred_output", "non_preferred_output"):
+                if key not in obj:
+                    problems.add(n, f"{key} is missing")
+                elif not isinstance(obj[key], list) or not obj[key]:
+                    problems.add(n, f"{key} must be a non-empty array of messages")
+            inp = obj["input"]
+            if not isinstance(inp, dict):
+                problems.add(n, f"input must be an object with messages, got {_kind(inp)}")
+            else:
+                _check_messages(inp.get("messages"), n, problems, "input.messages")
+        elif "prompt" in obj and "completion" in obj:
+            for key in ("prompt", "completion"):
+                if not isinstance(obj[key], str):
+                    problems.add(n, f"{key} must be a string, got {_kind(obj[key])}")
+        else:
+            problems.add(
+                n,
+                "not a known fine-tuning format: expected messages (chat), input with "
+                "preferred_output (preference) or prompt and completion",
+            )
+
+    return check
+
+
+def _check_messages(messages: Any, n: int, problems: Problems, where: str) -> None:
+    if not isinstance(messages, list) or not messages:
+        problems.add(n, f"{where} must be a non-empty array, got {_kind(messages)}")
+        return
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict):
+            problems.add(n, f"{where}[{i}] must be an object, got {_kind(m)}")
+            continue
+        role = m.get("role")
+        if role not in _CHAT_ROLES:
+            problems.add(
+                n, f"{where}[{i}].role {role!r} is not one of {', '.join(sorted(_CHAT_ROLES))}"
+            )
+        elif "content" not in m and not (
+            role == "assistant" and ("tool_calls" in m or "function_call" in m)
+        ):
+            problems.add(n, f"{where}[{i}] ({role}) has no content")
+
+
+@dataclass
+class Summary:
+    lines: int = 0
+    bytes: int = 0
+    endpoint: str | None = None
+    weight: int = 0
+    batch_lines: bool = False  # map: the lines were batch requests rather than bodies
+
+
+def scan(
+    stream: BinaryFile[bytes],
+    problems: Problems,
+    check: Callable[[Line], None],
+    on_line: Callable[[Line], None] | None = None,
+) -> Summary:
+    """Read every line, parse it and hand it to ``check`` (then ``on_line``)."""
+    summary = Summary()
+    for number, offset, raw in raw_lines(stream):
+        summary.lines = number
+        summary.bytes = offset + len(raw)
+        data = parse_line(number, raw, problems)
+        if data is _BAD:
+            continue
+        line = Line(number, offset, offset + len(raw), data)
+        check(line)
+        summary.weight += line.weight
+        if on_line is not None:
+            on_line(line)
+    return summary
+
+
+def validate_batch(
+    stream: BinaryFile[bytes],
+    name: str,
+    *,
+    endpoint: str | None = None,
+    enforce_limits: bool = True,
+    on_line: Callable[[Line], None] | None = None,
+    consequence: str = "nothing was uploaded",
+) -> Summary:
+    """Check a Batch API input file; raise one usage error listing every problem."""
+    problems = Problems(name)
+    allowed = batch_endpoints()
+    if endpoint is not None and allowed and endpoint not in allowed:
+        raise UsageError(
+            f"--endpoint: {endpoint!r} is not a batch endpoint (one of: {', '.join(allowed)})"
+        )
+    check = BatchCheck(problems, endpoint=endpoint, allowed=allowed)
+    summary = scan(stream, problems, check, on_line)
+    summary.endpoint = check.endpoint
+    summary.batch_lines = True
+    if summary.lines == 0:
+        problems.add(None, "the file is empty")
+    if enforce_limits:
+        if summary.lines > MAX_BATCH_LINES:
+            problems.add(
+                None, f"{summary.lines} requests; a batch file holds at most {MAX_BATCH_LINES:,}"
+            )
+        if summary.bytes > MAX_BATCH_BYTES:
+            problems.add(None, f"{summary.bytes:,} bytes; a batch file is at most 200 MB")
+        if check.endpoint == "/v1/embeddings" and summary.weight > MAX_EMBEDDING_INPUTS:
+            problems.add(
+                None,
+                f"{summary.weight} embedding inputs; an embeddings batch takes at most "
+                f"{MAX_EMBEDDING_INPUTS:,}",
+            )
+    if problems:
+        raise problems.error(consequence)
+    return summary
+
+
+def validate_fine_tune(
+    stream: BinaryFile[bytes], name: str, *, consequence: str = "nothing was uploaded"
+) -> Summary:
+    problems = Problems(name)
+    summary = scan(stream, problems, _check_fine_tune(problems))
+    if summary.lines == 0:
+        problems.add(None, "the file is empty")
+    if problems:
+        raise problems.error(consequence)
+    return summary
+
+
+def validate_requests(
+    stream: BinaryFile[bytes],
+    name: str,
+    *,
+    endpoint: str | None = None,
+    consequence: str = "nothing was sent",
+) -> Summary:
+    """Request bodies for ``oai map``: bare JSON objects, or batch lines (by the first)."""
+    problems = Problems(name)
+    batch = BatchCheck(problems, endpoint=endpoint)
+    form: list[bool] = []
+
+    def check(line: Line) -> None:
+        obj = line.data
+        if not isinstance(obj, dict):
+            problems.add(line.number, f"expected a JSON object, got {_kind(obj)}")
+            return
+        is_batch = "custom_id" in obj and "body" in obj
+        if not form:
+            form.append(is_batch)
+        if form[0] != is_batch:
+            first = "batch request lines" if form[0] else "bare request bodies"
+            problems.add(line.number, f"the file started with {first}; this line is not one")
+            return
+        if is_batch:
+            batch(line)
+
+    summary = scan(stream, problems, check)
+    summary.batch_lines = bool(form and form[0])
+    summary.endpoint = batch.endpoint if summary.batch_lines else endpoint
+    if summary.lines == 0:
+        problems.add(None, "the file is empty")
+    if problems:
+        raise problems.error(consequence)
+    return summary

@@ -1,0 +1,67 @@
+"""Small JSON state files that let long operations resume after an interruption.
+
+They live in the user state directory (``OAI_STATE_DIR`` overrides it), are
+written whole to a temporary file and renamed over the old one, so a crash or
+Ctrl-C at any moment leaves either the old state or the new, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from openai_cli.errors import UsageError
+
+STATE_ENV = "OAI_STATE_DIR"
+
+
+def state_dir(env: Mapping[str, str], *parts: str) -> Path:
+    base = env.get(STATE_ENV)
+    if base:
+        root = Path(base)
+    else:
+        import platformdirs
+
+        root = platformdirs.user_state_path("oai", appauthor=False)
+    path = root.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Replace ``path`` with ``data`` in one step."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1, sort_keys=True)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def read_json(path: Path, *, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{what}: no state file at {path}") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{what}: cannot read the state file {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{what}: {path} is not a state file")
+    return data
+
+
+def remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()

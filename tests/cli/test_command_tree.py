@@ -1,0 +1,260 @@
+"""The command tree as the user meets it: built by the real app, every group loaded.
+
+The catalogue tests check the data; these check what ``openai_cli.app.build()`` turns it
+into: one command per operation with the usage the operations table gives, help on
+every node, and ``--help`` of one group that loads nothing else.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+import pytest
+import typer
+import yaml
+from typer.core import TyperArgument, TyperCommand, TyperGroup
+
+from openai_cli.api import catalogue
+from openai_cli.app import TOOLS, build
+from openai_cli.commands.overrides import EXTRA_COMMANDS, OVERRIDES
+from tests.contract.steady import find_spec
+from tests.helpers import invoke, subprocess_env
+
+Leaf = tuple[tuple[str, ...], TyperCommand]
+
+
+def tsv_path() -> Any:
+    return find_spec().with_name("operations.tsv")
+
+
+@cache
+def tsv_rows() -> list[dict[str, str]]:
+    with tsv_path().open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+@cache
+def spec_paths() -> dict[str, Any]:
+    with find_spec().open(encoding="utf-8") as handle:
+        paths: dict[str, Any] = yaml.load(handle, Loader=yaml.CSafeLoader)["paths"]
+    return paths
+
+
+def walk(group: TyperGroup, ctx: typer.Context, prefix: tuple[str, ...]) -> Iterator[Leaf]:
+    """Every leaf command under ``group``; asking for a child by name loads it."""
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        assert cmd is not None, (*prefix, name)
+        sub = typer.Context(cmd, parent=ctx, info_name=name)
+        if isinstance(cmd, TyperGroup):
+            yield from walk(cmd, sub, (*prefix, name))
+        else:
+            assert isinstance(cmd, TyperCommand), (*prefix, name)
+            yield (*prefix, name), cmd
+
+
+@cache
+def tree() -> tuple[TyperGroup, list[Leaf]]:
+    """The root and every command of the API families, hand-written extras left out."""
+    root = build()
+    ctx = typer.Context(root, info_name="oai")
+    leaves = [
+        leaf
+        for name in root.list_commands(ctx)
+        if name not in TOOLS
+        for leaf in _subtree(root, ctx, name)
+    ]
+    extras = [leaf for leaf in leaves if leaf[0] in EXTRA_COMMANDS]
+    assert sorted(path for path, _ in extras) == sorted(EXTRA_COMMANDS)
+    return root, [leaf for leaf in leaves if leaf[0] not in EXTRA_COMMANDS]
+
+
+def _subtree(root: TyperGroup, ctx: typer.Context, name: str) -> Iterator[Leaf]:
+    cmd = root.get_command(ctx, name)
+    assert isinstance(cmd, TyperGroup), name
+    yield from walk(cmd, typer.Context(cmd, parent=ctx, info_name=name), (name,))
+
+
+def usage(path: tuple[str, ...], cmd: TyperCommand) -> str:
+    """The command and its required arguments, as the operations table writes them.
+
+    A hand-written override may add an optional argument after them (a file to upload),
+    which leaves the table's usage valid as written.
+    """
+    arguments = [p for p in cmd.params if isinstance(p, TyperArgument) and p.required]
+    return " ".join(["oai", *path, *(str(a.metavar) for a in arguments)])
+
+
+def test_every_operation_is_a_command_with_its_usage() -> None:
+    _, leaves = tree()
+    built = [usage(path, cmd) for path, cmd in leaves]
+    assert len(built) == len(set(built)) == 288
+    assert set(built) == {row["usage"] for row in tsv_rows()}
+
+
+def test_every_command_is_the_operation_of_the_spec_it_names() -> None:
+    _, leaves = tree()
+    rows = {row["usage"]: row for row in tsv_rows()}
+    for path, cmd in leaves:
+        row = rows[usage(path, cmd)]
+        # A generated command's short help is the operation it calls, and its help says
+        # so on a line of its own (after any words an override puts first).
+        called = f"{row['method']} {row['path']}"
+        assert cmd.short_help == called, path
+        assert called in (cmd.help or "").split("\n\n"), path
+        operation = spec_paths()[row["path"]][row["method"].lower()]
+        assert operation["operationId"] == row["operation_id"], path
+
+
+def test_path_arguments_come_first_and_take_one_value() -> None:
+    _, leaves = tree()
+    for path, cmd in leaves:
+        arguments = [p for p in cmd.params if isinstance(p, TyperArgument)]
+        required = [p for p in arguments if p.required]
+        assert arguments[: len(required)] == required, path
+        assert all(p.nargs == 1 for p in required), path
+        if len(arguments) > len(required):
+            assert path in OVERRIDES, path
+
+
+def test_every_group_and_command_has_help() -> None:
+    root, leaves = tree()
+    ctx = typer.Context(root, info_name="oai")
+
+    def check(group: TyperGroup, where: tuple[str, ...]) -> None:
+        assert (group.help or "").strip(), where
+        for name, (_, short_help) in getattr(group, "lazy", {}).items():
+            assert short_help.strip(), (*where, name)
+        for name in group.list_commands(ctx):
+            sub = group.get_command(ctx, name)
+            if isinstance(sub, TyperGroup):
+                check(sub, (*where, name))
+
+    check(root, ())
+    for path, cmd in leaves:
+        assert (cmd.help or "").strip(), path
+        assert (cmd.short_help or "").strip(), path
+
+
+@pytest.mark.parametrize("group", sorted(catalogue.GROUPS))
+def test_group_help_lists_its_commands(group: str) -> None:
+    r = invoke(group, "--help")
+    assert r.code == 0, r
+    assert r.out.startswith(f"Usage: oai {group} [OPTIONS] COMMAND [ARGS]...")
+    words = {op["command"][1] for op in catalogue.load(group)}
+    listed = r.out.split("Commands:", 1)[1]
+    for word in words:
+        assert re.search(rf"^  {re.escape(word)}\b", listed, re.MULTILINE), word
+
+
+HELP_CASES: list[tuple[tuple[str, ...], list[str]]] = [
+    (
+        ("fine-tuning", "jobs", "list-events"),
+        [
+            "Usage: oai fine-tuning jobs list-events [OPTIONS] FINE_TUNING_JOB_ID\n",
+            "GET /fine_tuning/jobs/{fine_tuning_job_id}/events",
+            "--max-items N",
+            "is paginated",
+        ],
+    ),
+    (
+        ("vector-stores", "files", "update"),
+        [
+            "Usage: oai vector-stores files update [OPTIONS] VECTOR_STORE_ID FILE_ID\n",
+            "Required: --attributes",
+            "--attributes JSON",
+        ],
+    ),
+    (
+        ("files", "create"),
+        [
+            "Required: --file, --purpose",
+            "--file PATH",
+            "One of: assistants, batch, fine-tune",
+        ],
+    ),
+    (
+        ("audio", "speech", "create"),
+        [
+            "Required: --model, --input, --voice",
+            "e.g. alloy, ash",
+            "answers with bytes (--output-file)",
+        ],
+    ),
+    (
+        ("admin", "organization", "audit-logs", "list"),
+        ["--event-types TEXT", "Repeat for several values.", "needs an admin key"],
+    ),
+    (("chat", "completions", "create"), ["--stream / --no-stream", "can stream"]),
+]
+
+
+@pytest.mark.parametrize(("command", "shown"), HELP_CASES, ids=[" ".join(c) for c, _ in HELP_CASES])
+def test_command_help_shows_arguments_required_flags_and_enums(
+    command: tuple[str, ...], shown: list[str]
+) -> None:
+    r = invoke(*command, "--help")
+    assert r.code == 0, r
+    text = " ".join(r.out.split(" "))
+    for piece in shown:
+        assert piece in text, piece
+
+
+def _loaded_modules(*args: str) -> set[str]:
+    """Modules a run of ``python -X importtime ARGS`` loaded, from its report on stderr.
+
+    ``-X importtime`` does not report a module loaded by ``importlib.import_module``
+    (how catalogue groups are loaded), so ``-v``, which does, is asked for as well.
+    """
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-v", *args],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    modules = set()
+    for line in done.stderr.splitlines():
+        timed = re.match(r"import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", line)
+        verbose = re.match(r"import '([\w.]+)'", line)
+        if timed or verbose:
+            modules.add((timed or verbose).group(1))  # type: ignore[union-attr]
+    return modules
+
+
+def test_help_of_one_command_loads_only_its_group() -> None:
+    modules = _loaded_modules("-m", "openai_cli", "files", "list", "--help")
+    # The report must see what it is meant to rule out, or the test proves nothing.
+    assert {"typer", "openai_cli.api.catalogue", "openai_cli.api.catalogue.files"} <= modules
+    others = {
+        m
+        for m in modules
+        if m.startswith("openai_cli.api.catalogue.") and m != "openai_cli.api.catalogue.files"
+    }
+    assert others == set()
+    heavy = {m for m in modules if m.split(".")[0] in ("httpx", "httpcore", "keyring", "yaml")}
+    assert heavy == set()
+    assert not {f"openai_cli.commands.{m}" for m in ("api", "auth", "profile")} & modules
+
+
+@pytest.mark.parametrize("group", sorted(catalogue.GROUPS))
+def test_help_of_a_group_loads_no_other_group(group: str) -> None:
+    modules = _loaded_modules("-m", "openai_cli", group, "--help")
+    own = f"openai_cli.api.catalogue.{catalogue.GROUPS[group]}"
+    assert own in modules
+    assert {m for m in modules if m.startswith("openai_cli.api.catalogue.")} == {own}
+    assert {m for m in modules if m.split(".")[0] in ("httpx", "httpcore", "keyring")} == set()
+
+
+def test_root_help_loads_no_group() -> None:
+    modules = _loaded_modules("-m", "openai_cli", "--help")
+    assert "openai_cli.api.catalogue" in modules
+    assert {m for m in modules if m.startswith("openai_cli.api.catalogue.")} == set()
+    assert {m for m in modules if m.split(".")[0] in ("httpx", "keyring")} == set()

@@ -1,0 +1,397 @@
+"""Live tokens from `--stream`: exact text, chunk boundaries, every way a stream fails."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from openai_cli.api.streams import Sink, StreamEvent, consume
+from openai_cli.errors import StreamError
+from openai_cli.io import IO
+from openai_cli.render.live import LiveText
+from tests.helpers import BASE, api_env, invoke
+
+RESPONSES = ("responses", "create", "--model", "m", "--input", "hi", "--stream")
+CHAT = (
+    "chat",
+    "completions",
+    "create",
+    "--model",
+    "m",
+    "--messages",
+    '[{"role": "user", "content": "hi"}]',
+    "--stream",
+)
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=BASE, assert_all_called=True, assert_all_mocked=True) as router:
+        yield router
+
+
+def event(payload: Any, name: str | None = None) -> bytes:
+    head = f"event: {name}\n" if name else ""
+    data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+    return f"{head}data: {data}\n\n".encode()
+
+
+def delta(text: str) -> bytes:
+    return event(
+        {"type": "response.output_text.delta", "delta": text}, "response.output_text.delta"
+    )
+
+
+def created(rid: str = "resp_1") -> bytes:
+    return event({"type": "response.created", "response": {"id": rid, "status": "in_progress"}})
+
+
+def completed(rid: str = "resp_1", usage: dict[str, Any] | None = None) -> bytes:
+    response = {"id": rid, "status": "completed", "usage": usage}
+    return event({"type": "response.completed", "response": response}, "response.completed")
+
+
+def chat_chunk(text: str, **extra: Any) -> bytes:
+    return event(
+        {
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {"content": text}}],
+            **extra,
+        }
+    )
+
+
+def sse(chunks: Iterable[bytes], *, rid: str = "req_123", cut: bool = False) -> httpx.Response:
+    """A streamed answer delivered in exactly these chunks; ``cut`` breaks the connection."""
+
+    def body() -> Iterator[bytes]:
+        yield from chunks
+        if cut:
+            raise httpx.RemoteProtocolError("peer closed connection")
+
+    return httpx.Response(
+        200,
+        headers={"content-type": "text/event-stream", "x-request-id": rid},
+        content=body(),
+    )
+
+
+def test_responses_stream_prints_exact_text_when_piped(api: respx.MockRouter) -> None:
+    route = api.post("/responses").mock(
+        return_value=sse([created(), delta("Hel"), delta("lo, "), delta("wörld"), completed()])
+    )
+    r = invoke(*RESPONSES, env=api_env())
+    assert r.code == 0, r
+    assert r.out == "Hello, wörld\n"
+    assert r.err == ""
+    sent = route.calls.last.request
+    assert sent.headers["accept"] == "text/event-stream"
+    assert json.loads(sent.content) == {"model": "m", "input": "hi", "stream": True}
+
+
+def test_text_ending_in_a_newline_gets_no_extra_one(api: respx.MockRouter) -> None:
+    api.post("/responses").mock(return_value=sse([delta("line\n"), completed()]))
+    r = invoke(*RESPONSES, env=api_env())
+    assert (r.code, r.out) == (0, "line\n")
+
+
+def test_o_jsonl_prints_the_raw_events(api: respx.MockRouter) -> None:
+    events = [created(), delta("Hi"), completed()]
+    api.post("/responses").mock(return_value=sse(events))
+    r = invoke(*RESPONSES, "-o", "jsonl", env=api_env())
+    assert r.code == 0, r
+    assert r.out.splitlines() == [e.decode().split("data: ", 1)[1].strip() for e in events]
+
+
+def test_verbose_reports_request_id_and_usage_on_stderr(api: respx.MockRouter) -> None:
+    usage = {"input_tokens": 3, "output_tokens": 2, "total_tokens": 5, "output_tokens_details": {}}
+    api.post("/responses").mock(return_value=sse([created(), delta("ok"), completed(usage=usage)]))
+    r = invoke(*RESPONSES, "-v", env=api_env())
+    assert r.code == 0, r
+    assert r.out == "ok\n"
+    assert "request id: req_123" in r.err
+    assert "response id: resp_1" in r.err
+    assert "usage: input_tokens 3, output_tokens 2, total_tokens 5" in r.err
+
+
+def test_multibyte_characters_split_across_chunks(api: respx.MockRouter) -> None:
+    whole = delta("é🙂ü") + completed()
+    cut_e = whole.index("é".encode()) + 1  # inside the two bytes of é
+    cut_emoji = whole.index("🙂".encode()) + 2  # inside the four bytes of the emoji
+    chunks = [whole[:cut_e], whole[cut_e:cut_emoji], whole[cut_emoji:]]
+    api.post("/responses").mock(return_value=sse(chunks))
+    r = invoke(*RESPONSES, env=api_env())
+    assert r.code == 0, r
+    assert r.out_bytes == "é🙂ü\n".encode()
+
+
+def test_surrogate_pair_split_across_events_prints_the_character(api: respx.MockRouter) -> None:
+    # JSON escapes let a server split one character over two events.
+    first = b'data: {"type": "response.output_text.delta", "delta": "a\\ud83d"}\n\n'
+    second = b'data: {"type": "response.output_text.delta", "delta": "\\ude00b"}\n\n'
+    api.post("/responses").mock(return_value=sse([first, second, completed()]))
+    r = invoke(*RESPONSES, env=api_env())
+    assert r.code == 0, r
+    assert r.out_bytes == "a😀b\n".encode()
+
+
+def test_chat_stream_prints_first_choice_text(api: respx.MockRouter) -> None:
+    chunks = [chat_chunk("Hel"), chat_chunk("lo"), chat_chunk("", usage=None), b"data: [DONE]\n\n"]
+    api.post("/chat/completions").mock(return_value=sse(chunks))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out) == (0, "Hello\n"), r
+
+
+def test_legacy_completions_stream(api: respx.MockRouter) -> None:
+    def chunk(text: str) -> bytes:
+        return event({"object": "text_completion", "choices": [{"index": 0, "text": text}]})
+
+    route = api.post("/completions").mock(
+        return_value=sse([chunk("Once"), chunk(" upon"), b"data: [DONE]\n\n"])
+    )
+    r = invoke("completions", "create", "--model", "m", "--prompt", "x", "--stream", env=api_env())
+    assert (r.code, r.out) == (0, "Once upon\n"), r
+    assert json.loads(route.calls.last.request.content)["stream"] is True
+
+
+def test_assistants_run_stream(api: respx.MockRouter) -> None:
+    def message_delta(text: str) -> bytes:
+        payload = {
+            "id": "msg_1",
+            "object": "thread.message.delta",
+            "delta": {"content": [{"index": 0, "type": "text", "text": {"value": text}}]},
+        }
+        return event(payload, "thread.message.delta")
+
+    chunks = [
+        event({"id": "run_1", "object": "thread.run"}, "thread.run.created"),
+        message_delta("Ahoy"),
+        message_delta(" there"),
+        event(
+            {"id": "run_1", "object": "thread.run", "usage": {"total_tokens": 9}},
+            "thread.run.completed",
+        ),
+        b"event: done\ndata: [DONE]\n\n",
+    ]
+    api.post("/threads/thread_1/runs").mock(return_value=sse(chunks))
+    r = invoke(
+        "beta", "threads", "runs", "create", "thread_1", "--assistant-id", "asst_1", "--stream",
+        "-v", env=api_env(),
+    )  # fmt: skip
+    assert r.code == 0, r
+    assert r.out == "Ahoy there\n"
+    assert "usage: total_tokens 9" in r.err
+
+
+def test_assistants_run_failure_event_exits_7(api: respx.MockRouter) -> None:
+    run = {"id": "run_1", "object": "thread.run", "last_error": {"message": "rate limited"}}
+    chunks = [event(run, "thread.run.failed"), b"event: done\ndata: [DONE]\n\n"]
+    api.post("/threads/thread_1/runs").mock(return_value=sse(chunks))
+    r = invoke(
+        "beta", "threads", "runs", "create", "thread_1", "--assistant-id", "asst_1", "--stream",
+        env=api_env(),
+    )  # fmt: skip
+    assert r.code == 7, r
+    assert "rate limited" in r.err and "req_123" in r.err
+
+
+FAILURES: dict[str, tuple[bytes, str]] = {
+    "error event": (
+        event({"type": "error", "code": "server_error", "message": "boom"}, "error"),
+        "the stream reported an error: boom",
+    ),
+    "response.failed": (
+        event(
+            {
+                "type": "response.failed",
+                "response": {"id": "resp_1", "error": {"code": "x", "message": "model crashed"}},
+            },
+            "response.failed",
+        ),
+        "the stream reported an error: model crashed",
+    ),
+    "response.incomplete": (
+        event(
+            {
+                "type": "response.incomplete",
+                "response": {"id": "resp_1", "incomplete_details": {"reason": "max_output_tokens"}},
+            },
+            "response.incomplete",
+        ),
+        "the stream reported an error: response.incomplete: max_output_tokens",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(FAILURES))
+def test_failure_events_keep_the_text_and_exit_7(api: respx.MockRouter, name: str) -> None:
+    failure, message = FAILURES[name]
+    api.post("/responses").mock(return_value=sse([created(), delta("partial"), failure]))
+    r = invoke(*RESPONSES, env=api_env())
+    assert r.code == 7, r
+    assert r.out == "partial\n"
+    assert f"oai: {message} (request id req_123)" in r.err
+
+
+def test_error_event_message_is_reported(api: respx.MockRouter) -> None:
+    failure = event({"type": "error", "error": {"message": "context too long"}}, "error")
+    api.post("/responses").mock(return_value=sse([delta("x"), failure]))
+    r = invoke(*RESPONSES, env=api_env())
+    assert r.code == 7
+    assert "context too long" in r.err
+
+
+def test_chat_error_chunk_exits_7(api: respx.MockRouter) -> None:
+    chunks = [chat_chunk("so far"), event({"error": {"message": "overloaded"}})]
+    api.post("/chat/completions").mock(return_value=sse(chunks))
+    r = invoke(*CHAT, env=api_env())
+    assert r.code == 7, r
+    assert r.out == "so far\n"
+    assert "overloaded" in r.err and "req_123" in r.err
+
+
+def test_stream_ending_without_its_final_event_exits_7(api: respx.MockRouter) -> None:
+    api.post("/responses").mock(return_value=sse([created(), delta("half")]))
+    r = invoke(*RESPONSES, env=api_env())
+    assert r.code == 7, r
+    assert r.out == "half\n"
+    assert "the stream ended before its final event" in r.err and "req_123" in r.err
+
+
+def test_chat_stream_without_done_exits_7(api: respx.MockRouter) -> None:
+    api.post("/chat/completions").mock(return_value=sse([chat_chunk("a")]))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out) == (7, "a\n"), r
+
+
+def test_cut_connection_keeps_the_text_and_exits_7(api: respx.MockRouter) -> None:
+    api.post("/responses").mock(return_value=sse([created(), delta("cut h")], cut=True))
+    r = invoke(*RESPONSES, env=api_env())
+    assert r.code == 7, r
+    assert r.out == "cut h\n"
+    assert "stream interrupted (RemoteProtocolError)" in r.err and "req_123" in r.err
+
+
+def test_server_that_does_not_stream_still_prints_the_text(api: respx.MockRouter) -> None:
+    answer = {
+        "id": "resp_9",
+        "object": "response",
+        "status": "completed",
+        "output": [
+            {"type": "message", "content": [{"type": "output_text", "text": "whole answer"}]}
+        ],
+    }
+    api.post("/responses").respond(200, json=answer)
+    r = invoke(*RESPONSES, env=api_env())
+    assert (r.code, r.out) == (0, "whole answer\n"), r
+
+
+def test_markdown_on_a_terminal_is_rendered(api: respx.MockRouter) -> None:
+    api.post("/responses").mock(
+        return_value=sse([delta("Some **bold"), delta("** text"), completed()])
+    )
+    r = invoke(*RESPONSES, "--markdown", env={**api_env(), "NO_COLOR": "1"}, stdout_tty=True)
+    assert r.code == 0, r
+    # The view is redrawn in place; what stays on screen is the last frame.
+    last = r.out.rsplit("\x1b[2K", 1)[-1]
+    assert "\x1b[1mbold\x1b[0m" in last
+    assert re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", last).strip() == "Some bold text"
+
+
+def test_markdown_is_ignored_when_piped(api: respx.MockRouter) -> None:
+    api.post("/responses").mock(return_value=sse([delta("**bold**"), completed()]))
+    r = invoke(*RESPONSES, "--markdown", env=api_env())
+    assert (r.code, r.out) == (0, "**bold**\n")
+
+
+def test_model_defaults_to_the_default_model(api: respx.MockRouter) -> None:
+    route = api.post("/responses").mock(return_value=sse([delta("x"), completed()]))
+    r = invoke(
+        "--default-model", "gpt-test", "responses", "create", "--input", "hi", "--stream",
+        env=api_env(),
+    )  # fmt: skip
+    assert r.code == 0, r
+    assert json.loads(route.calls.last.request.content)["model"] == "gpt-test"
+
+
+def test_model_from_body_is_not_overruled_by_the_default(api: respx.MockRouter) -> None:
+    route = api.post("/responses").mock(return_value=sse([delta("x"), completed()]))
+    r = invoke(
+        "--default-model", "gpt-test", "responses", "create", "--stream",
+        "--body", '{"model": "from-body", "input": "hi"}', env=api_env(),
+    )  # fmt: skip
+    assert r.code == 0, r
+    assert json.loads(route.calls.last.request.content)["model"] == "from-body"
+
+
+def test_without_stream_the_answer_is_printed_as_sent(api: respx.MockRouter) -> None:
+    body = '{"id":"resp_1","object":"response","output":[]}'
+    api.post("/responses").respond(200, text=body, headers={"content-type": "application/json"})
+    r = invoke("responses", "create", "--model", "m", "--input", "hi", env=api_env())
+    assert (r.code, r.out) == (0, body + "\n")
+
+
+# -- the sink itself ---------------------------------------------------------------------
+
+
+class _Recorder(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushes: list[str] = []
+
+    def flush(self) -> None:
+        self.flushes.append(self.getvalue())
+
+
+def _live(out: io.StringIO) -> LiveText:
+    return LiveText(IO(stdin=io.StringIO(), stdout=out, stderr=io.StringIO(), env={}))
+
+
+def test_text_is_flushed_once_per_chunk_as_it_arrives() -> None:
+    out = _Recorder()
+    chunks = [delta("a") + delta("b"), delta("c"), b": keepalive\n\n", completed()]
+    consume(chunks, _live(out), request_id=None)
+    # After each chunk that carried text, and once at the end with the newline.
+    assert out.flushes == ["ab", "abc", "abc\n"]
+
+
+def test_events_reach_a_sink_before_a_failure_is_raised() -> None:
+    seen: list[str | None] = []
+
+    class Kinds(Sink):
+        def event(self, ev: StreamEvent) -> None:
+            seen.append(ev.kind)
+
+        def close(self, ok: bool) -> None:
+            seen.append(f"closed ok={ok}")
+
+    failed = event({"type": "response.failed", "response": {}})
+    with pytest.raises(StreamError):
+        consume([delta("a"), failed, delta("never")], Kinds(), request_id="r")
+    assert seen == ["response.output_text.delta", "response.failed", "closed ok=False"]
+
+
+@pytest.mark.parametrize(
+    ("chunks", "ends"),
+    [
+        ([b"data: [DONE]\n\n"], True),
+        ([b"event: done\ndata: {}\n\n"], True),
+        ([event({"type": "transcript.text.done", "text": "x"})], True),
+        ([event({"type": "image_generation.completed", "b64_json": ""})], True),
+        ([event({"type": "response.output_text.done", "text": "x"})], False),
+    ],
+)
+def test_what_counts_as_a_normal_end(chunks: list[bytes], ends: bool) -> None:
+    run: Callable[[], None] = lambda: consume(chunks, Sink(), request_id=None)  # noqa: E731
+    if ends:
+        run()
+    else:
+        with pytest.raises(StreamError, match="ended before its final event"):
+            run()

@@ -1,0 +1,402 @@
+"""mTLS: a local HTTPS (and WSS) server on 127.0.0.1 that requires a client certificate.
+
+The CA, server and client certificates are made fresh for the test session.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import ssl
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.helpers import CANARY_KEY, api_env, invoke
+
+MODELS = {"object": "list", "data": [{"id": "m1", "object": "model"}]}
+
+
+# -- certificates ----------------------------------------------------------------------
+
+
+@dataclass
+class Issued:
+    cert: Path
+    key: Path
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def _write_key(key: ec.EllipticCurvePrivateKey, path: Path, password: bytes | None = None) -> None:
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(password)
+        if password
+        else serialization.NoEncryption()
+    )
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    )
+
+
+class CA:
+    def __init__(self, directory: Path, name: str) -> None:
+        self.dir = directory
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.UTC)
+        self.name = _name(name)
+        self.cert = (
+            x509.CertificateBuilder()
+            .subject_name(self.name)
+            .issuer_name(self.name)
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False
+            )
+            .sign(self.key, hashes.SHA256())
+        )
+        self.pem = directory / f"{name}.pem"
+        self.pem.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
+
+    def issue(self, cn: str, *, server: bool, password: bytes | None = None) -> Issued:
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.UTC)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_name(cn))
+            .issuer_name(self.name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.ExtendedKeyUsage(
+                    [ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH]
+                ),
+                critical=False,
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
+                critical=False,
+            )
+        )
+        if server:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+                ),
+                critical=False,
+            )
+        cert = builder.sign(self.key, hashes.SHA256())
+        issued = Issued(self.dir / f"{cn}.crt", self.dir / f"{cn}.key")
+        issued.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        _write_key(key, issued.key, password)
+        return issued
+
+
+@dataclass
+class PKI:
+    ca: CA
+    server: Issued
+    client: Issued
+    rogue_client: Issued  # from a CA the server does not trust
+    encrypted_client: Issued
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> PKI:
+    directory = tmp_path_factory.mktemp("pki")
+    ca = CA(directory, "test-ca")
+    rogue = CA(directory, "rogue-ca")
+    return PKI(
+        ca=ca,
+        server=ca.issue("server", server=True),
+        client=ca.issue("oai-client", server=False),
+        rogue_client=rogue.issue("rogue-client", server=False),
+        encrypted_client=ca.issue("locked-client", server=False, password=b"hunter2"),
+    )
+
+
+def server_context(pki: PKI) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki.server.cert, pki.server.key)
+    ctx.load_verify_locations(pki.ca.pem)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
+def client_cn(peer: dict[str, Any] | None) -> str | None:
+    for rdn in (peer or {}).get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return None
+
+
+# -- an HTTPS server that requires a client certificate ----------------------------------
+
+
+@dataclass
+class Seen:
+    clients: list[str | None] = field(default_factory=list)
+    auth: list[str | None] = field(default_factory=list)
+
+
+class _Quiet(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a refused handshake is what some tests are about
+
+
+@pytest.fixture
+def https(pki: PKI) -> Iterator[tuple[str, Seen]]:
+    seen = Seen()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            seen.clients.append(client_cn(self.connection.getpeercert()))
+            seen.auth.append(self.headers.get("Authorization"))
+            body = json.dumps(MODELS).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = _Quiet(("127.0.0.1", 0), Handler)
+    server.socket = server_context(pki).wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}/v1", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def mtls_env(base: str, pki: PKI, client: Issued | None) -> dict[str, str]:
+    env = {**api_env(base), "SSL_CERT_FILE": str(pki.ca.pem)}
+    if client is not None:
+        env["OPENAI_MTLS_CLIENT_CERT_FILE"] = str(client.cert)
+        env["OPENAI_MTLS_CLIENT_KEY_FILE"] = str(client.key)
+    return env
+
+
+# -- HTTP ----------------------------------------------------------------------------------
+
+
+def test_the_client_certificate_from_the_environment_is_presented(
+    https: tuple[str, Seen], pki: PKI
+) -> None:
+    base, seen = https
+    r = invoke("api", "get", "/models", env=mtls_env(base, pki, pki.client))
+    assert r.code == 0, r
+    assert json.loads(r.out) == MODELS
+    assert seen.clients == ["oai-client"]
+    assert seen.auth == [f"Bearer {CANARY_KEY}"]
+
+
+def test_the_client_certificate_from_profile_settings(https: tuple[str, Seen], pki: PKI) -> None:
+    base, seen = https
+    env = api_env(base)
+    for key, value in (
+        ("base_url", base),
+        ("ca_bundle", str(pki.ca.pem)),
+        ("mtls_client_cert_file", str(pki.client.cert)),
+        ("mtls_client_key_file", str(pki.client.key)),
+    ):
+        r = invoke("profile", "set", key, value, env=env)
+        assert r.code == 0, r
+    del env["OPENAI_BASE_URL"]
+    r = invoke("api", "get", "/models", env=env)
+    assert r.code == 0, r
+    assert seen.clients == ["oai-client"]
+    status = invoke("auth", "status", env=env)
+    assert status.code == 0, status
+    rows = json.loads(status.out)
+    assert rows["mtls_client_cert_file"]["value"] == str(pki.client.cert)
+    assert rows["ca_bundle"]["source"].startswith("profile 'default'")
+
+
+def test_one_pem_file_with_certificate_and_key(
+    https: tuple[str, Seen], pki: PKI, tmp_path: Path
+) -> None:
+    base, seen = https
+    both = tmp_path / "both.pem"
+    both.write_bytes(pki.client.cert.read_bytes() + pki.client.key.read_bytes())
+    env = {**mtls_env(base, pki, None), "OPENAI_MTLS_CLIENT_CERT_FILE": str(both)}
+    r = invoke("api", "get", "/models", env=env)
+    assert r.code == 0, r
+    assert seen.clients == ["oai-client"]
+
+
+def test_without_a_client_certificate_the_server_refuses(https: tuple[str, Seen], pki: PKI) -> None:
+    base, seen = https
+    r = invoke("--max-retries", "0", "api", "get", "/models", env=mtls_env(base, pki, None))
+    assert r.code == 6, r
+    assert "client certificate (mTLS)" in r.err
+    assert "OPENAI_MTLS_CLIENT_CERT_FILE" in r.err
+    assert seen.clients == []
+
+
+def test_a_certificate_from_an_untrusted_ca_is_rejected(https: tuple[str, Seen], pki: PKI) -> None:
+    base, seen = https
+    r = invoke(
+        "--max-retries", "0", "api", "get", "/models", env=mtls_env(base, pki, pki.rogue_client)
+    )
+    assert r.code == 6, r
+    assert "rejected the client certificate" in r.err
+    assert seen.clients == []
+
+
+def test_an_untrusted_server_names_ssl_cert_file(https: tuple[str, Seen], pki: PKI) -> None:
+    base, _ = https
+    env = mtls_env(base, pki, pki.client)
+    del env["SSL_CERT_FILE"]
+    r = invoke("--max-retries", "0", "api", "get", "/models", env=env)
+    assert r.code == 6, r
+    assert "CERTIFICATE_VERIFY_FAILED" in r.err
+    assert "set SSL_CERT_FILE" in r.err
+
+
+# -- broken configuration: exit 2, nothing sent ------------------------------------------
+
+
+def test_a_missing_certificate_file_is_named(https: tuple[str, Seen], pki: PKI) -> None:
+    base, seen = https
+    env = {**mtls_env(base, pki, pki.client), "OPENAI_MTLS_CLIENT_CERT_FILE": "/nonexistent/c.pem"}
+    r = invoke("api", "get", "/models", env=env)
+    assert r.code == 2, r
+    assert (
+        "cannot read the mTLS client certificate /nonexistent/c.pem "
+        "(from env OPENAI_MTLS_CLIENT_CERT_FILE)" in r.err
+    )
+    assert seen.clients == []
+
+
+def test_a_key_without_a_certificate(https: tuple[str, Seen], pki: PKI) -> None:
+    base, _ = https
+    env = mtls_env(base, pki, pki.client)
+    del env["OPENAI_MTLS_CLIENT_CERT_FILE"]
+    r = invoke("api", "get", "/models", env=env)
+    assert r.code == 2, r
+    assert "an mTLS client key is set (from env OPENAI_MTLS_CLIENT_KEY_FILE)" in r.err
+
+
+def test_a_key_that_does_not_match_the_certificate(https: tuple[str, Seen], pki: PKI) -> None:
+    base, _ = https
+    env = {**mtls_env(base, pki, pki.client), "OPENAI_MTLS_CLIENT_KEY_FILE": str(pki.server.key)}
+    r = invoke("api", "get", "/models", env=env)
+    assert r.code == 2, r
+    assert f"cannot use the mTLS client certificate {pki.client.cert}" in r.err
+
+
+def test_an_encrypted_key_fails_without_prompting(https: tuple[str, Seen], pki: PKI) -> None:
+    base, _ = https
+    r = invoke("api", "get", "/models", env=mtls_env(base, pki, pki.encrypted_client))
+    assert r.code == 2, r
+    assert "cannot use the mTLS client certificate" in r.err
+    assert "unencrypted" in r.err
+
+
+def test_profile_set_stores_an_absolute_path_and_refuses_a_missing_file(
+    pki: PKI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(pki.client.cert.parent)
+    r = invoke("profile", "set", "mtls_client_cert_file", pki.client.cert.name)
+    assert r.code == 0, r
+    shown = json.loads(invoke("profile", "show").out)
+    assert shown["settings"]["mtls_client_cert_file"] == str(pki.client.cert)
+    r = invoke("profile", "set", "mtls_client_key_file", str(tmp_path / "missing.key"))
+    assert r.code == 2, r
+    assert "no such file" in r.err
+
+
+# -- the Realtime WebSocket uses the same TLS settings -------------------------------------
+
+
+@pytest.fixture
+def wss(pki: PKI) -> Iterator[tuple[str, Seen]]:
+    from websockets.sync.server import ServerConnection, serve
+
+    seen = Seen()
+
+    def handler(conn: ServerConnection) -> None:
+        seen.clients.append(client_cn(conn.socket.getpeercert()))  # type: ignore[attr-defined]
+        seen.auth.append(conn.request.headers.get("Authorization") if conn.request else None)
+        conn.send(json.dumps({"type": "session.created", "event_id": "e0"}))
+        for message in conn:
+            event = json.loads(message)
+            if event["type"] == "response.create":
+                for i, part in enumerate(("over ", "TLS")):
+                    delta = {"type": "response.output_text.delta", "event_id": f"d{i}"}
+                    conn.send(json.dumps({**delta, "delta": part}))
+                done = {
+                    "type": "response.done",
+                    "event_id": "e9",
+                    "response": {"status": "completed"},
+                }
+                conn.send(json.dumps(done))
+
+    server = serve(handler, "127.0.0.1", 0, ssl=server_context(pki), open_timeout=5)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.socket.getsockname()[1]}/v1", seen
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+def test_realtime_over_wss_presents_the_client_certificate(wss: tuple[str, Seen], pki: PKI) -> None:
+    base, seen = wss
+    r = invoke("realtime", "connect", input="hi\n", env=mtls_env(base, pki, pki.client))
+    assert r.code == 0, r
+    assert r.out == "over TLS\n"
+    assert seen.clients == ["oai-client"]
+    assert seen.auth == [f"Bearer {CANARY_KEY}"]
+
+
+def test_realtime_over_wss_without_a_client_certificate(wss: tuple[str, Seen], pki: PKI) -> None:
+    base, seen = wss
+    r = invoke("realtime", "connect", input="hi\n", env=mtls_env(base, pki, None))
+    assert r.code == 6, r
+    assert "client certificate (mTLS)" in r.err
+    assert "OPENAI_MTLS_CLIENT_CERT_FILE" in r.err
+    assert seen.clients == []

@@ -1,0 +1,1 @@
+"""Fault injection: the CLI against local servers that misbehave on purpose."""

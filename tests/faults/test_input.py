@@ -1,0 +1,152 @@
+"""Scenarios 15 and 16: bad input is refused before anything is sent."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.faults.server import FaultServer
+from tests.faults.support import TRACEBACK, env_for, oai
+
+pytestmark = pytest.mark.faults
+
+
+def batch_line(custom_id: str) -> str:
+    return json.dumps(
+        {
+            "custom_id": custom_id,
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": {"model": "m", "messages": [{"role": "user", "content": "hi"}]},
+        }
+    )
+
+
+def refused(r: object, server: FaultServer) -> None:
+    assert getattr(r, "code", None) == 2, r
+    assert server.requests == [], "nothing may be sent"
+    err = str(getattr(r, "err", ""))
+    assert TRACEBACK not in err
+    assert len(err.strip().splitlines()) <= 3, "a short, clear message"
+
+
+# -- 15: malformed input --------------------------------------------------------------
+
+
+def test_15_malformed_json_body(server: FaultServer) -> None:
+    r = oai(
+        "api", "post", "/chat/completions", "--body", '{"model": ', env=env_for(server.base_url)
+    )
+    refused(r, server)
+    assert "--body: invalid JSON at line 1 column 11" in r.err
+
+
+def test_15_malformed_json_body_file(server: FaultServer, tmp_path: Path) -> None:
+    body = tmp_path / "req.json"
+    body.write_text('{\n  "model": "m",\n  "messages": [,]\n}\n')
+    r = oai("api", "post", "/chat/completions", "--body", f"@{body}", env=env_for(server.base_url))
+    refused(r, server)
+    assert str(body) in r.err and "line 3" in r.err
+
+
+def test_15_malformed_typed_field(server: FaultServer) -> None:
+    r = oai("api", "post", "/chat/completions", "-F", "messages=[{]", env=env_for(server.base_url))
+    refused(r, server)
+    assert "-F 'messages=[{]'" in r.err and "-f" in r.err
+
+
+def test_15_jsonl_with_a_bad_line_3(server: FaultServer, tmp_path: Path) -> None:
+    f = tmp_path / "batch.jsonl"
+    f.write_text(batch_line("a") + "\n" + batch_line("b") + "\n" + '{"custom_id": "c", \n')
+    r = oai("files", "create", "--file", str(f), "--purpose", "batch", env=env_for(server.base_url))
+    refused(r, server)
+    assert f"{f}:3: invalid JSON" in r.err  # FILE:LINE, as editors and grep -n show it
+
+
+def test_15_jsonl_with_a_duplicate_custom_id(server: FaultServer, tmp_path: Path) -> None:
+    f = tmp_path / "batch.jsonl"
+    f.write_text("\n".join(batch_line(c) for c in ("a", "b", "a")) + "\n")
+    r = oai("files", "create", "--file", str(f), "--purpose", "batch", env=env_for(server.base_url))
+    refused(r, server)
+    assert f"{f}:3: duplicate custom_id 'a' (first on line 1)" in r.err
+
+
+def _directory(tmp_path: Path) -> tuple[str, str]:
+    d = tmp_path / "adir"
+    d.mkdir()
+    return str(d), "is a directory"
+
+
+def _missing(tmp_path: Path) -> tuple[str, str]:
+    return str(tmp_path / "nope.jsonl"), "file not found"
+
+
+def _empty(tmp_path: Path) -> tuple[str, str]:
+    f = tmp_path / "empty.jsonl"
+    f.write_bytes(b"")
+    return str(f), "empty (0 bytes)"
+
+
+def _unreadable(tmp_path: Path) -> tuple[str, str]:
+    f = tmp_path / "secret.jsonl"
+    f.write_text(batch_line("a") + "\n")
+    f.chmod(0)
+    return str(f), "permission denied"
+
+
+BAD_FILES: dict[str, Callable[[Path], tuple[str, str]]] = {
+    "directory": _directory,
+    "missing": _missing,
+    "empty": _empty,
+    "unreadable": pytest.param(  # type: ignore[dict-item]
+        _unreadable,
+        marks=pytest.mark.skipif(
+            os.geteuid() == 0, reason="root reads any file; permissions cannot make it fail"
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("make", list(BAD_FILES.values()), ids=list(BAD_FILES))
+@pytest.mark.parametrize("how", ["files-create", "api-form"])
+def test_15_bad_upload_files(
+    server: FaultServer, tmp_path: Path, make: Callable[[Path], tuple[str, str]], how: str
+) -> None:
+    path, words = make(tmp_path)
+    if how == "files-create":
+        args = ["files", "create", "--file", path, "--purpose", "batch"]
+    else:
+        args = ["api", "post", "/files", "-F", "purpose=batch", "-F", f"file=@{path}"]
+    r = oai(*args, env=env_for(server.base_url))
+    refused(r, server)
+    assert words in r.err and path in r.err
+
+
+# -- 16: too big ----------------------------------------------------------------------
+
+
+def test_16_file_above_the_limit_is_refused_before_upload(
+    server: FaultServer, tmp_path: Path
+) -> None:
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as fh:  # sparse: no disk space, no time
+        fh.truncate(512 * 1024 * 1024 + 1)
+    r = oai(
+        "files", "create", "--file", str(big), "--purpose", "user_data",
+        env=env_for(server.base_url),
+    )  # fmt: skip
+    refused(r, server)
+    assert "512 MB" in r.err and "--chunked" in r.err
+    assert r.elapsed < 10
+
+
+def test_15_body_nested_too_deeply(server: FaultServer) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    r = oai("api", "post", "/embeddings", "--body", '{"input": ' + deep + "}",
+            env=env_for(server.base_url))  # fmt: skip
+    refused(r, server)
+    assert "--body" in r.err and "nested too deeply" in r.err

@@ -1,0 +1,169 @@
+"""Scenarios 23 and 24: keys stay masked in debug output, and the canary is watched."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests import canary, helpers
+from tests.faults.server import FaultServer, respond, sse
+from tests.faults.support import TRACEBACK, env_for, oai
+from tests.helpers import CANARY_ADMIN_KEY, CANARY_KEY
+
+pytestmark = pytest.mark.faults
+
+
+# -- 23: --debug ------------------------------------------------------------------------
+
+
+def test_23_debug_masks_the_key_in_headers_urls_and_bodies(server: FaultServer) -> None:
+    server.plan(
+        respond(
+            200,
+            json={"id": "chatcmpl-1"},
+            headers=[("x-echo-auth", f"Bearer {CANARY_KEY}"), ("x-echo-key", CANARY_KEY)],
+            request_id="req_dbg",
+        )
+    )
+    r = oai(
+        "--debug",
+        "api",
+        "post",
+        f"/chat/completions?note={CANARY_KEY}",
+        "-f",
+        f"user={CANARY_KEY}",
+        "-F",
+        "model=m",
+        env=env_for(server.base_url),
+    )
+    assert r.code == 0, r
+    # The key really was sent where it belongs: the masking is in the log only.
+    sent = server.requests[0]
+    assert sent.headers["authorization"] == f"Bearer {CANARY_KEY}"
+    assert sent.json()["user"] == CANARY_KEY
+    assert "> authorization: Bearer ***" in r.err
+    assert "> POST http://127.0.0.1" in r.err and "note=sk-***" in r.err
+    assert '"user": "sk-***"' in r.err
+    assert "< x-echo-auth: Bearer ***" in r.err and "< x-echo-key: sk-***" in r.err
+    assert "CANARY" not in r.err
+
+
+def test_23_debug_masks_keys_in_error_answers_and_tracebacks(server: FaultServer) -> None:
+    server.plan(
+        respond(400, json={"error": {"message": f"bad value {CANARY_ADMIN_KEY} for user"}}),
+    )
+    r = oai(
+        "--debug", "api", "get", "/organization/projects", "-H", "X-Trace: yes",
+        env=env_for(server.base_url),
+    )  # fmt: skip
+    assert r.code == 1, r
+    assert server.requests[0].headers["authorization"] == f"Bearer {CANARY_ADMIN_KEY}"
+    assert "bad value sk-*** for user" in r.err
+    assert TRACEBACK in r.err, "--debug shows the traceback"
+    assert "CANARY" not in r.err
+
+
+def test_23_debug_on_a_stream_and_a_multipart_upload(server: FaultServer, tmp_path: Path) -> None:
+    data = tmp_path / "notes.txt"
+    data.write_text(f"a file that mentions {CANARY_KEY}\n")
+    server.plan(respond(200, json={"id": "file-1"}))
+    r = oai(
+        "--debug", "api", "post", "/files", "-F", "purpose=user_data", "-F", f"file=@{data}",
+        env=env_for(server.base_url),
+    )  # fmt: skip
+    assert r.code == 0, r
+    assert CANARY_KEY.encode() in server.requests[0].body
+    assert "(multipart/form-data" in r.err and "CANARY" not in r.err
+
+    # The server echoes a field the user sent: data on stdout, masked in the log.
+    server.plan(sse([b'data: {"echo": "' + CANARY_KEY.encode() + b'"}\n\n', b"data: [DONE]\n\n"]))
+    r = oai(
+        "--debug", "api", "post", "/chat/completions", "--stream", "-F", "model=m",
+        "-f", f"user={CANARY_KEY}", env=env_for(server.base_url),
+    )  # fmt: skip
+    assert r.code == 0, r
+    assert CANARY_KEY in r.out and "CANARY" not in r.err
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["sk-test-abc\u2010def0123456789", "sk-test-abc\x01def0123456789", "sk-test-abc def0123456789"],
+)
+def test_23_a_key_that_cannot_be_sent_is_named_not_shown(server: FaultServer, bad: str) -> None:
+    r = oai("api", "get", "/models", env=env_for(server.base_url, OPENAI_API_KEY=bad))
+    assert r.code == 3, r
+    assert "API key from env OPENAI_API_KEY cannot be sent" in r.err and "position 12" in r.err
+    assert "def0123456789" not in r.err and TRACEBACK not in r.err
+    assert server.requests == []
+
+
+# -- 24: the canary ---------------------------------------------------------------------
+
+
+def test_24_the_helpers_every_test_uses_are_checked() -> None:
+    assert getattr(helpers.invoke, "__wrapped__", None) is not None
+    assert getattr(helpers.oai_process, "__wrapped__", None) is not None
+    from tests.cli import test_api_command
+
+    bound = vars(test_api_command)["invoke"]
+    assert bound is helpers.invoke, "modules bind the checked helper"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [CANARY_KEY, f"Bearer {CANARY_KEY}", CANARY_KEY.split("-")[-1], CANARY_ADMIN_KEY[9:]],
+)
+def test_24_leaks_on_stderr_fail_the_test(text: str) -> None:
+    with pytest.raises(canary.CanaryLeak, match="stderr"):
+        canary.check_run(["api", "get", "/models"], stdout="", stderr=f"oops {text}\n")
+
+
+def test_24_leaks_on_stdout_fail_unless_expected() -> None:
+    with pytest.raises(canary.CanaryLeak, match="stdout"):
+        canary.check_run(["auth", "status"], stdout=CANARY_KEY, stderr="")
+    # `auth token` prints the key by design, wherever the global options are.
+    canary.check_run(["auth", "token"], stdout=CANARY_KEY + "\n", stderr="")
+    canary.check_run(["--profile", "p", "auth", "token"], stdout=CANARY_KEY, stderr="")
+    # The caller's own data may come back (--dry-run, an echo), but never on stderr.
+    canary.check_run(["api", "post", "/x", "-f", f"u={CANARY_KEY}"], stdout=CANARY_KEY, stderr="")
+    canary.check_run(["api", "post", "/x", "--body", "-"], stdout=CANARY_KEY, stderr="",
+                     given=CANARY_KEY.encode())  # fmt: skip
+    with pytest.raises(canary.CanaryLeak, match="stderr"):
+        canary.check_run(["auth", "token"], stdout="", stderr=CANARY_KEY)
+
+
+def test_24_files_written_during_a_run_are_scanned(tmp_path: Path) -> None:
+    keyring_file = Path(os.environ["OAI_TEST_KEYRING_FILE"])
+    mine = tmp_path / "key.txt"
+    mine.write_text(CANARY_KEY)  # written by the test before the run: not the CLI's doing
+    before = canary.snapshot()
+    keyring_file.write_text(CANARY_KEY)  # the keyring is where keys belong
+    canary.check_run(["auth", "login"], stdout="", stderr="", before=before)
+
+    written = tmp_path / "out" / "answer.json"
+    written.parent.mkdir()
+    before = canary.snapshot()
+    written.write_text(f'{{"leak": "{CANARY_KEY}"}}')
+    with pytest.raises(canary.CanaryLeak, match=r"answer\.json"):
+        canary.check_run(["api", "get", "/x"], stdout="", stderr="", before=before)
+
+
+def test_24_plain_text_storage_is_the_one_config_file_exception() -> None:
+    config = Path(os.environ["OAI_CONFIG_DIR"]) / "config.toml"
+    config.parent.mkdir(parents=True)
+    before = canary.snapshot()
+    config.write_text(f'[profiles.default]\napi_key = "{CANARY_KEY}"\n')
+    args = ["auth", "login", "--with-key-stdin", "--insecure-storage"]
+    canary.check_run(args, stdout="", stderr="", before=before)
+    with pytest.raises(canary.CanaryLeak):
+        canary.check_run(["auth", "login", "--with-key-stdin"], stdout="", stderr="", before=before)
+
+
+def test_24_real_runs_pass_the_canary(server: FaultServer) -> None:
+    r = oai("auth", "token", env=env_for(server.base_url))
+    assert r.code == 0 and r.out == CANARY_KEY + "\n"
+    server.always(respond(401, json={"error": {"message": "Incorrect API key provided"}}))
+    r = oai("auth", "status", "--check", env=env_for(server.base_url))
+    assert CANARY_KEY[:7] in r.out and "CANARY" not in r.out + r.err

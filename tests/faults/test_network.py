@@ -1,0 +1,216 @@
+"""Scenarios 6, 7, 9 and 10: the network between the CLI and the API misbehaves."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.faults.server import FaultServer, TLSFiles, forward, partial, respond, stall
+from tests.faults.support import TRACEBACK, env_for, free_port, oai
+from tests.helpers import CANARY_KEY
+
+pytestmark = pytest.mark.faults
+
+PROXY_USER = "proxyuser"
+PROXY_PASSWORD = "pr0xy-PASSWORD-never-shown"
+
+
+@pytest.fixture
+def no_proxy_bypass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite bypasses proxies (NO_PROXY=*); these tests need them honoured."""
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def proxy_url(proxy: FaultServer) -> str:
+    return f"http://{PROXY_USER}:{PROXY_PASSWORD}@127.0.0.1:{proxy.port}"
+
+
+def assert_no_proxy_secret(text: str) -> None:
+    basic = base64.b64encode(f"{PROXY_USER}:{PROXY_PASSWORD}".encode()).decode()
+    assert PROXY_PASSWORD not in text and basic not in text
+
+
+# -- 6: no connection -----------------------------------------------------------------
+
+
+def test_6_connection_refused_retries_then_names_url_and_proxies() -> None:
+    base = f"http://127.0.0.1:{free_port()}/v1"
+    r = oai("api", "get", "/models", env=env_for(base))
+    assert r.code == 6, r
+    assert r.err.count("retrying in") == 2 and "(attempt 3 of 3)" in r.err
+    assert "Connection refused" in r.err
+    assert f"talking to {base}" in r.err
+    assert "proxy settings: NO_PROXY=*" in r.err
+    assert 1.0 < r.elapsed < 10
+
+
+def test_6_dns_failure_retries_then_names_url() -> None:
+    base = "https://oai-fault-dns.invalid/v1"
+    r = oai("--max-retries", "1", "api", "get", "/models", env=env_for(base))
+    assert r.code == 6, r
+    assert "could not connect" in r.err and "retrying in" in r.err
+    assert f"talking to {base}" in r.err and "proxy settings:" in r.err
+    assert TRACEBACK not in r.err
+
+
+def test_6_untrusted_certificate_points_at_ssl_cert_file(
+    new_server: Callable[..., FaultServer], tls_files: TLSFiles
+) -> None:
+    server = new_server(tls=tls_files)
+    server.always(respond(200, json={"data": []}))
+    r = oai("api", "get", "/models", env=env_for(server.base_url))
+    assert r.code == 6, r
+    assert "CERTIFICATE_VERIFY_FAILED" in r.err and "SSL_CERT_FILE" in r.err
+    # A certificate that is not trusted will not be trusted a second later.
+    assert server.connections == 1 and "retrying" not in r.err
+    assert server.requests == []
+
+    # ... and the advice works.
+    r = oai(
+        "api", "get", "/models", env=env_for(server.base_url, SSL_CERT_FILE=str(tls_files.cert))
+    )
+    assert r.code == 0, r
+    assert server.requests[0].headers["authorization"] == f"Bearer {CANARY_KEY}"
+
+
+# -- 7: timeouts ------------------------------------------------------------------------
+
+
+def test_7_read_timeout_exits_6_with_the_timeout_used(server: FaultServer) -> None:
+    server.plan(stall(), stall())
+    r = oai(
+        "--timeout", "0.5", "--max-retries", "1", "api", "get", "/models",
+        env=env_for(server.base_url),
+    )  # fmt: skip
+    assert r.code == 6, r
+    assert len(server.requests) == 2, "a read timeout is retried"
+    assert "read timeout" in r.err and "timeout 0.5 s" in r.err and "--timeout" in r.err
+    assert r.elapsed < 8
+
+
+def test_7_server_stalling_mid_body(server: FaultServer) -> None:
+    server.plan(partial(b'{"object": "list", "da', declared=5000, request_id="req_stall"))
+    r = oai("--timeout", "0.5", "api", "get", "/models", env=env_for(server.base_url))
+    assert r.code == 6, r
+    assert "stalled" in r.err and "timeout 0.5 s" in r.err
+    assert TRACEBACK not in r.err and "internal error" not in r.err
+    assert len(server.requests) == 1, "a body already started is not asked for again"
+    assert r.out == ""
+
+
+def test_7_connection_reset_mid_body(server: FaultServer) -> None:
+    server.plan(partial(b'{"object": "list", "da', declared=5000, then="reset"))
+    r = oai("api", "get", "/models", env=env_for(server.base_url))
+    assert r.code == 6, r
+    assert "broke off" in r.err and "internal error" not in r.err
+    assert r.out == ""
+
+
+def test_7_download_cut_off_leaves_no_file(server: FaultServer, tmp_path: Path) -> None:
+    server.plan(
+        partial(
+            b"\x00" * 1000,
+            declared=100_000,
+            headers=[("content-type", "application/octet-stream")],
+            then="reset",
+        )
+    )
+    target = tmp_path / "out.bin"
+    r = oai(
+        "api", "get", "/files/file-1/content", "--output-file", str(target),
+        env=env_for(server.base_url),
+    )  # fmt: skip
+    assert r.code == 6, r
+    assert not target.exists() and not Path(f"{target}.part").exists()
+
+
+# -- 9: proxies -------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("no_proxy_bypass")
+def test_9_http_proxy_is_used_and_its_password_never_printed(
+    new_server: Callable[..., FaultServer],
+) -> None:
+    upstream, proxy = new_server(), new_server()
+    upstream.always(respond(200, json={"data": []}, request_id="req_via_proxy"))
+    proxy.always(forward(upstream))
+    env = env_for(upstream.base_url, HTTP_PROXY=proxy_url(proxy))
+    r = oai("--debug", "api", "get", "/models", "-i", env=env)
+    assert r.code == 0, r
+    (seen,) = proxy.requests
+    assert seen.target == f"{upstream.base_url}/models", "absolute URI: it went through the proxy"
+    assert seen.headers["proxy-authorization"].startswith("Basic ")
+    assert "proxy-authorization" not in upstream.requests[0].headers
+    assert_no_proxy_secret(r.out + r.err)
+
+
+@pytest.mark.usefixtures("no_proxy_bypass")
+def test_9_no_proxy_is_honoured(new_server: Callable[..., FaultServer]) -> None:
+    upstream, proxy = new_server(), new_server()
+    upstream.always(respond(200, json={"data": []}))
+    proxy.always(forward(upstream))
+    env = env_for(upstream.base_url, HTTP_PROXY=proxy_url(proxy), NO_PROXY="127.0.0.1")
+    r = oai("api", "get", "/models", env=env)
+    assert r.code == 0, r
+    assert proxy.requests == [] and len(upstream.requests) == 1
+
+
+@pytest.mark.usefixtures("no_proxy_bypass")
+def test_9_unreachable_proxy_is_named_with_its_password_masked(server: FaultServer) -> None:
+    dead = f"http://{PROXY_USER}:{PROXY_PASSWORD}@127.0.0.1:{free_port()}"
+    env = env_for(server.base_url, HTTP_PROXY=dead, HTTPS_PROXY=dead)
+    r = oai("--max-retries", "0", "--debug", "api", "get", "/models", env=env)
+    assert r.code == 6, r
+    assert f"HTTP_PROXY=http://{PROXY_USER}:***@127.0.0.1" in r.err
+    assert f"HTTPS_PROXY=http://{PROXY_USER}:***@127.0.0.1" in r.err
+    assert_no_proxy_secret(r.out + r.err)
+    assert server.requests == []
+
+
+# -- 10: where the key may go --------------------------------------------------------
+
+
+def test_10_redirect_to_another_host_does_not_carry_the_key(
+    new_server: Callable[..., FaultServer],
+) -> None:
+    api, cdn = new_server(), new_server()
+    # Another host name for the second server: a different origin in every respect.
+    api.plan(respond(302, headers=[("location", f"http://localhost:{cdn.port}/blob?sig=1")]))
+    cdn.plan(respond(200, b"file bytes", headers=[("content-type", "application/octet-stream")]))
+    r = oai("api", "get", "/files/file-1/content", env=env_for(api.base_url))
+    assert r.code == 0, r
+    assert r.out_bytes == b"file bytes"
+    assert api.requests[0].headers["authorization"] == f"Bearer {CANARY_KEY}"
+    (followed,) = cdn.requests
+    assert "authorization" not in followed.headers
+    assert "CANARY" not in followed.wire_text()
+
+
+def test_10_redirect_loop_is_a_clear_error(server: FaultServer) -> None:
+    server.always(respond(302, headers=[("location", f"{server.base_url}/models")]))
+    r = oai("api", "get", "/models", env=env_for(server.base_url))
+    assert r.code == 6, r
+    assert "redirect" in r.err and "internal error" not in r.err
+
+
+@pytest.mark.usefixtures("no_proxy_bypass")
+def test_10_plain_http_to_a_remote_host_is_refused_unless_forced(
+    new_server: Callable[..., FaultServer],
+) -> None:
+    # Every request would have to pass this proxy, so its record shows what left.
+    upstream, proxy = new_server(), new_server()
+    upstream.always(respond(200, json={"data": []}))
+    proxy.always(forward(upstream))
+    env = env_for("http://api.example.test/v1", HTTP_PROXY=proxy_url(proxy))
+    r = oai("api", "get", "/models", env=env)
+    assert r.code == 2, r
+    assert "plain http" in r.err and "OAI_ALLOW_INSECURE_HTTP" in r.err
+    assert proxy.requests == [] and upstream.requests == []
+
+    r = oai("api", "get", "/models", env={**env, "OAI_ALLOW_INSECURE_HTTP": "1"})
+    assert r.code == 0, r
+    assert [q.target for q in proxy.requests] == ["http://api.example.test/v1/models"]

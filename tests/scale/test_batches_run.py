@@ -1,0 +1,335 @@
+"""`oai batches run` and `oai batches prepare` against the stateful local server."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.canary import check_run
+from tests.helpers import subprocess_env
+from tests.scale.conftest import Oai
+
+URL = "/v1/chat/completions"
+
+
+def lines(n: int, fail: tuple[int, ...] = ()) -> list[dict[str, Any]]:
+    return [
+        {
+            "custom_id": f"req-{i}",
+            "method": "POST",
+            "url": URL,
+            "body": {"model": "m", "messages": [{"role": "user", "content": f"q{i}"}]}
+            | ({"fail": True} if i in fail else {}),
+        }
+        for i in range(1, n + 1)
+    ]
+
+
+def write(path: Path, items: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(x) + "\n" for x in items))
+    return path
+
+
+def results(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in path.read_text().splitlines()]
+
+
+def uploads_and_batches(oai: Oai) -> tuple[int, int]:
+    return oai.state.count("POST", "/files"), oai.state.count("POST", "/batches")
+
+
+def state_file(state_dir: Path) -> Path:
+    (path,) = (state_dir / "batches").glob("run-*.json")
+    return path
+
+
+def test_from_a_file_results_come_in_input_order(oai: Oai, tmp_path: Path) -> None:
+    src = write(tmp_path / "in.jsonl", lines(6))
+    out = tmp_path / "out.jsonl"
+    r = oai("batches", "run", str(src), "--endpoint", URL, "--wait", "-O", str(out))
+    assert r.code == 0, r
+    got = results(out)
+    # The server writes its output file backwards; the results follow the input.
+    assert [x["custom_id"] for x in got] == [f"req-{i}" for i in range(1, 7)]
+    assert all(x["response"]["status_code"] == 200 for x in got)
+    assert got[2]["response"]["body"]["echo"]["messages"][0]["content"] == "q3"
+    assert uploads_and_batches(oai) == (1, 1)
+    (batch,) = oai.state.batches.values()
+    assert batch.endpoint == URL and batch.completion_window == "24h"
+    assert "all 6 requests succeeded" in r.err
+    assert r.out == ""
+
+
+def test_from_stdin_to_stdout(oai: Oai, fast_polls: Path) -> None:
+    data = "".join(json.dumps(x) + "\n" for x in lines(3))
+    r = oai("batches", "run", "-", "--wait", input=data)
+    assert r.code == 0, r
+    assert [json.loads(x)["custom_id"] for x in r.out.splitlines()] == ["req-1", "req-2", "req-3"]
+    (upload,) = [f for f in oai.state.files.values() if f.purpose == "batch"]
+    assert upload.content == data.encode()
+    # The copy of stdin kept for a resume is gone once the run is over.
+    assert [p.suffix for p in (fast_polls / "batches").iterdir()] == [".json"]
+
+
+def test_partial_failure_exits_7_with_the_failed_lines(oai: Oai, tmp_path: Path) -> None:
+    items = lines(5, fail=(2, 5))
+    src = write(tmp_path / "in.jsonl", items)
+    out, errors = tmp_path / "out.jsonl", tmp_path / "failed.jsonl"
+    r = oai(
+        "batches", "run", str(src), "--wait", "-O", str(out), "--errors", str(errors),
+    )  # fmt: skip
+    assert r.code == 7, r
+    got = results(out)
+    assert [x["custom_id"] for x in got] == [f"req-{i}" for i in range(1, 6)]
+    assert [x["response"]["status_code"] for x in got] == [200, 400, 200, 200, 400]
+    # The failed input lines, verbatim, ready to run again.
+    assert errors.read_text() == "".join(json.dumps(items[i]) + "\n" for i in (1, 4))
+    assert "2 of 5 requests failed, 3 succeeded" in r.err
+    assert "line 2 (req-2): HTTP 400: asked to fail" in r.err
+    assert f"the failed input lines are in {errors}" in r.err
+
+
+def test_over_the_limits_the_input_is_split(oai: Oai, tmp_path: Path) -> None:
+    src = write(tmp_path / "in.jsonl", lines(7, fail=(6,)))
+    out = tmp_path / "out.jsonl"
+    r = oai("batches", "run", str(src), "--wait", "-O", str(out), "--max-requests", "3")
+    assert r.code == 7, r
+    assert uploads_and_batches(oai) == (3, 3)
+    sizes = sorted(b.counts["total"] for b in oai.state.batches.values())
+    assert sizes == [1, 3, 3]
+    assert [x["custom_id"] for x in results(out)] == [f"req-{i}" for i in range(1, 8)]
+
+
+def test_split_by_bytes(oai: Oai, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from openai_cli.input import jsonl
+
+    items = lines(4)
+    src = write(tmp_path / "in.jsonl", items)
+    one = len(json.dumps(items[0])) + 1
+    monkeypatch.setattr(jsonl, "MAX_BATCH_BYTES", 2 * one + 1)
+    r = oai("batches", "run", str(src), "--dry-run")
+    assert r.code == 0, r
+    plan = json.loads(r.out)
+    assert [b["lines"] for b in plan["batches"]] == ["1-2", "3-4"]
+    assert oai.state.log == []
+
+
+def test_a_failed_batch_fails_every_line(oai: Oai, tmp_path: Path) -> None:
+    oai.state.batch_outcome = "failed"
+    src = write(tmp_path / "in.jsonl", lines(2))
+    out = tmp_path / "out.jsonl"
+    r = oai("batches", "run", str(src), "--wait", "-O", str(out))
+    assert r.code == 7, r
+    got = results(out)
+    assert [x["error"]["code"] for x in got] == ["batch_failed", "batch_failed"]
+    assert "asked to fail (line 1)" in got[0]["error"]["message"]
+
+
+def test_an_expired_batch_keeps_what_ran(oai: Oai, tmp_path: Path) -> None:
+    oai.state.batch_outcome = "expired"
+    oai.state.expire_after_lines = 2
+    src = write(tmp_path / "in.jsonl", lines(3))
+    out = tmp_path / "out.jsonl"
+    r = oai("batches", "run", str(src), "--wait", "-O", str(out))
+    assert r.code == 7, r
+    got = results(out)
+    assert [x["response"] and x["response"]["status_code"] for x in got[:2]] == [200, 200]
+    assert got[2]["error"]["code"] == "batch_expired"
+    assert "1 of 3 requests failed" in r.err
+
+
+def test_without_wait_then_collect_with_resume(oai: Oai, tmp_path: Path, fast_polls: Path) -> None:
+    src = write(tmp_path / "in.jsonl", lines(2))
+    r = oai("batches", "run", str(src))
+    assert r.code == 0, r
+    listed = json.loads(r.out)
+    (batch_id,) = oai.state.batches
+    assert [b["id"] for b in listed["data"]] == [batch_id]
+    state = state_file(fast_polls)
+    assert listed["state"] == str(state)
+    out = tmp_path / "out.jsonl"
+    r = oai("batches", "run", "--resume", str(state), "--wait", "-O", str(out))
+    assert r.code == 0, r
+    assert len(results(out)) == 2
+    assert uploads_and_batches(oai) == (1, 1)
+
+
+def test_interrupted_after_the_upload_resumes_without_a_second_upload_or_batch(
+    oai: Oai, tmp_path: Path, fast_polls: Path
+) -> None:
+    src = write(tmp_path / "in.jsonl", lines(3))
+    out = tmp_path / "out.jsonl"
+    oai.state.faults["POST /batches"] = [503]
+    r = oai("batches", "run", str(src), "--wait", "-O", str(out))
+    assert r.code == 6, r
+    assert "oai batches run --resume" in r.err
+    assert uploads_and_batches(oai) == (1, 1)  # the refused create
+    assert oai.state.batches == {}
+    r = oai("batches", "run", "--resume", str(state_file(fast_polls)), "--wait")
+    assert r.code == 0, r
+    assert uploads_and_batches(oai) == (1, 2)
+    assert len(oai.state.batches) == 1
+    assert len(results(out)) == 3
+
+
+def test_a_create_whose_answer_was_lost_is_found_again(
+    oai: Oai, tmp_path: Path, fast_polls: Path
+) -> None:
+    src = write(tmp_path / "in.jsonl", lines(2))
+    # The batch is created but the answer never arrives, and no retry is allowed.
+    oai.state.lose["POST /batches"] = 1
+    r = oai("--max-retries", "0", "batches", "run", str(src), "--wait")
+    assert r.code == 6, r
+    assert len(oai.state.batches) == 1
+    r = oai("batches", "run", "--resume", str(state_file(fast_polls)), "--wait")
+    assert r.code == 0, r
+    assert "was created before the interruption" in r.err
+    assert len(oai.state.batches) == 1
+    assert oai.state.count("POST", "/files") == 1
+
+
+def test_an_upload_whose_answer_was_lost_is_found_again(
+    oai: Oai, tmp_path: Path, fast_polls: Path
+) -> None:
+    src = write(tmp_path / "in.jsonl", lines(2))
+    oai.state.lose["POST /files"] = 1
+    r = oai("--max-retries", "0", "batches", "run", str(src), "--wait")
+    assert r.code == 6, r
+    r = oai("batches", "run", "--resume", str(state_file(fast_polls)), "--wait")
+    assert r.code == 0, r
+    assert "was uploaded before the interruption" in r.err
+    assert len([f for f in oai.state.files.values() if f.purpose == "batch"]) == 1
+    assert len(oai.state.batches) == 1
+
+
+def test_ctrl_c_while_waiting_then_resume(oai: Oai, tmp_path: Path, fast_polls: Path) -> None:
+    src = write(tmp_path / "in.jsonl", lines(4, fail=(3,)))
+    out, errors = tmp_path / "out.jsonl", tmp_path / "failed.jsonl"
+    # Polls are answered until the batch would end; that poll is held.
+    oai.state.polls_to_finish = 3
+    oai.state.hold["GET /batches/batch_"] = 2
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "openai_cli",
+            "batches",
+            "run",
+            str(src),
+            "--wait",
+            "-O",
+            str(out),
+            "--errors",
+            str(errors),
+        ],
+        env=subprocess_env({**oai.env, "OAI_STATE_DIR": str(fast_polls)}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while not oai.state.held and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert oai.state.held
+    proc.send_signal(signal.SIGINT)
+    printed, err = proc.communicate(timeout=30)
+    check_run(proc.args[3:], stdout=printed, stderr=err)  # type: ignore[index]
+    assert proc.returncode == 130, err
+    assert b"nothing is lost: oai batches run --resume" in err
+    assert not out.exists()
+    oai.state.hold.clear()
+
+    r = oai("batches", "run", "--resume", str(state_file(fast_polls)), "--wait")
+    assert r.code == 7, r
+    assert uploads_and_batches(oai) == (1, 1)
+    assert [x["custom_id"] for x in results(out)] == [f"req-{i}" for i in range(1, 5)]
+    assert json.loads(errors.read_text())["custom_id"] == "req-3"
+
+
+def test_timeout_exits_124_and_the_run_goes_on(oai: Oai, tmp_path: Path, fast_polls: Path) -> None:
+    oai.state.polls_to_finish = 10**9
+    src = write(tmp_path / "in.jsonl", lines(1))
+    r = oai("batches", "run", str(src), "--wait", "--timeout", "0.2")
+    assert r.code == 124, r
+    assert "still running" in r.err and "--resume" in r.err
+    oai.state.polls_to_finish = 0
+    r = oai("batches", "run", "--resume", str(state_file(fast_polls)), "--wait")
+    assert r.code == 0, r
+    assert uploads_and_batches(oai) == (1, 1)
+
+
+def test_bad_input_is_reported_and_nothing_is_sent(oai: Oai, tmp_path: Path) -> None:
+    items = lines(3)
+    items[1]["url"] = "/v1/embeddings"
+    src = write(tmp_path / "in.jsonl", items)
+    r = oai("batches", "run", str(src), "--wait")
+    assert r.code == 2
+    assert f"{src}:2: url /v1/embeddings differs from line 1's" in r.err
+    assert oai.state.log == []
+
+
+def test_dry_run_shows_the_plan_and_keeps_no_state(
+    oai: Oai, tmp_path: Path, fast_polls: Path
+) -> None:
+    src = write(tmp_path / "in.jsonl", lines(5))
+    r = oai("batches", "run", str(src), "--max-requests", "2", "--dry-run")
+    assert r.code == 0, r
+    plan = json.loads(r.out)
+    assert plan["endpoint"] == URL and plan["requests"] == 5
+    assert [b["requests"] for b in plan["batches"]] == [2, 2, 1]
+    assert oai.state.log == []
+    assert not list(fast_polls.rglob("run-*"))
+
+
+def test_resume_refuses_a_changed_input(oai: Oai, tmp_path: Path, fast_polls: Path) -> None:
+    src = write(tmp_path / "in.jsonl", lines(2))
+    assert oai("batches", "run", str(src)).code == 0
+    write(src, lines(3))
+    r = oai("batches", "run", "--resume", str(state_file(fast_polls)), "--wait")
+    assert r.code == 2
+    assert "changed since the run started" in r.err
+
+
+def test_prepare_builds_lines_that_run(oai: Oai, tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("first\n\nsecond\n")
+    r = oai(
+        "batches", "prepare", str(prompts), "--endpoint", "/v1/chat/completions",
+        "--model", "gpt-x", "--system", "be brief", "--body", '{"max_tokens": 5}',
+    )  # fmt: skip
+    assert r.code == 0, r
+    made = [json.loads(x) for x in r.out.splitlines()]
+    assert made[1] == {
+        "custom_id": "prompt-3",
+        "method": "POST",
+        "url": "/v1/chat/completions",
+        "body": {
+            "max_tokens": 5,
+            "model": "gpt-x",
+            "messages": [
+                {"role": "system", "content": "be brief"},
+                {"role": "user", "content": "second"},
+            ],
+        },
+    }
+    assert "1 empty line skipped" in r.err
+    r = oai("batches", "run", "-", "--wait", input=r.out)
+    assert r.code == 0, r
+    assert [json.loads(x)["custom_id"] for x in r.out.splitlines()] == ["prompt-1", "prompt-3"]
+
+
+def test_prepare_for_each_endpoint(oai: Oai) -> None:
+    r = oai("batches", "prepare", "-", "--endpoint", "/v1/responses", "--model", "m", input="hi\n")
+    assert json.loads(r.out)["body"] == {"model": "m", "input": "hi"}
+    r = oai("batches", "prepare", "-", "--endpoint", "/v1/embeddings", "--model", "e", input="a\n")
+    assert json.loads(r.out)["body"] == {"model": "e", "input": "a"}
+    r = oai("batches", "prepare", "-", "--endpoint", "/v1/images/edits", "--model", "m", input="a")
+    assert r.code == 2 and "does not take a plain prompt" in r.err
+    r = oai("batches", "prepare", "-", "--endpoint", "/v1/responses", input="a\n")
+    assert r.code == 2 and "every request needs a model" in r.err

@@ -1,0 +1,253 @@
+"""`oai map`: concurrent calls, results in input order, rate limits, resume."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import respx
+
+from openai_cli.commands import map as mapping
+from tests.canary import check_run
+from tests.helpers import BASE, api_env, invoke, subprocess_env
+from tests.scale.conftest import Oai
+from tests.scale.server import RateLimit
+
+
+def bodies(n: int, **extra: Any) -> list[dict[str, Any]]:
+    return [{"model": "e", "input": f"text {i}", **extra} for i in range(1, n + 1)]
+
+
+def write(path: Path, items: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(x) + "\n" for x in items))
+    return path
+
+
+def records(text: str) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in text.splitlines()]
+
+
+def posts(oai: Oai) -> int:
+    return oai.state.count("POST", "/embeddings")
+
+
+def test_results_keep_the_input_order(oai: Oai, tmp_path: Path) -> None:
+    # Early lines take longest, so answers arrive backwards.
+    items = [{"input": i, "sleep": 0.02 * (12 - i)} for i in range(1, 13)]
+    src = write(tmp_path / "in.jsonl", items)
+    r = oai("map", str(src), "--endpoint", "/v1/embeddings", "--concurrency", "6")
+    assert r.code == 0, r
+    got = records(r.out)
+    assert [x["line"] for x in got] == list(range(1, 13))
+    assert [x["response"]["echo"]["input"] for x in got] == list(range(1, 13))
+    assert "all 12 lines answered" in r.err
+
+
+def test_failures_are_kept_per_line(oai: Oai, tmp_path: Path) -> None:
+    items = bodies(5)
+    items[2]["fail"] = True
+    src = write(tmp_path / "in.jsonl", items)
+    out = tmp_path / "out.jsonl"
+    r = oai("map", str(src), "--endpoint", "/embeddings", "-O", str(out))
+    assert r.code == 7, r
+    got = records(out.read_text())
+    assert [("error" in x) for x in got] == [False, False, True, False, False]
+    err = got[2]["error"]
+    assert (err["status"], err["code"], err["message"]) == (
+        400,
+        "asked_to_fail",
+        "this request was asked to fail",
+    )
+    assert err["request_id"].startswith("req_")
+    assert "1 of 5 lines failed" in r.err
+
+
+def test_batch_lines_keep_their_custom_id(oai: Oai, tmp_path: Path) -> None:
+    items = [
+        {"custom_id": f"c{i}", "method": "POST", "url": "/v1/embeddings", "body": {"input": i}}
+        for i in range(3)
+    ]
+    src = write(tmp_path / "in.jsonl", items)
+    r = oai("map", str(src))
+    assert r.code == 0, r
+    assert [(x["line"], x["custom_id"]) for x in records(r.out)] == [
+        (1, "c0"),
+        (2, "c1"),
+        (3, "c2"),
+    ]
+    assert posts(oai) == 3
+
+
+def test_resume_sends_only_the_lines_not_answered(oai: Oai, tmp_path: Path) -> None:
+    src = write(tmp_path / "in.jsonl", bodies(20))
+    out = tmp_path / "out.jsonl"
+    assert oai("map", str(src), "--endpoint", "/v1/embeddings", "-O", str(out)).code == 0
+    whole = out.read_text()
+    # As if stopped after line 7, in the middle of writing line 8.
+    kept = whole.splitlines(keepends=True)
+    out.write_text("".join(kept[:7]) + kept[7][:10])
+    before = posts(oai)
+    r = oai("map", str(src), "--endpoint", "/v1/embeddings", "-O", str(out), "--resume")
+    assert r.code == 0, r
+    assert "7 of 20 lines already answered" in r.err
+    assert posts(oai) - before == 13
+    assert [x["line"] for x in records(out.read_text())] == list(range(1, 21))
+    assert [x["response"]["echo"]["input"] for x in records(out.read_text())] == [
+        f"text {i}" for i in range(1, 21)
+    ]
+
+
+def test_ctrl_c_then_resume_answers_every_line_once(
+    oai: Oai, tmp_path: Path, fast_polls: Path
+) -> None:
+    src = write(tmp_path / "in.jsonl", bodies(12))
+    out = tmp_path / "out.jsonl"
+    args = ("map", str(src), "--endpoint", "/v1/embeddings", "-O", str(out), "-c", "1")
+    oai.state.hold["POST /embeddings"] = 5
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "openai_cli", *args],
+        env=subprocess_env(oai.env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while not oai.state.held and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert oai.state.held
+    proc.send_signal(signal.SIGINT)
+    printed, err = proc.communicate(timeout=30)
+    check_run(proc.args[3:], stdout=printed, stderr=err)  # type: ignore[index]
+    assert proc.returncode == 130, err
+    assert b"stopped after line 5" in err and b"--resume" in err
+    assert len(out.read_text().splitlines()) == 5
+    oai.state.hold.clear()
+    r = oai(*args, "--resume")
+    assert r.code == 0, r
+    got = records(out.read_text())
+    assert [x["response"]["echo"]["input"] for x in got] == [f"text {i}" for i in range(1, 13)]
+    # Twelve answered, plus the one held when Ctrl-C came.
+    assert posts(oai) == 13
+
+
+def test_rate_limits_are_obeyed(oai: Oai, tmp_path: Path) -> None:
+    oai.state.rate = limit = RateLimit(10, 0.25)  # 40 a second, 10 at once
+    src = write(tmp_path / "in.jsonl", bodies(60))
+    started = time.monotonic()
+    r = oai("map", str(src), "--endpoint", "/v1/embeddings", "-c", "8")
+    elapsed = time.monotonic() - started
+    assert r.code == 0, r
+    assert len(records(r.out)) == 60
+    assert limit.accepted == 60
+    # Paced by the headers rather than by 429s: at most a stray few are refused, and
+    # the run takes about what the limit allows ((60 - 10) / 40 = 1.25 s).
+    assert limit.rejected <= 6, limit.rejected
+    assert 1.0 < elapsed < 6, elapsed
+
+
+def test_a_429_pauses_and_the_line_is_sent_again(oai: Oai, tmp_path: Path) -> None:
+    oai.state.flaky["POST /embeddings"] = [429, 429]
+    src = write(tmp_path / "in.jsonl", bodies(3))
+    r = oai("--max-retries", "0", "map", str(src), "--endpoint", "/v1/embeddings", "-c", "1")
+    assert r.code == 0, r
+    assert [("response" in x) for x in records(r.out)] == [True, True, True]
+    assert posts(oai) == 5
+
+
+def test_a_rejected_key_stops_the_run(tmp_path: Path) -> None:
+    src = write(tmp_path / "in.jsonl", bodies(30))
+    out = tmp_path / "out.jsonl"
+    with respx.mock(base_url=BASE, assert_all_called=True) as mock:
+        route = mock.post("/embeddings").respond(
+            401, json={"error": {"message": "Incorrect API key", "code": "invalid_api_key"}}
+        )
+        r = invoke("map", str(src), "--endpoint", "/v1/embeddings", "-O", str(out), "-c", "2",
+                   env=api_env())  # fmt: skip
+    assert r.code == 3, r
+    assert "Incorrect API key" in r.err
+    assert route.call_count <= 4
+    assert out.read_text() == ""
+
+
+def test_an_existing_output_is_not_overwritten(oai: Oai, tmp_path: Path) -> None:
+    src = write(tmp_path / "in.jsonl", bodies(2))
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"line": 1, "response": {}}\n')
+    r = oai("map", str(src), "--endpoint", "/v1/embeddings", "-O", str(out))
+    assert r.code == 2 and "--resume continues it" in r.err
+    r = oai("map", str(src), "--endpoint", "/v1/embeddings", "--resume")
+    assert r.code == 2 and "--resume: needs --output-file" in r.err
+    other = write(tmp_path / "other.jsonl", [{"line": 3, "response": {}}])
+    r = oai("map", str(src), "--endpoint", "/v1/embeddings", "-O", str(other), "--resume")
+    assert r.code == 2 and "is it the output of this input?" in r.err
+    assert oai.state.log == []
+
+
+def test_bad_input_sends_nothing(oai: Oai, tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"input": 1}\n[]\n')
+    r = oai("map", str(src), "--endpoint", "/v1/embeddings")
+    assert r.code == 2
+    assert f"{src}:2: expected a JSON object, got an array" in r.err
+    r = oai("map", str(write(tmp_path / "ok.jsonl", bodies(1))))
+    assert r.code == 2 and "--endpoint: give the API path" in r.err
+    assert oai.state.log == []
+
+
+def test_dry_run(oai: Oai, tmp_path: Path) -> None:
+    src = write(tmp_path / "in.jsonl", bodies(4))
+    r = oai("map", str(src), "--endpoint", "/v1/embeddings", "--dry-run", "-o", "json")
+    assert r.code == 0, r
+    plan = json.loads(r.out)
+    assert plan["url"] == oai.server.base_url + "/embeddings"
+    assert plan["requests"] == 4
+    assert oai.state.log == []
+
+
+def test_stdin(oai: Oai) -> None:
+    data = "".join(json.dumps(x) + "\n" for x in bodies(3))
+    r = oai("map", "-", "--endpoint", "/v1/embeddings", input=data)
+    assert r.code == 0, r
+    assert len(records(r.out)) == 3
+
+
+# -- the pieces -------------------------------------------------------------------------
+
+
+def test_reset_durations() -> None:
+    assert mapping.parse_reset("1s") == 1
+    assert mapping.parse_reset("6m0s") == 360
+    assert mapping.parse_reset("20ms") == 0.02
+    assert mapping.parse_reset("1h2m3.5s") == 3723.5
+    assert mapping.parse_reset("0.5") == 0.5
+    assert mapping.parse_reset("soon") is None
+    assert mapping.parse_reset(None) is None
+
+
+def test_the_gate_spaces_requests_at_the_reported_rate() -> None:
+    now = [0.0]
+    gate = mapping.RateGate(clock=lambda: now[0])
+    stop = threading.Event()
+    gate.acquire(1, stop)  # nothing known yet: no wait
+    # 10 a second, none left, the bucket full again in a second.
+    gate.release(
+        {
+            "x-ratelimit-limit-requests": "10",
+            "x-ratelimit-remaining-requests": "0",
+            "x-ratelimit-reset-requests": "1s",
+        }
+    )
+    assert gate.requests.delay(1) == 0.1
+    now[0] = 0.1
+    gate.acquire(1, stop)
+    assert gate.inflight == 1
+
+
+def test_token_estimate_counts_the_answer_budget() -> None:
+    body = {"input": "x", "max_output_tokens": 100}
+    assert mapping.estimate_tokens(body, b"x" * 40) == 110
