@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from openai_cli.errors import ExitCode, OaiError
+from openai_cli.errors import ExitCode, OaiError, UsageError
 from openai_cli.io import IO
 
 if TYPE_CHECKING:
@@ -52,11 +52,12 @@ def run(argv: Sequence[str], io: IO | None = None) -> int:
         return _report(io, exc, debug)
     except Exception as exc:
         if debug:
-            import traceback
+            _traceback(io)
+        from openai_cli.http.redact import redact
 
-            traceback.print_exc(file=io.err)
-        name = type(exc).__name__
-        io.message(f"oai: internal error: {name}: {exc}")
+        # An unforeseen exception may quote anything (a proxy URL, a header): masked
+        # like everything else that reaches the terminal.
+        io.message(redact(f"oai: internal error: {type(exc).__name__}: {exc}"))
         if not debug:
             io.message("run again with --debug for details")
         return ExitCode.API_ERROR
@@ -76,8 +77,6 @@ def _argv_text(argv: list[str]) -> list[str]:
             try:
                 arg = os.fsencode(arg).decode("utf-8")
             except UnicodeDecodeError:
-                from openai_cli.errors import UsageError
-
                 raise UsageError(f"argument {i} is not valid UTF-8 text") from None
         out.append(arg)
     return out
@@ -123,11 +122,17 @@ def _usage(io: IO, exc: Exception) -> int:
     return ExitCode.USAGE if code in (1, 2) else code
 
 
+def _traceback(io: IO) -> None:
+    import traceback
+
+    from openai_cli.http.redact import redact
+
+    io.err.write(redact(traceback.format_exc()))
+
+
 def _report(io: IO, exc: OaiError, debug: bool) -> int:
     if debug:
-        import traceback
-
-        traceback.print_exc(file=io.err)
+        _traceback(io)
     lines = exc.lines()
     io.message(f"oai: {lines[0]}")
     for line in lines[1:]:

@@ -237,7 +237,10 @@ class _Counting:
         self._bar = bar
 
     def read(self, n: int = -1) -> bytes:
-        data: bytes = self._fh.read(n)
+        from openai_cli.http.uploads import SEND_CHUNK
+
+        # Bigger reads than httpx asks for: see RangeReader.read.
+        data: bytes = self._fh.read(n if n < 0 else max(n, SEND_CHUNK))
         if data:
             self._bar.advance(len(data))
         else:
@@ -287,3 +290,168 @@ def _dry_run_chunked(factory: Factory, spec: Any) -> int:
         }
     )
     return 0
+
+
+# -- oai vector-stores files upload ---------------------------------------------------
+
+
+def upload_path(
+    factory: Factory,
+    path: str,
+    *,
+    filename: str,
+    purpose: str,
+    chunked: bool,
+    concurrency: int,
+) -> dict[str, Any]:
+    """Upload a local file as ``files create`` would; return the File object."""
+    from openai_cli.http import uploads
+    from openai_cli.http.client import FilePart, Multipart
+    from openai_cli.input.body import guess_type
+    from openai_cli.progress import Progress
+
+    size = os.path.getsize(path)
+    if chunked or size > uploads.SIMPLE_LIMIT:
+        spec = uploads.UploadSpec(
+            path=path,
+            size=size,
+            filename=filename,
+            purpose=purpose,
+            mime_type=_upload_mime(filename, guess_type(filename)),
+            concurrency=concurrency,
+        )
+        return uploads.ChunkedUpload(factory.client(), factory.io, spec).run()
+    with Progress(factory.io, f"uploading {filename}", total=size) as bar:
+
+        def opener() -> Any:
+            bar.update(completed=0)
+            return _Counting(open(path, "rb"), bar)
+
+        form = Multipart(
+            fields=[("purpose", purpose)],
+            files=[FilePart("file", filename, opener, guess_type(filename))],
+        )
+        resp = factory.client().request("POST", "/files", multipart=form)
+    return uploads.json_answer(resp, "files create")
+
+
+def vector_store_upload_command() -> TyperCommand:
+    from openai_cli.commands._tooling import tool_command
+
+    return tool_command(
+        _vector_store_upload,
+        name="upload",
+        help="Upload a file and add it to a vector store, in one step.\n\n"
+        "FILE (or - for stdin) is uploaded with purpose assistants (through the Uploads "
+        "API in parallel parts above 512 MB or with --chunked), then attached with "
+        "POST /vector_stores/{id}/files. With --wait, waits until the vector store has "
+        "processed it and prints the final state; exit 7 if it failed.",
+    )
+
+
+def _vector_store_upload(
+    ctx: typer.Context,
+    vector_store_id: Annotated[str, typer.Argument(metavar="VECTOR_STORE_ID")],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="File to upload, or - for stdin.")],
+    *,
+    attributes: Annotated[
+        str | None,
+        typer.Option("--attributes", metavar="JSON", help="Attributes of the vector store file."),
+    ] = None,
+    chunking_strategy: Annotated[
+        str | None,
+        typer.Option("--chunking-strategy", metavar="JSON", help="How to chunk the file."),
+    ] = None,
+    filename: Annotated[
+        str | None,
+        typer.Option("--filename", metavar="NAME", help="File name to send (default FILE's)."),
+    ] = None,
+    chunked: Annotated[
+        bool, typer.Option("--chunked", help="Send through the Uploads API in parts.")
+    ] = False,
+    concurrency: Annotated[
+        int | None,
+        typer.Option("--concurrency", metavar="N", help="Parts sent at once (default 4)."),
+    ] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait until the file is processed.")] = False,
+    wait_timeout: Annotated[
+        str | None,
+        typer.Option(
+            "--timeout",
+            "--wait-timeout",
+            metavar="DURATION",
+            help="With --wait: stop waiting after this long (exit 124).",
+        ),
+    ] = None,
+    **common: Any,
+) -> None:
+    from urllib.parse import quote
+
+    from openai_cli.commands._tooling import factory_of, local_input, positive
+    from openai_cli.commands.waiters import KINDS, take_wait_options, wait_and_print
+    from openai_cli.http.uploads import MAX_UPLOAD_BYTES, json_answer
+    from openai_cli.input.body import parse_json_text
+
+    factory = factory_of(ctx, common)
+    io = factory.io
+    waiting, timeout = take_wait_options(
+        factory, {"x_wait": wait or None, "x_wait_timeout": wait_timeout}
+    )
+    workers = positive(concurrency, "--concurrency", 4)
+    body: dict[str, Any] = {}
+    for flag, text, key in (
+        ("--attributes", attributes, "attributes"),
+        ("--chunking-strategy", chunking_strategy, "chunking_strategy"),
+    ):
+        if text is not None:
+            body[key] = parse_json_text(text, what=flag)
+    if not vector_store_id:
+        raise UsageError("VECTOR_STORE_ID: must not be empty")
+    target = f"/vector_stores/{quote(vector_store_id, safe='')}/files"
+    with local_input(io, file, what="FILE") as (path, shown):
+        name = filename or (os.path.basename(file) if file != "-" else "stdin")
+        size = os.path.getsize(path)
+        if size == 0:
+            raise UsageError(f"FILE: {shown} is empty (0 bytes)")
+        if size > MAX_UPLOAD_BYTES:
+            raise UsageError(f"FILE: {shown} is {size:,} bytes; uploads take at most 8 GiB")
+        if factory.common.dry_run:
+            base = factory.settings().base_url.value.rstrip("/")
+            factory.renderer().answer(
+                {
+                    "upload": {"filename": name, "bytes": size, "purpose": "assistants"},
+                    "then": {
+                        "method": "POST",
+                        "url": base + target,
+                        "body": {"file_id": "{uploaded file id}", **body},
+                    },
+                }
+            )
+            raise typer.Exit(0)
+        uploaded = upload_path(
+            factory, path, filename=name, purpose="assistants", chunked=chunked,
+            concurrency=workers,
+        )  # fmt: skip
+    file_id = uploaded.get("id")
+    if not isinstance(file_id, str):
+        raise UsageError("the upload answered without a file id")
+    io.message(f"oai: uploaded {name}: {file_id}")
+    client = factory.client()
+    first = json_answer(
+        client.request("POST", target, json_body={"file_id": file_id, **body}),
+        "vector store files create",
+    )
+    if not waiting:
+        factory.renderer().answer(first)
+        raise typer.Exit(0)
+    rewait = f"oai vector-stores files retrieve {vector_store_id} {file_id} --wait"
+    raise typer.Exit(
+        wait_and_print(
+            factory,
+            first,
+            f"{target}/{quote(file_id, safe='')}",
+            KINDS[("vector-stores", "files")],
+            timeout=timeout,
+            rewait=rewait,
+        )
+    )

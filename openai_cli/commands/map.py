@@ -181,6 +181,14 @@ def estimate_tokens(body: dict[str, Any], text: bytes) -> float:
     return len(text) / 4 + most * (n if isinstance(n, int) and n > 0 else 1)
 
 
+def _reports_limits(headers: Mapping[str, str]) -> bool:
+    """Whether an answer carries the numbers the gate paces by."""
+    return any(
+        f"x-ratelimit-remaining-{k}" in headers and f"x-ratelimit-limit-{k}" in headers
+        for k in ("requests", "tokens")
+    )
+
+
 def _wait_after_429(headers: Mapping[str, str], attempt: int) -> float:
     from openai_cli.http.client import MAX_RETRY_AFTER
 
@@ -265,7 +273,11 @@ class Mapper:
             headers: Mapping[str, str] | None = None
             try:
                 with self.client.stream(
-                    "POST", self.path, json_body=body, raise_for_status=False
+                    "POST",
+                    self.path,
+                    json_body=body,
+                    raise_for_status=False,
+                    retry_rate_limits=False,
                 ) as resp:
                     resp.read()
                     headers = resp.headers
@@ -292,7 +304,10 @@ class Mapper:
             if status == 429 and error.get("code") != "insufficient_quota":
                 limited += 1
                 if limited <= MAX_RATE_LIMITED:
-                    self.gate.pause(_wait_after_429(resp.headers, limited))
+                    if not _reports_limits(resp.headers) or limited > 1:
+                        # Without the limit's numbers (or when they were not
+                        # enough), everyone waits as the answer says.
+                        self.gate.pause(_wait_after_429(resp.headers, limited))
                     continue
             if status in (401, 403) or error.get("code") == "insufficient_quota":
                 # Every other line would fail the same way: stop, keep what is done.

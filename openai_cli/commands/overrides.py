@@ -67,6 +67,10 @@ EXTRA_COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
         "openai_cli.commands.batches:prepare_command",
         "Turn plain prompts, one per line, into batch request lines.",
     ),
+    ("vector-stores", "files", "upload"): (
+        "openai_cli.commands.files:vector_store_upload_command",
+        "Upload a file and add it to this vector store, in one step (--wait).",
+    ),
     ("realtime", "connect"): (
         "openai_cli.commands.realtime:command",
         "Text session over the Realtime WebSocket (stdin in, text out).",

@@ -132,7 +132,6 @@ def _run(
     template: str,
 ) -> int:
     from openai_cli.api.runner import execute
-    from openai_cli.api.wait import WaitFailed, WaitTimedOut, wait_for
     from openai_cli.http.uploads import json_answer
 
     wait, timeout = take_wait_options(factory, values)
@@ -150,6 +149,23 @@ def _run(
         return 0
     path = request.path if command[-1] != "create" else f"{request.path}/{quote(ident, safe='')}"
     rewait = " ".join(["oai", *command[:-1], "retrieve", *_path_values(template, path), "--wait"])
+    return wait_and_print(factory, first, path, kind, timeout=timeout, rewait=rewait)
+
+
+def wait_and_print(
+    factory: Factory,
+    first: dict[str, Any],
+    path: str,
+    kind: Kind,
+    *,
+    timeout: float | None,
+    rewait: str,
+) -> int:
+    """Poll ``GET path`` from the state ``first`` until it ends; print the last state."""
+    from openai_cli.api.wait import WaitFailed, WaitTimedOut, wait_for
+    from openai_cli.http.uploads import json_answer
+
+    client = factory.client()
     renderer = factory.renderer()
     try:
         final = wait_for(

@@ -108,22 +108,33 @@ class Client:
     def http(self) -> httpx.Client:
         if self._http is None:
             s = self.settings
-            self._http = httpx.Client(
-                timeout=httpx.Timeout(s.timeout.value, connect=s.connect_timeout.value),
-                follow_redirects=True,  # httpx drops Authorization on a cross-origin hop
-                headers={"User-Agent": f"oai/{__version__}"},
-                **s.transport_options(),
-            )
+            options = s.transport_options()
+            try:
+                self._http = httpx.Client(
+                    timeout=httpx.Timeout(s.timeout.value, connect=s.connect_timeout.value),
+                    follow_redirects=True,  # httpx drops Authorization on a cross-origin hop
+                    headers={"User-Agent": f"oai/{__version__}"},
+                    **options,
+                )
+            except (ValueError, httpx.InvalidURL) as exc:
+                # The proxy variables are parsed here; their text may hold a password.
+                raise UsageError(
+                    f"cannot use the proxy settings: {redact(str(exc))}",
+                    hint="proxy settings: " + (", ".join(self._proxy_settings()) or "none"),
+                ) from None
         return self._http
+
+    def _proxy_settings(self) -> list[str]:
+        return [
+            f"{k}={redact(v)}"
+            for k, v in sorted(self.io.env.items())
+            if k.lower() in ("https_proxy", "http_proxy", "all_proxy", "no_proxy") and v
+        ]
 
     def close(self) -> None:
         if self._http is not None:
             self._http.close()
             self._http = None
-
-    def key(self) -> str:
-        k = self.settings.admin_key() if self.admin else self.settings.api_key()
-        return k.value
 
     def headers(self) -> dict[str, str]:
         s = self.settings
@@ -230,11 +241,14 @@ class Client:
         headers: Mapping[str, str] | None = None,
         accept: str | None = None,
         raise_for_status: bool = True,
+        retry_rate_limits: bool = True,
     ) -> Iterator[httpx.Response]:
         """Open a response whose body is read by the caller.
 
         Retries happen only before the body is handed over; once the caller reads,
         a failure is the caller's to report (a stream is never replayed).
+        ``retry_rate_limits=False`` hands a 429 straight back, for a caller that
+        paces many requests itself (``oai map``).
         """
         extra = dict(headers or {})
         if method.upper() == "POST" and "Idempotency-Key" not in extra:
@@ -297,7 +311,11 @@ class Client:
                 _close_files(request)
             resp.close()
             error = self._api_error(resp)
-            wait = self._retry_wait(resp, attempt, replayable)
+            wait = (
+                None
+                if resp.status_code == 429 and not retry_rate_limits
+                else self._retry_wait(resp, attempt, replayable)
+            )
             if isinstance(wait, float):
                 attempt += 1
                 self.io.message(
@@ -371,11 +389,7 @@ class Client:
 
     def _network_error(self, exc: httpx.TransportError, *, reading: bool = False) -> NetworkError:
         hint_parts = []
-        proxies = [
-            f"{k}={redact(v)}"
-            for k, v in sorted(self.io.env.items())
-            if k.lower() in ("https_proxy", "http_proxy", "all_proxy", "no_proxy") and v
-        ]
+        proxies = self._proxy_settings()
         text = str(exc) or type(exc).__name__
         tls = tls_hint(text, self.settings)
         if tls:
@@ -463,21 +477,22 @@ def _encode_multipart_fields(fields: Sequence[tuple[str, str]]) -> tuple[bytes, 
 def tls_hint(text: str, settings: Settings) -> str | None:
     """What to do about a TLS failure, judged from OpenSSL's message."""
     upper = text.upper()
-    if "CERTIFICATE_REQUIRED" in upper or "CERTIFICATE REQUIRED" in upper:
-        if settings.client_cert.value:
-            return "the server asked for a client certificate and rejected the one sent"
+    refused = ("CERTIFICATE_REQUIRED", "CERTIFICATE REQUIRED", "ALERT UNKNOWN CA")
+    if any(a in upper for a in (*refused, "ALERT BAD CERTIFICATE", "HANDSHAKE FAILURE")):
+        cert = settings.client_cert
+        if cert.value:
+            return f"the server rejected the client certificate {cert.value} (from {cert.source})"
         return (
-            "the server requires a client certificate (mTLS): set "
-            "OPENAI_MTLS_CLIENT_CERT_FILE and OPENAI_MTLS_CLIENT_KEY_FILE"
+            "the server "
+            + ("requires" if any(a in upper for a in refused[:2]) else "may require")
+            + " a client certificate (mTLS): set OPENAI_MTLS_CLIENT_CERT_FILE and "
+            "OPENAI_MTLS_CLIENT_KEY_FILE"
         )
-    if any(a in upper for a in ("ALERT UNKNOWN CA", "ALERT BAD CERTIFICATE", "HANDSHAKE FAILURE")):
-        if settings.client_cert.value:
-            return (
-                f"the server rejected the client certificate {settings.client_cert.value} "
-                f"(from {settings.client_cert.source})"
-            )
-        return "the TLS handshake failed: the server may require a client certificate (mTLS)"
     if any(e in upper for e in ("EOF OCCURRED IN VIOLATION", "UNEXPECTED EOF", "CLOSED (EOF)")):
+        return tls_dropped_hint(settings)
+    if "CONNECTION RESET" in upper and settings.base_url.value.startswith("https:"):
+        # With TLS 1.3 the client sends its request before the server has judged the
+        # certificate; a server that refuses it then resets the connection.
         return tls_dropped_hint(settings)
     if "CERTIFICATE" in upper or "SSL" in upper:
         return "TLS verification failed: set SSL_CERT_FILE to a CA bundle that trusts the server"
@@ -485,18 +500,18 @@ def tls_hint(text: str, settings: Settings) -> str | None:
 
 
 def tls_dropped_hint(settings: Settings) -> str:
-    """For a TLS connection the server closed during the handshake without saying why.
+    """For a TLS connection the server dropped at its start without saying why.
 
     Servers do that when the client certificate is missing or not trusted.
     """
     if settings.client_cert.value:
         return (
-            "the server ended the TLS handshake: it may have rejected the client "
+            "the server closed the TLS connection at once: it may have rejected the client "
             f"certificate {settings.client_cert.value} (from {settings.client_cert.source})"
         )
     return (
-        "the server ended the TLS handshake: it may require a client certificate (mTLS): "
-        "set OPENAI_MTLS_CLIENT_CERT_FILE and OPENAI_MTLS_CLIENT_KEY_FILE"
+        "the server closed the TLS connection at once: it may require a client certificate "
+        "(mTLS): set OPENAI_MTLS_CLIENT_CERT_FILE and OPENAI_MTLS_CLIENT_KEY_FILE"
     )
 
 

@@ -400,3 +400,45 @@ def test_realtime_over_wss_without_a_client_certificate(wss: tuple[str, Seen], p
     assert "client certificate (mTLS)" in r.err
     assert "OPENAI_MTLS_CLIENT_CERT_FILE" in r.err
     assert seen.clients == []
+
+
+# -- the advice for each way a TLS server can refuse ----------------------------------------
+
+REFUSALS = {
+    "required": "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required",
+    "unknown_ca": "[SSL: TLSV1_ALERT_UNKNOWN_CA] tlsv1 alert unknown ca (_ssl.c:2580)",
+    "eof": "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol",
+    "closed": "TLS/SSL connection has been closed (EOF) (_ssl.c:2427)",
+    "reset": "[Errno 104] Connection reset by peer",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(REFUSALS))
+@pytest.mark.parametrize("with_cert", [False, True])
+def test_tls_refusals_point_at_the_client_certificate(kind: str, with_cert: bool, pki: PKI) -> None:
+    from openai_cli.config import Overrides, load_settings
+    from openai_cli.http.client import tls_hint
+
+    env = {"OAI_CONFIG_DIR": "/nonexistent"}
+    if with_cert:
+        env["OPENAI_MTLS_CLIENT_CERT_FILE"] = str(pki.client.cert)
+    settings = load_settings(Overrides(base_url="https://gw.example.test/v1"), env)
+    hint = tls_hint(REFUSALS[kind], settings) or ""
+    if with_cert:
+        assert f"rejected the client certificate {pki.client.cert}" in hint
+        assert "(from env OPENAI_MTLS_CLIENT_CERT_FILE)" in hint
+    else:
+        assert "client certificate (mTLS)" in hint
+        assert "OPENAI_MTLS_CLIENT_CERT_FILE" in hint
+
+
+def test_a_reset_over_plain_http_is_not_blamed_on_tls(pki: PKI) -> None:
+    from openai_cli.config import Overrides, load_settings
+    from openai_cli.http.client import tls_hint
+
+    settings = load_settings(
+        Overrides(base_url="http://127.0.0.1:9/v1"), {"OAI_CONFIG_DIR": "/nonexistent"}
+    )
+    assert tls_hint(REFUSALS["reset"], settings) is None
+    verify = "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed"
+    assert "set SSL_CERT_FILE" in (tls_hint(verify, settings) or "")

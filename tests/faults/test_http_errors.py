@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from tests.faults.server import FaultServer, respond
+from tests.faults.server import FaultServer, raw, respond
 from tests.faults.support import TRACEBACK, env_for, oai
 from tests.helpers import CANARY_KEY
 
@@ -240,4 +240,13 @@ def test_8_json_nested_too_deeply_is_an_error_not_a_crash(server: FaultServer, s
     r = oai("api", "get", "/models", env=env_for(server.base_url))
     assert r.code == (6 if status == 200 else 1), r
     assert f"HTTP {status}" in r.err and "req_deep" in r.err
+    assert "internal error" not in r.err and TRACEBACK not in r.err
+
+
+def test_8_garbage_instead_of_http(server: FaultServer) -> None:
+    server.always(raw(b"SSH-2.0-OpenSSH_9.6\r\n\x00\xff garbage\r\n\r\n"))
+    r = oai("--max-retries", "1", "api", "get", "/models", env=env_for(server.base_url))
+    assert r.code == 6, r
+    assert len(server.requests) == 2, "retried once, like any broken connection"
+    assert f"talking to {server.base_url}" in r.err
     assert "internal error" not in r.err and TRACEBACK not in r.err

@@ -99,6 +99,25 @@ def test_23_a_key_that_cannot_be_sent_is_named_not_shown(server: FaultServer, ba
     assert server.requests == []
 
 
+@pytest.mark.parametrize("debug", [False, True])
+def test_23_an_unforeseen_error_quoting_a_key_is_masked(
+    monkeypatch: pytest.MonkeyPatch, debug: bool
+) -> None:
+    from openai_cli import main
+
+    def explode(argv: list[str], factory: object) -> int:
+        raise RuntimeError(
+            f"header Authorization: Bearer {CANARY_KEY} rejected by {CANARY_ADMIN_KEY}"
+        )
+
+    monkeypatch.setattr(main, "_invoke", explode)
+    r = helpers.invoke(*(["--debug"] if debug else []), "api", "get", "/models")
+    assert r.code == 1, r
+    assert "internal error: RuntimeError: header Authorization: Bearer ***" in r.err
+    assert (TRACEBACK in r.err) is debug
+    assert "CANARY" not in r.err
+
+
 # -- 24: the canary ---------------------------------------------------------------------
 
 

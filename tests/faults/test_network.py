@@ -171,6 +171,27 @@ def test_9_unreachable_proxy_is_named_with_its_password_masked(server: FaultServ
     assert server.requests == []
 
 
+@pytest.mark.usefixtures("no_proxy_bypass")
+@pytest.mark.parametrize(
+    "bad",
+    [
+        f"ftp://{PROXY_USER}:{PROXY_PASSWORD}@127.0.0.1:1",
+        f"http://{PROXY_USER}:{PROXY_PASSWORD}@[::1:1",
+    ],
+    ids=["scheme", "port"],
+)
+def test_9_malformed_proxy_url_is_a_usage_error_with_its_password_masked(
+    server: FaultServer, bad: str
+) -> None:
+    for debug in ([], ["--debug"]):
+        r = oai(*debug, "api", "get", "/models", env=env_for(server.base_url, HTTP_PROXY=bad))
+        assert r.code == 2, r
+        assert "cannot use the proxy settings" in r.err and f"{PROXY_USER}:***@" in r.err
+        assert "internal error" not in r.err
+        assert_no_proxy_secret(r.out + r.err)
+    assert server.requests == []
+
+
 # -- 10: where the key may go --------------------------------------------------------
 
 

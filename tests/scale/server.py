@@ -251,8 +251,9 @@ class RateLimit:
 
 
 class ApiState:
-    def __init__(self, *, discard: bool = False) -> None:
+    def __init__(self, *, discard: bool = False, no_limits: bool = False) -> None:
         self.discard = discard
+        self.no_limits = no_limits  # benchmarks: take any size through /files
         self.lock = threading.Lock()
         self.ids = itertools.count(1)
         self.request_ids = itertools.count(1)
@@ -260,6 +261,7 @@ class ApiState:
         self.uploads: dict[str, UploadRec] = {}
         self.parts: dict[str, PartRec] = {}
         self.batches: dict[str, BatchRec] = {}
+        self.vector_store_files: dict[tuple[str, str], dict[str, Any]] = {}
         self.log: list[tuple[str, str]] = []
         # Knobs.
         self.polls_to_finish = 2
@@ -499,6 +501,14 @@ class Handler(BaseHTTPRequestHandler):
             return self._uploads(method, parts), None
         if parts[0] == "batches":
             return self._batches(method, parts, query), None
+        if parts[0] == "vector_stores" and len(parts) >= 3 and parts[2] == "files":
+            return self._vector_store_files(method, parts), None
+        if parts[0] == "_stats" and method == "GET":
+            rate = st.rate
+            return {
+                "accepted": rate.accepted if rate else None,
+                "rejected": rate.rejected if rate else None,
+            }, None
         if method == "POST":
             body = self._json_body()
             headers: dict[str, str] = {}
@@ -531,7 +541,7 @@ class Handler(BaseHTTPRequestHandler):
             f = files.get("file")
             if f is None or not fields.get("purpose"):
                 raise _error(400, "file and purpose are required")
-            if f.size > FILES_LIMIT:
+            if f.size > FILES_LIMIT and not st.no_limits:
                 raise _error(400, "files are at most 512 MB; use the Uploads API")
             rec = FileRec(
                 st.new_id("file-"),
@@ -697,6 +707,34 @@ class Handler(BaseHTTPRequestHandler):
             return b.obj()
         raise _error(404, "no such route")
 
+    def _vector_store_files(self, method: str, parts: list[str]) -> Any:
+        st = self.st
+        vs = parts[1]
+        if method == "POST" and len(parts) == 3:
+            body = self._json_body() or {}
+            file_id = body.get("file_id")
+            if file_id not in st.files:
+                raise _error(400, "no such file")
+            obj = {
+                "id": file_id,
+                "object": "vector_store.file",
+                "status": "in_progress",
+                "vector_store_id": vs,
+                "attributes": body.get("attributes"),
+                "polls": 0,
+            }
+            with st.lock:
+                st.vector_store_files[(vs, file_id)] = obj
+            return {k: v for k, v in obj.items() if k != "polls"}
+        obj = st.vector_store_files.get((vs, parts[3])) if len(parts) == 4 else None
+        if obj is None or method != "GET":
+            raise _error(404, "no such vector store file")
+        with st.lock:
+            obj["polls"] += 1
+            if obj["polls"] >= st.polls_to_finish:
+                obj["status"] = "completed"
+        return {k: v for k, v in obj.items() if k != "polls"}
+
     def _advance(self, b: BatchRec) -> None:
         st = self.st
         if b.status in ("completed", "failed", "expired", "cancelled"):
@@ -784,9 +822,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--discard", action="store_true", help="count uploaded bytes only")
+    parser.add_argument("--no-limits", action="store_true", help="any size through /files")
     parser.add_argument("--rate", help="LIMIT/SECONDS, e.g. 50/1 for 50 requests a second")
     args = parser.parse_args()
-    state = ApiState(discard=args.discard)
+    state = ApiState(discard=args.discard, no_limits=args.no_limits)
     if args.rate:
         limit, _, window = args.rate.partition("/")
         state.rate = RateLimit(int(limit), float(window or 60))

@@ -146,7 +146,7 @@ def test_rate_limits_are_obeyed(oai: Oai, tmp_path: Path) -> None:
     assert limit.accepted == 60
     # Paced by the headers rather than by 429s: at most a stray few are refused, and
     # the run takes about what the limit allows ((60 - 10) / 40 = 1.25 s).
-    assert limit.rejected <= 6, limit.rejected
+    assert limit.rejected <= 10, limit.rejected
     assert 1.0 < elapsed < 6, elapsed
 
 

@@ -363,11 +363,13 @@ def test_range_reader_reads_only_its_range_and_counts_once(tmp_path: Path) -> No
     with uploads.RangeReader(str(path), 10, 100, on_read=seen.append) as r:
         assert r.seek(0, os.SEEK_END) == 100
         r.seek(0)
-        assert r.read(30) == bytes(range(10, 40))
+        # Reads are of 1 MiB at least (httpx takes what it gets), never past the range.
+        assert r.read(30) == bytes(range(10, 110))
+        assert r.read() == b""
         r.seek(0)  # a rewind takes back what was counted
         assert r.read() == bytes(range(10, 110))
-        assert r.read() == b""
-    assert sum(seen) == 100
+        r.seek(20)
+    assert seen == [100, -100, 100, -80]
     assert not hasattr(r, "fileno")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -105,6 +106,43 @@ def test_dry_run_with_wait_sends_nothing(oai: Oai) -> None:
     assert r.code == 0, r
     assert json.loads(r.out)["method"] == "GET"
     assert oai.state.log == []
+
+
+def test_vector_store_upload_then_wait(oai: Oai, tmp_path: Path) -> None:
+    doc = tmp_path / "notes.md"
+    doc.write_text("# notes\n")
+    oai.state.polls_to_finish = 2
+    r = oai(
+        "vector-stores", "files", "upload", "vs_1", str(doc), "--attributes", '{"k": "v"}',
+        "--wait",
+    )  # fmt: skip
+    assert r.code == 0, r
+    final = json.loads(r.out)
+    assert (final["status"], final["vector_store_id"], final["attributes"]) == (
+        "completed",
+        "vs_1",
+        {"k": "v"},
+    )
+    (stored,) = oai.state.files.values()
+    assert (stored.filename, stored.purpose, stored.content) == (
+        "notes.md",
+        "assistants",
+        b"# notes\n",
+    )
+    assert final["id"] == stored.id
+    assert f"oai: uploaded notes.md: {stored.id}" in r.err
+
+
+def test_vector_store_upload_chunked_without_waiting(oai: Oai) -> None:
+    r = oai(
+        "vector-stores", "files", "upload", "vs_1", "-", "--filename", "big.txt", "--chunked",
+        input=b"x" * 5000,
+    )  # fmt: skip
+    assert r.code == 0, r
+    assert json.loads(r.out)["status"] == "in_progress"
+    assert oai.state.count("POST", "/uploads") >= 2
+    r = oai("vector-stores", "files", "upload", "vs_1", "-", input=b"")
+    assert r.code == 2 and "is empty" in r.err
 
 
 # -- the other kinds, mocked ------------------------------------------------------------
