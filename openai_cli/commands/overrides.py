@@ -26,6 +26,7 @@ OVERRIDES: dict[tuple[str, ...], str] = {
     ("vector-stores", "files", "retrieve"): "openai_cli.commands.waiters:build",
     ("vector-stores", "file-batches", "create"): "openai_cli.commands.waiters:build",
     ("vector-stores", "file-batches", "retrieve"): "openai_cli.commands.waiters:build",
+    ("responses", "retrieve"): "openai_cli.commands.waiters:build",
     ("evals", "runs", "create"): "openai_cli.commands.waiters:build",
     ("evals", "runs", "retrieve"): "openai_cli.commands.waiters:build",
     # Streamed text printed live (commands/streaming.py).

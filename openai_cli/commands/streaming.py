@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from openai_cli.errors import UsageError
+
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
@@ -95,11 +97,28 @@ def model_text_stream(spec: CommandSpec) -> TyperCommand:
     """Like :func:`text_stream`, and the model defaults to the profile's.
 
     Only for the operations a profile's text model suits (Responses, chat): an
-    assistant's run keeps the assistant's own model.
+    assistant's run keeps the assistant's own model. ``responses create`` also takes
+    ``--wait``, for a response started with ``--background``.
     """
+    from openai_cli.commands import waiters
+
+    waitable = tuple(spec.op["command"]) == ("responses", "create")
+    extra = [markdown_parameter(), *(waiters.wait_parameters() if waitable else [])]
+
+    def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
+        if waitable:
+            if values.get("x_wait") and request.stream:
+                raise UsageError("--wait: not with --stream, which already follows the answer")
+            if values.get("x_wait"):
+                return waiters.run_or_wait(factory, request, values, spec)
+            waiters.take_wait_options(factory, values)  # --timeout alone is an error
+        return _handler(factory, request, values)
+
     return spec.command(
-        _handler,
-        extra=[markdown_parameter()],
-        help_prefix=LIVE_HELP + " The model defaults to the profile's (--default-model).",
+        handler,
+        extra=extra,
+        help_prefix=LIVE_HELP
+        + " The model defaults to the profile's (--default-model)."
+        + (" With --background, --wait polls until the response ends." if waitable else ""),
         prepare=default_model(spec),
     )

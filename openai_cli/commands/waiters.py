@@ -53,6 +53,10 @@ KINDS: dict[tuple[str, ...], Kind] = {
     ("vector-stores", "file-batches"): Kind(
         "file batch", frozenset({"completed"}), frozenset({"failed", "cancelled"})
     ),
+    # A background response (`--background --wait`); "incomplete" ended short of done.
+    ("responses",): Kind(
+        "response", frozenset({"completed"}), frozenset({"failed", "cancelled", "incomplete"})
+    ),
     # Eval runs spell it "canceled"; accept both.
     ("evals", "runs"): Kind(
         "eval run", frozenset({"completed"}), frozenset({"failed", "canceled", "cancelled"})
@@ -97,15 +101,19 @@ def wait_parameters() -> list[inspect.Parameter]:
 
 
 def build(spec: CommandSpec) -> TyperCommand:
-    command = tuple(spec.op["command"])
-    kind = KINDS[command[:-1]]
-    verb = command[-1]
-    template = spec.op["path"] if verb != "create" else spec.op["path"] + "/{id}"
-
     def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
-        return _run(factory, request, values, kind, command, template)
+        return run_or_wait(factory, request, values, spec)
 
     return spec.command(handler, extra=wait_parameters())
+
+
+def run_or_wait(
+    factory: Factory, request: Request, values: dict[str, Any], spec: CommandSpec
+) -> int:
+    """The ``--wait`` path of ``spec``'s command; ``execute`` when not waiting."""
+    command = tuple(spec.op["command"])
+    template = spec.op["path"] if command[-1] != "create" else spec.op["path"] + "/{id}"
+    return _run(factory, request, values, KINDS[command[:-1]], command, template)
 
 
 def take_wait_options(factory: Factory, values: dict[str, Any]) -> tuple[bool, float | None]:

@@ -1,0 +1,74 @@
+"""`oai responses create --background --wait` follows the response until it ends."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import respx
+
+from tests.helpers import BASE, api_env, invoke
+
+ENV = {**api_env(), "OAI_POLL_INTERVAL": "0"}
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=BASE, assert_all_called=True) as router:
+        yield router
+
+
+def _response(status: str) -> dict[str, object]:
+    return {"id": "resp_1", "object": "response", "status": status, "output": []}
+
+
+def test_waits_until_completed_and_prints_the_final_state(api: respx.MockRouter) -> None:
+    create = api.post("/responses").respond(200, json=_response("queued"))
+    poll = api.get("/responses/resp_1")
+    poll.side_effect = [
+        httpx.Response(200, json=_response("in_progress")),
+        httpx.Response(200, json=_response("completed")),
+    ]
+    r = invoke(
+        "responses", "create", "--model", "m", "--input", "hi", "--background", "--wait", env=ENV
+    )
+    assert r.code == 0, r
+    assert json.loads(create.calls.last.request.content)["background"] is True
+    assert poll.call_count == 2
+    assert json.loads(r.out)["status"] == "completed"
+
+
+@pytest.mark.parametrize("status", ["failed", "incomplete", "cancelled"])
+def test_a_response_that_ends_badly_exits_7(api: respx.MockRouter, status: str) -> None:
+    api.post("/responses").respond(200, json=_response("queued"))
+    api.get("/responses/resp_1").respond(200, json=_response(status))
+    r = invoke(
+        "responses", "create", "--model", "m", "--input", "hi", "--background", "--wait", env=ENV
+    )
+    assert r.code == 7, r
+    assert json.loads(r.out)["status"] == status
+    assert status in r.err
+
+
+def test_retrieve_wait_resumes_waiting(api: respx.MockRouter) -> None:
+    api.get("/responses/resp_1").respond(200, json=_response("completed"))
+    r = invoke("responses", "retrieve", "resp_1", "--wait", env=ENV)
+    assert r.code == 0, r
+    assert json.loads(r.out)["status"] == "completed"
+
+
+def test_wait_with_stream_is_a_usage_error() -> None:
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        route = router.post("/responses").respond(200, json={})
+        r = invoke(
+            "responses", "create", "--model", "m", "--input", "hi", "--stream", "--wait", env=ENV
+        )
+    assert r.code == 2 and "--wait" in r.err
+    assert not route.called
+
+
+def test_timeout_without_wait_is_a_usage_error() -> None:
+    r = invoke("responses", "create", "--model", "m", "--input", "hi", "--timeout", "5m", env=ENV)
+    assert r.code == 2 and "--timeout" in r.err
