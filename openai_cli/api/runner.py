@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import httpx
 
     from openai_cli.context import Factory
+    from openai_cli.io import IO
     from openai_cli.render import Renderer
 
 JSON_TYPES = ("application/json", "text/json")
@@ -108,25 +109,33 @@ def _print_answer(factory: Factory, resp: httpx.Response) -> int:
     return 0
 
 
+def download(io: IO, resp: httpx.Response, path: str | os.PathLike[str], label: str) -> int:
+    """Stream ``resp``'s body into ``path`` with progress; returns the byte count.
+
+    The bytes go to ``PATH.part`` and are renamed only when complete: a partial
+    download must never pass for the whole file.
+    """
+    tmp = f"{os.fspath(path)}.part"
+    total = 0
+    try:
+        with open(tmp, "wb") as fh, download_progress(io, resp, label) as bar:
+            for chunk in resp.iter_bytes(DOWNLOAD_CHUNK):
+                fh.write(chunk)
+                total += len(chunk)
+                bar.advance(len(chunk))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return total
+
+
 def _save(factory: Factory, req: Request, resp: httpx.Response) -> int:
     io = factory.io
     if req.output_file and req.output_file != "-":
-        path = req.output_file
-        tmp = f"{path}.part"
-        total = 0
-        try:
-            with open(tmp, "wb") as fh, download_progress(io, resp, path) as bar:
-                for chunk in resp.iter_bytes(DOWNLOAD_CHUNK):
-                    fh.write(chunk)
-                    total += len(chunk)
-                    bar.advance(len(chunk))
-            os.replace(tmp, path)
-        except BaseException:
-            # A partial download must never pass for the whole file.
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        io.message(f"saved {total} bytes to {path}")
+        total = download(io, resp, req.output_file, req.output_file)
+        io.message(f"saved {total} bytes to {req.output_file}")
         return 0
     if io.stdout_tty:
         raise UsageError("the answer is raw bytes: give --output-file PATH (or pipe stdout)")

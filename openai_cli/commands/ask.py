@@ -74,14 +74,43 @@ def instructions_parameter() -> inspect.Parameter:
 
 
 def markdown_parameter() -> inspect.Parameter:
-    return _opt(
-        "markdown",
-        Annotated[
-            bool,
-            typer.Option("--markdown", help="On a terminal, render the answer as Markdown."),
-        ],
-        False,
-    )
+    from openai_cli.commands.streaming import markdown_parameter as shared
+
+    return shared("markdown", panel=None)
+
+
+def history_parameters() -> list[inspect.Parameter]:
+    """Where a turn's history lives on the server: shared by ``ask`` and ``repl``."""
+    return [
+        _opt(
+            "cont",
+            Annotated[
+                bool,
+                typer.Option(
+                    "-c", "--continue", help="Continue from the last answer of this profile."
+                ),
+            ],
+            False,
+        ),
+        _opt(
+            "previous_response_id",
+            Annotated[
+                str | None,
+                typer.Option(
+                    "--previous-response-id", metavar="ID", help="Continue from this response."
+                ),
+            ],
+        ),
+        _opt(
+            "conversation",
+            Annotated[
+                str | None,
+                typer.Option(
+                    "--conversation", metavar="ID", help="Keep the history in this conversation."
+                ),
+            ],
+        ),
+    ]
 
 
 _PARAMS = [
@@ -115,30 +144,7 @@ _PARAMS = [
             ),
         ],
     ),
-    _opt(
-        "cont",
-        Annotated[
-            bool,
-            typer.Option("-c", "--continue", help="Continue from the last answer of this profile."),
-        ],
-        False,
-    ),
-    _opt(
-        "previous_response_id",
-        Annotated[
-            str | None,
-            typer.Option(
-                "--previous-response-id", metavar="ID", help="Continue from this response."
-            ),
-        ],
-    ),
-    _opt(
-        "conversation",
-        Annotated[
-            str | None,
-            typer.Option("--conversation", metavar="ID", help="Add the turn to this conversation."),
-        ],
-    ),
+    *history_parameters(),
     _opt(
         "schema",
         Annotated[
@@ -252,7 +258,7 @@ def _ask(ctx: typer.Context, **kwargs: Any) -> None:
 
         extra, _ = collect(io, typed=kwargs["fields"])
         body = merge(body, extra)
-    answer = respond(factory, body, markdown=kwargs["markdown"])
+    answer = respond(factory, body, markdown=bool(kwargs["markdown"]))
     if answer.response_id and not factory.common.dry_run:
         remember(factory, answer.response_id, str(body.get("model") or ""))
 

@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 RUN_TAG = "oai_run"  # metadata key that finds a batch again after a lost answer
-_DOWNLOAD_CHUNK = 1 << 16
 
 
 # -- batches run ----------------------------------------------------------------------
@@ -515,7 +514,7 @@ class BatchRun:
         return self.path.parent / f"{self.path.stem}.{chunk['index'] + 1}.{kind}.jsonl"
 
     def _download(self, client: Client) -> None:
-        from openai_cli.progress import download_progress
+        from openai_cli.api.runner import download
 
         for c in self.chunks:
             for kind in ("output", "error"):
@@ -523,21 +522,8 @@ class BatchRun:
                 target = self._local(c, kind)
                 if not file_id or target.exists():
                     continue
-                tmp = target.with_name(target.name + ".part")
-                try:
-                    with (
-                        client.stream("GET", f"/files/{file_id}/content") as resp,
-                        download_progress(self.io, resp, target.name) as bar,
-                        open(tmp, "wb") as fh,
-                    ):
-                        for data in resp.iter_bytes(_DOWNLOAD_CHUNK):
-                            fh.write(data)
-                            bar.advance(len(data))
-                    os.replace(tmp, target)
-                except BaseException:
-                    with contextlib.suppress(OSError):
-                        os.unlink(tmp)
-                    raise
+                with client.stream("GET", f"/files/{file_id}/content") as resp:
+                    download(self.io, resp, target, target.name)
 
     # -- results -----------------------------------------------------------------------
 

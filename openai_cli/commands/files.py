@@ -445,13 +445,12 @@ def _vector_store_upload(
         factory.renderer().answer(first)
         raise typer.Exit(0)
     rewait = f"oai vector-stores files retrieve {vector_store_id} {file_id} --wait"
-    raise typer.Exit(
-        wait_and_print(
-            factory,
-            first,
-            f"{target}/{quote(file_id, safe='')}",
-            KINDS[("vector-stores", "files")],
-            timeout=timeout,
-            rewait=rewait,
-        )
+    wait_and_print(
+        factory,
+        first,
+        f"{target}/{quote(file_id, safe='')}",
+        KINDS[("vector-stores", "files")],
+        timeout=timeout,
+        rewait=rewait,
     )
+    raise typer.Exit(0)

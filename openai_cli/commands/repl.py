@@ -14,11 +14,16 @@ import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from openai_cli.commands.ask import instructions_parameter, markdown_parameter, model_parameter
+from openai_cli.commands.ask import (
+    history_parameters,
+    instructions_parameter,
+    markdown_parameter,
+    model_parameter,
+)
 from openai_cli.options import common_parameters, pop_common
 
 if TYPE_CHECKING:
@@ -44,40 +49,11 @@ class Session:
     conversation: str | None = None
 
 
-def _opt(name: str, ann: Any, default: Any = None) -> inspect.Parameter:
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=ann)
-
-
 _PARAMS = [
     inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
     model_parameter(),
     instructions_parameter(),
-    _opt(
-        "cont",
-        Annotated[
-            bool,
-            typer.Option("-c", "--continue", help="Carry on from the last answer of this profile."),
-        ],
-        False,
-    ),
-    _opt(
-        "previous_response_id",
-        Annotated[
-            str | None,
-            typer.Option(
-                "--previous-response-id", metavar="ID", help="Carry on from this response."
-            ),
-        ],
-    ),
-    _opt(
-        "conversation",
-        Annotated[
-            str | None,
-            typer.Option(
-                "--conversation", metavar="ID", help="Keep the history in this conversation."
-            ),
-        ],
-    ),
+    *history_parameters(),
     markdown_parameter(),
     *common_parameters(),
 ]
@@ -107,7 +83,7 @@ def _repl(ctx: typer.Context, **kwargs: Any) -> None:
         previous_response_id=previous,
         conversation=kwargs["conversation"],
     )
-    rc = run_session(factory, session, markdown=kwargs["markdown"])
+    rc = run_session(factory, session, markdown=bool(kwargs["markdown"]))
     raise typer.Exit(rc)
 
 

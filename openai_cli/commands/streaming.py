@@ -30,17 +30,18 @@ LIVE_HELP = (
 )
 
 
-def markdown_parameter() -> inspect.Parameter:
+def markdown_parameter(name: str = "x_markdown", panel: str | None = _PANEL) -> inspect.Parameter:
+    """``--markdown``, for every command that prints an answer's text live."""
     return inspect.Parameter(
-        "x_markdown",
+        name,
         inspect.Parameter.KEYWORD_ONLY,
         default=None,
         annotation=Annotated[
             bool | None,
             typer.Option(
                 "--markdown",
-                help="On a terminal, show the streamed answer rendered as Markdown.",
-                rich_help_panel=_PANEL,
+                help="On a terminal, render the answer as Markdown as it arrives.",
+                rich_help_panel=panel,
             ),
         ],
     )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from openai_cli.commands.audio import output_file_parameter
+from openai_cli.commands.waiters import Kind
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -22,8 +23,7 @@ if TYPE_CHECKING:
     from openai_cli.api.request import Request
     from openai_cli.context import Factory
 
-DONE = frozenset({"completed"})
-FAILED = frozenset({"failed"})
+VIDEO = Kind("video", frozenset({"completed"}), frozenset({"failed"}))
 _DOWNLOAD_HELP = (
     "When the video is ready, download it to PATH (implies --wait; - for stdout when piped)."
 )
@@ -65,8 +65,7 @@ def download(spec: CommandSpec) -> TyperCommand:
 def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
     from openai_cli.api.request import Request
     from openai_cli.api.runner import execute, send
-    from openai_cli.api.wait import WaitFailed, WaitTimedOut, wait_for
-    from openai_cli.commands.waiters import take_wait_options
+    from openai_cli.commands.waiters import take_wait_options, wait_and_print
     from openai_cli.http.uploads import json_answer
 
     out = request.output_file
@@ -87,30 +86,18 @@ def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
         factory.renderer().answer(first)
         return 0
     path = f"/videos/{quote(ident, safe='')}"
-    client = factory.client()
-    renderer = factory.renderer()
-    try:
-        final = wait_for(
-            lambda: json_answer(client.request("GET", path), f"GET {path}"),
-            done=DONE,
-            failed=FAILED,
-            io=factory.io,
-            timeout=timeout,
-            what="video",
-            first=first,
-            rewait=f"oai videos retrieve {ident} --wait"
-            + (f" -O {shlex.quote(out)}" if out else ""),
-            show=show,
-        )
-    except WaitFailed as exc:
-        renderer.answer(exc.final)
-        raise
-    except WaitTimedOut as exc:
-        renderer.answer(exc.last)
-        raise
-    if out != "-":
-        # With -O - stdout carries the video's bytes and nothing else.
-        renderer.answer(final)
+    rewait = f"oai videos retrieve {ident} --wait" + (f" -O {shlex.quote(out)}" if out else "")
+    # With -O - stdout carries the video's bytes and nothing else.
+    wait_and_print(
+        factory,
+        first,
+        path,
+        VIDEO,
+        timeout=timeout,
+        rewait=rewait,
+        show=show,
+        print_final=out != "-",
+    )
     if out:
         return execute(
             factory, Request(method="GET", path=f"{path}/content", binary=True, output_file=out)

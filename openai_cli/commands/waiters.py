@@ -14,6 +14,7 @@ the same option under an unambiguous name.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote, unquote
@@ -157,7 +158,8 @@ def _run(
         return 0
     path = request.path if command[-1] != "create" else f"{request.path}/{quote(ident, safe='')}"
     rewait = " ".join(["oai", *command[:-1], "retrieve", *_path_values(template, path), "--wait"])
-    return wait_and_print(factory, first, path, kind, timeout=timeout, rewait=rewait)
+    wait_and_print(factory, first, path, kind, timeout=timeout, rewait=rewait)
+    return 0
 
 
 def wait_and_print(
@@ -168,9 +170,15 @@ def wait_and_print(
     *,
     timeout: float | None,
     rewait: str,
-) -> int:
-    """Poll ``GET path`` from the state ``first`` until it ends; print the last state."""
-    from openai_cli.api.wait import WaitFailed, WaitTimedOut, wait_for
+    show: Callable[[dict[str, Any]], str] | None = None,
+    print_final: bool = True,
+) -> dict[str, Any]:
+    """Poll ``GET path`` from the state ``first`` until it ends; print the last state.
+
+    The state is printed whatever the outcome, so a failed or timed-out job still
+    shows what the API said last; the failure then travels as its exception.
+    """
+    from openai_cli.api.wait import WaitFailed, WaitTimedOut, describe, wait_for
     from openai_cli.http.uploads import json_answer
 
     client = factory.client()
@@ -185,6 +193,7 @@ def wait_and_print(
             what=kind.what,
             first=first,
             rewait=rewait,
+            show=show or describe,
         )
     except WaitFailed as exc:
         renderer.answer(exc.final)
@@ -192,8 +201,9 @@ def wait_and_print(
     except WaitTimedOut as exc:
         renderer.answer(exc.last)
         raise
-    renderer.answer(final)
-    return 0
+    if print_final:
+        renderer.answer(final)
+    return final
 
 
 def _path_values(template: str, path: str) -> list[str]:
