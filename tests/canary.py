@@ -138,15 +138,21 @@ def snapshot() -> Snapshot:
     return _snapshot(_root)
 
 
-def _checked_invoke(fn: F) -> F:
+def _checked(fn: F, streams: Callable[[Any], tuple[str | bytes, str | bytes]]) -> F:
+    """``fn``, which runs the CLI, with each run checked as it ends.
+
+    ``streams`` picks the run's stdout and stderr out of what ``fn`` returns.
+    """
+
     @functools.wraps(fn)
-    def wrapper(*args: str, **kw: Any) -> helpers.Result:
+    def wrapper(*args: str, **kw: Any) -> Any:
         before = snapshot()
-        result: helpers.Result = fn(*args, **kw)
+        result = fn(*args, **kw)
+        stdout, stderr = streams(result)
         check_run(
             args,
-            stdout=result.out_bytes,
-            stderr=result.err,
+            stdout=stdout,
+            stderr=stderr,
             given=kw.get("input") or b"",
             env=kw.get("env"),
             before=before,
@@ -156,28 +162,18 @@ def _checked_invoke(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _checked_process(fn: F) -> F:
-    @functools.wraps(fn)
-    def wrapper(*args: str, **kw: Any) -> subprocess.CompletedProcess[bytes]:
-        before = snapshot()
-        proc: subprocess.CompletedProcess[bytes] = fn(*args, **kw)
-        check_run(
-            args,
-            stdout=proc.stdout,
-            stderr=proc.stderr,
-            given=kw.get("input") or b"",
-            env=kw.get("env"),
-            before=before,
-        )
-        return proc
+def _result_streams(result: helpers.Result) -> tuple[bytes, str]:
+    return result.out_bytes, result.err
 
-    return wrapper  # type: ignore[return-value]
+
+def _process_streams(proc: subprocess.CompletedProcess[bytes]) -> tuple[bytes, bytes]:
+    return proc.stdout, proc.stderr
 
 
 if not getattr(helpers.invoke, "__wrapped__", None):
-    helpers.invoke = _checked_invoke(helpers.invoke)
+    helpers.invoke = _checked(helpers.invoke, _result_streams)
 if not getattr(helpers.oai_process, "__wrapped__", None):
-    helpers.oai_process = _checked_process(helpers.oai_process)
+    helpers.oai_process = _checked(helpers.oai_process, _process_streams)
 
 
 @pytest.fixture(autouse=True)

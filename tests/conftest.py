@@ -1,4 +1,7 @@
-"""Every test runs isolated: its own config dir and keyring, no real keys or env."""
+"""Every test runs isolated: its own config dir and keyring, no real keys or env.
+
+Also the respx routers that stand in for the API at ``BASE``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import respx
+
+from tests.helpers import BASE
 
 pytest_plugins = ("tests.canary",)  # fails any run that leaks the fake test keys
 _SCRUBBED = (
@@ -52,3 +58,17 @@ def env(isolated: Path) -> dict[str, str]:
         "PYTHON_KEYRING_BACKEND": "tests.keyring_backend.FileKeyring",
         "OAI_TEST_KEYRING_FILE": str(isolated / "keyring.json"),
     }
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    """The API at ``BASE``: every route a test adds must be called, nothing else may be sent."""
+    with respx.mock(base_url=BASE, assert_all_called=True, assert_all_mocked=True) as router:
+        yield router
+
+
+@pytest.fixture
+def unsent() -> Iterator[respx.MockRouter]:
+    """For tests that prove nothing is sent: routes here must stay uncalled."""
+    with respx.mock(base_url=BASE, assert_all_called=False, assert_all_mocked=True) as router:
+        yield router

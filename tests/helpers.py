@@ -7,9 +7,10 @@ import os
 import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from openai_cli.config import Overrides, Settings, config_path, load_settings
 from openai_cli.io import IO
 from openai_cli.main import run
 
@@ -86,3 +87,50 @@ def oai_process(
         capture_output=True,
         timeout=timeout,
     )
+
+
+def make_io(
+    env: dict[str, str], *, stdin: str = "", stdin_tty: bool = False, stdout_tty: bool = False
+) -> IO:
+    """Streams in memory for code that takes an ``IO``; read them back with out() and err()."""
+    return IO(
+        stdin=io.StringIO(stdin),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+        env=env,
+        stdin_tty=stdin_tty,
+        stdout_tty=stdout_tty,
+        stderr_tty=False,
+    )
+
+
+def out(i: IO) -> str:
+    value = i.stdout.getvalue()  # type: ignore[attr-defined]
+    assert isinstance(value, str)
+    return value
+
+
+def err(i: IO) -> str:
+    value = i.stderr.getvalue()  # type: ignore[attr-defined]
+    assert isinstance(value, str)
+    return value
+
+
+def write_config(env: dict[str, str], text: str, mode: int = 0o600) -> Path:
+    """The profiles file of this ``env``, in a private directory as the app makes it."""
+    path = config_path(env)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_text(text, encoding="utf-8")
+    os.chmod(path, mode)
+    return path
+
+
+@dataclass
+class SettingsFactory:
+    """The root app's factory cut down to settings, for commands that need no API client."""
+
+    io: IO
+    overrides: Overrides = field(default_factory=Overrides)
+
+    def settings(self) -> Settings:
+        return load_settings(self.overrides, self.io.env, self.io)

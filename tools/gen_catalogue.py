@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from tools._generated import Folder, sync
+
 Schema = dict[str, Any]
 Record = dict[str, Any]
 
@@ -676,31 +678,8 @@ def main(argv: list[str] | None = None) -> int:
         for line in notes.lines:
             print(line)
 
-    existing = {p.name for p in out.glob("*.py")} if out.is_dir() else set()
-    if args.check:
-        stale = [
-            f"{out / name}: " + ("missing" if _read(out / name) is None else "out of date")
-            for name, text in sorted(files.items())
-            if _read(out / name) != text
-        ]
-        stale += [f"{out / name}: not generated" for name in sorted(existing - set(files))]
-        for line in stale:
-            print(line)
-        return 1 if stale else 0
-    out.mkdir(parents=True, exist_ok=True)
-    for name in sorted(existing - set(files)):
-        (out / name).unlink()
-    for name, text in sorted(files.items()):
-        if _read(out / name) != text:
-            (out / name).write_text(text, encoding="utf-8")
-    return 0
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
+    folder = Folder(out, leftovers="*.py")
+    return sync(folder, files, check=args.check)
 
 
 if __name__ == "__main__":

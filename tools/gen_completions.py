@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from openai_cli.commands.completion import FILES, script
+from tools._generated import Folder, sync
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "completions"
@@ -25,25 +26,9 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="compare with the files on disk, write nothing"
     )
     args = parser.parse_args(argv)
-    files = generate()
-    if args.check:
-        stale = [name for name, text in sorted(files.items()) if _read(OUT / name) != text]
-        for name in stale:
-            print(f"{OUT / name}: out of date; run python -m tools.gen_completions")
-        return 1 if stale else 0
-    OUT.mkdir(exist_ok=True)
-    for name, text in sorted(files.items()):
-        if _read(OUT / name) != text:
-            (OUT / name).write_text(text, encoding="utf-8")
-            print(f"wrote {OUT / name}", file=sys.stderr)
-    return 0
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
+    stale = "out of date; run python -m tools.gen_completions"
+    folder = Folder(OUT, missing=stale, changed=stale)
+    return sync(folder, generate(), check=args.check, say_written=True)
 
 
 if __name__ == "__main__":

@@ -20,16 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.scale.bench_support import api_server, measure, oai, oai_env, sparse_file
-
-UNITS = {"KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
-
-
-def size_of(text: str) -> int:
-    for unit, factor in UNITS.items():
-        if text.endswith(unit):
-            return int(float(text[: -len(unit)]) * factor)
-    return int(text)
+from tests.scale.bench_support import api_server, measure, oai_env, size_of, sparse_file, upload
 
 
 def main() -> None:
@@ -47,20 +38,7 @@ def main() -> None:
             path = sparse_file(Path(tmp) / f"file-{text}.bin", size)
             runs = []
             for _ in range(args.runs):
-                m = measure(
-                    oai(
-                        "files",
-                        "create",
-                        "--file",
-                        str(path),
-                        "--purpose",
-                        "assistants",
-                        "--chunked",
-                        "--concurrency",
-                        args.concurrency,
-                    ),
-                    env,
-                )
+                m = measure(upload(path, "--chunked", "--concurrency", args.concurrency), env)
                 if m.code != 0:
                     sys.exit(f"oai failed ({m.code}): {m.err.decode()[-2000:]}")
                 runs.append(m)

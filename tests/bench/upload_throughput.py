@@ -24,14 +24,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.upload_memory import size_of
 from tests.scale.bench_support import (
     Measured,
     api_server,
     measure,
-    oai,
     oai_env,
+    size_of,
     sparse_file,
+    upload,
 )
 
 
@@ -62,14 +62,8 @@ def main() -> None:
             size = size_of(text)
             path = sparse_file(Path(tmp) / f"file-{text}.bin", size)
             clients = {
-                "oai files create" + (" --chunked" if chunked else ""): oai(
-                    "files",
-                    "create",
-                    "--file",
-                    str(path),
-                    "--purpose",
-                    "assistants",
-                    *(["--chunked"] if chunked else []),
+                "oai files create" + (" --chunked" if chunked else ""): upload(
+                    path, *(["--chunked"] if chunked else [])
                 ),
                 "curl -F": [
                     curl,

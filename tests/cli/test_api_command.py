@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -11,19 +10,6 @@ import pytest
 import respx
 
 from tests.helpers import BASE, CANARY_ADMIN_KEY, CANARY_KEY, api_env, invoke
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE, assert_all_called=True, assert_all_mocked=True) as router:
-        yield router
-
-
-@pytest.fixture
-def unsent() -> Iterator[respx.MockRouter]:
-    """For tests that prove nothing is sent: routes here must stay uncalled."""
-    with respx.mock(base_url=BASE, assert_all_called=False, assert_all_mocked=True) as router:
-        yield router
 
 
 def test_get_prints_the_json_exactly_as_sent_when_piped(api: respx.MockRouter) -> None:

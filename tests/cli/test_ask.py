@@ -28,19 +28,6 @@ def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE, assert_all_called=True, assert_all_mocked=True) as router:
-        yield router
-
-
-@pytest.fixture
-def unsent() -> Iterator[respx.MockRouter]:
-    """For tests that prove nothing is sent: routes here must stay uncalled."""
-    with respx.mock(base_url=BASE, assert_all_called=False, assert_all_mocked=True) as router:
-        yield router
-
-
 def session_io(stdin: str = "") -> IO:
     """Streams for an in-process session, with this test's config and state dirs."""
     env = {**os.environ, **api_env()}

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
 import respx
 
-from tests.helpers import BASE, api_env, invoke
+from tests.helpers import api_env, invoke
 
 ENV = {**api_env(), "OAI_POLL_INTERVAL": "0"}
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE, assert_all_called=True) as router:
-        yield router
 
 
 def _response(status: str) -> dict[str, object]:
@@ -59,12 +52,11 @@ def test_retrieve_wait_resumes_waiting(api: respx.MockRouter) -> None:
     assert json.loads(r.out)["status"] == "completed"
 
 
-def test_wait_with_stream_is_a_usage_error() -> None:
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        route = router.post("/responses").respond(200, json={})
-        r = invoke(
-            "responses", "create", "--model", "m", "--input", "hi", "--stream", "--wait", env=ENV
-        )
+def test_wait_with_stream_is_a_usage_error(unsent: respx.MockRouter) -> None:
+    route = unsent.post("/responses").respond(200, json={})
+    r = invoke(
+        "responses", "create", "--model", "m", "--input", "hi", "--stream", "--wait", env=ENV
+    )
     assert r.code == 2 and "--wait" in r.err
     assert not route.called
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -20,6 +18,7 @@ import pytest
 
 from openai_cli.config import config_path
 from tests.helpers import CANARY_KEY, invoke
+from tests.serving import QuietHandler, http_server
 
 MODELS = {"object": "list", "data": [{"id": "local-model", "object": "model"}]}
 
@@ -42,10 +41,7 @@ class LocalServer:
 def server() -> Iterator[LocalServer]:
     requests: list[Seen] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
+    class Handler(QuietHandler):
         def _answer(self) -> None:
             parts = urlsplit(self.path)
             requests.append(
@@ -59,26 +55,13 @@ def server() -> Iterator[LocalServer]:
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)
-            body = json.dumps(MODELS).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.send_json(MODELS)
 
         do_GET = _answer
         do_POST = _answer
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield LocalServer(f"http://127.0.0.1:{httpd.server_address[1]}", requests)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with http_server(Handler) as origin:
+        yield LocalServer(origin, requests)
 
 
 def profile_set(*pairs: tuple[str, str], profile: str = "default") -> None:

@@ -419,6 +419,18 @@ def test_zsh_script_can_be_sourced_after_compinit(shell_env: dict[str, str]) -> 
     assert p.stdout.strip() == "_oai"
 
 
+def _install_in_a_process(shell: str, env: dict[str, str]) -> None:
+    """`oai completion install SHELL` run as a user would, by the ``oai`` on PATH."""
+    installed = subprocess.run(
+        ["oai", "completion", "install", shell],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert installed.returncode == 0, installed.stderr
+
+
 def _fish_complete(fish: str, env: dict[str, str], line: str, source: bool = True) -> list[str]:
     setup = f"source {COMPLETIONS / 'oai.fish'}; " if source else ""
     p = subprocess.run(
@@ -449,14 +461,7 @@ def test_fish_falls_back_to_file_names(shell_env: dict[str, str], tmp_path: Path
 
 def test_fish_loads_the_installed_script(shell_env: dict[str, str]) -> None:
     fish = _need("fish")
-    installed = subprocess.run(
-        ["oai", "completion", "install", "fish"],
-        env=shell_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert installed.returncode == 0, installed.stderr
+    _install_in_a_process("fish", shell_env)
     got = _fish_complete(fish, shell_env, "oai fine-tuning jobs p", source=False)
     assert got == ["pause"]
 
@@ -466,14 +471,7 @@ def test_bash_completion_loads_the_installed_script(shell_env: dict[str, str]) -
     loader = Path("/usr/share/bash-completion/bash_completion")
     if not loader.is_file():
         pytest.skip("bash-completion is not installed (CI installs it)")
-    installed = subprocess.run(
-        ["oai", "completion", "install", "bash"],
-        env=shell_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert installed.returncode == 0, installed.stderr
+    _install_in_a_process("bash", shell_env)
     p = subprocess.run(
         [
             bash,

@@ -16,7 +16,7 @@ from openai_cli.api.streams import Sink, StreamEvent, consume
 from openai_cli.errors import StreamError
 from openai_cli.io import IO
 from openai_cli.render.live import LiveText
-from tests.helpers import BASE, api_env, invoke
+from tests.helpers import api_env, invoke
 
 RESPONSES = ("responses", "create", "--model", "m", "--input", "hi", "--stream")
 CHAT = (
@@ -29,12 +29,6 @@ CHAT = (
     '[{"role": "user", "content": "hi"}]',
     "--stream",
 )
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE, assert_all_called=True, assert_all_mocked=True) as router:
-        yield router
 
 
 def event(payload: Any, name: str | None = None) -> bytes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +13,7 @@ import pytest
 import respx
 
 from tests.cli.test_live import event, sse
-from tests.helpers import BASE, api_env, invoke
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE, assert_all_called=True, assert_all_mocked=True) as router:
-        yield router
-
-
-@pytest.fixture
-def unsent() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE, assert_all_called=False, assert_all_mocked=True) as router:
-        yield router
+from tests.helpers import api_env, invoke
 
 
 @pytest.fixture

@@ -5,24 +5,22 @@ The CA, server and client certificates are made fresh for the test session.
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import ssl
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from tests import certs
 from tests.helpers import CANARY_KEY, api_env, invoke
+from tests.serving import QuietHandler, http_server, ws_server
 
 MODELS = {"object": "list", "data": [{"id": "m1", "object": "model"}]}
 
@@ -36,69 +34,19 @@ class Issued:
     key: Path
 
 
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-def _write_key(key: ec.EllipticCurvePrivateKey, path: Path, password: bytes | None = None) -> None:
-    encryption: serialization.KeySerializationEncryption = (
-        serialization.BestAvailableEncryption(password)
-        if password
-        else serialization.NoEncryption()
-    )
-    path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
-    )
-
-
 class CA:
     def __init__(self, directory: Path, name: str) -> None:
         self.dir = directory
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.UTC)
-        self.name = _name(name)
-        self.cert = (
-            x509.CertificateBuilder()
-            .subject_name(self.name)
-            .issuer_name(self.name)
-            .public_key(self.key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(
-                x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False
-            )
-            .sign(self.key, hashes.SHA256())
-        )
+        self.key = certs.new_key()
+        self.name = certs.name(name)
+        self.cert = certs.self_signed_ca(self.name, self.key)
         self.pem = directory / f"{name}.pem"
-        self.pem.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
+        certs.write_cert(self.cert, self.pem)
 
     def issue(self, cn: str, *, server: bool, password: bytes | None = None) -> Issued:
-        key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.UTC)
+        key = certs.new_key()
         builder = (
-            x509.CertificateBuilder()
-            .subject_name(_name(cn))
-            .issuer_name(self.name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
+            certs.builder(certs.name(cn), self.name, key.public_key())
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(
                 x509.ExtendedKeyUsage(
@@ -112,16 +60,10 @@ class CA:
             )
         )
         if server:
-            builder = builder.add_extension(
-                x509.SubjectAlternativeName(
-                    [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-                ),
-                critical=False,
-            )
-        cert = builder.sign(self.key, hashes.SHA256())
+            builder = builder.add_extension(certs.LOCAL_HOSTS, critical=False)
         issued = Issued(self.dir / f"{cn}.crt", self.dir / f"{cn}.key")
-        issued.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        _write_key(key, issued.key, password)
+        certs.write_cert(builder.sign(self.key, hashes.SHA256()), issued.cert)
+        certs.write_key(key, issued.key, password)
         return issued
 
 
@@ -184,30 +126,14 @@ class _Quiet(ThreadingHTTPServer):
 def https(pki: PKI) -> Iterator[tuple[str, Seen]]:
     seen = Seen()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             seen.clients.append(client_cn(self.connection.getpeercert()))
             seen.auth.append(self.headers.get("Authorization"))
-            body = json.dumps(MODELS).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.send_json(MODELS)
 
-    server = _Quiet(("127.0.0.1", 0), Handler)
-    server.socket = server_context(pki).wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}/v1", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with http_server(Handler, server_class=_Quiet, tls=server_context(pki)) as origin:
+        yield f"{origin}/v1", seen
 
 
 def mtls_env(base: str, pki: PKI, client: Issued | None) -> dict[str, str]:
@@ -353,7 +279,7 @@ def test_profile_set_stores_an_absolute_path_and_refuses_a_missing_file(
 
 @pytest.fixture
 def wss(pki: PKI) -> Iterator[tuple[str, Seen]]:
-    from websockets.sync.server import ServerConnection, serve
+    from websockets.sync.server import ServerConnection
 
     seen = Seen()
 
@@ -374,14 +300,8 @@ def wss(pki: PKI) -> Iterator[tuple[str, Seen]]:
                 }
                 conn.send(json.dumps(done))
 
-    server = serve(handler, "127.0.0.1", 0, ssl=server_context(pki), open_timeout=5)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{server.socket.getsockname()[1]}/v1", seen
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with ws_server(handler, ssl=server_context(pki)) as port:
+        yield f"https://127.0.0.1:{port}/v1", seen
 
 
 def test_realtime_over_wss_presents_the_client_certificate(wss: tuple[str, Seen], pki: PKI) -> None:

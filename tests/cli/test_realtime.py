@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,9 +11,10 @@ from typing import Any
 import pytest
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
-from websockets.sync.server import Server, ServerConnection, serve
+from websockets.sync.server import ServerConnection
 
 from tests.helpers import CANARY_KEY, api_env, invoke, oai_process
+from tests.serving import ws_server
 
 
 @dataclass
@@ -106,15 +106,9 @@ class FakeRealtime:
 @pytest.fixture
 def realtime() -> Iterator[FakeRealtime]:
     fake = FakeRealtime()
-    server: Server = serve(fake.handler, "127.0.0.1", 0, process_request=fake.check, open_timeout=5)
-    fake.port = server.socket.getsockname()[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with ws_server(fake.handler, process_request=fake.check) as port:
+        fake.port = port
         yield fake
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def env_for(fake: FakeRealtime, **extra: str) -> dict[str, str]:

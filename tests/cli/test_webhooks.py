@@ -10,10 +10,9 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
+import subprocess
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import pytest
 from openai_cli.commands.webhooks import WebhookVerificationError, parse_header_text, verify
 from openai_cli.errors import UsageError
 from tests.helpers import invoke, oai_process
+from tests.serving import QuietHandler, http_server
 
 KEY = b"test-signing-key-0123456789abcdef"
 SECRET = "whsec_" + base64.b64encode(KEY).decode()
@@ -277,10 +277,7 @@ def receiver(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             request_line = f"{self.command} {self.path} {self.request_version}\r\n"
@@ -290,15 +287,8 @@ def receiver(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/hooks/openai", inbox
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with http_server(Handler) as origin:
+        yield f"{origin}/hooks/openai", inbox
 
 
 def deliver(url: str, body: bytes, headers: dict[str, str]) -> None:
@@ -309,10 +299,9 @@ def deliver(url: str, body: bytes, headers: dict[str, str]) -> None:
     assert resp.status_code == 200
 
 
-def test_end_to_end_a_delivered_webhook_unwraps(receiver: tuple[str, Path]) -> None:
-    url, inbox = receiver
-    deliver(url, BODY, signed_headers())
-    proc = oai_process(
+def unwrap_delivery(inbox: Path) -> subprocess.CompletedProcess[bytes]:
+    """`oai webhooks unwrap` of what the receiver saved, as a hook script would run it."""
+    return oai_process(
         "webhooks",
         "unwrap",
         str(inbox / "body"),
@@ -320,6 +309,12 @@ def test_end_to_end_a_delivered_webhook_unwraps(receiver: tuple[str, Path]) -> N
         str(inbox / "headers.txt"),
         env={"OPENAI_WEBHOOK_SECRET": SECRET},
     )
+
+
+def test_end_to_end_a_delivered_webhook_unwraps(receiver: tuple[str, Path]) -> None:
+    url, inbox = receiver
+    deliver(url, BODY, signed_headers())
+    proc = unwrap_delivery(inbox)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == BODY + b"\n"
     # The same delivery through stdin, as a web server's hook script would pipe it.
@@ -339,14 +334,7 @@ def test_end_to_end_a_forged_delivery_is_refused(receiver: tuple[str, Path]) -> 
     url, inbox = receiver
     forged = BODY.replace(b"batch.completed", b"batch.cancelled")
     deliver(url, forged, signed_headers(BODY))  # signature of the original body
-    proc = oai_process(
-        "webhooks",
-        "unwrap",
-        str(inbox / "body"),
-        "--headers",
-        str(inbox / "headers.txt"),
-        env={"OPENAI_WEBHOOK_SECRET": SECRET},
-    )
+    proc = unwrap_delivery(inbox)
     assert proc.returncode == 1
     assert proc.stdout == b""
     assert b"webhook signature does not match" in proc.stderr

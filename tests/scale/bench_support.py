@@ -80,6 +80,22 @@ def oai(*args: str) -> list[str]:
     return [sys.executable, "-m", "openai_cli", *args]
 
 
+def upload(path: Path, *flags: str) -> list[str]:
+    """``oai files create`` of ``path``, the command the upload benchmarks time."""
+    return oai("files", "create", "--file", str(path), "--purpose", "assistants", *flags)
+
+
+UNITS = {"KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
+
+
+def size_of(text: str) -> int:
+    """Bytes in a size as given on a benchmark's command line: ``4096``, ``256MiB``, ``2GiB``."""
+    for unit, factor in UNITS.items():
+        if text.endswith(unit):
+            return int(float(text[: -len(unit)]) * factor)
+    return int(text)
+
+
 def sparse_file(path: Path, size: int) -> Path:
     with path.open("wb") as fh:
         fh.truncate(size)

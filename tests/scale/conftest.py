@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import Result, api_env, invoke
+from tests.canary import check_run
+from tests.helpers import Result, api_env, invoke, subprocess_env
 from tests.scale.server import ApiState, Server, start
 
 
@@ -47,3 +52,24 @@ class Oai:
 
     def __call__(self, *args: str, input: str | bytes = "", **env: str) -> Result:
         return invoke(*args, input=input, env={**self.env, **env})
+
+    def interrupted(self, *args: str, never_held: str = "", **env: str) -> tuple[int, bytes]:
+        """Start ``oai ARGS`` as a process, Ctrl-C it once the server holds a request.
+
+        Returns its exit code and stderr; ``never_held`` is the failure message for a run
+        whose requests were all answered (see ``ApiState.hold``).
+        """
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "openai_cli", *args],
+            env=subprocess_env({**self.env, **env}),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while not self.state.held and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert self.state.held, never_held
+        proc.send_signal(signal.SIGINT)
+        printed, err = proc.communicate(timeout=30)
+        check_run(args, stdout=printed, stderr=err)
+        return proc.returncode, err

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.canary import check_run
-from tests.helpers import subprocess_env
 from tests.scale.conftest import Oai
 
 URL = "/v1/chat/completions"
@@ -215,32 +209,9 @@ def test_ctrl_c_while_waiting_then_resume(oai: Oai, tmp_path: Path, fast_polls: 
     # Polls are answered until the batch would end; that poll is held.
     oai.state.polls_to_finish = 3
     oai.state.hold["GET /batches/batch_"] = 2
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "openai_cli",
-            "batches",
-            "run",
-            str(src),
-            "--wait",
-            "-O",
-            str(out),
-            "--errors",
-            str(errors),
-        ],
-        env=subprocess_env({**oai.env, "OAI_STATE_DIR": str(fast_polls)}),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while not oai.state.held and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert oai.state.held
-    proc.send_signal(signal.SIGINT)
-    printed, err = proc.communicate(timeout=30)
-    check_run(proc.args[3:], stdout=printed, stderr=err)  # type: ignore[index]
-    assert proc.returncode == 130, err
+    args = ("batches", "run", str(src), "--wait", "-O", str(out), "--errors", str(errors))
+    code, err = oai.interrupted(*args, OAI_STATE_DIR=str(fast_polls))
+    assert code == 130, err
     assert b"nothing is lost: oai batches run --resume" in err
     assert not out.exists()
     oai.state.hold.clear()

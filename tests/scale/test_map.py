@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -14,8 +11,7 @@ from typing import Any
 import respx
 
 from openai_cli.commands import map as mapping
-from tests.canary import check_run
-from tests.helpers import BASE, api_env, invoke, subprocess_env
+from tests.helpers import BASE, api_env, invoke
 from tests.scale.conftest import Oai
 from tests.scale.server import RateLimit
 
@@ -110,20 +106,8 @@ def test_ctrl_c_then_resume_answers_every_line_once(
     out = tmp_path / "out.jsonl"
     args = ("map", str(src), "--endpoint", "/v1/embeddings", "-O", str(out), "-c", "1")
     oai.state.hold["POST /embeddings"] = 5
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "openai_cli", *args],
-        env=subprocess_env(oai.env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while not oai.state.held and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert oai.state.held
-    proc.send_signal(signal.SIGINT)
-    printed, err = proc.communicate(timeout=30)
-    check_run(proc.args[3:], stdout=printed, stderr=err)  # type: ignore[index]
-    assert proc.returncode == 130, err
+    code, err = oai.interrupted(*args)
+    assert code == 130, err
     assert b"stopped after line 5" in err and b"--resume" in err
     assert len(out.read_text().splitlines()) == 5
     oai.state.hold.clear()

@@ -5,17 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from openai_cli.http import uploads
-from tests.canary import check_run
-from tests.helpers import subprocess_env
 from tests.scale.conftest import Oai
 
 PART = 1000
@@ -34,6 +29,22 @@ def batch_lines(n: int, pad: int = 0) -> bytes:
         + b"\n"
         for i in range(1, n + 1)
     )
+
+
+def random_file(tmp_path: Path, size: int) -> tuple[Path, bytes]:
+    """data.bin of ``size`` random bytes, and those bytes."""
+    data = os.urandom(size)
+    path = tmp_path / "data.bin"
+    path.write_bytes(data)
+    return path, data
+
+
+def in_parts(path: Path, flag: str) -> tuple[str, ...]:
+    """``oai files create`` of ``path`` with ``--chunked`` or ``--resume``, one PART at a time."""
+    return (
+        "files", "create", "--file", str(path), "--purpose", "assistants", flag,
+        "--part-size", str(PART), "--concurrency", "1",
+    )  # fmt: skip
 
 
 def part_digests(data: bytes, size: int) -> list[str]:
@@ -112,8 +123,7 @@ def test_chunked_upload_sends_parts_in_order_with_the_md5(oai: Oai, tmp_path: Pa
 
 def test_parts_go_out_in_parallel(oai: Oai, tmp_path: Path) -> None:
     oai.state.part_delay = 0.2
-    path = tmp_path / "data.bin"
-    path.write_bytes(os.urandom(8 * PART))
+    path, _ = random_file(tmp_path, 8 * PART)
     r = oai(
         "files", "create", "--file", str(path), "--purpose", "assistants", "--chunked",
         "--part-size", str(PART), "--concurrency", "4",
@@ -138,9 +148,7 @@ def test_big_files_go_through_the_uploads_api_without_asking(
 ) -> None:
     monkeypatch.setattr(uploads, "SIMPLE_LIMIT", 2 * PART)
     monkeypatch.setattr(uploads, "PART_SIZE", PART)
-    data = os.urandom(2 * PART + 1)
-    path = tmp_path / "data.bin"
-    path.write_bytes(data)
+    path, data = random_file(tmp_path, 2 * PART + 1)
     r = oai("files", "create", "--file", str(path), "--purpose", "vision")
     assert r.code == 0, r
     assert the_file(oai, r.out) == data
@@ -148,13 +156,9 @@ def test_big_files_go_through_the_uploads_api_without_asking(
 
 
 def test_without_resume_a_failed_upload_is_cancelled(oai: Oai, tmp_path: Path) -> None:
-    path = tmp_path / "data.bin"
-    path.write_bytes(os.urandom(3 * PART))
+    path, _ = random_file(tmp_path, 3 * PART)
     oai.state.faults["POST /uploads/upload_000001/parts"] = [None, 500]
-    r = oai(
-        "files", "create", "--file", str(path), "--purpose", "assistants", "--chunked",
-        "--part-size", str(PART), "--concurrency", "1",
-    )  # fmt: skip
+    r = oai(*in_parts(path, "--chunked"))
     assert r.code == 6, r
     assert "upload upload_000001 cancelled" in r.err
     assert oai.state.uploads["upload_000001"].status == "cancelled"
@@ -162,17 +166,12 @@ def test_without_resume_a_failed_upload_is_cancelled(oai: Oai, tmp_path: Path) -
 
 
 def test_each_part_is_retried_on_its_own(oai: Oai, tmp_path: Path) -> None:
-    data = os.urandom(3 * PART)
-    path = tmp_path / "data.bin"
-    path.write_bytes(data)
+    path, data = random_file(tmp_path, 3 * PART)
     # The second part meets a 503, the third loses its answer: each is sent again,
     # alone, and the file comes out whole.
     oai.state.flaky["POST /uploads/upload_000001/parts"] = [None, 503]
     oai.state.lose["POST /uploads/upload_000001/parts"] = 0
-    r = oai(
-        "files", "create", "--file", str(path), "--purpose", "assistants", "--chunked",
-        "--part-size", str(PART), "--concurrency", "1",
-    )  # fmt: skip
+    r = oai(*in_parts(path, "--chunked"))
     assert r.code == 0, r
     assert "HTTP 503" in r.err and "retrying" in r.err
     assert part_posts(oai) == 4
@@ -181,16 +180,11 @@ def test_each_part_is_retried_on_its_own(oai: Oai, tmp_path: Path) -> None:
 
 
 def test_a_lost_answer_does_not_make_a_second_part(oai: Oai, tmp_path: Path) -> None:
-    data = os.urandom(2 * PART)
-    path = tmp_path / "data.bin"
-    path.write_bytes(data)
+    path, data = random_file(tmp_path, 2 * PART)
     # The server takes the first part but the answer never arrives; the retry
     # carries the same Idempotency-Key, so the server answers it with that part.
     oai.state.lose["POST /uploads/upload_000001/parts"] = 1
-    r = oai(
-        "files", "create", "--file", str(path), "--purpose", "assistants", "--chunked",
-        "--part-size", str(PART), "--concurrency", "1",
-    )  # fmt: skip
+    r = oai(*in_parts(path, "--chunked"))
     assert r.code == 0, r
     assert part_posts(oai) == 3
     assert len(oai.state.parts) == 2
@@ -200,13 +194,8 @@ def test_a_lost_answer_does_not_make_a_second_part(oai: Oai, tmp_path: Path) -> 
 def test_failure_with_resume_keeps_the_upload_and_the_rerun_sends_only_the_rest(
     oai: Oai, tmp_path: Path, fast_polls: Path
 ) -> None:
-    data = os.urandom(3 * PART)
-    path = tmp_path / "data.bin"
-    path.write_bytes(data)
-    args = (
-        "files", "create", "--file", str(path), "--purpose", "assistants", "--resume",
-        "--part-size", str(PART), "--concurrency", "1",
-    )  # fmt: skip
+    path, data = random_file(tmp_path, 3 * PART)
+    args = in_parts(path, "--resume")
     # Two parts go through, the third is refused.
     oai.state.faults["POST /uploads/upload_000001/parts"] = [None, None, 500]
     broken = oai(*args)
@@ -230,13 +219,8 @@ def test_failure_with_resume_keeps_the_upload_and_the_rerun_sends_only_the_rest(
 
 
 def test_an_expired_upload_is_started_again(oai: Oai, tmp_path: Path, fast_polls: Path) -> None:
-    data = os.urandom(2 * PART)
-    path = tmp_path / "data.bin"
-    path.write_bytes(data)
-    args = (
-        "files", "create", "--file", str(path), "--purpose", "assistants", "--resume",
-        "--part-size", str(PART), "--concurrency", "1",
-    )  # fmt: skip
+    path, data = random_file(tmp_path, 2 * PART)
+    args = in_parts(path, "--resume")
     oai.state.faults["POST /uploads/upload_000001/complete"] = [500]
     assert oai(*args).code == 6
     (state,) = (fast_polls / "uploads").glob("*.json")
@@ -253,13 +237,8 @@ def test_an_expired_upload_is_started_again(oai: Oai, tmp_path: Path, fast_polls
 def test_an_upload_the_server_forgot_is_started_again(
     oai: Oai, tmp_path: Path, fast_polls: Path
 ) -> None:
-    data = os.urandom(2 * PART)
-    path = tmp_path / "data.bin"
-    path.write_bytes(data)
-    args = (
-        "files", "create", "--file", str(path), "--purpose", "assistants", "--resume",
-        "--part-size", str(PART), "--concurrency", "1",
-    )  # fmt: skip
+    path, data = random_file(tmp_path, 2 * PART)
+    args = in_parts(path, "--resume")
     oai.state.faults["POST /uploads/upload_000001/complete"] = [500]
     assert oai(*args).code == 6
     del oai.state.uploads["upload_000001"]
@@ -272,29 +251,14 @@ def test_an_upload_the_server_forgot_is_started_again(
 def test_ctrl_c_keeps_a_resumable_upload_and_no_part_is_sent_twice(
     oai: Oai, tmp_path: Path, fast_polls: Path
 ) -> None:
-    data = os.urandom(3 * PART)
-    path = tmp_path / "data.bin"
-    path.write_bytes(data)
-    args = (
-        "files", "create", "--file", str(path), "--purpose", "assistants", "--resume",
-        "--part-size", str(PART), "--concurrency", "1",
-    )  # fmt: skip
+    path, data = random_file(tmp_path, 3 * PART)
+    args = in_parts(path, "--resume")
     # The first two parts are answered; the third never is, until Ctrl-C.
     oai.state.hold["POST /uploads/upload_000001/parts"] = 2
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "openai_cli", *args],
-        env=subprocess_env({**oai.env, "OAI_STATE_DIR": str(fast_polls)}),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    code, err = oai.interrupted(
+        *args, never_held="the third part never arrived", OAI_STATE_DIR=str(fast_polls)
     )
-    deadline = time.monotonic() + 30
-    while not oai.state.held and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert oai.state.held, "the third part never arrived"
-    proc.send_signal(signal.SIGINT)
-    printed, err = proc.communicate(timeout=30)
-    check_run(proc.args[3:], stdout=printed, stderr=err)  # type: ignore[index]
-    assert proc.returncode == 130, err
+    assert code == 130, err
     assert b"kept (2 of 3 parts sent)" in err
     assert b"oai: interrupted" in err
     assert oai.state.uploads["upload_000001"].status == "pending"

@@ -6,7 +6,6 @@ nothing here can read or write the real user configuration or OS keyring.
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import os
@@ -25,6 +24,7 @@ from openai_cli.config.store import ConfigFile
 from openai_cli.errors import ApiError, AuthError, ConfigError, UsageError
 from openai_cli.io import IO
 from tests import keyring_backend
+from tests.helpers import SettingsFactory, err, make_io, out, write_config
 
 FILE_BACKEND = "tests.keyring_backend.FileKeyring"
 HANGING_BACKEND = "tests.keyring_backend.HangingKeyring"
@@ -40,40 +40,6 @@ ADMIN_KEY = "sk-admin-ABCDEFGHIJKLMNOPQRSTUVWX9876"
 @pytest.fixture(autouse=True)
 def _fresh_permission_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store_module, "_warned_permissions", set())
-
-
-def make_io(
-    env: dict[str, str], *, stdin: str = "", stdin_tty: bool = False, stdout_tty: bool = False
-) -> IO:
-    return IO(
-        stdin=io.StringIO(stdin),
-        stdout=io.StringIO(),
-        stderr=io.StringIO(),
-        env=env,
-        stdin_tty=stdin_tty,
-        stdout_tty=stdout_tty,
-        stderr_tty=False,
-    )
-
-
-def out(i: IO) -> str:
-    value = i.stdout.getvalue()  # type: ignore[attr-defined]
-    assert isinstance(value, str)
-    return value
-
-
-def err(i: IO) -> str:
-    value = i.stderr.getvalue()  # type: ignore[attr-defined]
-    assert isinstance(value, str)
-    return value
-
-
-def write_config(env: dict[str, str], text: str, mode: int = 0o600) -> Path:
-    path = config_path(env)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.write_text(text, encoding="utf-8")
-    os.chmod(path, mode)
-    return path
 
 
 def settings(env: dict[str, str], i: IO | None = None, **flags: Any) -> Settings:
@@ -778,15 +744,7 @@ def test_auth_status_check_without_any_key(env: dict[str, str]) -> None:
 
 
 def test_auth_status_check_without_a_client(env: dict[str, str]) -> None:
-    @dataclass
-    class NoClient:
-        io: IO
-        overrides: Overrides = field(default_factory=Overrides)
-
-        def settings(self) -> Settings:
-            return load_settings(self.overrides, self.io.env, self.io)
-
-    f = NoClient(make_io({**env, "OPENAI_API_KEY": API_KEY}))
+    f = SettingsFactory(make_io({**env, "OPENAI_API_KEY": API_KEY}))
     r = CliRunner().invoke(_app("auth"), ["status", "--check"], obj=f)
     assert r.exit_code == 0, r.exception
     assert "not available" in err(f.io)

@@ -6,7 +6,6 @@ PYTHON_KEYRING_BACKEND; the real OS keyring is never touched.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import stat
@@ -14,19 +13,18 @@ import subprocess
 import sys
 import textwrap
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
 
-from openai_cli.config import Overrides, Settings, config_path, load_settings, mask_key
+from openai_cli.config import Overrides, config_path, load_settings, mask_key
 from openai_cli.config.secrets import Keyring, keyring_timeout
 from openai_cli.config.store import ConfigFile
 from openai_cli.errors import AuthError, ConfigError, UsageError
-from openai_cli.io import IO
 from tests import keyring_backend
+from tests.helpers import SettingsFactory, err, make_io, out, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 FILE_BACKEND = "tests.keyring_backend.FileKeyring"
@@ -46,50 +44,11 @@ def with_backend(env: dict[str, str], backend: str, timeout: str | None = "0.3")
     return e
 
 
-def make_io(env: dict[str, str], *, stdin: str = "", stdin_tty: bool = False) -> IO:
-    return IO(
-        stdin=io.StringIO(stdin),
-        stdout=io.StringIO(),
-        stderr=io.StringIO(),
-        env=env,
-        stdin_tty=stdin_tty,
-    )
-
-
-def out(i: IO) -> str:
-    value = i.stdout.getvalue()  # type: ignore[attr-defined]
-    assert isinstance(value, str)
-    return value
-
-
-def err(i: IO) -> str:
-    value = i.stderr.getvalue()  # type: ignore[attr-defined]
-    assert isinstance(value, str)
-    return value
-
-
-def write_config(env: dict[str, str], text: str) -> Path:
-    path = config_path(env)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.write_text(text, encoding="utf-8")
-    os.chmod(path, 0o600)
-    return path
-
-
 def stored() -> dict[str, str]:
     return keyring_backend.read_all().get("oai-cli", {})
 
 
-@dataclass
-class StandInFactory:
-    io: IO
-    overrides: Overrides = field(default_factory=Overrides)
-
-    def settings(self) -> Settings:
-        return load_settings(self.overrides, self.io.env, self.io)
-
-
-def auth(args: list[str], factory: StandInFactory) -> Result:
+def auth(args: list[str], factory: SettingsFactory) -> Result:
     from openai_cli.commands.auth import app
 
     return CliRunner().invoke(app, args, obj=factory)
@@ -318,7 +277,7 @@ def test_importing_the_config_and_command_modules_stays_light() -> None:
 
 
 def test_login_from_stdin_stores_in_the_keyring(env: dict[str, str]) -> None:
-    f = StandInFactory(make_io(env, stdin=f"  {API_KEY}\n"))
+    f = SettingsFactory(make_io(env, stdin=f"  {API_KEY}\n"))
     r = auth(["login", "--with-key-stdin"], f)
     assert r.exit_code == 0, r.exception
     assert stored() == {"default:api_key": API_KEY}
@@ -342,7 +301,7 @@ def test_login_from_a_key_file_into_a_named_profile(env: dict[str, str], tmp_pat
     write_config(env, 'current_profile = "home"\n[profiles.home]\n')
     key_file = tmp_path / "key.txt"
     key_file.write_text(ADMIN_KEY + "\n")
-    f = StandInFactory(make_io(env))
+    f = SettingsFactory(make_io(env))
     r = auth(["login", "--admin", "--profile", "work", "--key-file", str(key_file)], f)
     assert r.exit_code == 0, r.exception
     assert stored() == {"work:admin_key": ADMIN_KEY}
@@ -354,7 +313,7 @@ def test_login_from_a_key_file_into_a_named_profile(env: dict[str, str], tmp_pat
 
 def test_login_targets_the_global_profile_flag(env: dict[str, str]) -> None:
     write_config(env, 'current_profile = "home"\n[profiles.home]\n')
-    f = StandInFactory(make_io(env, stdin=API_KEY), Overrides(profile="ci"))
+    f = SettingsFactory(make_io(env, stdin=API_KEY), Overrides(profile="ci"))
     assert auth(["login", "--with-key-stdin"], f).exit_code == 0
     assert stored() == {"ci:api_key": API_KEY}
 
@@ -369,14 +328,14 @@ def test_login_prompts_only_on_a_terminal(
         return API_KEY
 
     monkeypatch.setattr("getpass.getpass", fake_getpass)
-    f = StandInFactory(make_io(env, stdin_tty=True))
+    f = SettingsFactory(make_io(env, stdin_tty=True))
     r = auth(["login"], f)
     assert r.exit_code == 0, r.exception
     assert prompts and "hidden" in prompts[0]
     assert stored() == {"default:api_key": API_KEY}
 
     prompts.clear()
-    f = StandInFactory(make_io(env, stdin=API_KEY, stdin_tty=False))
+    f = SettingsFactory(make_io(env, stdin=API_KEY, stdin_tty=False))
     r = auth(["login"], f)
     assert isinstance(r.exception, UsageError)
     text = " ".join(r.exception.lines())
@@ -398,7 +357,7 @@ def test_login_prompts_only_on_a_terminal(
 def test_login_rejects_bad_input(
     env: dict[str, str], stdin: str, args: list[str], needle: str
 ) -> None:
-    r = auth(["login", *args], StandInFactory(make_io(env, stdin=stdin)))
+    r = auth(["login", *args], SettingsFactory(make_io(env, stdin=stdin)))
     assert isinstance(r.exception, UsageError)
     assert needle in r.exception.message
     assert stored() == {}
@@ -414,7 +373,7 @@ def test_no_option_takes_the_key_itself() -> None:
 
 def test_login_with_insecure_storage(env: dict[str, str]) -> None:
     e = with_backend(env, HANGING_BACKEND)  # the point of this flag: no keyring at all
-    f = StandInFactory(make_io(e, stdin=API_KEY))
+    f = SettingsFactory(make_io(e, stdin=API_KEY))
     r = auth(["login", "--with-key-stdin", "--insecure-storage"], f)
     assert r.exit_code == 0, r.exception
     path = config_path(env)
@@ -427,7 +386,7 @@ def test_login_with_insecure_storage(env: dict[str, str]) -> None:
 
 def test_login_into_the_keyring_removes_an_old_plain_text_key(env: dict[str, str]) -> None:
     path = write_config(env, f'current_profile = "p"\n[profiles.p]\napi_key = "{OTHER_KEY}"\n')
-    f = StandInFactory(make_io(env, stdin=API_KEY))
+    f = SettingsFactory(make_io(env, stdin=API_KEY))
     assert auth(["login", "--with-key-stdin"], f).exit_code == 0
     assert "api_key" not in ConfigFile.load(path).profile("p")
     assert load_settings(Overrides(), env).api_key().value == API_KEY
@@ -436,7 +395,7 @@ def test_login_into_the_keyring_removes_an_old_plain_text_key(env: dict[str, str
 def test_login_with_a_hanging_keyring_fails_fast_and_changes_nothing(
     env: dict[str, str],
 ) -> None:
-    f = StandInFactory(make_io(with_backend(env, HANGING_BACKEND), stdin=API_KEY))
+    f = SettingsFactory(make_io(with_backend(env, HANGING_BACKEND), stdin=API_KEY))
     started = time.monotonic()
     r = auth(["login", "--with-key-stdin"], f)
     assert time.monotonic() - started < 5
@@ -446,7 +405,7 @@ def test_login_with_a_hanging_keyring_fails_fast_and_changes_nothing(
 
 
 def test_login_warns_about_a_key_of_the_wrong_kind(env: dict[str, str]) -> None:
-    f = StandInFactory(make_io(env, stdin=ADMIN_KEY))
+    f = SettingsFactory(make_io(env, stdin=ADMIN_KEY))
     auth(["login", "--with-key-stdin"], f)
     assert "did you mean --admin" in err(f.io)
 
@@ -458,7 +417,7 @@ def test_logout_removes_the_key_from_the_keyring(env: dict[str, str]) -> None:
     write_config(env, 'current_profile = "work"\n[profiles.work]\n')
     keyring_backend.store("oai-cli", "work:api_key", API_KEY)
     keyring_backend.store("oai-cli", "work:admin_key", ADMIN_KEY)
-    f = StandInFactory(make_io(env))
+    f = SettingsFactory(make_io(env))
     r = auth(["logout"], f)
     assert r.exit_code == 0, r.exception
     assert stored() == {"work:admin_key": ADMIN_KEY}
@@ -468,7 +427,7 @@ def test_logout_removes_the_key_from_the_keyring(env: dict[str, str]) -> None:
 def test_logout_all_removes_both_from_keyring_and_file(env: dict[str, str]) -> None:
     path = write_config(env, f'current_profile = "work"\n[profiles.work]\napi_key = "{API_KEY}"\n')
     keyring_backend.store("oai-cli", "work:admin_key", ADMIN_KEY)
-    f = StandInFactory(make_io(env))
+    f = SettingsFactory(make_io(env))
     r = auth(["logout", "--all"], f)
     assert r.exit_code == 0, r.exception
     assert stored() == {}
@@ -478,20 +437,20 @@ def test_logout_all_removes_both_from_keyring_and_file(env: dict[str, str]) -> N
 
 
 def test_logout_with_nothing_stored(env: dict[str, str]) -> None:
-    f = StandInFactory(make_io(env))
+    f = SettingsFactory(make_io(env))
     r = auth(["logout", "--admin", "--profile", "x"], f)
     assert r.exit_code == 0, r.exception
     assert "nothing to remove" in err(f.io)
 
 
 def test_logout_admin_and_all_conflict(env: dict[str, str]) -> None:
-    r = auth(["logout", "--admin", "--all"], StandInFactory(make_io(env)))
+    r = auth(["logout", "--admin", "--all"], SettingsFactory(make_io(env)))
     assert isinstance(r.exception, UsageError)
 
 
 def test_logout_with_a_hanging_keyring_still_removes_the_plain_key(env: dict[str, str]) -> None:
     path = write_config(env, f'current_profile = "w"\n[profiles.w]\napi_key = "{API_KEY}"\n')
-    f = StandInFactory(make_io(with_backend(env, HANGING_BACKEND)))
+    f = SettingsFactory(make_io(with_backend(env, HANGING_BACKEND)))
     r = auth(["logout"], f)
     assert r.exit_code == 0, r.exception
     assert ConfigFile.load(path).profile("w") == {}
@@ -500,7 +459,7 @@ def test_logout_with_a_hanging_keyring_still_removes_the_plain_key(env: dict[str
 
 def test_logout_with_a_hanging_keyring_and_nothing_else_fails(env: dict[str, str]) -> None:
     write_config(env, 'current_profile = "w"\n[profiles.w]\n')
-    r = auth(["logout"], StandInFactory(make_io(with_backend(env, HANGING_BACKEND))))
+    r = auth(["logout"], SettingsFactory(make_io(with_backend(env, HANGING_BACKEND))))
     assert isinstance(r.exception, ConfigError)
 
 
