@@ -24,6 +24,7 @@ Run ``python -m tests.scale.server`` to serve it for the benchmarks.
 from __future__ import annotations
 
 import argparse
+import builtins
 import hashlib
 import itertools
 import json
@@ -134,7 +135,7 @@ class FileRec:
     purpose: str
     bytes: int
     created_at: int
-    content: bytes | None  # None when discarded
+    content: builtins.bytes | None  # None when discarded
 
     def obj(self) -> dict[str, Any]:
         return {
@@ -561,9 +562,10 @@ class Handler(BaseHTTPRequestHandler):
             limit = int(query.get("limit", "10000"))
             data = [f.obj() for f in items[:limit]]
             return {"object": "list", "data": data, "has_more": len(items) > limit}
-        rec = st.files.get(parts[1]) if len(parts) > 1 else None
-        if rec is None:
+        found = st.files.get(parts[1]) if len(parts) > 1 else None
+        if found is None:
             raise _error(404, "no such file")
+        rec = found
         if len(parts) == 2 and method == "GET":
             return rec.obj()
         if len(parts) == 2 and method == "DELETE":
@@ -726,9 +728,10 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 st.vector_store_files[(vs, file_id)] = obj
             return {k: v for k, v in obj.items() if k != "polls"}
-        obj = st.vector_store_files.get((vs, parts[3])) if len(parts) == 4 else None
-        if obj is None or method != "GET":
+        known = st.vector_store_files.get((vs, parts[3])) if len(parts) == 4 else None
+        if known is None or method != "GET":
             raise _error(404, "no such vector store file")
+        obj = known
         with st.lock:
             obj["polls"] += 1
             if obj["polls"] >= st.polls_to_finish:

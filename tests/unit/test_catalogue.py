@@ -63,24 +63,26 @@ OPERATIONS = all_operations()
 
 
 def usage_of(op: dict[str, Any]) -> str:
-    return " ".join(["oai", *op["command"], *(p["metavar"] for p in op["path_params"])])
+    return " ".join(["oai", *op["command"], *(str(p["metavar"]) for p in op["path_params"])])
 
 
 def full_path(op: dict[str, Any]) -> str:
     query = "&".join(f"{k}={v}" for k, v in op["fixed_query"].items())
-    return op["path"] + (f"?{query}" if query else "")
+    return str(op["path"]) + (f"?{query}" if query else "")
 
 
 def find(*command: str) -> dict[str, Any]:
     matches = [op for op in OPERATIONS if op["command"] == list(command)]
     assert len(matches) == 1, command
-    return matches[0]
+    found: dict[str, Any] = matches[0]
+    return found
 
 
 def param(op: dict[str, Any], place: str, name: str) -> dict[str, Any]:
     matches = [p for p in op[place] if p["name"] == name]
     assert len(matches) == 1, (op["command"], place, name)
-    return matches[0]
+    found: dict[str, Any] = matches[0]
+    return found
 
 
 def walk(value: Any) -> Iterator[tuple[str | None, Any]]:
