@@ -31,6 +31,9 @@ DOWNLOAD_CHUNK = 1 << 16
 
 
 def execute(factory: Factory, req: Request) -> int:
+    # An unknown -o or a malformed --query is a usage error (2), and 2 promises that
+    # nothing was sent: find it out before the request rather than after the answer.
+    factory.renderer()
     if req.max_items is not None and req.max_items < 1:
         raise UsageError("--max-items: must be at least 1")
     if req.binary and not req.output_file and factory.io.stdout_tty and not req.stream:

@@ -19,7 +19,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import IO as BinaryFile
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 import httpx
 
@@ -54,6 +54,25 @@ class Multipart:
     files: Sequence[FilePart]
 
 
+def _split_base_url(url: str, source: str) -> SplitResult:
+    """The base URL's parts, once it is known that every request to it can be made."""
+    problem = "expected http(s)://host[/path]"
+    try:
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            # Each raises on what only shows later otherwise, deep in a request: a
+            # port out of range or not a number (urlsplit), a control character or a
+            # malformed IDNA label (httpx), an empty or over-long label (the socket
+            # layer, which the Realtime WebSocket goes through).
+            _ = parts.port
+            _ = httpx.URL(url).host
+            (parts.hostname or "").encode("idna")
+            return parts
+    except (ValueError, httpx.InvalidURL) as exc:  # UnicodeError is a ValueError
+        problem = " ".join(str(exc).split())
+    raise UsageError(redact(f"invalid base URL {url!r} (from {source}): {problem}"))
+
+
 def _is_loopback(host: str) -> bool:
     return host in ("localhost", "::1", "[::1]") or host.startswith("127.")
 
@@ -79,12 +98,7 @@ class Client:
         # Looked up at call time so tests can patch time.sleep.
         self._sleep = sleep or (lambda s: time.sleep(s))
         self.base_url = settings.base_url.value.rstrip("/")
-        parts = urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise UsageError(
-                f"invalid base URL {self.base_url!r} (from {settings.base_url.source}): "
-                "expected http(s)://host[/path]"
-            )
+        parts = _split_base_url(self.base_url, settings.base_url.source)
         if (
             parts.scheme == "http"
             and not _is_loopback(parts.hostname or "")
@@ -136,7 +150,8 @@ class Client:
             self._http.close()
             self._http = None
 
-    def headers(self) -> dict[str, str]:
+    def headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Every header of a request (``extra`` last), checked that it can be sent."""
         s = self.settings
         h = s.auth_headers(self.admin)
         if h:
@@ -146,7 +161,16 @@ class Client:
         if s.project.value and not self.admin:
             h["OpenAI-Project"] = s.project.value
         h.update(s.extra_headers())
+        h.update(extra or {})
+        _check_headers(h, self._header_sources())
         return h
+
+    def _header_sources(self) -> dict[str, str]:
+        s = self.settings
+        sources = dict.fromkeys(s.extra_headers(), s.headers.source)
+        sources["OpenAI-Organization"] = s.organization.source
+        sources["OpenAI-Project"] = s.project.source
+        return sources
 
     def _check_key(self) -> None:
         # A pasted key often brings a typographic dash, a quote or a line break; the
@@ -186,11 +210,7 @@ class Client:
         headers: Mapping[str, str] | None = None,
         accept: str | None = None,
     ) -> httpx.Request:
-        h = self.headers()
-        if accept:
-            h["Accept"] = accept
-        if headers:
-            h.update(headers)
+        h = self.headers({"Accept": accept, **(headers or {})} if accept else headers)
         kwargs: dict[str, Any] = {}
         if multipart is not None:
             kwargs["data"] = _form_dict(multipart.fields)
@@ -513,6 +533,31 @@ def tls_dropped_hint(settings: Settings) -> str:
         "the server closed the TLS connection at once: it may require a client certificate "
         "(mTLS): set OPENAI_MTLS_CLIENT_CERT_FILE and OPENAI_MTLS_CLIENT_KEY_FILE"
     )
+
+
+# What RFC 9110 allows in a header name.
+_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _check_headers(headers: Mapping[str, str], sources: Mapping[str, str]) -> None:
+    """Refuse, before sending, a header the HTTP library cannot encode (it raises a
+    UnicodeEncodeError) or the wire cannot carry (a line break ends the header)."""
+    for name, value in headers.items():
+        where = f" (from {sources[name]})" if name in sources else ""
+        if not name or not set(name) <= _TOKEN:
+            raise UsageError(
+                f"{name!r}{where} cannot be sent as a header name",
+                hint="a header name is ASCII letters, digits and - (like X-Trace-Id)",
+            )
+        for i, c in enumerate(value):
+            if not (" " <= c <= "~" or c == "\t"):
+                # The value is not quoted: a custom header may carry a key.
+                what = "a line break" if c in "\r\n" else f"the character U+{ord(c):04X}"
+                raise UsageError(
+                    f"the {name} header{where} cannot be sent: its value contains {what} "
+                    f"at position {i + 1}",
+                    hint="a header value is ASCII text on one line",
+                )
 
 
 def _close_files(request: httpx.Request) -> None:

@@ -48,6 +48,9 @@ class Renderer:
                 self._compiled = jmespath.compile(query)
             except JMESPathError as exc:
                 raise UsageError(f"--query: invalid JMESPath expression: {exc}") from exc
+            except RecursionError:
+                # The parser recurses once per level of nesting: `((((...` runs out.
+                raise UsageError("--query: the expression is nested too deeply") from None
 
     @property
     def effective(self) -> str:
@@ -58,7 +61,18 @@ class Renderer:
     def _apply(self, data: Any) -> Any:
         if self._compiled is None:
             return data
-        return self._compiled.search(data)
+        from jmespath.exceptions import JMESPathError
+
+        try:
+            return self._compiled.search(data)
+        except JMESPathError as exc:
+            # A valid expression can still fail on this answer (a function given the
+            # wrong type, an unknown function): the expression is what needs fixing.
+            raise UsageError(f"--query: {exc}") from None
+        except (TypeError, ValueError, RecursionError) as exc:
+            # jmespath lets some of these through unchecked (merge(@, `1`)), and a
+            # deeply nested expression or literal exhausts the recursion limit.
+            raise UsageError(f"--query: cannot apply it to the answer: {exc}") from None
 
     # -- whole answers -------------------------------------------------------------
 

@@ -362,6 +362,44 @@ def test_query_jmespath_and_raw_output(api: respx.MockRouter) -> None:
     assert r.out.splitlines() == ['"a"', '"b"']
 
 
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("length(id)", "In function length()"),  # the wrong type for the function
+        ("nope(@)", "Unknown function: nope()"),
+        ("merge(@, `1`)", "cannot apply it to the answer"),  # jmespath's own TypeError
+        ("a|" * 5000 + "a", "cannot apply it to the answer"),  # past the recursion limit
+    ],
+)
+def test_query_that_fails_on_the_answer_is_a_usage_error(
+    api: respx.MockRouter, query: str, said: str
+) -> None:
+    api.get("/models/m1").respond(200, json={"id": 1})
+    r = invoke("api", "get", "/models/m1", "--query", query, env=api_env())
+    assert r.code == 2, r
+    assert r.err.startswith("oai: --query: ") and said in r.err, r
+    assert "internal error" not in r.err and r.out == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--query", "(" * 3000 + "@" + ")" * 3000], "oai: --query: the expression is nested"),
+        (["--query", "data[("], "oai: --query: invalid JMESPath expression"),
+        (["-o", "csv"], "oai: -o/--output: unknown format 'csv'"),
+    ],
+)
+@pytest.mark.parametrize("command", [["api", "post", "/files"], ["files", "list"]])
+def test_bad_output_or_query_is_refused_before_sending(
+    unsent: respx.MockRouter, command: list[str], args: list[str], said: str
+) -> None:
+    route = unsent.route().respond(200, json={})
+    r = invoke(*command, *args, env=api_env())
+    assert r.code == 2, r
+    assert r.err.startswith(said), r
+    assert not route.called
+
+
 def test_dry_run_sends_nothing_and_needs_no_key(unsent: respx.MockRouter) -> None:
     route = unsent.post("/embeddings").respond(200, json={})
     r = invoke(
@@ -378,6 +416,31 @@ def test_dry_run_sends_nothing_and_needs_no_key(unsent: respx.MockRouter) -> Non
 def test_plain_http_to_a_remote_host_is_refused() -> None:
     r = invoke("api", "get", "/models", env={**api_env("http://example.com/v1")})
     assert r.code == 2 and "plain http" in r.err
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("\x1f", "expected http(s)://host[/path]"),
+        ("https://[::1/v1", "Invalid IPv6 URL"),
+        ("https://api.test:99999/v1", "Port out of range"),
+        ("https://u:secret@api.test:x/v1", "Port could not be cast"),
+        ("https://api.test/v1\x1f", "non-printable ASCII character"),
+        ("https://xn--/v1", "Malformed A-label"),
+        ("https://api..test/v1", "label empty or too long"),
+        ("https://" + "a" * 64 + ".test/v1", "label empty or too long"),
+    ],
+)
+@pytest.mark.parametrize("command", [["models", "list"], ["realtime", "connect"]])
+def test_a_base_url_no_request_can_go_to_is_a_usage_error(
+    unsent: respx.MockRouter, url: str, said: str, command: list[str]
+) -> None:
+    route = unsent.route().respond(200, json={})
+    r = invoke("--base-url", url, *command, env=api_env())
+    assert r.code == 2, r
+    assert r.err.startswith("oai: invalid base URL ") and said in r.err, r
+    assert "secret" not in r.err and "internal error" not in r.err
+    assert not route.called
 
 
 def test_redirect_to_another_host_drops_the_key(api: respx.MockRouter) -> None:

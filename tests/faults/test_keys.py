@@ -99,6 +99,27 @@ def test_23_a_key_that_cannot_be_sent_is_named_not_shown(server: FaultServer, ba
     assert server.requests == []
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--project", "proj_\u00e9", "models", "list"], "the OpenAI-Project header (from flag"),
+        (["--organization", "o\nX-Injected: 1", "files", "list"], "a line break at position 2"),
+        (["--project", "p\r", "realtime", "connect"], "the OpenAI-Project header"),
+        (["api", "get", "/models", "-H", "X-Trace: caf\u00e9"], "the X-Trace header"),
+        (["api", "get", "/models", "-H", "X Trace: 1"], "'X Trace' cannot be sent as a header"),
+    ],
+)
+def test_23_a_header_that_cannot_be_sent_is_a_usage_error(
+    server: FaultServer, args: list[str], said: str
+) -> None:
+    # An encoding error inside the HTTP library, or a line break that would start a
+    # header of its own: refused before anything is sent.
+    r = oai(*args, env=env_for(server.base_url))
+    assert r.code == 2, r
+    assert said in r.err and TRACEBACK not in r.err and "internal error" not in r.err
+    assert server.requests == []
+
+
 @pytest.mark.parametrize("debug", [False, True])
 def test_23_an_unforeseen_error_quoting_a_key_is_masked(
     monkeypatch: pytest.MonkeyPatch, debug: bool
