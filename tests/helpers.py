@@ -6,9 +6,11 @@ import io
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from openai_cli.config import Overrides, Settings, config_path, load_settings
 from openai_cli.io import IO
@@ -134,3 +136,25 @@ class SettingsFactory:
 
     def settings(self) -> Settings:
         return load_settings(self.overrides, self.io.env, self.io)
+
+
+def walk_commands(
+    group: Any, ctx: Any, prefix: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], Any, Any]]:
+    """Every group (itself first) and command under ``group``, as (path, command, context).
+
+    Asking a lazy group for a child by name loads it, so this walks the real tree.
+    """
+    import typer
+    from typer.core import TyperCommand, TyperGroup
+
+    yield prefix, group, ctx
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        assert cmd is not None, (*prefix, name)
+        sub = typer.Context(cmd, parent=ctx, info_name=name)
+        if isinstance(cmd, TyperGroup):
+            yield from walk_commands(cmd, sub, (*prefix, name))
+        else:
+            assert isinstance(cmd, TyperCommand), (*prefix, name)
+            yield (*prefix, name), cmd, sub

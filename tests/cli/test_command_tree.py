@@ -24,7 +24,7 @@ from openai_cli.api import catalogue
 from openai_cli.app import TOOLS, build
 from openai_cli.commands.overrides import EXTRA_COMMANDS, OVERRIDES
 from tests.contract.steady import find_spec
-from tests.helpers import invoke, subprocess_env
+from tests.helpers import invoke, subprocess_env, walk_commands
 
 Leaf = tuple[tuple[str, ...], TyperCommand]
 
@@ -48,15 +48,9 @@ def spec_paths() -> dict[str, Any]:
 
 def walk(group: TyperGroup, ctx: typer.Context, prefix: tuple[str, ...]) -> Iterator[Leaf]:
     """Every leaf command under ``group``; asking for a child by name loads it."""
-    for name in group.list_commands(ctx):
-        cmd = group.get_command(ctx, name)
-        assert cmd is not None, (*prefix, name)
-        sub = typer.Context(cmd, parent=ctx, info_name=name)
-        if isinstance(cmd, TyperGroup):
-            yield from walk(cmd, sub, (*prefix, name))
-        else:
-            assert isinstance(cmd, TyperCommand), (*prefix, name)
-            yield (*prefix, name), cmd
+    for path, cmd, _ in walk_commands(group, ctx, prefix):
+        if not isinstance(cmd, TyperGroup):
+            yield path, cmd
 
 
 @cache

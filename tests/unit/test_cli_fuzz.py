@@ -34,7 +34,7 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from openai_cli.app import build
 from openai_cli.options import OUTPUT_FORMATS
-from tests.helpers import Result, api_env, invoke
+from tests.helpers import Result, api_env, invoke, walk_commands
 
 EXIT_CODES = {0, 1, 2, 3, 4, 5, 6, 7, 124, 130}
 LIST_BODY = {"object": "list", "data": [], "has_more": False}
@@ -105,18 +105,11 @@ def _flags(cmd: TyperCommand | TyperGroup) -> tuple[tuple[Flag, ...], int, tuple
 
 
 def _walk(group: TyperGroup, ctx: typer.Context, prefix: tuple[str, ...]) -> Iterator[Node]:
-    names = tuple(group.list_commands(ctx))
-    flags, _, _ = _flags(group)
-    yield Node(prefix, flags, 0, children=names)
-    for name in names:
-        cmd = group.get_command(ctx, name)
-        assert cmd is not None, (*prefix, name)
-        sub = typer.Context(cmd, parent=ctx, info_name=name)
+    for path, cmd, sub in walk_commands(group, ctx, prefix):
         if isinstance(cmd, TyperGroup):
-            yield from _walk(cmd, sub, (*prefix, name))
+            yield Node(path, _flags(cmd)[0], 0, children=tuple(cmd.list_commands(sub)))
         else:
-            assert isinstance(cmd, TyperCommand), (*prefix, name)
-            yield Node((*prefix, name), *_flags(cmd))
+            yield Node(path, *_flags(cmd))
 
 
 @cache
