@@ -1,0 +1,600 @@
+"""The engine behind ``oai batches run``: split, upload, create, wait, merge.
+
+Every step is recorded in a state file before and after it happens, so a resumed
+run neither uploads nor creates anything twice: a step that was sent but whose
+answer was lost is found again by the file name or batch metadata it was given.
+Results and error files are streamed, never held whole in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from openai_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from openai_cli.context import Factory
+    from openai_cli.http.client import Client
+    from openai_cli.input.jsonl import Line
+
+TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
+RUN_TAG = "oai_run"  # metadata key that finds a batch again after a lost answer
+
+
+class BatchRun:
+    def __init__(self, factory: Factory, path: Path, state: dict[str, Any]) -> None:
+        self.factory = factory
+        self.io = factory.io
+        self.path = path
+        self.state = state
+
+    # -- setting up --------------------------------------------------------------------
+
+    @classmethod
+    def start(
+        cls,
+        factory: Factory,
+        input: str,
+        *,
+        endpoint: str | None,
+        state: str | None,
+        max_requests: int | None,
+        completion_window: str,
+        metadata: str | None,
+        output_file: str | None,
+        errors_file: str | None,
+    ) -> BatchRun | None:
+        from openai_cli.commands._tooling import positive, spool_stdin
+        from openai_cli.input import jsonl
+        from openai_cli.state import state_dir
+
+        io = factory.io
+        limit = positive(max_requests, "--max-requests", jsonl.MAX_BATCH_LINES)
+        if limit > jsonl.MAX_BATCH_LINES:
+            raise UsageError(f"--max-requests: a batch holds at most {jsonl.MAX_BATCH_LINES:,}")
+        meta = _metadata(metadata)
+        run_id = uuid.uuid4().hex[:12]
+        state_path = Path(state) if state else state_dir(io.env, "batches") / f"run-{run_id}.json"
+        if state_path.exists():
+            raise UsageError(f"--state: {state_path} exists; continue it with --resume")
+        spooled = input == "-"
+        if spooled:
+            state_path.parent.mkdir(parents=True, exist_ok=True)
+            path = spool_stdin(io, directory=str(state_path.parent))
+            shown = "<stdin>"
+        else:
+            if not os.path.isfile(input):
+                raise UsageError(f"INPUT: file not found: {input}")
+            path, shown = os.path.abspath(input), input
+        try:
+            chunks: list[dict[str, Any]] = []
+
+            def plan(line: Line) -> None:
+                weight = line.weight if line.url == "/v1/embeddings" else 0
+                size = line.end - line.start
+                cur = chunks[-1] if chunks else None
+                if (
+                    cur is None
+                    or cur["lines"] >= limit
+                    or cur["end"] - cur["start"] + size > jsonl.MAX_BATCH_BYTES
+                    or cur["weight"] + weight > jsonl.MAX_EMBEDDING_INPUTS
+                ):
+                    cur = {"first_line": line.number, "lines": 0, "start": line.start, "weight": 0}
+                    chunks.append(cur)
+                cur["lines"] += 1
+                cur["end"] = line.end
+                cur["weight"] += weight
+
+            with open(path, "rb") as fh:
+                summary = jsonl.validate_batch(
+                    fh,
+                    shown,
+                    endpoint=endpoint,
+                    enforce_limits=False,
+                    on_line=plan,
+                    consequence="nothing was uploaded",
+                )
+            if factory.common.dry_run:
+                _show_plan(factory, summary.endpoint, summary.lines, chunks)
+                if spooled:
+                    os.unlink(path)
+                return None
+            st = os.stat(path)
+            stem = Path(input).stem if not spooled else "stdin"
+            data: dict[str, Any] = {
+                "version": 1,
+                "run_id": run_id,
+                "created_at": time.time(),
+                "base_url": factory.settings().base_url.value,
+                "input": {
+                    "path": path,
+                    "name": shown,
+                    "size": st.st_size,
+                    "mtime_ns": st.st_mtime_ns,
+                    "spooled": spooled,
+                },
+                "endpoint": summary.endpoint,
+                "completion_window": completion_window,
+                "metadata": meta,
+                "output_file": output_file and os.path.abspath(output_file),
+                "errors_file": errors_file and os.path.abspath(errors_file),
+                "requests": summary.lines,
+                "finished": False,
+                "chunks": [
+                    {
+                        **c,
+                        "index": i,
+                        "filename": f"{stem}-{run_id}-{i + 1}of{len(chunks)}.jsonl",
+                        "file_id": None,
+                        "batch_id": None,
+                        "status": None,
+                    }
+                    for i, c in enumerate(chunks)
+                ],
+            }
+        except BaseException:
+            if spooled:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+            raise
+        run = cls(factory, state_path, data)
+        run.save()
+        n = len(chunks)
+        io.message(
+            f"oai: {_n(summary.lines, 'request')} to {summary.endpoint} in "
+            f"{n} batch{'es' if n > 1 else ''}; state in {state_path} "
+            f"(after an interruption: oai batches run --resume {state_path})"
+        )
+        return run
+
+    @classmethod
+    def load(cls, factory: Factory, path: Path) -> BatchRun:
+        from openai_cli.state import read_json
+
+        data = read_json(path, what="--resume")
+        if data.get("version") != 1 or "chunks" not in data:
+            raise UsageError(f"--resume: {path} is not the state of a batch run")
+        inp = data["input"]
+        if data.get("finished") and inp.get("spooled"):
+            raise UsageError(
+                f"--resume: this run has finished ({data.get('succeeded')} requests succeeded, "
+                f"{data.get('failed')} failed; results in {data.get('output_file') or 'stdout'})"
+            )
+        try:
+            st = os.stat(inp["path"])
+        except OSError:
+            raise UsageError(f"--resume: the input {inp['name']} is gone ({inp['path']})") from None
+        if (st.st_size, st.st_mtime_ns) != (inp["size"], inp["mtime_ns"]):
+            raise UsageError(f"--resume: the input {inp['name']} changed since the run started")
+        base = factory.settings().base_url.value
+        if data.get("base_url") and data["base_url"] != base:
+            raise UsageError(
+                f"--resume: the run was started against {data['base_url']}, not {base}"
+            )
+        return cls(factory, path, data)
+
+    def retarget(self, output_file: str | None, errors_file: str | None) -> None:
+        if output_file is not None:
+            self.state["output_file"] = os.path.abspath(output_file)
+        if errors_file is not None:
+            self.state["errors_file"] = os.path.abspath(errors_file)
+        self.save()
+
+    def save(self) -> None:
+        from openai_cli.state import write_json
+
+        write_json(self.path, self.state)
+
+    @property
+    def chunks(self) -> list[dict[str, Any]]:
+        chunks: list[dict[str, Any]] = self.state["chunks"]
+        return chunks
+
+    # -- running -----------------------------------------------------------------------
+
+    def go(self, *, wait: bool, timeout: float | None) -> int:
+        client = self.factory.client()
+        try:
+            for chunk in self.chunks:
+                if chunk["file_id"] is None:
+                    self._upload(client, chunk)
+                if chunk["batch_id"] is None:
+                    self._create(client, chunk)
+            if not wait:
+                self._print_batches()
+                self.io.message(
+                    f"oai: collect the results with: oai batches run --resume {self.path} --wait"
+                )
+                return 0
+            self._wait(client, timeout)
+            self._download(client)
+        except KeyboardInterrupt:
+            self.io.message(
+                f"oai: stopped; nothing is lost: oai batches run --resume {self.path}"
+                + (" --wait" if wait else "")
+            )
+            raise
+        return self._merge()
+
+    def _tag(self, chunk: dict[str, Any]) -> str:
+        return f"{self.state['run_id']}-{chunk['index'] + 1}"
+
+    def _upload(self, client: Client, chunk: dict[str, Any]) -> None:
+        from openai_cli.http.client import FilePart, Multipart
+        from openai_cli.http.uploads import RangeReader, json_answer
+        from openai_cli.progress import Progress
+
+        name = chunk["filename"]
+        if chunk.get("upload_sent"):
+            found = self._find_file(client, name)
+            if found is not None:
+                self.io.message(f"oai: {name} was uploaded before the interruption: {found}")
+                chunk["file_id"] = found
+                self.save()
+                return
+        chunk["upload_sent"] = True
+        self.save()
+        size = chunk["end"] - chunk["start"]
+        with Progress(self.io, f"uploading {name}", total=size) as bar:
+
+            def opener() -> Any:
+                bar.update(completed=0)
+                return RangeReader(
+                    self.state["input"]["path"], chunk["start"], size, on_read=bar.advance
+                )
+
+            form = Multipart(
+                fields=[("purpose", "batch")],
+                files=[FilePart("file", name, opener, "application/jsonl")],
+            )
+            resp = client.request("POST", "/files", multipart=form)
+        file = json_answer(resp, "files create")
+        chunk["file_id"] = file["id"]
+        self.save()
+        self.io.message(f"oai: uploaded {name} ({_n(chunk['lines'], 'request')}): {file['id']}")
+
+    def _create(self, client: Client, chunk: dict[str, Any]) -> None:
+        from openai_cli.http.uploads import json_answer
+
+        tag = self._tag(chunk)
+        if chunk.get("create_sent"):
+            found = self._find_batch(client, tag)
+            if found is not None:
+                self.io.message(f"oai: batch {found['id']} was created before the interruption")
+                self._update(chunk, found)
+                self.save()
+                return
+        chunk["create_sent"] = True
+        self.save()
+        body = {
+            "input_file_id": chunk["file_id"],
+            "endpoint": self.state["endpoint"],
+            "completion_window": self.state["completion_window"],
+            "metadata": {**(self.state.get("metadata") or {}), RUN_TAG: tag},
+        }
+        resp = client.request("POST", "/batches", json_body=body)
+        batch = json_answer(resp, "batches create")
+        self._update(chunk, batch)
+        self.save()
+        self.io.message(f"oai: created batch {batch['id']} ({_n(chunk['lines'], 'request')})")
+
+    def _find_file(self, client: Client, name: str) -> str | None:
+        resp = client.request(
+            "GET", "/files", query=[("purpose", "batch"), ("order", "desc"), ("limit", "100")]
+        )
+        for f in resp.json().get("data") or []:
+            if isinstance(f, dict) and f.get("filename") == name and f.get("id"):
+                return str(f["id"])
+        return None
+
+    def _find_batch(self, client: Client, tag: str) -> dict[str, Any] | None:
+        resp = client.request("GET", "/batches", query=[("limit", "100")])
+        for b in resp.json().get("data") or []:
+            if isinstance(b, dict) and (b.get("metadata") or {}).get(RUN_TAG) == tag:
+                return b
+        return None
+
+    @staticmethod
+    def _update(chunk: dict[str, Any], batch: dict[str, Any]) -> None:
+        chunk["batch_id"] = batch["id"]
+        for key in ("status", "output_file_id", "error_file_id", "request_counts", "errors"):
+            chunk[key] = batch.get(key)
+
+    def _print_batches(self) -> None:
+        self.factory.renderer().answer(
+            {
+                "object": "list",
+                "state": str(self.path),
+                "data": [
+                    {
+                        "id": c["batch_id"],
+                        "status": c["status"],
+                        "input_file_id": c["file_id"],
+                        "first_line": c["first_line"],
+                        "requests": c["lines"],
+                    }
+                    for c in self.chunks
+                ],
+            }
+        )
+
+    def _describe(self) -> str:
+        n = len(self.chunks)
+        ended = sum(1 for c in self.chunks if c["status"] in TERMINAL)
+        done = failed = 0
+        for c in self.chunks:
+            counts = c.get("request_counts") or {}
+            done += int(counts.get("completed") or 0)
+            failed += int(counts.get("failed") or 0)
+        total = self.state["requests"]
+        return (
+            f"{ended} of {n} batch{'es' if n > 1 else ''} ended; "
+            f"{done + failed} of {total} requests done ({failed} failed)"
+        )
+
+    def _wait(self, client: Client, timeout: float | None) -> None:
+        from openai_cli.api.wait import WaitTimedOut, intervals
+        from openai_cli.http.uploads import json_answer
+        from openai_cli.progress import Progress
+
+        start = time.monotonic()
+        ticks = intervals(self.io.env)
+        last = ""
+        with Progress(self.io, "batches", unit="status") as bar:
+            while True:
+                for c in self.chunks:
+                    if c["status"] in TERMINAL:
+                        continue
+                    resp = client.request("GET", f"/batches/{c['batch_id']}")
+                    self._update(c, json_answer(resp, "batches retrieve"))
+                self.save()
+                line = self._describe()
+                if bar.shown:
+                    bar.update(description=line)
+                elif line != last:
+                    self.io.message(f"oai: {line}")
+                last = line
+                if all(c["status"] in TERMINAL for c in self.chunks):
+                    return
+                elapsed = time.monotonic() - start
+                if timeout is not None and elapsed >= timeout:
+                    raise WaitTimedOut(
+                        f"the batches are still running after {elapsed:.0f} s",
+                        last={},
+                        hint=f"they go on; continue with: oai batches run --resume {self.path} "
+                        "--wait",
+                    )
+                delay = next(ticks)
+                if timeout is not None:
+                    delay = max(0.0, min(delay, timeout - elapsed))
+                time.sleep(delay)
+
+    def _local(self, chunk: dict[str, Any], kind: str) -> Path:
+        return self.path.parent / f"{self.path.stem}.{chunk['index'] + 1}.{kind}.jsonl"
+
+    def _download(self, client: Client) -> None:
+        from openai_cli.api.runner import download
+
+        for c in self.chunks:
+            for kind in ("output", "error"):
+                file_id = c.get(f"{kind}_file_id")
+                target = self._local(c, kind)
+                if not file_id or target.exists():
+                    continue
+                with client.stream("GET", f"/files/{file_id}/content") as resp:
+                    download(self.io, resp, target, target.name)
+
+    # -- results -----------------------------------------------------------------------
+
+    def _merge(self) -> int:
+        from openai_cli.input.jsonl import raw_lines
+
+        index: dict[str, tuple[int, int, int, bool]] = {}  # id -> (file, offset, length, ok)
+        files: list[Any] = []
+        try:
+            for c in self.chunks:
+                for kind in ("output", "error"):
+                    local = self._local(c, kind)
+                    if not local.exists():
+                        continue
+                    fh = open(local, "rb")  # noqa: SIM115 - closed below, kept for reads
+                    files.append(fh)
+                    for _, offset, raw in raw_lines(fh):
+                        if not raw.strip():
+                            continue
+                        try:
+                            rec = json.loads(raw)
+                        except ValueError:
+                            continue
+                        cid = rec.get("custom_id") if isinstance(rec, dict) else None
+                        if isinstance(cid, str):
+                            index[cid] = (len(files) - 1, offset, len(raw), _succeeded(rec))
+            return self._write_results(files, index)
+        finally:
+            for fh in files:
+                fh.close()
+
+    def _write_results(self, files: list[Any], index: dict[str, tuple[int, int, int, bool]]) -> int:
+        from openai_cli.input.jsonl import raw_lines
+
+        out_path = self.state.get("output_file")
+        err_path = self.state.get("errors_file")
+        ok = failed = 0
+        firsts: list[str] = []
+        chunk_of = self._chunk_of_line()
+        with (
+            Sink(self.io, out_path) as out,
+            Sink(self.io, err_path, optional=True) as errors,
+            open(self.state["input"]["path"], "rb") as inp,
+        ):
+            for number, _, raw in raw_lines(inp):
+                cid = json.loads(raw)["custom_id"]
+                found = index.get(cid)
+                if found is not None:
+                    f, offset, length, good = found
+                    record = os.pread(files[f].fileno(), length, offset)
+                else:
+                    good = False
+                    record = json.dumps(_missing(cid, chunk_of(number))).encode()
+                out.write(record if record.endswith(b"\n") else record + b"\n")
+                if good:
+                    ok += 1
+                    continue
+                failed += 1
+                errors.write(raw if raw.endswith(b"\n") else raw + b"\n")
+                if len(firsts) < 3:
+                    firsts.append(f"line {number} ({cid}): {_reason(record)}")
+        self.state["finished"] = True
+        self.state["succeeded"] = ok
+        self.state["failed"] = failed
+        self.save()
+        if self.state["input"].get("spooled"):
+            # A copy of stdin kept only so that an interrupted run could go on.
+            with contextlib.suppress(OSError):
+                os.unlink(self.state["input"]["path"])
+        for c in self.chunks:
+            for kind in ("output", "error"):
+                with contextlib.suppress(OSError):
+                    self._local(c, kind).unlink()
+        total = ok + failed
+        where = f" to {out_path}" if out_path else ""
+        if not failed:
+            self.io.message(f"oai: all {total} requests succeeded; results written{where}")
+            return 0
+        self.io.message(f"oai: {failed} of {total} requests failed, {ok} succeeded{where}")
+        for first in firsts:
+            self.io.message(f"  {first}")
+        if err_path:
+            self.io.message(f"  the failed input lines are in {err_path}")
+        from openai_cli.errors import ExitCode
+
+        return int(ExitCode.FAILED)
+
+    def _chunk_of_line(self) -> Any:
+        chunks = self.chunks
+
+        def find(number: int) -> dict[str, Any]:
+            for c in chunks:
+                if c["first_line"] <= number < c["first_line"] + c["lines"]:
+                    return c
+            return chunks[-1]
+
+        return find
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+def _succeeded(rec: dict[str, Any]) -> bool:
+    if rec.get("error"):
+        return False
+    resp = rec.get("response")
+    if not isinstance(resp, dict):
+        return False
+    code = resp.get("status_code")
+    return isinstance(code, int) and 200 <= code < 300
+
+
+def _missing(cid: str, chunk: dict[str, Any]) -> dict[str, Any]:
+    from openai_cli.api.wait import error_text
+
+    status = chunk.get("status")
+    reason = error_text(chunk) or f"batch {chunk.get('batch_id')} ended {status}"
+    return {
+        "id": None,
+        "custom_id": cid,
+        "response": None,
+        "error": {"code": f"batch_{status}", "message": f"no result for this request: {reason}"},
+    }
+
+
+def _reason(record: bytes) -> str:
+    try:
+        rec = json.loads(record)
+    except ValueError:
+        return "unreadable result"
+    err = rec.get("error") if isinstance(rec, dict) else None
+    if isinstance(err, dict):
+        return str(err.get("message") or err.get("code") or err)
+    resp = rec.get("response") if isinstance(rec, dict) else None
+    if isinstance(resp, dict):
+        body = resp.get("body")
+        detail = ""
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            detail = f": {body['error'].get('message') or body['error'].get('code')}"
+        return f"HTTP {resp.get('status_code')}{detail}"
+    return "no result"
+
+
+class Sink:
+    """A results file written whole or not at all, or stdout; or nothing."""
+
+    def __init__(self, io: Any, path: str | None, *, optional: bool = False) -> None:
+        self.io = io
+        self.path = path
+        self.optional = optional
+        self._fh: Any = None
+        self._tmp: str | None = None
+
+    def __enter__(self) -> Sink:
+        if self.path:
+            self._tmp = f"{self.path}.part"
+            self._fh = open(self._tmp, "wb")
+        elif not self.optional:
+            self._fh = self.io.stdout_bytes
+        return self
+
+    def write(self, data: bytes) -> None:
+        if self._fh is not None:
+            self._fh.write(data)
+
+    def __exit__(self, exc_type: Any, *rest: Any) -> None:
+        if self._tmp is None:
+            if self._fh is not None:
+                self._fh.flush()
+            return
+        self._fh.close()
+        if exc_type is None:
+            os.replace(self._tmp, str(self.path))
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(self._tmp)
+
+
+def _metadata(text: str | None) -> dict[str, str]:
+    if not text:
+        return {}
+    from openai_cli.input.body import parse_json_text
+
+    data = parse_json_text(text, what="--metadata")
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise UsageError("--metadata: expected a JSON object of strings")
+    if len(data) > 15:
+        raise UsageError(f"--metadata: at most 15 keys (the run adds {RUN_TAG})")
+    return {str(k): v for k, v in data.items()}
+
+
+def _show_plan(
+    factory: Factory, endpoint: str | None, requests: int, chunks: list[dict[str, Any]]
+) -> None:
+    factory.renderer().answer(
+        {
+            "endpoint": endpoint,
+            "requests": requests,
+            "batches": [
+                {
+                    "lines": f"{c['first_line']}-{c['first_line'] + c['lines'] - 1}",
+                    "requests": c["lines"],
+                    "bytes": c["end"] - c["start"],
+                }
+                for c in chunks
+            ],
+        }
+    )
