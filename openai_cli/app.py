@@ -10,7 +10,7 @@ import typer
 from openai_cli import version_text
 from openai_cli.context import Factory
 from openai_cli.lazy import LazyGroup, typer_loader
-from openai_cli.options import common_parameters, pop_common
+from openai_cli.options import common_parameters, complete_profile, pop_common
 
 # Hand-written groups: name -> (module, one line of help). They come after the API
 # families in `oai --help`.
@@ -35,12 +35,6 @@ def _version(ctx: typer.Context, value: bool) -> None:
         raise typer.Exit()
 
 
-def _complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
-    from openai_cli.commands.completion import complete_profile
-
-    return complete_profile(ctx, incomplete)
-
-
 def _root(ctx: typer.Context, **kwargs: Any) -> None:
     factory = ctx.ensure_object(Factory)
     factory.use(pop_common(kwargs))
@@ -61,7 +55,7 @@ _root_params = [
                     "--profile",
                     "-p",
                     help="Profile to use (env OAI_PROFILE).",
-                    autocompletion=_complete_profile,
+                    autocompletion=complete_profile,
                     rich_help_panel=_PANEL,
                 ),
             ],

@@ -34,6 +34,13 @@ class CommonOptions:
         return replace(self, **{k: v for k, v in given.items() if v is not None})
 
 
+def complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Profile names for every ``--profile`` and profile argument (read on TAB only)."""
+    from openai_cli.commands.completion import complete_profile as from_config
+
+    return from_config(ctx, incomplete)
+
+
 def _complete_output(incomplete: str) -> list[str]:
     return [f for f in OUTPUT_FORMATS if f.startswith(incomplete)]
 

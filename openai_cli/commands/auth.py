@@ -22,6 +22,7 @@ from openai_cli.commands.profile import (
     want_json,
 )
 from openai_cli.errors import AuthError, ConfigError, OaiError, UsageError
+from openai_cli.options import complete_profile
 
 if TYPE_CHECKING:
     from openai_cli.config import Settings
@@ -37,7 +38,12 @@ app = typer.Typer(
 
 ProfileOption = Annotated[
     str | None,
-    typer.Option("--profile", "-p", help="Profile to act on (default: the one in effect)."),
+    typer.Option(
+        "--profile",
+        "-p",
+        help="Profile to act on (default: the one in effect).",
+        autocompletion=complete_profile,
+    ),
 ]
 AdminOption = Annotated[
     bool,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol, cast
 import typer
 
 from openai_cli.errors import ConfigError, OaiError, UsageError
+from openai_cli.options import complete_profile
 
 if TYPE_CHECKING:
     from openai_cli.config import Overrides, Settings
@@ -109,7 +110,12 @@ def default_profile_name(cfg: ConfigFile) -> str | None:
 
 ProfileOption = Annotated[
     str | None,
-    typer.Option("--profile", "-p", help="Profile to change (default: the one in effect)."),
+    typer.Option(
+        "--profile",
+        "-p",
+        help="Profile to change (default: the one in effect).",
+        autocompletion=complete_profile,
+    ),
 ]
 
 
@@ -135,7 +141,10 @@ def list_(ctx: typer.Context) -> None:
 def show(
     ctx: typer.Context,
     name: Annotated[
-        str | None, typer.Argument(help="Profile (default: the one in effect).")
+        str | None,
+        typer.Argument(
+            help="Profile (default: the one in effect).", autocompletion=complete_profile
+        ),
     ] = None,
 ) -> None:
     """Show a profile's settings and where its keys are stored (keys masked)."""
@@ -253,7 +262,10 @@ def unset(
 @app.command()
 def use(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The profile to make the default.")],
+    name: Annotated[
+        str,
+        typer.Argument(help="The profile to make the default.", autocompletion=complete_profile),
+    ],
 ) -> None:
     """Make a profile the default (current_profile in the config file)."""
     f = factory_of(ctx)
@@ -267,7 +279,9 @@ def use(
 @app.command()
 def delete(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The profile to delete.")],
+    name: Annotated[
+        str, typer.Argument(help="The profile to delete.", autocompletion=complete_profile)
+    ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete a profile and the keys stored for it in the OS keyring."""

@@ -139,6 +139,14 @@ def test_profile_names_come_from_the_config_file(isolated: Path) -> None:
     assert complete("fish", "oai --profile=p") == ["--profile=personal"]
 
 
+def test_profile_commands_complete_profile_names(isolated: Path) -> None:
+    write_profiles(isolated, "[profiles.work]\n[profiles.personal]\n")
+    assert complete("bash", "oai profile use ", "") == ["personal", "work"]
+    assert complete("bash", "oai profile delete w", "w") == ["work"]
+    assert complete("bash", "oai auth login --profile ", "") == ["personal", "work"]
+    assert complete("bash", "oai profile set --profile p", "p") == ["personal"]
+
+
 def test_profile_completion_with_a_broken_config_offers_nothing(isolated: Path) -> None:
     write_profiles(isolated, "this is [not toml\n")
     assert complete("bash", "oai --profile ", "") == []
