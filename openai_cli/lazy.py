@@ -76,6 +76,39 @@ class LazyGroup(TyperGroup):
             self._listing = False
 
 
+class PlainUsageCommand(TyperCommand):
+    """A command whose usage line names required arguments as the reference does.
+
+    Typer writes a required argument as ``{FILE_ID}``; the usage users copy from the
+    API reference (and the operations table) reads ``FILE_ID``.
+    """
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces: list[str] = super().collect_usage_pieces(ctx)
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
+
+
+def command_from(fn: Callable[..., Any], name: str, **kwargs: Any) -> TyperCommand:
+    """One Typer command from a function (real or with a synthesised signature)."""
+    import typer
+
+    app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+    app.command(name, cls=PlainUsageCommand, **kwargs)(fn)
+    cmd = typer.main.get_command(app)
+    assert isinstance(cmd, TyperCommand)
+    return cmd
+
+
+def _plain_usage(app: Any) -> None:
+    for info in app.registered_commands:
+        # Typer records its own class when none was asked for.
+        if info.cls in (None, TyperCommand):
+            info.cls = PlainUsageCommand
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            _plain_usage(group.typer_instance)
+
+
 def typer_loader(module: str, attr: str = "app") -> Loader:
     """A loader for a hand-written module that defines a Typer app."""
 
@@ -84,7 +117,8 @@ def typer_loader(module: str, attr: str = "app") -> Loader:
 
         import typer
 
-        mod = importlib.import_module(module)
-        return typer.main.get_command(getattr(mod, attr))
+        app = getattr(importlib.import_module(module), attr)
+        _plain_usage(app)
+        return typer.main.get_command(app)
 
     return load

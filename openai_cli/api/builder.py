@@ -16,7 +16,7 @@ from urllib.parse import quote
 import typer
 from typer.core import TyperCommand
 
-from openai_cli.lazy import LazyGroup, Loader
+from openai_cli.lazy import LazyGroup, Loader, command_from
 from openai_cli.options import common_parameters, pop_common
 
 Op = dict[str, Any]
@@ -187,16 +187,6 @@ def _run(factory: Any, request: Any) -> int:
     from openai_cli.api.runner import execute
 
     return execute(factory, request)
-
-
-class OperationCommand(TyperCommand):
-    """A generated command; its usage line names path arguments as the API reference does."""
-
-    def collect_usage_pieces(self, ctx: Any) -> list[str]:
-        # Typer writes a required argument as {FILE_ID}; the usage users copy from the
-        # reference (and the operations table) reads FILE_ID.
-        pieces: list[str] = super().collect_usage_pieces(ctx)
-        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
 
 
 class CommandSpec:
@@ -423,21 +413,12 @@ class CommandSpec:
             raise typer.Exit(rc)
 
         callback.__signature__ = self.signature(extra)  # type: ignore[attr-defined]
-        app = typer.Typer(
-            add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False
-        )
         help_text = self.help_text()
         if help_prefix:
             help_text = help_prefix + "\n\n" + help_text
-        app.command(
-            self.op["command"][-1],
-            cls=OperationCommand,
-            help=help_text,
-            short_help=_short_help(self.op),
-        )(callback)
-        cmd = typer.main.get_command(app)
-        assert isinstance(cmd, TyperCommand)
-        return cmd
+        return command_from(
+            callback, self.op["command"][-1], help=help_text, short_help=_short_help(self.op)
+        )
 
     def request(self, factory: Any, values: dict[str, Any]) -> Any:
         from openai_cli.api.values import build_request

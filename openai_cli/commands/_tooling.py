@@ -40,10 +40,9 @@ def with_common(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def tool_command(fn: Callable[..., Any], *, name: str, help: str) -> TyperCommand:
     """A Typer command from ``fn(ctx, ..., **common)`` (see :func:`with_common`)."""
-    app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
-    app.command(name, help=help)(with_common(fn))
-    cmd = typer.main.get_command(app)
-    return cmd  # type: ignore[return-value]
+    from openai_cli.lazy import command_from
+
+    return command_from(with_common(fn), name, help=help)
 
 
 def factory_of(ctx: typer.Context, common: dict[str, Any]) -> Factory:

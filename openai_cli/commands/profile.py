@@ -143,7 +143,9 @@ def show(
     name: Annotated[
         str | None,
         typer.Argument(
-            help="Profile (default: the one in effect).", autocompletion=complete_profile
+            metavar="NAME",
+            help="Profile (default: the one in effect).",
+            autocompletion=complete_profile,
         ),
     ] = None,
 ) -> None:
@@ -211,11 +213,12 @@ def set_(
     key: Annotated[
         str,
         typer.Argument(
+            metavar="KEY",
             help="base_url, organization, project, model, ..., headers.NAME, query.NAME "
-            "(see docs/compatible-servers.md)."
+            "(see docs/compatible-servers.md).",
         ),
     ],
-    value: Annotated[str, typer.Argument(help="The new value.")],
+    value: Annotated[str, typer.Argument(metavar="VALUE", help="The new value.")],
     profile: ProfileOption = None,
 ) -> None:
     """Set one setting in a profile, creating the profile if needed."""
@@ -238,7 +241,7 @@ def set_(
 @app.command()
 def unset(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="The setting to remove.")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The setting to remove.")],
     profile: ProfileOption = None,
 ) -> None:
     """Remove one setting from a profile, so the next source applies."""
@@ -264,7 +267,9 @@ def use(
     ctx: typer.Context,
     name: Annotated[
         str,
-        typer.Argument(help="The profile to make the default.", autocompletion=complete_profile),
+        typer.Argument(
+            metavar="NAME", help="The profile to make the default.", autocompletion=complete_profile
+        ),
     ],
 ) -> None:
     """Make a profile the default (current_profile in the config file)."""
@@ -280,7 +285,10 @@ def use(
 def delete(
     ctx: typer.Context,
     name: Annotated[
-        str, typer.Argument(help="The profile to delete.", autocompletion=complete_profile)
+        str,
+        typer.Argument(
+            metavar="NAME", help="The profile to delete.", autocompletion=complete_profile
+        ),
     ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:

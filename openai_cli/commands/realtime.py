@@ -122,15 +122,14 @@ def command() -> TyperCommand:
         raise typer.Exit(connect(factory, **kwargs))
 
     callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
-    app.command(
+    from openai_cli.lazy import command_from
+
+    return command_from(
+        callback,
         "connect",
         help=HELP,
         short_help="Text session over the Realtime WebSocket (stdin in, text out).",
-    )(callback)
-    cmd = typer.main.get_command(app)
-    assert isinstance(cmd, TyperCommand)
-    return cmd
+    )
 
 
 # -- connecting ---------------------------------------------------------------------------

@@ -252,3 +252,15 @@ def test_root_help_loads_no_group() -> None:
     assert "openai_cli.api.catalogue" in modules
     assert {m for m in modules if m.startswith("openai_cli.api.catalogue.")} == set()
     assert {m for m in modules if m.split(".")[0] in ("httpx", "keyring")} == set()
+
+
+def test_no_usage_line_wraps_arguments_in_braces() -> None:
+    """Arguments read as in the reference (FILE_ID, METHOD), never Typer's {FILE_ID}."""
+    root = build()
+    ctx = typer.Context(root, info_name="oai")
+    braced = [
+        " ".join(path)
+        for path, cmd, sub in walk_commands(root, ctx)
+        if not isinstance(cmd, TyperGroup) and "{" in cmd.get_usage(sub)
+    ]
+    assert braced == []
