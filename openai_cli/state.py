@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -34,20 +32,10 @@ def state_dir(env: Mapping[str, str], *parts: str) -> Path:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Replace ``path`` with ``data`` in one step."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Replace ``path`` with ``data`` in one step, readable by the owner only."""
+    from openai_cli.config.store import write_private
+
+    write_private(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
 def read_json(path: Path, *, what: str) -> dict[str, Any]:

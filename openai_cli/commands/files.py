@@ -265,17 +265,10 @@ class _Counting:
 
 
 def _dry_run_chunked(factory: Factory, spec: Any) -> int:
-    from openai_cli.http.uploads import parts_of
+    from openai_cli.http.uploads import create_body, parts_of
 
     n = len(parts_of(spec.size, spec.part_size))
-    create: dict[str, Any] = {
-        "filename": spec.filename,
-        "purpose": spec.purpose,
-        "bytes": spec.size,
-        "mime_type": spec.mime_type,
-    }
-    if spec.expires_after is not None:
-        create["expires_after"] = spec.expires_after
+    create = create_body(spec)
     base = factory.settings().base_url.value.rstrip("/")
     factory.renderer().answer(
         {

@@ -213,6 +213,19 @@ def _state_path(env: Any, spec: UploadSpec, base_url: str) -> Path:
     return state_dir(env, "uploads") / f"{digest}.json"
 
 
+def create_body(spec: UploadSpec) -> dict[str, Any]:
+    """The body of ``POST /uploads`` for a planned upload (also shown by ``--dry-run``)."""
+    body: dict[str, Any] = {
+        "filename": spec.filename,
+        "purpose": spec.purpose,
+        "bytes": spec.size,
+        "mime_type": spec.mime_type,
+    }
+    if spec.expires_after is not None:
+        body["expires_after"] = spec.expires_after
+    return body
+
+
 class ChunkedUpload:
     def __init__(self, client: Client, io: IO, spec: UploadSpec) -> None:
         self.client = client
@@ -268,14 +281,7 @@ class ChunkedUpload:
 
     def _create(self) -> dict[str, Any]:
         s = self.spec
-        body: dict[str, Any] = {
-            "filename": s.filename,
-            "purpose": s.purpose,
-            "bytes": s.size,
-            "mime_type": s.mime_type,
-        }
-        if s.expires_after is not None:
-            body["expires_after"] = s.expires_after
+        body = create_body(s)
         upload = json_answer(self.client.request("POST", "/uploads", json_body=body), "uploads")
         uid = upload.get("id")
         if not isinstance(uid, str) or not uid:
