@@ -11,7 +11,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import typer
 from typer.core import TyperCommand
@@ -430,7 +429,3 @@ def _factory_type() -> type:
     from openai_cli.context import Factory
 
     return Factory
-
-
-def quote_path(value: str) -> str:
-    return quote(value, safe="")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.request import Request
 from openai_cli.errors import UsageError
+from openai_cli.http.paths import segment
 from openai_cli.input.assemble import collect, file_part
 from openai_cli.input.body import parse_json_text, read_text_file
 from openai_cli.input.fields import merge
@@ -90,13 +91,9 @@ def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -
     op = spec.op
     io = factory.io
     path = op["path"]
-    from openai_cli.api.builder import quote_path
-
     for pp in op["path_params"]:
         v = values.pop("path_" + pp["name"])
-        if v == "":
-            raise UsageError(f"{pp['metavar']}: must not be empty")
-        path = path.replace("{" + pp["name"] + "}", quote_path(v))
+        path = path.replace("{" + pp["name"] + "}", segment(v, pp["metavar"]))
     query: dict[str, Any] = dict(op["fixed_query"])
     headers: dict[str, str] = {}
     flagged: dict[str, Any] = {}

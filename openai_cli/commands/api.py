@@ -93,6 +93,7 @@ def api(
     from openai_cli.api.runner import execute
     from openai_cli.context import Factory
     from openai_cli.errors import UsageError
+    from openai_cli.http.paths import check_path
     from openai_cli.input.assemble import collect
 
     factory = ctx.find_object(Factory)
@@ -112,6 +113,7 @@ def api(
         raise UsageError(f"METHOD: {method!r} is not one of {', '.join(_METHODS)}")
     if not path.startswith(("/", "http://", "https://")):
         path = "/" + path
+    check_path(path)
     path, _, raw_query = path.partition("?")
     op = find(m, path)
     multipart = (

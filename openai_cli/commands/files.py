@@ -378,10 +378,9 @@ def _vector_store_upload(
     ] = None,
     **common: Any,
 ) -> None:
-    from urllib.parse import quote
-
     from openai_cli.commands._tooling import factory_of, local_input, positive
     from openai_cli.commands.waiters import KINDS, take_wait_options, wait_and_print
+    from openai_cli.http.paths import segment
     from openai_cli.http.uploads import MAX_UPLOAD_BYTES, json_answer
     from openai_cli.input.body import parse_json_text
 
@@ -398,9 +397,7 @@ def _vector_store_upload(
     ):
         if text is not None:
             body[key] = parse_json_text(text, what=flag)
-    if not vector_store_id:
-        raise UsageError("VECTOR_STORE_ID: must not be empty")
-    target = f"/vector_stores/{quote(vector_store_id, safe='')}/files"
+    target = f"/vector_stores/{segment(vector_store_id, 'VECTOR_STORE_ID')}/files"
     with local_input(io, file, what="FILE") as (path, shown):
         name = filename or (os.path.basename(file) if file != "-" else "stdin")
         size = os.path.getsize(path)
@@ -441,7 +438,7 @@ def _vector_store_upload(
     wait_and_print(
         factory,
         first,
-        f"{target}/{quote(file_id, safe='')}",
+        f"{target}/{segment(file_id, 'the file id in the answer')}",
         KINDS[("vector-stores", "files")],
         timeout=timeout,
         rewait=rewait,

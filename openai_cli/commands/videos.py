@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import shlex
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from openai_cli.commands.audio import output_file_parameter
 from openai_cli.commands.waiters import Kind
+from openai_cli.http.paths import segment
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -85,7 +85,7 @@ def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
         factory.io.message("oai: the answer names no video status; nothing to wait for")
         factory.renderer().answer(first)
         return 0
-    path = f"/videos/{quote(ident, safe='')}"
+    path = f"/videos/{segment(ident, 'the video id in the answer')}"
     rewait = f"oai videos retrieve {ident} --wait" + (f" -O {shlex.quote(out)}" if out else "")
     # With -O - stdout carries the video's bytes and nothing else.
     wait_and_print(

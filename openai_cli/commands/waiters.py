@@ -17,11 +17,12 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 import typer
 
 from openai_cli.errors import UsageError
+from openai_cli.http.paths import segment
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -156,7 +157,11 @@ def _run(
         factory.io.message("oai: the answer names no job status; nothing to wait for")
         factory.renderer().answer(first)
         return 0
-    path = request.path if command[-1] != "create" else f"{request.path}/{quote(ident, safe='')}"
+    path = (
+        request.path
+        if command[-1] != "create"
+        else f"{request.path}/{segment(ident, 'the id in the answer')}"
+    )
     rewait = " ".join(["oai", *command[:-1], "retrieve", *_path_values(template, path), "--wait"])
     wait_and_print(factory, first, path, kind, timeout=timeout, rewait=rewait)
     return 0

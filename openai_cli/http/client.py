@@ -26,6 +26,7 @@ import httpx
 from openai_cli import __version__
 from openai_cli.config import Settings
 from openai_cli.errors import ApiError, AuthError, NetworkError, ProtocolError, UsageError
+from openai_cli.http.paths import check_path
 from openai_cli.http.redact import redact, redact_headers
 from openai_cli.io import IO
 
@@ -187,6 +188,9 @@ class Client:
                 )
 
     def url(self, path: str) -> str:
+        # Every request passes here: the last guard against a path that the URL
+        # library would resolve to another resource.
+        check_path(path)
         if path.startswith(("http://", "https://")):
             p = urlsplit(path)
             if (p.scheme, p.netloc) != self._origin:
