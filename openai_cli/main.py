@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from openai_cli.errors import ExitCode, OaiError, UsageError
@@ -27,10 +28,7 @@ def run(argv: Sequence[str], io: IO | None = None) -> int:
         (io or IO.system()).out.write(version_text() + "\n")
         return 0
     io = io or IO.system()
-    try:
-        argv = _argv_text(argv)
-    except OaiError as exc:
-        return _report(io, exc, False)
+    argv = _argv_text(argv)
     if io.env.get("_OAI_COMPLETE"):
         # A shell asking for candidates on TAB (completions/): answered from the
         # typed path alone; no command runs.
@@ -51,6 +49,17 @@ def run(argv: Sequence[str], io: IO | None = None) -> int:
     except OaiError as exc:
         return _report(io, exc, debug)
     except Exception as exc:
+        if isinstance(exc, UnicodeEncodeError) and exc.reason == "surrogates not allowed":
+            # An argument that is not UTF-8 (kept so that it can name a file) reached
+            # a request, which carries text only.
+            return _report(
+                io,
+                UsageError(
+                    "an argument is not valid UTF-8 text and cannot be sent",
+                    hint="file names in another encoding work as paths to read, not as values",
+                ),
+                debug,
+            )
         if debug:
             _traceback(io)
         from openai_cli.http.redact import redact
@@ -72,12 +81,13 @@ def _argv_text(argv: list[str]) -> list[str]:
     with surrogate escapes, which no request body can carry.
     """
     out = []
-    for i, arg in enumerate(argv, start=1):
+    for arg in argv:
         if any("\udc80" <= c <= "\udcff" for c in arg):
-            try:
+            # Not UTF-8 at all (a file name in another encoding): kept with its
+            # surrogate escapes, which open() turns back into the same bytes. Text that
+            # must go into a request is checked where it is encoded.
+            with suppress(UnicodeDecodeError):
                 arg = os.fsencode(arg).decode("utf-8")
-            except UnicodeDecodeError:
-                raise UsageError(f"argument {i} is not valid UTF-8 text") from None
         out.append(arg)
     return out
 

@@ -14,6 +14,7 @@ could not be made (no secret, a header missing, unreadable input).
 from __future__ import annotations
 
 import json
+import math
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -86,12 +87,13 @@ def verify(
         )
     webhook_id = headers["webhook-id"].strip()
     stamp = headers["webhook-timestamp"].strip()
-    try:
-        sent = int(stamp)
-    except ValueError:
+    # int() also takes "+1", "1_000", " 1" and non-ASCII digits: only plain ASCII digits
+    # are a timestamp, so one signed value has one spelling.
+    if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 12:
         raise WebhookVerificationError(
             f"invalid webhook-timestamp {stamp[:40]!r}: expected Unix seconds"
-        ) from None
+        )
+    sent = int(stamp)
     current = time.time() if now is None else now
     age = current - sent
     if age > tolerance:
@@ -218,8 +220,11 @@ def _check(
     headers_file: str | None,
     tolerance: float,
 ) -> tuple[bytes, dict[str, str]]:
-    if tolerance < 0:
-        raise UsageError("--tolerance: must be 0 or more seconds")
+    # NaN compares false with everything, so `age > nan` would let any age through.
+    if not math.isfinite(tolerance) or tolerance < 0:
+        raise UsageError(
+            f"--tolerance: {tolerance!r} is not a finite number of seconds (0 or more)"
+        )
     if payload == "-" and headers_file == "-":
         raise UsageError("the payload and --headers cannot both come from stdin")
     secret = factory.io.env.get(SECRET_ENV, "").strip()

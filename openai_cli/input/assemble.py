@@ -19,6 +19,11 @@ from openai_cli.input.fields import FieldArg, merge, parse_fields
 from openai_cli.io import IO
 
 
+def printable_name(name: str) -> str:
+    """``name`` as text that can be sent, whatever bytes the file system gave it."""
+    return os.fsencode(name).decode("utf-8", "replace")
+
+
 def file_part(
     field: str, value: str, io: IO, *, what: str, filename: str | None = None
 ) -> FilePart:
@@ -28,7 +33,9 @@ def file_part(
         stdin = io.stdin_bytes
         return FilePart(field, name, lambda: stdin, guess_type(name), replayable=False)
     check_readable_file(value, what=what)
-    name = filename or os.path.basename(value)
+    # A file name that is not UTF-8 is sent with its undecodable bytes replaced: the
+    # form header is text, while the file is still opened by its real name.
+    name = filename or printable_name(os.path.basename(value))
     return FilePart(field, name, file_opener(value), guess_type(name))
 
 

@@ -338,3 +338,28 @@ def test_end_to_end_a_forged_delivery_is_refused(receiver: tuple[str, Path]) -> 
     assert proc.returncode == 1
     assert proc.stdout == b""
     assert b"webhook signature does not match" in proc.stderr
+
+
+# -- hardening: the freshness check cannot be switched off by odd input --------------------
+
+
+@pytest.mark.parametrize("tolerance", ["nan", "inf", "-inf", "NaN"])
+def test_a_tolerance_that_is_not_a_finite_number_is_refused(tolerance: str) -> None:
+    # NaN compared with any age is False: the check would pass a signature of any age.
+    r = run("verify", signed_headers(age=10**7), BODY, "--tolerance", tolerance)
+    assert r.code == 2, r
+    assert "--tolerance" in r.err and "finite" in r.err
+
+
+@pytest.mark.parametrize("stamp", ["+{now}", "{now} 0", "{now}_0", "\u0661\u0667{now}"])
+def test_a_timestamp_is_plain_ascii_digits_only(stamp: str) -> None:
+    now = str(int(time.time()))
+    text = stamp.format(now=now)
+    headers = {
+        "webhook-id": "msg_1",
+        "webhook-timestamp": text,
+        "webhook-signature": "v1," + sign(BODY, "msg_1", text),
+    }
+    r = run("verify", headers)
+    assert r.code != 0, r
+    assert "invalid webhook-timestamp" in r.err
