@@ -252,8 +252,11 @@ def _check_keys(
             failure = failure or exc
             results.append((kind, request, "failed: " + "; ".join(exc.lines())))
             continue
+        from openai_cli.api.request import Request
+        from openai_cli.api.send import send
+
         try:
-            client_of(admin=admin).request("GET", path, query=query)
+            send(client_of(admin=admin), Request("GET", path, query=dict(query), admin=admin))
         except OaiError as exc:
             failure = failure or exc
             results.append((kind, request, "failed: " + "; ".join(exc.lines())))
