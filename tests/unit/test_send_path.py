@@ -16,19 +16,24 @@ import openai_cli
 PACKAGE = Path(openai_cli.__file__).parent
 # The one send path, and the client whose methods it calls.
 SENDERS = {"api/send.py", "http/client.py"}
-# The HTTP client's request methods (and httpx's module-level ones).
-METHODS = frozenset(
-    {"request", "stream", "send", "build", "build_request"}
-    | {"get", "post", "put", "patch", "delete", "head", "options"}
-)
-HTTPX_SENDERS = frozenset({"Client", "AsyncClient"} | METHODS)
+# The HTTP client's request methods; an httpx client's also has the verbs.
+METHODS = frozenset({"request", "stream", "send", "build", "build_request"})
+VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
+HTTPX_SENDERS = frozenset({"Client", "AsyncClient"} | METHODS | VERBS)
 
 
-def _looks_like_a_client(node: ast.expr) -> bool:
-    """Whether ``node`` names a client (``self.client``, ``factory.client()``, ``http``)."""
+def _names(node: ast.expr) -> list[str]:
     names = [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
-    names += [n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)]
-    return any("client" in n.lower() or n.lower() in ("http", "_http") for n in names)
+    return names + [n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)]
+
+
+def _is_client(node: ast.expr) -> bool:
+    """Whether ``node`` names a client (``self.client``, ``factory.client()``, ``http``)."""
+    return any("client" in n.lower() or n.lower() in ("http", "_http") for n in _names(node))
+
+
+def _is_httpx_client(node: ast.expr) -> bool:
+    return any(n.lower() in ("http", "_http") for n in _names(node))
 
 
 def direct_sends(root: Path) -> list[str]:
@@ -45,7 +50,9 @@ def direct_sends(root: Path) -> list[str]:
             if isinstance(receiver, ast.Name) and receiver.id == "httpx":
                 hit = node.attr in HTTPX_SENDERS
             else:
-                hit = node.attr in METHODS and _looks_like_a_client(receiver)
+                hit = (node.attr in METHODS and _is_client(receiver)) or (
+                    node.attr in VERBS and _is_httpx_client(receiver)
+                )
             if hit:
                 found.append((rel, node.lineno, ast.unparse(node)))
     return [f"{rel}:{line}: {text}" for rel, line, text in sorted(found)]
@@ -57,6 +64,7 @@ def test_only_the_send_module_calls_the_http_client() -> None:
 
 def test_the_scan_finds_a_direct_call(tmp_path: Path) -> None:
     (tmp_path / "commands").mkdir()
+    # The last line sends nothing: a Request's field, a spec's builder, a dict of clients.
     (tmp_path / "commands" / "x.py").write_text(
         "def f(factory, path):\n"
         "    factory.client().request('GET', path)\n"
@@ -64,7 +72,8 @@ def test_the_scan_finds_a_direct_call(tmp_path: Path) -> None:
         "        pass\n"
         "    poll = self.client.request\n"
         "    httpx.get(path)\n"
-        "    req.stream, spec.request(factory, {})\n",  # a Request's field, a spec's builder
+        "    http.get(path)\n"
+        "    req.stream, spec.request(factory, {}), self._clients.get(True)\n",
         encoding="utf-8",
     )
     assert direct_sends(tmp_path) == [
@@ -72,4 +81,5 @@ def test_the_scan_finds_a_direct_call(tmp_path: Path) -> None:
         "commands/x.py:3: client.stream",
         "commands/x.py:5: self.client.request",
         "commands/x.py:6: httpx.get",
+        "commands/x.py:7: http.get",
     ]
