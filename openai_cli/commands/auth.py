@@ -234,6 +234,9 @@ def status(
 def _check_keys(
     f: Factory, settings: Settings
 ) -> tuple[list[tuple[str, str, str]], OaiError | None]:
+    from openai_cli.api.request import Request
+    from openai_cli.api.send import send
+
     client_of = getattr(f, "client", None)
     if client_of is None:
         f.io.message("warning: --check is not available here: no HTTP client")
@@ -252,9 +255,6 @@ def _check_keys(
             failure = failure or exc
             results.append((kind, request, "failed: " + "; ".join(exc.lines())))
             continue
-        from openai_cli.api.request import Request
-        from openai_cli.api.send import send
-
         try:
             send(client_of(admin=admin), Request("GET", path, query=dict(query), admin=admin))
         except OaiError as exc:
