@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from openai_cli.config.store import write_private
 from openai_cli.errors import UsageError
 
 STATE_ENV = "OAI_STATE_DIR"
@@ -33,8 +34,6 @@ def state_dir(env: Mapping[str, str], *parts: str) -> Path:
 
 def write_json(path: Path, data: Any) -> None:
     """Replace ``path`` with ``data`` in one step, readable by the owner only."""
-    from openai_cli.config.store import write_private
-
     write_private(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 

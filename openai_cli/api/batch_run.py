@@ -16,7 +16,20 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from openai_cli.errors import UsageError
+from openai_cli.api import catalogue
+from openai_cli.api.request import Request
+from openai_cli.api.runner import download
+from openai_cli.api.send import answer_object, open_response, send
+from openai_cli.api.uploads import RangeReader
+from openai_cli.api.wait import WaitTimedOut, error_text, intervals
+from openai_cli.errors import ExitCode, UsageError
+from openai_cli.http.client import FilePart
+from openai_cli.input import jsonl
+from openai_cli.input.body import parse_json_text
+from openai_cli.input.local import spool_stdin
+from openai_cli.input.numbers import positive
+from openai_cli.progress import Progress
+from openai_cli.state import read_json, state_dir, write_json
 
 if TYPE_CHECKING:
     from openai_cli.context import Factory
@@ -25,6 +38,16 @@ if TYPE_CHECKING:
 
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 RUN_TAG = "oai_run"  # metadata key that finds a batch again after a lost answer
+
+
+def batch_endpoints() -> tuple[str, ...]:
+    """The endpoints ``POST /batches`` accepts, as the spec lists them."""
+    for op in catalogue.load("batches"):
+        if op["command"] == ["batches", "create"]:
+            for p in op["body"]:
+                if p["name"] == "endpoint" and p.get("enum"):
+                    return tuple(p["enum"])
+    return ()
 
 
 class BatchRun:
@@ -50,10 +73,6 @@ class BatchRun:
         output_file: str | None,
         errors_file: str | None,
     ) -> BatchRun | None:
-        from openai_cli.commands._tooling import positive, spool_stdin
-        from openai_cli.input import jsonl
-        from openai_cli.state import state_dir
-
         io = factory.io
         limit = positive(max_requests, "--max-requests", jsonl.MAX_BATCH_LINES)
         if limit > jsonl.MAX_BATCH_LINES:
@@ -83,7 +102,7 @@ class BatchRun:
                     cur is None
                     or cur["lines"] >= limit
                     or cur["end"] - cur["start"] + size > jsonl.MAX_BATCH_BYTES
-                    or cur["weight"] + weight > jsonl.MAX_EMBEDDING_INPUTS
+                    or cur["weight"] + weight > jsonl.MAX_BATCH_EMBEDDING_INPUTS
                 ):
                     cur = {"first_line": line.number, "lines": 0, "start": line.start, "weight": 0}
                     chunks.append(cur)
@@ -96,6 +115,7 @@ class BatchRun:
                     fh,
                     shown,
                     endpoint=endpoint,
+                    endpoints=batch_endpoints(),
                     enforce_limits=False,
                     on_line=plan,
                     consequence="nothing was uploaded",
@@ -155,8 +175,6 @@ class BatchRun:
 
     @classmethod
     def load(cls, factory: Factory, path: Path) -> BatchRun:
-        from openai_cli.state import read_json
-
         data = read_json(path, what="--resume")
         if data.get("version") != 1 or "chunks" not in data:
             raise UsageError(f"--resume: {path} is not the state of a batch run")
@@ -187,8 +205,6 @@ class BatchRun:
         self.save()
 
     def save(self) -> None:
-        from openai_cli.state import write_json
-
         write_json(self.path, self.state)
 
     @property
@@ -226,10 +242,6 @@ class BatchRun:
         return f"{self.state['run_id']}-{chunk['index'] + 1}"
 
     def _upload(self, client: Client, chunk: dict[str, Any]) -> None:
-        from openai_cli.http.client import FilePart, Multipart
-        from openai_cli.http.uploads import RangeReader, json_answer
-        from openai_cli.progress import Progress
-
         name = chunk["filename"]
         if chunk.get("upload_sent"):
             found = self._find_file(client, name)
@@ -249,19 +261,20 @@ class BatchRun:
                     self.state["input"]["path"], chunk["start"], size, on_read=bar.advance
                 )
 
-            form = Multipart(
-                fields=[("purpose", "batch")],
+            req = Request(
+                "POST",
+                "/files",
+                body={"purpose": "batch"},
                 files=[FilePart("file", name, opener, "application/jsonl")],
+                multipart=True,
             )
-            resp = client.request("POST", "/files", multipart=form)
-        file = json_answer(resp, "files create")
+            resp = send(client, req)
+        file = answer_object(resp, "files create")
         chunk["file_id"] = file["id"]
         self.save()
         self.io.message(f"oai: uploaded {name} ({_n(chunk['lines'], 'request')}): {file['id']}")
 
     def _create(self, client: Client, chunk: dict[str, Any]) -> None:
-        from openai_cli.http.uploads import json_answer
-
         tag = self._tag(chunk)
         if chunk.get("create_sent"):
             found = self._find_batch(client, tag)
@@ -278,24 +291,23 @@ class BatchRun:
             "completion_window": self.state["completion_window"],
             "metadata": {**(self.state.get("metadata") or {}), RUN_TAG: tag},
         }
-        resp = client.request("POST", "/batches", json_body=body)
-        batch = json_answer(resp, "batches create")
+        resp = send(client, Request("POST", "/batches", body=body))
+        batch = answer_object(resp, "batches create")
         self._update(chunk, batch)
         self.save()
         self.io.message(f"oai: created batch {batch['id']} ({_n(chunk['lines'], 'request')})")
 
     def _find_file(self, client: Client, name: str) -> str | None:
-        resp = client.request(
-            "GET", "/files", query=[("purpose", "batch"), ("order", "desc"), ("limit", "100")]
-        )
-        for f in resp.json().get("data") or []:
+        query = {"purpose": "batch", "order": "desc", "limit": "100"}
+        resp = send(client, Request("GET", "/files", query=query))
+        for f in answer_object(resp, "files list").get("data") or []:
             if isinstance(f, dict) and f.get("filename") == name and f.get("id"):
                 return str(f["id"])
         return None
 
     def _find_batch(self, client: Client, tag: str) -> dict[str, Any] | None:
-        resp = client.request("GET", "/batches", query=[("limit", "100")])
-        for b in resp.json().get("data") or []:
+        resp = send(client, Request("GET", "/batches", query={"limit": "100"}))
+        for b in answer_object(resp, "batches list").get("data") or []:
             if isinstance(b, dict) and (b.get("metadata") or {}).get(RUN_TAG) == tag:
                 return b
         return None
@@ -339,10 +351,6 @@ class BatchRun:
         )
 
     def _wait(self, client: Client, timeout: float | None) -> None:
-        from openai_cli.api.wait import WaitTimedOut, intervals
-        from openai_cli.http.uploads import json_answer
-        from openai_cli.progress import Progress
-
         start = time.monotonic()
         ticks = intervals(self.io.env)
         last = ""
@@ -351,8 +359,8 @@ class BatchRun:
                 for c in self.chunks:
                     if c["status"] in TERMINAL:
                         continue
-                    resp = client.request("GET", f"/batches/{c['batch_id']}")
-                    self._update(c, json_answer(resp, "batches retrieve"))
+                    resp = send(client, Request("GET", f"/batches/{c['batch_id']}"))
+                    self._update(c, answer_object(resp, "batches retrieve"))
                 self.save()
                 line = self._describe()
                 if bar.shown:
@@ -379,22 +387,18 @@ class BatchRun:
         return self.path.parent / f"{self.path.stem}.{chunk['index'] + 1}.{kind}.jsonl"
 
     def _download(self, client: Client) -> None:
-        from openai_cli.api.runner import download
-
         for c in self.chunks:
             for kind in ("output", "error"):
                 file_id = c.get(f"{kind}_file_id")
                 target = self._local(c, kind)
                 if not file_id or target.exists():
                     continue
-                with client.stream("GET", f"/files/{file_id}/content") as resp:
+                with open_response(client, Request("GET", f"/files/{file_id}/content")) as resp:
                     download(self.io, resp, target, target.name)
 
     # -- results -----------------------------------------------------------------------
 
     def _merge(self) -> int:
-        from openai_cli.input.jsonl import raw_lines
-
         index: dict[str, tuple[int, int, int, bool]] = {}  # id -> (file, offset, length, ok)
         files: list[Any] = []
         try:
@@ -405,7 +409,7 @@ class BatchRun:
                         continue
                     fh = open(local, "rb")  # noqa: SIM115 - closed below, kept for reads
                     files.append(fh)
-                    for _, offset, raw in raw_lines(fh):
+                    for _, offset, raw in jsonl.raw_lines(fh):
                         if not raw.strip():
                             continue
                         try:
@@ -421,8 +425,6 @@ class BatchRun:
                 fh.close()
 
     def _write_results(self, files: list[Any], index: dict[str, tuple[int, int, int, bool]]) -> int:
-        from openai_cli.input.jsonl import raw_lines
-
         out_path = self.state.get("output_file")
         err_path = self.state.get("errors_file")
         ok = failed = 0
@@ -433,7 +435,7 @@ class BatchRun:
             Sink(self.io, err_path, optional=True) as errors,
             open(self.state["input"]["path"], "rb") as inp,
         ):
-            for number, _, raw in raw_lines(inp):
+            for number, _, raw in jsonl.raw_lines(inp):
                 cid = json.loads(raw)["custom_id"]
                 found = index.get(cid)
                 if found is not None:
@@ -472,8 +474,6 @@ class BatchRun:
             self.io.message(f"  {first}")
         if err_path:
             self.io.message(f"  the failed input lines are in {err_path}")
-        from openai_cli.errors import ExitCode
-
         return int(ExitCode.FAILED)
 
     def _chunk_of_line(self) -> Any:
@@ -503,8 +503,6 @@ def _succeeded(rec: dict[str, Any]) -> bool:
 
 
 def _missing(cid: str, chunk: dict[str, Any]) -> dict[str, Any]:
-    from openai_cli.api.wait import error_text
-
     status = chunk.get("status")
     reason = error_text(chunk) or f"batch {chunk.get('batch_id')} ended {status}"
     return {
@@ -571,8 +569,6 @@ class Sink:
 def _metadata(text: str | None) -> dict[str, str]:
     if not text:
         return {}
-    from openai_cli.input.body import parse_json_text
-
     data = parse_json_text(text, what="--metadata")
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise UsageError("--metadata: expected a JSON object of strings")

@@ -20,6 +20,11 @@ class Request:
     headers: dict[str, str] = field(default_factory=dict)
     admin: bool = False
     stream: bool = False  # ask for server-sent events
+    accept: str | None = None  # an Accept header other than the default (or the stream's)
+    # False hands a 429 straight back, for a caller that paces many requests itself.
+    retry_rate_limits: bool = True
+    # False hands an error answer back as a response instead of raising it.
+    raise_for_status: bool = True
     binary: bool | None = False  # None: decide from the answer's content type
     pagination: str | None = None  # "cursor" | "page"
     max_items: int | None = None

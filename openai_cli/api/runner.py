@@ -11,12 +11,13 @@ import json
 import os
 import shlex
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.request import Request, flatten
+from openai_cli.api.send import EVENT_STREAM, answer_json, open_response, send
 from openai_cli.api.streams import Sink, StreamEvent, consume
 from openai_cli.errors import ProtocolError, UsageError
-from openai_cli.http.client import Multipart
 from openai_cli.progress import download_progress
 
 if TYPE_CHECKING:
@@ -48,8 +49,7 @@ def execute(factory: Factory, req: Request) -> int:
     if req.pagination and (req.all_pages or req.max_items is not None):
         factory.renderer().pages(_pages(factory, req))
         return 0
-    kwargs = _send_kwargs(req)
-    with client.stream(req.method, req.path, **kwargs) as resp:
+    with open_response(client, req) as resp:
         ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
         if req.binary or (req.binary is None and not _is_text(ctype)) or req.output_file:
             return _save(factory, req, resp)
@@ -57,45 +57,8 @@ def execute(factory: Factory, req: Request) -> int:
     return _print_answer(factory, resp)
 
 
-def send(factory: Factory, req: Request) -> httpx.Response:
-    """Send ``req`` and read its whole answer, for commands that work on the answer."""
-    return factory.client(admin=req.admin).request(req.method, req.path, **_send_kwargs(req))
-
-
-def answer_json(resp: httpx.Response) -> Any:
-    """The answer's JSON; a body that is not JSON is a protocol error naming the request."""
-    return _parse_json(resp)
-
-
-def _send_kwargs(req: Request, query: dict[str, Any] | None = None) -> dict[str, Any]:
-    kw: dict[str, Any] = {
-        "query": flatten(query if query is not None else req.query),
-        "headers": req.headers,
-    }
-    if req.multipart:
-        kw["multipart"] = Multipart(fields=flatten(req.body or {}), files=req.files)
-    elif req.body is not None:
-        kw["json_body"] = req.body
-    if req.stream:
-        kw["accept"] = "text/event-stream"
-    return kw
-
-
 def _is_text(ctype: str) -> bool:
     return ctype in JSON_TYPES or ctype.startswith("text/") or ctype.endswith("+json") or not ctype
-
-
-def _parse_json(resp: httpx.Response) -> Any:
-    text = resp.text
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as exc:  # RecursionError: nested past the limit
-        excerpt = " ".join(text.split())[:120]
-        rid = resp.headers.get("x-request-id")
-        raise ProtocolError(
-            f"HTTP {resp.status_code} with a body that is not valid JSON: {excerpt!r}"
-            + (f" (request id {rid})" if rid else "")
-        ) from exc
 
 
 def _print_answer(factory: Factory, resp: httpx.Response) -> int:
@@ -103,7 +66,7 @@ def _print_answer(factory: Factory, resp: httpx.Response) -> int:
     if not resp.content:
         return 0
     if ctype in JSON_TYPES or ctype.endswith("+json") or not ctype:
-        factory.renderer().answer(_parse_json(resp), raw=resp.text)
+        factory.renderer().answer(answer_json(resp), raw=resp.text)
     else:
         # Plain text answers (transcripts as text, srt, vtt) go out as they are.
         out = factory.io.out
@@ -162,8 +125,7 @@ def _pages(factory: Factory, req: Request) -> Iterator[Any]:
     while True:
         if remaining is not None and "limit" not in req.query and req.pagination == "cursor":
             query["limit"] = min(remaining, 100)
-        resp = client.request(req.method, req.path, **_send_kwargs(req, query))
-        page = _parse_json(resp)
+        page = answer_json(send(client, replace(req, query=dict(query))))
         if not isinstance(page, dict):
             yield page
             return
@@ -239,7 +201,7 @@ def stream_events(
     it is printed like any other answer.
     """
     client = factory.client(admin=req.admin)
-    with client.stream(req.method, req.path, **_send_kwargs(req)) as resp:
+    with open_response(client, req) as resp:
         rid = resp.headers.get("x-request-id")
         ctype = resp.headers.get("content-type", "")
         if "text/event-stream" not in ctype:
@@ -273,7 +235,9 @@ def dry_run(factory: Factory, req: Request) -> int:
     headers.update(settings.extra_headers())
     headers.update(req.headers)
     if req.stream:
-        headers["Accept"] = "text/event-stream"
+        headers["Accept"] = EVENT_STREAM
+    if req.accept:
+        headers["Accept"] = req.accept
     curl = ["curl", "-X", req.method, url]
     for k, v in headers.items():
         curl += ["-H", f"{k}: {v}"]

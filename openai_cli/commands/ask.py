@@ -409,7 +409,7 @@ def respond(factory: Factory, body: dict[str, Any], *, markdown: bool = False) -
 
 def _respond_streamed(factory: Factory, req: Request, *, live: bool, markdown: bool) -> Answer:
     from openai_cli.api.runner import EventLines, stream_events
-    from openai_cli.render.live import stream_text
+    from openai_cli.commands.streaming import stream_text
 
     if live:
         sink = stream_text(factory, req, markdown=markdown)
@@ -429,17 +429,13 @@ def _respond_streamed(factory: Factory, req: Request, *, live: bool, markdown: b
 
 
 def _respond_whole(factory: Factory, req: Request, *, live: bool, markdown: bool) -> Answer:
+    from openai_cli.api.send import answer_json, send
     from openai_cli.errors import JobFailed
     from openai_cli.render.live import LiveText, answer_text
 
-    resp = factory.client().request("POST", req.path, json_body=req.body)
+    resp = send(factory.client(), req)
     rid = resp.headers.get("x-request-id")
-    try:
-        payload = json.loads(resp.text)
-    except ValueError:
-        from openai_cli.errors import ProtocolError
-
-        raise ProtocolError(f"the answer is not JSON: {resp.text[:120]!r}") from None
+    payload = answer_json(resp)
     response_id = payload.get("id") if isinstance(payload, dict) else None
     text = answer_text(payload)
     if live and text is not None:

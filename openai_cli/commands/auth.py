@@ -234,6 +234,9 @@ def status(
 def _check_keys(
     f: Factory, settings: Settings
 ) -> tuple[list[tuple[str, str, str]], OaiError | None]:
+    from openai_cli.api.request import Request
+    from openai_cli.api.send import send
+
     client_of = getattr(f, "client", None)
     if client_of is None:
         f.io.message("warning: --check is not available here: no HTTP client")
@@ -253,7 +256,7 @@ def _check_keys(
             results.append((kind, request, "failed: " + "; ".join(exc.lines())))
             continue
         try:
-            client_of(admin=admin).request("GET", path, query=query)
+            send(client_of(admin=admin), Request("GET", path, query=dict(query), admin=admin))
         except OaiError as exc:
             failure = failure or exc
             results.append((kind, request, "failed: " + "; ".join(exc.lines())))

@@ -26,11 +26,12 @@ if TYPE_CHECKING:
     from openai_cli.context import Factory
 
 EMBEDDING_MODEL = "text-embedding-3-small"
-# The embeddings API takes at most 2048 inputs and 300,000 tokens per request. A
-# token is at least one byte of UTF-8, so a batch within 300,000 bytes is within
-# the token limit whatever the tokenizer.
-MAX_EMBEDDING_INPUTS = 2048
-MAX_BATCH_BYTES = 300_000
+# The embeddings API takes at most 2048 inputs and 300,000 tokens per request (a
+# batch file counts differently: input/jsonl.py). A token is at least one byte of
+# UTF-8, so a request within 300,000 bytes is within the token limit whatever the
+# tokenizer.
+MAX_INPUTS_PER_REQUEST = 2048
+MAX_BYTES_PER_REQUEST = 300_000
 # Moderations publish no count limit; small batches keep each request quick.
 MODERATION_BATCH = 32
 _PANEL = "Input"
@@ -128,12 +129,12 @@ def _prepare(spec: CommandSpec, model: str | None) -> Any:
 
 def embeddings(spec: CommandSpec) -> TyperCommand:
     def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
-        size = _batch_size(values, MAX_EMBEDDING_INPUTS, MAX_EMBEDDING_INPUTS)
+        size = _batch_size(values, MAX_INPUTS_PER_REQUEST, MAX_INPUTS_PER_REQUEST)
         return _batched(factory, request, size, "data", renumber=True)
 
     return spec.command(
         handler,
-        extra=_parameters(MAX_EMBEDDING_INPUTS, MAX_EMBEDDING_INPUTS),
+        extra=_parameters(MAX_INPUTS_PER_REQUEST, MAX_INPUTS_PER_REQUEST),
         prepare=_prepare(spec, EMBEDDING_MODEL),
         help_prefix="Embed texts: oai embeddings create 'first text' 'second text'; "
         "oai embeddings create --input-file lines.txt; cat lines.txt | oai embeddings create. "
@@ -169,7 +170,9 @@ def _batch_size(values: dict[str, Any], default: int, limit: int | None) -> int:
     return int(size)
 
 
-def batches(inputs: list[str], size: int, max_bytes: int = MAX_BATCH_BYTES) -> Iterator[list[str]]:
+def batches(
+    inputs: list[str], size: int, max_bytes: int = MAX_BYTES_PER_REQUEST
+) -> Iterator[list[str]]:
     """Consecutive slices of at most ``size`` inputs and (beyond one input) ``max_bytes``."""
     batch: list[str] = []
     used = 0
@@ -185,7 +188,8 @@ def batches(inputs: list[str], size: int, max_bytes: int = MAX_BATCH_BYTES) -> I
 
 
 def _batched(factory: Factory, request: Request, size: int, key: str, *, renumber: bool) -> int:
-    from openai_cli.api.runner import answer_json, execute, send
+    from openai_cli.api.runner import execute
+    from openai_cli.api.send import answer_json, send
 
     body = request.body or {}
     inputs = body.get("input")
@@ -207,7 +211,7 @@ def _batched(factory: Factory, request: Request, size: int, key: str, *, renumbe
     count = 0
     for batch in batches(inputs, size):
         request.body = {**body, "input": batch}
-        answer = answer_json(send(factory, request))
+        answer = answer_json(send(factory.client(admin=request.admin), request))
         count += 1
         items = answer.get(key) if isinstance(answer, dict) else None
         if not isinstance(items, list) or len(items) != len(batch):

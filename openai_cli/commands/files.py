@@ -127,8 +127,9 @@ def create(spec: CommandSpec) -> TyperCommand:
 
 
 def _handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
-    from openai_cli.commands._tooling import local_input, parse_size, positive
-    from openai_cli.http import uploads
+    from openai_cli.api import uploads
+    from openai_cli.input.local import local_input
+    from openai_cli.input.numbers import parse_size, positive
 
     source = values.pop("x_source", None)
     resume = bool(values.pop("x_resume", None))
@@ -199,11 +200,12 @@ def _upload_mime(filename: str, guessed: str) -> str:
 
 
 def _validate(path: str, shown: str, purpose: str) -> None:
+    from openai_cli.api.batch_run import batch_endpoints
     from openai_cli.input import jsonl
 
     with open(path, "rb") as fh:
         if purpose == "batch":
-            jsonl.validate_batch(fh, shown)
+            jsonl.validate_batch(fh, shown, endpoints=batch_endpoints())
         elif purpose == "fine-tune":
             jsonl.validate_fine_tune(fh, shown)
 
@@ -237,7 +239,7 @@ class _Counting:
         self._bar = bar
 
     def read(self, n: int = -1) -> bytes:
-        from openai_cli.http.uploads import SEND_CHUNK
+        from openai_cli.api.uploads import SEND_CHUNK
 
         # Bigger reads than httpx asks for: see RangeReader.read.
         data: bytes = self._fh.read(n if n < 0 else max(n, SEND_CHUNK))
@@ -265,7 +267,7 @@ class _Counting:
 
 
 def _dry_run_chunked(factory: Factory, spec: Any) -> int:
-    from openai_cli.http.uploads import create_body, parts_of
+    from openai_cli.api.uploads import create_body, parts_of
 
     n = len(parts_of(spec.size, spec.part_size))
     create = create_body(spec)
@@ -298,8 +300,10 @@ def upload_path(
     concurrency: int,
 ) -> dict[str, Any]:
     """Upload a local file as ``files create`` would; return the File object."""
-    from openai_cli.http import uploads
-    from openai_cli.http.client import FilePart, Multipart
+    from openai_cli.api import uploads
+    from openai_cli.api.request import Request
+    from openai_cli.api.send import answer_object, send
+    from openai_cli.http.client import FilePart
     from openai_cli.input.body import guess_type
     from openai_cli.progress import Progress
 
@@ -320,12 +324,15 @@ def upload_path(
             bar.update(completed=0)
             return _Counting(open(path, "rb"), bar)
 
-        form = Multipart(
-            fields=[("purpose", purpose)],
+        req = Request(
+            "POST",
+            "/files",
+            body={"purpose": purpose},
             files=[FilePart("file", filename, opener, guess_type(filename))],
+            multipart=True,
         )
-        resp = factory.client().request("POST", "/files", multipart=form)
-    return uploads.json_answer(resp, "files create")
+        resp = send(factory.client(), req)
+    return answer_object(resp, "files create")
 
 
 def vector_store_upload_command() -> TyperCommand:
@@ -378,11 +385,15 @@ def _vector_store_upload(
     ] = None,
     **common: Any,
 ) -> None:
-    from openai_cli.commands._tooling import factory_of, local_input, positive
-    from openai_cli.commands.waiters import KINDS, take_wait_options, wait_and_print
+    from openai_cli.api.request import Request
+    from openai_cli.api.send import answer_object, send
+    from openai_cli.api.uploads import MAX_UPLOAD_BYTES
+    from openai_cli.commands._tooling import factory_of
+    from openai_cli.commands.waiters import KINDS, poll_of, take_wait_options, wait_and_print
     from openai_cli.http.paths import segment
-    from openai_cli.http.uploads import MAX_UPLOAD_BYTES, json_answer
     from openai_cli.input.body import parse_json_text
+    from openai_cli.input.local import local_input
+    from openai_cli.input.numbers import positive
 
     factory = factory_of(ctx, common)
     io = factory.io
@@ -426,11 +437,8 @@ def _vector_store_upload(
     if not isinstance(file_id, str):
         raise UsageError("the upload answered without a file id")
     io.message(f"oai: uploaded {name}: {file_id}")
-    client = factory.client()
-    first = json_answer(
-        client.request("POST", target, json_body={"file_id": file_id, **body}),
-        "vector store files create",
-    )
+    create = Request("POST", target, body={"file_id": file_id, **body})
+    first = answer_object(send(factory.client(), create), "vector store files create")
     if not waiting:
         factory.renderer().answer(first)
         raise typer.Exit(0)
@@ -438,7 +446,7 @@ def _vector_store_upload(
     wait_and_print(
         factory,
         first,
-        f"{target}/{segment(file_id, 'the file id in the answer')}",
+        poll_of(create, file_id),
         KINDS[("vector-stores", "files")],
         timeout=timeout,
         rewait=rewait,

@@ -167,7 +167,8 @@ class Destinations:
 
 
 def save_images(factory: Factory, request: Request, output_dir: str | None) -> int:
-    from openai_cli.api.runner import answer_json, execute, send, stream_events
+    from openai_cli.api.runner import execute, stream_events
+    from openai_cli.api.send import answer_json, send
 
     output_file = request.output_file
     request.output_file = None  # the answer is JSON; files are written here, not by the runner
@@ -182,7 +183,8 @@ def save_images(factory: Factory, request: Request, output_dir: str | None) -> i
         sink = _PartialImages(factory, dest)
         stream_events(factory, request, sink, answer=lambda resp: sink.whole(answer_json(resp)))
         return 0
-    return _save_answer(factory, answer_json(send(factory, request)), dest, io)
+    client = factory.client(admin=request.admin)
+    return _save_answer(factory, answer_json(send(client, request)), dest, io)
 
 
 def _save_answer(factory: Factory, answer: Any, dest: Destinations, io: IO) -> int:
@@ -289,23 +291,14 @@ def _download(factory: Factory, url: str, path: Path) -> None:
     """Fetch an image URL (signed, on another host: the API key is not sent there)."""
     import httpx
 
+    from openai_cli.api.send import open_foreign
     from openai_cli.errors import NetworkError
 
-    settings = factory.settings()
     tmp = path.with_name(path.name + ".part")
     try:
-        with (
-            httpx.Client(
-                timeout=settings.timeout.value,
-                follow_redirects=True,
-                **settings.transport_options(),
-            ) as http,
-            http.stream("GET", url) as resp,
-        ):
-            resp.raise_for_status()
-            with open(tmp, "wb") as fh:
-                for chunk in resp.iter_bytes(1 << 16):
-                    fh.write(chunk)
+        with open_foreign(factory.settings(), url) as resp, open(tmp, "wb") as fh:
+            for chunk in resp.iter_bytes(1 << 16):
+                fh.write(chunk)
         os.replace(tmp, path)
     except (httpx.HTTPError, OSError) as exc:
         with contextlib.suppress(OSError):

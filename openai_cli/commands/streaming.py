@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from openai_cli.api.builder import CommandSpec
     from openai_cli.api.request import Request
     from openai_cli.context import Factory
+    from openai_cli.render.live import LiveText
 
 _PANEL = "Request"
 LIVE_HELP = (
@@ -77,12 +78,22 @@ def default_model(spec: CommandSpec, fallback: str | None = None) -> Any:
 def live_or_run(factory: Factory, request: Request, *, markdown: bool) -> int:
     """Print a stream's text live when that is what the output format asks for."""
     from openai_cli.api.runner import execute
-    from openai_cli.render.live import live_wanted, stream_text
+    from openai_cli.render.live import live_wanted
 
     if not request.stream or factory.common.dry_run or not live_wanted(factory):
         return execute(factory, request)
     stream_text(factory, request, markdown=markdown)
     return 0
+
+
+def stream_text(factory: Factory, req: Request, *, markdown: bool = False) -> LiveText:
+    """Send ``req`` (a streaming request) and print its text live; returns the sink."""
+    from openai_cli.api.runner import stream_events
+    from openai_cli.render.live import LiveText, print_answer_text
+
+    sink = LiveText(factory.io, markdown=markdown, verbose=bool(factory.common.verbose))
+    stream_events(factory, req, sink, lambda resp: print_answer_text(factory, resp, sink))
+    return sink
 
 
 def _handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:

@@ -64,9 +64,9 @@ def download(spec: CommandSpec) -> TyperCommand:
 
 def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
     from openai_cli.api.request import Request
-    from openai_cli.api.runner import execute, send
+    from openai_cli.api.runner import execute
+    from openai_cli.api.send import answer_object, send
     from openai_cli.commands.waiters import take_wait_options, wait_and_print
-    from openai_cli.http.uploads import json_answer
 
     out = request.output_file
     request.output_file = None  # the answer is the video object; the content comes later
@@ -79,7 +79,8 @@ def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
     wait, timeout = take_wait_options(factory, values)
     if not wait or factory.common.dry_run:
         return execute(factory, request)
-    first = json_answer(send(factory, request), f"{request.method} {request.path}")
+    client = factory.client(admin=request.admin)
+    first = answer_object(send(client, request), f"{request.method} {request.path}")
     ident = first.get("id")
     if not isinstance(ident, str) or "status" not in first:
         factory.io.message("oai: the answer names no video status; nothing to wait for")
@@ -91,7 +92,7 @@ def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
     wait_and_print(
         factory,
         first,
-        path,
+        Request(method="GET", path=path, headers=request.headers),
         VIDEO,
         timeout=timeout,
         rewait=rewait,

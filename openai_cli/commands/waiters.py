@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import unquote
 
@@ -142,35 +142,58 @@ def _run(
     template: str,
 ) -> int:
     from openai_cli.api.runner import execute
-    from openai_cli.http.uploads import json_answer
+    from openai_cli.api.send import answer_object, send
 
     wait, timeout = take_wait_options(factory, values)
     if not wait or factory.common.dry_run:
         return execute(factory, request)
+    # The polls are the command's own request: one that asks for events would get them.
+    if request.stream or request.query.get("stream") is True:
+        raise UsageError("--wait: not with --stream, which already follows the answer")
     client = factory.client(admin=request.admin)
-    kwargs: dict[str, Any] = {"headers": request.headers}
-    if request.body is not None:
-        kwargs["json_body"] = request.body
-    first = json_answer(client.request(request.method, request.path, **kwargs), command[-1])
+    first = answer_object(send(client, request), command[-1])
     ident = first.get("id")
     if not isinstance(ident, str) or "status" not in first:
         factory.io.message("oai: the answer names no job status; nothing to wait for")
         factory.renderer().answer(first)
         return 0
+    poll = poll_of(request, None if command[-1] != "create" else ident)
+    rewait = " ".join(
+        ["oai", *command[:-1], "retrieve", *_path_values(template, poll.path), "--wait"]
+    )
+    wait_and_print(factory, first, poll, kind, timeout=timeout, rewait=rewait)
+    return 0
+
+
+def poll_of(request: Request, created: str | None = None) -> Request:
+    """The ``GET`` that polls what ``request`` started or retrieved.
+
+    It is the command's own request, so a poll carries the same query (``--include``)
+    and headers as the command; after a create, the path gains the new object's id.
+    """
     path = (
         request.path
-        if command[-1] != "create"
-        else f"{request.path}/{segment(ident, 'the id in the answer')}"
+        if created is None
+        else f"{request.path}/{segment(created, 'the id in the answer')}"
     )
-    rewait = " ".join(["oai", *command[:-1], "retrieve", *_path_values(template, path), "--wait"])
-    wait_and_print(factory, first, path, kind, timeout=timeout, rewait=rewait)
-    return 0
+    return replace(
+        request,
+        method="GET",
+        path=path,
+        body=None,
+        files=[],
+        multipart=False,
+        stream=False,
+        binary=False,
+        pagination=None,
+        output_file=None,
+    )
 
 
 def wait_and_print(
     factory: Factory,
     first: dict[str, Any],
-    path: str,
+    poll: Request,
     kind: Kind,
     *,
     timeout: float | None,
@@ -178,19 +201,20 @@ def wait_and_print(
     show: Callable[[dict[str, Any]], str] | None = None,
     print_final: bool = True,
 ) -> dict[str, Any]:
-    """Poll ``GET path`` from the state ``first`` until it ends; print the last state.
+    """Send ``poll`` from the state ``first`` until the job ends; print the last state.
 
     The state is printed whatever the outcome, so a failed or timed-out job still
     shows what the API said last; the failure then travels as its exception.
     """
+    from openai_cli.api.send import answer_object, send
     from openai_cli.api.wait import WaitFailed, WaitTimedOut, describe, wait_for
-    from openai_cli.http.uploads import json_answer
 
-    client = factory.client()
+    client = factory.client(admin=poll.admin)
     renderer = factory.renderer()
+    what = f"{poll.method} {poll.path}"
     try:
         final = wait_for(
-            lambda: json_answer(client.request("GET", path), f"GET {path}"),
+            lambda: answer_object(send(client, poll), what),
             done=kind.done,
             failed=kind.failed,
             io=factory.io,

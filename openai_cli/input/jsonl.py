@@ -19,7 +19,7 @@ Three kinds of file:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO as BinaryFile
 from typing import Any
@@ -29,25 +29,14 @@ from openai_cli.errors import UsageError
 MAX_BATCH_LINES = 50_000
 # The Batch API's "200 MB"; binary units so that any file called 200 MB passes.
 MAX_BATCH_BYTES = 200 * 1024 * 1024
-# /v1/embeddings batches also count inputs across all requests.
-MAX_EMBEDDING_INPUTS = 50_000
+# An embeddings batch file also counts inputs, across all its requests (one request
+# alone takes far fewer: see commands/embeddings.py).
+MAX_BATCH_EMBEDDING_INPUTS = 50_000
 MAX_REPORTED = 20
 
 # parse_line's answer for a line that is not JSON (None is a valid JSON value).
 _BAD: Any = object()
 _CHAT_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
-
-
-def batch_endpoints() -> tuple[str, ...]:
-    """The endpoints ``POST /batches`` accepts, as the spec lists them."""
-    from openai_cli.api.catalogue import load
-
-    for op in load("batches"):
-        if op["command"] == ["batches", "create"]:
-            for p in op["body"]:
-                if p["name"] == "endpoint" and p.get("enum"):
-                    return tuple(p["enum"])
-    return ()
 
 
 def _kind(value: Any) -> str:
@@ -180,11 +169,11 @@ class BatchCheck:
                 p.add(n, "body.stream is true; batch requests cannot stream")
             if line.url == "/v1/embeddings":
                 line.weight = _embedding_inputs(body)
-                if line.weight > MAX_EMBEDDING_INPUTS:
+                if line.weight > MAX_BATCH_EMBEDDING_INPUTS:
                     p.add(
                         n,
                         f"{line.weight} embedding inputs; a batch takes at most "
-                        f"{MAX_EMBEDDING_INPUTS:,}",
+                        f"{MAX_BATCH_EMBEDDING_INPUTS:,}",
                     )
         if line.end - line.start > MAX_BATCH_BYTES:
             p.add(n, f"{line.end - line.start:,} bytes; a batch file is at most 200 MB")
@@ -306,13 +295,18 @@ def validate_batch(
     name: str,
     *,
     endpoint: str | None = None,
+    endpoints: Sequence[str] = (),
     enforce_limits: bool = True,
     on_line: Callable[[Line], None] | None = None,
     consequence: str = "nothing was uploaded",
 ) -> Summary:
-    """Check a Batch API input file; raise one usage error listing every problem."""
+    """Check a Batch API input file; raise one usage error listing every problem.
+
+    ``endpoints`` are the urls a batch may call (the API's list, which the caller
+    knows); empty, any url is taken.
+    """
     problems = Problems(name)
-    allowed = batch_endpoints()
+    allowed = tuple(endpoints)
     if endpoint is not None and allowed and endpoint not in allowed:
         raise UsageError(
             f"--endpoint: {endpoint!r} is not a batch endpoint (one of: {', '.join(allowed)})"
@@ -330,11 +324,11 @@ def validate_batch(
             )
         if summary.bytes > MAX_BATCH_BYTES:
             problems.add(None, f"{summary.bytes:,} bytes; a batch file is at most 200 MB")
-        if check.endpoint == "/v1/embeddings" and summary.weight > MAX_EMBEDDING_INPUTS:
+        if check.endpoint == "/v1/embeddings" and summary.weight > MAX_BATCH_EMBEDDING_INPUTS:
             problems.add(
                 None,
                 f"{summary.weight} embedding inputs; an embeddings batch takes at most "
-                f"{MAX_EMBEDDING_INPUTS:,}",
+                f"{MAX_BATCH_EMBEDDING_INPUTS:,}",
             )
     if problems:
         raise problems.error(consequence)

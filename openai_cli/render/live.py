@@ -236,15 +236,6 @@ def print_answer_text(factory: Factory, resp: httpx.Response, sink: LiveText) ->
     return 0
 
 
-def stream_text(factory: Factory, req: Any, *, markdown: bool = False) -> LiveText:
-    """Send ``req`` (a streaming request) and print its text live; returns the sink."""
-    from openai_cli.api.runner import stream_events
-
-    sink = LiveText(factory.io, markdown=markdown, verbose=bool(factory.common.verbose))
-    stream_events(factory, req, sink, lambda resp: print_answer_text(factory, resp, sink))
-    return sink
-
-
 def _join_surrogates(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 

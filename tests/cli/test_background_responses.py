@@ -64,3 +64,35 @@ def test_wait_with_stream_is_a_usage_error(unsent: respx.MockRouter) -> None:
 def test_timeout_without_wait_is_a_usage_error() -> None:
     r = invoke("responses", "create", "--model", "m", "--input", "hi", "--timeout", "5m", env=ENV)
     assert r.code == 2 and "--timeout" in r.err
+
+
+def test_retrieve_wait_sends_the_commands_query_on_every_poll(
+    api: respx.MockRouter,
+) -> None:
+    route = api.get("/responses/resp_1")
+    route.side_effect = [
+        httpx.Response(200, json=_response("queued")),
+        httpx.Response(200, json=_response("in_progress")),
+        httpx.Response(200, json=_response("completed")),
+    ]
+    r = invoke(
+        "responses",
+        "retrieve",
+        "resp_1",
+        "--include",
+        "file_search_call.results",
+        "--wait",
+        env=ENV,
+    )
+    assert r.code == 0, r
+    assert route.call_count == 3
+    for call in route.calls:
+        assert call.request.url.params.get_list("include[]") == ["file_search_call.results"]
+    assert json.loads(r.out)["status"] == "completed"
+
+
+def test_retrieve_wait_with_stream_is_a_usage_error(unsent: respx.MockRouter) -> None:
+    route = unsent.get("/responses/resp_1").respond(200, json=_response("completed"))
+    r = invoke("responses", "retrieve", "resp_1", "--stream", "--wait", env=ENV)
+    assert r.code == 2 and "--wait" in r.err
+    assert not route.called

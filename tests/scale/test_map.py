@@ -10,7 +10,7 @@ from typing import Any
 
 import respx
 
-from openai_cli.commands import map as mapping
+from openai_cli.api import map as mapping
 from tests.helpers import BASE, api_env, invoke
 from tests.scale.conftest import Oai
 from tests.scale.server import RateLimit

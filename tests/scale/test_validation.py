@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from openai_cli.api.batch_run import batch_endpoints
 from openai_cli.errors import ExitCode, UsageError
 from openai_cli.input import jsonl
 from tests.scale.conftest import Oai
@@ -23,6 +24,7 @@ def dump(*lines: object) -> bytes:
 
 
 def problems_of(data: bytes, **kw: object) -> list[str]:
+    kw.setdefault("endpoints", batch_endpoints())
     with pytest.raises(UsageError) as info:
         jsonl.validate_batch(io.BytesIO(data), "in.jsonl", **kw)  # type: ignore[arg-type]
     assert info.value.exit_code == ExitCode.USAGE
@@ -58,7 +60,7 @@ def test_every_kind_of_bad_line_is_reported_with_its_line_number() -> None:
         "in.jsonl:7: url /v1/embeddings differs from line 1's /v1/chat/completions; "
         "one endpoint per file",
         "in.jsonl:8: url '/v1/nope' is not a batch endpoint (one of: "
-        + ", ".join(jsonl.batch_endpoints())
+        + ", ".join(batch_endpoints())
         + ")",
         "in.jsonl:9: body must be a JSON object, got a string",
         "in.jsonl:10: not valid UTF-8 (byte 1 of the line)",
@@ -77,7 +79,9 @@ def test_the_endpoint_flag_decides_when_given() -> None:
         for n in (1, 2)
     ]
     with pytest.raises(UsageError, match="--endpoint: '/v1/x' is not a batch endpoint"):
-        jsonl.validate_batch(io.BytesIO(dump(req("a"))), "f", endpoint="/v1/x")
+        jsonl.validate_batch(
+            io.BytesIO(dump(req("a"))), "f", endpoint="/v1/x", endpoints=batch_endpoints()
+        )
 
 
 def test_past_twenty_problems_a_count_of_the_rest() -> None:
@@ -103,7 +107,7 @@ def test_limits_of_one_batch_file(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_embedding_inputs_are_counted(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jsonl, "MAX_EMBEDDING_INPUTS", 4)
+    monkeypatch.setattr(jsonl, "MAX_BATCH_EMBEDDING_INPUTS", 4)
     url = "/v1/embeddings"
     within = dump(req("a", url=url, input=["x"] * 3), req("b", url=url, input="y" * 3))
     assert jsonl.validate_batch(io.BytesIO(within), "f").weight == 4

@@ -32,15 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from openai_cli.api.request import Request
+from openai_cli.api.send import answer_object, send
 from openai_cli.errors import ApiError, JobFailed, ProtocolError
-from openai_cli.http.client import FilePart, Multipart
+from openai_cli.http.client import FilePart
 from openai_cli.io import IO
 from openai_cli.progress import Progress, human_bytes
 from openai_cli.state import read_json, remove, state_dir, write_json
 
 if TYPE_CHECKING:
-    import httpx
-
     from openai_cli.http.client import Client
 
 MiB = 1024 * 1024
@@ -154,16 +154,6 @@ class RangeReader:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
-
-
-def json_answer(resp: httpx.Response, what: str) -> dict[str, Any]:
-    try:
-        data = json.loads(resp.content)
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        raise ProtocolError(f"{what}: the answer is not a JSON object: {resp.text[:120]!r}")
-    return data
 
 
 def file_md5(path: str, abort: threading.Event | None = None) -> str:
@@ -282,7 +272,7 @@ class ChunkedUpload:
     def _create(self) -> dict[str, Any]:
         s = self.spec
         body = create_body(s)
-        upload = json_answer(self.client.request("POST", "/uploads", json_body=body), "uploads")
+        upload = answer_object(send(self.client, Request("POST", "/uploads", body=body)), "uploads")
         uid = upload.get("id")
         if not isinstance(uid, str) or not uid:
             raise ProtocolError("POST /uploads answered without an upload id")
@@ -338,8 +328,8 @@ class ChunkedUpload:
             if "error" in md5_box:
                 raise md5_box["error"]
             body = {"part_ids": [done[str(i)] for i in range(len(parts))], "md5": md5_box["md5"]}
-            resp = self.client.request("POST", f"/uploads/{uid}/complete", json_body=body)
-            upload = json_answer(resp, "uploads complete")
+            resp = send(self.client, Request("POST", f"/uploads/{uid}/complete", body=body))
+            upload = answer_object(resp, "uploads complete")
         except BaseException as exc:
             self.abort.set()
             if resumed is not None and isinstance(exc, ApiError) and exc.status in (400, 404):
@@ -433,12 +423,9 @@ class ChunkedUpload:
                 counted[0] = 0
             return RangeReader(self.spec.path, start, length, on_read=on_read, abort=self.abort)
 
-        form = Multipart(
-            fields=[],
-            files=[FilePart("data", self.spec.filename, opener, "application/octet-stream")],
-        )
-        resp = self.client.request("POST", f"/uploads/{uid}/parts", multipart=form)
-        part = json_answer(resp, f"part {index + 1}")
+        data = FilePart("data", self.spec.filename, opener, "application/octet-stream")
+        req = Request("POST", f"/uploads/{uid}/parts", files=[data], multipart=True)
+        part = answer_object(send(self.client, req), f"part {index + 1}")
         pid = part.get("id")
         if not isinstance(pid, str) or not pid:
             raise ProtocolError(f"part {index + 1}: the answer has no part id")
@@ -453,7 +440,7 @@ class ChunkedUpload:
             )
             return
         try:
-            self.client.request("POST", f"/uploads/{uid}/cancel")
+            send(self.client, Request("POST", f"/uploads/{uid}/cancel"))
         except Exception as exc:
             self.io.message(f"oai: could not cancel upload {uid}: {exc}")
         else:

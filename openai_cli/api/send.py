@@ -1,0 +1,109 @@
+"""The one send path: every request the CLI makes to the API goes through here.
+
+A command describes what it wants as a :class:`~openai_cli.api.request.Request`
+and hands it, with the client, to :func:`open_response` (the caller reads the
+body) or :func:`send` (the body is read). Nothing else calls the HTTP client's
+request methods, so retries, pacing, headers and the encoding of query, JSON and
+multipart bodies cannot differ between a command and its ``--wait`` polls, a
+download or a helper. ``tests/unit/test_send_path.py`` holds that.
+
+The answer's JSON is read here too (:func:`answer_json`, :func:`answer_object`),
+once for every caller.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from openai_cli.api.request import Request, flatten
+from openai_cli.errors import ProtocolError
+from openai_cli.http.client import Multipart
+
+if TYPE_CHECKING:
+    import httpx
+
+    from openai_cli.config import Settings
+    from openai_cli.http.client import Client
+
+EVENT_STREAM = "text/event-stream"
+
+
+def _keywords(req: Request) -> dict[str, Any]:
+    kw: dict[str, Any] = {
+        "query": flatten(req.query),
+        "headers": req.headers,
+        "raise_for_status": req.raise_for_status,
+        "retry_rate_limits": req.retry_rate_limits,
+    }
+    if req.multipart:
+        kw["multipart"] = Multipart(fields=flatten(req.body or {}), files=req.files)
+    elif req.body is not None:
+        kw["json_body"] = req.body
+    accept = req.accept or (EVENT_STREAM if req.stream else None)
+    if accept:
+        kw["accept"] = accept
+    return kw
+
+
+@contextmanager
+def open_response(client: Client, req: Request) -> Iterator[httpx.Response]:
+    """Send ``req``; the response's body is left for the caller to read or stream.
+
+    Retries happen before the response is handed over, never once its body is read.
+    """
+    with client.stream(req.method, req.path, **_keywords(req)) as resp:
+        yield resp
+
+
+def send(client: Client, req: Request) -> httpx.Response:
+    """Send ``req`` and read its whole answer."""
+    with open_response(client, req) as resp:
+        resp.read()
+        return resp
+
+
+def answer_json(resp: httpx.Response, what: str | None = None) -> Any:
+    """The answer's JSON; a body that is not JSON is a protocol error naming the request."""
+    text = resp.text
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested past the limit
+        excerpt = " ".join(text.split())[:120]
+        rid = resp.headers.get("x-request-id")
+        raise ProtocolError(
+            (f"{what}: " if what else "")
+            + f"HTTP {resp.status_code} with a body that is not valid JSON: {excerpt!r}"
+            + (f" (request id {rid})" if rid else "")
+        ) from exc
+
+
+def answer_object(resp: httpx.Response, what: str) -> dict[str, Any]:
+    """The answer as a JSON object, for a caller that reads its fields."""
+    data = answer_json(resp, what)
+    if not isinstance(data, dict):
+        raise ProtocolError(f"{what}: the answer is not a JSON object: {resp.text[:120]!r}")
+    return data
+
+
+@contextmanager
+def open_foreign(settings: Settings, url: str) -> Iterator[httpx.Response]:
+    """``GET url`` on a host that is not the API (a signed download link).
+
+    A plain request with the profile's timeout, proxy and TLS settings, but no API
+    key, no extra headers and no retries: the key must never go to another host.
+    """
+    import httpx
+
+    with (
+        httpx.Client(
+            timeout=settings.timeout.value,
+            follow_redirects=True,
+            **settings.transport_options(),
+        ) as http,
+        http.stream("GET", url) as resp,
+    ):
+        resp.raise_for_status()
+        yield resp

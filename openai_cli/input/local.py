@@ -1,0 +1,53 @@
+"""Local input files given as arguments, with ``-`` for stdin spooled to disk."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+
+from openai_cli.errors import UsageError
+from openai_cli.io import IO
+
+_COPY_CHUNK = 1 << 20
+
+
+def spool_stdin(io: IO, *, directory: str | None = None, suffix: str = ".jsonl") -> str:
+    """Copy stdin to a file, a chunk at a time, and return its path.
+
+    Input that must be checked before anything is sent, or read twice, or sent
+    again on a retry, cannot come straight from a pipe; a file on disk costs no
+    memory whatever its size.
+    """
+    fd, path = tempfile.mkstemp(prefix="oai-stdin-", suffix=suffix, dir=directory)
+    try:
+        src = io.stdin_bytes
+        with os.fdopen(fd, "wb") as out:
+            while chunk := src.read(_COPY_CHUNK):
+                out.write(chunk)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+    return path
+
+
+@contextlib.contextmanager
+def local_input(io: IO, value: str, *, what: str) -> Iterator[tuple[str, str]]:
+    """``(path, name for messages)`` of a file argument; ``-`` is stdin, spooled."""
+    if value != "-":
+        if not os.path.isfile(value):
+            if not os.path.exists(value):
+                raise UsageError(f"{what}: file not found: {value}")
+            raise UsageError(f"{what}: {value} is not a regular file")
+        if not os.access(value, os.R_OK):
+            raise UsageError(f"{what}: permission denied reading {value}")
+        yield value, value
+        return
+    path = spool_stdin(io)
+    try:
+        yield path, "<stdin>"
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)

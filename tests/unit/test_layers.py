@@ -1,0 +1,207 @@
+"""Dependencies point down, and in-function imports stay at the lazy boundaries.
+
+The layers, low to high, are :data:`LAYERS`; a module may import its own layer
+and the ones below. Imports under ``if TYPE_CHECKING:`` are for the type checker
+only and are not counted. Importing a project module inside a function is how a
+command keeps ``--help`` fast, so it is allowed where the CLI loads lazily (the
+loaders of groups and commands, and the bodies of commands, which run only when
+their command does); anywhere else it hides a dependency and must be listed in
+:data:`ALLOWED` with its reason. Third-party modules imported late (httpx, rich,
+yaml, keyring) are a matter of start-up time, not of layering, and are not checked.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+import openai_cli
+
+PACKAGE = Path(openai_cli.__file__).parent
+
+# Low to high. A name covers its submodules; the longest name decides.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("openai_cli", "openai_cli.errors", "openai_cli.io"),
+    ("openai_cli.config",),
+    ("openai_cli.http",),
+    ("openai_cli.input",),
+    # Progress bars and resumable state files, for the workflows above them.
+    ("openai_cli.progress", "openai_cli.state"),
+    ("openai_cli.api",),
+    ("openai_cli.render",),
+    # Shared options, the per-invocation factory, lazy Typer groups: what every
+    # command is built with.
+    ("openai_cli.options", "openai_cli.context", "openai_cli.lazy"),
+    # Generated commands from the catalogue.
+    ("openai_cli.api.builder",),
+    ("openai_cli.commands",),
+    ("openai_cli.app", "openai_cli.main", "openai_cli.__main__"),
+)
+
+# Modules whose functions may import project modules: the lazy boundaries.
+LAZY_BOUNDARIES = (
+    "openai_cli.app",  # loads groups and tools by name
+    "openai_cli.main",  # builds the app only when not answering completion or --version
+    "openai_cli.lazy",  # the lazy group itself
+    "openai_cli.context",  # builds settings, clients and the renderer on first use
+    "openai_cli.api.builder",  # loads a catalogue group, then one command of it
+    "openai_cli.commands",  # a command's body runs only when the command does
+)
+
+# (importer, imported) in-function imports outside the boundaries, or upward ones.
+ALLOWED: dict[tuple[str, str], str] = {
+    ("openai_cli", "openai_cli.api.catalogue"): "--version reads the spec version only when asked",
+    ("openai_cli.api.lookup", "openai_cli.api.catalogue"): "oai api indexes the catalogue on use",
+    ("openai_cli.api.streams", "openai_cli.http.sse"): "the SSE decoder only for a stream",
+    ("openai_cli.api.builder", "openai_cli.commands.overrides"): "the registry of "
+    "hand-written replacements, looked up when a group or command is built",
+    ("openai_cli.config.settings", "openai_cli.config.store"): "the config file is read only "
+    "when a setting needs it",
+    ("openai_cli.config.settings", "openai_cli.config.secrets"): "the keyring only when a key "
+    "is looked up",
+    ("openai_cli.config.store", "openai_cli.options"): "the -o formats; removed by the "
+    "settings table",
+    ("openai_cli.http.client", "openai_cli.config"): "mask_key, for the hint of a 401",
+    ("openai_cli.options", "openai_cli.commands.completion"): "profile names, read from the "
+    "config only when --profile is completed",
+    ("openai_cli.commands.completion", "openai_cli.app"): "completion walks the root group",
+}
+
+
+@dataclass(frozen=True)
+class Import:
+    importer: str
+    imported: str
+    line: int
+    in_function: bool
+
+
+def _module_name(path: Path, root: Path) -> str:
+    parts = ["openai_cli", *path.relative_to(root).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+class _Imports(ast.NodeVisitor):
+    def __init__(self, importer: str) -> None:
+        self.importer = importer
+        self.depth = 0
+        self.found: list[Import] = []
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self.depth += 1
+        self.generic_visit(node)
+        self.depth -= 1
+
+    visit_FunctionDef = _function
+    visit_AsyncFunctionDef = _function
+
+    def visit_If(self, node: ast.If) -> None:
+        test = node.test
+        if (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+            isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+        ):
+            for stmt in node.orelse:
+                self.visit(stmt)
+            return
+        self.generic_visit(node)
+
+    def _add(self, name: str, line: int) -> None:
+        if name == "openai_cli" or name.startswith("openai_cli."):
+            self.found.append(Import(self.importer, name, line, self.depth > 0))
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._add(alias.name, node.lineno)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level or node.module is None:
+            return
+        for alias in node.names:
+            # ``from openai_cli.api import send`` imports the module openai_cli.api.send.
+            sub = f"{node.module}.{alias.name}"
+            self._add(sub if _is_module(sub) else node.module, node.lineno)
+
+
+def _is_module(name: str) -> bool:
+    path = PACKAGE.joinpath(*name.split(".")[1:])
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def _layer_name(module: str) -> str:
+    best = ""
+    for names in LAYERS:
+        for name in names:
+            if (module == name or module.startswith(name + ".")) and len(name) > len(best):
+                best = name
+    return best
+
+
+def layer(module: str) -> int:
+    name = _layer_name(module)
+    return next(i for i, names in enumerate(LAYERS) if name in names)
+
+
+def imports(root: Path) -> list[Import]:
+    out: list[Import] = []
+    for path in sorted(root.rglob("*.py")):
+        if "catalogue" in path.relative_to(root).parts[:-1]:
+            continue  # generated data
+        v = _Imports(_module_name(path, root))
+        v.visit(ast.parse(path.read_text(encoding="utf-8")))
+        out += dict.fromkeys(v.found)  # one per statement, however many names it imports
+    return out
+
+
+def _allowed(imp: Import) -> bool:
+    return (imp.importer, imp.imported) in ALLOWED
+
+
+def _at_boundary(module: str) -> bool:
+    return any(module == b or module.startswith(b + ".") for b in LAZY_BOUNDARIES)
+
+
+def upward(root: Path) -> list[str]:
+    return [
+        f"{i.importer}:{i.line} imports {i.imported}"
+        for i in imports(root)
+        if layer(i.imported) > layer(i.importer) and not _allowed(i)
+    ]
+
+
+def hidden(root: Path) -> list[str]:
+    return [
+        f"{i.importer}:{i.line} imports {i.imported} inside a function"
+        for i in imports(root)
+        if i.in_function and not _at_boundary(i.importer) and not _allowed(i)
+    ]
+
+
+def test_no_module_imports_a_layer_above_its_own() -> None:
+    assert upward(PACKAGE) == []
+
+
+def test_in_function_imports_only_at_lazy_boundaries() -> None:
+    assert hidden(PACKAGE) == []
+
+
+def test_every_allowed_import_still_exists() -> None:
+    # An entry whose import is gone would let the next one back in unnoticed.
+    found = {(i.importer, i.imported) for i in imports(PACKAGE)}
+    stale = [pair for pair in ALLOWED if pair not in found]
+    assert stale == []
+
+
+def test_the_checks_find_what_they_forbid(tmp_path: Path) -> None:
+    (tmp_path / "input").mkdir()
+    (tmp_path / "input" / "x.py").write_text(
+        "from typing import TYPE_CHECKING\n"
+        "from openai_cli.api import runner\n"
+        "if TYPE_CHECKING:\n"
+        "    from openai_cli.context import Factory\n"
+        "def f():\n"
+        "    from openai_cli.errors import UsageError\n",
+        encoding="utf-8",
+    )
+    assert upward(tmp_path) == ["openai_cli.input.x:2 imports openai_cli.api.runner"]
+    assert hidden(tmp_path) == ["openai_cli.input.x:6 imports openai_cli.errors inside a function"]
