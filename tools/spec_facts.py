@@ -23,7 +23,9 @@ import yaml
 from tools._generated import Folder, sync
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = REPO / "openapi" / "openapi.facts.json"
+FACTS_SPEC = REPO / "openapi" / "openapi.facts.json"
+# Where the upstream spec is found beside a checkout, when it is there.
+UPSTREAM = REPO.parent / "shared" / "openapi" / "openapi.yaml"
 # The generator and the tests look for the operations table beside the spec they read.
 TABLE = "operations.tsv"
 
@@ -70,6 +72,10 @@ METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch",
 LINK_KEYS = ("group", "path")
 SLUG = re.compile(r"[A-Za-z0-9_/-]+")
 
+# OpenAPI requires info.title, and Steady warns without one: the copy carries this
+# name of its own instead of upstream's.
+TITLE = "OpenAI API, facts only"
+
 
 class SpecError(Exception):
     """The upstream spec is not what this tool can make a copy of."""
@@ -107,6 +113,7 @@ def page_link(meta: Any) -> dict[str, str] | None:
 def facts(spec: dict[str, Any]) -> dict[str, Any]:
     """The copy: ``spec`` without prose, each operation keeping its page link."""
     copy: dict[str, Any] = strip(spec)
+    copy["info"] = {"title": TITLE, **copy.get("info", {})}
     for path, item in spec.get("paths", {}).items():
         for method, operation in item.items():
             if method not in METHODS or not isinstance(operation, dict):
@@ -149,7 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.spec_facts", description=__doc__)
     parser.add_argument("upstream", type=Path, metavar="UPSTREAM_SPEC", help="openapi.yaml")
     parser.add_argument(
-        "-o", "--out", type=Path, default=DEFAULT_OUT, help=f"the copy (default {DEFAULT_OUT})"
+        "-o",
+        "--out",
+        type=Path,
+        default=FACTS_SPEC,
+        help=f"the copy (default {FACTS_SPEC.relative_to(REPO)})",
     )
     parser.add_argument(
         "--check", action="store_true", help="compare with the files on disk, write nothing"
@@ -166,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"spec_facts: {error}", file=sys.stderr)
         return 2
     hint = f"run: python -m tools.spec_facts {upstream}" + (
-        f" -o {out}" if out != DEFAULT_OUT else ""
+        f" -o {out}" if out != FACTS_SPEC else ""
     )
     return sync(Folder(out.parent), files, check=args.check, hint=hint, say_written=True)
 
