@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from tools._generated import Folder, sync
+from tools.spec_facts import FACTS_SPEC
 
 Schema = dict[str, Any]
 Record = dict[str, Any]
@@ -651,7 +652,7 @@ def generate(spec: Schema, rows: list[dict[str, str]], notes: Notes) -> dict[str
 
 def default_spec() -> Path:
     env = os.environ.get("OAI_OPENAPI_SPEC")
-    return Path(env) if env else REPO.parent / "shared" / "openapi" / "openapi.yaml"
+    return Path(env) if env else FACTS_SPEC
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,14 +24,21 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup
 from openai_cli.api import catalogue
 from openai_cli.app import TOOLS, build
 from openai_cli.commands.overrides import EXTRA_COMMANDS, OVERRIDES
-from tests.contract.steady import find_spec
+from tests.contract.steady import SteadyUnavailable, find_spec, unavailable
 from tests.helpers import invoke, subprocess_env, walk_commands
 
 Leaf = tuple[tuple[str, ...], TyperCommand]
 
 
+def spec_path() -> Path:
+    try:
+        return find_spec()
+    except SteadyUnavailable as exc:
+        unavailable(str(exc))
+
+
 def tsv_path() -> Any:
-    return find_spec().with_name("operations.tsv")
+    return spec_path().with_name("operations.tsv")
 
 
 @cache
@@ -41,7 +49,7 @@ def tsv_rows() -> list[dict[str, str]]:
 
 @cache
 def spec_paths() -> dict[str, Any]:
-    with find_spec().open(encoding="utf-8") as handle:
+    with spec_path().open(encoding="utf-8") as handle:
         paths: dict[str, Any] = yaml.load(handle, Loader=yaml.CSafeLoader)["paths"]
     return paths
 

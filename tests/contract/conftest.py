@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.contract.steady import CONTRACT_DIR, Steady, SteadyUnavailable
-
-# Set to 1 where Steady must be there (CI), so that a missing spec, npm or install fails the
-# run instead of quietly skipping every contract test.
-REQUIRE_ENV = "OAI_REQUIRE_STEADY"
+from tests.contract.steady import CONTRACT_DIR, Steady, SteadyUnavailable, unavailable
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -28,9 +23,6 @@ def steady(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Steady]:
     try:
         server = Steady.start(tmp_path_factory.mktemp("steady"))
     except SteadyUnavailable as exc:
-        reason = f"Steady not available: {exc}"
-        if os.environ.get(REQUIRE_ENV) == "1":
-            pytest.fail(f"{reason} ({REQUIRE_ENV}=1)", pytrace=False)
-        pytest.skip(reason)
+        unavailable(f"Steady not available: {exc}")
     with server:
         yield server

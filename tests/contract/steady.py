@@ -75,14 +75,21 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, NoReturn, Self
 
 import httpx
+import pytest
+
+from tools.spec_facts import FACTS_SPEC
 
 CONTRACT_DIR = Path(__file__).resolve().parent
 REPO_ROOT = CONTRACT_DIR.parent.parent
 SPEC_ENV = "OAI_OPENAPI_SPEC"
-DEFAULT_SPEC = REPO_ROOT.parent / "shared" / "openapi" / "openapi.yaml"
+# Set to 1 where Steady must be there (CI), so that a missing spec, npm or install fails the
+# run instead of quietly skipping every test that needs them.
+REQUIRE_ENV = "OAI_REQUIRE_STEADY"
+# The facts-only copy kept in the repository, so that a clone needs nothing beside it.
+DEFAULT_SPEC = FACTS_SPEC
 
 # The official SDKs encode arrays and objects in queries and forms this way, and so must the
 # CLI; Steady checks it only when told to.
@@ -118,6 +125,13 @@ class SteadyUnavailable(Exception):
 
 class SteadyError(Exception):
     """Steady was there but misbehaved: it did not start, or its log is not as expected."""
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip the calling test for ``reason``, or fail it where Steady is required."""
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{reason} ({REQUIRE_ENV}=1)", pytrace=False)
+    pytest.skip(reason)
 
 
 def find_spec() -> Path:
