@@ -2,7 +2,7 @@
 
 The upstream spec lives beside a checkout (../shared/openapi), not in it, and its prose
 must not be copied into the project. This keeps what a machine reads (names, types,
-enums, formats, defaults, required lists, $refs) as compact JSON in openapi/, with the
+enums, formats, defaults, required lists, $refs) as compact JSON in tools/openapi/, with the
 operations table that sits beside the spec, so that a clone generates the catalogue and
 runs the contract tests on its own.
 
@@ -23,7 +23,7 @@ import yaml
 from tools._generated import Folder, sync
 
 REPO = Path(__file__).resolve().parent.parent
-FACTS_SPEC = REPO / "openapi" / "openapi.facts.json"
+FACTS_SPEC = REPO / "tools" / "openapi" / "openapi.facts.json"
 # Where the upstream spec is found beside a checkout, when it is there.
 UPSTREAM = REPO.parent / "shared" / "openapi" / "openapi.yaml"
 # The generator and the tests look for the operations table beside the spec they read.
