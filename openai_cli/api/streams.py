@@ -67,6 +67,14 @@ class Sink:
     def flush(self) -> None:
         """Called after each chunk read off the connection."""
 
+    def unusable(self) -> str | None:
+        """Called once the stream is complete: why what came is no answer, else None.
+
+        A sink that found nothing it could use in a whole stream says so here,
+        and the stream fails (exit 7) rather than pass for an empty answer.
+        """
+        return None
+
     def close(self, ok: bool) -> None:
         """Called last, also when the stream failed or was interrupted."""
 
@@ -75,8 +83,9 @@ def consume(chunks: Iterable[bytes], sink: Sink, *, request_id: str | None) -> N
     """Decode ``chunks`` and feed ``sink`` until the stream's normal end.
 
     Raises :class:`StreamError` for an error event, a failed or incomplete
-    response, a body that ends before the stream's final event, or a cut
-    connection; the sink has seen every event that came before.
+    response, a body that ends before the stream's final event, a cut
+    connection, or a complete stream the sink could make nothing of; the sink has
+    seen every event that came before.
     """
     import httpx
 
@@ -142,6 +151,9 @@ def consume(chunks: Iterable[bytes], sink: Sink, *, request_id: str | None) -> N
                 "the stream ended before its final event; the output is partial",
                 request_id=request_id,
             )
+        problem = sink.unusable()
+        if problem:
+            raise StreamError(problem, request_id=request_id)
         ok = True
     finally:
         sink.close(ok)

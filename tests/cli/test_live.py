@@ -389,3 +389,94 @@ def test_what_counts_as_a_normal_end(chunks: list[bytes], ends: bool) -> None:
     else:
         with pytest.raises(StreamError, match="ended before its final event"):
             run()
+
+
+# -- text known by its shape, whatever the chunks are labelled ------------------------
+
+
+def choice_chunk(choice: dict[str, Any], **top: Any) -> bytes:
+    return event({**top, "choices": [{"index": 0, **choice}]})
+
+
+@pytest.mark.parametrize(
+    "label",
+    [{}, {"object": "chat.completions.chunk"}],
+    ids=["no-object", "plural-object"],
+)
+def test_chat_text_is_read_whatever_the_object_label(api: respx.MockRouter, label: Any) -> None:
+    chunks = [
+        choice_chunk({"delta": {"role": "assistant", "content": "Hel"}}, **label),
+        choice_chunk({"delta": {"content": "lo"}}, **label),
+        choice_chunk({"delta": {}, "finish_reason": "stop"}, **label),
+        b"data: [DONE]\n\n",
+    ]
+    api.post("/chat/completions").mock(return_value=sse(chunks))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out, r.err) == (0, "Hello\n", ""), r
+
+
+def test_completions_text_without_an_object_label(api: respx.MockRouter) -> None:
+    chunks = [choice_chunk({"text": "Once"}), choice_chunk({"text": " upon"}), b"data: [DONE]\n\n"]
+    api.post("/completions").mock(return_value=sse(chunks))
+    r = invoke("completions", "create", "--model", "m", "--prompt", "x", "--stream", env=api_env())
+    assert (r.code, r.out, r.err) == (0, "Once upon\n", ""), r
+
+
+def test_content_given_as_a_list_of_parts(api: respx.MockRouter) -> None:
+    parts = [{"type": "text", "text": "Hi "}, {"type": "text", "text": "there"}]
+    chunks = [choice_chunk({"delta": {"content": parts}}), b"data: [DONE]\n\n"]
+    api.post("/chat/completions").mock(return_value=sse(chunks))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out) == (0, "Hi there\n"), r
+
+
+def test_an_answer_without_text_says_so_and_exits_0(api: respx.MockRouter) -> None:
+    chunks = [
+        choice_chunk({"delta": {"role": "assistant", "content": ""}}),
+        choice_chunk({"delta": {}, "finish_reason": "length"}),
+        b"data: [DONE]\n\n",
+    ]
+    api.post("/chat/completions").mock(return_value=sse(chunks))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out) == (0, ""), r
+    assert r.err == "oai: the answer has no text (finish_reason: length)\n"
+
+
+def test_a_tool_call_is_an_answer_without_a_note(api: respx.MockRouter) -> None:
+    call = {"index": 0, "id": "call_1", "function": {"name": "f", "arguments": "{}"}}
+    chunks = [
+        choice_chunk({"delta": {"tool_calls": [call]}}),
+        choice_chunk({"delta": {}, "finish_reason": "tool_calls"}),
+        b"data: [DONE]\n\n",
+    ]
+    api.post("/chat/completions").mock(return_value=sse(chunks))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out, r.err) == (0, "", ""), r
+
+
+def test_a_responses_function_call_is_an_answer_without_a_note(api: respx.MockRouter) -> None:
+    item = {"type": "function_call", "name": "f", "arguments": "{}", "call_id": "c"}
+    added = event({"type": "response.output_item.added", "output_index": 0, "item": item})
+    api.post("/responses").mock(return_value=sse([created(), added, completed()]))
+    r = invoke(*RESPONSES, env=api_env())
+    assert (r.code, r.out, r.err) == (0, "", ""), r
+
+
+def test_events_with_no_answer_in_them_are_a_failure(api: respx.MockRouter) -> None:
+    chunks = [event({"token": "a"}), event({"token": "b"}), b"data: [DONE]\n\n"]
+    api.post("/chat/completions").mock(return_value=sse(chunks))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out) == (7, ""), r
+    assert r.err == (
+        "oai: the stream carried 2 events but no answer text this command can read;"
+        " -o jsonl prints them as they are (request id req_123)\n"
+    )
+
+
+def test_a_stream_without_any_event_is_a_failure(api: respx.MockRouter) -> None:
+    api.post("/chat/completions").mock(return_value=sse([b": ping\n\n", b"data: [DONE]\n\n"]))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out) == (7, ""), r
+    assert r.err == (
+        "oai: the stream ended without a single event: no answer came (request id req_123)\n"
+    )
