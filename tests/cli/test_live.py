@@ -480,3 +480,96 @@ def test_a_stream_without_any_event_is_a_failure(api: respx.MockRouter) -> None:
     assert r.err == (
         "oai: the stream ended without a single event: no answer came (request id req_123)\n"
     )
+
+
+# -- when a stream is complete --------------------------------------------------------
+
+FINISHED = [
+    choice_chunk({"delta": {"content": "Hello"}}),
+    choice_chunk({"delta": {"content": " world"}}),
+    choice_chunk({"delta": {}, "finish_reason": "stop"}),
+]
+USAGE = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        [],
+        [event({"choices": [], "usage": USAGE})],
+        [event({"choices": [{"index": 0, "delta": {}}], "usage": USAGE})],
+        [b"data: [DONE]\n"],  # no closing blank line
+        [b"data: [DONE]"],  # not even a line ending
+        [b"data:[DONE]\r\n"],
+    ],
+    ids=[
+        "no-done",
+        "usage-empty-choices",
+        "usage-empty-delta",
+        "done-no-blank",
+        "done-bare",
+        "crlf",
+    ],
+)
+def test_chat_stream_that_ended_cleanly_after_finishing_is_complete(
+    api: respx.MockRouter, tail: list[bytes]
+) -> None:
+    api.post("/chat/completions").mock(return_value=sse([*FINISHED, *tail]))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out, r.err) == (0, "Hello world\n", ""), r
+
+
+def test_last_chunk_without_its_blank_line_is_still_read(api: respx.MockRouter) -> None:
+    last = choice_chunk({"delta": {"content": "!"}, "finish_reason": "stop"}).rstrip(b"\n")
+    api.post("/chat/completions").mock(return_value=sse([*FINISHED[:2], last]))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out, r.err) == (0, "Hello world!\n", ""), r
+
+
+def test_legacy_completions_finished_without_done(api: respx.MockRouter) -> None:
+    chunks = [choice_chunk({"text": "Once"}), choice_chunk({"text": "!", "finish_reason": "stop"})]
+    api.post("/completions").mock(return_value=sse(chunks))
+    r = invoke("completions", "create", "--model", "m", "--prompt", "x", "--stream", env=api_env())
+    assert (r.code, r.out) == (0, "Once!\n"), r
+
+
+def test_a_choice_still_open_means_partial(api: respx.MockRouter) -> None:
+    chunks = [
+        event({"choices": [{"index": 0, "delta": {"content": "a"}}]}),
+        event({"choices": [{"index": 1, "delta": {"content": "b"}}]}),
+        event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
+    ]
+    api.post("/chat/completions").mock(return_value=sse(chunks))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out) == (7, "a\n"), r
+    assert "the stream ended before its final event" in r.err
+
+
+def test_a_body_that_stops_inside_an_event_is_partial(api: respx.MockRouter) -> None:
+    api.post("/chat/completions").mock(return_value=sse([*FINISHED, b'data: {"choices": [], "usa']))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out) == (7, "Hello world\n"), r
+    assert "oai: the stream ended in the middle of an event; the output above is partial" in r.err
+
+
+def test_a_cut_after_the_finish_reason_is_still_partial(api: respx.MockRouter) -> None:
+    api.post("/chat/completions").mock(return_value=sse(FINISHED, cut=True))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out) == (7, "Hello world\n"), r
+    assert "stream interrupted (RemoteProtocolError)" in r.err
+
+
+def test_a_path_the_catalogue_does_not_know_ends_with_its_body(api: respx.MockRouter) -> None:
+    api.post("/some/unknown").mock(return_value=sse([event({"token": "a"}), event({"n": 1})]))
+    r = invoke("api", "post", "/some/unknown", "--stream", env=api_env())
+    assert (r.code, r.err) == (0, ""), r
+    assert r.out == '{"token": "a"}\n{"n": 1}\n'
+
+
+def test_a_known_path_still_needs_its_final_event(api: respx.MockRouter) -> None:
+    api.post("/audio/speech").mock(
+        return_value=sse([event({"type": "speech.audio.delta", "audio": ""})])
+    )
+    r = invoke("api", "post", "/audio/speech", "--stream", env=api_env())
+    assert r.code == 7, r
+    assert "the stream ended before its final event" in r.err
