@@ -9,7 +9,8 @@ same way everywhere.
 A stream is complete when
 
 - ``[DONE]`` arrived (also as the body's last line without its blank line), or
-  one of :data:`FINAL_EVENTS` (``response.completed``, ...);
+  one of :data:`FINAL_EVENTS` (``response.completed``, ...): reading stops right
+  there, so a server that keeps the connection open is not waited for;
 - or the body ended cleanly after
   - every choice of a chat or completions stream (chunks carrying ``choices``)
     had its ``finish_reason``: servers differ on whether ``[DONE]`` follows, and
@@ -195,8 +196,13 @@ def consume(
         try:
             for chunk in chunks:
                 for sse in decoder.feed(chunk):
-                    take(sse)
+                    if take(sse):
+                        break
                 on_chunk()
+                if reader.finished:
+                    # The answer is whole, whatever the server still sends and
+                    # however long it keeps the connection open.
+                    break
             else:
                 decoder.close()
                 last = decoder.unterminated

@@ -573,3 +573,42 @@ def test_a_known_path_still_needs_its_final_event(api: respx.MockRouter) -> None
     r = invoke("api", "post", "/audio/speech", "--stream", env=api_env())
     assert r.code == 7, r
     assert "the stream ended before its final event" in r.err
+
+
+def _then_stuck(chunks: list[bytes]) -> Iterator[bytes]:
+    yield from chunks
+    # A server that keeps the connection open: the next read would wait for the timeout.
+    raise httpx.ReadTimeout("timed out")
+
+
+@pytest.mark.parametrize(
+    ("args", "path", "chunks", "text"),
+    [
+        (CHAT, "/chat/completions", [*FINISHED, b"data: [DONE]\n\n"], "Hello world\n"),
+        (RESPONSES, "/responses", [created(), delta("Hi"), completed()], "Hi\n"),
+    ],
+    ids=["done", "response.completed"],
+)
+def test_reading_stops_at_the_terminal_event(
+    api: respx.MockRouter, args: tuple[str, ...], path: str, chunks: list[bytes], text: str
+) -> None:
+    response = httpx.Response(
+        200, headers={"content-type": "text/event-stream"}, content=_then_stuck(chunks)
+    )
+    api.post(path).mock(return_value=response)
+    r = invoke(*args, env=api_env())
+    assert (r.code, r.out, r.err) == (0, text, ""), r
+
+
+def test_nothing_is_read_past_done() -> None:
+    pulled: list[bytes] = []
+
+    def chunks() -> Iterator[bytes]:
+        for c in [chat_chunk("a"), b"data: [DONE]\n\n", chat_chunk("never")]:
+            pulled.append(c)
+            yield c
+
+    out = io.StringIO()
+    consume(chunks(), _live(out), request_id=None)
+    assert out.getvalue() == "a\n"
+    assert len(pulled) == 2
