@@ -612,3 +612,37 @@ def test_nothing_is_read_past_done() -> None:
     consume(chunks(), _live(out), request_id=None)
     assert out.getvalue() == "a\n"
     assert len(pulled) == 2
+
+
+# -- compressed streams -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_compressed_stream_is_decoded(api: respx.MockRouter, encoding: str) -> None:
+    import gzip
+    import zlib
+
+    body = b"".join([created(), delta("squeezed"), completed()])
+    packed = gzip.compress(body) if encoding == "gzip" else zlib.compress(body)
+    # In pieces, as a server flushing its compressor per event would send them.
+    pieces = [packed[i : i + 9] for i in range(0, len(packed), 9)]
+    headers = {"content-type": "text/event-stream", "content-encoding": encoding}
+    api.post("/responses").mock(
+        return_value=httpx.Response(200, headers=headers, content=iter(pieces))
+    )
+    r = invoke(*RESPONSES, env=api_env())
+    assert (r.code, r.out, r.err) == (0, "squeezed\n", ""), r
+
+
+def test_a_stream_that_does_not_decompress_is_a_clear_failure(api: respx.MockRouter) -> None:
+    headers = {
+        "content-type": "text/event-stream",
+        "content-encoding": "gzip",
+        "x-request-id": "req_z",
+    }
+    api.post("/responses").mock(
+        return_value=httpx.Response(200, headers=headers, content=iter([b"not gzip"]))
+    )
+    r = invoke(*RESPONSES, env=api_env())
+    assert r.code == 7, r
+    assert "content encoding does not decode" in r.err and "req_z" in r.err
