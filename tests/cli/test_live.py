@@ -646,3 +646,54 @@ def test_a_stream_that_does_not_decompress_is_a_clear_failure(api: respx.MockRou
     r = invoke(*RESPONSES, env=api_env())
     assert r.code == 7, r
     assert "content encoding does not decode" in r.err and "req_z" in r.err
+
+
+# -- -v and token usage on chat streams --------------------------------------------------
+
+
+def test_verbose_asks_a_chat_stream_for_its_usage_and_shows_it(api: respx.MockRouter) -> None:
+    chunks = [*FINISHED, event({"choices": [], "usage": USAGE}), b"data: [DONE]\n\n"]
+    route = api.post("/chat/completions").mock(return_value=sse(chunks))
+    r = invoke(*CHAT, "-v", env=api_env())
+    assert (r.code, r.out) == (0, "Hello world\n"), r
+    assert json.loads(route.calls.last.request.content)["stream_options"] == {"include_usage": True}
+    assert r.err == (
+        "request id: req_123\nusage: prompt_tokens 3, completion_tokens 2, total_tokens 5\n"
+    )
+
+
+def test_verbose_asks_a_completions_stream_for_its_usage(api: respx.MockRouter) -> None:
+    chunks = [choice_chunk({"text": "x", "finish_reason": "stop"}), b"data: [DONE]\n\n"]
+    route = api.post("/completions").mock(return_value=sse(chunks))
+    r = invoke(
+        "completions", "create", "--model", "m", "--prompt", "x", "--stream", "-v", env=api_env()
+    )
+    assert r.code == 0, r
+    assert json.loads(route.calls.last.request.content)["stream_options"] == {"include_usage": True}
+
+
+@pytest.mark.parametrize(
+    ("extra", "sent"),
+    [
+        ((), None),  # without -v nothing is added
+        (("-v", "--stream-options", '{"include_usage": false}'), {"include_usage": False}),
+        (
+            ("-v", "--stream-options", '{"include_obfuscation": false}'),
+            {"include_obfuscation": False, "include_usage": True},
+        ),
+    ],
+    ids=["not-verbose", "user-said-no", "other-options-kept"],
+)
+def test_the_users_stream_options_stand(
+    api: respx.MockRouter, extra: tuple[str, ...], sent: Any
+) -> None:
+    route = api.post("/chat/completions").mock(return_value=sse([*FINISHED, b"data: [DONE]\n\n"]))
+    r = invoke(*CHAT, *extra, env=api_env())
+    assert r.code == 0, r
+    assert json.loads(route.calls.last.request.content).get("stream_options") == sent
+
+
+def test_dry_run_with_verbose_shows_the_usage_request(unsent: respx.MockRouter) -> None:
+    r = invoke(*CHAT, "-v", "--dry-run", env=api_env())
+    assert r.code == 0, r
+    assert json.loads(r.out)["body"]["stream_options"] == {"include_usage": True}
