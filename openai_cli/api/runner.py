@@ -207,7 +207,7 @@ def stream_events(
         if "text/event-stream" not in ctype:
             resp.read()
             return answer(resp) if answer is not None else _print_answer(factory, resp)
-        consume(resp.iter_raw(), sink, request_id=rid)
+        consume(resp.iter_bytes(), sink, request_id=rid, request=req)
     return 0
 
 

@@ -2,9 +2,26 @@
 
 Every streamed command reads its events through :func:`consume`: JSON lines from
 the runner, live text, partial images, streamed speech. So an ``error`` event, a
-failed or incomplete response, a stream that stops before its final event and a
+failed or incomplete response, a stream that stops before it is complete and a
 cut connection fail (exit 7, naming the request id, keeping what was printed) the
 same way everywhere.
+
+A stream is complete when
+
+- ``[DONE]`` arrived (also as the body's last line without its blank line), or
+  one of :data:`FINAL_EVENTS` (``response.completed``, ...): reading stops right
+  there, so a server that keeps the connection open is not waited for;
+- or the body ended cleanly after
+  - every choice of a chat or completions stream (chunks carrying ``choices``)
+    had its ``finish_reason``: servers differ on whether ``[DONE]`` follows, and
+    a usage chunk (``choices: []`` or ``[{"delta": {}}]``) may come in between;
+  - one of :data:`COMPLETING_EVENTS`;
+  - anything at all, on a path the catalogue does not know (``oai api ...
+    --stream``), where nothing says what the final event would be.
+
+A body ended cleanly when the connection delivered all of it and it did not stop
+in the middle of an event (a whole JSON event missing only its blank line is
+taken, as ``[DONE]`` is).
 """
 
 from __future__ import annotations
@@ -12,9 +29,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openai_cli.errors import ProtocolError, StreamError
+
+if TYPE_CHECKING:
+    from openai_cli.api.request import Request
+    from openai_cli.http.sse import ServerSentEvent
 
 # Event types that end a stream in failure although the connection ended cleanly.
 FAILED_EVENTS = frozenset(
@@ -27,17 +48,18 @@ FAILED_EVENTS = frozenset(
         "thread.run.expired",
     }
 )
-# Streams without a ``[DONE]`` sentinel end with one of these.
+# Streams without a ``[DONE]`` sentinel end with one of these; nothing follows it.
 FINAL_EVENTS = frozenset(
     {
         "response.completed",
         "response.done",
         "transcript.text.done",
-        "image_generation.completed",
-        "image_edit.completed",
         "speech.audio.done",
     }
 )
+# The stream may end after one of these, but another may follow (one per image).
+COMPLETING_EVENTS = frozenset({"image_generation.completed", "image_edit.completed"})
+PARTIAL = "the output above is partial"
 # The C scanner behind json.loads, called without its checks (typeshed omits it).
 _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
@@ -67,84 +89,182 @@ class Sink:
     def flush(self) -> None:
         """Called after each chunk read off the connection."""
 
+    def unusable(self) -> str | None:
+        """Called once the stream is complete: why what came is no answer, else None.
+
+        A sink that found nothing it could use in a whole stream says so here,
+        and the stream fails (exit 7) rather than pass for an empty answer.
+        """
+        return None
+
     def close(self, ok: bool) -> None:
         """Called last, also when the stream failed or was interrupted."""
 
 
-def consume(chunks: Iterable[bytes], sink: Sink, *, request_id: str | None) -> None:
-    """Decode ``chunks`` and feed ``sink`` until the stream's normal end.
+class _Reader:
+    """Parses each event, hands it on, and follows what it says about the end."""
+
+    def __init__(self, sink: Sink, request_id: str | None) -> None:
+        self.on_event = sink.event
+        self.request_id = request_id
+        self.finished = False  # a terminal event came: nothing more to read
+        self.may_end = False  # a clean end of the body would complete the stream
+        # Chat/completions choices by index: every one seen, and those that had a
+        # finish_reason (the usage chunk's empty choice after it does not undo that).
+        self.choices: set[Any] = set()
+        self.finished_choices: set[Any] = set()
+
+    def take(self, sse: ServerSentEvent) -> bool:
+        """Handle one event; True once the stream is finished."""
+        data = sse.data
+        name = sse.event
+        if name == "done" or data == "[DONE]" or data.strip() == "[DONE]":
+            self.finished = True
+            return True
+        try:
+            # The scanner is json.loads without its checks: the hot path.
+            payload, end = _SCAN(data, 0)
+            if end != len(data):
+                raise ValueError(data)
+            is_json = True
+        except (StopIteration, ValueError, RecursionError):
+            try:
+                payload = json.loads(data) if data else None
+                is_json = True
+            except (ValueError, RecursionError):  # nested past the parser's limit
+                payload = data
+                is_json = False
+        kind = payload.get("type") if type(payload) is dict else None
+        if not isinstance(kind, str):
+            kind = name if name != "message" else None
+        self.on_event(StreamEvent(payload, data, kind, is_json))
+        if kind in FINAL_EVENTS:
+            self.finished = True
+            return True
+        if kind in FAILED_EVENTS or name == "error" or _bare_error(payload, kind):
+            raise StreamError(
+                f"the stream reported an error: {event_error(payload, kind)}",
+                request_id=self.request_id,
+            )
+        if kind in COMPLETING_EVENTS:
+            self.may_end = True
+        elif type(payload) is dict:
+            choices = payload.get("choices")
+            if type(choices) is list:
+                for choice in choices:
+                    if type(choice) is dict:
+                        index = choice.get("index")
+                        if type(index) is not int:
+                            index = 0
+                        self.choices.add(index)
+                        if choice.get("finish_reason"):
+                            self.finished_choices.add(index)
+        return False
+
+    def complete_at_clean_end(self) -> bool:
+        if self.may_end:
+            return True
+        return bool(self.choices) and self.choices <= self.finished_choices
+
+
+def consume(
+    chunks: Iterable[bytes],
+    sink: Sink,
+    *,
+    request_id: str | None,
+    request: Request | None = None,
+) -> None:
+    """Decode ``chunks`` and feed ``sink`` until the stream is complete.
 
     Raises :class:`StreamError` for an error event, a failed or incomplete
-    response, a body that ends before the stream's final event, or a cut
-    connection; the sink has seen every event that came before.
+    response, a body that ends before the stream is complete (the module's rules;
+    ``request`` tells whether the catalogue knows the path, and without it the
+    path counts as known), a cut connection, or a complete stream the sink could
+    make nothing of; the sink has seen every event that came before.
     """
     import httpx
 
     from openai_cli.http.sse import SSEDecoder
 
     decoder = SSEDecoder()
-    loads = json.loads
-    scan = _SCAN
-    on_event = sink.event
+    reader = _Reader(sink, request_id)
+    take = reader.take
     on_chunk = sink.flush
-    finished = False
     ok = False
     sink.start(request_id)
     try:
         try:
             for chunk in chunks:
                 for sse in decoder.feed(chunk):
-                    data = sse.data
-                    name = sse.event
-                    if name == "done" or data == "[DONE]" or data.strip() == "[DONE]":
-                        finished = True
-                        continue
-                    try:
-                        # The scanner is json.loads without its checks: the hot path.
-                        payload, end = scan(data, 0)
-                        if end != len(data):
-                            raise ValueError(data)
-                        is_json = True
-                    except (StopIteration, ValueError, RecursionError):
-                        try:
-                            payload = loads(data) if data else None
-                            is_json = True
-                        except (ValueError, RecursionError):  # nested past the parser's limit
-                            payload = data
-                            is_json = False
-                    kind = payload.get("type") if type(payload) is dict else None
-                    if not isinstance(kind, str):
-                        kind = name if name != "message" else None
-                    on_event(StreamEvent(payload, data, kind, is_json))
-                    if kind in FINAL_EVENTS:
-                        finished = True
-                    elif kind in FAILED_EVENTS or name == "error" or _bare_error(payload, kind):
-                        raise StreamError(
-                            f"the stream reported an error: {event_error(payload, kind)}",
-                            request_id=request_id,
-                        )
+                    if take(sse):
+                        break
                 on_chunk()
-            decoder.close()
+                if reader.finished:
+                    # The answer is whole, whatever the server still sends and
+                    # however long it keeps the connection open.
+                    break
+            else:
+                decoder.close()
+                last = decoder.unterminated
+                if last is not None and _whole(last):
+                    take(last)
+                    on_chunk()
         except httpx.TransportError as exc:
             raise StreamError(
-                f"stream interrupted ({type(exc).__name__}); the output above is partial",
+                f"stream interrupted ({type(exc).__name__}); {PARTIAL}", request_id=request_id
+            ) from exc
+        except httpx.DecodingError as exc:
+            raise StreamError(
+                f"stream interrupted: its content encoding does not decode ({exc}); {PARTIAL}",
                 request_id=request_id,
             ) from exc
         except ProtocolError as exc:
             # Undecodable bytes end the stream like a cut connection: what was
             # printed stays, and the request id is what support needs.
             raise StreamError(
-                f"stream interrupted: {exc.message}; the output above is partial",
-                request_id=request_id,
+                f"stream interrupted: {exc.message}; {PARTIAL}", request_id=request_id
             ) from exc
-        if not finished:
-            raise StreamError(
-                "the stream ended before its final event; the output is partial",
-                request_id=request_id,
-            )
+        if not reader.finished:
+            _check_clean_end(reader, decoder.unterminated, request, request_id)
+        problem = sink.unusable()
+        if problem:
+            raise StreamError(problem, request_id=request_id)
         ok = True
     finally:
         sink.close(ok)
+
+
+def _check_clean_end(
+    reader: _Reader, last: ServerSentEvent | None, request: Request | None, request_id: str | None
+) -> None:
+    # Bytes left over that held no data (half a comment) lose nothing.
+    if last is not None and not _whole(last):
+        raise StreamError(
+            f"the stream ended in the middle of an event; {PARTIAL}", request_id=request_id
+        )
+    if reader.complete_at_clean_end() or (request is not None and not _known(request)):
+        return
+    raise StreamError(
+        "the stream ended before its final event; the output is partial", request_id=request_id
+    )
+
+
+def _whole(sse: ServerSentEvent) -> bool:
+    """True for an event left without its blank line that is nonetheless whole."""
+    if sse.event == "done" or sse.data.strip() == "[DONE]":
+        return True
+    try:
+        json.loads(sse.data)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _known(request: Request) -> bool:
+    """True when the catalogue has the operation, so its stream's end is known."""
+    from openai_cli.api.lookup import find
+
+    return find(request.method, request.path) is not None
 
 
 def _bare_error(payload: Any, kind: str | None) -> bool:

@@ -80,7 +80,10 @@ def live_or_run(factory: Factory, request: Request, *, markdown: bool) -> int:
     from openai_cli.api.runner import execute
     from openai_cli.render.live import live_wanted
 
-    if not request.stream or factory.common.dry_run or not live_wanted(factory):
+    live = request.stream and live_wanted(factory)
+    if live and factory.common.verbose:
+        ask_for_usage(request)
+    if not live or factory.common.dry_run:
         return execute(factory, request)
     stream_text(factory, request, markdown=markdown)
     return 0
@@ -94,6 +97,25 @@ def stream_text(factory: Factory, req: Request, *, markdown: bool = False) -> Li
     sink = LiveText(factory.io, markdown=markdown, verbose=bool(factory.common.verbose))
     stream_events(factory, req, sink, lambda resp: print_answer_text(factory, resp, sink))
     return sink
+
+
+# Chat and completions streams carry token usage only when asked for it.
+_USAGE_ON_REQUEST = frozenset({"/chat/completions", "/completions"})
+
+
+def ask_for_usage(request: Request) -> None:
+    """Ask a chat or completions stream for its usage, so ``-v`` can show it.
+
+    A choice the user made about ``stream_options.include_usage`` stands.
+    """
+    body = request.body
+    if request.path not in _USAGE_ON_REQUEST or not isinstance(body, dict):
+        return
+    options = body.get("stream_options")
+    if options is None:
+        body["stream_options"] = {"include_usage": True}
+    elif isinstance(options, dict) and "include_usage" not in options:
+        body["stream_options"] = {**options, "include_usage": True}
 
 
 def _handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:

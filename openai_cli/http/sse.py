@@ -49,6 +49,8 @@ class SSEDecoder:
         self.last_event_id: str | None = None
         self.incomplete = False
         """Set by :meth:`close`: the stream ended with an event or a line unfinished."""
+        self.unterminated: ServerSentEvent | None = None
+        """Set by :meth:`close`: the event left without its blank line, as if it had come."""
 
         # Bytes after the last line ending seen; never contains CR or LF.
         self._tail = bytearray()
@@ -119,15 +121,27 @@ class SSEDecoder:
 
         Per the standard, an event without its closing blank line is discarded, so
         nothing is ever dispatched here; :attr:`incomplete` records whether
-        anything was thrown away. The list return keeps call sites symmetrical
-        with :meth:`feed`.
+        anything was thrown away, and :attr:`unterminated` what that event would
+        have been. The list return keeps call sites symmetrical with :meth:`feed`.
         """
         if not self._closed:
             self._closed = True
             self.incomplete = bool(self._tail) or self._in_event
+            if self.incomplete:
+                self.unterminated = self._finish_unterminated()
             self._tail = bytearray()
             self._reset_event()
         return []
+
+    def _finish_unterminated(self) -> ServerSentEvent | None:
+        # Servers that end the body right after ``data: [DONE]`` (no blank line, or
+        # no line ending at all) are common: the caller decides whether to trust it.
+        try:
+            tail = [bytes(self._tail)] if self._tail else []
+            events = self._process([*tail, b""])
+        except (UnicodeDecodeError, ProtocolError):
+            return None
+        return events[0] if events else None
 
     def _process(self, lines: list[bytes]) -> list[ServerSentEvent]:
         # The hot loop of every streamed response: event state lives in locals and

@@ -33,6 +33,11 @@ _TEXT_DELTAS = frozenset(
 _RESPONSE_EVENTS = frozenset(
     {"response.created", "response.in_progress", "response.completed", "response.incomplete"}
 )
+# Event types of the families whose streams are answers (with text or without).
+_ANSWER_PREFIXES = ("response.", "thread.", "transcript.")
+# Answers that call a tool rather than say something.
+_TOOL_EVENTS = frozenset({"thread.run.requires_action", "response.function_call_arguments.delta"})
+_ITEM_EVENTS = frozenset({"response.output_item.added", "response.output_item.done"})
 _MARKDOWN_INTERVAL = 0.1  # seconds between redraws; each one re-parses the whole text
 
 
@@ -59,6 +64,10 @@ class LiveText(Sink):
         self.response_id: str | None = None
         self.usage: dict[str, Any] | None = None
         self.wrote = False
+        self.events = 0
+        self.answered = False  # an event shaped like part of an answer, text or not
+        self.tool_call = False
+        self.finish_reason: str | None = None
         self._unflushed = False
         self._ends_with_newline = True
         self._held = ""  # half of a surrogate pair whose other half is in the next event
@@ -70,27 +79,54 @@ class LiveText(Sink):
         self.request_id = request_id
 
     def event(self, ev: StreamEvent) -> None:
+        self.events += 1
         p = ev.payload
         if type(p) is not dict:
             return
         kind = ev.kind
-        text = p.get("delta") if kind in _TEXT_DELTAS else self._other(p, kind)
+        if kind in _TEXT_DELTAS:
+            self.answered = True
+            text = p.get("delta")
+        elif "choices" in p:
+            choices = p["choices"]
+            text = self._choices(p, choices if type(choices) is list else [])
+        else:
+            text = self._other(p, kind)
         if text and isinstance(text, str):
             self.text(text)
 
+    def _choices(self, p: dict[str, Any], choices: list[Any]) -> str | None:
+        # Chat and legacy completions chunks, known by their shape: servers label
+        # them differently ("chat.completions.chunk", or no "object" at all).
+        self.answered = True
+        usage = p.get("usage")
+        if isinstance(usage, dict):
+            self.usage = usage
+        for choice in choices:
+            if type(choice) is not dict or choice.get("index") not in (0, None):
+                continue
+            if choice.get("finish_reason"):
+                self.finish_reason = str(choice["finish_reason"])
+            delta = choice.get("delta")
+            if isinstance(delta, dict):
+                if delta.get("tool_calls") or delta.get("function_call"):
+                    self.tool_call = True
+                text = _content_text(delta.get("content")) or _content_text(delta.get("refusal"))
+                if text:
+                    return text
+            return _content_text(choice.get("text"))
+        return None
+
     def _other(self, p: dict[str, Any], kind: str | None) -> Any:
         obj = p.get("object")
-        if obj == "chat.completion.chunk" or obj == "text_completion":
-            usage = p.get("usage")
-            if isinstance(usage, dict):
-                self.usage = usage
-            for choice in p.get("choices") or ():
-                if isinstance(choice, dict) and choice.get("index", 0) == 0:
-                    if obj == "text_completion":
-                        return choice.get("text")
-                    delta = choice.get("delta") or {}
-                    return delta.get("content") or delta.get("refusal")
-            return None
+        if isinstance(kind, str) and kind.startswith(_ANSWER_PREFIXES):
+            self.answered = True
+            if kind in _TOOL_EVENTS or (
+                kind in _ITEM_EVENTS
+                and isinstance(p.get("item"), dict)
+                and p["item"].get("type") not in ("message", "reasoning")
+            ):
+                self.tool_call = True
         if kind == "thread.message.delta" or obj == "thread.message.delta":
             parts = (p.get("delta") or {}).get("content") or ()
             return "".join(
@@ -161,8 +197,21 @@ class LiveText(Sink):
             # The prompt, or the error message on stderr, starts on a line of its own.
             self._write("\n")
         self.io.out.flush()
+        if ok and self.answered and not self.wrote and not self.tool_call:
+            why = f" (finish_reason: {self.finish_reason})" if self.finish_reason else ""
+            self.io.message(f"oai: the answer has no text{why}")
         if self.verbose and ok:
             self.report()
+
+    def unusable(self) -> str | None:
+        if self.wrote or self.answered or self.tool_call:
+            return None
+        if not self.events:
+            return "the stream ended without a single event: no answer came"
+        return (
+            f"the stream carried {self.events} event{'s' if self.events > 1 else ''}"
+            " but no answer text this command can read; -o jsonl prints them as they are"
+        )
 
     def report(self) -> None:
         """The request id, response id and token usage, on stderr."""
@@ -234,6 +283,20 @@ def print_answer_text(factory: Factory, resp: httpx.Response, sink: LiveText) ->
         sink.text(text)
     sink.close(True)
     return 0
+
+
+def _content_text(content: Any) -> str | None:
+    """Text from a string, or from a list of content parts as a few servers send."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            part if isinstance(part, str) else str(part.get("text") or "")
+            for part in content
+            if isinstance(part, str)
+            or (isinstance(part, dict) and isinstance(part.get("text"), str))
+        )
+    return None
 
 
 def _join_surrogates(text: str) -> str:

@@ -389,3 +389,311 @@ def test_what_counts_as_a_normal_end(chunks: list[bytes], ends: bool) -> None:
     else:
         with pytest.raises(StreamError, match="ended before its final event"):
             run()
+
+
+# -- text known by its shape, whatever the chunks are labelled ------------------------
+
+
+def choice_chunk(choice: dict[str, Any], **top: Any) -> bytes:
+    return event({**top, "choices": [{"index": 0, **choice}]})
+
+
+@pytest.mark.parametrize(
+    "label",
+    [{}, {"object": "chat.completions.chunk"}],
+    ids=["no-object", "plural-object"],
+)
+def test_chat_text_is_read_whatever_the_object_label(api: respx.MockRouter, label: Any) -> None:
+    chunks = [
+        choice_chunk({"delta": {"role": "assistant", "content": "Hel"}}, **label),
+        choice_chunk({"delta": {"content": "lo"}}, **label),
+        choice_chunk({"delta": {}, "finish_reason": "stop"}, **label),
+        b"data: [DONE]\n\n",
+    ]
+    api.post("/chat/completions").mock(return_value=sse(chunks))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out, r.err) == (0, "Hello\n", ""), r
+
+
+def test_completions_text_without_an_object_label(api: respx.MockRouter) -> None:
+    chunks = [choice_chunk({"text": "Once"}), choice_chunk({"text": " upon"}), b"data: [DONE]\n\n"]
+    api.post("/completions").mock(return_value=sse(chunks))
+    r = invoke("completions", "create", "--model", "m", "--prompt", "x", "--stream", env=api_env())
+    assert (r.code, r.out, r.err) == (0, "Once upon\n", ""), r
+
+
+def test_content_given_as_a_list_of_parts(api: respx.MockRouter) -> None:
+    parts = [{"type": "text", "text": "Hi "}, {"type": "text", "text": "there"}]
+    chunks = [choice_chunk({"delta": {"content": parts}}), b"data: [DONE]\n\n"]
+    api.post("/chat/completions").mock(return_value=sse(chunks))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out) == (0, "Hi there\n"), r
+
+
+def test_an_answer_without_text_says_so_and_exits_0(api: respx.MockRouter) -> None:
+    chunks = [
+        choice_chunk({"delta": {"role": "assistant", "content": ""}}),
+        choice_chunk({"delta": {}, "finish_reason": "length"}),
+        b"data: [DONE]\n\n",
+    ]
+    api.post("/chat/completions").mock(return_value=sse(chunks))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out) == (0, ""), r
+    assert r.err == "oai: the answer has no text (finish_reason: length)\n"
+
+
+def test_a_tool_call_is_an_answer_without_a_note(api: respx.MockRouter) -> None:
+    call = {"index": 0, "id": "call_1", "function": {"name": "f", "arguments": "{}"}}
+    chunks = [
+        choice_chunk({"delta": {"tool_calls": [call]}}),
+        choice_chunk({"delta": {}, "finish_reason": "tool_calls"}),
+        b"data: [DONE]\n\n",
+    ]
+    api.post("/chat/completions").mock(return_value=sse(chunks))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out, r.err) == (0, "", ""), r
+
+
+def test_a_responses_function_call_is_an_answer_without_a_note(api: respx.MockRouter) -> None:
+    item = {"type": "function_call", "name": "f", "arguments": "{}", "call_id": "c"}
+    added = event({"type": "response.output_item.added", "output_index": 0, "item": item})
+    api.post("/responses").mock(return_value=sse([created(), added, completed()]))
+    r = invoke(*RESPONSES, env=api_env())
+    assert (r.code, r.out, r.err) == (0, "", ""), r
+
+
+def test_events_with_no_answer_in_them_are_a_failure(api: respx.MockRouter) -> None:
+    chunks = [event({"token": "a"}), event({"token": "b"}), b"data: [DONE]\n\n"]
+    api.post("/chat/completions").mock(return_value=sse(chunks))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out) == (7, ""), r
+    assert r.err == (
+        "oai: the stream carried 2 events but no answer text this command can read;"
+        " -o jsonl prints them as they are (request id req_123)\n"
+    )
+
+
+def test_a_stream_without_any_event_is_a_failure(api: respx.MockRouter) -> None:
+    api.post("/chat/completions").mock(return_value=sse([b": ping\n\n", b"data: [DONE]\n\n"]))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out) == (7, ""), r
+    assert r.err == (
+        "oai: the stream ended without a single event: no answer came (request id req_123)\n"
+    )
+
+
+# -- when a stream is complete --------------------------------------------------------
+
+FINISHED = [
+    choice_chunk({"delta": {"content": "Hello"}}),
+    choice_chunk({"delta": {"content": " world"}}),
+    choice_chunk({"delta": {}, "finish_reason": "stop"}),
+]
+USAGE = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        [],
+        [event({"choices": [], "usage": USAGE})],
+        [event({"choices": [{"index": 0, "delta": {}}], "usage": USAGE})],
+        [b"data: [DONE]\n"],  # no closing blank line
+        [b"data: [DONE]"],  # not even a line ending
+        [b"data:[DONE]\r\n"],
+    ],
+    ids=[
+        "no-done",
+        "usage-empty-choices",
+        "usage-empty-delta",
+        "done-no-blank",
+        "done-bare",
+        "crlf",
+    ],
+)
+def test_chat_stream_that_ended_cleanly_after_finishing_is_complete(
+    api: respx.MockRouter, tail: list[bytes]
+) -> None:
+    api.post("/chat/completions").mock(return_value=sse([*FINISHED, *tail]))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out, r.err) == (0, "Hello world\n", ""), r
+
+
+def test_last_chunk_without_its_blank_line_is_still_read(api: respx.MockRouter) -> None:
+    last = choice_chunk({"delta": {"content": "!"}, "finish_reason": "stop"}).rstrip(b"\n")
+    api.post("/chat/completions").mock(return_value=sse([*FINISHED[:2], last]))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out, r.err) == (0, "Hello world!\n", ""), r
+
+
+def test_legacy_completions_finished_without_done(api: respx.MockRouter) -> None:
+    chunks = [choice_chunk({"text": "Once"}), choice_chunk({"text": "!", "finish_reason": "stop"})]
+    api.post("/completions").mock(return_value=sse(chunks))
+    r = invoke("completions", "create", "--model", "m", "--prompt", "x", "--stream", env=api_env())
+    assert (r.code, r.out) == (0, "Once!\n"), r
+
+
+def test_a_choice_still_open_means_partial(api: respx.MockRouter) -> None:
+    chunks = [
+        event({"choices": [{"index": 0, "delta": {"content": "a"}}]}),
+        event({"choices": [{"index": 1, "delta": {"content": "b"}}]}),
+        event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
+    ]
+    api.post("/chat/completions").mock(return_value=sse(chunks))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out) == (7, "a\n"), r
+    assert "the stream ended before its final event" in r.err
+
+
+def test_a_body_that_stops_inside_an_event_is_partial(api: respx.MockRouter) -> None:
+    api.post("/chat/completions").mock(return_value=sse([*FINISHED, b'data: {"choices": [], "usa']))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out) == (7, "Hello world\n"), r
+    assert "oai: the stream ended in the middle of an event; the output above is partial" in r.err
+
+
+def test_a_cut_after_the_finish_reason_is_still_partial(api: respx.MockRouter) -> None:
+    api.post("/chat/completions").mock(return_value=sse(FINISHED, cut=True))
+    r = invoke(*CHAT, env=api_env())
+    assert (r.code, r.out) == (7, "Hello world\n"), r
+    assert "stream interrupted (RemoteProtocolError)" in r.err
+
+
+def test_a_path_the_catalogue_does_not_know_ends_with_its_body(api: respx.MockRouter) -> None:
+    api.post("/some/unknown").mock(return_value=sse([event({"token": "a"}), event({"n": 1})]))
+    r = invoke("api", "post", "/some/unknown", "--stream", env=api_env())
+    assert (r.code, r.err) == (0, ""), r
+    assert r.out == '{"token": "a"}\n{"n": 1}\n'
+
+
+def test_a_known_path_still_needs_its_final_event(api: respx.MockRouter) -> None:
+    api.post("/audio/speech").mock(
+        return_value=sse([event({"type": "speech.audio.delta", "audio": ""})])
+    )
+    r = invoke("api", "post", "/audio/speech", "--stream", env=api_env())
+    assert r.code == 7, r
+    assert "the stream ended before its final event" in r.err
+
+
+def _then_stuck(chunks: list[bytes]) -> Iterator[bytes]:
+    yield from chunks
+    # A server that keeps the connection open: the next read would wait for the timeout.
+    raise httpx.ReadTimeout("timed out")
+
+
+@pytest.mark.parametrize(
+    ("args", "path", "chunks", "text"),
+    [
+        (CHAT, "/chat/completions", [*FINISHED, b"data: [DONE]\n\n"], "Hello world\n"),
+        (RESPONSES, "/responses", [created(), delta("Hi"), completed()], "Hi\n"),
+    ],
+    ids=["done", "response.completed"],
+)
+def test_reading_stops_at_the_terminal_event(
+    api: respx.MockRouter, args: tuple[str, ...], path: str, chunks: list[bytes], text: str
+) -> None:
+    response = httpx.Response(
+        200, headers={"content-type": "text/event-stream"}, content=_then_stuck(chunks)
+    )
+    api.post(path).mock(return_value=response)
+    r = invoke(*args, env=api_env())
+    assert (r.code, r.out, r.err) == (0, text, ""), r
+
+
+def test_nothing_is_read_past_done() -> None:
+    pulled: list[bytes] = []
+
+    def chunks() -> Iterator[bytes]:
+        for c in [chat_chunk("a"), b"data: [DONE]\n\n", chat_chunk("never")]:
+            pulled.append(c)
+            yield c
+
+    out = io.StringIO()
+    consume(chunks(), _live(out), request_id=None)
+    assert out.getvalue() == "a\n"
+    assert len(pulled) == 2
+
+
+# -- compressed streams -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_compressed_stream_is_decoded(api: respx.MockRouter, encoding: str) -> None:
+    import gzip
+    import zlib
+
+    body = b"".join([created(), delta("squeezed"), completed()])
+    packed = gzip.compress(body) if encoding == "gzip" else zlib.compress(body)
+    # In pieces, as a server flushing its compressor per event would send them.
+    pieces = [packed[i : i + 9] for i in range(0, len(packed), 9)]
+    headers = {"content-type": "text/event-stream", "content-encoding": encoding}
+    api.post("/responses").mock(
+        return_value=httpx.Response(200, headers=headers, content=iter(pieces))
+    )
+    r = invoke(*RESPONSES, env=api_env())
+    assert (r.code, r.out, r.err) == (0, "squeezed\n", ""), r
+
+
+def test_a_stream_that_does_not_decompress_is_a_clear_failure(api: respx.MockRouter) -> None:
+    headers = {
+        "content-type": "text/event-stream",
+        "content-encoding": "gzip",
+        "x-request-id": "req_z",
+    }
+    api.post("/responses").mock(
+        return_value=httpx.Response(200, headers=headers, content=iter([b"not gzip"]))
+    )
+    r = invoke(*RESPONSES, env=api_env())
+    assert r.code == 7, r
+    assert "content encoding does not decode" in r.err and "req_z" in r.err
+
+
+# -- -v and token usage on chat streams --------------------------------------------------
+
+
+def test_verbose_asks_a_chat_stream_for_its_usage_and_shows_it(api: respx.MockRouter) -> None:
+    chunks = [*FINISHED, event({"choices": [], "usage": USAGE}), b"data: [DONE]\n\n"]
+    route = api.post("/chat/completions").mock(return_value=sse(chunks))
+    r = invoke(*CHAT, "-v", env=api_env())
+    assert (r.code, r.out) == (0, "Hello world\n"), r
+    assert json.loads(route.calls.last.request.content)["stream_options"] == {"include_usage": True}
+    assert r.err == (
+        "request id: req_123\nusage: prompt_tokens 3, completion_tokens 2, total_tokens 5\n"
+    )
+
+
+def test_verbose_asks_a_completions_stream_for_its_usage(api: respx.MockRouter) -> None:
+    chunks = [choice_chunk({"text": "x", "finish_reason": "stop"}), b"data: [DONE]\n\n"]
+    route = api.post("/completions").mock(return_value=sse(chunks))
+    r = invoke(
+        "completions", "create", "--model", "m", "--prompt", "x", "--stream", "-v", env=api_env()
+    )
+    assert r.code == 0, r
+    assert json.loads(route.calls.last.request.content)["stream_options"] == {"include_usage": True}
+
+
+@pytest.mark.parametrize(
+    ("extra", "sent"),
+    [
+        ((), None),  # without -v nothing is added
+        (("-v", "--stream-options", '{"include_usage": false}'), {"include_usage": False}),
+        (
+            ("-v", "--stream-options", '{"include_obfuscation": false}'),
+            {"include_obfuscation": False, "include_usage": True},
+        ),
+    ],
+    ids=["not-verbose", "user-said-no", "other-options-kept"],
+)
+def test_the_users_stream_options_stand(
+    api: respx.MockRouter, extra: tuple[str, ...], sent: Any
+) -> None:
+    route = api.post("/chat/completions").mock(return_value=sse([*FINISHED, b"data: [DONE]\n\n"]))
+    r = invoke(*CHAT, *extra, env=api_env())
+    assert r.code == 0, r
+    assert json.loads(route.calls.last.request.content).get("stream_options") == sent
+
+
+def test_dry_run_with_verbose_shows_the_usage_request(unsent: respx.MockRouter) -> None:
+    r = invoke(*CHAT, "-v", "--dry-run", env=api_env())
+    assert r.code == 0, r
+    assert json.loads(r.out)["body"]["stream_options"] == {"include_usage": True}

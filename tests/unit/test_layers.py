@@ -54,6 +54,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("openai_cli", "openai_cli.api.catalogue"): "--version reads the spec version only when asked",
     ("openai_cli.api.lookup", "openai_cli.api.catalogue"): "oai api indexes the catalogue on use",
     ("openai_cli.api.streams", "openai_cli.http.sse"): "the SSE decoder only for a stream",
+    ("openai_cli.api.streams", "openai_cli.api.lookup"): "the whole catalogue is indexed "
+    "only when a stream ends without its final event and its path decides",
     ("openai_cli.api.builder", "openai_cli.commands.overrides"): "the registry of "
     "hand-written replacements, looked up when a group or command is built",
     ("openai_cli.config.settings", "openai_cli.config.store"): "the config file is read only "

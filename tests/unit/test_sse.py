@@ -356,6 +356,29 @@ def test_incomplete_flag(body: bytes, incomplete: bool) -> None:
     assert all(e.data != "b\nc" for e in events)
 
 
+@pytest.mark.parametrize(
+    ("body", "unterminated"),
+    [
+        (b"data: a\n\n", None),
+        (b"data: [DONE]\n", ev("[DONE]")),  # no closing blank line
+        (b"data: [DONE]", ev("[DONE]")),  # no line ending at all
+        (b"data:[DONE]\r\n", ev("[DONE]")),
+        (b"data: a\n\nevent: done\ndata: x", ev("x", event="done")),
+        (b"data: a\n\ndata: b\ndata: c", ev("b\nc")),
+        (b"data: a\n\n: ke", None),  # half a comment held no data
+        (b"event: x\n", None),
+        (b"data: \xff", None),  # undecodable: nothing to offer
+    ],
+)
+def test_unterminated_event_is_kept_aside_not_dispatched(
+    body: bytes, unterminated: ServerSentEvent | None
+) -> None:
+    d = SSEDecoder()
+    d.feed(body)
+    assert d.close() == []
+    assert d.unterminated == unterminated
+
+
 def test_incomplete_is_false_before_close() -> None:
     d = SSEDecoder()
     d.feed(b"data: a\n")
