@@ -2,7 +2,9 @@
 
 Piped output with the default format is the JSON the API sent, byte for byte, so
 scripts see exactly what the API documents. On a terminal, lists become tables and
-objects highlighted JSON. Nothing but data is ever written here.
+objects highlighted JSON. Nothing but data is ever written here, and data is never
+read as rich markup: on a terminal it goes out with its control characters made
+visible (:mod:`openai_cli.render.safe`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from openai_cli.errors import UsageError
 from openai_cli.io import IO
+from openai_cli.render.safe import json_escape, neutralise
 
 FORMATS = ("auto", "json", "jsonl", "yaml", "table", "raw")
 
@@ -89,11 +92,11 @@ class Renderer:
             else:
                 out.write(json.dumps(data, ensure_ascii=False) + "\n")
         elif mode == "json":
-            out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            out.write(self._dumps(data, indent=2) + "\n")
         elif mode == "jsonl":
             rows = _items(data)
             for row in rows if rows is not None else [data]:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                out.write(self._dumps(row) + "\n")
         elif mode == "yaml":
             import yaml
 
@@ -114,16 +117,25 @@ class Renderer:
                 self._pretty_json(data)
         out.flush()
 
+    def _dumps(self, data: Any, indent: int | None = None) -> str:
+        text = json.dumps(data, indent=indent, ensure_ascii=False)
+        # On a terminal C1 characters are escaped the JSON way, so the text shown is
+        # still valid JSON for the same data (io.out would show them as \x9b).
+        return json_escape(text) if self.io.stdout_tty else text
+
     def _pretty_json(self, data: Any) -> None:
+        text = self._dumps(data, indent=2)
         if not self.io.color:
-            self.io.out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            self.io.out.write(text + "\n")
             return
         from rich.console import Console
-        from rich.json import JSON
+        from rich.highlighter import JSONHighlighter
+        from rich.text import Text
 
-        Console(file=self.io.out, force_terminal=True, soft_wrap=True).print(
-            JSON(json.dumps(data, ensure_ascii=False))
-        )
+        # Highlighted here rather than by rich.json.JSON, which re-encodes the data
+        # and would put the C1 characters back.
+        shown = JSONHighlighter()(Text(text, no_wrap=True))
+        Console(file=self.io.term_out, force_terminal=True, soft_wrap=True).print(shown)
 
     def _table(self, data: Any) -> None:
         rows = _items(data)
@@ -134,21 +146,20 @@ class Renderer:
             return
         if not all(isinstance(r, dict) for r in rows):
             for r in rows:
-                self.io.out.write(
-                    (r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n"
-                )
+                self.io.out.write((r if isinstance(r, str) else self._dumps(r)) + "\n")
             return
         columns = _columns(rows)
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(box=None, header_style="bold")
         for c in columns:
-            table.add_column(c, overflow="fold")
+            table.add_column(Text(neutralise(c)), overflow="fold")
         for r in rows:
-            table.add_row(*[_cell(r.get(c)) for c in columns])
+            table.add_row(*[Text(neutralise(_cell(r.get(c)))) for c in columns])
         Console(
-            file=self.io.out,
+            file=self.io.term_out,
             force_terminal=self.io.color,
             no_color=not self.io.color,
             width=None if self.io.stdout_tty else 200,
@@ -173,7 +184,7 @@ class Renderer:
         if mode == "jsonl":
             for page in pages:
                 for row in _items(page) or []:
-                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    out.write(self._dumps(row) + "\n")
                 out.flush()
             return
         # json / json-raw / raw: one list object, written item by item.
@@ -186,7 +197,7 @@ class Renderer:
             for row in _items(page) or []:
                 if not first:
                     out.write(sep)
-                text = json.dumps(row, ensure_ascii=False, indent=indent)
+                text = self._dumps(row, indent=indent)
                 out.write(("\n" + text) if indent and first else text)
                 first = False
             out.flush()
