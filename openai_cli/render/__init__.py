@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from openai_cli.errors import UsageError
+from openai_cli.errors import ProtocolError, UsageError
 from openai_cli.io import IO
 from openai_cli.render.safe import json_escape, neutralise
 
@@ -85,7 +85,27 @@ class Renderer:
         if self._compiled is not None:
             data = self._apply(data)
             raw = None
-        mode = self.effective
+        try:
+            self._write(self.effective, data, raw)
+        except RecursionError:
+            self._too_deep(data, raw)
+        out.flush()
+
+    def _too_deep(self, data: Any, raw: str | None) -> None:
+        """An answer nested past what YAML, indented JSON or a table can walk: compact
+        JSON instead (the body as sent when there is one), and a line saying so.
+
+        Each format builds its whole text before writing, so nothing was printed yet.
+        """
+        fmt = "the terminal" if self.fmt == "auto" else f"-o {self.fmt}"
+        self.io.message(f"oai: the answer is nested too deeply for {fmt}; printed as JSON")
+        try:
+            self._write("json-raw", data, raw)
+        except RecursionError:
+            raise ProtocolError("the answer is nested too deeply to print") from None
+
+    def _write(self, mode: str, data: Any, raw: str | None) -> None:
+        out = self.io.out
         if mode == "json-raw":
             if raw is not None:
                 out.write(raw if raw.endswith("\n") else raw + "\n")
@@ -95,8 +115,8 @@ class Renderer:
             out.write(self._dumps(data, indent=2) + "\n")
         elif mode == "jsonl":
             rows = _items(data)
-            for row in rows if rows is not None else [data]:
-                out.write(self._dumps(row) + "\n")
+            rows = [data] if rows is None else rows
+            out.write("".join(self._dumps(row) + "\n" for row in rows))
         elif mode == "yaml":
             import yaml
 
@@ -115,10 +135,16 @@ class Renderer:
                 self._table(data)
             else:
                 self._pretty_json(data)
-        out.flush()
 
     def _dumps(self, data: Any, indent: int | None = None) -> str:
-        text = json.dumps(data, indent=indent, ensure_ascii=False)
+        try:
+            text = json.dumps(data, indent=indent, ensure_ascii=False)
+        except RecursionError:
+            if indent is None:
+                raise
+            # Indenting walks the data in Python, one frame per level; compact JSON is
+            # the same data, encoded in C.
+            text = json.dumps(data, ensure_ascii=False)
         # On a terminal C1 characters are escaped the JSON way, so the text shown is
         # still valid JSON for the same data (io.out would show them as \x9b).
         return json_escape(text) if self.io.stdout_tty else text
@@ -145,8 +171,8 @@ class Renderer:
             self.io.message("(no items)")
             return
         if not all(isinstance(r, dict) for r in rows):
-            for r in rows:
-                self.io.out.write((r if isinstance(r, str) else self._dumps(r)) + "\n")
+            lines = [(r if isinstance(r, str) else self._dumps(r)) + "\n" for r in rows]
+            self.io.out.write("".join(lines))
             return
         columns = _columns(rows)
         from rich.console import Console
