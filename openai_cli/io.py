@@ -97,6 +97,19 @@ class IO:
         return self.stderr
 
     @property
+    def width(self) -> int | None:
+        """How many columns the terminal on stdout has; None when stdout is not one."""
+        if not self.stdout_tty:
+            return None
+        columns = self.env.get("COLUMNS", "")
+        if columns.isdigit() and int(columns) > 0:
+            return int(columns)
+        try:
+            return os.get_terminal_size(self.stdout.fileno()).columns or 80
+        except (OSError, ValueError, AttributeError):
+            return 80
+
+    @property
     def stdout_bytes(self) -> BinaryIO:
         if self.stdout_tty:
             from openai_cli.render.safe import TerminalBytes

@@ -15,7 +15,7 @@ from typing import Any
 
 from openai_cli.errors import ProtocolError, UsageError
 from openai_cli.io import IO
-from openai_cli.render.safe import json_escape, neutralise
+from openai_cli.render.safe import json_escape
 
 FORMATS = ("auto", "json", "jsonl", "yaml", "table", "raw")
 
@@ -171,25 +171,16 @@ class Renderer:
             self.io.message("(no items)")
             return
         if not all(isinstance(r, dict) for r in rows):
-            lines = [(r if isinstance(r, str) else self._dumps(r)) + "\n" for r in rows]
-            self.io.out.write("".join(lines))
+            text = [(r if isinstance(r, str) else self._dumps(r)) + "\n" for r in rows]
+            self.io.out.write("".join(text))
             return
-        columns = _columns(rows)
-        from rich.console import Console
-        from rich.table import Table
-        from rich.text import Text
+        from openai_cli.render.table import MORE_HINT, layout, lines
 
-        table = Table(box=None, header_style="bold")
-        for c in columns:
-            table.add_column(Text(neutralise(c)), overflow="fold")
-        for r in rows:
-            table.add_row(*[Text(neutralise(_cell(r.get(c)))) for c in columns])
-        Console(
-            file=self.io.term_out,
-            force_terminal=self.io.color,
-            no_color=not self.io.color,
-            width=None if self.io.stdout_tty else 200,
-        ).print(table)
+        table = layout(rows, self.io.width, terminal=self.io.stdout_tty)
+        # Cells are neutralised already; the bare stream lets the header be bold.
+        self.io.term_out.write("".join(line + "\n" for line in lines(table, self.io.color)))
+        if isinstance(data, dict) and data.get("has_more") is True:
+            self.io.message(MORE_HINT)
 
     # -- pages and streams ----------------------------------------------------------
 
@@ -246,34 +237,3 @@ class Renderer:
         else:
             out.write(json.dumps(data, ensure_ascii=False) + "\n")
         out.flush()
-
-
-def _columns(rows: list[dict[str, Any]]) -> list[str]:
-    preferred = (
-        "id",
-        "object",
-        "name",
-        "status",
-        "model",
-        "purpose",
-        "filename",
-        "bytes",
-        "created_at",
-        "created",
-    )
-    seen: dict[str, None] = {}
-    for r in rows[:50]:
-        for k, v in r.items():
-            if not isinstance(v, (dict, list)):
-                seen.setdefault(k, None)
-    cols = [c for c in preferred if c in seen]
-    cols += [c for c in seen if c not in cols]
-    return cols[:8] or list(rows[0].keys())[:8]
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, (dict, list)):
-        return json.dumps(v, ensure_ascii=False)[:60]
-    return str(v)

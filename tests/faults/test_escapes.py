@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import select
 import struct
 import subprocess
@@ -54,18 +55,23 @@ ERROR = {"error": {"message": "bad " + EVIL, "type": "invalid_request_error"}}
 CHAT = ("chat", "completions", "create", "--model", "m", "--messages", "[]", "--stream")
 
 
-def on_terminal(*args: str, env: dict[str, str], timeout: float = 30) -> tuple[int, bytes]:
-    """``oai ARGS`` with stdin, stdout and stderr on a pty of 200 columns: (exit, screen bytes)."""
+def on_terminal(
+    *args: str, env: dict[str, str], columns: int = 200, timeout: float = 30
+) -> tuple[int, bytes]:
+    """``oai ARGS`` with stdin, stdout and stderr on a pty: (exit, screen bytes).
+
+    The width is the pty's own (no ``COLUMNS``), as in a real terminal.
+    """
     import pty
 
     master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     proc = subprocess.Popen(
         [sys.executable, "-m", "openai_cli", *args],
         stdin=slave,
         stdout=slave,
         stderr=slave,
-        env=process_env({**env, "TERM": "xterm-256color", "COLUMNS": "200"}, ["NO_COLOR"]),
+        env=process_env({**env, "TERM": "xterm-256color"}, ["NO_COLOR", "COLUMNS", "LINES"]),
         start_new_session=True,
     )
     os.close(slave)
@@ -146,5 +152,26 @@ def test_the_same_bytes_piped_are_unchanged(server: FaultServer) -> None:
     server.plan(respond(200, json=FILES))
     r = oai("files", "list", "-o", "table", env=env)
     assert r.code == 0, r
-    for name in ("[link=http://x]y[/link]", "[draft] a.pdf", "notes[/] v2.txt"):
+    for name in ("[link=http://x]y[/link]", "[draft] a.pdf", "notes[/] v2.txt", EVIL):
         assert name in r.out
+
+
+def test_a_table_on_an_80_column_terminal(server: FaultServer) -> None:
+    """Issue 12 item 11 on a real pty: whole ids and readable times in 80 columns."""
+    batch = {
+        "id": "batch_67226f5e3a9c8190ad3ba8a0e4fd8f1c",
+        "object": "batch",
+        "endpoint": "/v1/chat/completions",
+        "status": "in_progress",
+        "created_at": 1730000000,
+        "request_counts": {"total": 100, "completed": 95, "failed": 1},
+    }
+    server.plan(respond(200, json={"object": "list", "data": [batch], "has_more": True}))
+    code, screen = on_terminal("batches", "list", env=env_for(server.base_url), columns=80)
+    assert code == 0, screen
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", screen.decode()).splitlines()
+    assert all(len(line) <= 80 for line in lines), lines
+    created = time.strftime("%b %d  %Y", time.localtime(1730000000))
+    assert lines[0].split() == ["id", "status", "ok/failed/all", "created_at"]
+    assert lines[1] == f"{batch['id']}  in_progress  {'95/1/100':>13}  {created}"
+    assert lines[2] == "more: --all or --max-items N"
