@@ -138,8 +138,11 @@ def flatten_buckets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _value(row: dict[str, Any], key: str) -> Any:
+    value = row.get(key)
     getter = DERIVED.get(key)
-    return getter(row) if getter is not None else row.get(key)
+    if getter is None or (value is not None and not isinstance(value, (dict, list))):
+        return value  # a field of that name that is plain text or a number wins
+    return getter(row)
 
 
 def columns_for(rows: list[dict[str, Any]]) -> tuple[list[str], list[str], list[str]]:

@@ -197,3 +197,9 @@ def test_piped_default_output_is_unchanged(api: respx.MockRouter) -> None:
     r = invoke("files", "list", env={**api_env(), "COLUMNS": "80"})
     assert r.code == 0 and r.err == ""
     assert r.out_bytes == body + b"\n"
+
+
+def test_a_field_named_like_a_computed_column_is_shown_as_sent(api: respx.MockRouter) -> None:
+    body = {"object": "list", "data": [{"id": "x", "object": "thing", "text": "héllo"}]}
+    _, lines = shown(api, "/models", body, "models", "list")
+    assert lines[1].split() == ["x", "thing", "héllo"]
