@@ -1,7 +1,12 @@
 """The process's streams and what is known about the terminal.
 
 Commands never touch ``sys.stdout`` directly: they write data to ``io.out`` and
-messages to ``io.err``. Tests swap in a twin with :meth:`IO.for_test`.
+messages to ``io.err``. Tests build their own, with streams in memory.
+
+On a terminal, ``io.out`` and ``io.err`` show control characters instead of sending
+them (:mod:`openai_cli.render.safe`): whatever the server says is printed, never
+obeyed. Only rich consoles, which style with escapes of their own, write to the
+bare ``term_out``/``term_err`` and are handed neutralised text.
 """
 
 from __future__ import annotations
@@ -12,7 +17,10 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO, cast
+
+if TYPE_CHECKING:
+    from openai_cli.render.safe import TerminalText
 
 
 def _utf8_text(stream: TextIO) -> TextIO:
@@ -34,6 +42,9 @@ class IO:
     stdin_tty: bool = False
     stdout_tty: bool = False
     stderr_tty: bool = False
+    _guards: dict[int, TerminalText] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def system(cls) -> IO:
@@ -53,16 +64,57 @@ class IO:
             stderr_tty=tty(sys.stderr),
         )
 
+    def _guarded(self, stream: TextIO) -> TerminalText:
+        guard = self._guards.get(id(stream))
+        if guard is None or guard.stream is not stream:
+            from openai_cli.render.safe import TerminalText
+
+            guard = self._guards[id(stream)] = TerminalText(stream)
+        return guard
+
     @property
     def out(self) -> TextIO:
-        return self.stdout
+        """Data: as it is when piped; with control characters made visible on a terminal."""
+        if not self.stdout_tty:
+            return self.stdout
+        return cast(TextIO, self._guarded(self.stdout))
 
     @property
     def err(self) -> TextIO:
+        """Messages: as :attr:`out`, for stderr."""
+        if not self.stderr_tty:
+            return self.stderr
+        return cast(TextIO, self._guarded(self.stderr))
+
+    @property
+    def term_out(self) -> TextIO:
+        """stdout itself, for a rich console that is given only neutralised text."""
+        return self.stdout
+
+    @property
+    def term_err(self) -> TextIO:
+        """stderr itself, for a rich console (progress bars) given only neutralised text."""
         return self.stderr
 
     @property
+    def width(self) -> int | None:
+        """How many columns the terminal on stdout has; None when stdout is not one."""
+        if not self.stdout_tty:
+            return None
+        columns = self.env.get("COLUMNS", "")
+        if columns.isdigit() and int(columns) > 0:
+            return int(columns)
+        try:
+            return os.get_terminal_size(self.stdout.fileno()).columns or 80
+        except (OSError, ValueError, AttributeError):
+            return 80
+
+    @property
     def stdout_bytes(self) -> BinaryIO:
+        if self.stdout_tty:
+            from openai_cli.render.safe import TerminalBytes
+
+            return cast(BinaryIO, TerminalBytes(self._guarded(self.stdout)))
         buf = getattr(self.stdout, "buffer", None)
         if buf is None:
             raise RuntimeError("stdout has no binary buffer")
@@ -86,5 +138,6 @@ class IO:
 
     def message(self, text: str) -> None:
         """A line for humans: always stderr, never mixed into data."""
-        self.stderr.write(text + "\n")
-        self.stderr.flush()
+        err = self.err
+        err.write(text + "\n")
+        err.flush()

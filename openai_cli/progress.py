@@ -47,10 +47,12 @@ class Progress:
         )
         from rich.progress import Progress as RichProgress
 
+        from openai_cli.render.safe import neutralise
+
         columns: list[Any]
         if unit == "bytes":
             columns = [
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),
                 BarColumn(),
                 DownloadColumn(),
                 TransferSpeedColumn(),
@@ -58,16 +60,20 @@ class Progress:
             ]
         elif unit == "items":
             columns = [
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
             ]
         else:
-            columns = [SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()]
-        console = Console(file=io.err, force_terminal=True, highlight=False)
+            columns = [
+                SpinnerColumn(),
+                TextColumn("{task.description}", markup=False),
+                TimeElapsedColumn(),
+            ]
+        console = Console(file=io.term_err, force_terminal=True, highlight=False)
         self._bar = RichProgress(*columns, console=console, transient=True)
-        self._task = self._bar.add_task(description, total=total)
+        self._task = self._bar.add_task(neutralise(description), total=total)
         self._bar.start()
 
     @property
@@ -93,7 +99,9 @@ class Progress:
         if total is not None:
             kwargs["total"] = total
         if description is not None:
-            kwargs["description"] = description
+            from openai_cli.render.safe import neutralise
+
+            kwargs["description"] = neutralise(description)
         self._bar.update(self._task, **kwargs)
 
     def close(self) -> None:

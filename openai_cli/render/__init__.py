@@ -2,7 +2,9 @@
 
 Piped output with the default format is the JSON the API sent, byte for byte, so
 scripts see exactly what the API documents. On a terminal, lists become tables and
-objects highlighted JSON. Nothing but data is ever written here.
+objects highlighted JSON. Nothing but data is ever written here, and data is never
+read as rich markup: on a terminal it goes out with its control characters made
+visible (:mod:`openai_cli.render.safe`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from openai_cli.errors import UsageError
+from openai_cli.errors import ProtocolError, UsageError
 from openai_cli.io import IO
+from openai_cli.render.safe import json_escape
 
 FORMATS = ("auto", "json", "jsonl", "yaml", "table", "raw")
 
@@ -82,18 +85,38 @@ class Renderer:
         if self._compiled is not None:
             data = self._apply(data)
             raw = None
-        mode = self.effective
+        try:
+            self._write(self.effective, data, raw)
+        except RecursionError:
+            self._too_deep(data, raw)
+        out.flush()
+
+    def _too_deep(self, data: Any, raw: str | None) -> None:
+        """An answer nested past what YAML, indented JSON or a table can walk: compact
+        JSON instead (the body as sent when there is one), and a line saying so.
+
+        Each format builds its whole text before writing, so nothing was printed yet.
+        """
+        fmt = "the terminal" if self.fmt == "auto" else f"-o {self.fmt}"
+        self.io.message(f"oai: the answer is nested too deeply for {fmt}; printed as JSON")
+        try:
+            self._write("json-raw", data, raw)
+        except RecursionError:
+            raise ProtocolError("the answer is nested too deeply to print") from None
+
+    def _write(self, mode: str, data: Any, raw: str | None) -> None:
+        out = self.io.out
         if mode == "json-raw":
             if raw is not None:
                 out.write(raw if raw.endswith("\n") else raw + "\n")
             else:
                 out.write(json.dumps(data, ensure_ascii=False) + "\n")
         elif mode == "json":
-            out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            out.write(self._dumps(data, indent=2) + "\n")
         elif mode == "jsonl":
             rows = _items(data)
-            for row in rows if rows is not None else [data]:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            rows = [data] if rows is None else rows
+            out.write("".join(self._dumps(row) + "\n" for row in rows))
         elif mode == "yaml":
             import yaml
 
@@ -112,18 +135,33 @@ class Renderer:
                 self._table(data)
             else:
                 self._pretty_json(data)
-        out.flush()
+
+    def _dumps(self, data: Any, indent: int | None = None) -> str:
+        try:
+            text = json.dumps(data, indent=indent, ensure_ascii=False)
+        except RecursionError:
+            if indent is None:
+                raise
+            # Indenting walks the data in Python, one frame per level; compact JSON is
+            # the same data, encoded in C.
+            text = json.dumps(data, ensure_ascii=False)
+        # On a terminal C1 characters are escaped the JSON way, so the text shown is
+        # still valid JSON for the same data (io.out would show them as \x9b).
+        return json_escape(text) if self.io.stdout_tty else text
 
     def _pretty_json(self, data: Any) -> None:
+        text = self._dumps(data, indent=2)
         if not self.io.color:
-            self.io.out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            self.io.out.write(text + "\n")
             return
         from rich.console import Console
-        from rich.json import JSON
+        from rich.highlighter import JSONHighlighter
+        from rich.text import Text
 
-        Console(file=self.io.out, force_terminal=True, soft_wrap=True).print(
-            JSON(json.dumps(data, ensure_ascii=False))
-        )
+        # Highlighted here rather than by rich.json.JSON, which re-encodes the data
+        # and would put the C1 characters back.
+        shown = JSONHighlighter()(Text(text, no_wrap=True))
+        Console(file=self.io.term_out, force_terminal=True, soft_wrap=True).print(shown)
 
     def _table(self, data: Any) -> None:
         rows = _items(data)
@@ -133,26 +171,16 @@ class Renderer:
             self.io.message("(no items)")
             return
         if not all(isinstance(r, dict) for r in rows):
-            for r in rows:
-                self.io.out.write(
-                    (r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n"
-                )
+            text = [(r if isinstance(r, str) else self._dumps(r)) + "\n" for r in rows]
+            self.io.out.write("".join(text))
             return
-        columns = _columns(rows)
-        from rich.console import Console
-        from rich.table import Table
+        from openai_cli.render.table import MORE_HINT, layout, lines
 
-        table = Table(box=None, header_style="bold")
-        for c in columns:
-            table.add_column(c, overflow="fold")
-        for r in rows:
-            table.add_row(*[_cell(r.get(c)) for c in columns])
-        Console(
-            file=self.io.out,
-            force_terminal=self.io.color,
-            no_color=not self.io.color,
-            width=None if self.io.stdout_tty else 200,
-        ).print(table)
+        table = layout(rows, self.io.width, terminal=self.io.stdout_tty)
+        # Cells are neutralised already; the bare stream lets the header be bold.
+        self.io.term_out.write("".join(line + "\n" for line in lines(table, self.io.color)))
+        if isinstance(data, dict) and data.get("has_more") is True:
+            self.io.message(MORE_HINT)
 
     # -- pages and streams ----------------------------------------------------------
 
@@ -173,7 +201,7 @@ class Renderer:
         if mode == "jsonl":
             for page in pages:
                 for row in _items(page) or []:
-                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    out.write(self._dumps(row) + "\n")
                 out.flush()
             return
         # json / json-raw / raw: one list object, written item by item.
@@ -186,7 +214,7 @@ class Renderer:
             for row in _items(page) or []:
                 if not first:
                     out.write(sep)
-                text = json.dumps(row, ensure_ascii=False, indent=indent)
+                text = self._dumps(row, indent=indent)
                 out.write(("\n" + text) if indent and first else text)
                 first = False
             out.flush()
@@ -209,34 +237,3 @@ class Renderer:
         else:
             out.write(json.dumps(data, ensure_ascii=False) + "\n")
         out.flush()
-
-
-def _columns(rows: list[dict[str, Any]]) -> list[str]:
-    preferred = (
-        "id",
-        "object",
-        "name",
-        "status",
-        "model",
-        "purpose",
-        "filename",
-        "bytes",
-        "created_at",
-        "created",
-    )
-    seen: dict[str, None] = {}
-    for r in rows[:50]:
-        for k, v in r.items():
-            if not isinstance(v, (dict, list)):
-                seen.setdefault(k, None)
-    cols = [c for c in preferred if c in seen]
-    cols += [c for c in seen if c not in cols]
-    return cols[:8] or list(rows[0].keys())[:8]
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, (dict, list)):
-        return json.dumps(v, ensure_ascii=False)[:60]
-    return str(v)

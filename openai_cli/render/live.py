@@ -310,7 +310,9 @@ class _MarkdownView:
         from rich.console import Console
         from rich.live import Live
 
-        self.console = Console(file=io.out, force_terminal=True, no_color=not io.color)
+        # The bare stream: rich's own escapes draw the view; the text it is given is
+        # neutralised, and links are shown as "text (url)", never as hidden targets.
+        self.console = Console(file=io.term_out, force_terminal=True, no_color=not io.color)
         self.live = Live(
             console=self.console,
             auto_refresh=False,
@@ -330,11 +332,13 @@ class _MarkdownView:
             return
         from rich.markdown import Markdown
 
+        from openai_cli.render.safe import neutralise
+
         self.last = now
         if not self.started:
             self.live.start()
             self.started = True
-        self.live.update(Markdown("".join(self.parts)), refresh=True)
+        self.live.update(Markdown(neutralise("".join(self.parts)), hyperlinks=False), refresh=True)
 
     def stop(self) -> None:
         if self.parts:
