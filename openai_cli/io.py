@@ -4,7 +4,7 @@ Commands never touch ``sys.stdout`` directly: they write data to ``io.out`` and
 messages to ``io.err``. Tests build their own, with streams in memory.
 
 On a terminal, ``io.out`` and ``io.err`` show control characters instead of sending
-them (:mod:`openai_cli.render.safe`): whatever the server says is printed, never
+them (:mod:`openai_cli.terminal`): whatever the server says is printed, never
 obeyed. Only rich consoles, which style with escapes of their own, write to the
 bare ``term_out``/``term_err`` and are handed neutralised text.
 """
@@ -17,10 +17,9 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO, TextIO, cast
+from typing import BinaryIO, TextIO, cast
 
-if TYPE_CHECKING:
-    from openai_cli.render.safe import TerminalText
+from openai_cli.terminal import TerminalBytes, TerminalText
 
 
 def _utf8_text(stream: TextIO) -> TextIO:
@@ -67,8 +66,6 @@ class IO:
     def _guarded(self, stream: TextIO) -> TerminalText:
         guard = self._guards.get(id(stream))
         if guard is None or guard.stream is not stream:
-            from openai_cli.render.safe import TerminalText
-
             guard = self._guards[id(stream)] = TerminalText(stream)
         return guard
 
@@ -112,8 +109,6 @@ class IO:
     @property
     def stdout_bytes(self) -> BinaryIO:
         if self.stdout_tty:
-            from openai_cli.render.safe import TerminalBytes
-
             return cast(BinaryIO, TerminalBytes(self._guarded(self.stdout)))
         buf = getattr(self.stdout, "buffer", None)
         if buf is None:

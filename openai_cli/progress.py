@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any
 
 from openai_cli.io import IO
+from openai_cli.terminal import neutralise
 
 _UNITS = ("bytes", "items", "status")
 
@@ -46,8 +47,6 @@ class Progress:
             TransferSpeedColumn,
         )
         from rich.progress import Progress as RichProgress
-
-        from openai_cli.render.safe import neutralise
 
         columns: list[Any]
         if unit == "bytes":
@@ -99,8 +98,6 @@ class Progress:
         if total is not None:
             kwargs["total"] = total
         if description is not None:
-            from openai_cli.render.safe import neutralise
-
             kwargs["description"] = neutralise(description)
         self._bar.update(self._task, **kwargs)
 

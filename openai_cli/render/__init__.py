@@ -4,7 +4,7 @@ Piped output with the default format is the JSON the API sent, byte for byte, so
 scripts see exactly what the API documents. On a terminal, lists become tables and
 objects highlighted JSON. Nothing but data is ever written here, and data is never
 read as rich markup: on a terminal it goes out with its control characters made
-visible (:mod:`openai_cli.render.safe`).
+visible (:mod:`openai_cli.terminal`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Any
 
 from openai_cli.errors import ProtocolError, UsageError
 from openai_cli.io import IO
-from openai_cli.render.safe import json_escape
+from openai_cli.render.table import MORE_HINT, layout, lines
+from openai_cli.terminal import json_escape
 
 FORMATS = ("auto", "json", "jsonl", "yaml", "table", "raw")
 
@@ -174,8 +175,6 @@ class Renderer:
             text = [(r if isinstance(r, str) else self._dumps(r)) + "\n" for r in rows]
             self.io.out.write("".join(text))
             return
-        from openai_cli.render.table import MORE_HINT, layout, lines
-
         table = layout(rows, self.io.width, terminal=self.io.stdout_tty)
         # Cells are neutralised already; the bare stream lets the header be bold.
         self.io.term_out.write("".join(line + "\n" for line in lines(table, self.io.color)))

@@ -18,6 +18,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.streams import Sink, StreamEvent
+from openai_cli.terminal import neutralise
 
 if TYPE_CHECKING:
     import httpx
@@ -331,8 +332,6 @@ class _MarkdownView:
         if not final and now - self.last < _MARKDOWN_INTERVAL:
             return
         from rich.markdown import Markdown
-
-        from openai_cli.render.safe import neutralise
 
         self.last = now
         if not self.started:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openai_cli.render.safe import neutralise
+from openai_cli.terminal import neutralise
 
 GAP = "  "
 TEXT_FLOOR = 12  # a text column is never cut narrower than this (or its header)
