@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from typer.core import TyperCommand, TyperGroup
+from openai_cli.typer_compat import TyperCommand, TyperGroup, set_command_class
 
 Loader = Callable[[], Any]
 
@@ -99,16 +99,6 @@ def command_from(fn: Callable[..., Any], name: str, **kwargs: Any) -> TyperComma
     return cmd
 
 
-def _plain_usage(app: Any) -> None:
-    for info in app.registered_commands:
-        # Typer records its own class when none was asked for.
-        if info.cls in (None, TyperCommand):
-            info.cls = PlainUsageCommand
-    for group in app.registered_groups:
-        if group.typer_instance is not None:
-            _plain_usage(group.typer_instance)
-
-
 def typer_loader(module: str, attr: str = "app") -> Loader:
     """A loader for a hand-written module that defines a Typer app."""
 
@@ -118,7 +108,7 @@ def typer_loader(module: str, attr: str = "app") -> Loader:
         import typer
 
         app = getattr(importlib.import_module(module), attr)
-        _plain_usage(app)
+        set_command_class(app, PlainUsageCommand, replaces=(None, TyperCommand))
         return typer.main.get_command(app)
 
     return load
