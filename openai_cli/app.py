@@ -52,6 +52,10 @@ def apply_root_options(factory: Factory, given: dict[str, Any]) -> None:
     factory.flags = (factory.flags or Overrides()).merged(Overrides.from_flags(given))
 
 
+def _apply_late(ctx: typer.Context, name: str, value: Any) -> None:
+    apply_root_options(ctx.ensure_object(Factory), {name: value})
+
+
 # Completion of option values, for the settings that have names to offer.
 _COMPLETERS = {"profile": complete_profile}
 
@@ -119,6 +123,7 @@ def build() -> LazyGroup:
     app.callback()(_root)
     group = typer.main.get_command(app)
     assert isinstance(group, LazyGroup)
+    group.share_options({p.name for p in _root_params} - {"ctx", "version"}, _apply_late)
     from openai_cli.api.builder import group_loader
     from openai_cli.api.catalogue import GROUP_TITLES
 

@@ -364,7 +364,7 @@ def _from_env(setting: Setting[Any], env: Mapping[str, str]) -> Sourced[Any] | N
         text = env.get(var, "").strip()
         if text:
             try:
-                return Sourced(setting.from_text(text, var), f"env {var}")
+                return Sourced(setting.given(text, var), f"env {var}")
             except OaiError as exc:
                 raise ConfigError(exc.message) from None
     return None

@@ -199,6 +199,7 @@ class Setting(Generic[T]):
         root_option: bool = True,
         always_shown: bool = True,
         env_below_profile: bool = False,
+        text_checked_later: bool = False,
     ) -> None:
         self.help = help
         self.check = check
@@ -215,6 +216,9 @@ class Setting(Generic[T]):
         self.always_shown = always_shown
         # Variables systems set for everything (SSL_CERT_FILE) never outrank a profile.
         self.env_below_profile = env_below_profile
+        # A flag or variable taken as typed, for a check made where the value is
+        # used (the base URL: the client parses it whole and masks a password in it).
+        self.text_checked_later = text_checked_later
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -248,6 +252,12 @@ class Setting(Generic[T]):
         except ValueError as exc:
             raise UsageError(f"{where} {exc}, got {text!r}") from None
         return value
+
+    def given(self, text: str, where: str) -> Any:
+        """A value from a flag or an environment variable (named by ``where``)."""
+        if self.text_checked_later:
+            return self.parse(text)
+        return self.from_text(text, where)
 
     def from_file(self, value: object) -> T:
         """A value from the config file (TOML types), checked; ValueError if it is not."""
@@ -287,6 +297,7 @@ class Table:
         flags=("--base-url",),
         env=("OPENAI_BASE_URL",),
         metavar="URL",
+        text_checked_later=True,
     )
     organization: Setting[str | None] = Setting(
         help="Organization ID",
@@ -449,7 +460,7 @@ class Overrides:
         given = {}
         for name, text in texts.items():
             if text is not None:
-                given[name] = BY_NAME[name].from_text(text, BY_NAME[name].flag)
+                given[name] = BY_NAME[name].given(text, BY_NAME[name].flag)
         return cls(**given)
 
     def get(self, name: str) -> Any:

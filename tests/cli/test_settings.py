@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import respx
 
 from openai_cli.config.table import FLAGGED, SETTINGS
-from tests.helpers import BASE, CANARY_KEY, api_env, invoke
+from tests.helpers import BASE, CANARY_KEY, api_env, invoke, write_config
 
 
 @pytest.mark.parametrize(
@@ -23,7 +24,8 @@ from tests.helpers import BASE, CANARY_KEY, api_env, invoke
         (("--max-retries", "1.5"), "oai: --max-retries must be a whole number, got '1.5'"),
         (
             ("--base-url", "api.example.test"),
-            "oai: --base-url must start with https:// (or http://), got 'api.example.test'",
+            "oai: invalid base URL 'api.example.test' (from flag --base-url): "
+            "expected http(s)://host[/path]",
         ),
         (("--org", " "), "oai: --organization must be a non-empty string, got ' '"),
     ],
@@ -31,7 +33,7 @@ from tests.helpers import BASE, CANARY_KEY, api_env, invoke
 def test_a_bad_root_option_is_a_usage_error_naming_it(
     unsent: respx.MockRouter, args: tuple[str, ...], line: str
 ) -> None:
-    for where in ("before",):
+    for where in ("before", "after"):
         argv = (*args, "models", "list") if where == "before" else ("models", "list", *args)
         r = invoke(*argv, env=api_env())
         assert r.code == 2, (where, r)
@@ -46,7 +48,8 @@ def test_a_bad_root_option_is_a_usage_error_naming_it(
         (
             "OPENAI_BASE_URL",
             "localhost:8080",
-            "oai: OPENAI_BASE_URL must start with https:// (or http://), got 'localhost:8080'",
+            "oai: invalid base URL 'localhost:8080' (from env OPENAI_BASE_URL): "
+            "expected http(s)://host[/path]",
         ),
     ],
 )
@@ -117,3 +120,82 @@ def test_the_output_formats_are_the_ones_the_table_checks() -> None:
     from openai_cli.options import OUTPUT_FORMATS as OPTION_FORMATS
 
     assert tuple(OPTION_FORMATS) == OUTPUT_FORMATS
+
+
+# -- root options anywhere ---------------------------------------------------------------
+
+OTHER = "https://elsewhere.example.test/v1"
+MODELS = {"object": "list", "data": [{"id": "m1", "object": "model", "created": 0}]}
+
+
+def _work_profile() -> None:
+    write_config(dict(os.environ), '[profiles.work]\norganization = "org-work"\n')
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--base-url", OTHER, "-o", "json", "--profile", "work", "models", "list"),
+        ("models", "list", "--base-url", OTHER, "-o", "json", "--profile", "work"),
+        ("models", "--base-url", OTHER, "list", "-o", "json", "-p", "work"),
+        (
+            "--base-url",
+            BASE,
+            "models",
+            "list",
+            "--base-url",
+            OTHER,
+            "--profile",
+            "work",
+            "--output=json",
+        ),
+    ],
+)
+def test_root_options_work_anywhere_before_the_double_dash(argv: tuple[str, ...]) -> None:
+    _work_profile()
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        route = router.get(f"{OTHER}/models").respond(json=MODELS)
+        r = invoke(*argv, env={"OPENAI_API_KEY": CANARY_KEY}, stdout_tty=True)
+    assert r.code == 0, r
+    assert json.loads(r.out) == MODELS, "-o json, given anywhere, wins over the terminal's table"
+    assert route.calls.last.request.headers["OpenAI-Organization"] == "org-work"
+
+
+def test_after_the_double_dash_a_root_flag_is_an_argument(api: respx.MockRouter) -> None:
+    route = api.get("/models/--base-url").respond(json={"id": "--base-url"})
+    r = invoke("models", "retrieve", "--", "--base-url", env=api_env())
+    assert r.code == 0, r
+    assert route.call_count == 1
+
+
+def test_hand_written_commands_take_root_options_too(unsent: respx.MockRouter) -> None:
+    _work_profile()
+    r = invoke("auth", "status", "-o", "json", "--profile", "work", stdout_tty=True)
+    assert r.code == 0, r
+    rows = json.loads(r.out)
+    assert rows["profile"]["value"] == "work"
+    assert rows["profile"]["source"] == "flag --profile"
+    r = invoke("profile", "list", "-o", "table")
+    assert r.code == 0, r
+    assert r.out.split() == ["work"], "a table, though stdout is not a terminal"
+
+
+def test_a_commands_own_option_keeps_its_meaning(unsent: respx.MockRouter) -> None:
+    # `--timeout` of a waiting command is how long to wait, not the HTTP timeout.
+    r = invoke("responses", "create", "--model", "m", "--input", "hi", "--timeout", "5m")
+    assert r.code == 2, r
+    assert "--timeout: only applies with --wait" in r.err
+    # `profile set --profile` names the profile to change.
+    _work_profile()
+    r = invoke("profile", "set", "--profile", "work", "model", "o3")
+    assert r.code == 0, r
+    assert "in profile 'work'" in r.err
+
+
+def test_a_root_option_after_the_command_completes_its_value() -> None:
+    _work_profile()
+    r = invoke(
+        env={"_OAI_COMPLETE": "complete_fish", "_OAI_COMPLETE_LINE": "oai models list --profile w"}
+    )
+    assert r.code == 0, r
+    assert r.out.split() == ["work"]
