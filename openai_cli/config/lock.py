@@ -3,13 +3,14 @@
 Two processes that each read a file, change it and replace it lose one change
 unless the read-modify-write is serialised. As git does, the lock is a separate
 file beside the one it protects (``config.toml.lock``), never the file itself,
-which is replaced by a rename and so cannot carry a lock. ``flock`` is released
-by the kernel when the process ends, so a crash never leaves a stale lock; the
-lock file stays behind (removing it would race with a process about to lock it).
+which is replaced by a rename and so cannot carry a lock, and it is removed when
+the change is done. The lock itself is an ``flock`` on that file, which the kernel
+releases when the process ends, so a crash never leaves a stale lock behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterator
@@ -57,21 +58,42 @@ def exclusive(path: Path, *, wait: float = DEFAULT_WAIT, what: str | None = None
         return
     lock = lock_path(path)
     private_dir(lock.parent)
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    deadline = time.monotonic() + wait
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            if time.monotonic() >= deadline:
+                raise LockBusy(
+                    f"{what or path} is in use by another oai process"
+                    + (f" (waited {wait:g} s)" if wait else ""),
+                    hint=f"the lock is {lock}; it is released when that process ends",
+                ) from None
+            time.sleep(_POLL)
+            continue
+        except BaseException:
+            os.close(fd)
+            raise
+        # The holder before us removes the file as it lets go: a lock on a file no
+        # longer at that path protects nothing, so open the path again.
+        if _same_file(fd, lock):
+            break
+        os.close(fd)
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise LockBusy(
-                        f"{what or path} is in use by another oai process"
-                        + (f" (waited {wait:g} s)" if wait else ""),
-                        hint=f"the lock is {lock}; it is released when that process ends",
-                    ) from None
-                time.sleep(_POLL)
         yield
     finally:
+        # Removed while still locked, so nobody can lock the old file after this.
+        with contextlib.suppress(OSError):
+            os.unlink(lock)
         os.close(fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        here = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (here.st_dev, here.st_ino) == (held.st_dev, held.st_ino)

@@ -8,7 +8,6 @@ import os
 import pytest
 import respx
 
-from openai_cli.config.table import FLAGGED, SETTINGS
 from tests.helpers import BASE, CANARY_KEY, api_env, invoke, write_config
 
 
@@ -70,6 +69,8 @@ def test_good_root_options_reach_the_request(api: respx.MockRouter) -> None:
 
 
 def test_root_help_lists_every_root_setting_with_its_variable() -> None:
+    from openai_cli.config.table import FLAGGED
+
     r = invoke("--help")
     assert r.code == 0, r
     text = " ".join(r.out.split())
@@ -81,6 +82,8 @@ def test_root_help_lists_every_root_setting_with_its_variable() -> None:
 
 
 def test_auth_status_shows_every_setting_of_the_table(unsent: respx.MockRouter) -> None:
+    from openai_cli.config.table import SETTINGS
+
     r = invoke("-o", "json", "auth", "status", env={**api_env(), "OPENAI_BASE_URL": BASE})
     assert r.code == 0, r
     rows = json.loads(r.out)
