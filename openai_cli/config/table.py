@@ -257,7 +257,10 @@ class Setting(Generic[T]):
         """A value from a flag or an environment variable (named by ``where``)."""
         if self.text_checked_later:
             return self.parse(text)
-        return self.from_text(text, where)
+        value = self.from_text(text, where)
+        # Text is used as typed (not trimmed): a character the request cannot carry
+        # is refused where the header is built, which names the header.
+        return text if isinstance(value, str) else value
 
     def from_file(self, value: object) -> T:
         """A value from the config file (TOML types), checked; ValueError if it is not."""
