@@ -36,76 +36,58 @@ def _version(ctx: typer.Context, value: bool) -> None:
 
 
 def _root(ctx: typer.Context, **kwargs: Any) -> None:
-    factory = ctx.ensure_object(Factory)
-    factory.use(pop_common(kwargs))
-    kwargs.pop("version", None)
+    apply_root_options(ctx.ensure_object(Factory), kwargs)
+
+
+def apply_root_options(factory: Factory, given: dict[str, Any]) -> None:
+    """Root option values, as parsed after ``oai`` or after the command (``lazy.py``).
+
+    Values given later win, so ``oai -o json files list -o table`` prints a table.
+    A setting's value is checked here, so a bad one is a usage error naming the flag.
+    """
     from openai_cli.config import Overrides
 
-    factory.flags = Overrides(**kwargs)
+    factory.use(pop_common(given))
+    given.pop("version", None)
+    factory.flags = (factory.flags or Overrides()).merged(Overrides.from_flags(given))
+
+
+def _apply_late(ctx: typer.Context, name: str, value: Any) -> None:
+    apply_root_options(ctx.ensure_object(Factory), {name: value})
+
+
+# Completion of option values, for the settings that have names to offer.
+_COMPLETERS = {"profile": complete_profile}
+
+
+def _setting_parameters() -> list[inspect.Parameter]:
+    from openai_cli.config.table import FLAGGED
+
+    return [
+        inspect.Parameter(
+            s.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            # Text, checked by the table (a Click float would take nan and inf).
+            annotation=Annotated[
+                str | None,
+                typer.Option(
+                    *s.flags,
+                    help=s.help_line(),
+                    metavar=s.metavar,
+                    autocompletion=_COMPLETERS.get(s.name),
+                    rich_help_panel=_PANEL,
+                ),
+            ],
+        )
+        for s in FLAGGED
+        if s.root_option
+    ]
 
 
 _root_params = [
     inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
-    *[
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ann)
-        for name, ann in {
-            "profile": Annotated[
-                str | None,
-                typer.Option(
-                    "--profile",
-                    "-p",
-                    help="Profile to use (env OAI_PROFILE).",
-                    autocompletion=complete_profile,
-                    rich_help_panel=_PANEL,
-                ),
-            ],
-            "base_url": Annotated[
-                str | None,
-                typer.Option(
-                    "--base-url", help="API base URL (env OPENAI_BASE_URL).", rich_help_panel=_PANEL
-                ),
-            ],
-            "organization": Annotated[
-                str | None,
-                typer.Option(
-                    "--organization",
-                    "--org",
-                    help="Organization ID (env OPENAI_ORG_ID).",
-                    rich_help_panel=_PANEL,
-                ),
-            ],
-            "project": Annotated[
-                str | None,
-                typer.Option(
-                    "--project", help="Project ID (env OPENAI_PROJECT_ID).", rich_help_panel=_PANEL
-                ),
-            ],
-            "timeout": Annotated[
-                float | None,
-                typer.Option(
-                    "--timeout",
-                    help="Seconds to wait for an answer (default 600).",
-                    rich_help_panel=_PANEL,
-                ),
-            ],
-            "max_retries": Annotated[
-                int | None,
-                typer.Option(
-                    "--max-retries",
-                    help="Retries on 408/409/429/5xx and network errors (default 2).",
-                    rich_help_panel=_PANEL,
-                ),
-            ],
-            "model": Annotated[
-                str | None,
-                typer.Option(
-                    "--default-model",
-                    help="Model for commands that need one and got none.",
-                    rich_help_panel=_PANEL,
-                ),
-            ],
-        }.items()
-    ],
+    *_setting_parameters(),
     *common_parameters(),
     inspect.Parameter(
         "version",
@@ -141,6 +123,7 @@ def build() -> LazyGroup:
     app.callback()(_root)
     group = typer.main.get_command(app)
     assert isinstance(group, LazyGroup)
+    group.share_options({p.name for p in _root_params} - {"ctx", "version"}, _apply_late)
     from openai_cli.api.builder import group_loader
     from openai_cli.api.catalogue import GROUP_TITLES
 

@@ -36,11 +36,9 @@ class Factory:
 
     @property
     def overrides(self) -> Overrides:
-        from dataclasses import replace
-
         from openai_cli.config import Overrides
 
-        return replace(self.flags or Overrides(), output=self.common.output)
+        return (self.flags or Overrides()).replace(output=self.common.output)
 
     def settings(self) -> Settings:
         if self._settings is None:

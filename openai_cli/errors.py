@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     RATE_LIMIT = 5  # 429 or quota, after retries
     SERVER = 6  # 5xx, network error or timeout, after retries
     FAILED = 7  # stream cut, error event, job failed
+    IO_ERROR = 74  # the output could not be written (full disk, I/O error); sysexits' EX_IOERR
     TIMED_OUT = 124  # --wait gave up; the job itself goes on (as timeout(1) exits)
     INTERRUPTED = 130  # Ctrl-C
 
@@ -76,6 +77,12 @@ class StreamError(OaiError):
         if self.request_id:
             first += f" (request id {self.request_id})"
         return [first] + ([self.hint] if self.hint else [])
+
+
+class OutputError(OaiError):
+    """Writing the output failed (a full disk, an I/O error): the data did not arrive."""
+
+    default_exit_code = ExitCode.IO_ERROR
 
 
 class JobFailed(OaiError):

@@ -10,9 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from typer.core import TyperCommand, TyperGroup
+from openai_cli.typer_compat import (
+    TyperCommand,
+    TyperGroup,
+    option_flags,
+    set_command_class,
+    shared_copy,
+    subcommands,
+)
 
 Loader = Callable[[], Any]
+# (ctx, option name, value): applies a root option given after the command.
+Apply = Callable[[Any, str, Any], None]
 
 
 class LazyGroup(TyperGroup):
@@ -22,6 +31,19 @@ class LazyGroup(TyperGroup):
         super().__init__(*args, **kwargs)
         self.lazy: dict[str, tuple[Loader, str]] = {}
         self._listing = False
+        self._shared: list[Any] = []
+        self._apply: Apply | None = None
+
+    def share_options(self, names: set[str], apply: Apply) -> None:
+        """Accept this group's options ``names`` anywhere after it, before ``--``.
+
+        ``oai models list --base-url URL`` then works as ``oai --base-url URL models
+        list``: every command loaded below gets a hidden copy of each option whose
+        spelling it does not use itself (a command's own ``--timeout`` keeps its
+        meaning), and ``apply`` receives a value given there.
+        """
+        self._shared = [p for p in self.params if p.name in names]
+        self._apply = apply
 
     def add_lazy(self, name: str, loader: Loader, short_help: str) -> None:
         self.lazy[name] = (loader, short_help)
@@ -44,6 +66,7 @@ class LazyGroup(TyperGroup):
             return TyperCommand(cmd_name, help=short_help, short_help=short_help)
         cmd = loader()
         cmd.name = cmd_name
+        _accept_root_options(ctx, cmd)
         self.commands[cmd_name] = cmd
         return cmd
 
@@ -76,6 +99,22 @@ class LazyGroup(TyperGroup):
             self._listing = False
 
 
+def _accept_root_options(ctx: Any, cmd: Any) -> None:
+    root = ctx.find_root().command if ctx is not None else None
+    if not isinstance(root, LazyGroup) or root._apply is None:
+        return
+    taken = option_flags(cmd) | set(ctx.help_option_names)
+    for option in root._shared:
+        clone = shared_copy(option, taken, root._apply)
+        if clone is not None:
+            cmd.params.append(clone)
+    # A hand-written Typer app arrives with its commands built; lazy groups below
+    # get theirs as they load.
+    for sub in subcommands(cmd):
+        if not isinstance(sub, LazyGroup):
+            _accept_root_options(ctx, sub)
+
+
 class PlainUsageCommand(TyperCommand):
     """A command whose usage line names required arguments as the reference does.
 
@@ -99,16 +138,6 @@ def command_from(fn: Callable[..., Any], name: str, **kwargs: Any) -> TyperComma
     return cmd
 
 
-def _plain_usage(app: Any) -> None:
-    for info in app.registered_commands:
-        # Typer records its own class when none was asked for.
-        if info.cls in (None, TyperCommand):
-            info.cls = PlainUsageCommand
-    for group in app.registered_groups:
-        if group.typer_instance is not None:
-            _plain_usage(group.typer_instance)
-
-
 def typer_loader(module: str, attr: str = "app") -> Loader:
     """A loader for a hand-written module that defines a Typer app."""
 
@@ -118,7 +147,7 @@ def typer_loader(module: str, attr: str = "app") -> Loader:
         import typer
 
         app = getattr(importlib.import_module(module), attr)
-        _plain_usage(app)
+        set_command_class(app, PlainUsageCommand, replaces=(None, TyperCommand))
         return typer.main.get_command(app)
 
     return load

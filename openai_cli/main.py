@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Sequence
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
-from openai_cli.errors import ExitCode, OaiError, UsageError
+from openai_cli.errors import ExitCode, OaiError, OutputError, UsageError
 from openai_cli.io import IO
 
 if TYPE_CHECKING:
@@ -21,13 +22,17 @@ def main() -> None:
 
 def run(argv: Sequence[str], io: IO | None = None) -> int:
     argv = list(argv)
+    io = io or IO.system()
     if argv in (["--version"], ["-V"]):
         # The commonest probe of all answers before Typer is even imported.
         from openai_cli import version_text
 
-        (io or IO.system()).out.write(version_text() + "\n")
+        try:
+            io.out.write(version_text() + "\n")
+            io.out.flush()
+        except OSError as exc:
+            return _output_failed(io, exc)
         return 0
-    io = io or IO.system()
     argv = _argv_text(argv)
     if io.env.get("_OAI_COMPLETE"):
         # A shell asking for candidates on TAB (completions/): answered from the
@@ -40,9 +45,16 @@ def run(argv: Sequence[str], io: IO | None = None) -> int:
 
     factory = Factory(io)
     try:
-        return _invoke(argv, factory)
+        code = _invoke(argv, factory)
+        # Inside the handlers: a full disk often shows only when the buffer is written.
+        io.out.flush()
+        return code
     except BrokenPipeError:
         return _broken_pipe()
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_ERRNOS:
+            return _internal_error(io, exc, debug)
+        return _output_failed(io, exc, debug)
     except KeyboardInterrupt:
         io.message("oai: interrupted")
         return ExitCode.INTERRUPTED
@@ -60,18 +72,36 @@ def run(argv: Sequence[str], io: IO | None = None) -> int:
                 ),
                 debug,
             )
-        if debug:
-            _traceback(io)
-        from openai_cli.http.redact import redact
-
-        # An unforeseen exception may quote anything (a proxy URL, a header): masked
-        # like everything else that reaches the terminal.
-        io.message(redact(f"oai: internal error: {type(exc).__name__}: {exc}"))
-        if not debug:
-            io.message("run again with --debug for details")
-        return ExitCode.API_ERROR
+        return _internal_error(io, exc, debug)
     finally:
         factory.close()
+
+
+# Errors that mean the output could not be written, rather than a bug.
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG})
+
+
+def _internal_error(io: IO, exc: Exception, debug: bool) -> int:
+    if debug:
+        _traceback(io)
+    from openai_cli.http.redact import redact
+
+    # An unforeseen exception may quote anything (a proxy URL, a header): masked
+    # like everything else that reaches the terminal.
+    io.message(redact(f"oai: internal error: {type(exc).__name__}: {exc}"))
+    if not debug:
+        io.message("run again with --debug for details")
+    return ExitCode.API_ERROR
+
+
+def _output_failed(io: IO, exc: OSError, debug: bool = False) -> int:
+    """A write that failed for lack of space or an I/O error: say so, exit IO_ERROR."""
+    what = f"{exc.filename}" if exc.filename else "the output"
+    code = _report(io, OutputError(f"cannot write {what}: {exc.strerror or exc}"), debug)
+    # What is still buffered can never be written: drop it, so the interpreter's
+    # final flush does not fail again after this message.
+    _discard_stdout()
+    return code
 
 
 def _argv_text(argv: list[str]) -> list[str]:
@@ -118,8 +148,10 @@ def _invoke(argv: list[str], factory: Factory) -> int:
 
 def _usage(io: IO, exc: Exception) -> int:
     """Typer's own usage errors, in the same one-line shape as ours."""
+    from openai_cli.typer_compat import is_no_args_help
+
     ctx = getattr(exc, "ctx", None)
-    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+    if is_no_args_help(exc) and ctx is not None:
         # A group run without a command: its help, on stderr, as a usage error.
         io.err.write(ctx.get_help() + "\n")
         return ExitCode.USAGE
@@ -151,11 +183,15 @@ def _report(io: IO, exc: OaiError, debug: bool) -> int:
 
 
 def _broken_pipe() -> int:
-    # The reader went away (`oai ... | head`): that is its choice, not an error. Point
-    # stdout at /dev/null so the interpreter's final flush cannot complain either.
+    # The reader went away (`oai ... | head`): that is its choice, not an error.
+    _discard_stdout()
+    return 0
+
+
+def _discard_stdout() -> None:
+    # stdout pointed at /dev/null, so the interpreter's final flush cannot complain.
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
-    return 0

@@ -14,8 +14,11 @@ import typer
 
 from openai_cli.commands.profile import (
     Factory,
+    edit_config,
     factory_of,
+    keep_default,
     load_config,
+    note_not_default,
     print_json,
     print_rows,
     target_profile,
@@ -129,26 +132,29 @@ def login(
     elif admin and not key.startswith("sk-admin-"):
         f.io.message("warning: admin keys usually start with 'sk-admin-'")
 
-    if insecure_storage:
-        cfg.set_value(name, kind, key)
-        where = f"in plain text in {cfg.path}"
-    else:
-        # Keyring first: if it fails, nothing has changed on disk.
+    # Keyring first: if it fails, nothing has changed on disk.
+    if not insecure_storage:
         Keyring(f.io.env).set(name, kind, key)
-        cfg.ensure_profile(name)
-        # A plain-text key outranks the keyring, so an old one would shadow this one.
-        if cfg.unset_value(name, kind):
-            f.io.message(f"Removed the plain-text {label} from {cfg.path}")
-        where = "in the OS keyring"
-    if cfg.current_profile is None:
-        cfg.set_current(name)
-    cfg.save()
+    with edit_config(f) as cfg:
+        created = cfg.ensure_profile(name)
+        if insecure_storage:
+            cfg.set_value(name, kind, key)
+            where = f"in plain text in {cfg.path}"
+        else:
+            # A plain-text key outranks the keyring, so an old one would shadow this one.
+            if cfg.unset_value(name, kind):
+                f.io.message(f"Removed the plain-text {label} from {cfg.path}")
+            where = "in the OS keyring"
+        keep_default(cfg, name)
+        cfg.save()
     if insecure_storage:
         f.io.message(
             f"warning: the key is stored in plain text in {cfg.path}; "
             "anyone who can read that file can use it"
         )
     f.io.message(f"Logged in: profile '{name}', {label} {mask_key(key)} stored {where}")
+    if created:
+        note_not_default(f, cfg, name)
 
 
 @app.command()
@@ -168,9 +174,11 @@ def logout(
     name = target_profile(f, cfg, profile)
     kinds: list[KeyKind] = ["api_key", "admin_key"] if all_keys else [_kind(admin)]
     keyring = Keyring(f.io.env)
-    removed_from_file = [k for k in kinds if cfg.unset_value(name, k)]
+    with edit_config(f) as cfg:
+        removed_from_file = [k for k in kinds if cfg.unset_value(name, k)]
+        if removed_from_file:
+            cfg.save()
     if removed_from_file:
-        cfg.save()
         for k in removed_from_file:
             f.io.message(f"Removed the {LABEL[k]} of profile '{name}' from {cfg.path}")
     removed_any = bool(removed_from_file)

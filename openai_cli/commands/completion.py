@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -145,7 +145,7 @@ def answer(io: IO) -> int:
 
 def candidates(line: str, io: IO, shell: Shell) -> list[str]:
     """The lines the shell script reads back, for the command line up to the cursor."""
-    from typer._click.shell_completion import split_arg_string
+    from openai_cli.typer_compat import split_arg_string
 
     words = split_arg_string(line)
     incomplete = words.pop() if words and line and not line[-1].isspace() else ""
@@ -179,38 +179,18 @@ def _bash_word(full: str, token: str, word: str) -> str | None:
 
 
 def _complete(args: list[str], incomplete: str, io: IO) -> list[tuple[str, str]]:
-    from typer._click.shell_completion import ShellComplete
-
     from openai_cli.app import build
     from openai_cli.context import Factory
-
-    class Request(ShellComplete):
-        name = "oai"
-        source_template = ""
-
-        def source_vars(self) -> dict[str, Any]:
-            return {}
-
-        def get_completion_args(self) -> tuple[list[str], str]:
-            return args, incomplete
-
-        def format_completion(self, item: Any) -> str:
-            return str(item.value)
+    from openai_cli.typer_compat import complete
 
     factory = Factory(io)
     try:
-        request = Request(build(), {"obj": factory}, "oai", COMPLETE_VAR)
-        items = request.get_completions(args, incomplete)
+        items = complete(build(), factory, args, incomplete)
     finally:
         factory.close()
-    out: list[tuple[str, str]] = []
-    for item in items:
-        # Click marks path parameters with type "file" or "dir": leaving them out
-        # lets the script fall back to the shell's own file name completion.
-        if item.type != "plain":
-            continue
-        out.append((str(item.value), _one_line(item.help or "")))
-    return out
+    # Click marks path parameters with type "file" or "dir": leaving them out lets
+    # the script fall back to the shell's own file name completion.
+    return [(value, _one_line(help_text)) for value, kind, help_text in items if kind == "plain"]
 
 
 def _one_line(text: str) -> str:

@@ -7,6 +7,8 @@ read them, and aligned text when a person is looking.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, Protocol, cast
 
 import typer
@@ -81,6 +83,38 @@ def load_config(f: Factory) -> ConfigFile:
     from openai_cli.config.store import ConfigFile
 
     return ConfigFile.load(config_path(f.io.env), f.io)
+
+
+@contextmanager
+def edit_config(f: Factory) -> Iterator[ConfigFile]:
+    """The config file for a change: locked from before it is read until the block ends."""
+    from openai_cli.config import config_path
+    from openai_cli.config.store import ConfigFile
+
+    with ConfigFile.edit(config_path(f.io.env), f.io) as cfg:
+        yield cfg
+
+
+def keep_default(cfg: ConfigFile, name: str) -> None:
+    """Creating a profile never changes which profile is the default.
+
+    The file records ``current_profile`` only when it had none and ``name`` is in
+    effect anyway (the profile called "default"); choosing another is `profile use`.
+    """
+    if cfg.current_profile is None and default_profile_name(cfg) == name:
+        cfg.set_current(name)
+
+
+def note_not_default(f: Factory, cfg: ConfigFile, name: str) -> None:
+    """Tell the user a new profile is not the one commands will use."""
+    current = default_profile_name(cfg)
+    if current == name:
+        return
+    now = f"the default is '{current}'" if current else "there is no default profile"
+    f.io.message(
+        f"'{name}' is not the default profile ({now}): pass --profile {name}, "
+        f"or make it the default with `oai profile use {name}`"
+    )
 
 
 def target_profile(f: Factory, cfg: ConfigFile, given: str | None) -> str:
@@ -226,16 +260,17 @@ def set_(
 
     f = factory_of(ctx)
     parsed = parse_setting(key, value)
-    cfg = load_config(f)
-    name = target_profile(f, cfg, profile)
-    created = cfg.ensure_profile(name)
-    cfg.set_value(name, key, parsed)
-    if cfg.current_profile is None:
-        cfg.set_current(name)
-    cfg.save()
+    with edit_config(f) as cfg:
+        name = target_profile(f, cfg, profile)
+        created = cfg.ensure_profile(name)
+        cfg.set_value(name, key, parsed)
+        keep_default(cfg, name)
+        cfg.save()
     if created:
         f.io.message(f"Created profile '{name}' in {cfg.path}")
     f.io.message(f"Set {key} = {parsed} in profile '{name}'")
+    if created:
+        note_not_default(f, cfg, name)
 
 
 @app.command()
@@ -252,13 +287,15 @@ def unset(
         flag = " --admin" if key == "admin_key" else ""
         raise UsageError(f"keys are removed with `oai auth logout{flag}`")
     check_setting_key(key)
-    cfg = load_config(f)
-    name = target_profile(f, cfg, profile)
-    require_profile(cfg, name)
-    if not cfg.unset_value(name, key):
+    with edit_config(f) as cfg:
+        name = target_profile(f, cfg, profile)
+        require_profile(cfg, name)
+        removed = cfg.unset_value(name, key)
+        if removed:
+            cfg.save()
+    if not removed:
         f.io.message(f"{key} was not set in profile '{name}'")
         return
-    cfg.save()
     f.io.message(f"Removed {key} from profile '{name}'")
 
 
@@ -273,12 +310,20 @@ def use(
     ],
 ) -> None:
     """Make a profile the default (current_profile in the config file)."""
+    from openai_cli.config.settings import PROFILE_ENV
+
     f = factory_of(ctx)
-    cfg = load_config(f)
-    require_profile(cfg, name)
-    cfg.set_current(name)
-    cfg.save()
-    f.io.message(f"Now using profile '{name}'")
+    with edit_config(f) as cfg:
+        require_profile(cfg, name)
+        before = default_profile_name(cfg)
+        cfg.set_current(name)
+        cfg.save()
+    was = f" (it was '{before}')" if before and before != name else ""
+    f.io.message(f"The default profile is now '{name}'{was}")
+    chosen = f.overrides.profile or f.io.env.get(PROFILE_ENV, "").strip()
+    if chosen and chosen != name:
+        where = "--profile" if f.overrides.profile else f"{PROFILE_ENV} in the environment"
+        f.io.message(f"note: {where} still chooses '{chosen}' for this command line or shell")
 
 
 @app.command()
@@ -311,8 +356,10 @@ def delete(
             f.io.message("Not deleted.")
             raise typer.Exit(1)
     # The file first: a broken keyring must not make a profile undeletable.
-    cfg.delete_profile(name)
-    cfg.save()
+    with edit_config(f) as cfg:
+        require_profile(cfg, name)
+        cfg.delete_profile(name)
+        cfg.save()
     f.io.message(f"Deleted profile '{name}' from {cfg.path}")
     keyring = Keyring(f.io.env)
     for kind in KEY_KINDS:

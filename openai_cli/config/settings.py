@@ -16,10 +16,19 @@ more specific act; the default profile ranks below it so that a CI job's
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
+from openai_cli.config.table import (
+    DEFAULT_BASE_URL,
+    ENV_NAMES,
+    FLAG_NAMES,
+    SETTINGS,
+    Overrides,
+    Setting,
+    Sourced,
+    Table,
+)
 from openai_cli.errors import AuthError, ConfigError, OaiError
 
 if TYPE_CHECKING:
@@ -29,65 +38,17 @@ if TYPE_CHECKING:
     from openai_cli.config.store import ConfigFile
     from openai_cli.io import IO
 
-T = TypeVar("T")
-
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
-DEFAULT_TIMEOUT = 600.0
-DEFAULT_CONNECT_TIMEOUT = 5.0
-DEFAULT_MAX_RETRIES = 2
-DEFAULT_OUTPUT = "auto"
+__all__ = ["DEFAULT_BASE_URL", "ENV_NAMES", "FLAG_NAMES", "Overrides", "Settings", "Sourced"]
 
 CONFIG_DIR_ENV = "OAI_CONFIG_DIR"
-PROFILE_ENV = "OAI_PROFILE"
-
-# How each flag is spelled in provenance text ("flag --base-url").
-FLAG_NAMES = {
-    "profile": "--profile",
-    "base_url": "--base-url",
-    "organization": "--organization",
-    "project": "--project",
-    "timeout": "--timeout",
-    "max_retries": "--max-retries",
-    "model": "--default-model",
-    "output": "--output",
-}
-
-ENV_NAMES = {
-    "base_url": "OPENAI_BASE_URL",
-    "organization": "OPENAI_ORG_ID",
-    "project": "OPENAI_PROJECT_ID",
-    "api_key": "OPENAI_API_KEY",
-    "admin_key": "OPENAI_ADMIN_KEY",
-    "mtls_client_cert_file": "OPENAI_MTLS_CLIENT_CERT_FILE",
-    "mtls_client_key_file": "OPENAI_MTLS_CLIENT_KEY_FILE",
-}
+PROFILE_ENV = Table.profile.env[0]
 # Read when no profile names a ca_bundle. Systems often set them for everything, so
 # unlike the other variables they never outrank a profile.
-CA_FILE_ENV = "SSL_CERT_FILE"
+CA_FILE_ENV = Table.ca_bundle.env[0]
 CA_DIR_ENV = "SSL_CERT_DIR"
 
 NOT_SET = "(not set)"
 _KEY_KINDS: tuple[KeyKind, ...] = ("api_key", "admin_key")
-
-
-@dataclass(frozen=True)
-class Sourced(Generic[T]):
-    value: T
-    source: str
-
-
-@dataclass(frozen=True)
-class Overrides:
-    """Values from the global command-line flags; None means the flag was not given."""
-
-    profile: str | None = None
-    base_url: str | None = None
-    organization: str | None = None
-    project: str | None = None
-    timeout: float | None = None
-    max_retries: int | None = None
-    model: str | None = None
-    output: str | None = None
 
 
 def config_dir(env: Mapping[str, str]) -> Path:
@@ -144,55 +105,36 @@ def default_profile(cfg: ConfigFile, io: IO | None) -> Sourced[str | None]:
     return Sourced(None, "no profile")
 
 
-class Settings:
-    """Every setting with its provenance; keys are looked up only when asked for."""
+class Settings(Table):
+    """Every setting with its provenance; keys are looked up only when asked for.
+
+    Each row of :class:`Table` reads as an attribute: ``settings.timeout`` is a
+    ``Sourced[float]``.
+    """
 
     def __init__(
         self,
         *,
         env: Mapping[str, str],
         config: ConfigFile,
-        profile: Sourced[str | None],
+        values: Mapping[str, Sourced[Any]],
         explicit_profile: bool,
-        base_url: Sourced[str],
-        organization: Sourced[str | None],
-        project: Sourced[str | None],
-        model: Sourced[str | None],
-        output: Sourced[str],
-        timeout: Sourced[float],
-        connect_timeout: Sourced[float],
-        max_retries: Sourced[int],
         keyring: Keyring | None = None,
-        api_key_header: Sourced[str | None] = Sourced(None, "default"),
-        api_key_optional: Sourced[bool] = Sourced(False, "default"),
-        headers: Sourced[dict[str, str]] | None = None,
-        query: Sourced[dict[str, str]] | None = None,
-        ca_bundle: Sourced[str | None] = Sourced(None, "default"),
-        client_cert: Sourced[str | None] = Sourced(None, "default"),
-        client_key: Sourced[str | None] = Sourced(None, "default"),
     ) -> None:
         self.env = env
         self.config = config
-        self.profile = profile
         self.explicit_profile = explicit_profile
-        self.base_url = base_url
-        self.organization = organization
-        self.project = project
-        self.model = model
-        self.output = output
-        self.timeout = timeout
-        self.connect_timeout = connect_timeout
-        self.max_retries = max_retries
+        # Rows not given fall back to their defaults, so code building Settings by
+        # hand names only what it needs.
+        self._values: dict[str, Sourced[Any]] = {
+            s.name: values.get(s.name, Sourced(s.default, "default")) for s in SETTINGS
+        }
         self._keyring = keyring
         self._keys: dict[str, Sourced[str] | OaiError] = {}
-        self.api_key_header = api_key_header
-        self.api_key_optional = api_key_optional
-        self.headers = headers or Sourced({}, "default")
-        self.query = query or Sourced({}, "default")
-        self.ca_bundle = ca_bundle
-        self.client_cert = client_cert
-        self.client_key = client_key
         self._ssl: ssl.SSLContext | None = None
+
+    def sourced(self, name: str) -> Sourced[Any]:
+        return self._values[name]
 
     @property
     def config_path(self) -> Path:
@@ -269,37 +211,16 @@ class Settings:
 
     def describe(self) -> list[tuple[str, str, str]]:
         """(setting, printable value, source) rows; keys masked, never raises for them."""
-        rows: list[tuple[str, str, str]] = [
-            ("profile", _show(self.profile.value), self.profile.source),
-        ]
-        for name in (
-            "base_url",
-            "organization",
-            "project",
-            "model",
-            "output",
-            "timeout",
-            "connect_timeout",
-            "max_retries",
-        ):
-            item: Sourced[Any] = getattr(self, name)
-            rows.append((name, _show(item.value), item.source))
-        # Shown only when set: most people never use them.
-        for row, attr in (
-            ("api_key_header", "api_key_header"),
-            ("api_key_optional", "api_key_optional"),
-            ("headers", "headers"),
-            ("query", "query"),
-            ("ca_bundle", "ca_bundle"),
-            ("mtls_client_cert_file", "client_cert"),
-            ("mtls_client_key_file", "client_key"),
-        ):
-            extra: Sourced[Any] = getattr(self, attr)
-            if extra.source != "default":
-                shown = extra.value
-                if isinstance(shown, dict):
-                    shown = ", ".join(f"{k}={v}" for k, v in shown.items())
-                rows.append((row, _show(shown), extra.source))
+        rows: list[tuple[str, str, str]] = []
+        for setting in SETTINGS:
+            item = self.sourced(setting.name)
+            # Settings most people never use are shown only when set.
+            if not setting.always_shown and item.source == "default":
+                continue
+            shown = item.value
+            if isinstance(shown, dict):
+                shown = ", ".join(f"{k}={v}" for k, v in shown.items())
+            rows.append((setting.key or setting.name, _show(shown), item.source))
         for kind in _KEY_KINDS:
             try:
                 key = self._key(kind)
@@ -438,21 +359,21 @@ def _build_ssl_context(s: Settings) -> ssl.SSLContext:
     return ctx
 
 
-def _ca_bundle(
-    values: Mapping[str, Any], profile_source: str, env: Mapping[str, str]
-) -> Sourced[str | None]:
-    if values.get("ca_bundle"):
-        return Sourced(values["ca_bundle"], profile_source)
-    from_env = env.get(CA_FILE_ENV, "").strip()
-    if from_env:
-        return Sourced(from_env, f"env {CA_FILE_ENV}")
-    return Sourced(None, "default")
+def _from_env(setting: Setting[Any], env: Mapping[str, str]) -> Sourced[Any] | None:
+    for var in setting.env:
+        text = env.get(var, "").strip()
+        if text:
+            try:
+                return Sourced(setting.given(text, var), f"env {var}")
+            except OaiError as exc:
+                raise ConfigError(exc.message) from None
+    return None
 
 
 def load_settings(overrides: Overrides, env: Mapping[str, str], io: IO | None = None) -> Settings:
     from openai_cli.config.store import ConfigFile
 
-    cfg = ConfigFile.load(config_path(env), io)
+    cfg = ConfigFile.load(config_path(env), io, env=env)
     explicit = _explicit_profile(overrides, env)
     if explicit is not None:
         name = explicit.value
@@ -470,39 +391,20 @@ def load_settings(overrides: Overrides, env: Mapping[str, str], io: IO | None = 
     values = cfg.profile(profile.value) if profile.value is not None else {}
     profile_source = f"profile '{profile.value}' ({cfg.path})"
 
-    def pick(name: str, flag: Any, default: Any) -> Sourced[Any]:
+    def pick(setting: Setting[Any]) -> Sourced[Any]:
+        flag = overrides.get(setting.name)
         if flag is not None:
-            return Sourced(flag, f"flag {FLAG_NAMES[name]}")
-        if explicit is not None and name in values:
-            return Sourced(values[name], profile_source)
-        env_var = ENV_NAMES.get(name)
-        if env_var is not None:
-            from_env = env.get(env_var, "").strip()
-            if from_env:
-                return Sourced(from_env, f"env {env_var}")
-        if name in values:
-            return Sourced(values[name], profile_source)
-        return Sourced(default, "default")
+            return Sourced(flag, f"flag {setting.flag}")
+        stored = values.get(setting.key) if setting.key else None
+        if stored is not None and (explicit is not None or setting.env_below_profile):
+            return Sourced(stored, profile_source)
+        from_env = _from_env(setting, env)
+        if from_env is not None:
+            return from_env
+        if stored is not None:
+            return Sourced(stored, profile_source)
+        return Sourced(setting.default, "default")
 
-    o = overrides
-    return Settings(
-        env=env,
-        config=cfg,
-        profile=profile,
-        explicit_profile=explicit is not None,
-        base_url=pick("base_url", o.base_url, DEFAULT_BASE_URL),
-        organization=pick("organization", o.organization, None),
-        project=pick("project", o.project, None),
-        model=pick("model", o.model, None),
-        output=pick("output", o.output, DEFAULT_OUTPUT),
-        timeout=pick("timeout", o.timeout, DEFAULT_TIMEOUT),
-        connect_timeout=pick("connect_timeout", None, DEFAULT_CONNECT_TIMEOUT),
-        max_retries=pick("max_retries", o.max_retries, DEFAULT_MAX_RETRIES),
-        api_key_header=pick("api_key_header", None, None),
-        api_key_optional=pick("api_key_optional", None, False),
-        headers=pick("headers", None, {}),
-        query=pick("query", None, {}),
-        ca_bundle=_ca_bundle(values, profile_source, env),
-        client_cert=pick("mtls_client_cert_file", None, None),
-        client_key=pick("mtls_client_key_file", None, None),
-    )
+    resolved = {s.name: pick(s) for s in SETTINGS if s is not Table.profile}
+    resolved["profile"] = profile
+    return Settings(env=env, config=cfg, values=resolved, explicit_profile=explicit is not None)

@@ -11,164 +11,31 @@ Comments are not kept: the file is data the CLI owns.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openai_cli.config.lock import exclusive, private_dir
+from openai_cli.config.table import BY_KEY, TABLE_KEYS
+from openai_cli.config.table import SECRET_KEYS as SECRET_KEYS
+from openai_cli.config.table import SETTING_KEYS as SETTING_KEYS
 from openai_cli.errors import ConfigError, UsageError
 from openai_cli.io import IO
 
-# The settings a profile may hold, in display order. Keys are listed separately:
-# they never come from the command line (argv shows in `ps`).
-SETTING_KEYS = (
-    "base_url",
-    "organization",
-    "project",
-    "model",
-    "output",
-    "timeout",
-    "connect_timeout",
-    "max_retries",
-    "api_key_header",
-    "api_key_optional",
-    "headers",
-    "query",
-    "ca_bundle",
-    "mtls_client_cert_file",
-    "mtls_client_key_file",
-)
-SECRET_KEYS = ("api_key", "admin_key")
 PROFILE_KEYS = SETTING_KEYS + SECRET_KEYS
-# Settings that are tables of names to strings; `oai profile set headers.NAME VALUE`
-# sets one entry.
-TABLE_KEYS = ("headers", "query")
-PATH_KEYS = ("ca_bundle", "mtls_client_cert_file", "mtls_client_key_file")
-# A key in one of these headers would sit in plain text in the profile; keys belong
-# in the keyring, sent under `api_key_header`.
-_SECRET_HEADER_NAMES = frozenset(
-    {"authorization", "api-key", "x-api-key", "proxy-authorization", "cookie"}
-)
-_TOKEN_CHARS = frozenset(
-    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-)
+# Set to 1 to use a config file that another user owns or may change.
+ALLOW_UNSAFE_ENV = "OAI_ALLOW_UNSAFE_CONFIG"
 
 _warned_permissions: set[str] = set()
 
 
-def _output_formats() -> tuple[str, ...]:
-    # The list belongs to the command-line options; imported late because that
-    # module imports Typer, which this one must not need.
-    from openai_cli.options import OUTPUT_FORMATS
-
-    return tuple(OUTPUT_FORMATS)
-
-
-def _nonempty_string(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be a non-empty string")
-    return value.strip()
-
-
-def _base_url(value: object) -> str:
-    text = _nonempty_string(value)
-    if not text.startswith(("http://", "https://")):
-        raise ValueError("must start with https:// (or http://)")
-    return text
-
-
-def _output(value: object) -> str:
-    text = _nonempty_string(value)
-    formats = _output_formats()
-    if text not in formats:
-        raise ValueError("must be one of " + ", ".join(formats))
-    return text
-
-
-def _seconds(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("must be a number of seconds")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError("must be a positive number of seconds")
-    return float(value)
-
-
-def _retries(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError("must be a whole number")
-    if value < 0:
-        raise ValueError("must be 0 or more")
-    return value
-
-
-def _boolean(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError("must be true or false")
-    return value
-
-
-def _header_name(value: object) -> str:
-    text = _nonempty_string(value)
-    if not all(c in _TOKEN_CHARS for c in text):
-        raise ValueError(f"{text!r} is not a valid header name")
-    return text
-
-
-def _plain_value(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError("values must be strings")
-    if any(c in value for c in "\r\n\0"):
-        raise ValueError("values must be one line")
-    return value
-
-
-def _headers(value: object) -> dict[str, str]:
-    if not isinstance(value, dict):
-        raise ValueError("must be a table of header names to values")
-    out: dict[str, str] = {}
-    for name, item in value.items():
-        header = _header_name(name)
-        if header.lower() in _SECRET_HEADER_NAMES:
-            raise ValueError(
-                f"must not hold {header}: keys are kept out of the profile's plain text; "
-                "set api_key_header and use `oai auth login`"
-            )
-        out[header] = _plain_value(item)
-    return out
-
-
-def _query(value: object) -> dict[str, str]:
-    if not isinstance(value, dict):
-        raise ValueError("must be a table of query parameter names to values")
-    out: dict[str, str] = {}
-    for name, item in value.items():
-        out[_nonempty_string(name)] = _plain_value(item)
-    return out
-
-
-_VALIDATORS: dict[str, Callable[[object], object]] = {
-    "base_url": _base_url,
-    "organization": _nonempty_string,
-    "project": _nonempty_string,
-    "model": _nonempty_string,
-    "output": _output,
-    "timeout": _seconds,
-    "connect_timeout": _seconds,
-    "max_retries": _retries,
-    "api_key_header": _header_name,
-    "api_key_optional": _boolean,
-    "headers": _headers,
-    "query": _query,
-    "ca_bundle": _nonempty_string,
-    "mtls_client_cert_file": _nonempty_string,
-    "mtls_client_key_file": _nonempty_string,
-    "api_key": _nonempty_string,
-    "admin_key": _nonempty_string,
-}
+def _check(key: str, value: object) -> object:
+    return BY_KEY[key].from_file(value)
 
 
 def split_key(key: str) -> tuple[str, str | None]:
@@ -195,10 +62,6 @@ def check_setting_key(key: str) -> tuple[str, str | None]:
     return setting, entry
 
 
-_TRUE = ("true", "yes", "on", "1")
-_FALSE = ("false", "no", "off", "0")
-
-
 def parse_setting(key: str, text: str) -> object:
     """A value typed on the command line (`oai profile set KEY VALUE`), checked.
 
@@ -207,48 +70,32 @@ def parse_setting(key: str, text: str) -> object:
     Paths are stored absolute, so the profile works from any directory.
     """
     setting, entry = check_setting_key(key)
-    value: object = text
+    row = BY_KEY[setting]
     if entry is not None:
         try:
-            checked = _VALIDATORS[setting]({entry: text})
+            checked = row.from_file({entry: text})
         except ValueError as exc:
             raise UsageError(f"{setting} {exc}, got {key} = {text!r}") from None
         assert isinstance(checked, dict)
         return next(iter(checked.values()))
-    if setting in ("timeout", "connect_timeout"):
+    if row.kind == "table":
         try:
-            value = float(text)
-        except ValueError:
-            raise UsageError(f"{key} must be a number of seconds, got {text!r}") from None
-    elif setting == "max_retries":
-        try:
-            value = int(text)
-        except ValueError:
-            raise UsageError(f"{key} must be a whole number, got {text!r}") from None
-    elif setting == "api_key_optional":
-        lowered = text.strip().lower()
-        if lowered not in _TRUE + _FALSE:
-            raise UsageError(f"{key} must be true or false, got {text!r}")
-        value = lowered in _TRUE
-    elif setting in TABLE_KEYS:
-        import json
-
-        try:
-            value = json.loads(text)
-        except ValueError:
+            value = row.parse(text)
+        except ValueError as exc:
             raise UsageError(
-                f"{key} takes a JSON object, got {text!r}",
+                f"{key} {exc}, got {text!r}",
                 hint=f"or set one entry: `oai profile set {key}.NAME VALUE`",
             ) from None
-    elif setting in PATH_KEYS:
+        try:
+            return row.from_file(value)
+        except ValueError as exc:
+            raise UsageError(f"{key} {exc}, got {text!r}") from None
+    if row.kind == "path":
         path = Path(text).expanduser()
         if not path.is_file():
             raise UsageError(f"{key}: no such file: {text}")
-        value = str(path.resolve())
-    try:
-        return _VALIDATORS[setting](value)
-    except ValueError as exc:
-        raise UsageError(f"{key} {exc}, got {text!r}") from None
+        text = str(path.resolve())
+    return row.from_text(text, key)
 
 
 def check_profile_name(name: str) -> str:
@@ -276,14 +123,19 @@ class ConfigFile:
     # -- reading -------------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: Path, io: IO | None = None) -> ConfigFile:
+    def load(
+        cls, path: Path, io: IO | None = None, *, env: Mapping[str, str] | None = None
+    ) -> ConfigFile:
+        """The file at ``path`` (empty when missing); refused when others can change it."""
         try:
-            raw = path.read_bytes()
+            with path.open("rb") as f:
+                # Checked on the open file, so what is read is what was checked.
+                _check_safe(path, os.fstat(f.fileno()), io, env)
+                raw = f.read()
         except FileNotFoundError:
             return cls(path)
         except OSError as exc:
             raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-        _warn_if_exposed(path, io)
         import tomllib
 
         try:
@@ -297,6 +149,19 @@ class ConfigFile:
         self = cls(path, data, exists=True)
         self._check_shape()
         return self
+
+    @classmethod
+    @contextmanager
+    def edit(
+        cls, path: Path, io: IO | None = None, *, env: Mapping[str, str] | None = None
+    ) -> Iterator[ConfigFile]:
+        """The file, locked against other writers from before it is read until the block ends.
+
+        Every read-modify-write of the file goes through here (call ``save`` inside
+        the block): two ``oai profile set`` at once then both keep their change.
+        """
+        with exclusive(path):
+            yield cls.load(path, io, env=env)
 
     def _check_shape(self) -> None:
         current = self.data.get("current_profile")
@@ -330,7 +195,7 @@ class ConfigFile:
             if key not in table:
                 continue
             try:
-                out[key] = _VALIDATORS[key](table[key])
+                out[key] = _check(key, table[key])
             except ValueError as exc:
                 raise ConfigError(
                     f"{self.path}: profile '{name}': {key} {exc}, got {table[key]!r}"
@@ -434,11 +299,7 @@ def write_private(path: Path, text: str) -> None:
     # Through a symlink (dotfiles managers) the link is kept and its target replaced.
     target = Path(os.path.realpath(path))
     directory = target.parent
-    if not directory.is_dir():
-        directory.mkdir(parents=True, mode=0o700, exist_ok=True)
-        # mkdir's mode is filtered by the umask, which may be looser than 0700 on
-        # some systems; chmod sets it exactly.
-        os.chmod(directory, 0o700)
+    private_dir(directory)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
@@ -468,19 +329,49 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _warn_if_exposed(path: Path, io: IO | None) -> None:
-    if io is None or os.name != "posix":
+def _check_safe(
+    path: Path, info: os.stat_result, io: IO | None, env: Mapping[str, str] | None
+) -> None:
+    """Refuse a file another user could have written, as ssh does with its config.
+
+    Such a file could point ``base_url`` at their server, which would then receive
+    the key. Root may change any file anyway, so a file owned by root is trusted.
+    """
+    if os.name != "posix":
+        return
+    mode = stat.S_IMODE(info.st_mode)
+    problems = []
+    if info.st_uid not in (os.geteuid(), 0):
+        problems.append(f"it belongs to another user (uid {info.st_uid})")
+    if mode & 0o022:
+        problems.append(f"other users can change it (mode {mode:o})")
+    if not problems:
+        _warn_if_exposed(path, mode, io)
+        return
+    if env is None:
+        env = io.env if io is not None else os.environ
+    if env.get(ALLOW_UNSAFE_ENV, "").strip() == "1":
+        if io is not None and str(path) not in _warned_permissions:
+            _warned_permissions.add(str(path))
+            reasons = "; ".join(problems)
+            io.message(f"warning: using {path} although {reasons} ({ALLOW_UNSAFE_ENV}=1)")
+        return
+    raise ConfigError(
+        f"refusing to use {path}: {'; '.join(problems)}",
+        hint=f"make it yours and private (`chmod 600 {path}`), "
+        f"or set {ALLOW_UNSAFE_ENV}=1 to use it anyway",
+    )
+
+
+def _warn_if_exposed(path: Path, mode: int, io: IO | None) -> None:
+    if io is None:
         return
     key = str(path)
     if key in _warned_permissions:
         return
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return
-    if stat.S_IMODE(mode) & 0o077:
+    if mode & 0o077:
         _warned_permissions.add(key)
         io.message(
-            f"warning: {path} can be read or changed by other users (mode {stat.S_IMODE(mode):o}); "
+            f"warning: {path} can be read by other users (mode {mode:o}); "
             f"it may hold API keys: run `chmod 600 {path}`"
         )

@@ -598,14 +598,17 @@ def test_profile_show_unknown(env: dict[str, str], two_profiles: Path) -> None:
     assert isinstance(r.exception, UsageError)
 
 
-def test_profile_set_creates_the_profile_and_makes_it_current(env: dict[str, str]) -> None:
+def test_profile_set_creates_the_profile_without_making_it_the_default(
+    env: dict[str, str],
+) -> None:
     f = StandInFactory(make_io(env))
     r = invoke("profile", ["set", "timeout", "120", "--profile", "work"], f)
     assert r.exit_code == 0, r.exception
-    s = settings(env)
-    assert s.profile.value == "work"
+    assert settings(env).profile.value is None, "creating a profile does not choose it"
+    s = settings(env, profile="work")
     assert s.timeout.value == 120.0
     assert "Set timeout = 120.0 in profile 'work'" in err(f.io)
+    assert "`oai profile use work`" in err(f.io)
 
 
 def test_profile_set_targets_the_profile_in_effect(env: dict[str, str], two_profiles: Path) -> None:

@@ -62,8 +62,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     "when a setting needs it",
     ("openai_cli.config.settings", "openai_cli.config.secrets"): "the keyring only when a key "
     "is looked up",
-    ("openai_cli.config.store", "openai_cli.options"): "the -o formats; removed by the "
-    "settings table",
     ("openai_cli.http.client", "openai_cli.config"): "mask_key, for the hint of a 401",
     ("openai_cli.options", "openai_cli.commands.completion"): "profile names, read from the "
     "config only when --profile is completed",

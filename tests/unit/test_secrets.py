@@ -472,6 +472,8 @@ def test_entry_point_login_status_token_logout(env: dict[str, str]) -> None:
     i = make_io(env, stdin=API_KEY + "\n")
     assert run(["auth", "login", "--with-key-stdin", "--profile", "work"], i) == 0, err(i)
     i = make_io(env)
+    assert run(["profile", "use", "work"], i) == 0, err(i)
+    i = make_io(env)
     assert run(["auth", "status"], i) == 0, err(i)
     data = json.loads(out(i))
     assert data["api_key"] == {"value": mask_key(API_KEY), "source": "keyring (profile 'work')"}

@@ -1,0 +1,132 @@
+"""Every use of Typer (and of the Click copy it carries) beyond its documented API.
+
+Typer is pinned to one minor version in pyproject.toml; a test fails when another
+one is installed. Moving to a new Typer means checking this module, and nothing
+else, against the new version: the class names it relies on, the private
+``typer._click`` modules and the attributes of registered commands and options.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from typer.core import TyperCommand, TyperGroup
+
+__all__ = [
+    "TyperCommand",
+    "TyperGroup",
+    "complete",
+    "is_no_args_help",
+    "option_flags",
+    "set_command_class",
+    "shared_copy",
+    "split_arg_string",
+    "subcommands",
+]
+
+# The Typer minor version this module was checked against (pyproject.toml pins it).
+CHECKED_WITH = (0, 28)
+
+
+def is_no_args_help(exc: BaseException) -> bool:
+    """True for the error a group raises when run without a command (it wants help)."""
+    from typer._click.exceptions import NoArgsIsHelpError
+
+    return isinstance(exc, NoArgsIsHelpError)
+
+
+def split_arg_string(line: str) -> list[str]:
+    """A command line split into words as a shell would (unfinished quotes allowed)."""
+    from typer._click.shell_completion import split_arg_string as split
+
+    words: list[str] = split(line)
+    return words
+
+
+def complete(group: Any, obj: Any, args: list[str], incomplete: str) -> list[tuple[str, str, str]]:
+    """Click's completions for ``args`` and the word being typed: (value, type, help).
+
+    ``type`` is ``plain``, or ``file``/``dir`` for a path the shell should complete.
+    """
+    from typer._click.shell_completion import ShellComplete
+
+    class Request(ShellComplete):
+        name = "oai"
+        source_template = ""
+
+        def source_vars(self) -> dict[str, Any]:
+            return {}
+
+        def get_completion_args(self) -> tuple[list[str], str]:
+            return args, incomplete
+
+        def format_completion(self, item: Any) -> str:
+            return str(item.value)
+
+    request = Request(group, {"obj": obj}, "oai", "_OAI_COMPLETE")
+    return [
+        (str(item.value), str(item.type), str(item.help or ""))
+        for item in request.get_completions(args, incomplete)
+    ]
+
+
+def set_command_class(app: Any, cls: type, replaces: tuple[type | None, ...]) -> None:
+    """Build the commands of a Typer app (and its sub-apps) with ``cls``.
+
+    Only where the command did not ask for a class of its own: Typer records
+    ``None`` or its own class in the registered command info.
+    """
+    for info in app.registered_commands:
+        if info.cls in replaces:
+            info.cls = cls
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            set_command_class(group.typer_instance, cls, replaces)
+
+
+def subcommands(cmd: Any) -> Iterator[Any]:
+    """The commands already built under a Click group (none for a plain command)."""
+    commands: dict[str, Any] = getattr(cmd, "commands", None) or {}
+    yield from commands.values()
+
+
+def option_flags(cmd: Any) -> set[str]:
+    """Every flag spelling a command's own options take (``--no-x`` included)."""
+    flags: set[str] = set()
+    for param in getattr(cmd, "params", ()):
+        flags.update(getattr(param, "opts", ()))
+        flags.update(getattr(param, "secondary_opts", ()))
+    return flags
+
+
+def shared_copy(
+    option: Any, taken: Iterable[str], apply: Callable[[Any, str, Any], None]
+) -> Any | None:
+    """A hidden copy of a root option for a command, or None if it has no free spelling.
+
+    The copy takes the spellings ``taken`` leaves free; when given, its value goes
+    to ``apply(ctx, name, value)`` at parse time instead of the command's
+    function, which never sees it.
+    """
+    taken = set(taken)
+    opts = [o for o in option.opts if o not in taken]
+    secondary = [o for o in option.secondary_opts if o not in taken]
+    if not opts:
+        return None
+    name = option.name
+
+    def callback(ctx: Any, param: Any, value: Any) -> None:
+        if value is not None and not ctx.resilient_parsing:
+            apply(ctx, name, value)
+
+    clone = copy.copy(option)
+    clone.opts = opts
+    clone.secondary_opts = secondary
+    clone.name = f"_root_{name}"
+    clone.expose_value = False
+    clone.hidden = True
+    clone.is_eager = False
+    clone.callback = callback
+    return clone
