@@ -114,18 +114,10 @@ def api(
         path = "/" + path
     path, _, raw_query = path.partition("?")
     op = find(m, path)
-    multipart = (
-        form
-        or (
-            op is not None
-            and "multipart/form-data" in op["content_types"]
-            and "application/json" not in op["content_types"]
-        )
-        or (
-            op is not None
-            and "multipart/form-data" in op["content_types"]
-            and any(f.partition("=")[2].startswith("@") for f in field or [])
-        )
+    multipart = form or (
+        op is not None
+        and op.multipart
+        and (not op.json_body or any(f.partition("=")[2].startswith("@") for f in field or []))
     )
     values, files = collect(
         factory.io, typed=field or [], raw=raw_field or [], body=body, multipart=multipart
@@ -149,12 +141,11 @@ def api(
         and not in_query
         and "stream" not in values
         and op is not None
-        and any(p["name"] == "stream" for p in op["body"])
+        and any(p.name == "stream" for p in op.body)
     ):
         values["stream"] = True
-    binary: bool | None = None
-    if op is not None and (op["binary"] or (m == "GET" and op["path"].endswith("/content"))):
-        binary = True
+    # Unknown paths, and operations whose answer is JSON, go by the answer's content type.
+    binary = True if op is not None and op.binary else None
     request = Request(
         method=m,
         path=path,
@@ -166,7 +157,7 @@ def api(
         admin=is_admin_path(path),
         stream=stream,
         binary=binary,
-        pagination=(op or {}).get("pagination") or ("cursor" if (all_pages or max_items) else None),
+        pagination=(op and op.pagination) or ("cursor" if (all_pages or max_items) else None),
         max_items=max_items,
         all_pages=all_pages,
         output_file=output_file,

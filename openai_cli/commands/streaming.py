@@ -103,7 +103,7 @@ def model_text_stream(spec: CommandSpec) -> TyperCommand:
     """
     from openai_cli.commands import waiters
 
-    waitable = tuple(spec.op["command"]) == ("responses", "create")
+    waitable = spec.op.command == ("responses", "create")
     extra = [markdown_parameter(), *(waiters.wait_parameters() if waitable else [])]
 
     def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:

@@ -112,8 +112,8 @@ def run_or_wait(
     factory: Factory, request: Request, values: dict[str, Any], spec: CommandSpec
 ) -> int:
     """The ``--wait`` path of ``spec``'s command; ``execute`` when not waiting."""
-    command = tuple(spec.op["command"])
-    template = spec.op["path"] if command[-1] != "create" else spec.op["path"] + "/{id}"
+    command = spec.op.command
+    template = spec.op.path if command[-1] != "create" else spec.op.path + "/{id}"
     return _run(factory, request, values, KINDS[command[:-1]], command, template)
 
 

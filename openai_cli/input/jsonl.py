@@ -43,10 +43,10 @@ def batch_endpoints() -> tuple[str, ...]:
     from openai_cli.api.catalogue import load
 
     for op in load("batches"):
-        if op["command"] == ["batches", "create"]:
-            for p in op["body"]:
-                if p["name"] == "endpoint" and p.get("enum"):
-                    return tuple(p["enum"])
+        if op.command == ("batches", "create"):
+            for p in op.body:
+                if p.name == "endpoint" and p.enum:
+                    return tuple(p.enum)
     return ()
 
 
