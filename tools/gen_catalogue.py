@@ -325,15 +325,21 @@ def body_params(
     content_types = list(request_body.get("content") or {})
     merged: dict[str, Record] = {}
     required_in: dict[str, int] = {}
+    part_types: dict[str, str] = {}
     object_bodies = 0
     for content_type in content_types:
-        schema = request_body["content"][content_type].get("schema") or {}
+        media = request_body["content"][content_type]
+        schema = media.get("schema") or {}
         expanded = resolver.expand(schema)
         tag = CONTENT_TAGS.get(content_type)
         if tag is None or not _is_object(expanded):
             notes.add(f"{where}: {content_type} body is not an object; only --body covers it")
             continue
         object_bodies += 1
+        if tag == "multipart":
+            for name, encoding in (media.get("encoding") or {}).items():
+                if isinstance(encoding, dict) and encoding.get("contentType"):
+                    part_types[name] = str(encoding["contentType"])
         required = set(expanded.get("required") or [])
         for name, prop in (expanded.get("properties") or {}).items():
             record = param_record(
@@ -354,6 +360,10 @@ def body_params(
         # Required only when every object body requires it, so picking either content
         # type never demands a field that the other one does not know.
         record["required"] = required_in.get(name, 0) == object_bodies
+        if name in part_types:
+            # Its own part with this Content-Type (JSON text for an object), not
+            # flattened into bracketed form fields.
+            record["part_type"] = part_types[name]
     return list(merged.values()), content_types
 
 
@@ -544,6 +554,7 @@ PARAM_DEFAULTS: dict[str, Any] = {
     "default": None,
     "deprecated": False,
     "content": (),
+    "part_type": None,
 }
 PARAM_FIELDS = ("name", "flag", "type", *PARAM_DEFAULTS)
 OPERATION_DEFAULTS: dict[str, Any] = {

@@ -33,6 +33,9 @@ class Param:
     default: str | int | float | bool | None = None  # the API's, for help only
     deprecated: bool = False
     content: tuple[ContentTag, ...] = ()  # body fields: the content types that have it
+    # A multipart form sends the field as one part of this Content-Type (the spec's
+    # ``encoding``): an object as JSON text, not flattened into ``a[b]`` fields.
+    part_type: str | None = None
 
     @property
     def is_file(self) -> bool:

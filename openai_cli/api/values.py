@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.request import Request
 from openai_cli.errors import UsageError
+from openai_cli.http.client import FilePart
 from openai_cli.input.assemble import collect, file_part
 from openai_cli.input.body import parse_json_text, read_text_file
 from openai_cli.input.fields import merge
 
 if TYPE_CHECKING:
     from openai_cli.api.builder import CommandSpec
-    from openai_cli.api.model import Param
+    from openai_cli.api.model import Operation, Param
     from openai_cli.context import Factory
 
 
@@ -88,6 +90,30 @@ def header_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def typed_part(field: str, value: Any, content_type: str) -> FilePart:
+    """A form field sent as one part of its own type, as the spec's ``encoding`` asks.
+
+    A JSON part holds the value as JSON text, so empty objects and arrays, and where
+    one element of a list ends, survive; bracketed fields (``a[b][]=x``) lose them.
+    """
+    json_part = content_type == "application/json" or content_type.endswith("+json")
+    if isinstance(value, str) and not json_part:
+        data = value.encode()
+    else:
+        data = json.dumps(value, ensure_ascii=False).encode()
+    # No file name: the server reads it as a field, not an upload.
+    return FilePart(field, "", lambda: io.BytesIO(data), content_type)
+
+
+def take_typed_parts(op: Operation, body: dict[str, Any]) -> list[FilePart]:
+    """The fields of a form that the operation sends as typed parts, taken out of ``body``."""
+    return [
+        typed_part(p.name, body.pop(p.name), p.part_type)
+        for p in op.body
+        if p.part_type and p.name in body
+    ]
+
+
 def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -> Request:
     op = spec.op
     io = factory.io
@@ -144,6 +170,9 @@ def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -
                     filename=filename,
                 )
             )
+
+    if multipart:
+        files.extend(take_typed_parts(op, body))
 
     stream = bool(values.pop("x_stream", None)) or (
         spec.stream_field and body.get("stream") is True

@@ -122,6 +122,10 @@ def api(
     values, files = collect(
         factory.io, typed=field or [], raw=raw_field or [], body=body, multipart=multipart
     )
+    if multipart and op is not None:
+        from openai_cli.api.values import take_typed_parts
+
+        files.extend(take_typed_parts(op, values))
     headers: dict[str, str] = {}
     for h in header or []:
         name, sep, value = h.partition(":")

@@ -387,18 +387,48 @@ def run_against(steady: Steady, *args: str) -> tuple[Result, list[dict[str, Any]
     return result, steady.entries_since(mark)
 
 
-def failing_diagnostics(entries: list[dict[str, Any]]) -> list[str]:
+def failing_diagnostics(
+    entries: list[dict[str, Any]], besides: list[dict[str, Any]] | None = None
+) -> list[str]:
+    """Steady's complaints that fail a test, but for those in ``besides``."""
     return Steady.diagnostics(
         [
             {
                 **e,
                 "diagnostics": [
-                    d for d in e.get("diagnostics", []) if d.get("severity") in FAILING_SEVERITIES
+                    d
+                    for d in e.get("diagnostics", [])
+                    if d.get("severity") in FAILING_SEVERITIES and d not in (besides or [])
                 ],
             }
             for e in entries
         ]
     )
+
+
+def json_part_misreads(entries: list[dict[str, Any]], op: Operation) -> list[dict[str, Any]]:
+    """Steady's complaints about the JSON parts of a form, which it reads as plain text.
+
+    The spec has some form fields sent as one part of JSON text (its ``encoding``, as for
+    the ``session`` of ``realtime calls create``). Steady 0.22.2 ignores ``encoding``, so
+    such a part fails its object type check (E3008) and Steady answers 400 to a request
+    the spec allows. Only that is let through: an E3008 on one of those fields, in a
+    multipart request, whose text Steady logged is a JSON object.
+    """
+    json_parts = {f"body.{p.name}" for p in op.body if p.part_type == "application/json"}
+    out = []
+    for entry in entries:
+        request = entry["request"]
+        if not request["headers"].get("content-type", "").startswith("multipart/form-data"):
+            continue
+        for d in entry.get("diagnostics", []):
+            path = d.get("requestPath")
+            if d.get("code") != "E3008" or path not in json_parts:
+                continue
+            text = (request.get("body") or {}).get(path.removeprefix("body."))
+            if isinstance(text, str) and isinstance(json.loads(text), dict):
+                out.append(d)
+    return out
 
 
 def info_diagnostics(entries: list[dict[str, Any]]) -> list[str]:
@@ -421,9 +451,13 @@ def assert_hit(entries: list[dict[str, Any]], op: Operation) -> dict[str, Any]:
     """Exactly one request reached Steady, as ``op``, and it broke no rule of the spec."""
     seen = [(e["request"]["method"], e["request"]["pathPattern"]) for e in entries]
     assert seen == [(op.method, full_path(op))]
-    assert failing_diagnostics(entries) == []
+    misread = json_part_misreads(entries, op)
+    assert failing_diagnostics(entries, besides=misread) == []
     entry = entries[0]
-    assert 200 <= entry["response"]["status"] < 300, entry["response"]
+    if misread:
+        assert entry["response"]["status"] == 400, entry["response"]
+    else:
+        assert 200 <= entry["response"]["status"] < 300, entry["response"]
     return entry
 
 
@@ -471,7 +505,8 @@ def test_operation_with_every_field(op: Operation, steady: Steady, tmp_path: Pat
     if op.binary:
         args += ["--output-file", str(tmp_path / "answer.bin")]
     result, entries = run_against(steady, *args)
-    assert result.code == 0, (args, result)
+    # Steady answers 400 to a JSON part of a form (see json_part_misreads).
+    assert result.code == (1 if json_part_misreads(entries, op) else 0), (args, result)
     entry = assert_hit(entries, op)
     assert info_diagnostics(entries) == []
     seen = sent_names(entry)

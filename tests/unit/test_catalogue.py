@@ -65,6 +65,7 @@ PARAM_KEYS = [
     "default",
     "deprecated",
     "content",
+    "part_type",
 ]
 TYPES = {"string", "integer", "number", "boolean", "array", "file", "json", "string_or_json"}
 ITEM_TYPES = {"string", "integer", "number", "boolean", "file"}
@@ -284,6 +285,8 @@ paths:
                     - $ref: '#/components/schemas/Bin'
                     - {type: array, items: {$ref: '#/components/schemas/Bin'}}
                 ref: {type: string, format: binary}
+            encoding:
+              mode: {contentType: text/plain}
   /files:
     get:
       operationId: listFiles
@@ -357,6 +360,8 @@ def test_resolution_rules_on_a_small_spec(mini: tuple[Path, Path]) -> None:
     assert body["mode"].required is True
     assert body["mode"].default is None  # differs between the two content types
     assert body["mode"].content == ("json", "multipart")
+    # The spec's encoding of a form field: its own part, of that type.
+    assert (body["mode"].part_type, body["purpose"].part_type) == ("text/plain", None)
     assert (body["limit"].type, body["limit"].default) == ("integer", 3)
     assert body["stop"].type == "string_or_json"
     assert (body["n"].type, body["n"].enum, body["n"].open_enum) == (

@@ -10,8 +10,21 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/realtime/calls",
         operation_id="create-realtime-call",
         body=(
-            Param(name="sdp", flag="--sdp", type="string", required=True, content=("multipart",)),
-            Param(name="session", flag="--session", type="json", content=("multipart",)),
+            Param(
+                name="sdp",
+                flag="--sdp",
+                type="string",
+                required=True,
+                content=("multipart",),
+                part_type="application/sdp",
+            ),
+            Param(
+                name="session",
+                flag="--session",
+                type="json",
+                content=("multipart",),
+                part_type="application/json",
+            ),
         ),
         body_required=True,
         content_types=("multipart/form-data", "application/sdp"),
