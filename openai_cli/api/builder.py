@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import typer
 from typer.core import TyperCommand
 
 from openai_cli.lazy import LazyGroup, Loader, command_from
-from openai_cli.options import common_parameters, pop_common
+from openai_cli.options import (
+    OptionSpec,
+    common_parameters,
+    factory_of,
+    parameter,
+    pop_common,
+)
 
 if TYPE_CHECKING:
     from openai_cli.api.model import Operation, Param
@@ -151,22 +157,113 @@ def _completer(enum: tuple[Any, ...]) -> Callable[[str], list[str]]:
     return lambda incomplete: [v for v in values if v.startswith(incomplete)]
 
 
-def _api_option(p: Param, panel: str) -> Any:
+def _api_option(name: str, p: Param, panel: str) -> OptionSpec:
     t = p.type
-    flag = p.flag
-    kwargs: dict[str, Any] = {"help": _param_help(p), "rich_help_panel": panel}
-    if p.enum:
-        kwargs["autocompletion"] = _completer(p.enum)
+    flags: tuple[str, ...] = (p.flag,)
+    metavar: str | None = _metavar(p)
     if t == "boolean":
-        return Annotated[bool | None, typer.Option(f"{flag}/--no-{flag[2:]}", **kwargs)]
-    kwargs["metavar"] = _metavar(p)
-    if t == "array":
+        kind: Any = bool
+        flags, metavar = (f"{p.flag}/--no-{p.flag[2:]}",), None
+    elif t == "array":
         item = _SCALARS.get(p.items or "string", str)
-        if item is bool:
-            item = str
-        return Annotated[list[item] | None, typer.Option(flag, **kwargs)]  # type: ignore[valid-type]
-    py = _SCALARS.get(t, str)
-    return Annotated[py | None, typer.Option(flag, **kwargs)]
+        kind = list[str] if item is bool else list[item]  # type: ignore[valid-type]
+    else:
+        kind = _SCALARS.get(t, str)
+    return OptionSpec(
+        name,
+        kind | None,
+        flags,
+        help=_param_help(p),
+        panel=panel,
+        metavar=metavar,
+        completion=_completer(p.enum) if p.enum else None,
+    )
+
+
+# The runner's own options, and when an operation has each. An API field with the same
+# long flag keeps it, and the runner's option is left out.
+_RUNNER_OPTIONS: tuple[tuple[str, OptionSpec], ...] = (
+    (
+        "body",
+        OptionSpec(
+            "x_body",
+            str | None,
+            ("--body",),
+            metavar="JSON|@FILE|-",
+            help="Request body: JSON, @file (JSON or YAML) or - for stdin; flags win.",
+            panel=_PANEL_INPUT,
+        ),
+    ),
+    (
+        "body",
+        OptionSpec(
+            "x_fields",
+            list[str] | None,
+            ("-F", "--field"),
+            metavar="KEY=VALUE",
+            help="Typed field: true/false/null/number/JSON, @file; a.b=c, a[]=x nest.",
+            panel=_PANEL_INPUT,
+        ),
+    ),
+    (
+        "body",
+        OptionSpec(
+            "x_raw_fields",
+            list[str] | None,
+            ("-f", "--raw-field"),
+            metavar="KEY=VALUE",
+            help="String field, sent as is.",
+            panel=_PANEL_INPUT,
+        ),
+    ),
+    (
+        "upload",
+        OptionSpec(
+            "x_filename",
+            str | None,
+            ("--filename",),
+            metavar="NAME",
+            help="File name to send when a file comes from stdin (-).",
+            panel=_PANEL_INPUT,
+        ),
+    ),
+    (
+        "stream",
+        OptionSpec(
+            "x_stream",
+            bool | None,
+            ("--stream",),
+            help="Ask for server-sent events and print each as one JSON line.",
+            panel=_PANEL_INPUT,
+        ),
+    ),
+    (
+        "pages",
+        OptionSpec(
+            "x_max_items",
+            int | None,
+            ("--max-items",),
+            metavar="N",
+            help="Follow pages until N items are printed.",
+            panel=_PANEL_INPUT,
+        ),
+    ),
+    (
+        "pages",
+        OptionSpec("x_all", bool | None, ("--all",), help="Follow every page.", panel=_PANEL_INPUT),
+    ),
+    (
+        "bytes",
+        OptionSpec(
+            "x_output_file",
+            str | None,
+            ("--output-file",),
+            metavar="PATH",
+            help="Write the answer's bytes to PATH (stdout when piped).",
+            panel=_PANEL_INPUT,
+        ),
+    ),
+)
 
 
 def build_command(op: Operation) -> TyperCommand:
@@ -206,147 +303,59 @@ class CommandSpec:
                 return name
         raise KeyError(field)
 
-    def extra_parameters(self) -> list[inspect.Parameter]:
-        """The runner's own options, minus any name an API field already has."""
-        P = inspect.Parameter
+    def runner_options(self) -> list[OptionSpec]:
+        """The runner's own options this operation has, minus any flag an API field has."""
         op = self.op
-        out: list[tuple[str, Any]] = []
+        has = {
+            "body": bool(op.content_types),
+            "upload": op.multipart and any(p.is_file for _, _, p in self.params),
+            "stream": op.streams and not self.stream_field,
+            "pages": bool(op.pagination),
+            "bytes": op.binary or op.streams,
+        }
+        return [
+            spec
+            for when, spec in _RUNNER_OPTIONS
+            if has[when] and not any(f in self.taken for f in spec.flags if f.startswith("--"))
+        ]
 
-        def add(name: str, flags: tuple[str, ...], ann: Any) -> None:
-            if not any(f in self.taken for f in flags if f.startswith("--")):
-                out.append((name, ann))
-
-        if op.content_types:
-            add(
-                "x_body",
-                ("--body",),
-                Annotated[
-                    str | None,
-                    typer.Option(
-                        "--body",
-                        metavar="JSON|@FILE|-",
-                        help="Request body: JSON, @file (JSON or YAML) or - for stdin; flags win.",
-                        rich_help_panel=_PANEL_INPUT,
-                    ),
-                ],
+    def options(
+        self, extra: Sequence[OptionSpec | inspect.Parameter] = ()
+    ) -> list[OptionSpec | inspect.Parameter]:
+        """Every option and argument of the command but the shared ones, in help order."""
+        specs: list[OptionSpec | inspect.Parameter] = [
+            OptionSpec(
+                "path_" + pp.name,
+                str,
+                metavar=pp.metavar,
+                argument=True,
+                required=True,
+                show_default=False,
             )
-            add(
-                "x_fields",
-                ("--field",),
-                Annotated[
-                    list[str] | None,
-                    typer.Option(
-                        "-F",
-                        "--field",
-                        metavar="KEY=VALUE",
-                        help="Typed field: true/false/null/number/JSON, @file; a.b=c, a[]=x nest.",
-                        rich_help_panel=_PANEL_INPUT,
-                    ),
-                ],
-            )
-            add(
-                "x_raw_fields",
-                ("--raw-field",),
-                Annotated[
-                    list[str] | None,
-                    typer.Option(
-                        "-f",
-                        "--raw-field",
-                        metavar="KEY=VALUE",
-                        help="String field, sent as is.",
-                        rich_help_panel=_PANEL_INPUT,
-                    ),
-                ],
-            )
-        if op.multipart and any(p.is_file for _, _, p in self.params):
-            add(
-                "x_filename",
-                ("--filename",),
-                Annotated[
-                    str | None,
-                    typer.Option(
-                        "--filename",
-                        metavar="NAME",
-                        help="File name to send when a file comes from stdin (-).",
-                        rich_help_panel=_PANEL_INPUT,
-                    ),
-                ],
-            )
-        if op.streams and not self.stream_field:
-            add(
-                "x_stream",
-                ("--stream",),
-                Annotated[
-                    bool | None,
-                    typer.Option(
-                        "--stream",
-                        help="Ask for server-sent events and print each as one JSON line.",
-                        rich_help_panel=_PANEL_INPUT,
-                    ),
-                ],
-            )
-        if op.pagination:
-            add(
-                "x_max_items",
-                ("--max-items",),
-                Annotated[
-                    int | None,
-                    typer.Option(
-                        "--max-items",
-                        metavar="N",
-                        help="Follow pages until N items are printed.",
-                        rich_help_panel=_PANEL_INPUT,
-                    ),
-                ],
-            )
-            add(
-                "x_all",
-                ("--all",),
-                Annotated[
-                    bool | None,
-                    typer.Option("--all", help="Follow every page.", rich_help_panel=_PANEL_INPUT),
-                ],
-            )
-        if op.binary or op.streams:
-            add(
-                "x_output_file",
-                ("--output-file",),
-                Annotated[
-                    str | None,
-                    typer.Option(
-                        "--output-file",
-                        metavar="PATH",
-                        help="Write the answer's bytes to PATH (stdout when piped).",
-                        rich_help_panel=_PANEL_INPUT,
-                    ),
-                ],
-            )
-        return [P(n, P.KEYWORD_ONLY, default=None, annotation=a) for n, a in out]
-
-    def signature(self, extra: list[inspect.Parameter] | None = None) -> inspect.Signature:
-        P = inspect.Parameter
-        params = [P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
-        for pp in self.op.path_params:
-            params.append(
-                P(
-                    "path_" + pp.name,
-                    P.POSITIONAL_OR_KEYWORD,
-                    annotation=Annotated[
-                        str, typer.Argument(metavar=pp.metavar, show_default=False)
-                    ],
-                )
-            )
+            for pp in self.op.path_params
+        ]
         for name, loc, p in self.params:
             panel = {"query": "Query parameters", "headers": "Headers"}.get(loc, _PANEL_API)
-            params.append(P(name, P.KEYWORD_ONLY, default=None, annotation=_api_option(p, panel)))
-        extra = extra or []
+            specs.append(_api_option(name, p, panel))
         # An override may respell a runner option (``-O/--output-file``) under its name.
-        replaced = {p.name for p in extra}
-        params.extend(p for p in self.extra_parameters() if p.name not in replaced)
-        params.extend(extra)
-        taken = frozenset(self.taken) | {p.name for p in params}
-        params.extend(common_parameters(frozenset(self.taken) & taken))
-        return inspect.Signature(params)
+        replaced = {e.name for e in extra}
+        specs.extend(s for s in self.runner_options() if s.name not in replaced)
+        specs.extend(extra)
+        return specs
+
+    def signature(self, extra: Sequence[OptionSpec | inspect.Parameter] = ()) -> inspect.Signature:
+        P = inspect.Parameter
+        return inspect.Signature(
+            [
+                P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
+                # Overrides not yet declared as OptionSpecs hand in Parameters.
+                *(
+                    s if isinstance(s, inspect.Parameter) else parameter(s)
+                    for s in self.options(extra)
+                ),
+                *common_parameters(frozenset(self.taken)),
+            ]
+        )
 
     def help_text(self) -> str:
         op = self.op
@@ -373,7 +382,7 @@ class CommandSpec:
         self,
         handler: Callable[[Any, Any, dict[str, Any]], int],
         *,
-        extra: list[inspect.Parameter] | None = None,
+        extra: Sequence[OptionSpec | inspect.Parameter] = (),
         help_prefix: str | None = None,
         prepare: Callable[[Any, dict[str, Any]], None] | None = None,
     ) -> TyperCommand:
@@ -386,8 +395,7 @@ class CommandSpec:
         spec = self
 
         def callback(ctx: typer.Context, **kwargs: Any) -> int:
-            factory = ctx.find_object(_factory_type())
-            assert factory is not None
+            factory = factory_of(ctx)
             factory.use(pop_common(kwargs))
             if prepare is not None:
                 prepare(factory, kwargs)
@@ -407,12 +415,6 @@ class CommandSpec:
         from openai_cli.api.values import build_request
 
         return build_request(self, factory, values)
-
-
-def _factory_type() -> type:
-    from openai_cli.context import Factory
-
-    return Factory
 
 
 def quote_path(value: str) -> str:

@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from openai_cli.errors import UsageError
+from openai_cli.formats import OUTPUT_FORMATS as FORMATS
 from openai_cli.io import IO
-
-FORMATS = ("auto", "json", "jsonl", "yaml", "table", "raw")
 
 
 def _items(data: Any) -> list[Any] | None:
