@@ -94,9 +94,11 @@ def parameter(spec: OptionSpec) -> inspect.Parameter:
             rich_help_panel=spec.panel,
             **extra,
         )
+    # Keyword-only, arguments too: Typer passes every value by name, and a required
+    # argument may then follow options with defaults.
     return P(
         spec.name,
-        P.POSITIONAL_OR_KEYWORD if spec.argument else P.KEYWORD_ONLY,
+        P.KEYWORD_ONLY,
         default=P.empty if spec.required else spec.default,
         annotation=Annotated[spec.type, info],
     )
@@ -164,6 +166,14 @@ def argument(
     if required:
         return field(metadata={_SPEC: spec})
     return field(default=default, metadata={_SPEC: spec})
+
+
+def shared(spec: OptionSpec, **changes: Any) -> Any:
+    """A field of an options class declared by a spec several commands use."""
+    spec = replace(spec, **changes)
+    if spec.required:
+        return field(metadata={_SPEC: spec})
+    return field(default=spec.default, metadata={_SPEC: spec})
 
 
 def specs_of(options: type[Any]) -> list[OptionSpec]:

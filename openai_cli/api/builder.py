@@ -21,7 +21,7 @@ from openai_cli.options import (
     OptionSpec,
     common_parameters,
     factory_of,
-    parameter,
+    parameters,
     pop_common,
 )
 
@@ -319,11 +319,9 @@ class CommandSpec:
             if has[when] and not any(f in self.taken for f in spec.flags if f.startswith("--"))
         ]
 
-    def options(
-        self, extra: Sequence[OptionSpec | inspect.Parameter] = ()
-    ) -> list[OptionSpec | inspect.Parameter]:
+    def options(self, extra: Sequence[OptionSpec] = ()) -> list[OptionSpec]:
         """Every option and argument of the command but the shared ones, in help order."""
-        specs: list[OptionSpec | inspect.Parameter] = [
+        specs: list[OptionSpec] = [
             OptionSpec(
                 "path_" + pp.name,
                 str,
@@ -343,16 +341,12 @@ class CommandSpec:
         specs.extend(extra)
         return specs
 
-    def signature(self, extra: Sequence[OptionSpec | inspect.Parameter] = ()) -> inspect.Signature:
+    def signature(self, extra: Sequence[OptionSpec] = ()) -> inspect.Signature:
         P = inspect.Parameter
         return inspect.Signature(
             [
                 P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
-                # Overrides not yet declared as OptionSpecs hand in Parameters.
-                *(
-                    s if isinstance(s, inspect.Parameter) else parameter(s)
-                    for s in self.options(extra)
-                ),
+                *parameters(self.options(extra)),
                 *common_parameters(frozenset(self.taken)),
             ]
         )
@@ -382,7 +376,7 @@ class CommandSpec:
         self,
         handler: Callable[[Any, Any, dict[str, Any]], int],
         *,
-        extra: Sequence[OptionSpec | inspect.Parameter] = (),
+        extra: Sequence[OptionSpec] = (),
         help_prefix: str | None = None,
         prepare: Callable[[Any, dict[str, Any]], None] | None = None,
     ) -> TyperCommand:
