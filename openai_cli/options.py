@@ -292,14 +292,14 @@ def pop_common(kwargs: dict[str, Any]) -> CommonOptions:
 
 
 def factory_of(ctx: typer.Context) -> Factory:
-    """The root's factory; a command run on its own (not under ``oai``) gets one of its own."""
-    from openai_cli.context import Factory
-
-    factory = ctx.find_object(Factory)
-    if factory is None:
+    """The root's factory (each context inherits its parent's ``obj``); a command run on
+    its own, not under ``oai``, gets one of its own."""
+    if ctx.obj is None:
+        from openai_cli.context import Factory
         from openai_cli.io import IO
 
-        factory = ctx.obj = Factory(IO.system())
+        ctx.obj = Factory(IO.system())
+    factory: Factory = ctx.obj
     return factory
 
 

@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from openai_cli.commands.profile import (
-    Factory,
-    factory_of,
     load_config,
     print_json,
     print_rows,
@@ -22,11 +20,12 @@ from openai_cli.commands.profile import (
     want_json,
 )
 from openai_cli.errors import AuthError, ConfigError, OaiError, UsageError
-from openai_cli.options import complete_profile
+from openai_cli.options import complete_profile, factory_of
 
 if TYPE_CHECKING:
     from openai_cli.config import Settings
     from openai_cli.config.secrets import KeyKind
+    from openai_cli.context import Factory
 
 app = typer.Typer(
     help="Log in, log out and show where the API key comes from.",

@@ -7,18 +7,17 @@ read them, and aligned text when a person is looking.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any, Protocol, cast
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from openai_cli.errors import ConfigError, OaiError, UsageError
-from openai_cli.options import complete_profile
+from openai_cli.options import complete_profile, factory_of
 
 if TYPE_CHECKING:
-    from openai_cli.config import Overrides, Settings
     from openai_cli.config.secrets import KeyKind, Keyring
     from openai_cli.config.store import ConfigFile
-    from openai_cli.io import IO
+    from openai_cli.context import Factory
 
 app = typer.Typer(
     help="Manage profiles: base URL, organization, project, model and defaults.",
@@ -29,29 +28,7 @@ app = typer.Typer(
 )
 
 
-class Factory(Protocol):
-    """What these commands need from ``ctx.obj``."""
-
-    @property
-    def io(self) -> IO: ...
-
-    @property
-    def overrides(self) -> Overrides: ...
-
-    def settings(self) -> Settings: ...
-
-
 # -- helpers shared with `oai auth` ---------------------------------------------------
-
-
-def factory_of(ctx: typer.Context) -> Factory:
-    if ctx.obj is None:
-        # Run on its own (not under the root app): build what the root would have.
-        from openai_cli.context import Factory as RootFactory
-        from openai_cli.io import IO
-
-        ctx.obj = RootFactory(IO.system())
-    return cast(Factory, ctx.obj)
 
 
 def want_json(f: Factory) -> bool:
