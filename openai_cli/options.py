@@ -311,7 +311,8 @@ def callback(options: type[T], run: Run[T], common: Sequence[str] = COMMON) -> C
 
     def invoke(ctx: typer.Context, **kwargs: Any) -> None:
         factory = factory_of(ctx)
-        factory.use(pop_common(kwargs))
+        if common:
+            factory.use(pop_common(kwargs))
         raise typer.Exit(run(factory, options(**kwargs)) or 0)
 
     P = inspect.Parameter
@@ -330,14 +331,22 @@ def command(
     options: type[T],
     run: Run[T],
     *,
-    help: str,
+    help: str | None = None,
     short_help: str | None = None,
     common: Sequence[str] = COMMON,
 ) -> TyperCommand:
-    """A command on its own (a loader's answer): ``run(factory, options)``."""
+    """A command on its own (a loader's answer): ``run(factory, options)``.
+
+    The help is ``run``'s docstring unless given.
+    """
     from openai_cli.lazy import command_from
 
-    return command_from(callback(options, run, common), name, help=help, short_help=short_help)
+    return command_from(
+        callback(options, run, common),
+        name,
+        help=help or inspect.getdoc(run),
+        short_help=short_help,
+    )
 
 
 def add_command(
@@ -346,9 +355,11 @@ def add_command(
     options: type[T],
     run: Run[T],
     *,
-    help: str,
+    help: str | None = None,
     short_help: str | None = None,
     common: Sequence[str] = COMMON,
 ) -> None:
     """The same, as a command of the Typer app ``app`` (a group of hand-written commands)."""
-    app.command(name, help=help, short_help=short_help)(callback(options, run, common))
+    app.command(name, help=help or inspect.getdoc(run), short_help=short_help)(
+        callback(options, run, common)
+    )
