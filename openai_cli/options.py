@@ -1,22 +1,195 @@
-"""The options every command shares, defined once.
+"""Command-line options as data, and the one way a command is declared.
 
-The root callback takes them before the command (``oai -o json files list``) and
-every API command takes them after it (``oai files list -o json``). A command whose
-API has a field of the same name (``--query`` on vector store search, ``--include``
-on responses) keeps the API's meaning; the root copy stays available.
+An option (or a positional argument) is an :class:`OptionSpec`: its flags, type,
+default, help, help panel, metavar, whether it is required, its completion and whether
+it is hidden. :func:`parameters` turns specs into the parameters of a function that
+Typer builds a command from; nothing else writes ``typer.Option`` for a command.
+
+Generated commands (``api/builder.py``) make their specs from the catalogue. A
+hand-written command is an options class and a run function::
+
+    @dataclass(frozen=True, kw_only=True)
+    class VerifyOptions:
+        payload: str = argument(default="-", metavar="[PAYLOAD]", help="...")
+        quiet: bool = option("--quiet", "-q", default=False, help="...")
+
+    def verify(factory: Factory, opts: VerifyOptions) -> int | None: ...
+
+    add_command(app, "verify", VerifyOptions, verify, help="...", common=())
+
+The fields of the class are the options, in help order; :func:`command` and
+:func:`add_command` give the run function the factory and the parsed options. The
+shared options below (``-o``, ``--query``, ``-i``, ``--debug``, ``--dry-run``,
+``-v``) are added to every command that takes them, and applied to the factory
+before the run function is called.
+
+The root callback takes the shared options before the command (``oai -o json files
+list``) and every command after it (``oai files list -o json``). A command whose API
+has a field of the same name (``--query`` on vector store search, ``--include`` on
+responses) keeps the API's meaning; the root copy stays available.
 """
 
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, fields, replace
-from typing import Annotated, Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import MISSING, dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_type_hints
 
 import typer
 
-OUTPUT_FORMATS = ("auto", "json", "jsonl", "yaml", "table", "raw")
+from openai_cli.formats import OUTPUT_FORMATS
+from openai_cli.io import IO
+from openai_cli.lazy import command_from
+
+if TYPE_CHECKING:
+    from typer.core import TyperCommand
+
+    from openai_cli.context import Factory
+
+__all__ = ["OUTPUT_FORMATS"]
 
 _PANEL = "Output and debugging"
+_SPEC = "oai_option"
+
+T = TypeVar("T")
+
+
+# -- options as data --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One option or positional argument of a command."""
+
+    name: str  # the keyword its value arrives under
+    type: Any  # the annotation: ``str | None``, ``bool``, ``list[str] | None``, ...
+    flags: tuple[str, ...] = ()  # ``("-o", "--output")``; none for an argument
+    default: Any = None
+    help: str | None = None
+    panel: str | None = None  # the help panel it is listed under
+    metavar: str | None = None
+    required: bool = False  # no default: Typer asks for it
+    completion: Callable[..., list[str]] | None = None
+    hidden: bool = False
+    argument: bool = False  # positional
+    show_default: bool = True
+
+
+def parameter(spec: OptionSpec) -> inspect.Parameter:
+    """The function parameter Typer reads ``spec`` from."""
+    P = inspect.Parameter
+    extra: dict[str, Any] = {}
+    if spec.completion is not None:
+        extra["autocompletion"] = spec.completion
+    if spec.hidden:
+        extra["hidden"] = True
+    if not spec.show_default:
+        extra["show_default"] = False
+    if spec.argument:
+        info: Any = typer.Argument(metavar=spec.metavar, help=spec.help, **extra)
+    else:
+        info = typer.Option(
+            *spec.flags,
+            help=spec.help,
+            metavar=spec.metavar,
+            rich_help_panel=spec.panel,
+            **extra,
+        )
+    # Keyword-only, arguments too: Typer passes every value by name, and a required
+    # argument may then follow options with defaults.
+    return P(
+        spec.name,
+        P.KEYWORD_ONLY,
+        default=P.empty if spec.required else spec.default,
+        annotation=Annotated[spec.type, info],
+    )
+
+
+def parameters(specs: Iterable[OptionSpec]) -> list[inspect.Parameter]:
+    return [parameter(s) for s in specs]
+
+
+def option(
+    *flags: str,
+    default: Any = None,
+    help: str | None = None,
+    panel: str | None = None,
+    metavar: str | None = None,
+    required: bool = False,
+    completion: Callable[..., list[str]] | None = None,
+    hidden: bool = False,
+    show_default: bool = True,
+) -> Any:
+    """A field of an options class that is an option; its name and type are the field's."""
+    spec = OptionSpec(
+        "",
+        None,
+        flags,
+        default,
+        help,
+        panel,
+        metavar,
+        required,
+        completion,
+        hidden,
+        show_default=show_default,
+    )
+    if required:
+        return field(metadata={_SPEC: spec})
+    return field(default=default, metadata={_SPEC: spec})
+
+
+def argument(
+    *,
+    default: Any = MISSING,
+    help: str | None = None,
+    metavar: str | None = None,
+    completion: Callable[..., list[str]] | None = None,
+    hidden: bool = False,
+    show_default: bool = True,
+) -> Any:
+    """A field of an options class that is a positional argument (required without default)."""
+    required = default is MISSING
+    spec = OptionSpec(
+        "",
+        None,
+        (),
+        None if required else default,
+        help,
+        None,
+        metavar,
+        required,
+        completion,
+        hidden,
+        argument=True,
+        show_default=show_default,
+    )
+    if required:
+        return field(metadata={_SPEC: spec})
+    return field(default=default, metadata={_SPEC: spec})
+
+
+def shared(spec: OptionSpec, **changes: Any) -> Any:
+    """A field of an options class declared by a spec several commands use."""
+    spec = replace(spec, **changes)
+    if spec.required:
+        return field(metadata={_SPEC: spec})
+    return field(default=spec.default, metadata={_SPEC: spec})
+
+
+def specs_of(options: type[Any]) -> list[OptionSpec]:
+    """The options of an options class, in field order."""
+    # The annotations are strings under postponed evaluation; Typer needs the types.
+    hints = get_type_hints(options)
+    return [
+        replace(f.metadata[_SPEC], name=f.name, type=hints[f.name])
+        for f in fields(options)
+        if _SPEC in f.metadata
+    ]
+
+
+# -- the shared options -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -45,56 +218,56 @@ def _complete_output(incomplete: str) -> list[str]:
     return [f for f in OUTPUT_FORMATS if f.startswith(incomplete)]
 
 
-@dataclass(frozen=True)
-class _Common:
-    name: str
-    type: Any
-    flags: tuple[str, ...]
-    help: str
-    metavar: str | None = None
-
-
 _COMMON = (
-    _Common(
+    OptionSpec(
         "output",
         str | None,
         ("-o", "--output"),
-        "Output format: " + ", ".join(OUTPUT_FORMATS) + ".",
-        "FORMAT",
+        help="Output format: " + ", ".join(OUTPUT_FORMATS) + ".",
+        metavar="FORMAT",
+        completion=_complete_output,
     ),
-    _Common(
+    OptionSpec(
         "query",
         str | None,
         ("--query",),
-        "JMESPath expression applied to the answer before printing.",
-        "JMESPATH",
+        help="JMESPath expression applied to the answer before printing.",
+        metavar="JMESPATH",
     ),
-    _Common(
+    OptionSpec(
         "include",
         bool | None,
         ("-i", "--include"),
-        "Print the HTTP status and useful response headers on stderr.",
+        help="Print the HTTP status and useful response headers on stderr.",
     ),
-    _Common(
+    OptionSpec(
         "debug",
         bool | None,
         ("--debug",),
-        "Log each request and response on stderr (keys masked); show tracebacks.",
+        help="Log each request and response on stderr (keys masked); show tracebacks.",
     ),
-    _Common(
+    OptionSpec(
         "dry_run",
         bool | None,
         ("--dry-run",),
-        "Print the request (and a curl command) instead of sending it.",
+        help="Print the request (and a curl command) instead of sending it.",
     ),
-    _Common(
-        "verbose", bool | None, ("-v", "--verbose"), "Say more on stderr (usage, request ids)."
+    OptionSpec(
+        "verbose",
+        bool | None,
+        ("-v", "--verbose"),
+        help="Say more on stderr (usage, request ids).",
     ),
 )
+COMMON = tuple(c.name for c in _COMMON)
+# What a command that sends nothing but prints data takes.
+PRINTING = ("output", "query")
 
 
-def common_parameters(taken: frozenset[str] = frozenset()) -> list[inspect.Parameter]:
-    """Keyword parameters for the shared options, without the flag names in ``taken``.
+def common_parameters(
+    taken: frozenset[str] = frozenset(), only: Sequence[str] = COMMON
+) -> list[inspect.Parameter]:
+    """Keyword parameters for the shared options in ``only``, without the flags in ``taken``.
 
     ``taken`` holds the flags an API field already uses; the API keeps its name and
     the shared option keeps whatever spelling is still free (``-i`` without
@@ -103,29 +276,89 @@ def common_parameters(taken: frozenset[str] = frozenset()) -> list[inspect.Param
     out = []
     for c in _COMMON:
         free = [f for f in c.flags if f not in taken]
-        if not free:
+        if c.name not in only or not free:
             continue
         if c.type is bool | None and not any(f.startswith("--") for f in free):
             # A bool option needs a long name for Typer to build it as a flag.
             free = [*free, f"--{c.name.replace('_', '-')}-opt"]
-        option = typer.Option(
-            *free,
-            help=c.help,
-            metavar=c.metavar,
-            autocompletion=_complete_output if c.name == "output" else None,
-            rich_help_panel=_PANEL,
-        )
-        out.append(
-            inspect.Parameter(
-                f"common_{c.name}",
-                inspect.Parameter.KEYWORD_ONLY,
-                default=None,
-                annotation=Annotated[c.type, option],
-            )
-        )
+        out.append(parameter(replace(c, name=f"common_{c.name}", flags=tuple(free), panel=_PANEL)))
     return out
 
 
 def pop_common(kwargs: dict[str, Any]) -> CommonOptions:
     """Take the shared options out of a command's keyword arguments."""
     return CommonOptions(**{c.name: kwargs.pop(f"common_{c.name}", None) for c in _COMMON})
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+def factory_of(ctx: typer.Context) -> Factory:
+    """The root's factory (each context inherits its parent's ``obj``); a command run on
+    its own, not under ``oai``, gets one of its own."""
+    if ctx.obj is None:
+        from openai_cli.context import Factory
+
+        ctx.obj = Factory(IO.system())
+    factory: Factory = ctx.obj
+    return factory
+
+
+Run = Callable[["Factory", T], "int | None"]
+
+
+def callback(options: type[T], run: Run[T], common: Sequence[str] = COMMON) -> Callable[..., None]:
+    """The function Typer calls: parses into ``options``, applies the shared ones, runs."""
+
+    def invoke(ctx: typer.Context, **kwargs: Any) -> None:
+        factory = factory_of(ctx)
+        if common:
+            factory.use(pop_common(kwargs))
+        raise typer.Exit(run(factory, options(**kwargs)) or 0)
+
+    P = inspect.Parameter
+    invoke.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
+            *parameters(specs_of(options)),
+            *common_parameters(only=common),
+        ]
+    )
+    return invoke
+
+
+def command(
+    name: str,
+    options: type[T],
+    run: Run[T],
+    *,
+    help: str | None = None,
+    short_help: str | None = None,
+    common: Sequence[str] = COMMON,
+) -> TyperCommand:
+    """A command on its own (a loader's answer): ``run(factory, options)``.
+
+    The help is ``run``'s docstring unless given.
+    """
+    return command_from(
+        callback(options, run, common),
+        name,
+        help=help or inspect.getdoc(run),
+        short_help=short_help,
+    )
+
+
+def add_command(
+    app: typer.Typer,
+    name: str,
+    options: type[T],
+    run: Run[T],
+    *,
+    help: str | None = None,
+    short_help: str | None = None,
+    common: Sequence[str] = COMMON,
+) -> None:
+    """The same, as a command of the Typer app ``app`` (a group of hand-written commands)."""
+    app.command(name, help=help or inspect.getdoc(run), short_help=short_help)(
+        callback(options, run, common)
+    )

@@ -326,15 +326,21 @@ def body_params(
     content_types = list(request_body.get("content") or {})
     merged: dict[str, Record] = {}
     required_in: dict[str, int] = {}
+    part_types: dict[str, str] = {}
     object_bodies = 0
     for content_type in content_types:
-        schema = request_body["content"][content_type].get("schema") or {}
+        media = request_body["content"][content_type]
+        schema = media.get("schema") or {}
         expanded = resolver.expand(schema)
         tag = CONTENT_TAGS.get(content_type)
         if tag is None or not _is_object(expanded):
             notes.add(f"{where}: {content_type} body is not an object; only --body covers it")
             continue
         object_bodies += 1
+        if tag == "multipart":
+            for name, encoding in (media.get("encoding") or {}).items():
+                if isinstance(encoding, dict) and encoding.get("contentType"):
+                    part_types[name] = str(encoding["contentType"])
         required = set(expanded.get("required") or [])
         for name, prop in (expanded.get("properties") or {}).items():
             record = param_record(
@@ -355,6 +361,10 @@ def body_params(
         # Required only when every object body requires it, so picking either content
         # type never demands a field that the other one does not know.
         record["required"] = required_in.get(name, 0) == object_bodies
+        if name in part_types:
+            # Its own part with this Content-Type (JSON text for an object), not
+            # flattened into bracketed form fields.
+            record["part_type"] = part_types[name]
     return list(merged.values()), content_types
 
 
@@ -408,6 +418,15 @@ def docs_url(operation: Schema) -> str | None:
     # Some `path` values carry stray words after the slug; only the slug is a URL segment.
     match = re.match(r"[A-Za-z0-9_/-]+", str(meta.get("path") or ""))
     return f"{url}/{match.group(0)}" if match else url
+
+
+def binary_answer(column: str, method: str, path: str) -> bool:
+    """Whether the answer is bytes rather than JSON.
+
+    The table marks what the spec declares; the `.../content` downloads answer with the
+    file's bytes too, whatever the spec says, so they count as binary.
+    """
+    return column == "binary" or (method == "GET" and path.endswith("/content"))
 
 
 def build_operation(resolver: Resolver, row: dict[str, str], notes: Notes) -> tuple[str, Record]:
@@ -483,7 +502,7 @@ def build_operation(resolver: Resolver, row: dict[str, str], notes: Notes) -> tu
         "body_required": bool(request_body and request_body.get("required")),
         "content_types": content_types,
         "streams": row["streams"] == "sse",
-        "binary": row["binary_response"] == "binary",
+        "binary": binary_answer(row["binary_response"], method, path),
         "pagination": row["pagination"] or None,
         "admin": row["auth"] == "AdminApiKeyAuth",
         "docs": docs_url(operation),
@@ -519,6 +538,72 @@ def check_tree(commands: Iterable[list[str]]) -> list[str]:
 # --------------------------------------------------------------------------- rendering
 
 
+@dataclass(frozen=True)
+class Call:
+    """A constructor call in the generated code: ``Param(name="after", ...)``."""
+
+    name: str
+    kwargs: dict[str, Any]
+
+
+# Fields of openai_cli.api.model's classes, in order, with the defaults left unwritten.
+PARAM_DEFAULTS: dict[str, Any] = {
+    "items": None,
+    "required": False,
+    "enum": None,
+    "open_enum": False,
+    "default": None,
+    "deprecated": False,
+    "content": (),
+    "part_type": None,
+}
+PARAM_FIELDS = ("name", "flag", "type", *PARAM_DEFAULTS)
+OPERATION_DEFAULTS: dict[str, Any] = {
+    "fixed_query": (),
+    "path_params": (),
+    "query": (),
+    "headers": (),
+    "body": (),
+    "body_required": False,
+    "content_types": (),
+    "streams": False,
+    "binary": False,
+    "pagination": None,
+    "admin": False,
+    "docs": None,
+}
+OPERATION_FIELDS = ("command", "method", "path", "operation_id", *OPERATION_DEFAULTS)
+PLACES = ("query", "headers", "body")
+
+
+def _call(name: str, record: Record, order: Iterable[str], defaults: dict[str, Any]) -> Call:
+    kwargs = {}
+    for key in order:
+        value = record.get(key, defaults.get(key))
+        if isinstance(value, list):
+            value = tuple(value)
+        if key not in defaults or value != defaults[key]:
+            kwargs[key] = value
+    return Call(name, kwargs)
+
+
+def param_call(record: Record) -> Call:
+    return _call("Param", record, PARAM_FIELDS, PARAM_DEFAULTS)
+
+
+def operation_call(record: Record) -> Call:
+    fields = {
+        **record,
+        "fixed_query": tuple(record["fixed_query"].items()),
+        "path_params": tuple(
+            _call("PathParam", p, ("name", "metavar", "type"), {"type": "string"})
+            for p in record["path_params"]
+        ),
+        **{place: tuple(param_call(p) for p in record[place]) for place in PLACES},
+    }
+    return _call("Operation", fields, OPERATION_FIELDS, OPERATION_DEFAULTS)
+
+
 def literal(value: Any) -> str:
     if value is None or isinstance(value, bool):
         return repr(value)
@@ -533,8 +618,14 @@ def literal(value: Any) -> str:
         return _string(value)
     if isinstance(value, list):
         return "[" + ", ".join(literal(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        inner = ", ".join(literal(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{_string(k)}: {literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, Call):
+        arguments = ", ".join(f"{k}={literal(v)}" for k, v in value.kwargs.items())
+        return f"{value.name}({arguments})"
     raise CatalogueError(f"cannot render {type(value).__name__}")
 
 
@@ -557,28 +648,43 @@ def render_lines(value: Any, depth: int, prefix: str = "", suffix: str = "") -> 
     """Lay a literal out the way ruff format does: flat when it fits, else one item a line."""
     indent = INDENT * depth
     flat = f"{indent}{prefix}{literal(value)}{suffix}"
-    if len(flat) <= LINE_LENGTH or not isinstance(value, list | dict) or not value:
+    if len(flat) <= LINE_LENGTH:
         return [flat]
-    opening, closing = ("[", "]") if isinstance(value, list) else ("{", "}")
+    if isinstance(value, Call):
+        lines = [f"{indent}{prefix}{value.name}("]
+        for key, element in value.kwargs.items():
+            lines.extend(render_lines(element, depth + 1, prefix=f"{key}=", suffix=","))
+        lines.append(f"{indent}){suffix}")
+        return lines
+    if not isinstance(value, list | tuple | dict) or not value:
+        return [flat]
+    opening, closing = {list: ("[", "]"), tuple: ("(", ")"), dict: ("{", "}")}[type(value)]
     lines = [f"{indent}{prefix}{opening}"]
-    if isinstance(value, list):
-        for element in value:
-            lines.extend(render_lines(element, depth + 1, suffix=","))
-    else:
+    if isinstance(value, dict):
         for key, element in value.items():
             lines.extend(render_lines(element, depth + 1, prefix=f"{_string(key)}: ", suffix=","))
+    else:
+        for element in value:
+            lines.extend(render_lines(element, depth + 1, suffix=","))
     lines.append(f"{indent}{closing}{suffix}")
     return lines
 
 
 def render_group(command: str, operations: list[Record]) -> str:
+    calls = tuple(operation_call(record) for record in operations)
+    used = {"Operation"} | {
+        call.name
+        for op in calls
+        for key in ("path_params", *PLACES)
+        for call in op.kwargs.get(key, ())
+    }
     lines = [
         HEADER,
         f'"""Operations of `oai {command}`."""',
         "",
-        "from typing import Any",
+        f"from openai_cli.api.model import {', '.join(sorted(used))}",
         "",
-        *render_lines(operations, 0, prefix="OPERATIONS: list[dict[str, Any]] = "),
+        *render_lines(calls, 0, prefix="OPERATIONS: tuple[Operation, ...] = "),
     ]
     return "\n".join(lines) + "\n"
 
@@ -589,8 +695,13 @@ def render_index(version: str, groups: dict[str, str]) -> str:
         HEADER,
         '"""Index of the operation catalogue: one module per top-level command."""',
         "",
+        "from __future__ import annotations",
+        "",
         "import importlib",
-        "from typing import Any",
+        "from typing import TYPE_CHECKING",
+        "",
+        "if TYPE_CHECKING:",
+        "    from openai_cli.api.model import Operation",
         "",
         *render_lines(version, 0, prefix="SPEC_VERSION: str = "),
         "",
@@ -599,10 +710,10 @@ def render_index(version: str, groups: dict[str, str]) -> str:
         *render_lines(titles, 0, prefix="GROUP_TITLES: dict[str, str] = "),
         "",
         "",
-        "def load(group: str) -> list[dict[str, Any]]:",
+        "def load(group: str) -> tuple[Operation, ...]:",
         '    """Return the operations under `oai GROUP`, importing only that module."""',
         '    module = importlib.import_module(f"{__name__}.{GROUPS[group]}")',
-        "    operations: list[dict[str, Any]] = module.OPERATIONS",
+        "    operations: tuple[Operation, ...] = module.OPERATIONS",
         "    return operations",
     ]
     return "\n".join(lines) + "\n"

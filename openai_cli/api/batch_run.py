@@ -43,10 +43,10 @@ RUN_TAG = "oai_run"  # metadata key that finds a batch again after a lost answer
 def batch_endpoints() -> tuple[str, ...]:
     """The endpoints ``POST /batches`` accepts, as the spec lists them."""
     for op in catalogue.load("batches"):
-        if op["command"] == ["batches", "create"]:
-            for p in op["body"]:
-                if p["name"] == "endpoint" and p.get("enum"):
-                    return tuple(p["enum"])
+        if op.command == ("batches", "create"):
+            for p in op.body:
+                if p.name == "endpoint" and p.enum:
+                    return tuple(p.enum)
     return ()
 
 

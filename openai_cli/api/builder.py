@@ -9,16 +9,23 @@ the runner (or to a hand-written override registered in ``commands.overrides``).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperCommand
 
 from openai_cli.lazy import LazyGroup, Loader, command_from
-from openai_cli.options import common_parameters, pop_common
+from openai_cli.options import (
+    OptionSpec,
+    common_parameters,
+    factory_of,
+    parameters,
+    pop_common,
+)
 
-Op = dict[str, Any]
+if TYPE_CHECKING:
+    from openai_cli.api.model import Operation, Param
 
 _SCALARS: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool}
 # Options the runner adds; an API field of the same name keeps its meaning instead.
@@ -38,21 +45,19 @@ def group_loader(top: str) -> Loader:
 class CatalogueGroup(LazyGroup):
     """One node of the command tree, e.g. ``oai fine-tuning jobs``."""
 
-    def __init__(self, name: str, prefix: tuple[str, ...], ops: list[Op]) -> None:
-        paths = sorted(
-            {_common_path(o) for o in ops if tuple(o["command"][: len(prefix)]) == prefix}
-        )
+    def __init__(self, name: str, prefix: tuple[str, ...], ops: Sequence[Operation]) -> None:
+        paths = sorted({_common_path(o) for o in ops if o.command[: len(prefix)] == prefix})
         super().__init__(
             name=name,
             help=f"Operations under {', '.join(paths[:3])}{' ...' if len(paths) > 3 else ''}.",
             no_args_is_help=True,
             rich_markup_mode=None,
         )
-        children: dict[str, list[Op]] = {}
-        leaves: dict[str, Op] = {}
+        children: dict[str, list[Operation]] = {}
+        leaves: dict[str, Operation] = {}
         depth = len(prefix)
         for op in ops:
-            cmd = tuple(op["command"])
+            cmd = op.command
             if cmd[:depth] != prefix or len(cmd) == depth:
                 continue
             word = cmd[depth]
@@ -73,26 +78,25 @@ class CatalogueGroup(LazyGroup):
             self.add_lazy(word, loader, help_text)
 
 
-def _group_loader(word: str, prefix: tuple[str, ...], ops: list[Op]) -> Loader:
+def _group_loader(word: str, prefix: tuple[str, ...], ops: Sequence[Operation]) -> Loader:
     return lambda: CatalogueGroup(word, prefix, ops)
 
 
-def _command_loader(op: Op) -> Loader:
+def _command_loader(op: Operation) -> Loader:
     return lambda: build_command(op)
 
 
-def _common_path(op: Op) -> str:
-    return str(op["path"]).split("/{")[0] or "/"
+def _common_path(op: Operation) -> str:
+    return op.path.split("/{")[0] or "/"
 
 
-def _short_help(op: Op) -> str:
+def _short_help(op: Operation) -> str:
     # The fixed query is part of the operation: GET /responses/{id}?beta=true is another one.
-    query = "&".join(f"{k}={v}" for k, v in op["fixed_query"].items())
-    return f"{op['method']} {op['path']}" + (f"?{query}" if query else "")
+    return f"{op.method} {op.full_path}"
 
 
-def _group_help(ops: list[Op]) -> str:
-    verbs = sorted({o["command"][-1] for o in ops})
+def _group_help(ops: list[Operation]) -> str:
+    verbs = sorted({o.command[-1] for o in ops})
     return f"{len(ops)} operation{'s' if len(ops) != 1 else ''} under {_common_path(ops[0])}" + (
         f" ({', '.join(verbs[:4])}{', ...' if len(verbs) > 4 else ''})" if len(verbs) > 1 else ""
     )
@@ -101,41 +105,41 @@ def _group_help(ops: list[Op]) -> str:
 # -- commands ---------------------------------------------------------------------------
 
 
-def _param_help(p: Op) -> str:
+def _param_help(p: Param) -> str:
     parts = []
-    if p.get("required"):
+    if p.required:
         parts.append("Required.")
-    t = p["type"]
+    t = p.type
     if t == "json":
         parts.append("JSON text, @file.json or @- for stdin.")
-    elif t == "string_or_json" and not (p.get("enum") and not p.get("open_enum")):
+    elif t == "string_or_json" and not p.closed:
         parts.append("Text, or JSON when it starts with { or [.")
     elif t == "file":
         parts.append("Path of a file to upload, or - for stdin.")
     elif t == "array":
         parts.append(
             "Repeat for several values."
-            if p.get("items") != "file"
+            if p.items != "file"
             else "Path of a file; repeat for several."
         )
-    enum = p.get("enum")
+    enum = p.enum
     if enum:
         shown = ", ".join(str(e) for e in enum[:12]) + (", ..." if len(enum) > 12 else "")
-        if t == "string_or_json" and not p.get("open_enum"):
+        if t == "string_or_json" and not p.open_enum:
             parts.append(f"One of: {shown}; anything else is read as JSON.")
         else:
-            parts.append(("e.g. " if p.get("open_enum") else "One of: ") + shown + ".")
-    if p.get("default") is not None:
-        parts.append(f"API default: {p['default']!r}.")
-    if p.get("deprecated"):
+            parts.append(("e.g. " if p.open_enum else "One of: ") + shown + ".")
+    if p.default is not None:
+        parts.append(f"API default: {p.default!r}.")
+    if p.deprecated:
         parts.append("Deprecated.")
     return " ".join(parts)
 
 
-def _metavar(p: Op) -> str:
-    t = p["type"]
+def _metavar(p: Param) -> str:
+    t: str = p.type
     if t == "array":
-        t = p.get("items") or "string"
+        t = p.items or "string"
     return {
         "string": "TEXT",
         "integer": "INTEGER",
@@ -147,35 +151,126 @@ def _metavar(p: Op) -> str:
     }.get(t, "TEXT")
 
 
-def _completer(enum: list[Any]) -> Callable[[str], list[str]]:
+def _completer(enum: tuple[Any, ...]) -> Callable[[str], list[str]]:
     values = [str(e) for e in enum]
     return lambda incomplete: [v for v in values if v.startswith(incomplete)]
 
 
-def _api_option(p: Op, panel: str) -> Any:
-    t = p["type"]
-    flag = p["flag"]
-    kwargs: dict[str, Any] = {"help": _param_help(p), "rich_help_panel": panel}
-    if p.get("enum"):
-        kwargs["autocompletion"] = _completer(p["enum"])
+def _api_option(name: str, p: Param, panel: str) -> OptionSpec:
+    t = p.type
+    flags: tuple[str, ...] = (p.flag,)
+    metavar: str | None = _metavar(p)
     if t == "boolean":
-        return Annotated[bool | None, typer.Option(f"{flag}/--no-{flag[2:]}", **kwargs)]
-    kwargs["metavar"] = _metavar(p)
-    if t == "array":
-        item = _SCALARS.get(p.get("items") or "string", str)
-        if item is bool:
-            item = str
-        return Annotated[list[item] | None, typer.Option(flag, **kwargs)]  # type: ignore[valid-type]
-    py = _SCALARS.get(t, str)
-    return Annotated[py | None, typer.Option(flag, **kwargs)]
+        kind: Any = bool
+        flags, metavar = (f"{p.flag}/--no-{p.flag[2:]}",), None
+    elif t == "array":
+        item = _SCALARS.get(p.items or "string", str)
+        kind = list[str] if item is bool else list[item]  # type: ignore[valid-type]
+    else:
+        kind = _SCALARS.get(t, str)
+    return OptionSpec(
+        name,
+        kind | None,
+        flags,
+        help=_param_help(p),
+        panel=panel,
+        metavar=metavar,
+        completion=_completer(p.enum) if p.enum else None,
+    )
 
 
-def build_command(op: Op) -> TyperCommand:
+# The runner's own options, and when an operation has each. An API field with the same
+# long flag keeps it, and the runner's option is left out.
+_RUNNER_OPTIONS: tuple[tuple[str, OptionSpec], ...] = (
+    (
+        "body",
+        OptionSpec(
+            "x_body",
+            str | None,
+            ("--body",),
+            metavar="JSON|@FILE|-",
+            help="Request body: JSON, @file (JSON or YAML) or - for stdin; flags win.",
+            panel=_PANEL_INPUT,
+        ),
+    ),
+    (
+        "body",
+        OptionSpec(
+            "x_fields",
+            list[str] | None,
+            ("-F", "--field"),
+            metavar="KEY=VALUE",
+            help="Typed field: true/false/null/number/JSON, @file; a.b=c, a[]=x nest.",
+            panel=_PANEL_INPUT,
+        ),
+    ),
+    (
+        "body",
+        OptionSpec(
+            "x_raw_fields",
+            list[str] | None,
+            ("-f", "--raw-field"),
+            metavar="KEY=VALUE",
+            help="String field, sent as is.",
+            panel=_PANEL_INPUT,
+        ),
+    ),
+    (
+        "upload",
+        OptionSpec(
+            "x_filename",
+            str | None,
+            ("--filename",),
+            metavar="NAME",
+            help="File name to send when a file comes from stdin (-).",
+            panel=_PANEL_INPUT,
+        ),
+    ),
+    (
+        "stream",
+        OptionSpec(
+            "x_stream",
+            bool | None,
+            ("--stream",),
+            help="Ask for server-sent events and print each as one JSON line.",
+            panel=_PANEL_INPUT,
+        ),
+    ),
+    (
+        "pages",
+        OptionSpec(
+            "x_max_items",
+            int | None,
+            ("--max-items",),
+            metavar="N",
+            help="Follow pages until N items are printed.",
+            panel=_PANEL_INPUT,
+        ),
+    ),
+    (
+        "pages",
+        OptionSpec("x_all", bool | None, ("--all",), help="Follow every page.", panel=_PANEL_INPUT),
+    ),
+    (
+        "bytes",
+        OptionSpec(
+            "x_output_file",
+            str | None,
+            ("--output-file",),
+            metavar="PATH",
+            help="Write the answer's bytes to PATH (stdout when piped).",
+            panel=_PANEL_INPUT,
+        ),
+    ),
+)
+
+
+def build_command(op: Operation) -> TyperCommand:
     """A Typer command for one operation, with the override for it if there is one."""
     from openai_cli.commands.overrides import override_for
 
     spec = CommandSpec(op)
-    override = override_for(tuple(op["command"]))
+    override = override_for(op.command)
     if override is not None:
         cmd: TyperCommand = override(spec)
         return cmd
@@ -191,205 +286,96 @@ def _run(factory: Any, request: Any) -> int:
 class CommandSpec:
     """The parsed shape of one operation: its parameters and how to fill a request."""
 
-    def __init__(self, op: Op) -> None:
+    def __init__(self, op: Operation) -> None:
         self.op = op
-        self.params: list[tuple[str, str, Op]] = []  # (python name, location, param)
-        for loc in ("query", "headers", "body"):
-            for p in op[loc]:
+        self.params: list[tuple[str, str, Param]] = []  # (python name, location, param)
+        for loc, params in (("query", op.query), ("headers", op.headers), ("body", op.body)):
+            for p in params:
                 self.params.append((f"api_{len(self.params)}", loc, p))
-        self.taken = {p["flag"] for _, _, p in self.params}
-        self.stream_field = any(
-            p["name"] == "stream" and p["type"] == "boolean"
-            for _, loc, p in self.params
-            if loc == "body"
-        )
+        self.taken = {p.flag for _, _, p in self.params}
+        self.stream_field = any(p.name == "stream" and p.type == "boolean" for p in op.body)
 
     def param_name(self, field: str) -> str:
         """The keyword under which the value of the API field ``field`` arrives."""
         for name, _, p in self.params:
-            if p["name"] == field:
+            if p.name == field:
                 return name
         raise KeyError(field)
 
-    @property
-    def multipart_capable(self) -> bool:
-        return "multipart/form-data" in self.op["content_types"]
-
-    @property
-    def binary(self) -> bool:
+    def runner_options(self) -> list[OptionSpec]:
+        """The runner's own options this operation has, minus any flag an API field has."""
         op = self.op
-        return bool(op["binary"]) or (op["method"] == "GET" and op["path"].endswith("/content"))
+        has = {
+            "body": bool(op.content_types),
+            "upload": op.multipart and any(p.is_file for _, _, p in self.params),
+            "stream": op.streams and not self.stream_field,
+            "pages": bool(op.pagination),
+            "bytes": op.binary or op.streams,
+        }
+        return [
+            spec
+            for when, spec in _RUNNER_OPTIONS
+            if has[when] and not any(f in self.taken for f in spec.flags if f.startswith("--"))
+        ]
 
-    def extra_parameters(self) -> list[inspect.Parameter]:
-        """The runner's own options, minus any name an API field already has."""
-        P = inspect.Parameter
-        op = self.op
-        out: list[tuple[str, Any]] = []
-
-        def add(name: str, flags: tuple[str, ...], ann: Any) -> None:
-            if not any(f in self.taken for f in flags if f.startswith("--")):
-                out.append((name, ann))
-
-        if op["content_types"]:
-            add(
-                "x_body",
-                ("--body",),
-                Annotated[
-                    str | None,
-                    typer.Option(
-                        "--body",
-                        metavar="JSON|@FILE|-",
-                        help="Request body: JSON, @file (JSON or YAML) or - for stdin; flags win.",
-                        rich_help_panel=_PANEL_INPUT,
-                    ),
-                ],
+    def options(self, extra: Sequence[OptionSpec] = ()) -> list[OptionSpec]:
+        """Every option and argument of the command but the shared ones, in help order."""
+        specs: list[OptionSpec] = [
+            OptionSpec(
+                "path_" + pp.name,
+                str,
+                metavar=pp.metavar,
+                argument=True,
+                required=True,
+                show_default=False,
             )
-            add(
-                "x_fields",
-                ("--field",),
-                Annotated[
-                    list[str] | None,
-                    typer.Option(
-                        "-F",
-                        "--field",
-                        metavar="KEY=VALUE",
-                        help="Typed field: true/false/null/number/JSON, @file; a.b=c, a[]=x nest.",
-                        rich_help_panel=_PANEL_INPUT,
-                    ),
-                ],
-            )
-            add(
-                "x_raw_fields",
-                ("--raw-field",),
-                Annotated[
-                    list[str] | None,
-                    typer.Option(
-                        "-f",
-                        "--raw-field",
-                        metavar="KEY=VALUE",
-                        help="String field, sent as is.",
-                        rich_help_panel=_PANEL_INPUT,
-                    ),
-                ],
-            )
-        if self.multipart_capable and any(
-            p["type"] == "file" or p.get("items") == "file" for _, _, p in self.params
-        ):
-            add(
-                "x_filename",
-                ("--filename",),
-                Annotated[
-                    str | None,
-                    typer.Option(
-                        "--filename",
-                        metavar="NAME",
-                        help="File name to send when a file comes from stdin (-).",
-                        rich_help_panel=_PANEL_INPUT,
-                    ),
-                ],
-            )
-        if op["streams"] and not self.stream_field:
-            add(
-                "x_stream",
-                ("--stream",),
-                Annotated[
-                    bool | None,
-                    typer.Option(
-                        "--stream",
-                        help="Ask for server-sent events and print each as one JSON line.",
-                        rich_help_panel=_PANEL_INPUT,
-                    ),
-                ],
-            )
-        if op["pagination"]:
-            add(
-                "x_max_items",
-                ("--max-items",),
-                Annotated[
-                    int | None,
-                    typer.Option(
-                        "--max-items",
-                        metavar="N",
-                        help="Follow pages until N items are printed.",
-                        rich_help_panel=_PANEL_INPUT,
-                    ),
-                ],
-            )
-            add(
-                "x_all",
-                ("--all",),
-                Annotated[
-                    bool | None,
-                    typer.Option("--all", help="Follow every page.", rich_help_panel=_PANEL_INPUT),
-                ],
-            )
-        if self.binary or op["streams"]:
-            add(
-                "x_output_file",
-                ("--output-file",),
-                Annotated[
-                    str | None,
-                    typer.Option(
-                        "--output-file",
-                        metavar="PATH",
-                        help="Write the answer's bytes to PATH (stdout when piped).",
-                        rich_help_panel=_PANEL_INPUT,
-                    ),
-                ],
-            )
-        return [P(n, P.KEYWORD_ONLY, default=None, annotation=a) for n, a in out]
-
-    def signature(self, extra: list[inspect.Parameter] | None = None) -> inspect.Signature:
-        P = inspect.Parameter
-        params = [P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
-        for pp in self.op["path_params"]:
-            params.append(
-                P(
-                    "path_" + pp["name"],
-                    P.POSITIONAL_OR_KEYWORD,
-                    annotation=Annotated[
-                        str, typer.Argument(metavar=pp["metavar"], show_default=False)
-                    ],
-                )
-            )
+            for pp in self.op.path_params
+        ]
         for name, loc, p in self.params:
             panel = {"query": "Query parameters", "headers": "Headers"}.get(loc, _PANEL_API)
-            params.append(P(name, P.KEYWORD_ONLY, default=None, annotation=_api_option(p, panel)))
-        extra = extra or []
+            specs.append(_api_option(name, p, panel))
         # An override may respell a runner option (``-O/--output-file``) under its name.
-        replaced = {p.name for p in extra}
-        params.extend(p for p in self.extra_parameters() if p.name not in replaced)
-        params.extend(extra)
-        taken = frozenset(self.taken) | {p.name for p in params}
-        params.extend(common_parameters(frozenset(self.taken) & taken))
-        return inspect.Signature(params)
+        replaced = {e.name for e in extra}
+        specs.extend(s for s in self.runner_options() if s.name not in replaced)
+        specs.extend(extra)
+        return specs
+
+    def signature(self, extra: Sequence[OptionSpec] = ()) -> inspect.Signature:
+        P = inspect.Parameter
+        return inspect.Signature(
+            [
+                P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
+                *parameters(self.options(extra)),
+                *common_parameters(frozenset(self.taken)),
+            ]
+        )
 
     def help_text(self) -> str:
         op = self.op
         lines = [_short_help(op)]
-        required = [p["flag"] for _, _, p in self.params if p.get("required")]
+        required = [p.flag for _, _, p in self.params if p.required]
         if required:
             lines.append("Required: " + ", ".join(required) + " (or give them in --body / -F).")
         notes = []
-        if op["streams"]:
+        if op.streams:
             notes.append("can stream (--stream)")
-        if op["pagination"]:
+        if op.pagination:
             notes.append("is paginated (--all, --max-items)")
-        if self.binary:
+        if op.binary:
             notes.append("answers with bytes (--output-file)")
-        if op["admin"]:
+        if op.admin:
             notes.append("needs an admin key (OPENAI_ADMIN_KEY)")
         if notes:
             lines.append("This operation " + "; ".join(notes) + ".")
-        if op.get("docs"):
-            lines.append(f"Reference: {op['docs']}")
+        if op.docs:
+            lines.append(f"Reference: {op.docs}")
         return "\n\n".join(lines)
 
     def command(
         self,
         handler: Callable[[Any, Any, dict[str, Any]], int],
         *,
-        extra: list[inspect.Parameter] | None = None,
+        extra: Sequence[OptionSpec] = (),
         help_prefix: str | None = None,
         prepare: Callable[[Any, dict[str, Any]], None] | None = None,
     ) -> TyperCommand:
@@ -402,8 +388,7 @@ class CommandSpec:
         spec = self
 
         def callback(ctx: typer.Context, **kwargs: Any) -> int:
-            factory = ctx.find_object(_factory_type())
-            assert factory is not None
+            factory = factory_of(ctx)
             factory.use(pop_common(kwargs))
             if prepare is not None:
                 prepare(factory, kwargs)
@@ -416,16 +401,10 @@ class CommandSpec:
         if help_prefix:
             help_text = help_prefix + "\n\n" + help_text
         return command_from(
-            callback, self.op["command"][-1], help=help_text, short_help=_short_help(self.op)
+            callback, self.op.command[-1], help=help_text, short_help=_short_help(self.op)
         )
 
     def request(self, factory: Any, values: dict[str, Any]) -> Any:
         from openai_cli.api.values import build_request
 
         return build_request(self, factory, values)
-
-
-def _factory_type() -> type:
-    from openai_cli.context import Factory
-
-    return Factory

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.request import Request
 from openai_cli.errors import UsageError
+from openai_cli.http.client import FilePart
 from openai_cli.http.paths import segment
 from openai_cli.input.assemble import collect, file_part
 from openai_cli.input.body import parse_json_text, read_text_file
@@ -14,6 +16,7 @@ from openai_cli.input.fields import merge
 
 if TYPE_CHECKING:
     from openai_cli.api.builder import CommandSpec
+    from openai_cli.api.model import Operation, Param
     from openai_cli.context import Factory
 
 
@@ -30,38 +33,39 @@ def _json_value(text: str, flag: str, factory: Factory) -> Any:
     return parse_json_text(text, what=flag)
 
 
-def coerce(p: dict[str, Any], value: Any, factory: Factory) -> Any:
+def coerce(p: Param, value: Any, factory: Factory) -> Any:
     """One option's value as the API wants it; errors name the flag."""
-    t = p["type"]
-    flag = p["flag"]
+    t = p.type
+    flag = p.flag
     if t == "json":
         return _json_value(value, flag, factory)
-    closed = bool(p.get("enum")) and not p.get("open_enum")
+    closed = p.closed
+    enum = p.enum or ()
     if t == "string_or_json":
         stripped = value.lstrip()
         if stripped.startswith(("{", "[")) or value.startswith("@"):
             return _json_value(value, flag, factory)
-        if closed and value not in p["enum"]:
+        if closed and value not in enum:
             # The enum is all the text the field takes, so anything else must be one of
             # its other alternatives: `--max-output-tokens 1000` means the number.
             parsed = _json_scalar(value)
             if parsed is None:
-                raise UsageError(f"{flag}: {value!r} is not one of: {_shown(p['enum'])}, nor JSON")
+                raise UsageError(f"{flag}: {value!r} is not one of: {_shown(enum)}, nor JSON")
             return parsed
         return value
-    if t == "string" and closed and value not in p["enum"]:
-        raise UsageError(f"{flag}: {value!r} is not one of: {_shown(p['enum'])}")
+    if t == "string" and closed and value not in enum:
+        raise UsageError(f"{flag}: {value!r} is not one of: {_shown(enum)}")
     if t == "array":
         items = list(value)
-        if closed and p.get("items") == "string":
+        if closed and p.items == "string":
             for item in items:
-                if item not in p["enum"]:
-                    raise UsageError(f"{flag}: {item!r} is not one of: {_shown(p['enum'])}")
+                if item not in enum:
+                    raise UsageError(f"{flag}: {item!r} is not one of: {_shown(enum)}")
         return items
     return value
 
 
-def _shown(enum: list[Any]) -> str:
+def _shown(enum: tuple[Any, ...]) -> str:
     return ", ".join(str(e) for e in enum)
 
 
@@ -87,14 +91,38 @@ def header_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def typed_part(field: str, value: Any, content_type: str) -> FilePart:
+    """A form field sent as one part of its own type, as the spec's ``encoding`` asks.
+
+    A JSON part holds the value as JSON text, so empty objects and arrays, and where
+    one element of a list ends, survive; bracketed fields (``a[b][]=x``) lose them.
+    """
+    json_part = content_type == "application/json" or content_type.endswith("+json")
+    if isinstance(value, str) and not json_part:
+        data = value.encode()
+    else:
+        data = json.dumps(value, ensure_ascii=False).encode()
+    # No file name: the server reads it as a field, not an upload.
+    return FilePart(field, "", lambda: io.BytesIO(data), content_type)
+
+
+def take_typed_parts(op: Operation, body: dict[str, Any]) -> list[FilePart]:
+    """The fields of a form that the operation sends as typed parts, taken out of ``body``."""
+    return [
+        typed_part(p.name, body.pop(p.name), p.part_type)
+        for p in op.body
+        if p.part_type and p.name in body
+    ]
+
+
 def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -> Request:
     op = spec.op
     io = factory.io
-    path = op["path"]
-    for pp in op["path_params"]:
-        v = values.pop("path_" + pp["name"])
-        path = path.replace("{" + pp["name"] + "}", segment(v, pp["metavar"]))
-    query: dict[str, Any] = dict(op["fixed_query"])
+    path = op.path
+    for pp in op.path_params:
+        v = values.pop("path_" + pp.name)
+        path = path.replace("{" + pp.name + "}", segment(v, pp.metavar))
+    query: dict[str, Any] = dict(op.fixed_query)
     headers: dict[str, str] = {}
     flagged: dict[str, Any] = {}
     file_fields: dict[str, list[str]] = {}
@@ -102,22 +130,21 @@ def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -
         v = values.pop(name, None)
         if v is None or v == []:
             continue
-        if loc == "body" and (p["type"] == "file" or p.get("items") == "file"):
-            file_fields[p["name"]] = [v] if isinstance(v, str) else list(v)
+        if loc == "body" and p.is_file:
+            file_fields[p.name] = [v] if isinstance(v, str) else list(v)
             continue
         v = coerce(p, v, factory)
         if loc == "query":
-            query[p["name"].removesuffix("[]")] = v
+            query[p.name.removesuffix("[]")] = v
         elif loc == "headers":
-            headers[p["name"]] = header_value(v)
+            headers[p.name] = header_value(v)
         else:
-            flagged[p["name"]] = v
+            flagged[p.name] = v
 
     has_files = bool(file_fields) or any(
         f.partition("=")[2].startswith("@") for f in values.get("x_fields") or []
     )
-    json_ok = "application/json" in op["content_types"]
-    multipart = spec.multipart_capable and (has_files or not json_ok)
+    multipart = op.multipart and (has_files or not op.json_body)
     body, files = collect(
         io,
         typed=values.pop("x_fields", None) or [],
@@ -128,34 +155,37 @@ def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -
     body = merge(body, flagged)
     filename = values.pop("x_filename", None)
     for field, paths in file_fields.items():
-        p = next(p for _, _, p in spec.params if p["name"] == field)
-        array = p["type"] == "array"
+        p = next(p for p in op.body if p.name == field)
+        array = p.type == "array"
         for path_value in paths:
             files.append(
                 file_part(
                     f"{field}[]" if array else field,
                     path_value,
                     io,
-                    what=p["flag"],
+                    what=p.flag,
                     filename=filename,
                 )
             )
 
+    if multipart:
+        files.extend(take_typed_parts(op, body))
+
     stream = bool(values.pop("x_stream", None)) or (
         spec.stream_field and body.get("stream") is True
     )
-    if stream and op["streams"] and spec.stream_field:
+    if stream and op.streams and spec.stream_field:
         body["stream"] = True
     # Required fields may come from flags, --body or -F: check only once all are merged.
     sent_files = {f.field.removesuffix("[]") for f in files}
     missing = [
-        p["flag"]
+        p.flag
         for _, loc, p in spec.params
-        if p.get("required")
+        if p.required
         and (
-            (loc == "body" and p["name"] not in body and p["name"] not in sent_files)
-            or (loc == "query" and p["name"].removesuffix("[]") not in query)
-            or (loc == "headers" and p["name"] not in headers)
+            (loc == "body" and p.name not in body and p.name not in sent_files)
+            or (loc == "query" and p.name.removesuffix("[]") not in query)
+            or (loc == "headers" and p.name not in headers)
         )
     ]
     if missing:
@@ -163,19 +193,19 @@ def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -
             f"missing required {'option' if len(missing) == 1 else 'options'} {', '.join(missing)}"
             " (give them as flags, in --body or with -F)"
         )
-    has_body = bool(op["content_types"]) and (bool(body) or bool(files) or op["body_required"])
+    has_body = bool(op.content_types) and (bool(body) or bool(files) or op.body_required)
     return Request(
-        method=op["method"],
+        method=op.method,
         path=path,
         query=query,
         body=body if has_body else None,
         files=files,
         multipart=multipart and has_body,
         headers=headers,
-        admin=bool(op["admin"]),
+        admin=op.admin,
         stream=stream,
-        binary=spec.binary,
-        pagination=op["pagination"],
+        binary=op.binary,
+        pagination=op.pagination,
         max_items=values.pop("x_max_items", None),
         all_pages=bool(values.pop("x_all", None)),
         output_file=values.pop("x_output_file", None),

@@ -10,16 +10,16 @@ profile). The answer streams on a terminal and is printed whole when piped, unle
 from __future__ import annotations
 
 import base64
-import inspect
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from openai_cli.options import common_parameters, pop_common
+from openai_cli.commands.streaming import MARKDOWN
+from openai_cli.options import OptionSpec, add_command, argument, option, shared
 
 if TYPE_CHECKING:
     from openai_cli.api.request import Request
@@ -38,189 +38,105 @@ STATE_FILE = "last-response.json"
 app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
 
 
-def _opt(name: str, ann: Any, default: Any = None) -> inspect.Parameter:
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=ann)
+# Shared with `oai repl`.
+MODEL = OptionSpec(
+    "model",
+    str | None,
+    ("-m", "--model"),
+    metavar="MODEL",
+    help="Model; default: the profile's (--default-model).",
+)
+INSTRUCTIONS = OptionSpec(
+    "instructions",
+    str | None,
+    ("-s", "--system", "--instructions"),
+    metavar="TEXT",
+    help="System (developer) instructions.",
+)
+# Where a turn's history lives on the server.
+CONTINUE = OptionSpec(
+    "cont",
+    bool,
+    ("-c", "--continue"),
+    default=False,
+    help="Continue from the last answer of this profile.",
+)
+PREVIOUS_RESPONSE_ID = OptionSpec(
+    "previous_response_id",
+    str | None,
+    ("--previous-response-id",),
+    metavar="ID",
+    help="Continue from this response.",
+)
+CONVERSATION = OptionSpec(
+    "conversation",
+    str | None,
+    ("--conversation",),
+    metavar="ID",
+    help="Keep the history in this conversation.",
+)
 
 
-def model_parameter() -> inspect.Parameter:
-    return _opt(
-        "model",
-        Annotated[
-            str | None,
-            typer.Option(
-                "-m",
-                "--model",
-                metavar="MODEL",
-                help="Model; default: the profile's (--default-model).",
-            ),
-        ],
-    )
-
-
-def instructions_parameter() -> inspect.Parameter:
-    return _opt(
-        "instructions",
-        Annotated[
-            str | None,
-            typer.Option(
-                "-s",
-                "--system",
-                "--instructions",
-                metavar="TEXT",
-                help="System (developer) instructions.",
-            ),
-        ],
-    )
-
-
-def markdown_parameter() -> inspect.Parameter:
-    from openai_cli.commands.streaming import markdown_parameter as shared
-
-    return shared("markdown", panel=None)
-
-
-def history_parameters() -> list[inspect.Parameter]:
-    """Where a turn's history lives on the server: shared by ``ask`` and ``repl``."""
-    return [
-        _opt(
-            "cont",
-            Annotated[
-                bool,
-                typer.Option(
-                    "-c", "--continue", help="Continue from the last answer of this profile."
-                ),
-            ],
-            False,
-        ),
-        _opt(
-            "previous_response_id",
-            Annotated[
-                str | None,
-                typer.Option(
-                    "--previous-response-id", metavar="ID", help="Continue from this response."
-                ),
-            ],
-        ),
-        _opt(
-            "conversation",
-            Annotated[
-                str | None,
-                typer.Option(
-                    "--conversation", metavar="ID", help="Keep the history in this conversation."
-                ),
-            ],
-        ),
-    ]
-
-
-_PARAMS = [
-    inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
-    inspect.Parameter(
-        "prompt",
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+@dataclass(frozen=True, kw_only=True)
+class AskOptions:
+    prompt: list[str] | None = argument(
         default=None,
-        annotation=Annotated[
-            list[str] | None,
-            typer.Argument(
-                metavar="PROMPT...",
-                help="The prompt (words are joined); piped stdin comes before it as context.",
-                show_default=False,
-            ),
-        ],
-    ),
-    model_parameter(),
-    instructions_parameter(),
-    _opt(
-        "files",
-        Annotated[
-            list[str] | None,
-            typer.Option(
-                "-a",
-                "--file",
-                "--attach",
-                metavar="PATH|URL|FILE_ID",
-                help="Attach an image, PDF or text file (a path, an https URL or a file id); "
-                "repeat for several.",
-            ),
-        ],
-    ),
-    *history_parameters(),
-    _opt(
-        "schema",
-        Annotated[
-            str | None,
-            typer.Option(
-                "--schema",
-                metavar="JSON|@FILE",
-                help="Answer as JSON following this JSON schema (or a {name, schema, strict} "
-                "object).",
-            ),
-        ],
-    ),
-    _opt(
-        "max_output_tokens",
-        Annotated[int | None, typer.Option("--max-output-tokens", metavar="N")],
-    ),
-    _opt(
-        "reasoning_effort",
-        Annotated[
-            str | None,
-            typer.Option(
-                "-r",
-                "--reasoning-effort",
-                metavar="EFFORT",
-                help="Reasoning effort: " + ", ".join(REASONING_EFFORTS) + ".",
-                autocompletion=lambda incomplete: [
-                    e for e in REASONING_EFFORTS if e.startswith(incomplete)
-                ],
-            ),
-        ],
-    ),
-    _opt(
-        "fields",
-        Annotated[
-            list[str] | None,
-            typer.Option(
-                "-F",
-                "--field",
-                metavar="KEY=VALUE",
-                help="Any other request field (typed, like -F elsewhere), e.g. -F temperature=0.",
-            ),
-        ],
-    ),
-    _opt(
-        "stream",
-        Annotated[
-            bool | None,
-            typer.Option(
-                "--stream/--no-stream", help="Stream the answer (default: on a terminal)."
-            ),
-        ],
-    ),
-    markdown_parameter(),
-    *common_parameters(),
-]
+        metavar="PROMPT...",
+        help="The prompt (words are joined); piped stdin comes before it as context.",
+        show_default=False,
+    )
+    model: str | None = shared(MODEL)
+    instructions: str | None = shared(INSTRUCTIONS)
+    files: list[str] | None = option(
+        "-a",
+        "--file",
+        "--attach",
+        metavar="PATH|URL|FILE_ID",
+        help="Attach an image, PDF or text file (a path, an https URL or a file id); "
+        "repeat for several.",
+    )
+    cont: bool = shared(CONTINUE)
+    previous_response_id: str | None = shared(PREVIOUS_RESPONSE_ID)
+    conversation: str | None = shared(CONVERSATION)
+    schema: str | None = option(
+        "--schema",
+        metavar="JSON|@FILE",
+        help="Answer as JSON following this JSON schema (or a {name, schema, strict} object).",
+    )
+    max_output_tokens: int | None = option("--max-output-tokens", metavar="N")
+    reasoning_effort: str | None = option(
+        "-r",
+        "--reasoning-effort",
+        metavar="EFFORT",
+        help="Reasoning effort: " + ", ".join(REASONING_EFFORTS) + ".",
+        completion=lambda incomplete: [e for e in REASONING_EFFORTS if e.startswith(incomplete)],
+    )
+    fields: list[str] | None = option(
+        "-F",
+        "--field",
+        metavar="KEY=VALUE",
+        help="Any other request field (typed, like -F elsewhere), e.g. -F temperature=0.",
+    )
+    stream: bool | None = option(
+        "--stream/--no-stream", help="Stream the answer (default: on a terminal)."
+    )
+    markdown: bool | None = shared(MARKDOWN, panel=None)
 
 
-def _ask(ctx: typer.Context, **kwargs: Any) -> None:
-    from openai_cli.context import Factory
+def ask(factory: Factory, opts: AskOptions) -> None:
     from openai_cli.errors import UsageError
 
-    factory = ctx.find_object(Factory)
-    assert factory is not None
-    factory.use(pop_common(kwargs))
     io = factory.io
-    words = kwargs["prompt"] or []
-    prompt = " ".join(words)
+    prompt = " ".join(opts.prompt or [])
     context = None if io.stdin_tty else io.stdin.read()
     if not prompt.strip() and not (context and context.strip()):
         raise UsageError(
             "nothing to ask: give a PROMPT (and/or pipe text in)",
             hint='e.g. oai ask "Say this is a test"',
         )
-    previous = kwargs["previous_response_id"]
-    model = kwargs["model"]
-    if kwargs["cont"]:
+    previous = opts.previous_response_id
+    model = opts.model
+    if opts.cont:
         if previous:
             raise UsageError("--continue and --previous-response-id: give one, not both")
         last = recall(factory)
@@ -228,50 +144,52 @@ def _ask(ctx: typer.Context, **kwargs: Any) -> None:
             raise UsageError("--continue: no earlier answer to continue from for this profile")
         previous = last.get("id")
         model = model or last.get("model")
-    if previous and kwargs["conversation"]:
+    if previous and opts.conversation:
         raise UsageError("--conversation cannot be combined with continuing a response")
     parts: list[dict[str, Any]] = []
     if context and context.strip():
         parts.append({"type": "input_text", "text": context})
-    for i, f in enumerate(kwargs["files"] or []):
+    for i, f in enumerate(opts.files or []):
         parts.append(attachment(f, what=f"--file #{i + 1}"))
     if prompt.strip():
         parts.append({"type": "input_text", "text": prompt})
-    stream = kwargs["stream"] if kwargs["stream"] is not None else io.stdout_tty
+    stream = opts.stream if opts.stream is not None else io.stdout_tty
     body = response_body(
         resolve_model(factory, model),
         parts,
-        instructions=kwargs["instructions"],
+        instructions=opts.instructions,
         previous_response_id=previous,
-        conversation=kwargs["conversation"],
+        conversation=opts.conversation,
         stream=stream,
     )
-    if kwargs["schema"]:
-        body["text"] = {"format": schema_format(factory, kwargs["schema"])}
-    if kwargs["max_output_tokens"] is not None:
-        body["max_output_tokens"] = kwargs["max_output_tokens"]
-    if kwargs["reasoning_effort"]:
-        body["reasoning"] = {"effort": kwargs["reasoning_effort"]}
-    if kwargs["fields"]:
+    if opts.schema:
+        body["text"] = {"format": schema_format(factory, opts.schema)}
+    if opts.max_output_tokens is not None:
+        body["max_output_tokens"] = opts.max_output_tokens
+    if opts.reasoning_effort:
+        body["reasoning"] = {"effort": opts.reasoning_effort}
+    if opts.fields:
         from openai_cli.input.assemble import collect
         from openai_cli.input.fields import merge
 
-        extra, _ = collect(io, typed=kwargs["fields"])
+        extra, _ = collect(io, typed=opts.fields)
         body = merge(body, extra)
-    answer = respond(factory, body, markdown=bool(kwargs["markdown"]))
+    answer = respond(factory, body, markdown=bool(opts.markdown))
     if answer.response_id and not factory.common.dry_run:
         remember(factory, answer.response_id, str(body.get("model") or ""))
 
 
-_ask.__signature__ = inspect.Signature(_PARAMS)  # type: ignore[attr-defined]
-app.command(
+add_command(
+    app,
     "ask",
+    AskOptions,
+    ask,
     help="Ask a model one thing (Responses API); print the answer's text.\n\n"
     'Examples: oai ask "Say this is a test"; git diff | oai ask "review this"; '
     'oai ask -a chart.png "what does this show?"; oai ask -c "and in French?".\n\n'
     "The answer streams on a terminal; -o json prints the whole response object and "
     "-o jsonl (with --stream) the raw events.",
-)(_ask)
+)
 
 
 # -- shared with `oai repl` -----------------------------------------------------------

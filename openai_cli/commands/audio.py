@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import inspect
 import os
-from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
-
-import typer
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from openai_cli.api.streams import Sink, StreamEvent
 from openai_cli.commands.streaming import live_or_run, set_default
+from openai_cli.options import OptionSpec
 
 if TYPE_CHECKING:
     import httpx
@@ -43,32 +41,26 @@ SPEECH_FORMATS = {
 _PANEL = "Request"
 
 
-def file_argument(name: str = "x_file_arg", metavar: str = "FILE") -> inspect.Parameter:
-    return inspect.Parameter(
+def file_argument(name: str = "x_file_arg", metavar: str = "FILE") -> OptionSpec:
+    return OptionSpec(
         name,
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[
-            str | None,
-            typer.Argument(
-                metavar=metavar,
-                help="The file to send (same as --file; - for stdin).",
-                show_default=False,
-            ),
-        ],
+        str | None,
+        metavar=metavar,
+        help="The file to send (same as --file; - for stdin).",
+        argument=True,
+        show_default=False,
     )
 
 
-def output_file_parameter(help: str) -> inspect.Parameter:
+def output_file_option(help: str) -> OptionSpec:
     """``-O/--output-file``: ``-o`` stays the output format, as on every command."""
-    return inspect.Parameter(
+    return OptionSpec(
         "x_output_file",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[
-            str | None,
-            typer.Option("-O", "--output-file", metavar="PATH", help=help, rich_help_panel=_PANEL),
-        ],
+        str | None,
+        ("-O", "--output-file"),
+        metavar="PATH",
+        help=help,
+        panel=_PANEL,
     )
 
 
@@ -142,7 +134,7 @@ def speech(spec: CommandSpec) -> TyperCommand:
     return spec.command(
         _speech,
         extra=[
-            output_file_parameter(
+            output_file_option(
                 "Write the audio to PATH as it arrives (stdout when piped); the extension "
                 "(.mp3, .wav, .flac, .opus, .aac, .pcm) sets --response-format."
             )

@@ -7,15 +7,14 @@ and lands in shell history. A key arrives through a hidden prompt, stdin or a fi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from openai_cli.commands.profile import (
-    Factory,
     edit_config,
-    factory_of,
     keep_default,
     load_config,
     note_not_default,
@@ -25,11 +24,12 @@ from openai_cli.commands.profile import (
     want_json,
 )
 from openai_cli.errors import AuthError, ConfigError, OaiError, UsageError
-from openai_cli.options import complete_profile
+from openai_cli.options import OptionSpec, add_command, complete_profile, option, shared
 
 if TYPE_CHECKING:
     from openai_cli.config import Settings
     from openai_cli.config.secrets import KeyKind
+    from openai_cli.context import Factory
 
 app = typer.Typer(
     help="Log in, log out and show where the API key comes from.",
@@ -39,19 +39,20 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-ProfileOption = Annotated[
+PROFILE = OptionSpec(
+    "profile",
     str | None,
-    typer.Option(
-        "--profile",
-        "-p",
-        help="Profile to act on (default: the one in effect).",
-        autocompletion=complete_profile,
-    ),
-]
-AdminOption = Annotated[
+    ("--profile", "-p"),
+    help="Profile to act on (default: the one in effect).",
+    completion=complete_profile,
+)
+ADMIN = OptionSpec(
+    "admin",
     bool,
-    typer.Option("--admin", help="The admin key (for /organization endpoints) instead."),
-]
+    ("--admin",),
+    default=False,
+    help="The admin key (for /organization endpoints) instead.",
+)
 
 
 def _kind(admin: bool) -> KeyKind:
@@ -90,26 +91,24 @@ def _read_key(f: Factory, with_key_stdin: bool, key_file: Path | None, prompt: s
     return key
 
 
-@app.command()
-def login(
-    ctx: typer.Context,
-    profile: ProfileOption = None,
-    admin: AdminOption = False,
-    with_key_stdin: Annotated[
-        bool, typer.Option("--with-key-stdin", help="Read the key from stdin.")
-    ] = False,
-    key_file: Annotated[
-        Path | None,
-        typer.Option("--key-file", metavar="PATH", help="Read the key from a file ('-': stdin)."),
-    ] = None,
-    insecure_storage: Annotated[
-        bool,
-        typer.Option(
-            "--insecure-storage",
-            help="Store the key in plain text in the config file, not the OS keyring.",
-        ),
-    ] = False,
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class LoginOptions:
+    profile: str | None = shared(PROFILE)
+    admin: bool = shared(ADMIN)
+    with_key_stdin: bool = option(
+        "--with-key-stdin", default=False, help="Read the key from stdin."
+    )
+    key_file: Path | None = option(
+        "--key-file", metavar="PATH", help="Read the key from a file ('-': stdin)."
+    )
+    insecure_storage: bool = option(
+        "--insecure-storage",
+        default=False,
+        help="Store the key in plain text in the config file, not the OS keyring.",
+    )
+
+
+def login(f: Factory, opts: LoginOptions) -> None:
     """Store an API key for a profile (in the OS keyring by default).
 
     On a terminal the key is read from a hidden prompt; in scripts use
@@ -119,7 +118,8 @@ def login(
     from openai_cli.config.secrets import LABEL, Keyring
     from openai_cli.config.store import check_profile_name
 
-    f = factory_of(ctx)
+    profile, admin, key_file = opts.profile, opts.admin, opts.key_file
+    with_key_stdin, insecure_storage = opts.with_key_stdin, opts.insecure_storage
     kind = _kind(admin)
     label = LABEL[kind]
     cfg = load_config(f)
@@ -157,19 +157,20 @@ def login(
         note_not_default(f, cfg, name)
 
 
-@app.command()
-def logout(
-    ctx: typer.Context,
-    profile: ProfileOption = None,
-    admin: AdminOption = False,
-    all_keys: Annotated[bool, typer.Option("--all", help="Both the API and admin keys.")] = False,
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class LogoutOptions:
+    profile: str | None = shared(PROFILE)
+    admin: bool = shared(ADMIN)
+    all_keys: bool = option("--all", default=False, help="Both the API and admin keys.")
+
+
+def logout(f: Factory, opts: LogoutOptions) -> None:
     """Remove a profile's stored key from the OS keyring and the config file."""
     from openai_cli.config.secrets import LABEL, Keyring
 
+    profile, admin, all_keys = opts.profile, opts.admin, opts.all_keys
     if admin and all_keys:
         raise UsageError("use either --admin or --all, not both")
-    f = factory_of(ctx)
     cfg = load_config(f)
     name = target_profile(f, cfg, profile)
     kinds: list[KeyKind] = ["api_key", "admin_key"] if all_keys else [_kind(admin)]
@@ -204,17 +205,16 @@ _CHECKS: tuple[tuple[KeyKind, bool, str, list[tuple[str, str]]], ...] = (
 )
 
 
-@app.command()
-def status(
-    ctx: typer.Context,
-    check: Annotated[
-        bool, typer.Option("--check", help="Also try each key against the API.")
-    ] = False,
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class StatusOptions:
+    check: bool = option("--check", default=False, help="Also try each key against the API.")
+
+
+def status(f: Factory, opts: StatusOptions) -> None:
     """Show each setting, its value (keys masked) and where it comes from."""
     from openai_cli.config.settings import NOT_SET
 
-    f = factory_of(ctx)
+    check = opts.check
     settings = f.settings()
     rows = settings.describe()
     results: list[tuple[str, str, str]] = []
@@ -276,11 +276,21 @@ def _check_keys(
     return results, failure
 
 
-@app.command()
-def token(ctx: typer.Context, admin: AdminOption = False) -> None:
+@dataclass(frozen=True, kw_only=True)
+class TokenOptions:
+    admin: bool = shared(ADMIN)
+
+
+def token(f: Factory, opts: TokenOptions) -> None:
     """Print the key in effect to stdout (for `curl -H "Authorization: Bearer ..."`)."""
-    f = factory_of(ctx)
     settings = f.settings()
-    key = settings.admin_key() if admin else settings.api_key()
+    key = settings.admin_key() if opts.admin else settings.api_key()
     f.io.out.write(key.value + "\n")
     f.io.out.flush()
+
+
+# The root's -o shapes what `status` prints; these commands take none of the shared options.
+add_command(app, "login", LoginOptions, login, common=())
+add_command(app, "logout", LogoutOptions, logout, common=())
+add_command(app, "status", StatusOptions, status, common=())
+add_command(app, "token", TokenOptions, token, common=())

@@ -15,26 +15,77 @@ given. Results and error files are streamed, never held whole in memory.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from openai_cli.api.batch_run import BatchRun, Sink
-from openai_cli.commands._tooling import factory_of, tool_command
 from openai_cli.errors import UsageError
+from openai_cli.options import argument, command, option
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
+
+    from openai_cli.context import Factory
 
 
 # -- batches run ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    input: str | None = argument(
+        default=None, metavar="INPUT", help="JSONL file of batch requests, or - for stdin."
+    )
+    endpoint: str | None = option(
+        "--endpoint",
+        metavar="PATH",
+        help="Endpoint of every request, e.g. /v1/chat/completions (default: the lines').",
+    )
+    wait: bool = option("--wait", default=False, help="Wait for the batches and write the results.")
+    wait_timeout: str | None = option(
+        "--timeout",
+        "--wait-timeout",
+        metavar="DURATION",
+        help="With --wait: stop waiting after this long (exit 124; --resume goes on).",
+    )
+    output_file: str | None = option(
+        "-O",
+        "--output-file",
+        metavar="PATH",
+        help="Write the results here (JSONL, one per input line); default stdout.",
+    )
+    errors_file: str | None = option(
+        "--errors",
+        metavar="PATH",
+        help="Write the input lines whose request failed here, ready to run again.",
+    )
+    state: str | None = option(
+        "--state", metavar="PATH", help="Where to keep the state file (default: state dir)."
+    )
+    resume: str | None = option(
+        "--resume", metavar="STATE", help="Continue the run recorded in this state file."
+    )
+    max_requests: int | None = option(
+        "--max-requests",
+        metavar="N",
+        help="At most N requests per batch (default and most 50,000).",
+    )
+    completion_window: str = option(
+        "--completion-window", default="24h", help="Batch completion window."
+    )
+    metadata: str | None = option(
+        "--metadata", metavar="JSON", help="Metadata for every batch created."
+    )
+
+
 def run_command() -> TyperCommand:
-    return tool_command(
+    return command(
+        "run",
+        RunOptions,
         _run,
-        name="run",
         help="Run a JSONL file of requests through the Batch API and collect the results.\n\n"
         "INPUT (or - for stdin) holds one request a line: "
         '{"custom_id", "method": "POST", "url", "body"}. It is checked in full first; '
@@ -46,82 +97,21 @@ def run_command() -> TyperCommand:
     )
 
 
-def _run(
-    ctx: typer.Context,
-    input: Annotated[
-        str | None,
-        typer.Argument(metavar="INPUT", help="JSONL file of batch requests, or - for stdin."),
-    ] = None,
-    *,
-    endpoint: Annotated[
-        str | None,
-        typer.Option(
-            "--endpoint",
-            metavar="PATH",
-            help="Endpoint of every request, e.g. /v1/chat/completions (default: the lines').",
-        ),
-    ] = None,
-    wait: Annotated[
-        bool, typer.Option("--wait", help="Wait for the batches and write the results.")
-    ] = False,
-    wait_timeout: Annotated[
-        str | None,
-        typer.Option(
-            "--timeout",
-            "--wait-timeout",
-            metavar="DURATION",
-            help="With --wait: stop waiting after this long (exit 124; --resume goes on).",
-        ),
-    ] = None,
-    output_file: Annotated[
-        str | None,
-        typer.Option(
-            "-O",
-            "--output-file",
-            metavar="PATH",
-            help="Write the results here (JSONL, one per input line); default stdout.",
-        ),
-    ] = None,
-    errors_file: Annotated[
-        str | None,
-        typer.Option(
-            "--errors",
-            metavar="PATH",
-            help="Write the input lines whose request failed here, ready to run again.",
-        ),
-    ] = None,
-    state: Annotated[
-        str | None,
-        typer.Option(
-            "--state", metavar="PATH", help="Where to keep the state file (default: state dir)."
-        ),
-    ] = None,
-    resume: Annotated[
-        str | None,
-        typer.Option(
-            "--resume", metavar="STATE", help="Continue the run recorded in this state file."
-        ),
-    ] = None,
-    max_requests: Annotated[
-        int | None,
-        typer.Option(
-            "--max-requests",
-            metavar="N",
-            help="At most N requests per batch (default and most 50,000).",
-        ),
-    ] = None,
-    completion_window: Annotated[
-        str, typer.Option("--completion-window", help="Batch completion window.")
-    ] = "24h",
-    metadata: Annotated[
-        str | None,
-        typer.Option("--metadata", metavar="JSON", help="Metadata for every batch created."),
-    ] = None,
-    **common: Any,
-) -> None:
+def _run(factory: Factory, opts: RunOptions) -> None:
+    input, endpoint, wait, wait_timeout = opts.input, opts.endpoint, opts.wait, opts.wait_timeout
+    output_file, errors_file, state, resume = (
+        opts.output_file,
+        opts.errors_file,
+        opts.state,
+        opts.resume,
+    )
+    max_requests, completion_window, metadata = (
+        opts.max_requests,
+        opts.completion_window,
+        opts.metadata,
+    )
     from openai_cli.api.wait import parse_duration
 
-    factory = factory_of(ctx, common)
     timeout = None if wait_timeout is None else parse_duration(wait_timeout, flag="--timeout")
     if timeout is not None and not wait:
         raise UsageError("--timeout: only applies with --wait")
@@ -166,10 +156,41 @@ PROMPT_FIELDS = {
 }
 
 
+@dataclass(frozen=True, kw_only=True)
+class PrepareOptions:
+    prompts: str = argument(metavar="PROMPTS", help="Text file, one prompt a line; - for stdin.")
+    endpoint: str = option(
+        "--endpoint",
+        metavar="PATH",
+        help="One of: " + ", ".join(PROMPT_FIELDS) + ".",
+        required=True,
+    )
+    model: str | None = option(
+        "--model", help="Model for every request (default: --default-model)."
+    )
+    body: str | None = option(
+        "--body",
+        metavar="JSON|@FILE",
+        help='Fields for every body, e.g. {"max_output_tokens": 200}.',
+    )
+    system: str | None = option(
+        "--system",
+        metavar="TEXT",
+        help="Instructions for every request (responses and chat completions).",
+    )
+    id_prefix: str = option(
+        "--id-prefix", default="prompt-", metavar="TEXT", help="custom_id prefix."
+    )
+    output_file: str | None = option(
+        "-O", "--output-file", metavar="PATH", help="Write here instead of stdout."
+    )
+
+
 def prepare_command() -> TyperCommand:
-    return tool_command(
+    return command(
+        "prepare",
+        PrepareOptions,
         _prepare,
-        name="prepare",
         help="Turn plain prompts, one per line, into batch request lines for `batches run`.\n\n"
         "Each non-empty line of PROMPTS (or - for stdin) becomes "
         '{"custom_id": "<prefix><line number>", "method": "POST", "url": ENDPOINT, '
@@ -180,52 +201,11 @@ def prepare_command() -> TyperCommand:
     )
 
 
-def _prepare(
-    ctx: typer.Context,
-    prompts: Annotated[
-        str, typer.Argument(metavar="PROMPTS", help="Text file, one prompt a line; - for stdin.")
-    ],
-    *,
-    endpoint: Annotated[
-        str,
-        typer.Option(
-            "--endpoint",
-            metavar="PATH",
-            help="One of: " + ", ".join(PROMPT_FIELDS) + ".",
-        ),
-    ],
-    model: Annotated[
-        str | None,
-        typer.Option("--model", help="Model for every request (default: --default-model)."),
-    ] = None,
-    body: Annotated[
-        str | None,
-        typer.Option(
-            "--body",
-            metavar="JSON|@FILE",
-            help='Fields for every body, e.g. {"max_output_tokens": 200}.',
-        ),
-    ] = None,
-    system: Annotated[
-        str | None,
-        typer.Option(
-            "--system",
-            metavar="TEXT",
-            help="Instructions for every request (responses and chat completions).",
-        ),
-    ] = None,
-    id_prefix: Annotated[
-        str, typer.Option("--id-prefix", metavar="TEXT", help="custom_id prefix.")
-    ] = "prompt-",
-    output_file: Annotated[
-        str | None,
-        typer.Option("-O", "--output-file", metavar="PATH", help="Write here instead of stdout."),
-    ] = None,
-    **common: Any,
-) -> None:
+def _prepare(factory: Factory, opts: PrepareOptions) -> None:
+    prompts, endpoint, model, body = opts.prompts, opts.endpoint, opts.model, opts.body
+    system, id_prefix, output_file = opts.system, opts.id_prefix, opts.output_file
     from openai_cli.input.body import load_body
 
-    factory = factory_of(ctx, common)
     io = factory.io
     field = PROMPT_FIELDS.get(endpoint)
     if field is None:

@@ -14,17 +14,20 @@ will replace (bash splits ``--order=a`` at ``=``, so the answer is cut to fit).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
 from openai_cli.errors import ConfigError, OaiError, UsageError
+from openai_cli.options import add_command, argument
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from openai_cli.context import Factory
     from openai_cli.io import IO
 
 COMPLETE_VAR = "_OAI_COMPLETE"
@@ -220,43 +223,43 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-ShellArgument = Annotated[
-    Shell, typer.Argument(metavar="SHELL", help="bash, zsh or fish.", show_default=False)
-]
+
+@dataclass(frozen=True, kw_only=True)
+class ShowOptions:
+    shell: Shell = argument(metavar="SHELL", help="bash, zsh or fish.", show_default=False)
 
 
-@app.command()
-def show(ctx: typer.Context, shell: ShellArgument) -> None:
+def show(factory: Factory, opts: ShowOptions) -> None:
     """Print the completion script for SHELL.
 
     For a one-off try: `source <(oai completion show bash)`; zsh needs compinit
     loaded first.
     """
-    out = _io(ctx).out
-    out.write(script(shell))
+    out = factory.io.out
+    out.write(script(opts.shell))
     out.flush()
 
 
-@app.command()
-def install(
-    ctx: typer.Context,
-    shell: Annotated[
-        Shell | None,
-        typer.Argument(
-            metavar="SHELL",
-            help="bash, zsh or fish (default: the one in $SHELL).",
-            show_default=False,
-        ),
-    ] = None,
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class InstallOptions:
+    shell: Shell | None = argument(
+        default=None,
+        metavar="SHELL",
+        help="bash, zsh or fish (default: the one in $SHELL).",
+        show_default=False,
+    )
+
+
+def install(factory: Factory, opts: InstallOptions) -> None:
     """Write the completion script where SHELL looks for it (for this user only).
 
     bash: ~/.local/share/bash-completion/completions/oai (loaded by bash-completion);
     zsh: ~/.zfunc/_oai (that directory must be in fpath before compinit);
     fish: ~/.config/fish/completions/oai.fish. Running it again updates the file.
     """
-    io = _io(ctx)
+    io = factory.io
     env = io.env
+    shell = opts.shell
     if shell is None:
         shell = _shell_from_env(env)
     path = install_path(shell, env)
@@ -278,13 +281,9 @@ def install(
         io.message(note)
 
 
-def _io(ctx: typer.Context) -> IO:
-    io: IO | None = getattr(ctx.obj, "io", None)
-    if io is None:
-        from openai_cli.io import IO
-
-        io = IO.system()
-    return io
+# Nothing is sent: none of the shared options apply.
+add_command(app, "show", ShowOptions, show, common=())
+add_command(app, "install", InstallOptions, install, common=())
 
 
 def _shell_from_env(env: Mapping[str, str]) -> Shell:

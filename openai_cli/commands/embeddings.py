@@ -9,14 +9,12 @@ inputs. ``-o json`` (or yaml, table, ``--query``) gathers everything into one an
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, Any
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 from openai_cli.commands.streaming import body_given, set_default
+from openai_cli.options import OptionSpec
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -37,50 +35,32 @@ MODERATION_BATCH = 32
 _PANEL = "Input"
 
 
-def _parameters(batch_default: int, batch_max: int | None) -> list[inspect.Parameter]:
-    P = inspect.Parameter
+def _options(batch_default: int, batch_max: int | None) -> list[OptionSpec]:
     limit = f" (at most {batch_max})" if batch_max else ""
     return [
-        P(
+        OptionSpec(
             "x_texts",
-            P.KEYWORD_ONLY,
-            default=None,
-            annotation=Annotated[
-                list[str] | None,
-                typer.Argument(
-                    metavar="[TEXT]...",
-                    help="Texts to send, one input each.",
-                    show_default=False,
-                ),
-            ],
+            list[str] | None,
+            metavar="[TEXT]...",
+            help="Texts to send, one input each.",
+            argument=True,
+            show_default=False,
         ),
-        P(
+        OptionSpec(
             "x_input_file",
-            P.KEYWORD_ONLY,
-            default=None,
-            annotation=Annotated[
-                str | None,
-                typer.Option(
-                    "--input-file",
-                    metavar="PATH",
-                    help="Read the inputs from PATH, one per line (- for stdin).",
-                    rich_help_panel=_PANEL,
-                ),
-            ],
+            str | None,
+            ("--input-file",),
+            metavar="PATH",
+            help="Read the inputs from PATH, one per line (- for stdin).",
+            panel=_PANEL,
         ),
-        P(
+        OptionSpec(
             "x_batch_size",
-            P.KEYWORD_ONLY,
-            default=None,
-            annotation=Annotated[
-                int | None,
-                typer.Option(
-                    "--batch-size",
-                    metavar="N",
-                    help=f"Inputs per request (default {batch_default}){limit}.",
-                    rich_help_panel=_PANEL,
-                ),
-            ],
+            int | None,
+            ("--batch-size",),
+            metavar="N",
+            help=f"Inputs per request (default {batch_default}){limit}.",
+            panel=_PANEL,
         ),
     ]
 
@@ -134,7 +114,7 @@ def embeddings(spec: CommandSpec) -> TyperCommand:
 
     return spec.command(
         handler,
-        extra=_parameters(MAX_INPUTS_PER_REQUEST, MAX_INPUTS_PER_REQUEST),
+        extra=_options(MAX_INPUTS_PER_REQUEST, MAX_INPUTS_PER_REQUEST),
         prepare=_prepare(spec, EMBEDDING_MODEL),
         help_prefix="Embed texts: oai embeddings create 'first text' 'second text'; "
         "oai embeddings create --input-file lines.txt; cat lines.txt | oai embeddings create. "
@@ -149,7 +129,7 @@ def moderations(spec: CommandSpec) -> TyperCommand:
 
     return spec.command(
         handler,
-        extra=_parameters(MODERATION_BATCH, None),
+        extra=_options(MODERATION_BATCH, None),
         prepare=_prepare(spec, None),
         help_prefix="Classify texts: oai moderations create 'some text'; "
         "cat lines.txt | oai moderations create. Prints one JSON line per input, in order, "

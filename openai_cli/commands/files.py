@@ -10,13 +10,14 @@ cancelled on failure or kept for ``--resume``.
 
 from __future__ import annotations
 
-import inspect
 import os
-from typing import TYPE_CHECKING, Annotated, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from openai_cli.errors import UsageError
+from openai_cli.options import OptionSpec, argument, command, option
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -31,82 +32,54 @@ _PANEL = "Large files"
 UPLOAD_PURPOSES = ("assistants", "batch", "fine-tune", "vision")
 
 
-def _option(name: str, ann: Any) -> inspect.Parameter:
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ann)
-
-
-EXTRA = [
-    _option(
+EXTRA = (
+    OptionSpec(
         "x_chunked",
-        Annotated[
-            bool | None,
-            typer.Option(
-                "--chunked",
-                help="Send through the Uploads API in parts (automatic above 512 MB).",
-                rich_help_panel=_PANEL,
-            ),
-        ],
+        bool | None,
+        ("--chunked",),
+        help="Send through the Uploads API in parts (automatic above 512 MB).",
+        panel=_PANEL,
     ),
-    _option(
+    OptionSpec(
         "x_concurrency",
-        Annotated[
-            int | None,
-            typer.Option(
-                "--concurrency",
-                metavar="N",
-                help="Parts sent at once (default 4).",
-                rich_help_panel=_PANEL,
-            ),
-        ],
+        int | None,
+        ("--concurrency",),
+        metavar="N",
+        help="Parts sent at once (default 4).",
+        panel=_PANEL,
     ),
-    _option(
+    OptionSpec(
         "x_part_size",
-        Annotated[
-            str | None,
-            typer.Option(
-                "--part-size",
-                metavar="SIZE",
-                help="Bytes per part, e.g. 16MiB (default and most 64 MiB).",
-                rich_help_panel=_PANEL,
-            ),
-        ],
+        str | None,
+        ("--part-size",),
+        metavar="SIZE",
+        help="Bytes per part, e.g. 16MiB (default and most 64 MiB).",
+        panel=_PANEL,
     ),
-    _option(
+    OptionSpec(
         "x_resume",
-        Annotated[
-            bool | None,
-            typer.Option(
-                "--resume",
-                help="Keep a failed or interrupted upload (implies --chunked); the same "
-                "command run again sends only the missing parts, within the hour.",
-                rich_help_panel=_PANEL,
-            ),
-        ],
+        bool | None,
+        ("--resume",),
+        help="Keep a failed or interrupted upload (implies --chunked); the same "
+        "command run again sends only the missing parts, within the hour.",
+        panel=_PANEL,
     ),
-    _option(
+    OptionSpec(
         "x_mime_type",
-        Annotated[
-            str | None,
-            typer.Option(
-                "--mime-type",
-                metavar="TYPE",
-                help="MIME type declared to the Uploads API (default from the file name).",
-                rich_help_panel=_PANEL,
-            ),
-        ],
+        str | None,
+        ("--mime-type",),
+        metavar="TYPE",
+        help="MIME type declared to the Uploads API (default from the file name).",
+        panel=_PANEL,
     ),
-    _option(
+    OptionSpec(
         "x_no_validate",
-        Annotated[
-            bool | None,
-            typer.Option(
-                "--no-validate",
-                help="Skip the check of batch and fine-tuning JSONL before sending.",
-                rich_help_panel=_PANEL,
-            ),
-        ],
+        bool | None,
+        ("--no-validate",),
+        help="Skip the check of batch and fine-tuning JSONL before sending.",
+        panel=_PANEL,
     ),
-]
+)
 
 
 def create(spec: CommandSpec) -> TyperCommand:
@@ -335,12 +308,39 @@ def upload_path(
     return answer_object(resp, "files create")
 
 
-def vector_store_upload_command() -> TyperCommand:
-    from openai_cli.commands._tooling import tool_command
+@dataclass(frozen=True, kw_only=True)
+class VectorStoreUploadOptions:
+    vector_store_id: str = argument(metavar="VECTOR_STORE_ID")
+    file: str = argument(metavar="FILE", help="File to upload, or - for stdin.")
+    attributes: str | None = option(
+        "--attributes", metavar="JSON", help="Attributes of the vector store file."
+    )
+    chunking_strategy: str | None = option(
+        "--chunking-strategy", metavar="JSON", help="How to chunk the file."
+    )
+    filename: str | None = option(
+        "--filename", metavar="NAME", help="File name to send (default FILE's)."
+    )
+    chunked: bool = option(
+        "--chunked", default=False, help="Send through the Uploads API in parts."
+    )
+    concurrency: int | None = option(
+        "--concurrency", metavar="N", help="Parts sent at once (default 4)."
+    )
+    wait: bool = option("--wait", default=False, help="Wait until the file is processed.")
+    wait_timeout: str | None = option(
+        "--timeout",
+        "--wait-timeout",
+        metavar="DURATION",
+        help="With --wait: stop waiting after this long (exit 124).",
+    )
 
-    return tool_command(
+
+def vector_store_upload_command() -> TyperCommand:
+    return command(
+        "upload",
+        VectorStoreUploadOptions,
         _vector_store_upload,
-        name="upload",
         help="Upload a file and add it to a vector store, in one step.\n\n"
         "FILE (or - for stdin) is uploaded with purpose assistants (through the Uploads "
         "API in parallel parts above 512 MB or with --chunked), then attached with "
@@ -349,53 +349,24 @@ def vector_store_upload_command() -> TyperCommand:
     )
 
 
-def _vector_store_upload(
-    ctx: typer.Context,
-    vector_store_id: Annotated[str, typer.Argument(metavar="VECTOR_STORE_ID")],
-    file: Annotated[str, typer.Argument(metavar="FILE", help="File to upload, or - for stdin.")],
-    *,
-    attributes: Annotated[
-        str | None,
-        typer.Option("--attributes", metavar="JSON", help="Attributes of the vector store file."),
-    ] = None,
-    chunking_strategy: Annotated[
-        str | None,
-        typer.Option("--chunking-strategy", metavar="JSON", help="How to chunk the file."),
-    ] = None,
-    filename: Annotated[
-        str | None,
-        typer.Option("--filename", metavar="NAME", help="File name to send (default FILE's)."),
-    ] = None,
-    chunked: Annotated[
-        bool, typer.Option("--chunked", help="Send through the Uploads API in parts.")
-    ] = False,
-    concurrency: Annotated[
-        int | None,
-        typer.Option("--concurrency", metavar="N", help="Parts sent at once (default 4)."),
-    ] = None,
-    wait: Annotated[bool, typer.Option("--wait", help="Wait until the file is processed.")] = False,
-    wait_timeout: Annotated[
-        str | None,
-        typer.Option(
-            "--timeout",
-            "--wait-timeout",
-            metavar="DURATION",
-            help="With --wait: stop waiting after this long (exit 124).",
-        ),
-    ] = None,
-    **common: Any,
-) -> None:
+def _vector_store_upload(factory: Factory, opts: VectorStoreUploadOptions) -> None:
+    vector_store_id, file, filename = opts.vector_store_id, opts.file, opts.filename
+    attributes, chunking_strategy = opts.attributes, opts.chunking_strategy
+    chunked, concurrency, wait, wait_timeout = (
+        opts.chunked,
+        opts.concurrency,
+        opts.wait,
+        opts.wait_timeout,
+    )
     from openai_cli.api.request import Request
     from openai_cli.api.send import answer_object, send
     from openai_cli.api.uploads import MAX_UPLOAD_BYTES
-    from openai_cli.commands._tooling import factory_of
     from openai_cli.commands.waiters import KINDS, poll_of, take_wait_options, wait_and_print
     from openai_cli.http.paths import segment
     from openai_cli.input.body import parse_json_text
     from openai_cli.input.local import local_input
     from openai_cli.input.numbers import positive
 
-    factory = factory_of(ctx, common)
     io = factory.io
     waiting, timeout = take_wait_options(
         factory, {"x_wait": wait or None, "x_wait_timeout": wait_timeout}

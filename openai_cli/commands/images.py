@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import inspect
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.streams import Sink, StreamEvent
-from openai_cli.commands.audio import move_argument, output_file_parameter
+from openai_cli.commands.audio import move_argument, output_file_option
+from openai_cli.options import OptionSpec
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -39,36 +37,24 @@ _PARTIAL = frozenset({"image_generation.partial_image", "image_edit.partial_imag
 _COMPLETED = frozenset({"image_generation.completed", "image_edit.completed"})
 
 
-def _output_dir_parameter() -> inspect.Parameter:
-    return inspect.Parameter(
-        "x_output_dir",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[
-            str | None,
-            typer.Option(
-                "--output-dir",
-                metavar="DIR",
-                help="Save the images in DIR (created if needed).",
-                rich_help_panel=_PANEL,
-            ),
-        ],
-    )
+_OUTPUT_DIR = OptionSpec(
+    "x_output_dir",
+    str | None,
+    ("--output-dir",),
+    metavar="DIR",
+    help="Save the images in DIR (created if needed).",
+    panel=_PANEL,
+)
 
 
-def _images_argument(many: bool) -> inspect.Parameter:
-    return inspect.Parameter(
+def _images_argument(many: bool) -> OptionSpec:
+    return OptionSpec(
         "x_images",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[
-            list[str] | None if many else str | None,
-            typer.Argument(
-                metavar="IMAGE..." if many else "IMAGE",
-                help="Input image path" + ("s (same as repeating --image)." if many else "."),
-                show_default=False,
-            ),
-        ],
+        list[str] | None if many else str | None,
+        metavar="IMAGE..." if many else "IMAGE",
+        help="Input image path" + ("s (same as repeating --image)." if many else "."),
+        argument=True,
+        show_default=False,
     )
 
 
@@ -79,7 +65,7 @@ _SAVE_HELP = (
 
 
 def _command(spec: CommandSpec, positional: str | None, help_prefix: str) -> TyperCommand:
-    extra = [output_file_parameter(_SAVE_HELP), _output_dir_parameter()]
+    extra = [output_file_option(_SAVE_HELP), _OUTPUT_DIR]
     if positional is not None:
         extra.insert(0, _images_argument(positional == "many"))
 

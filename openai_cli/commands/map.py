@@ -16,14 +16,18 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from openai_cli.commands._tooling import factory_of, with_common
 from openai_cli.errors import ExitCode, UsageError
 from openai_cli.input.local import local_input
 from openai_cli.input.numbers import positive
+from openai_cli.options import add_command, argument, option
+
+if TYPE_CHECKING:
+    from openai_cli.context import Factory
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
 
@@ -64,42 +68,34 @@ def _answered(path: str) -> tuple[int, int]:
     return lines, failed
 
 
-def _map(
-    ctx: typer.Context,
-    input: Annotated[
-        str,
-        typer.Argument(
-            metavar="INPUT", help="JSONL: request bodies or batch request lines; - for stdin."
-        ),
-    ],
-    *,
-    endpoint: Annotated[
-        str | None,
-        typer.Option(
-            "--endpoint",
-            metavar="PATH",
-            help="API path to POST each body to, e.g. /v1/embeddings (default: the lines').",
-        ),
-    ] = None,
-    output_file: Annotated[
-        str | None,
-        typer.Option("-O", "--output-file", metavar="PATH", help="Results file (default stdout)."),
-    ] = None,
-    concurrency: Annotated[
-        int | None,
-        typer.Option("--concurrency", "-c", metavar="N", help="Requests at once (default 8)."),
-    ] = None,
-    resume: Annotated[
-        bool,
-        typer.Option("--resume", help="Continue a results file: skip the lines it answers."),
-    ] = False,
-    **common: Any,
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class MapOptions:
+    input: str = argument(
+        metavar="INPUT", help="JSONL: request bodies or batch request lines; - for stdin."
+    )
+    endpoint: str | None = option(
+        "--endpoint",
+        metavar="PATH",
+        help="API path to POST each body to, e.g. /v1/embeddings (default: the lines').",
+    )
+    output_file: str | None = option(
+        "-O", "--output-file", metavar="PATH", help="Results file (default stdout)."
+    )
+    concurrency: int | None = option(
+        "--concurrency", "-c", metavar="N", help="Requests at once (default 8)."
+    )
+    resume: bool = option(
+        "--resume", default=False, help="Continue a results file: skip the lines it answers."
+    )
+
+
+def _map(factory: Factory, opts: MapOptions) -> None:
+    input, endpoint, output_file = opts.input, opts.endpoint, opts.output_file
+    concurrency, resume = opts.concurrency, opts.resume
     from openai_cli.api.map import Mapper
     from openai_cli.input.jsonl import raw_lines, validate_requests
     from openai_cli.progress import Progress
 
-    factory = factory_of(ctx, common)
     io = factory.io
     workers = positive(concurrency, "--concurrency", DEFAULT_CONCURRENCY)
     if workers > MAX_CONCURRENCY:
@@ -193,8 +189,11 @@ def _map(
     io.message(f"oai: all {summary.lines} lines answered ({rate})")
 
 
-app.command(
+add_command(
+    app,
     "map",
+    MapOptions,
+    _map,
     help="Call one API endpoint for every line of a JSONL file, concurrently, within the "
     "rate limits; results in input order.\n\n"
     "INPUT holds request bodies, one a line, or batch request lines (the file for `batches "
@@ -202,4 +201,4 @@ app.command(
     '{"line": N, "error": ...}. Exit 0 when every line succeeded, else 7. With '
     "--output-file, --resume continues after the last line written.\n\n"
     "oai map requests.jsonl --endpoint /v1/embeddings -O results.jsonl --concurrency 16",
-)(with_common(_map))
+)

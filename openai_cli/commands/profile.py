@@ -9,18 +9,25 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any, Protocol, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from openai_cli.errors import ConfigError, OaiError, UsageError
-from openai_cli.options import complete_profile
+from openai_cli.options import (
+    OptionSpec,
+    add_command,
+    argument,
+    complete_profile,
+    option,
+    shared,
+)
 
 if TYPE_CHECKING:
-    from openai_cli.config import Overrides, Settings
     from openai_cli.config.secrets import KeyKind, Keyring
     from openai_cli.config.store import ConfigFile
-    from openai_cli.io import IO
+    from openai_cli.context import Factory
 
 app = typer.Typer(
     help="Manage profiles: base URL, organization, project, model and defaults.",
@@ -31,29 +38,7 @@ app = typer.Typer(
 )
 
 
-class Factory(Protocol):
-    """What these commands need from ``ctx.obj``."""
-
-    @property
-    def io(self) -> IO: ...
-
-    @property
-    def overrides(self) -> Overrides: ...
-
-    def settings(self) -> Settings: ...
-
-
 # -- helpers shared with `oai auth` ---------------------------------------------------
-
-
-def factory_of(ctx: typer.Context) -> Factory:
-    if ctx.obj is None:
-        # Run on its own (not under the root app): build what the root would have.
-        from openai_cli.context import Factory as RootFactory
-        from openai_cli.io import IO
-
-        ctx.obj = RootFactory(IO.system())
-    return cast(Factory, ctx.obj)
 
 
 def want_json(f: Factory) -> bool:
@@ -142,21 +127,22 @@ def default_profile_name(cfg: ConfigFile) -> str | None:
 
 # -- commands --------------------------------------------------------------------------
 
-ProfileOption = Annotated[
+PROFILE = OptionSpec(
+    "profile",
     str | None,
-    typer.Option(
-        "--profile",
-        "-p",
-        help="Profile to change (default: the one in effect).",
-        autocompletion=complete_profile,
-    ),
-]
+    ("--profile", "-p"),
+    help="Profile to change (default: the one in effect).",
+    completion=complete_profile,
+)
 
 
-@app.command("list")
-def list_(ctx: typer.Context) -> None:
+@dataclass(frozen=True, kw_only=True)
+class ListOptions:
+    pass
+
+
+def list_(f: Factory, opts: ListOptions) -> None:
     """List the profiles; the default one is marked with '*'."""
-    f = factory_of(ctx)
     cfg = load_config(f)
     current = default_profile_name(cfg)
     names = cfg.profile_names()
@@ -171,25 +157,23 @@ def list_(ctx: typer.Context) -> None:
     print_rows(f, [("*" if n == current else " ", n) for n in names], None)
 
 
-@app.command()
-def show(
-    ctx: typer.Context,
-    name: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="NAME",
-            help="Profile (default: the one in effect).",
-            autocompletion=complete_profile,
-        ),
-    ] = None,
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class ShowOptions:
+    name: str | None = argument(
+        default=None,
+        metavar="NAME",
+        help="Profile (default: the one in effect).",
+        completion=complete_profile,
+    )
+
+
+def show(f: Factory, opts: ShowOptions) -> None:
     """Show a profile's settings and where its keys are stored (keys masked)."""
     from openai_cli.config.secrets import KEY_KINDS, Keyring
     from openai_cli.config.store import SETTING_KEYS
 
-    f = factory_of(ctx)
     cfg = load_config(f)
-    name = name or default_profile_name(cfg)
+    name = opts.name or default_profile_name(cfg)
     if name is None:
         raise UsageError(
             f"no profile to show: {cfg.path} has none",
@@ -241,24 +225,22 @@ def _describe_key(
     return None
 
 
-@app.command("set")
-def set_(
-    ctx: typer.Context,
-    key: Annotated[
-        str,
-        typer.Argument(
-            metavar="KEY",
-            help="base_url, organization, project, model, ..., headers.NAME, query.NAME "
-            "(see docs/compatible-servers.md).",
-        ),
-    ],
-    value: Annotated[str, typer.Argument(metavar="VALUE", help="The new value.")],
-    profile: ProfileOption = None,
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class SetOptions:
+    key: str = argument(
+        metavar="KEY",
+        help="base_url, organization, project, model, ..., headers.NAME, query.NAME "
+        "(see docs/compatible-servers.md).",
+    )
+    value: str = argument(metavar="VALUE", help="The new value.")
+    profile: str | None = shared(PROFILE)
+
+
+def set_(f: Factory, opts: SetOptions) -> None:
     """Set one setting in a profile, creating the profile if needed."""
     from openai_cli.config.store import parse_setting
 
-    f = factory_of(ctx)
+    key, value, profile = opts.key, opts.value, opts.profile
     parsed = parse_setting(key, value)
     with edit_config(f) as cfg:
         name = target_profile(f, cfg, profile)
@@ -273,16 +255,17 @@ def set_(
         note_not_default(f, cfg, name)
 
 
-@app.command()
-def unset(
-    ctx: typer.Context,
-    key: Annotated[str, typer.Argument(metavar="KEY", help="The setting to remove.")],
-    profile: ProfileOption = None,
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class UnsetOptions:
+    key: str = argument(metavar="KEY", help="The setting to remove.")
+    profile: str | None = shared(PROFILE)
+
+
+def unset(f: Factory, opts: UnsetOptions) -> None:
     """Remove one setting from a profile, so the next source applies."""
     from openai_cli.config.store import SECRET_KEYS, check_setting_key
 
-    f = factory_of(ctx)
+    key, profile = opts.key, opts.profile
     if key in SECRET_KEYS:
         flag = " --admin" if key == "admin_key" else ""
         raise UsageError(f"keys are removed with `oai auth logout{flag}`")
@@ -299,20 +282,18 @@ def unset(
     f.io.message(f"Removed {key} from profile '{name}'")
 
 
-@app.command()
-def use(
-    ctx: typer.Context,
-    name: Annotated[
-        str,
-        typer.Argument(
-            metavar="NAME", help="The profile to make the default.", autocompletion=complete_profile
-        ),
-    ],
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class UseOptions:
+    name: str = argument(
+        metavar="NAME", help="The profile to make the default.", completion=complete_profile
+    )
+
+
+def use(f: Factory, opts: UseOptions) -> None:
     """Make a profile the default (current_profile in the config file)."""
     from openai_cli.config.settings import PROFILE_ENV
 
-    f = factory_of(ctx)
+    name = opts.name
     with edit_config(f) as cfg:
         require_profile(cfg, name)
         before = default_profile_name(cfg)
@@ -326,21 +307,17 @@ def use(
         f.io.message(f"note: {where} still chooses '{chosen}' for this command line or shell")
 
 
-@app.command()
-def delete(
-    ctx: typer.Context,
-    name: Annotated[
-        str,
-        typer.Argument(
-            metavar="NAME", help="The profile to delete.", autocompletion=complete_profile
-        ),
-    ],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class DeleteOptions:
+    name: str = argument(metavar="NAME", help="The profile to delete.", completion=complete_profile)
+    yes: bool = option("--yes", "-y", default=False, help="Do not ask for confirmation.")
+
+
+def delete(f: Factory, opts: DeleteOptions) -> None:
     """Delete a profile and the keys stored for it in the OS keyring."""
     from openai_cli.config.secrets import KEY_KINDS, LABEL, Keyring
 
-    f = factory_of(ctx)
+    name, yes = opts.name, opts.yes
     cfg = load_config(f)
     require_profile(cfg, name)
     if not yes:
@@ -370,3 +347,12 @@ def delete(
             break
         if removed:
             f.io.message(f"Removed the {LABEL[kind]} of profile '{name}' from the OS keyring")
+
+
+# Profiles are settings, not requests: none of the shared options apply.
+add_command(app, "list", ListOptions, list_, common=())
+add_command(app, "show", ShowOptions, show, common=())
+add_command(app, "set", SetOptions, set_, common=())
+add_command(app, "unset", UnsetOptions, unset, common=())
+add_command(app, "use", UseOptions, use, common=())
+add_command(app, "delete", DeleteOptions, delete, common=())

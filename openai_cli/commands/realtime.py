@@ -12,12 +12,9 @@ query, CA bundle and mTLS client certificate.
 
 from __future__ import annotations
 
-import inspect
 import json
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
-
-import typer
-from typer.core import TyperCommand
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from openai_cli.errors import (
     ApiError,
@@ -26,9 +23,11 @@ from openai_cli.errors import (
     StreamError,
     UsageError,
 )
-from openai_cli.options import common_parameters, pop_common
+from openai_cli.options import command as build_command
+from openai_cli.options import option
 
 if TYPE_CHECKING:
+    from typer.core import TyperCommand
     from websockets.sync.client import ClientConnection
 
     from openai_cli.config import Settings
@@ -67,66 +66,30 @@ HELP = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class ConnectOptions:
+    model: str | None = option(
+        "--model",
+        "-m",
+        metavar="MODEL",
+        help=f"Realtime model (default: --default-model, else {DEFAULT_MODEL}).",
+    )
+    instructions: str | None = option(
+        "--instructions", metavar="TEXT", help="System instructions for the session."
+    )
+    session: str | None = option(
+        "--session",
+        metavar="JSON",
+        help="More session settings, merged into the session.update sent first.",
+    )
+
+
 def command() -> TyperCommand:
     """The ``connect`` command, added to the generated ``realtime`` group."""
-    P = inspect.Parameter
-    params = [
-        P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
-        P(
-            "model",
-            P.KEYWORD_ONLY,
-            default=None,
-            annotation=Annotated[
-                str | None,
-                typer.Option(
-                    "--model",
-                    "-m",
-                    metavar="MODEL",
-                    help=f"Realtime model (default: --default-model, else {DEFAULT_MODEL}).",
-                ),
-            ],
-        ),
-        P(
-            "instructions",
-            P.KEYWORD_ONLY,
-            default=None,
-            annotation=Annotated[
-                str | None,
-                typer.Option(
-                    "--instructions", metavar="TEXT", help="System instructions for the session."
-                ),
-            ],
-        ),
-        P(
-            "session",
-            P.KEYWORD_ONLY,
-            default=None,
-            annotation=Annotated[
-                str | None,
-                typer.Option(
-                    "--session",
-                    metavar="JSON",
-                    help="More session settings, merged into the session.update sent first.",
-                ),
-            ],
-        ),
-        *common_parameters(),
-    ]
-
-    def callback(ctx: typer.Context, **kwargs: Any) -> None:
-        from openai_cli.context import Factory
-
-        factory = ctx.find_object(Factory)
-        assert factory is not None
-        factory.use(pop_common(kwargs))
-        raise typer.Exit(connect(factory, **kwargs))
-
-    callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    from openai_cli.lazy import command_from
-
-    return command_from(
-        callback,
+    return build_command(
         "connect",
+        ConnectOptions,
+        connect,
         help=HELP,
         short_help="Text session over the Realtime WebSocket (stdin in, text out).",
     )
@@ -161,22 +124,16 @@ def session_update(instructions: str | None, session: str | None) -> dict[str, A
     return {"type": "session.update", "session": config}
 
 
-def connect(
-    factory: Factory,
-    *,
-    model: str | None,
-    instructions: str | None,
-    session: str | None,
-) -> int:
+def connect(factory: Factory, opts: ConnectOptions) -> int:
     fmt = factory.common.output or factory.settings().output.value
     if fmt not in EVENT_FORMATS + TEXT_FORMATS:
         raise UsageError(
             f"-o {fmt}: a session prints text, or events with -o jsonl; "
             f"choose one of {', '.join(TEXT_FORMATS + EVENT_FORMATS)}"
         )
-    update = session_update(instructions, session)
+    update = session_update(opts.instructions, opts.session)
     settings = factory.settings()
-    chosen = model or settings.model.value or DEFAULT_MODEL
+    chosen = opts.model or settings.model.value or DEFAULT_MODEL
     client = factory.client()  # checks the base URL the way every request does
     url = realtime_url(client.base_url, chosen, settings.query_params())
     headers = client.headers()

@@ -10,21 +10,22 @@ then left out of the history.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from openai_cli.commands.ask import (
-    history_parameters,
-    instructions_parameter,
-    markdown_parameter,
-    model_parameter,
+    CONTINUE,
+    CONVERSATION,
+    INSTRUCTIONS,
+    MODEL,
+    PREVIOUS_RESPONSE_ID,
 )
-from openai_cli.options import common_parameters, pop_common
+from openai_cli.commands.streaming import MARKDOWN
+from openai_cli.options import add_command, shared
 
 if TYPE_CHECKING:
     from openai_cli.context import Factory
@@ -49,49 +50,46 @@ class Session:
     conversation: str | None = None
 
 
-_PARAMS = [
-    inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
-    model_parameter(),
-    instructions_parameter(),
-    *history_parameters(),
-    markdown_parameter(),
-    *common_parameters(),
-]
+@dataclass(frozen=True, kw_only=True)
+class ReplOptions:
+    model: str | None = shared(MODEL)
+    instructions: str | None = shared(INSTRUCTIONS)
+    cont: bool = shared(CONTINUE)
+    previous_response_id: str | None = shared(PREVIOUS_RESPONSE_ID)
+    conversation: str | None = shared(CONVERSATION)
+    markdown: bool | None = shared(MARKDOWN, panel=None)
 
 
-def _repl(ctx: typer.Context, **kwargs: Any) -> None:
+def repl(factory: Factory, opts: ReplOptions) -> int:
     from openai_cli.commands.ask import recall, resolve_model
-    from openai_cli.context import Factory
     from openai_cli.errors import UsageError
 
-    factory = ctx.find_object(Factory)
-    assert factory is not None
-    factory.use(pop_common(kwargs))
-    previous = kwargs["previous_response_id"]
-    model = kwargs["model"]
-    if kwargs["cont"]:
+    previous = opts.previous_response_id
+    model = opts.model
+    if opts.cont:
         last = recall(factory)
         if last is None:
             raise UsageError("--continue: no earlier answer to continue from for this profile")
         previous = previous or last.get("id")
         model = model or last.get("model")
-    if previous and kwargs["conversation"]:
+    if previous and opts.conversation:
         raise UsageError("--conversation cannot be combined with continuing a response")
     session = Session(
         model=resolve_model(factory, model),
-        instructions=kwargs["instructions"],
+        instructions=opts.instructions,
         previous_response_id=previous,
-        conversation=kwargs["conversation"],
+        conversation=opts.conversation,
     )
-    rc = run_session(factory, session, markdown=bool(kwargs["markdown"]))
-    raise typer.Exit(rc)
+    return run_session(factory, session, markdown=bool(opts.markdown))
 
 
-_repl.__signature__ = inspect.Signature(_PARAMS)  # type: ignore[attr-defined]
-app.command(
+add_command(
+    app,
     "repl",
+    ReplOptions,
+    repl,
     help="Talk with a model, turn after turn (Responses API, answers streamed).\n\n" + HELP,
-)(_repl)
+)
 
 
 def line_reader(factory: Factory) -> Reader:

@@ -8,12 +8,10 @@ terminal); ``-o jsonl`` prints the raw events, as ``oai api ... --stream`` does.
 
 from __future__ import annotations
 
-import inspect
-from typing import TYPE_CHECKING, Annotated, Any
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 from openai_cli.errors import UsageError
+from openai_cli.options import OptionSpec
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -31,21 +29,14 @@ LIVE_HELP = (
 )
 
 
-def markdown_parameter(name: str = "x_markdown", panel: str | None = _PANEL) -> inspect.Parameter:
-    """``--markdown``, for every command that prints an answer's text live."""
-    return inspect.Parameter(
-        name,
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[
-            bool | None,
-            typer.Option(
-                "--markdown",
-                help="On a terminal, render the answer as Markdown as it arrives.",
-                rich_help_panel=panel,
-            ),
-        ],
-    )
+# For every command that prints an answer's text live.
+MARKDOWN = OptionSpec(
+    "x_markdown",
+    bool | None,
+    ("--markdown",),
+    help="On a terminal, render the answer as Markdown as it arrives.",
+    panel=_PANEL,
+)
 
 
 def body_given(values: dict[str, Any]) -> bool:
@@ -124,7 +115,7 @@ def _handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
 
 def text_stream(spec: CommandSpec) -> TyperCommand:
     """Override for an operation whose stream carries answer text."""
-    return spec.command(_handler, extra=[markdown_parameter()], help_prefix=LIVE_HELP)
+    return spec.command(_handler, extra=[MARKDOWN], help_prefix=LIVE_HELP)
 
 
 def model_text_stream(spec: CommandSpec) -> TyperCommand:
@@ -136,8 +127,8 @@ def model_text_stream(spec: CommandSpec) -> TyperCommand:
     """
     from openai_cli.commands import waiters
 
-    waitable = tuple(spec.op["command"]) == ("responses", "create")
-    extra = [markdown_parameter(), *(waiters.wait_parameters() if waitable else [])]
+    waitable = spec.op.command == ("responses", "create")
+    extra = [MARKDOWN, *(waiters.WAIT_OPTIONS if waitable else ())]
 
     def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
         if waitable:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING, Any
 
-from openai_cli.commands.audio import output_file_parameter
+from openai_cli.commands.audio import output_file_option
 from openai_cli.commands.waiters import Kind
 from openai_cli.http.paths import segment
 
@@ -39,11 +39,11 @@ def show(video: dict[str, Any]) -> str:
 
 def job(spec: CommandSpec) -> TyperCommand:
     """create, remix, edit, extend and retrieve: ``--wait`` and ``-O``."""
-    from openai_cli.commands.waiters import wait_parameters
+    from openai_cli.commands.waiters import WAIT_OPTIONS
 
     return spec.command(
         _run,
-        extra=[*wait_parameters(), output_file_parameter(_DOWNLOAD_HELP)],
+        extra=[*WAIT_OPTIONS, output_file_option(_DOWNLOAD_HELP)],
         help_prefix="--wait polls until the video is done and prints its final state; "
         "-O out.mp4 downloads it as well.",
     )
@@ -58,7 +58,7 @@ def download(spec: CommandSpec) -> TyperCommand:
         return execute(factory, request)
 
     return spec.command(
-        handler, extra=[output_file_parameter("Write the video (or --variant) to PATH.")]
+        handler, extra=[output_file_option("Write the video (or --variant) to PATH.")]
     )
 
 

@@ -13,16 +13,14 @@ the same option under an unambiguous name.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
-
-import typer
 
 from openai_cli.errors import UsageError
 from openai_cli.http.paths import segment
+from openai_cli.options import OptionSpec
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -66,55 +64,40 @@ KINDS: dict[tuple[str, ...], Kind] = {
 }
 
 
-def wait_parameters() -> list[inspect.Parameter]:
-    P = inspect.Parameter
-    return [
-        P(
-            "x_wait",
-            P.KEYWORD_ONLY,
-            default=None,
-            annotation=Annotated[
-                bool | None,
-                typer.Option(
-                    "--wait",
-                    help="Wait until the job ends and print its final state; exit 7 if it "
-                    "failed, was cancelled or expired.",
-                    rich_help_panel=_PANEL,
-                ),
-            ],
-        ),
-        P(
-            "x_wait_timeout",
-            P.KEYWORD_ONLY,
-            default=None,
-            annotation=Annotated[
-                str | None,
-                typer.Option(
-                    "--timeout",
-                    "--wait-timeout",
-                    metavar="DURATION",
-                    help="With --wait: stop waiting after this long (90s, 10m, 2h); exit 124, "
-                    "the job goes on. The HTTP timeout is `oai --timeout N ...`.",
-                    rich_help_panel=_PANEL,
-                ),
-            ],
-        ),
-    ]
+WAIT_OPTIONS = (
+    OptionSpec(
+        "x_wait",
+        bool | None,
+        ("--wait",),
+        help="Wait until the job ends and print its final state; exit 7 if it "
+        "failed, was cancelled or expired.",
+        panel=_PANEL,
+    ),
+    OptionSpec(
+        "x_wait_timeout",
+        str | None,
+        ("--timeout", "--wait-timeout"),
+        metavar="DURATION",
+        help="With --wait: stop waiting after this long (90s, 10m, 2h); exit 124, "
+        "the job goes on. The HTTP timeout is `oai --timeout N ...`.",
+        panel=_PANEL,
+    ),
+)
 
 
 def build(spec: CommandSpec) -> TyperCommand:
     def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
         return run_or_wait(factory, request, values, spec)
 
-    return spec.command(handler, extra=wait_parameters())
+    return spec.command(handler, extra=WAIT_OPTIONS)
 
 
 def run_or_wait(
     factory: Factory, request: Request, values: dict[str, Any], spec: CommandSpec
 ) -> int:
     """The ``--wait`` path of ``spec``'s command; ``execute`` when not waiting."""
-    command = tuple(spec.op["command"])
-    template = spec.op["path"] if command[-1] != "create" else spec.op["path"] + "/{id}"
+    command = spec.op.command
+    template = spec.op.path if command[-1] != "create" else spec.op.path + "/{id}"
     return _run(factory, request, values, KINDS[command[:-1]], command, template)
 
 

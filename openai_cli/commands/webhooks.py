@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Annotated, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from openai_cli.errors import ExitCode, OaiError, UsageError
+from openai_cli.options import PRINTING, add_command, argument, option
 
 if TYPE_CHECKING:
     from openai_cli.context import Factory
@@ -241,103 +243,76 @@ def _check(
 
 # -- commands ------------------------------------------------------------------------------
 
-PayloadArg = Annotated[
-    str,
-    typer.Argument(
+
+@dataclass(frozen=True, kw_only=True)
+class CheckOptions:
+    payload: str = argument(
+        default="-",
         metavar="[PAYLOAD]",
         help="File with the request body exactly as received; - (default) reads stdin.",
         show_default=False,
-    ),
-]
-HeaderOpt = Annotated[
-    list[str] | None,
-    typer.Option(
+    )
+    header: list[str] | None = option(
         "-H",
         "--header",
         metavar="NAME:VALUE",
         help="A request header (webhook-id, webhook-timestamp, webhook-signature); repeat.",
-    ),
-]
-HeadersFileOpt = Annotated[
-    str | None,
-    typer.Option(
+    )
+    headers_file: str | None = option(
         "--headers",
         metavar="FILE",
         help="The request's headers: a JSON object or 'Name: value' lines (- for stdin).",
-    ),
-]
-ToleranceOpt = Annotated[
-    float,
-    typer.Option(
+    )
+    tolerance: float = option(
         "--tolerance",
+        default=DEFAULT_TOLERANCE,
         metavar="SECONDS",
         help="Accept timestamps this far from now, either way.",
-    ),
-]
+    )
 
 
-def _factory(ctx: typer.Context) -> Factory:
-    from openai_cli.context import Factory
-
-    factory = ctx.find_object(Factory)
-    if factory is None:
-        # Run on its own (not under the root app): build what the root would have.
-        from openai_cli.io import IO
-
-        factory = ctx.obj = Factory(IO.system())
-    return factory
+@dataclass(frozen=True, kw_only=True)
+class VerifyOptions(CheckOptions):
+    quiet: bool = option(
+        "--quiet", "-q", default=False, help="Print nothing; the exit code says it."
+    )
 
 
-@app.command("verify", short_help="Check a webhook's signature: exit 0 valid, 1 not.")
-def verify_command(
-    ctx: typer.Context,
-    payload: PayloadArg = "-",
-    header: HeaderOpt = None,
-    headers_file: HeadersFileOpt = None,
-    tolerance: ToleranceOpt = DEFAULT_TOLERANCE,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print nothing; the exit code says it.")
-    ] = False,
-) -> None:
-    """Check a webhook's signature; exit 0 when valid, 1 when not, 2 when it cannot tell.
-
-    Prints nothing on stdout; one line on stderr says the webhook is valid.
-    """
-    f = _factory(ctx)
-    _, headers = _check(f, payload, header, headers_file, tolerance)
-    if not quiet:
+def verify_run(f: Factory, opts: VerifyOptions) -> None:
+    _, headers = _check(f, opts.payload, opts.header, opts.headers_file, opts.tolerance)
+    if not opts.quiet:
         f.io.message(f"valid webhook {headers['webhook-id'].strip()}")
 
 
-@app.command("unwrap", short_help="Check the signature, then print the event JSON.")
-def unwrap_command(
-    ctx: typer.Context,
-    payload: PayloadArg = "-",
-    header: HeaderOpt = None,
-    headers_file: HeadersFileOpt = None,
-    tolerance: ToleranceOpt = DEFAULT_TOLERANCE,
-    output: Annotated[
-        str | None,
-        typer.Option("-o", "--output", metavar="FORMAT", help="auto, json, jsonl, yaml or raw."),
-    ] = None,
-    query: Annotated[
-        str | None,
-        typer.Option("--query", metavar="JMESPATH", help="JMESPath expression for the event."),
-    ] = None,
-) -> None:
-    """Check a webhook's signature, then print its event (the JSON body) on stdout.
-
-    Nothing is printed unless the signature is valid. Piped, the body is printed as
-    it was received.
-    """
-    from openai_cli.options import CommonOptions
-
-    f = _factory(ctx)
-    f.use(CommonOptions(output=output, query=query))
-    body, _ = _check(f, payload, header, headers_file, tolerance)
+def unwrap_run(f: Factory, opts: CheckOptions) -> None:
+    body, _ = _check(f, opts.payload, opts.header, opts.headers_file, opts.tolerance)
     try:
         text = body.decode("utf-8")
         event: Any = json.loads(text)
     except ValueError:
         raise UsageError("the webhook is authentic but its payload is not JSON") from None
     f.renderer().answer(event, raw=text.rstrip("\n"))
+
+
+add_command(
+    app,
+    "verify",
+    VerifyOptions,
+    verify_run,
+    help="Check a webhook's signature; exit 0 when valid, 1 when not, 2 when it cannot tell."
+    "\n\nPrints nothing on stdout; one line on stderr says the webhook is valid.",
+    short_help="Check a webhook's signature: exit 0 valid, 1 not.",
+    common=(),
+)
+add_command(
+    app,
+    "unwrap",
+    CheckOptions,
+    unwrap_run,
+    help="Check a webhook's signature, then print its event (the JSON body) on stdout.\n\n"
+    "Nothing is printed unless the signature is valid. Piped, the body is printed as\n"
+    "it was received.",
+    short_help="Check the signature, then print the event JSON.",
+    # Nothing is sent: only the options that shape what is printed.
+    common=PRINTING,
+)

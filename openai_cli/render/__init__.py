@@ -14,11 +14,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from openai_cli.errors import ProtocolError, UsageError
+from openai_cli.formats import OUTPUT_FORMATS as FORMATS
 from openai_cli.io import IO
 from openai_cli.render.table import MORE_HINT, layout, lines
 from openai_cli.terminal import json_escape
-
-FORMATS = ("auto", "json", "jsonl", "yaml", "table", "raw")
 
 
 def _items(data: Any) -> list[Any] | None:

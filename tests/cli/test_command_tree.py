@@ -149,7 +149,7 @@ def test_group_help_lists_its_commands(group: str) -> None:
     r = invoke(group, "--help")
     assert r.code == 0, r
     assert r.out.startswith(f"Usage: oai {group} [OPTIONS] COMMAND [ARGS]...")
-    words = {op["command"][1] for op in catalogue.load(group)}
+    words = {op.command[1] for op in catalogue.load(group)}
     listed = r.out.split("Commands:", 1)[1]
     for word in words:
         assert re.search(rf"^  {re.escape(word)}\b", listed, re.MULTILINE), word

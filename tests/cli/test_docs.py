@@ -3,13 +3,14 @@ pages use commands and options that exist and links that resolve."""
 
 from __future__ import annotations
 
-import copy
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from openai_cli.api.model import Operation
 from tests.helpers import ROOT
 from tools import gen_docs
 
@@ -40,12 +41,13 @@ def test_generation_is_deterministic(generated: dict[str, str]) -> None:
 
 
 def _without_order_flag(load: Any) -> Any:
-    def patched(group: str) -> list[dict[str, Any]]:
-        ops: list[dict[str, Any]] = copy.deepcopy(load(group))
-        for op in ops:
-            if op["command"] == ["files", "list"]:
-                op["query"] = [p for p in op["query"] if p["name"] != "order"]
-        return ops
+    def patched(group: str) -> list[Operation]:
+        return [
+            replace(op, query=tuple(p for p in op.query if p.name != "order"))
+            if op.command == ("files", "list")
+            else op
+            for op in load(group)
+        ]
 
     return patched
 

@@ -15,8 +15,9 @@ from urllib.parse import parse_qsl, unquote
 
 import pytest
 
+from openai_cli.api import catalogue
 from tests.contract.steady import Steady
-from tests.contract.test_operations import failing_diagnostics, tiny_png
+from tests.contract.test_operations import failing_diagnostics, json_part_misreads, tiny_png
 from tests.helpers import CANARY_KEY, Result, api_env, invoke
 
 Entry = dict[str, Any]
@@ -120,6 +121,39 @@ def test_file_upload_with_purpose_and_expiry_object(steady: Steady, tmp_path: Pa
         "expires_after": {"anchor": "created_at", "seconds": 3600},
     }
     assert json.loads(result.out)["object"] == "file"
+
+
+def test_realtime_call_session_travels_as_one_json_part(steady: Steady) -> None:
+    offer = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+    result, entries = run(steady, "realtime", "calls", "create", "--sdp", offer)
+    entry = one_clean_hit(result, entries, "POST", "/realtime/calls")
+    assert entry["request"]["body"] == {"sdp": offer}
+
+    # Empty objects and arrays and a list of tools: what bracketed fields cannot carry.
+    session = {
+        "type": "realtime",
+        "model": "gpt-realtime",
+        "audio": {"input": {}},
+        "tools": [
+            {"type": "function", "name": "a", "parameters": {}},
+            {"type": "function", "name": "b"},
+        ],
+        "include": [],
+    }
+    result, entries = run(
+        steady, "realtime", "calls", "create", "--sdp", offer, "--session", json.dumps(session)
+    )
+    [entry] = entries
+    body = entry["request"]["body"]
+    # One `session` part holding the JSON text (bracketed fields would show as an object).
+    assert set(body) == {"sdp", "session"} and body["sdp"] == offer
+    assert json.loads(body["session"]) == session
+    # Steady reads the JSON part as text and so answers 400; nothing else is wrong.
+    [op] = [o for o in catalogue.load("realtime") if o.command == ("realtime", "calls", "create")]
+    misread = json_part_misreads(entries, op)
+    assert [d["requestPath"] for d in misread] == ["body.session"]
+    assert failing_diagnostics(entries, besides=misread) == []
+    assert result.code == 1 and "HTTP 400" in result.err
 
 
 # -- streams --------------------------------------------------------------------------

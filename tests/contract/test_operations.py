@@ -23,14 +23,14 @@ import pytest
 import yaml
 
 from openai_cli.api import catalogue
+from openai_cli.api.model import Operation, Param
 from openai_cli.commands.overrides import OVERRIDES
 from tests.contract.steady import Steady, find_spec
 from tests.helpers import Result, api_env, invoke
 
-Op = dict[str, Any]
 Schema = dict[str, Any]
 
-OPERATIONS: list[Op] = [op for group in catalogue.GROUPS for op in catalogue.load(group)]
+OPERATIONS: list[Operation] = [op for group in catalogue.GROUPS for op in catalogue.load(group)]
 
 # Diagnostics at these levels make Steady's verdict a failure; "info" ones (such as
 # E3015, a query parameter the spec does not declare) are reported but allowed.
@@ -44,14 +44,13 @@ HAND_WRITTEN: dict[tuple[str, ...], dict[str, str]] = {
 }
 
 
-def command_id(op: Op) -> str:
-    return " ".join(op["command"])
+def command_id(op: Operation) -> str:
+    return " ".join(op.command)
 
 
-def full_path(op: Op) -> str:
+def full_path(op: Operation) -> str:
     """The spec's path for the operation, with its fixed query (``?beta=true``) kept."""
-    query = "&".join(f"{k}={v}" for k, v in op["fixed_query"].items())
-    return str(op["path"]) + (f"?{query}" if query else "")
+    return op.full_path
 
 
 # -- the spec -----------------------------------------------------------------------
@@ -190,12 +189,12 @@ def _string(schema: Schema) -> str:
     return "x" * max(1, int(schema.get("minLength") or 1))
 
 
-def spec_operation(op: Op) -> Schema:
-    operation: Schema = spec()["paths"][full_path(op)][op["method"].lower()]
+def spec_operation(op: Operation) -> Schema:
+    operation: Schema = spec()["paths"][full_path(op)][op.method.lower()]
     return operation
 
 
-def spec_parameters(op: Op) -> dict[tuple[str, str], Schema]:
+def spec_parameters(op: Operation) -> dict[tuple[str, str], Schema]:
     item = spec()["paths"][full_path(op)]
     out: dict[tuple[str, str], Schema] = {}
     for param in [*item.get("parameters", []), *spec_operation(op).get("parameters", [])]:
@@ -204,7 +203,7 @@ def spec_parameters(op: Op) -> dict[tuple[str, str], Schema]:
     return out
 
 
-def body_schema(op: Op, content_type: str) -> Schema:
+def body_schema(op: Operation, content_type: str) -> Schema:
     body = deref(spec_operation(op)["requestBody"])
     return merged(body["content"][content_type].get("schema") or {})
 
@@ -253,9 +252,9 @@ def tiny_zip(path: Path) -> None:
         archive.writestr("skill/SKILL.md", "---\nname: x\ndescription: x\n---\nx\n")
 
 
-def upload_file(op: Op, field: str, tmp_path: Path) -> Path:
+def upload_file(op: Operation, field: str, tmp_path: Path) -> Path:
     """A small file of the kind the operation takes in ``field``."""
-    group = op["command"][0]
+    group = op.command[0]
     if group == "files":
         path = tmp_path / "requests.jsonl"
         line = {"custom_id": "1", "method": "POST", "url": "/v1/chat/completions", "body": {}}
@@ -281,17 +280,17 @@ def upload_file(op: Op, field: str, tmp_path: Path) -> Path:
 # -- command lines -------------------------------------------------------------------
 
 
-def _is_file(p: Op) -> bool:
-    return bool(p["type"] == "file" or p.get("items") == "file")
+def _is_file(p: Param) -> bool:
+    return p.is_file
 
 
-def chosen_content_type(op: Op) -> str | None:
+def chosen_content_type(op: Operation) -> str | None:
     """The body encoding the command uses for the arguments this suite gives it.
 
     Files are given whenever the multipart form requires one, so the command sends a
     form exactly when the form is the only body or a required file makes it one.
     """
-    types = op["content_types"]
+    types = op.content_types
     if not types:
         return None
     if "multipart/form-data" not in types:
@@ -299,7 +298,7 @@ def chosen_content_type(op: Op) -> str | None:
     if "application/json" not in types:
         return "multipart/form-data"
     form = body_schema(op, "multipart/form-data")
-    files = {p["name"] for p in op["body"] if _is_file(p)}
+    files = {p.name for p in op.body if _is_file(p)}
     if files & set(form.get("required") or []):
         return "multipart/form-data"
     return "application/json"
@@ -313,10 +312,10 @@ def _text(value: Any) -> str:
     return json.dumps(value) if isinstance(value, dict | list) else str(value)
 
 
-def option_args(p: Op, value: Any) -> list[str]:
+def option_args(p: Param, value: Any) -> list[str]:
     """The flags that give ``value`` to the catalogue parameter ``p``."""
-    flag = p["flag"]
-    kind = p["type"]
+    flag = p.flag
+    kind = p.type
     if kind == "boolean":
         return [flag if value else f"--no-{flag[2:]}"]
     if kind == "array":
@@ -328,7 +327,7 @@ def option_args(p: Op, value: Any) -> list[str]:
 
 
 def arguments(
-    op: Op, tmp_path: Path, *, every_field: bool = False
+    op: Operation, tmp_path: Path, *, every_field: bool = False
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """Path arguments and options for every field the spec requires, or for every field.
 
@@ -337,20 +336,18 @@ def arguments(
     without ``--body``.
     """
     params = spec_parameters(op)
-    hand = HAND_WRITTEN.get(tuple(op["command"]), {})
-    args = [
-        _text(example(params["path", p["name"]].get("schema") or {})) for p in op["path_params"]
-    ]
-    fields: list[tuple[str, Op, Schema]] = []
-    for loc, place in (("query", "query"), ("headers", "header")):
-        for p in op[loc]:
-            param = params[place, p["name"]]
+    hand = HAND_WRITTEN.get(op.command, {})
+    args = [_text(example(params["path", p.name].get("schema") or {})) for p in op.path_params]
+    fields: list[tuple[str, Param, Schema]] = []
+    for loc, place, given in (("query", "query", op.query), ("headers", "header", op.headers)):
+        for p in given:
+            param = params[place, p.name]
             if every_field or param.get("required"):
                 fields.append((loc, p, param.get("schema") or {}))
     content_type = chosen_content_type(op)
     if content_type in ("application/json", "multipart/form-data"):
         schema = body_schema(op, content_type)
-        by_name = {p["name"]: p for p in op["body"]}
+        by_name = {p.name: p for p in op.body}
         props = schema.get("properties") or {}
         names = list(props) if every_field else required_names(schema)
         for name in names:
@@ -361,18 +358,18 @@ def arguments(
             fields.append(("body", by_name[name], props.get(name) or {}))
     for _, p, field_schema in fields:
         if _is_file(p):
-            args += [p["flag"], str(upload_file(op, p["name"], tmp_path))]
+            args += [p.flag, str(upload_file(op, p.name, tmp_path))]
             continue
-        value: Any = hand.get(p["name"])
+        value: Any = hand.get(p.name)
         if value is None:
             value = example(field_schema, filled=every_field)
-        if p["type"] == "array" and value == []:
+        if p.type == "array" and value == []:
             # A repeated flag cannot say "empty list": send one item instead.
             value = [example(array_items(field_schema))]
-        if p["type"] == "string_or_json" and isinstance(value, str) and value.lstrip()[:1] in "{[":
-            raise AssertionError(f"{p['name']}: a text value that would be read as JSON")
+        if p.type == "string_or_json" and isinstance(value, str) and value.lstrip()[:1] in "{[":
+            raise AssertionError(f"{p.name}: a text value that would be read as JSON")
         args += option_args(p, value)
-    return args, [(loc, p["name"]) for loc, p, _ in fields]
+    return args, [(loc, p.name) for loc, p, _ in fields]
 
 
 # -- the verdict ---------------------------------------------------------------------
@@ -390,18 +387,48 @@ def run_against(steady: Steady, *args: str) -> tuple[Result, list[dict[str, Any]
     return result, steady.entries_since(mark)
 
 
-def failing_diagnostics(entries: list[dict[str, Any]]) -> list[str]:
+def failing_diagnostics(
+    entries: list[dict[str, Any]], besides: list[dict[str, Any]] | None = None
+) -> list[str]:
+    """Steady's complaints that fail a test, but for those in ``besides``."""
     return Steady.diagnostics(
         [
             {
                 **e,
                 "diagnostics": [
-                    d for d in e.get("diagnostics", []) if d.get("severity") in FAILING_SEVERITIES
+                    d
+                    for d in e.get("diagnostics", [])
+                    if d.get("severity") in FAILING_SEVERITIES and d not in (besides or [])
                 ],
             }
             for e in entries
         ]
     )
+
+
+def json_part_misreads(entries: list[dict[str, Any]], op: Operation) -> list[dict[str, Any]]:
+    """Steady's complaints about the JSON parts of a form, which it reads as plain text.
+
+    The spec has some form fields sent as one part of JSON text (its ``encoding``, as for
+    the ``session`` of ``realtime calls create``). Steady 0.22.2 ignores ``encoding``, so
+    such a part fails its object type check (E3008) and Steady answers 400 to a request
+    the spec allows. Only that is let through: an E3008 on one of those fields, in a
+    multipart request, whose text Steady logged is a JSON object.
+    """
+    json_parts = {f"body.{p.name}" for p in op.body if p.part_type == "application/json"}
+    out = []
+    for entry in entries:
+        request = entry["request"]
+        if not request["headers"].get("content-type", "").startswith("multipart/form-data"):
+            continue
+        for d in entry.get("diagnostics", []):
+            path = d.get("requestPath")
+            if d.get("code") != "E3008" or path not in json_parts:
+                continue
+            text = (request.get("body") or {}).get(path.removeprefix("body."))
+            if isinstance(text, str) and isinstance(json.loads(text), dict):
+                out.append(d)
+    return out
 
 
 def info_diagnostics(entries: list[dict[str, Any]]) -> list[str]:
@@ -420,21 +447,25 @@ def info_diagnostics(entries: list[dict[str, Any]]) -> list[str]:
     )
 
 
-def assert_hit(entries: list[dict[str, Any]], op: Op) -> dict[str, Any]:
+def assert_hit(entries: list[dict[str, Any]], op: Operation) -> dict[str, Any]:
     """Exactly one request reached Steady, as ``op``, and it broke no rule of the spec."""
     seen = [(e["request"]["method"], e["request"]["pathPattern"]) for e in entries]
-    assert seen == [(op["method"], full_path(op))]
-    assert failing_diagnostics(entries) == []
+    assert seen == [(op.method, full_path(op))]
+    misread = json_part_misreads(entries, op)
+    assert failing_diagnostics(entries, besides=misread) == []
     entry = entries[0]
-    assert 200 <= entry["response"]["status"] < 300, entry["response"]
+    if misread:
+        assert entry["response"]["status"] == 400, entry["response"]
+    else:
+        assert 200 <= entry["response"]["status"] < 300, entry["response"]
     return entry
 
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=command_id)
-def test_operation(op: Op, steady: Steady, tmp_path: Path, record_property: Any) -> None:
-    args = [*op["command"], *arguments(op, tmp_path)[0]]
+def test_operation(op: Operation, steady: Steady, tmp_path: Path, record_property: Any) -> None:
+    args = [*op.command, *arguments(op, tmp_path)[0]]
     out = tmp_path / "answer.bin"
-    if op["binary"] or (op["method"] == "GET" and op["path"].endswith("/content")):
+    if op.binary:
         args += ["--output-file", str(out)]
     result, entries = run_against(steady, *args)
     assert result.code == 0, (args, result)
@@ -445,7 +476,7 @@ def test_operation(op: Op, steady: Steady, tmp_path: Path, record_property: Any)
     if "--output-file" in args:
         assert out.is_file() and out.stat().st_size > 0
         assert not out.with_name(out.name + ".part").exists()
-    elif tuple(op["command"]) not in OVERRIDES:
+    elif op.command not in OVERRIDES:
         # Piped, a generated command prints the answer as it came: JSON, or text (SDP).
         response = entries[0]["response"]
         if "json" in response["headers"].get("content-type", ""):
@@ -467,14 +498,15 @@ def sent_names(entry: dict[str, Any]) -> dict[str, set[str]]:
 
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=command_id)
-def test_operation_with_every_field(op: Op, steady: Steady, tmp_path: Path) -> None:
+def test_operation_with_every_field(op: Operation, steady: Steady, tmp_path: Path) -> None:
     """Every flag a command has for the spec's fields, at once, each encoded as the spec wants."""
     given, fields = arguments(op, tmp_path, every_field=True)
-    args = [*op["command"], *given]
-    if op["binary"] or (op["method"] == "GET" and op["path"].endswith("/content")):
+    args = [*op.command, *given]
+    if op.binary:
         args += ["--output-file", str(tmp_path / "answer.bin")]
     result, entries = run_against(steady, *args)
-    assert result.code == 0, (args, result)
+    # Steady answers 400 to a JSON part of a form (see json_part_misreads).
+    assert result.code == (1 if json_part_misreads(entries, op) else 0), (args, result)
     entry = assert_hit(entries, op)
     assert info_diagnostics(entries) == []
     seen = sent_names(entry)

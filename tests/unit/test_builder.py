@@ -11,24 +11,22 @@ import respx
 
 from openai_cli.api import catalogue
 from openai_cli.api.builder import CommandSpec, build_command
+from openai_cli.api.model import Operation, Param
 from openai_cli.api.values import coerce, header_value
 from openai_cli.errors import UsageError
 from tests.helpers import BASE, api_env, invoke
 
-Op = dict[str, Any]
 
-
-def find(*command: str) -> Op:
-    matches = [op for op in catalogue.load(command[0]) if op["command"] == list(command)]
+def find(*command: str) -> Operation:
+    matches = [op for op in catalogue.load(command[0]) if op.command == command]
     assert len(matches) == 1, command
     return matches[0]
 
 
-def param(op: Op, name: str) -> Op:
-    matches = [p for place in ("query", "headers", "body") for p in op[place] if p["name"] == name]
+def param(op: Operation, name: str) -> Param:
+    matches = [p for p in op.params if p.name == name]
     assert len(matches) == 1, name
-    found: Op = matches[0]
-    return found
+    return matches[0]
 
 
 # The factory is only read for @file and stdin values, which these cases do not use.
@@ -37,7 +35,7 @@ NO_FACTORY: Any = None
 
 def test_text_of_a_number_or_enum_field_is_the_number() -> None:
     p = param(find("realtime", "calls", "accept"), "max_output_tokens")
-    assert (p["type"], p["enum"], p["open_enum"]) == ("string_or_json", ["inf"], False)
+    assert (p.type, p.enum, p.open_enum) == ("string_or_json", ("inf",), False)
     assert coerce(p, "4096", NO_FACTORY) == 4096
     assert coerce(p, "inf", NO_FACTORY) == "inf"
     for bad in ("lots", "NaN", '"text"', "null"):
@@ -53,7 +51,7 @@ def test_text_of_an_open_text_or_json_field_stays_text() -> None:
 
 def test_closed_enum_is_checked_for_each_array_item() -> None:
     p = param(find("admin", "organization", "audit-logs", "list"), "event_types[]")
-    assert p["enum"] and not p["open_enum"]
+    assert p.enum and not p.open_enum
     assert coerce(p, ["project.created"], NO_FACTORY) == ["project.created"]
     with pytest.raises(UsageError, match=r"^--event-types: 'nope' is not one of: "):
         coerce(p, ["project.created", "nope"], NO_FACTORY)

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,10 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 catalogue = importlib.import_module("openai_cli.api.catalogue")
+model = importlib.import_module("openai_cli.api.model")
 gen = importlib.import_module("tools.gen_catalogue")
+Operation = model.Operation
+Param = model.Param
 
 CATALOGUE_DIR = REPO / "openai_cli" / "api" / "catalogue"
 SPEC = gen.default_spec()
@@ -36,8 +40,8 @@ RECORD_KEYS = [
     "command",
     "method",
     "path",
-    "fixed_query",
     "operation_id",
+    "fixed_query",
     "path_params",
     "query",
     "headers",
@@ -50,48 +54,63 @@ RECORD_KEYS = [
     "admin",
     "docs",
 ]
-PARAM_KEYS = ["name", "flag", "type", "items", "required", "enum", "open_enum", "default"]
+PARAM_KEYS = [
+    "name",
+    "flag",
+    "type",
+    "items",
+    "required",
+    "enum",
+    "open_enum",
+    "default",
+    "deprecated",
+    "content",
+    "part_type",
+]
 TYPES = {"string", "integer", "number", "boolean", "array", "file", "json", "string_or_json"}
 ITEM_TYPES = {"string", "integer", "number", "boolean", "file"}
 
 
-def all_operations() -> list[dict[str, Any]]:
+def all_operations() -> list[Any]:
     return [op for group in catalogue.GROUPS for op in catalogue.load(group)]
 
 
 OPERATIONS = all_operations()
 
 
-def usage_of(op: dict[str, Any]) -> str:
-    return " ".join(["oai", *op["command"], *(str(p["metavar"]) for p in op["path_params"])])
+def usage_of(op: Any) -> str:
+    return " ".join(["oai", *op.command, *(p.metavar for p in op.path_params)])
 
 
-def full_path(op: dict[str, Any]) -> str:
-    query = "&".join(f"{k}={v}" for k, v in op["fixed_query"].items())
-    return str(op["path"]) + (f"?{query}" if query else "")
+def full_path(op: Any) -> str:
+    query = "&".join(f"{k}={v}" for k, v in op.fixed_query)
+    return str(op.path) + (f"?{query}" if query else "")
 
 
-def find(*command: str) -> dict[str, Any]:
-    matches = [op for op in OPERATIONS if op["command"] == list(command)]
+def find(*command: str) -> Any:
+    matches = [op for op in OPERATIONS if op.command == command]
     assert len(matches) == 1, command
-    found: dict[str, Any] = matches[0]
-    return found
+    return matches[0]
 
 
-def param(op: dict[str, Any], place: str, name: str) -> dict[str, Any]:
-    matches = [p for p in op[place] if p["name"] == name]
-    assert len(matches) == 1, (op["command"], place, name)
-    found: dict[str, Any] = matches[0]
-    return found
+def param(op: Any, place: str, name: str) -> Any:
+    matches = [p for p in getattr(op, place) if p.name == name]
+    assert len(matches) == 1, (op.command, place, name)
+    return matches[0]
 
 
 def walk(value: Any) -> Iterator[tuple[str | None, Any]]:
-    """Every (key, value) pair of a nested literal; list elements have key None."""
-    if isinstance(value, dict):
+    """Every (key, value) pair of a nested record; sequence elements have key None."""
+    if is_dataclass(value):
+        for field in fields(value):
+            element = getattr(value, field.name)
+            yield field.name, element
+            yield from walk(element)
+    elif isinstance(value, dict):
         for key, element in value.items():
             yield key, element
             yield from walk(element)
-    elif isinstance(value, list):
+    elif isinstance(value, list | tuple):
         for element in value:
             yield None, element
             yield from walk(element)
@@ -105,20 +124,23 @@ def test_every_tsv_row_has_exactly_one_operation() -> None:
     with TSV.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
     assert len(rows) == 288
-    by_usage: dict[str, list[dict[str, Any]]] = {}
+    by_usage: dict[str, list[Any]] = {}
     for op in OPERATIONS:
         by_usage.setdefault(usage_of(op), []).append(op)
     for row in rows:
         ops = by_usage.get(row["usage"], [])
         assert len(ops) == 1, row["usage"]
-        assert ops[0]["method"] == row["method"], row["usage"]
+        assert ops[0].method == row["method"], row["usage"]
         assert full_path(ops[0]) == row["path"], row["usage"]
-        assert ops[0]["operation_id"] == row["operation_id"], row["usage"]
-        assert ops[0]["admin"] == (row["auth"] == "AdminApiKeyAuth"), row["usage"]
-        assert ops[0]["streams"] == (row["streams"] == "sse"), row["usage"]
-        assert ops[0]["binary"] == (row["binary_response"] == "binary"), row["usage"]
-        assert ops[0]["pagination"] == (row["pagination"] or None), row["usage"]
-        assert ",".join(ops[0]["content_types"]) == row["request_types"], row["usage"]
+        assert ops[0].operation_id == row["operation_id"], row["usage"]
+        assert ops[0].admin == (row["auth"] == "AdminApiKeyAuth"), row["usage"]
+        assert ops[0].streams == (row["streams"] == "sse"), row["usage"]
+        # The table marks what the spec declares; `.../content` downloads are bytes too.
+        content = row["method"] == "GET" and row["path"].endswith("/content")
+        binary = row["binary_response"] == "binary" or content
+        assert ops[0].binary == binary, row["usage"]
+        assert ops[0].pagination == (row["pagination"] or None), row["usage"]
+        assert ",".join(ops[0].content_types) == row["request_types"], row["usage"]
     assert sorted(by_usage) == sorted(row["usage"] for row in rows)
     assert len(OPERATIONS) == 288
 
@@ -131,7 +153,7 @@ def test_groups_match_modules_and_commands() -> None:
         assert module == command.replace("-", "_")
         ops = catalogue.load(command)
         assert ops, command
-        assert all(op["command"][0] == command for op in ops)
+        assert all(op.command[0] == command for op in ops)
     assert all(0 < len(title) <= 80 for title in catalogue.GROUP_TITLES.values())
 
 
@@ -141,7 +163,7 @@ def test_generated_files_carry_the_header() -> None:
 
 
 def test_no_name_is_both_a_command_and_a_group() -> None:
-    assert gen.check_tree(op["command"] for op in OPERATIONS) == []
+    assert gen.check_tree(op.command for op in OPERATIONS) == []
     assert gen.check_tree([["files", "content"], ["files", "content", "list"]]) == [
         "oai files content"
     ]
@@ -151,35 +173,38 @@ def test_no_name_is_both_a_command_and_a_group() -> None:
 
 
 def test_records_have_the_documented_shape() -> None:
+    assert [f.name for f in fields(Operation)] == RECORD_KEYS
+    assert [f.name for f in fields(Param)] == PARAM_KEYS
     for op in OPERATIONS:
-        assert list(op) == RECORD_KEYS, op["command"]
-        assert op["method"] in {"GET", "POST", "DELETE"}
-        assert "?" not in op["path"]
-        assert op["pagination"] in {None, "cursor", "page"}
-        assert set(op["content_types"]) <= {
+        assert type(op) is Operation, op.command
+        assert op.method in {"GET", "POST", "DELETE"}
+        assert "?" not in op.path
+        assert op.pagination in {None, "cursor", "page"}
+        assert set(op.content_types) <= {
             "application/json",
             "multipart/form-data",
             "application/sdp",
         }
-        for p in op["path_params"]:
-            assert f"{{{p['name']}}}" in op["path"]
-            assert p["metavar"] == p["metavar"].upper()
+        for p in op.path_params:
+            assert f"{{{p.name}}}" in op.path
+            assert p.metavar == p.metavar.upper()
         flags = []
         for place in ("query", "headers", "body"):
-            for p in op[place]:
-                keys = PARAM_KEYS + (["content"] if place == "body" else []) + ["deprecated"]
-                assert list(p) == keys, (op["command"], p["name"])
-                assert p["type"] in TYPES
-                assert (p["items"] in ITEM_TYPES) if p["type"] == "array" else p["items"] is None
-                assert p["flag"].startswith("--") and p["flag"] == p["flag"].lower()
-                assert p["open_enum"] is False or p["enum"], (op["command"], p["name"])
-                assert p["default"] is None or isinstance(p["default"], str | int | float)
-                flags.append(p["flag"])
+            for p in getattr(op, place):
+                assert type(p) is Param, (op.command, p.name)
+                assert p.type in TYPES
+                assert (p.items in ITEM_TYPES) if p.type == "array" else p.items is None
+                assert p.flag.startswith("--") and p.flag == p.flag.lower()
+                assert p.open_enum is False or p.enum, (op.command, p.name)
+                assert p.default is None or isinstance(p.default, str | int | float)
+                flags.append(p.flag)
                 if place == "body":
-                    assert p["content"] in (["json"], ["multipart"], ["json", "multipart"])
-        assert len(flags) == len(set(flags)), op["command"]
-        if not op["content_types"]:
-            assert op["body"] == [] and op["body_required"] is False
+                    assert p.content in (("json",), ("multipart",), ("json", "multipart"))
+                else:
+                    assert p.content == ()
+        assert len(flags) == len(set(flags)), op.command
+        if not op.content_types:
+            assert op.body == () and op.body_required is False
 
 
 def test_no_prose() -> None:
@@ -187,10 +212,10 @@ def test_no_prose() -> None:
         for key, value in walk(op):
             assert key not in {"description", "summary", "example", "examples", "title"}
             if isinstance(value, str) and key != "docs":
-                assert len(value) <= 200, (op["command"], key)
-        if op["docs"] is not None:
-            assert op["docs"].startswith(gen.DOCS_BASE + "/")
-            assert " " not in op["docs"]
+                assert len(value) <= 200, (op.command, key)
+        if op.docs is not None:
+            assert op.docs.startswith(gen.DOCS_BASE + "/")
+            assert " " not in op.docs
 
 
 # --------------------------------------------------------------------------- generator
@@ -260,6 +285,8 @@ paths:
                     - $ref: '#/components/schemas/Bin'
                     - {type: array, items: {$ref: '#/components/schemas/Bin'}}
                 ref: {type: string, format: binary}
+            encoding:
+              mode: {contentType: text/plain}
   /files:
     get:
       operationId: listFiles
@@ -309,43 +336,45 @@ def test_resolution_rules_on_a_small_spec(mini: tuple[Path, Path]) -> None:
     assert index["GROUPS"] == {"files": "files"}
     update, listing = load_generated(out, "files")["OPERATIONS"]
 
-    assert update["docs"] == f"{gen.DOCS_BASE}/files/update"
-    assert listing["docs"] is None
-    assert listing["admin"] is True and listing["pagination"] == "cursor"
-    assert listing["query"][0]["deprecated"] is True
-    assert update["content_types"] == ["application/json", "multipart/form-data"]
-    assert update["body_required"] is True
+    assert update.docs == f"{gen.DOCS_BASE}/files/update"
+    assert listing.docs is None
+    assert listing.admin is True and listing.pagination == "cursor"
+    assert listing.query[0].deprecated is True
+    assert update.content_types == ("application/json", "multipart/form-data")
+    assert update.body_required is True
 
-    query = {p["name"]: p for p in update["query"]}
+    query = {p.name: p for p in update.query}
     # A query parameter that shares its flag with a body field gets the prefix.
-    assert query["purpose"]["flag"] == "--query-purpose"
-    assert query["tags[]"]["flag"] == "--tags"
-    assert (query["tags[]"]["type"], query["tags[]"]["items"]) == ("array", "string")
-    assert query["tags[]"]["enum"] == ["x", "y"]
-    assert update["headers"][0]["flag"] == "--openai-beta"
+    assert query["purpose"].flag == "--query-purpose"
+    assert query["tags[]"].flag == "--tags"
+    assert (query["tags[]"].type, query["tags[]"].items) == ("array", "string")
+    assert query["tags[]"].enum == ("x", "y")
+    assert update.headers[0].flag == "--openai-beta"
 
-    body = {p["name"]: p for p in update["body"]}
+    body = {p.name: p for p in update.body}
     assert list(body) == ["purpose", "ref", "mode", "limit", "stop", "n", "kind", "meta", "upload"]
-    assert body["purpose"]["flag"] == "--purpose"
-    assert (body["purpose"]["type"], body["purpose"]["content"]) == ("string", ["json"])
-    assert body["mode"]["enum"] == ["a", "b", "c"]
-    assert body["mode"]["open_enum"] is True
-    assert body["mode"]["required"] is True
-    assert body["mode"]["default"] is None  # differs between the two content types
-    assert body["mode"]["content"] == ["json", "multipart"]
-    assert (body["limit"]["type"], body["limit"]["default"]) == ("integer", 3)
-    assert body["stop"]["type"] == "string_or_json"
-    assert (body["n"]["type"], body["n"]["enum"], body["n"]["open_enum"]) == (
+    assert body["purpose"].flag == "--purpose"
+    assert (body["purpose"].type, body["purpose"].content) == ("string", ("json",))
+    assert body["mode"].enum == ("a", "b", "c")
+    assert body["mode"].open_enum is True
+    assert body["mode"].required is True
+    assert body["mode"].default is None  # differs between the two content types
+    assert body["mode"].content == ("json", "multipart")
+    # The spec's encoding of a form field: its own part, of that type.
+    assert (body["mode"].part_type, body["purpose"].part_type) == ("text/plain", None)
+    assert (body["limit"].type, body["limit"].default) == ("integer", 3)
+    assert body["stop"].type == "string_or_json"
+    assert (body["n"].type, body["n"].enum, body["n"].open_enum) == (
         "string_or_json",
-        ["auto"],
+        ("auto",),
         False,
     )
-    assert (body["kind"]["type"], body["kind"]["enum"]) == ("string", ["fixed"])
-    assert body["meta"]["type"] == "json"
-    assert (body["upload"]["type"], body["upload"]["items"]) == ("array", "file")
+    assert (body["kind"].type, body["kind"].enum) == ("string", ("fixed",))
+    assert body["meta"].type == "json"
+    assert (body["upload"].type, body["upload"].items) == ("array", "file")
     # Only the multipart body requires it, so the JSON form must not demand it.
-    assert body["upload"]["required"] is False
-    assert (body["ref"]["type"], body["ref"]["content"]) == ("file", ["json", "multipart"])
+    assert body["upload"].required is False
+    assert (body["ref"].type, body["ref"].content) == ("file", ("json", "multipart"))
 
 
 def test_check_reports_stale_and_missing_files(
@@ -370,20 +399,43 @@ RENDER_SAMPLE = {
     "a": ["x" * 120, {"b": None, "c": True, "d": 1.5, "e": 1e20, "f": -2}],
     "q": ['say "hi"', "it's", 'both \' and ""', "tab\tnew\nline\x00", "back\\slash"],
     "deep": [[["y" * 30] * 4] * 2],
+    "tuples": [(), ("one",), ("z" * 60, "w" * 60), (("k" * 50, "v" * 50),)],
 }
+CALL_SAMPLE = gen.Call(
+    "C",
+    {
+        "short": gen.Call("C", {"a": 1, "b": ("x",)}),
+        "long": (gen.Call("C", {"name": "n" * 40, "flag": "--" + "f" * 40, "e": ("q" * 30,) * 3}),),
+        "empty": (),
+    },
+)
+
+
+def as_data(value: Any) -> Any:
+    """What a rendered literal evaluates to when ``C(**kwargs)`` builds a dict."""
+    if isinstance(value, gen.Call):
+        return {k: as_data(v) for k, v in value.kwargs.items()}
+    if isinstance(value, tuple):
+        return tuple(as_data(v) for v in value)
+    return value
 
 
 def test_rendering_is_valid_python() -> None:
-    text = "\n".join(gen.render_lines(RENDER_SAMPLE, 0, prefix="X = "))
-    namespace: dict[str, Any] = {}
-    exec(text, namespace)
-    assert namespace["X"] == RENDER_SAMPLE
+    for value in (RENDER_SAMPLE, CALL_SAMPLE):
+        text = "\n".join(gen.render_lines(value, 0, prefix="X = "))
+        namespace: dict[str, Any] = {"C": lambda **kwargs: kwargs}
+        exec(text, namespace)
+        assert namespace["X"] == as_data(value)
 
 
 def test_rendering_matches_ruff_format(tmp_path: Path) -> None:
     pytest.importorskip("ruff")
     sample = tmp_path / "sample.py"
-    sample.write_text("\n".join(gen.render_lines(RENDER_SAMPLE, 0, prefix="X = ")) + "\n")
+    lines = [
+        *gen.render_lines(RENDER_SAMPLE, 0, prefix="X = "),
+        *gen.render_lines(CALL_SAMPLE, 0, prefix="Y = "),
+    ]
+    sample.write_text("\n".join(lines) + "\n")
     options = ["--diff", "--isolated", "--line-length", str(gen.LINE_LENGTH)]
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "format", *options, str(sample)],
@@ -399,98 +451,99 @@ def test_rendering_matches_ruff_format(tmp_path: Path) -> None:
 
 def test_chat_completions_create() -> None:
     op = find("chat", "completions", "create")
-    assert op["streams"] is True and op["content_types"] == ["application/json"]
+    assert op.streams is True and op.content_types == ("application/json",)
     model = param(op, "body", "model")
-    assert (model["type"], model["required"], model["open_enum"]) == ("string", True, True)
-    assert "gpt-4o" in model["enum"]
+    assert (model.type, model.required, model.open_enum) == ("string", True, True)
+    assert "gpt-4o" in model.enum
     messages = param(op, "body", "messages")
-    assert (messages["type"], messages["required"]) == ("json", True)
-    assert param(op, "body", "stream")["type"] == "boolean"
-    assert param(op, "body", "stop")["type"] == "string_or_json"
-    assert param(op, "body", "temperature")["type"] == "number"
-    assert param(op, "body", "functions")["deprecated"] is True
+    assert (messages.type, messages.required) == ("json", True)
+    assert param(op, "body", "stream").type == "boolean"
+    assert param(op, "body", "stop").type == "string_or_json"
+    assert param(op, "body", "temperature").type == "number"
+    assert param(op, "body", "functions").deprecated is True
 
 
 def test_files_create() -> None:
     op = find("files", "create")
-    assert op["content_types"] == ["multipart/form-data"]
+    assert op.content_types == ("multipart/form-data",)
     file = param(op, "body", "file")
-    assert (file["type"], file["required"], file["content"]) == ("file", True, ["multipart"])
+    assert (file.type, file.required, file.content) == ("file", True, ("multipart",))
     purpose = param(op, "body", "purpose")
-    assert purpose["type"] == "string" and "fine-tune" in purpose["enum"]
-    assert purpose["open_enum"] is False
+    assert purpose.type == "string" and "fine-tune" in purpose.enum
+    assert purpose.open_enum is False
 
 
 def test_fine_tuning_list_events() -> None:
     op = find("fine-tuning", "jobs", "list-events")
-    assert op["path"] == "/fine_tuning/jobs/{fine_tuning_job_id}/events"
-    assert op["path_params"] == [
-        {"name": "fine_tuning_job_id", "metavar": "FINE_TUNING_JOB_ID", "type": "string"}
-    ]
-    assert [p["name"] for p in op["query"]] == ["after", "limit"]
-    assert param(op, "query", "limit")["default"] == 20
-    assert op["pagination"] == "cursor"
+    assert op.path == "/fine_tuning/jobs/{fine_tuning_job_id}/events"
+    assert op.path_params == (
+        model.PathParam(name="fine_tuning_job_id", metavar="FINE_TUNING_JOB_ID", type="string"),
+    )
+    assert [p.name for p in op.query] == ["after", "limit"]
+    assert param(op, "query", "limit").default == 20
+    assert op.pagination == "cursor"
 
 
 def test_admin_audit_logs_list() -> None:
     op = find("admin", "organization", "audit-logs", "list")
-    assert op["admin"] is True
+    assert op.admin is True
     event_types = param(op, "query", "event_types[]")
-    assert event_types["flag"] == "--event-types"
-    assert (event_types["type"], event_types["items"]) == ("array", "string")
-    assert event_types["enum"] and "api_key.created" in event_types["enum"]
-    assert param(op, "query", "effective_at")["type"] == "json"
+    assert event_types.flag == "--event-types"
+    assert (event_types.type, event_types.items) == ("array", "string")
+    assert event_types.enum and "api_key.created" in event_types.enum
+    assert param(op, "query", "effective_at").type == "json"
 
 
 def test_images_edit() -> None:
     op = find("images", "edit")
-    assert op["content_types"] == ["multipart/form-data", "application/json"]
+    assert op.content_types == ("multipart/form-data", "application/json")
     # One or several uploads: a repeatable file flag covers both forms.
     image = param(op, "body", "image")
-    assert (image["type"], image["items"], image["content"]) == ("array", "file", ["multipart"])
+    assert (image.type, image.items, image.content) == ("array", "file", ("multipart",))
     images = param(op, "body", "images")
-    assert (images["type"], images["content"]) == ("json", ["json"])
+    assert (images.type, images.content) == ("json", ("json",))
     mask = param(op, "body", "mask")
-    assert (mask["type"], mask["content"]) == ("file", ["json", "multipart"])
-    assert param(op, "body", "prompt")["required"] is True
+    assert (mask.type, mask.content) == ("file", ("json", "multipart"))
+    assert param(op, "body", "prompt").required is True
 
 
 def test_binary_and_beta_operations() -> None:
-    assert find("audio", "speech", "create")["binary"] is True
-    assert find("videos", "download-content")["binary"] is True
-    beta_responses = [op for op in OPERATIONS if op["command"][:2] == ["beta", "responses"]]
+    assert find("audio", "speech", "create").binary is True
+    assert find("videos", "download-content").binary is True
+    beta_responses = [op for op in OPERATIONS if op.command[:2] == ("beta", "responses")]
     assert len(beta_responses) == 7
-    assert all(op["fixed_query"] == {"beta": "true"} for op in beta_responses)
-    assert all(op["fixed_query"] == {} for op in OPERATIONS if op["command"][0] != "beta")
-    assert param(beta_responses[0], "headers", "openai-beta")["flag"] == "--openai-beta"
+    assert all(op.fixed_query == (("beta", "true"),) for op in beta_responses)
+    assert all(op.fixed_query == () for op in OPERATIONS if op.command[0] != "beta")
+    assert param(beta_responses[0], "headers", "openai-beta").flag == "--openai-beta"
 
 
 def test_realtime_calls_create_keeps_both_content_types() -> None:
     op = find("realtime", "calls", "create")
-    assert op["content_types"] == ["multipart/form-data", "application/sdp"]
-    assert param(op, "body", "sdp")["required"] is True
-    assert param(op, "body", "session")["type"] == "json"
+    assert op.content_types == ("multipart/form-data", "application/sdp")
+    assert param(op, "body", "sdp").required is True
+    assert param(op, "body", "session").type == "json"
 
 
 def test_union_classifications() -> None:
-    assert param(find("embeddings", "create"), "body", "input")["type"] == "string_or_json"
+    assert param(find("embeddings", "create"), "body", "input").type == "string_or_json"
     voice = param(find("audio", "speech", "create"), "body", "voice")
-    assert (voice["type"], voice["open_enum"]) == ("string_or_json", True)
+    assert (voice.type, voice.open_enum) == ("string_or_json", True)
     tool_choice = param(find("chat", "completions", "create"), "body", "tool_choice")
-    assert tool_choice["enum"] == ["none", "auto", "required"]
-    assert tool_choice["open_enum"] is False
+    assert tool_choice.enum == ("none", "auto", "required")
+    assert tool_choice.open_enum is False
     videos = find("videos", "create")
     reference = param(videos, "body", "input_reference")
-    assert (reference["type"], reference["content"]) == ("file", ["json", "multipart"])
+    assert (reference.type, reference.content) == ("file", ("json", "multipart"))
 
 
 def test_index_module_stays_small() -> None:
     # `oai --help` imports only the index, so it must not pull in the operation modules.
     tree = ast.parse((CATALOGUE_DIR / "__init__.py").read_text(encoding="utf-8"))
+    # Statements at the top level run on import; the TYPE_CHECKING block does not.
     imported = {
         alias.name if isinstance(node, ast.Import) else node.module
-        for node in ast.walk(tree)
+        for node in tree.body
         if isinstance(node, ast.Import | ast.ImportFrom)
         for alias in node.names
     }
-    assert imported == {"importlib", "typing"}
+    assert imported == {"__future__", "importlib", "typing"}

@@ -54,6 +54,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("openai_cli", "openai_cli.api.catalogue"): "--version reads the spec version only when asked",
     ("openai_cli.api.lookup", "openai_cli.api.catalogue"): "oai api indexes the catalogue on use",
     ("openai_cli.api.streams", "openai_cli.http.sse"): "the SSE decoder only for a stream",
+    ("openai_cli.options", "openai_cli.context"): "context builds on the options, so the "
+    "factory's class is fetched only inside a running command",
     ("openai_cli.api.streams", "openai_cli.api.lookup"): "the whole catalogue is indexed "
     "only when a stream ends without its final event and its path decides",
     ("openai_cli.api.builder", "openai_cli.commands.overrides"): "the registry of "

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -17,30 +16,31 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from openai_cli.api import catalogue
+from openai_cli.api.model import Operation
 from tests.helpers import BASE, api_env, invoke
 
-OPERATIONS = [op for group in catalogue.GROUPS for op in catalogue.load(group) if op["path_params"]]
+OPERATIONS = [op for group in catalogue.GROUPS for op in catalogue.load(group) if op.path_params]
 
 
-def _required_args(op: dict[str, Any], upload: Path) -> list[str]:
+def _required_args(op: Operation, upload: Path) -> list[str]:
     """Flags for the operation's required fields, so the request gets as far as its URL."""
     args: list[str] = []
-    for p in op["query"] + op["headers"]:
-        if p["required"]:
-            value = p["enum"][0] if p["enum"] else ("1" if p["type"] == "integer" else "x")
-            args += [p["flag"], str(value)]
-    for p in op["body"]:
-        if not p["required"]:
+    for p in (*op.query, *op.headers):
+        if p.required:
+            value = p.enum[0] if p.enum else ("1" if p.type == "integer" else "x")
+            args += [p.flag, str(value)]
+    for p in op.body:
+        if not p.required:
             continue
-        if p["type"] == "file" or p.get("items") == "file":
-            args += ["-F", f"{p['name']}=@{upload}"]
+        if p.is_file:
+            args += ["-F", f"{p.name}=@{upload}"]
         else:
-            args += ["-f", f"{p['name']}=x"]
+            args += ["-f", f"{p.name}=x"]
     return args
 
 
-def _dry_run(op: dict[str, Any], values: list[str], upload: Path) -> tuple[int, str, str]:
-    args = [*op["command"], "--dry-run", "-o", "json", *_required_args(op, upload), "--", *values]
+def _dry_run(op: Operation, values: list[str], upload: Path) -> tuple[int, str, str]:
+    args = [*op.command, "--dry-run", "-o", "json", *_required_args(op, upload), "--", *values]
     r = invoke(*args, env=api_env())
     return r.code, r.out, r.err
 
@@ -61,23 +61,21 @@ def _segments(template: str) -> list[str]:
         st.text(min_size=1, max_size=12),
     ),
 )
-def test_a_path_value_stays_inside_its_segment(
-    op: dict[str, Any], value: str, tmp_path: Path
-) -> None:
+def test_a_path_value_stays_inside_its_segment(op: Operation, value: str, tmp_path: Path) -> None:
     upload = tmp_path / "upload.bin"
     upload.write_bytes(b"x")
-    values = [value] * len(op["path_params"])
+    values = [value] * len(op.path_params)
     code, out, err = _dry_run(op, values, upload)
     if value.strip(".") == "":
-        assert code == 2, (op["command"], value, err)
+        assert code == 2, (op.command, value, err)
         assert "not an ID" in err
         return
-    assert code == 0, (op["command"], value, err)
+    assert code == 0, (op.command, value, err)
     url = urlsplit(json.loads(out)["url"])
     base_segments = urlsplit(BASE).path.strip("/").split("/")
     sent = url.path.strip("/").split("/")[len(base_segments) :]
-    template = _segments(op["path"])
-    assert len(sent) == len(template), (op["command"], value, url.path)
+    template = _segments(op.path)
+    assert len(sent) == len(template), (op.command, value, url.path)
     for t, s in zip(template, sent, strict=True):
         if t.startswith("{"):
             assert unquote(s) == value
