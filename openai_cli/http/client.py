@@ -25,7 +25,14 @@ import httpx
 
 from openai_cli import __version__
 from openai_cli.config import Settings
-from openai_cli.errors import ApiError, AuthError, NetworkError, ProtocolError, UsageError
+from openai_cli.errors import (
+    ApiError,
+    AuthError,
+    ConfigError,
+    NetworkError,
+    ProtocolError,
+    UsageError,
+)
 from openai_cli.http.redact import redact, redact_headers
 from openai_cli.io import IO
 
@@ -73,6 +80,11 @@ def _split_base_url(url: str, source: str) -> SplitResult:
     raise UsageError(redact(f"invalid base URL {url!r} (from {source}): {problem}"))
 
 
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, url.port or default
+
+
 def _is_loopback(host: str) -> bool:
     return host in ("localhost", "::1", "[::1]") or host.startswith("127.")
 
@@ -110,7 +122,9 @@ class Client:
                 hint="use https, or set OAI_ALLOW_INSECURE_HTTP=1 if this is really intended",
             )
         self._origin = (parts.scheme, parts.netloc)
+        self._home = _origin(httpx.URL(self.base_url))
         self._http: httpx.Client | None = None
+        self._credentials: frozenset[str] | None = None
 
     # -- plumbing -----------------------------------------------------------------
 
@@ -126,8 +140,10 @@ class Client:
             try:
                 self._http = httpx.Client(
                     timeout=httpx.Timeout(s.timeout.value, connect=s.connect_timeout.value),
-                    follow_redirects=True,  # httpx drops Authorization on a cross-origin hop
+                    follow_redirects=True,
                     headers={"User-Agent": f"oai/{__version__}"},
+                    # Every hop of a redirect passes here, the first request too.
+                    event_hooks={"request": [self._keep_credentials_home]},
                     **options,
                 )
             except (ValueError, httpx.InvalidURL) as exc:
@@ -137,6 +153,40 @@ class Client:
                     hint="proxy settings: " + (", ".join(self._proxy_settings()) or "none"),
                 ) from None
         return self._http
+
+    def _keep_credentials_home(self, request: httpx.Request) -> None:
+        """Strip what identifies the caller from a request to another origin.
+
+        httpx drops only Authorization on a cross-origin redirect; the key may travel
+        in the profile's own header, and the organisation, project and profile
+        headers say who is calling, so none of them leaves the base URL's origin.
+        """
+        if _origin(request.url) == self._home:
+            return
+        names = self._credential_names()
+        secrets = self.secrets()
+        for name, value in list(request.headers.items()):
+            if name.lower() in names or any(s in value for s in secrets):
+                del request.headers[name]
+
+    def _credential_names(self) -> frozenset[str]:
+        if self._credentials is None:
+            s = self.settings
+            names = {"authorization", "cookie", "openai-organization", "openai-project"}
+            if s.api_key_header.value:
+                names.add(s.api_key_header.value.lower())
+            names.update(k.lower() for k in s.extra_headers())
+            self._credentials = frozenset(names)
+        return self._credentials
+
+    def secrets(self) -> tuple[str, ...]:
+        """The key values this client sends, to be masked and kept home wherever they are."""
+        s = self.settings
+        try:
+            key = (s.admin_key() if self.admin else s.api_key()).value
+        except (AuthError, ConfigError):
+            return ()
+        return (key,) if key else ()
 
     def _proxy_settings(self) -> list[str]:
         return [

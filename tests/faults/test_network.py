@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import helpers
 from tests.faults.server import FaultServer, TLSFiles, forward, partial, respond, stall
 from tests.faults.support import TRACEBACK, env_for, free_port, oai
 from tests.helpers import CANARY_KEY
@@ -235,3 +236,81 @@ def test_10_plain_http_to_a_remote_host_is_refused_unless_forced(
     r = oai("api", "get", "/models", env={**env, "OAI_ALLOW_INSECURE_HTTP": "1"})
     assert r.code == 0, r
     assert [q.target for q in proxy.requests] == ["http://api.example.test/v1/models"]
+
+
+def _profile(*pairs: tuple[str, str]) -> None:
+    for key, value in pairs:
+        r = helpers.invoke("profile", "set", "--profile", "p", key, value)
+        assert r.code == 0, r
+
+
+@pytest.mark.parametrize(
+    ("setting", "env", "sent"),
+    [
+        (("api_key_header", "api-key"), {}, ("api-key", CANARY_KEY)),
+        (
+            ("api_key_header", "Ocp-Apim-Subscription-Key"),
+            {},
+            ("ocp-apim-subscription-key", CANARY_KEY),
+        ),
+        (None, {"OPENAI_ORG_ID": "org-secret"}, ("openai-organization", "org-secret")),
+        (None, {"OPENAI_PROJECT_ID": "proj_secret"}, ("openai-project", "proj_secret")),
+        (("headers.X-Tenant-Token", "tenant-secret"), {}, ("x-tenant-token", "tenant-secret")),
+        (None, {}, ("authorization", f"Bearer {CANARY_KEY}")),
+    ],
+    ids=["api-key", "apim", "organization", "project", "profile-header", "authorization"],
+)
+@pytest.mark.parametrize("where", ["host", "port"])
+def test_10_a_redirect_to_another_origin_drops_every_credential_header(
+    new_server: Callable[..., FaultServer],
+    setting: tuple[str, str] | None,
+    env: dict[str, str],
+    sent: tuple[str, str],
+    where: str,
+) -> None:
+    api, cdn = new_server(), new_server()
+    _profile(("base_url", api.base_url), *([setting] if setting else []))
+    host = "localhost" if where == "host" else "127.0.0.1"
+    # Two hops: the second one is back on the API's host, yet must not regain them.
+    api.plan(respond(307, headers=[("location", f"{api.base_url}/models2")]), path="/v1/models")
+    api.plan(
+        respond(302, headers=[("location", f"http://{host}:{cdn.port}/blob?sig=1")]),
+        path="/v1/models2",
+    )
+    cdn.plan(respond(200, json={"data": []}))
+    r = oai("--profile", "p", "api", "get", "/models", env=env_for(api.base_url, **env))
+    assert r.code == 0, r
+    name, value = sent
+    # Same origin: the key and its companions go along.
+    assert [q.headers.get(name) for q in api.requests] == [value, value]
+    (followed,) = cdn.requests
+    assert name not in followed.headers, followed.raw_headers
+    assert value not in followed.wire_text() and "CANARY" not in followed.wire_text()
+
+
+@pytest.mark.parametrize("header", [None, "api-key", "Ocp-Apim-Subscription-Key"])
+def test_10_the_realtime_websocket_never_carries_the_key_to_another_origin(
+    new_server: Callable[..., FaultServer], header: str | None
+) -> None:
+    api, other = new_server(), new_server()
+    _profile(("base_url", api.base_url), *([("api_key_header", header)] if header else []))
+    api.plan(respond(302, headers=[("location", f"ws://localhost:{other.port}/v1/realtime")]))
+    other.always(respond(400, "no WebSocket here"))
+    env = env_for(api.base_url, OPENAI_ORG_ID="org-secret", OPENAI_PROJECT_ID="proj_secret")
+    r = oai("--profile", "p", "realtime", "connect", env=env)
+    assert r.code == 6, r
+    assert "redirect" in r.err and f"localhost:{other.port}" in r.err
+    assert TRACEBACK not in r.err and "internal error" not in r.err
+    assert CANARY_KEY in api.requests[0].wire_text()
+    # Not even asked: what would have been sent there carries the key and the org.
+    assert other.requests == []
+
+
+def test_10_the_realtime_websocket_follows_a_redirect_within_its_origin(
+    server: FaultServer,
+) -> None:
+    server.plan(respond(302, headers=[("location", "/v2/realtime?model=m")]), path="/v1/realtime")
+    server.plan(respond(403, json={"error": {"message": "nope"}}), path="/v2/realtime")
+    r = oai("realtime", "connect", env=env_for(server.base_url))
+    assert r.code == 3, r
+    assert server.to("/v2/realtime")[0].headers["authorization"] == f"Bearer {CANARY_KEY}"
