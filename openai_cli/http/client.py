@@ -33,7 +33,7 @@ from openai_cli.errors import (
     ProtocolError,
     UsageError,
 )
-from openai_cli.http.redact import redact, redact_headers
+from openai_cli.http.redact import add_secret, redact, redact_headers
 from openai_cli.io import IO
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504}) | frozenset(range(500, 600))
@@ -186,6 +186,7 @@ class Client:
             key = (s.admin_key() if self.admin else s.api_key()).value
         except (AuthError, ConfigError):
             return ()
+        add_secret(key)
         return (key,) if key else ()
 
     def _proxy_settings(self) -> list[str]:
@@ -226,6 +227,7 @@ class Client:
         # A pasted key often brings a typographic dash, a quote or a line break; the
         # HTTP library would fail with an encoding error that quotes the header.
         k = self.settings.admin_key() if self.admin else self.settings.api_key()
+        add_secret(k.value)
         for i, c in enumerate(k.value):
             if not "!" <= c <= "~":
                 what = "whitespace" if c.isspace() else f"the character U+{ord(c):04X}"

@@ -87,6 +87,43 @@ def test_23_debug_on_a_stream_and_a_multipart_upload(server: FaultServer, tmp_pa
     assert CANARY_KEY in r.out and "CANARY" not in r.err
 
 
+# A key that looks nothing like sk-...: only its value can tell it apart.
+APIM_KEY = "0f3c9a7e5b1d4c2a8e6f0b9d7c5a3e1f"
+
+
+@pytest.mark.parametrize("realtime", [False, True])
+def test_23_debug_masks_a_key_by_its_value_whatever_carries_it(
+    server: FaultServer, realtime: bool
+) -> None:
+    r = helpers.invoke(
+        "profile", "set", "--profile", "apim", "api_key_header", "Ocp-Apim-Subscription-Key"
+    )
+    assert r.code == 0, r
+    env = env_for(server.base_url, OPENAI_API_KEY=APIM_KEY)
+    if realtime:
+        server.plan(respond(401, json={"error": {"message": f"key {APIM_KEY} is not valid"}}))
+        r = oai("--debug", "--profile", "apim", "realtime", "connect", env=env)
+        assert r.code == 3, r
+    else:
+        server.plan(
+            respond(
+                400,
+                json={"error": {"message": f"bad value {APIM_KEY} for user"}},
+                headers=[("x-echo", f"k={APIM_KEY}"), ("x-echo-quoted", f'"{APIM_KEY}"')],
+            )
+        )
+        r = oai(
+            "--debug", "--profile", "apim", "api", "post", f"/chat/completions?note={APIM_KEY}",
+            "-f", f"user={APIM_KEY}", "-H", f"X-Other: {APIM_KEY}", env=env,
+        )  # fmt: skip
+        assert r.code == 1, r
+        assert "bad value *** for user" in r.err and "< x-echo: k=***" in r.err
+        assert "note=***" in r.err and '"user": "***"' in r.err and "> x-other: ***" in r.err
+    assert server.requests[0].headers["ocp-apim-subscription-key"] == APIM_KEY
+    assert "> ocp-apim-subscription-key: ***" in r.err.lower()
+    assert APIM_KEY not in r.err + r.out and APIM_KEY[-12:] not in r.err
+
+
 @pytest.mark.parametrize(
     "bad",
     ["sk-test-abc\u2010def0123456789", "sk-test-abc\x01def0123456789", "sk-test-abc def0123456789"],

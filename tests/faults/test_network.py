@@ -271,7 +271,7 @@ def test_10_a_redirect_to_another_origin_drops_every_credential_header(
     api, cdn = new_server(), new_server()
     _profile(("base_url", api.base_url), *([setting] if setting else []))
     host = "localhost" if where == "host" else "127.0.0.1"
-    # Two hops: the second one is back on the API's host, yet must not regain them.
+    # Two hops: the first stays within the origin and keeps them, the second leaves it.
     api.plan(respond(307, headers=[("location", f"{api.base_url}/models2")]), path="/v1/models")
     api.plan(
         respond(302, headers=[("location", f"http://{host}:{cdn.port}/blob?sig=1")]),
