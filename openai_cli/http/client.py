@@ -1,16 +1,12 @@
 """The one HTTP client: headers, timeouts, retries, errors and redaction.
 
-Retry policy follows the official SDKs: two retries by default on 408, 409, 429,
-5xx and connection errors, waiting 0.5 s doubled up to 8 s with jitter, obeying
-``retry-after-ms`` / ``retry-after`` up to 120 s, and letting ``x-should-retry``
-overrule the status. A stream is never retried once its body has started.
+When to retry is decided in :mod:`openai_cli.http.retry`; a stream is never retried
+once its body has started.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
-import random
 import ssl
 import time
 import uuid
@@ -33,13 +29,11 @@ from openai_cli.errors import (
     ProtocolError,
     UsageError,
 )
+from openai_cli.http import retry
 from openai_cli.http.redact import add_secret, redact, redact_headers
+from openai_cli.http.retry import MAX_RETRY_AFTER as MAX_RETRY_AFTER  # commands/map.py
 from openai_cli.io import IO
 
-RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504}) | frozenset(range(500, 600))
-MAX_RETRY_AFTER = 120.0
-INITIAL_BACKOFF = 0.5
-MAX_BACKOFF = 8.0
 # Headers worth seeing with -i: the ones support asks for and the rate limits.
 INCLUDED_HEADERS = ("x-request-id", "openai-processing-ms", "openai-version", "openai-organization")
 
@@ -352,7 +346,7 @@ class Client:
                 _close_files(request)
                 if attempt < self.max_retries and replayable and _retryable_transport(exc):
                     attempt += 1
-                    delay = self._backoff(attempt)
+                    delay = retry.backoff(attempt)
                     self.io.message(
                         f"oai: {_describe_transport(exc)}; retrying in {delay:.1f} s "
                         f"(attempt {attempt + 1} of {self.max_retries + 1})"
@@ -383,53 +377,32 @@ class Client:
                 _close_files(request)
             resp.close()
             error = self._api_error(resp)
-            wait = (
-                None
-                if resp.status_code == 429 and not retry_rate_limits
-                else self._retry_wait(resp, attempt, replayable)
+            verdict = retry.decide(
+                attempt,
+                resp.status_code,
+                resp.headers,
+                self.max_retries,
+                error_code=error.code,
+                replayable=replayable,
             )
-            if isinstance(wait, float):
+            if verdict.wait is not None and (resp.status_code != 429 or retry_rate_limits):
                 attempt += 1
                 self.io.message(
                     f"oai: HTTP {resp.status_code}"
                     + (f" (request id {error.request_id})" if error.request_id else "")
-                    + f"; retrying in {wait:.1f} s"
+                    + f"; retrying in {verdict.wait:.1f} s"
                     + f" (attempt {attempt + 1} of {self.max_retries + 1})"
                 )
-                self._sleep(wait)
+                self._sleep(verdict.wait)
                 continue
-            if wait is not None and error.hint is None:
-                error.hint = wait
+            if error.hint is None:
+                error.hint = verdict.hint
             if raise_for_status:
                 raise error
             yield resp
             return
 
-    # -- policy ----------------------------------------------------------------------
-
-    def _backoff(self, attempt: int) -> float:
-        base: float = min(INITIAL_BACKOFF * 2.0 ** (attempt - 1), MAX_BACKOFF)
-        return base * (1 - 0.25 * random.random())
-
-    def _retry_wait(
-        self, resp: httpx.Response, attempt: int, replayable: bool
-    ) -> float | str | None:
-        """Seconds to wait before retrying, a hint string when we will not, or None."""
-        should = resp.headers.get("x-should-retry")
-        status = resp.status_code
-        if should == "false":
-            return None
-        retry = should == "true" or status in RETRY_STATUSES
-        if status == 429 and _error_code(resp) == "insufficient_quota":
-            return None
-        if not retry or attempt >= self.max_retries or not replayable:
-            return None
-        after = _retry_after(resp.headers)
-        if after is not None and after > MAX_RETRY_AFTER:
-            return f"the server asks to wait {_human_seconds(after)} before retrying"
-        if after is not None and after >= 0:
-            return float(after)
-        return float(self._backoff(attempt + 1))
+    # -- errors ----------------------------------------------------------------------
 
     def _api_error(self, resp: httpx.Response) -> ApiError:
         request_id = resp.headers.get("x-request-id")
@@ -445,10 +418,6 @@ class Client:
                 hint = None
         elif code == "insufficient_quota":
             hint = "the account is out of credit: check billing at platform.openai.com"
-        elif resp.status_code == 429:
-            after = _retry_after(resp.headers)
-            if after is not None and after > MAX_RETRY_AFTER:
-                hint = f"the server asks to wait {_human_seconds(after)} before retrying"
         return ApiError(
             resp.status_code,
             message,
@@ -664,36 +633,6 @@ def _describe_transport(exc: httpx.TransportError) -> str:
     if isinstance(exc, httpx.RemoteProtocolError):
         return f"the connection broke ({exc})"
     return f"network error ({type(exc).__name__}: {exc})"
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return float(ms) / 1000.0
-        except ValueError:
-            pass
-    ra = headers.get("retry-after")
-    if ra:
-        try:
-            return float(ra)
-        except ValueError:
-            parsed = email.utils.parsedate_to_datetime(ra) if ra else None
-            if parsed is not None:
-                return max(0.0, parsed.timestamp() - time.time())
-    return None
-
-
-def _human_seconds(s: float) -> str:
-    if s >= 3600:
-        return f"{s / 3600:.1f} h"
-    if s >= 60:
-        return f"{s / 60:.0f} min"
-    return f"{s:.0f} s"
-
-
-def _error_code(resp: httpx.Response) -> str | None:
-    return _parse_error_body(resp)[2]
 
 
 def _parse_error_body(resp: httpx.Response) -> tuple[str, str | None, str | None, str | None]:

@@ -39,7 +39,6 @@ def add_secret(value: str) -> None:
     _SECRET = re.compile("|".join(re.escape(s) for s in spellings))
 
 
-
 def redact(text: str) -> str:
     if _SECRET is not None:
         text = _SECRET.sub(lambda m: _secrets[m.group(0)], text)

@@ -95,10 +95,10 @@ APIM_KEY = "0f3c9a7e5b1d4c2a8e6f0b9d7c5a3e1f"
 def test_23_debug_masks_a_key_by_its_value_whatever_carries_it(
     server: FaultServer, realtime: bool
 ) -> None:
-    r = helpers.invoke(
+    made = helpers.invoke(
         "profile", "set", "--profile", "apim", "api_key_header", "Ocp-Apim-Subscription-Key"
     )
-    assert r.code == 0, r
+    assert made.code == 0, made
     env = env_for(server.base_url, OPENAI_API_KEY=APIM_KEY)
     if realtime:
         server.plan(respond(401, json={"error": {"message": f"key {APIM_KEY} is not valid"}}))
