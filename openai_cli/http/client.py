@@ -29,7 +29,7 @@ from openai_cli.errors import (
     ProtocolError,
     UsageError,
 )
-from openai_cli.http import retry
+from openai_cli.http import deadline, retry
 from openai_cli.http.redact import add_secret, redact, redact_headers
 from openai_cli.http.retry import MAX_RETRY_AFTER as MAX_RETRY_AFTER  # commands/map.py
 from openai_cli.io import IO
@@ -334,6 +334,7 @@ class Client:
                 accept=accept,
             )
             self._log_request(request)
+            sent_at = _note_sent(request)
             try:
                 resp = self.http.send(request, stream=True)
             except httpx.TooManyRedirects as exc:
@@ -355,6 +356,7 @@ class Client:
                     continue
                 raise self._network_error(exc) from exc
             self._log_response(resp)
+            deadline.guard(resp, float(self.settings.timeout.value), sent_at[0])
             if resp.status_code < 400:
                 try:
                     yield resp
@@ -436,7 +438,7 @@ class Client:
         if tls:
             hint_parts.append(tls)
         what = _describe_transport(exc)
-        if reading:
+        if reading and not isinstance(exc, deadline.AnswerTimeout):
             what = (
                 "the answer stalled (read timeout)"
                 if isinstance(exc, httpx.ReadTimeout)
@@ -619,7 +621,24 @@ def _tls_verify_failed(exc: BaseException) -> bool:
     return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
+def _note_sent(request: httpx.Request) -> list[float]:
+    """When the request (its body too) had been sent, filled in as that happens.
+
+    An answer's deadline starts there, so a long upload does not eat into it.
+    """
+    sent = [time.monotonic()]
+
+    def trace(name: str, info: Mapping[str, Any]) -> None:
+        if name == "http11.send_request_body.complete":
+            sent[0] = time.monotonic()
+
+    request.extensions["trace"] = trace
+    return sent
+
+
 def _describe_transport(exc: httpx.TransportError) -> str:
+    if isinstance(exc, deadline.AnswerTimeout):
+        return str(exc)
     if isinstance(exc, httpx.ConnectTimeout):
         return "connection timed out"
     if isinstance(exc, httpx.ReadTimeout):

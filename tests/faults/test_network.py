@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests import helpers
-from tests.faults.server import FaultServer, TLSFiles, forward, partial, respond, stall
+from tests.faults.server import (
+    FaultServer,
+    TLSFiles,
+    forward,
+    partial,
+    respond,
+    sse,
+    stall,
+    trickle,
+)
 from tests.faults.support import TRACEBACK, env_for, free_port, oai
 from tests.helpers import CANARY_KEY
 
@@ -314,3 +324,60 @@ def test_10_the_realtime_websocket_follows_a_redirect_within_its_origin(
     r = oai("realtime", "connect", env=env_for(server.base_url))
     assert r.code == 3, r
     assert server.to("/v2/realtime")[0].headers["authorization"] == f"Bearer {CANARY_KEY}"
+
+
+# -- --timeout bounds a whole answer, and the wait for each event of a stream ----------
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_7_a_trickled_answer_is_cut_at_the_timeout(server: FaultServer, chunked: bool) -> None:
+    # Two bytes every 0.2 s: each read is quick, the answer would take 20 s.
+    body = json.dumps({"object": "list", "data": ["x" * 150]}).encode()
+    server.plan(trickle(body, every=0.2, chunked=chunked))
+    r = oai("--timeout", "1", "api", "get", "/models", env=env_for(server.base_url))
+    assert r.code == 6, r
+    assert "the answer stalled: incomplete after 1 s" in r.err and "timeout 1 s" in r.err
+    assert r.elapsed < 5 and r.out == ""
+    assert len(server.requests) == 1 and TRACEBACK not in r.err
+
+
+def test_7_keep_alive_comments_do_not_hold_a_stream(server: FaultServer) -> None:
+    first = b'data: {"id": "c", "choices": [{"delta": {"content": "hi"}}]}\n\n'
+    server.plan(sse([first, *[b": keep-alive\n\n"] * 60], gap=0.2, end="stall"))
+    r = oai(
+        "--timeout", "1", "api", "post", "/chat/completions", "--stream", "-F", "model=m",
+        env=env_for(server.base_url),
+    )  # fmt: skip
+    assert r.code == 7, r
+    assert '"hi"' in r.out, "what came before stays printed"
+    assert r.elapsed < 5 and TRACEBACK not in r.err
+
+
+def test_7_a_stream_may_last_longer_than_the_timeout_while_events_come(
+    server: FaultServer,
+) -> None:
+    events = [
+        b'data: {"id": "c", "choices": [{"delta": {"content": "%d"}}]}\n\n' % i for i in range(8)
+    ]
+    server.plan(sse([*events, b"data: [DONE]\n\n"], gap=0.3))
+    r = oai(
+        "--timeout", "1", "api", "post", "/chat/completions", "--stream", "-F", "model=m",
+        env=env_for(server.base_url),
+    )  # fmt: skip
+    assert r.code == 0, r
+    assert r.elapsed > 2 and len(r.out.splitlines()) == 8
+
+
+def test_7_a_download_may_last_longer_than_the_timeout_while_bytes_come(
+    server: FaultServer, tmp_path: Path
+) -> None:
+    server.plan(
+        trickle(b"\x00" * 1000, every=0.3, step=125, content_type="application/octet-stream")
+    )
+    target = tmp_path / "out.bin"
+    r = oai(
+        "--timeout", "1", "api", "get", "/files/f/content", "--output-file", str(target),
+        env=env_for(server.base_url),
+    )  # fmt: skip
+    assert r.code == 0, r
+    assert target.read_bytes() == b"\x00" * 1000 and r.elapsed > 2
