@@ -6,6 +6,7 @@ once its body has started.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import ssl
 import time
@@ -80,7 +81,16 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
 
 
 def _is_loopback(host: str) -> bool:
-    return host in ("localhost", "::1", "[::1]") or host.startswith("127.")
+    """Whether ``host`` (as ``urlsplit`` gives it: lower case, no brackets) is this machine.
+
+    Parsed as an address: a name like ``127.attacker.example`` is any host at all.
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Client:

@@ -381,3 +381,22 @@ def test_7_a_download_may_last_longer_than_the_timeout_while_bytes_come(
     )  # fmt: skip
     assert r.code == 0, r
     assert target.read_bytes() == b"\x00" * 1000 and r.elapsed > 2
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.attacker.example", "127.0.0.1.nip.example", "localhost.attacker.example", "0x7f.1"],
+)
+def test_10_plain_http_to_a_name_that_only_looks_local_is_refused(host: str) -> None:
+    r = oai("api", "get", "/models", env=env_for(f"http://{host}/v1"))
+    assert r.code == 2, r
+    assert f"plain http to {host}" in r.err and "OAI_ALLOW_INSECURE_HTTP" in r.err
+
+
+@pytest.mark.parametrize("host", ["127.0.0.2", "127.255.0.1", "[::1]", "LOCALHOST"])
+def test_10_plain_http_to_loopback_is_allowed(host: str) -> None:
+    # Nobody listens there: refused by the network (exit 6), not by the CLI (exit 2).
+    base = f"http://{host}:{free_port()}/v1"
+    r = oai("--max-retries", "0", "api", "get", "/models", env=env_for(base))
+    assert r.code == 6, r
+    assert "plain http" not in r.err and "could not connect" in r.err
