@@ -258,11 +258,13 @@ def dry_run(factory: Factory, req: Request) -> int:
     base = settings.base_url.value.rstrip("/")
     import httpx
 
+    from openai_cli.http.redact import redact_url
+
     params = flatten(req.query)
     # The profile's query and headers, as the client adds them (compatible servers).
     given = {k for k, _ in params}
     params = [(k, v) for k, v in settings.query_params() if k not in given] + params
-    url = str(httpx.URL(base + req.path, params=params))
+    url = redact_url(str(httpx.URL(base + req.path, params=params)))
     var = "OPENAI_ADMIN_KEY" if req.admin else "OPENAI_API_KEY"
     auth = settings.auth_header_template(f"${var}")
     headers = dict(auth)

@@ -31,7 +31,7 @@ from openai_cli.errors import (
     UsageError,
 )
 from openai_cli.http import deadline, retry
-from openai_cli.http.redact import add_secret, redact, redact_headers
+from openai_cli.http.redact import add_secret, redact, redact_headers, redact_url
 from openai_cli.http.retry import MAX_RETRY_AFTER as MAX_RETRY_AFTER  # commands/map.py
 from openai_cli.io import IO
 
@@ -72,7 +72,7 @@ def _split_base_url(url: str, source: str) -> SplitResult:
             return parts
     except (ValueError, httpx.InvalidURL) as exc:  # UnicodeError is a ValueError
         problem = " ".join(str(exc).split())
-    raise UsageError(redact(f"invalid base URL {url!r} (from {source}): {problem}"))
+    raise UsageError(f"invalid base URL {redact_url(url)!r} (from {source}): {redact(problem)}")
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
@@ -247,8 +247,8 @@ class Client:
             p = urlsplit(path)
             if (p.scheme, p.netloc) != self._origin:
                 raise UsageError(
-                    f"{path}: not under the configured base URL {self.base_url}; "
-                    "the API key is only sent there"
+                    f"{redact_url(path)}: not under the configured base URL "
+                    f"{redact_url(self.base_url)}; the API key is only sent there"
                 )
             return path
         if not path.startswith("/"):
@@ -458,11 +458,11 @@ class Client:
             t = self.settings.timeout.value
             c = self.settings.connect_timeout.value
             msg = (
-                f"{what} talking to {self.base_url} "
+                f"{what} talking to {redact_url(self.base_url)} "
                 f"(timeout {t:g} s, connect {c:g} s; change with --timeout)"
             )
         else:
-            msg = f"{what} talking to {self.base_url}"
+            msg = f"{what} talking to {redact_url(self.base_url)}"
         hint_parts.append("proxy settings: " + (", ".join(proxies) if proxies else "none"))
         return NetworkError(redact(msg), hint="; ".join(hint_parts))
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 # OpenAI keys (sk-..., sk-proj-..., sk-admin-...), bearer tokens and proxy passwords.
 _KEY = re.compile(r"sk-[A-Za-z0-9_\-]{6,}")
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"']+")
-_USERINFO = re.compile(r"(?<=://)([^/@\s:]+):([^/@\s]+)@")
+# Up to the last "@" before the path: a password may hold one.
+_USERINFO = re.compile(r"(?<=://)([^/@\s:]+):([^/\s]+)@")
 SECRET_HEADERS = frozenset({"authorization", "api-key", "proxy-authorization", "x-api-key"})
 # Shorter values are placeholders ("none", "x") of servers that need no key: masking
 # them everywhere would garble the log and protect nothing.
@@ -56,3 +57,16 @@ def redact_headers(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
         else:
             out.append((k, redact(v)))
     return out
+
+
+def redact_url(url: str) -> str:
+    """``url`` as it may be shown: the password of its user part masked, keys too."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return redact(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if at and ":" in userinfo:
+        user = userinfo.partition(":")[0]
+        url = urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    return redact(url)

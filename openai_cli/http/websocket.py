@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.errors import ProtocolError
-from openai_cli.http.redact import redact
+from openai_cli.http.redact import redact_url
 
 if TYPE_CHECKING:
     from websockets.sync.client import ClientConnection
@@ -37,7 +37,7 @@ def connect(url: str, **kwargs: Any) -> ClientConnection:
                 scheme = "wss" if uri.secure else "ws"
                 raise ProtocolError(
                     f"the server redirected the WebSocket to another origin "
-                    f"({redact(f'{scheme}://{uri.host}:{uri.port}{uri.resource_name}')}); "
+                    f"({redact_url(f'{scheme}://{uri.host}:{uri.port}{uri.resource_name}')}); "
                     "not followed: the API key is only sent to the base URL",
                     hint="set the base URL to the server that answers the Realtime API",
                 )

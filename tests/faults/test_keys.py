@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -244,3 +245,42 @@ def test_24_real_runs_pass_the_canary(server: FaultServer) -> None:
     server.always(respond(401, json={"error": {"message": "Incorrect API key provided"}}))
     r = oai("auth", "status", "--check", env=env_for(server.base_url))
     assert CANARY_KEY[:7] in r.out and "CANARY" not in r.out + r.err
+
+
+# -- a password in the base URL -----------------------------------------------------------
+
+URL_PASSWORD = "s3cret-p@ss/word"
+GATEWAY = "https://gwuser:s3cret-p%40ss%2Fword@gw.example.test/v1"
+
+
+@pytest.mark.parametrize("output", ["table", "json"])
+def test_a_password_in_the_base_url_is_masked_by_auth_status(output: str) -> None:
+    r = helpers.invoke("-o", output, "auth", "status", env=env_for(GATEWAY))
+    assert r.code == 0, r
+    assert "gwuser:***@gw.example.test" in r.out
+    assert "s3cret" not in r.out + r.err and "%40ss" not in r.out + r.err
+
+
+def test_a_password_in_the_base_url_is_masked_in_the_dry_run() -> None:
+    r = helpers.invoke("--dry-run", "-o", "json", "api", "get", "/models", env=env_for(GATEWAY))
+    assert r.code == 0, r
+    shown = json.loads(r.out)
+    assert shown["url"] == "https://gwuser:***@gw.example.test/v1/models"
+    assert "curl -X GET 'https://gwuser:***@gw.example.test/v1/models'" in shown["curl"]
+    assert "s3cret" not in r.out + r.err and "%40ss" not in r.out + r.err
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (GATEWAY, "https://gwuser:***@gw.example.test/v1"),
+        ("https://u:p@ss@h.test:8443/v1?x=1", "https://u:***@h.test:8443/v1?x=1"),
+        ("https://only-user@h.test/v1", "https://only-user@h.test/v1"),
+        ("https://h.test/v1", "https://h.test/v1"),
+        ("not a url", "not a url"),
+    ],
+)
+def test_redact_url(url: str, shown: str) -> None:
+    from openai_cli.http.redact import redact_url
+
+    assert redact_url(url) == shown
