@@ -35,6 +35,8 @@ from openai_cli.http.redact import add_secret, redact, redact_headers, redact_ur
 from openai_cli.http.retry import MAX_RETRY_AFTER as MAX_RETRY_AFTER  # commands/map.py
 from openai_cli.io import IO
 
+# An error answer is read up to this much; its message is at the start.
+MAX_ERROR_BODY = 256 * 1024
 # Headers worth seeing with -i: the ones support asks for and the rate limits.
 INCLUDED_HEADERS = ("x-request-id", "openai-processing-ms", "openai-version", "openai-organization")
 
@@ -378,16 +380,16 @@ class Client:
                     resp.close()
                     _close_files(request)
                 return
-            # An error answer: read it (small), decide whether to retry.
+            # An error answer: read its start (a proxy's error page may be huge),
+            # decide whether to retry.
             try:
-                resp.read()
+                start = _head_of(resp, MAX_ERROR_BODY)
             except httpx.TransportError as exc:
-                resp.close()
-                _close_files(request)
                 raise self._network_error(exc) from exc
             finally:
+                resp.close()
                 _close_files(request)
-            resp.close()
+            resp = _with_body(resp, start)
             error = self._api_error(resp)
             verdict = retry.decide(
                 attempt,
@@ -629,6 +631,28 @@ def _tls_verify_failed(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+
+
+def _head_of(resp: httpx.Response, limit: int) -> bytes:
+    """The first ``limit`` bytes of the body (decoded); the rest is never read."""
+    buf = bytearray()
+    for chunk in resp.iter_bytes():
+        buf += chunk
+        if len(buf) >= limit:
+            break
+    return bytes(buf[:limit])
+
+
+def _with_body(resp: httpx.Response, body: bytes) -> httpx.Response:
+    """``resp`` as if ``body`` were all it had sent, for callers that read it."""
+    framing = ("content-encoding", "content-length", "transfer-encoding")
+    return httpx.Response(
+        resp.status_code,
+        headers=[(k, v) for k, v in resp.headers.multi_items() if k.lower() not in framing],
+        content=body,
+        request=resp.request,
+        extensions=resp.extensions,
+    )
 
 
 def _note_sent(request: httpx.Request) -> list[float]:
