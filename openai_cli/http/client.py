@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import ssl
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,15 +29,14 @@ from openai_cli.errors import (
     ProtocolError,
     UsageError,
 )
-from openai_cli.http import deadline, retry
-from openai_cli.http.redact import add_secret, redact, redact_headers, redact_url
+from openai_cli.http import deadline, retry, tls
+from openai_cli.http.redact import add_secret, redact, redact_url
 from openai_cli.http.retry import MAX_RETRY_AFTER as MAX_RETRY_AFTER  # commands/map.py
+from openai_cli.http.trace import Trace
 from openai_cli.io import IO
 
 # An error answer is read up to this much; its message is at the start.
 MAX_ERROR_BODY = 256 * 1024
-# Headers worth seeing with -i: the ones support asks for and the rate limits.
-INCLUDED_HEADERS = ("x-request-id", "openai-processing-ms", "openai-version", "openai-organization")
 
 
 @dataclass
@@ -143,13 +141,18 @@ class Client:
         if self._http is None:
             s = self.settings
             options = s.transport_options()
+            trace = Trace(self.io.err, debug=self.debug, include=self.include)
             try:
                 self._http = httpx.Client(
                     timeout=httpx.Timeout(s.timeout.value, connect=s.connect_timeout.value),
                     follow_redirects=True,
                     headers={"User-Agent": f"oai/{__version__}"},
-                    # Every hop of a redirect passes here, the first request too.
-                    event_hooks={"request": [self._keep_credentials_home]},
+                    # Every hop of a redirect passes here, the first request too: the
+                    # log shows what was sent, once the credentials are kept home.
+                    event_hooks={
+                        "request": [self._keep_credentials_home, *trace.requests],
+                        "response": trace.responses,
+                    },
                     **options,
                 )
             except (ValueError, httpx.InvalidURL) as exc:
@@ -345,7 +348,6 @@ class Client:
                 headers=extra,
                 accept=accept,
             )
-            self._log_request(request)
             sent_at = _note_sent(request)
             try:
                 resp = self.http.send(request, stream=True)
@@ -367,7 +369,6 @@ class Client:
                     self._sleep(delay)
                     continue
                 raise self._network_error(exc) from exc
-            self._log_response(resp)
             deadline.guard(resp, float(self.settings.timeout.value), sent_at[0])
             if resp.status_code < 400:
                 try:
@@ -446,9 +447,9 @@ class Client:
         hint_parts = []
         proxies = self._proxy_settings()
         text = str(exc) or type(exc).__name__
-        tls = tls_hint(text, self.settings)
-        if tls:
-            hint_parts.append(tls)
+        hint = tls.tls_hint(text, self.settings)
+        if hint:
+            hint_parts.append(hint)
         what = _describe_transport(exc)
         if reading and not isinstance(exc, deadline.AnswerTimeout):
             what = (
@@ -467,38 +468,6 @@ class Client:
             msg = f"{what} talking to {redact_url(self.base_url)}"
         hint_parts.append("proxy settings: " + (", ".join(proxies) if proxies else "none"))
         return NetworkError(redact(msg), hint="; ".join(hint_parts))
-
-    # -- diagnostics ----------------------------------------------------------------
-
-    def _log_request(self, request: httpx.Request) -> None:
-        if not self.debug:
-            return
-        err = self.io.err
-        err.write(f"> {request.method} {redact(str(request.url))}\n")
-        for k, v in redact_headers(request.headers.items()):
-            err.write(f"> {k}: {v}\n")
-        ctype = request.headers.get("content-type", "")
-        if ctype.startswith("application/json"):
-            err.write("> " + redact(request.content.decode("utf-8", "replace")[:4000]) + "\n")
-        elif ctype:
-            err.write(f"> ({ctype} body)\n")
-        err.flush()
-
-    def _log_response(self, resp: httpx.Response) -> None:
-        if self.debug:
-            err = self.io.err
-            err.write(f"< HTTP {resp.status_code} {resp.reason_phrase}\n")
-            for k, v in redact_headers(resp.headers.items()):
-                err.write(f"< {k}: {v}\n")
-            err.flush()
-        elif self.include:
-            err = self.io.err
-            err.write(f"HTTP {resp.status_code} {resp.reason_phrase}\n")
-            for k, v in resp.headers.items():
-                lk = k.lower()
-                if lk in INCLUDED_HEADERS or lk.startswith("x-ratelimit-"):
-                    err.write(f"{lk}: {redact(v)}\n")
-            err.flush()
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -527,47 +496,6 @@ def _encode_multipart_fields(fields: Sequence[tuple[str, str]]) -> tuple[bytes, 
         )
     chunks.append(f"--{boundary}--\r\n".encode())
     return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
-
-
-def tls_hint(text: str, settings: Settings) -> str | None:
-    """What to do about a TLS failure, judged from OpenSSL's message."""
-    upper = text.upper()
-    refused = ("CERTIFICATE_REQUIRED", "CERTIFICATE REQUIRED", "ALERT UNKNOWN CA")
-    if any(a in upper for a in (*refused, "ALERT BAD CERTIFICATE", "HANDSHAKE FAILURE")):
-        cert = settings.client_cert
-        if cert.value:
-            return f"the server rejected the client certificate {cert.value} (from {cert.source})"
-        return (
-            "the server "
-            + ("requires" if any(a in upper for a in refused[:2]) else "may require")
-            + " a client certificate (mTLS): set OPENAI_MTLS_CLIENT_CERT_FILE and "
-            "OPENAI_MTLS_CLIENT_KEY_FILE"
-        )
-    if any(e in upper for e in ("EOF OCCURRED IN VIOLATION", "UNEXPECTED EOF", "CLOSED (EOF)")):
-        return tls_dropped_hint(settings)
-    if "CONNECTION RESET" in upper and settings.base_url.value.startswith("https:"):
-        # With TLS 1.3 the client sends its request before the server has judged the
-        # certificate; a server that refuses it then resets the connection.
-        return tls_dropped_hint(settings)
-    if "CERTIFICATE" in upper or "SSL" in upper:
-        return "TLS verification failed: set SSL_CERT_FILE to a CA bundle that trusts the server"
-    return None
-
-
-def tls_dropped_hint(settings: Settings) -> str:
-    """For a TLS connection the server dropped at its start without saying why.
-
-    Servers do that when the client certificate is missing or not trusted.
-    """
-    if settings.client_cert.value:
-        return (
-            "the server closed the TLS connection at once: it may have rejected the client "
-            f"certificate {settings.client_cert.value} (from {settings.client_cert.source})"
-        )
-    return (
-        "the server closed the TLS connection at once: it may require a client certificate "
-        "(mTLS): set OPENAI_MTLS_CLIENT_CERT_FILE and OPENAI_MTLS_CLIENT_KEY_FILE"
-    )
 
 
 # What RFC 9110 allows in a header name.
@@ -606,7 +534,7 @@ def _close_files(request: httpx.Request) -> None:
 
 
 def _retryable_transport(exc: httpx.TransportError) -> bool:
-    if _tls_verify_failed(exc):
+    if tls.verify_failed(exc):
         # An untrusted certificate stays untrusted: retrying only delays the advice.
         return False
     # A read timeout may mean the server is working on it; the SDKs retry those too.
@@ -620,17 +548,6 @@ def _retryable_transport(exc: httpx.TransportError) -> bool:
             httpx.WriteError,
         ),
     )
-
-
-def _tls_verify_failed(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    for _ in range(8):  # httpx wraps httpcore wraps ssl; the chain is short
-        if seen is None:
-            break
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 def _head_of(resp: httpx.Response, limit: int) -> bytes:
