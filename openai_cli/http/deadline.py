@@ -66,6 +66,7 @@ class Watchdog:
     def stop(self) -> bool:
         """Disarm; True if the deadline had already passed."""
         self.stopped = True
+        self._sock = None  # the timer may hold this watchdog until its old deadline
         return self.fired
 
     def _due(self, now: float) -> float | None:
