@@ -18,6 +18,7 @@ from openai_cli.api.request import Request, flatten
 from openai_cli.api.send import EVENT_STREAM, answer_json, open_response, send
 from openai_cli.api.streams import Sink, StreamEvent, consume
 from openai_cli.errors import ProtocolError, UsageError
+from openai_cli.http.redact import redact_url
 from openai_cli.progress import download_progress
 
 if TYPE_CHECKING:
@@ -224,7 +225,7 @@ def dry_run(factory: Factory, req: Request) -> int:
     # The profile's query and headers, as the client adds them (compatible servers).
     given = {k for k, _ in params}
     params = [(k, v) for k, v in settings.query_params() if k not in given] + params
-    url = str(httpx.URL(base + req.path, params=params))
+    url = redact_url(str(httpx.URL(base + req.path, params=params)))
     var = "OPENAI_ADMIN_KEY" if req.admin else "OPENAI_API_KEY"
     auth = settings.auth_header_template(f"${var}")
     headers = dict(auth)

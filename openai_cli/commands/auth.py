@@ -213,10 +213,11 @@ class StatusOptions:
 def status(f: Factory, opts: StatusOptions) -> None:
     """Show each setting, its value (keys masked) and where it comes from."""
     from openai_cli.config.settings import NOT_SET
+    from openai_cli.http.redact import redact_url
 
     check = opts.check
     settings = f.settings()
-    rows = settings.describe()
+    rows = [(n, redact_url(v), source) for n, v, source in settings.describe()]
     results: list[tuple[str, str, str]] = []
     failure: OaiError | None = None
     if check:

@@ -155,11 +155,11 @@ def _open(factory: Factory, settings: Settings, url: str, headers: dict[str, str
     import ssl
 
     from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
-    from websockets.sync.client import connect as ws_connect
 
     from openai_cli import __version__
-    from openai_cli.http.client import tls_dropped_hint, tls_hint
     from openai_cli.http.redact import redact, redact_headers
+    from openai_cli.http.tls import tls_dropped_hint, tls_hint
+    from openai_cli.http.websocket import connect as ws_connect
 
     io = factory.io
     if factory.debug:

@@ -22,6 +22,7 @@ import typer
 
 from openai_cli.errors import ExitCode, OaiError, UsageError
 from openai_cli.options import PRINTING, add_command, argument, option
+from openai_cli.textfmt import human_seconds as _ago
 
 if TYPE_CHECKING:
     from openai_cli.context import Factory
@@ -137,14 +138,6 @@ def verify(
             f"the webhook-id or -timestamp, or {SECRET_ENV} differ from what was signed",
             hint=hint,
         )
-
-
-def _ago(seconds: float) -> str:
-    if seconds >= 5400:
-        return f"{seconds / 3600:.1f} h"
-    if seconds >= 120:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds:.0f} s"
 
 
 # -- reading the input ---------------------------------------------------------------------

@@ -1,17 +1,13 @@
 """The one HTTP client: headers, timeouts, retries, errors and redaction.
 
-Retry policy follows the official SDKs: two retries by default on 408, 409, 429,
-5xx and connection errors, waiting 0.5 s doubled up to 8 s with jitter, obeying
-``retry-after-ms`` / ``retry-after`` up to 120 s, and letting ``x-should-retry``
-overrule the status. A stream is never retried once its body has started.
+When to retry is decided in :mod:`openai_cli.http.retry`; a stream is never retried
+once its body has started.
 """
 
 from __future__ import annotations
 
-import email.utils
+import ipaddress
 import json
-import random
-import ssl
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,17 +21,23 @@ import httpx
 
 from openai_cli import __version__
 from openai_cli.config import Settings
-from openai_cli.errors import ApiError, AuthError, NetworkError, ProtocolError, UsageError
+from openai_cli.errors import (
+    ApiError,
+    AuthError,
+    ConfigError,
+    NetworkError,
+    ProtocolError,
+    UsageError,
+)
+from openai_cli.http import deadline, retry, tls
 from openai_cli.http.paths import check_path
-from openai_cli.http.redact import redact, redact_headers
+from openai_cli.http.redact import add_secret, redact, redact_url
+from openai_cli.http.retry import MAX_RETRY_AFTER as MAX_RETRY_AFTER  # commands/map.py
+from openai_cli.http.trace import Trace
 from openai_cli.io import IO
 
-RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504}) | frozenset(range(500, 600))
-MAX_RETRY_AFTER = 120.0
-INITIAL_BACKOFF = 0.5
-MAX_BACKOFF = 8.0
-# Headers worth seeing with -i: the ones support asks for and the rate limits.
-INCLUDED_HEADERS = ("x-request-id", "openai-processing-ms", "openai-version", "openai-organization")
+# An error answer is read up to this much; its message is at the start.
+MAX_ERROR_BODY = 256 * 1024
 
 
 @dataclass
@@ -71,11 +73,25 @@ def _split_base_url(url: str, source: str) -> SplitResult:
             return parts
     except (ValueError, httpx.InvalidURL) as exc:  # UnicodeError is a ValueError
         problem = " ".join(str(exc).split())
-    raise UsageError(redact(f"invalid base URL {url!r} (from {source}): {problem}"))
+    raise UsageError(f"invalid base URL {redact_url(url)!r} (from {source}): {redact(problem)}")
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, url.port or default
 
 
 def _is_loopback(host: str) -> bool:
-    return host in ("localhost", "::1", "[::1]") or host.startswith("127.")
+    """Whether ``host`` (as ``urlsplit`` gives it: lower case, no brackets) is this machine.
+
+    Parsed as an address: a name like ``127.attacker.example`` is any host at all.
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Client:
@@ -111,7 +127,9 @@ class Client:
                 hint="use https, or set OAI_ALLOW_INSECURE_HTTP=1 if this is really intended",
             )
         self._origin = (parts.scheme, parts.netloc)
+        self._home = _origin(httpx.URL(self.base_url))
         self._http: httpx.Client | None = None
+        self._credentials: frozenset[str] | None = None
 
     # -- plumbing -----------------------------------------------------------------
 
@@ -124,11 +142,18 @@ class Client:
         if self._http is None:
             s = self.settings
             options = s.transport_options()
+            trace = Trace(self.io.err, debug=self.debug, include=self.include)
             try:
                 self._http = httpx.Client(
                     timeout=httpx.Timeout(s.timeout.value, connect=s.connect_timeout.value),
-                    follow_redirects=True,  # httpx drops Authorization on a cross-origin hop
+                    follow_redirects=True,
                     headers={"User-Agent": f"oai/{__version__}"},
+                    # Every hop of a redirect passes here, the first request too: the
+                    # log shows what was sent, once the credentials are kept home.
+                    event_hooks={
+                        "request": [self._keep_credentials_home, *trace.requests],
+                        "response": trace.responses,
+                    },
                     **options,
                 )
             except (ValueError, httpx.InvalidURL) as exc:
@@ -138,6 +163,41 @@ class Client:
                     hint="proxy settings: " + (", ".join(self._proxy_settings()) or "none"),
                 ) from None
         return self._http
+
+    def _keep_credentials_home(self, request: httpx.Request) -> None:
+        """Strip what identifies the caller from a request to another origin.
+
+        httpx drops only Authorization on a cross-origin redirect; the key may travel
+        in the profile's own header, and the organisation, project and profile
+        headers say who is calling, so none of them leaves the base URL's origin.
+        """
+        if _origin(request.url) == self._home:
+            return
+        names = self._credential_names()
+        secrets = self.secrets()
+        for name, value in list(request.headers.items()):
+            if name.lower() in names or any(s in value for s in secrets):
+                del request.headers[name]
+
+    def _credential_names(self) -> frozenset[str]:
+        if self._credentials is None:
+            s = self.settings
+            names = {"authorization", "cookie", "openai-organization", "openai-project"}
+            if s.api_key_header.value:
+                names.add(s.api_key_header.value.lower())
+            names.update(k.lower() for k in s.extra_headers())
+            self._credentials = frozenset(names)
+        return self._credentials
+
+    def secrets(self) -> tuple[str, ...]:
+        """The key values this client sends, to be masked and kept home wherever they are."""
+        s = self.settings
+        try:
+            key = (s.admin_key() if self.admin else s.api_key()).value
+        except (AuthError, ConfigError):
+            return ()
+        add_secret(key)
+        return (key,) if key else ()
 
     def _proxy_settings(self) -> list[str]:
         return [
@@ -177,6 +237,7 @@ class Client:
         # A pasted key often brings a typographic dash, a quote or a line break; the
         # HTTP library would fail with an encoding error that quotes the header.
         k = self.settings.admin_key() if self.admin else self.settings.api_key()
+        add_secret(k.value)
         for i, c in enumerate(k.value):
             if not "!" <= c <= "~":
                 what = "whitespace" if c.isspace() else f"the character U+{ord(c):04X}"
@@ -195,8 +256,8 @@ class Client:
             p = urlsplit(path)
             if (p.scheme, p.netloc) != self._origin:
                 raise UsageError(
-                    f"{path}: not under the configured base URL {self.base_url}; "
-                    "the API key is only sent there"
+                    f"{redact_url(path)}: not under the configured base URL "
+                    f"{redact_url(self.base_url)}; the API key is only sent there"
                 )
             return path
         if not path.startswith("/"):
@@ -291,7 +352,7 @@ class Client:
                 headers=extra,
                 accept=accept,
             )
-            self._log_request(request)
+            sent_at = _note_sent(request)
             try:
                 resp = self.http.send(request, stream=True)
             except httpx.TooManyRedirects as exc:
@@ -304,7 +365,7 @@ class Client:
                 _close_files(request)
                 if attempt < self.max_retries and replayable and _retryable_transport(exc):
                     attempt += 1
-                    delay = self._backoff(attempt)
+                    delay = retry.backoff(attempt)
                     self.io.message(
                         f"oai: {_describe_transport(exc)}; retrying in {delay:.1f} s "
                         f"(attempt {attempt + 1} of {self.max_retries + 1})"
@@ -312,7 +373,7 @@ class Client:
                     self._sleep(delay)
                     continue
                 raise self._network_error(exc) from exc
-            self._log_response(resp)
+            deadline.guard(resp, float(self.settings.timeout.value), sent_at[0])
             if resp.status_code < 400:
                 try:
                     yield resp
@@ -324,64 +385,43 @@ class Client:
                     resp.close()
                     _close_files(request)
                 return
-            # An error answer: read it (small), decide whether to retry.
+            # An error answer: read its start (a proxy's error page may be huge),
+            # decide whether to retry.
             try:
-                resp.read()
+                start = _head_of(resp, MAX_ERROR_BODY)
             except httpx.TransportError as exc:
-                resp.close()
-                _close_files(request)
                 raise self._network_error(exc) from exc
             finally:
+                resp.close()
                 _close_files(request)
-            resp.close()
+            resp = _with_body(resp, start)
             error = self._api_error(resp)
-            wait = (
-                None
-                if resp.status_code == 429 and not retry_rate_limits
-                else self._retry_wait(resp, attempt, replayable)
+            verdict = retry.decide(
+                attempt,
+                resp.status_code,
+                resp.headers,
+                self.max_retries,
+                error_code=error.code,
+                replayable=replayable,
             )
-            if isinstance(wait, float):
+            if verdict.wait is not None and (resp.status_code != 429 or retry_rate_limits):
                 attempt += 1
                 self.io.message(
                     f"oai: HTTP {resp.status_code}"
                     + (f" (request id {error.request_id})" if error.request_id else "")
-                    + f"; retrying in {wait:.1f} s"
+                    + f"; retrying in {verdict.wait:.1f} s"
                     + f" (attempt {attempt + 1} of {self.max_retries + 1})"
                 )
-                self._sleep(wait)
+                self._sleep(verdict.wait)
                 continue
-            if wait is not None and error.hint is None:
-                error.hint = wait
+            if error.hint is None:
+                error.hint = verdict.hint
             if raise_for_status:
                 raise error
             yield resp
             return
 
-    # -- policy ----------------------------------------------------------------------
-
-    def _backoff(self, attempt: int) -> float:
-        base: float = min(INITIAL_BACKOFF * 2.0 ** (attempt - 1), MAX_BACKOFF)
-        return base * (1 - 0.25 * random.random())
-
-    def _retry_wait(
-        self, resp: httpx.Response, attempt: int, replayable: bool
-    ) -> float | str | None:
-        """Seconds to wait before retrying, a hint string when we will not, or None."""
-        should = resp.headers.get("x-should-retry")
-        status = resp.status_code
-        if should == "false":
-            return None
-        retry = should == "true" or status in RETRY_STATUSES
-        if status == 429 and _error_code(resp) == "insufficient_quota":
-            return None
-        if not retry or attempt >= self.max_retries or not replayable:
-            return None
-        after = _retry_after(resp.headers)
-        if after is not None and after > MAX_RETRY_AFTER:
-            return f"the server asks to wait {_human_seconds(after)} before retrying"
-        if after is not None and after >= 0:
-            return float(after)
-        return float(self._backoff(attempt + 1))
+    # -- errors ----------------------------------------------------------------------
 
     def _api_error(self, resp: httpx.Response) -> ApiError:
         request_id = resp.headers.get("x-request-id")
@@ -397,10 +437,6 @@ class Client:
                 hint = None
         elif code == "insufficient_quota":
             hint = "the account is out of credit: check billing at platform.openai.com"
-        elif resp.status_code == 429:
-            after = _retry_after(resp.headers)
-            if after is not None and after > MAX_RETRY_AFTER:
-                hint = f"the server asks to wait {_human_seconds(after)} before retrying"
         return ApiError(
             resp.status_code,
             message,
@@ -415,11 +451,11 @@ class Client:
         hint_parts = []
         proxies = self._proxy_settings()
         text = str(exc) or type(exc).__name__
-        tls = tls_hint(text, self.settings)
-        if tls:
-            hint_parts.append(tls)
+        hint = tls.tls_hint(text, self.settings)
+        if hint:
+            hint_parts.append(hint)
         what = _describe_transport(exc)
-        if reading:
+        if reading and not isinstance(exc, deadline.AnswerTimeout):
             what = (
                 "the answer stalled (read timeout)"
                 if isinstance(exc, httpx.ReadTimeout)
@@ -429,45 +465,13 @@ class Client:
             t = self.settings.timeout.value
             c = self.settings.connect_timeout.value
             msg = (
-                f"{what} talking to {self.base_url} "
+                f"{what} talking to {redact_url(self.base_url)} "
                 f"(timeout {t:g} s, connect {c:g} s; change with --timeout)"
             )
         else:
-            msg = f"{what} talking to {self.base_url}"
+            msg = f"{what} talking to {redact_url(self.base_url)}"
         hint_parts.append("proxy settings: " + (", ".join(proxies) if proxies else "none"))
         return NetworkError(redact(msg), hint="; ".join(hint_parts))
-
-    # -- diagnostics ----------------------------------------------------------------
-
-    def _log_request(self, request: httpx.Request) -> None:
-        if not self.debug:
-            return
-        err = self.io.err
-        err.write(f"> {request.method} {redact(str(request.url))}\n")
-        for k, v in redact_headers(request.headers.items()):
-            err.write(f"> {k}: {v}\n")
-        ctype = request.headers.get("content-type", "")
-        if ctype.startswith("application/json"):
-            err.write("> " + redact(request.content.decode("utf-8", "replace")[:4000]) + "\n")
-        elif ctype:
-            err.write(f"> ({ctype} body)\n")
-        err.flush()
-
-    def _log_response(self, resp: httpx.Response) -> None:
-        if self.debug:
-            err = self.io.err
-            err.write(f"< HTTP {resp.status_code} {resp.reason_phrase}\n")
-            for k, v in redact_headers(resp.headers.items()):
-                err.write(f"< {k}: {v}\n")
-            err.flush()
-        elif self.include:
-            err = self.io.err
-            err.write(f"HTTP {resp.status_code} {resp.reason_phrase}\n")
-            for k, v in resp.headers.items():
-                lk = k.lower()
-                if lk in INCLUDED_HEADERS or lk.startswith("x-ratelimit-"):
-                    err.write(f"{lk}: {redact(v)}\n")
-            err.flush()
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -496,47 +500,6 @@ def _encode_multipart_fields(fields: Sequence[tuple[str, str]]) -> tuple[bytes, 
         )
     chunks.append(f"--{boundary}--\r\n".encode())
     return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
-
-
-def tls_hint(text: str, settings: Settings) -> str | None:
-    """What to do about a TLS failure, judged from OpenSSL's message."""
-    upper = text.upper()
-    refused = ("CERTIFICATE_REQUIRED", "CERTIFICATE REQUIRED", "ALERT UNKNOWN CA")
-    if any(a in upper for a in (*refused, "ALERT BAD CERTIFICATE", "HANDSHAKE FAILURE")):
-        cert = settings.client_cert
-        if cert.value:
-            return f"the server rejected the client certificate {cert.value} (from {cert.source})"
-        return (
-            "the server "
-            + ("requires" if any(a in upper for a in refused[:2]) else "may require")
-            + " a client certificate (mTLS): set OPENAI_MTLS_CLIENT_CERT_FILE and "
-            "OPENAI_MTLS_CLIENT_KEY_FILE"
-        )
-    if any(e in upper for e in ("EOF OCCURRED IN VIOLATION", "UNEXPECTED EOF", "CLOSED (EOF)")):
-        return tls_dropped_hint(settings)
-    if "CONNECTION RESET" in upper and settings.base_url.value.startswith("https:"):
-        # With TLS 1.3 the client sends its request before the server has judged the
-        # certificate; a server that refuses it then resets the connection.
-        return tls_dropped_hint(settings)
-    if "CERTIFICATE" in upper or "SSL" in upper:
-        return "TLS verification failed: set SSL_CERT_FILE to a CA bundle that trusts the server"
-    return None
-
-
-def tls_dropped_hint(settings: Settings) -> str:
-    """For a TLS connection the server dropped at its start without saying why.
-
-    Servers do that when the client certificate is missing or not trusted.
-    """
-    if settings.client_cert.value:
-        return (
-            "the server closed the TLS connection at once: it may have rejected the client "
-            f"certificate {settings.client_cert.value} (from {settings.client_cert.source})"
-        )
-    return (
-        "the server closed the TLS connection at once: it may require a client certificate "
-        "(mTLS): set OPENAI_MTLS_CLIENT_CERT_FILE and OPENAI_MTLS_CLIENT_KEY_FILE"
-    )
 
 
 # What RFC 9110 allows in a header name.
@@ -575,7 +538,7 @@ def _close_files(request: httpx.Request) -> None:
 
 
 def _retryable_transport(exc: httpx.TransportError) -> bool:
-    if _tls_verify_failed(exc):
+    if tls.verify_failed(exc):
         # An untrusted certificate stays untrusted: retrying only delays the advice.
         return False
     # A read timeout may mean the server is working on it; the SDKs retry those too.
@@ -591,18 +554,46 @@ def _retryable_transport(exc: httpx.TransportError) -> bool:
     )
 
 
-def _tls_verify_failed(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    for _ in range(8):  # httpx wraps httpcore wraps ssl; the chain is short
-        if seen is None:
+def _head_of(resp: httpx.Response, limit: int) -> bytes:
+    """The first ``limit`` bytes of the body (decoded); the rest is never read."""
+    buf = bytearray()
+    for chunk in resp.iter_bytes():
+        buf += chunk
+        if len(buf) >= limit:
             break
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+    return bytes(buf[:limit])
+
+
+def _with_body(resp: httpx.Response, body: bytes) -> httpx.Response:
+    """``resp`` as if ``body`` were all it had sent, for callers that read it."""
+    framing = ("content-encoding", "content-length", "transfer-encoding")
+    return httpx.Response(
+        resp.status_code,
+        headers=[(k, v) for k, v in resp.headers.multi_items() if k.lower() not in framing],
+        content=body,
+        request=resp.request,
+        extensions=resp.extensions,
+    )
+
+
+def _note_sent(request: httpx.Request) -> list[float]:
+    """When the request (its body too) had been sent, filled in as that happens.
+
+    An answer's deadline starts there, so a long upload does not eat into it.
+    """
+    sent = [time.monotonic()]
+
+    def trace(name: str, info: Mapping[str, Any]) -> None:
+        if name == "http11.send_request_body.complete":
+            sent[0] = time.monotonic()
+
+    request.extensions["trace"] = trace
+    return sent
 
 
 def _describe_transport(exc: httpx.TransportError) -> str:
+    if isinstance(exc, deadline.AnswerTimeout):
+        return str(exc)
     if isinstance(exc, httpx.ConnectTimeout):
         return "connection timed out"
     if isinstance(exc, httpx.ReadTimeout):
@@ -616,36 +607,6 @@ def _describe_transport(exc: httpx.TransportError) -> str:
     if isinstance(exc, httpx.RemoteProtocolError):
         return f"the connection broke ({exc})"
     return f"network error ({type(exc).__name__}: {exc})"
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return float(ms) / 1000.0
-        except ValueError:
-            pass
-    ra = headers.get("retry-after")
-    if ra:
-        try:
-            return float(ra)
-        except ValueError:
-            parsed = email.utils.parsedate_to_datetime(ra) if ra else None
-            if parsed is not None:
-                return max(0.0, parsed.timestamp() - time.time())
-    return None
-
-
-def _human_seconds(s: float) -> str:
-    if s >= 3600:
-        return f"{s / 3600:.1f} h"
-    if s >= 60:
-        return f"{s / 60:.0f} min"
-    return f"{s:.0f} s"
-
-
-def _error_code(resp: httpx.Response) -> str | None:
-    return _parse_error_body(resp)[2]
 
 
 def _parse_error_body(resp: httpx.Response) -> tuple[str, str | None, str | None, str | None]:

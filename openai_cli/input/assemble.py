@@ -13,6 +13,7 @@ from openai_cli.input.body import (
     file_opener,
     guess_type,
     load_body,
+    read_capped,
     read_text_file,
 )
 from openai_cli.input.fields import FieldArg, merge, parse_fields
@@ -69,7 +70,7 @@ def collect(
         if stdin_used or body in ("-", "@-"):
             raise UsageError("-F: stdin (@-) can only be read once")
         stdin_used = True
-        return io.stdin.read()
+        return read_capped(io.stdin, what="-F @- (stdin)")
 
     base = load_body(body, io) if body is not None else {}
     fields = parse_fields(

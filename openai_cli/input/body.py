@@ -6,12 +6,16 @@ import json
 import os
 import stat
 from collections.abc import Callable
-from pathlib import Path
 from typing import IO as BinaryFile
-from typing import Any
+from typing import Any, TextIO
 
 from openai_cli.errors import UsageError
 from openai_cli.io import IO
+
+MIB = 1024 * 1024
+# A JSON body (or a field read from a file into one) is held in memory, encoded
+# and perhaps logged; a file to upload goes as a file part, streamed, without this cap.
+MAX_BODY_TEXT = 100 * MIB
 
 
 def file_error(what: str, path: str, exc: OSError | UnicodeDecodeError) -> UsageError:
@@ -28,11 +32,62 @@ def file_error(what: str, path: str, exc: OSError | UnicodeDecodeError) -> Usage
 
 
 def read_text_file(path: str, *, what: str) -> str:
-    """Read a whole text file, turning every OS error into one clear line."""
+    """Read a whole text file, turning every OS error into one clear line.
+
+    The text goes into a request body held in memory, so it is capped
+    (:data:`MAX_BODY_TEXT`), and a device (``/dev/zero``) is refused rather than
+    read for ever; a named pipe and stdin (``/dev/stdin``) are read, up to the cap.
+    """
     try:
-        return Path(path).read_text(encoding="utf-8")
+        st = os.stat(path)
+        _refuse_special(path, st, what)
+        if stat.S_ISREG(st.st_mode) and st.st_size > MAX_BODY_TEXT:
+            raise _too_large(what, path)
+        with open(path, encoding="utf-8") as fh:
+            return read_capped(fh, what=what, path=path)
     except (OSError, UnicodeDecodeError) as exc:
         raise file_error(what, path, exc) from None
+
+
+def read_capped(stream: TextIO, *, what: str, path: str | None = None) -> str:
+    """All of ``stream``, or a usage error if it holds more than a body may."""
+    text = stream.read(MAX_BODY_TEXT + 1)
+    if len(text) > MAX_BODY_TEXT:
+        raise _too_large(what, path)
+    return text
+
+
+def _too_large(what: str, path: str | None) -> UsageError:
+    return UsageError(
+        f"{what}: {f'{path} is ' if path else ''}larger than {MAX_BODY_TEXT // MIB} MiB, "
+        "the most a request body may hold",
+        hint="send a large file as a file part (-F name=@FILE in a multipart request)",
+    )
+
+
+def _refuse_special(path: str, st: os.stat_result, what: str) -> None:
+    """A device or a socket is no file to send: reading /dev/zero never ends."""
+    mode = st.st_mode
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISFIFO(mode) or _is_stdin(st):
+        return
+    kind = (
+        "a character device"
+        if stat.S_ISCHR(mode)
+        else "a block device"
+        if stat.S_ISBLK(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a special file"
+    )
+    raise UsageError(f"{what}: {path} is {kind}, not a regular file or a pipe")
+
+
+def _is_stdin(st: os.stat_result) -> bool:
+    try:
+        own = os.fstat(0)
+    except OSError:
+        return False
+    return (own.st_dev, own.st_ino) == (st.st_dev, st.st_ino)
 
 
 def parse_json_text(text: str, *, what: str, yaml_ok: bool = False) -> Any:
@@ -56,7 +111,8 @@ def parse_json_text(text: str, *, what: str, yaml_ok: bool = False) -> Any:
 def load_body(value: str, io: IO) -> dict[str, Any]:
     """``--body``: inline JSON, ``@file`` (JSON, or YAML by extension) or ``-`` for stdin."""
     if value == "-" or value == "@-":
-        text, what, yaml_ok = io.stdin.read(), "--body (stdin)", False
+        what, yaml_ok = "--body (stdin)", False
+        text = read_capped(io.stdin, what=what)
     elif value.startswith("@"):
         path = value[1:]
         text = read_text_file(path, what="--body")
@@ -82,6 +138,7 @@ def check_readable_file(path: str, *, what: str, allow_empty: bool = False) -> i
         raise UsageError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None
     if stat.S_ISDIR(st.st_mode):
         raise UsageError(f"{what}: {path} is a directory, not a file")
+    _refuse_special(path, st, what)
     if not os.access(path, os.R_OK):
         raise UsageError(f"{what}: permission denied reading {path}")
     if st.st_size == 0 and stat.S_ISREG(st.st_mode) and not allow_empty:

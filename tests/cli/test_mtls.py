@@ -337,7 +337,7 @@ REFUSALS = {
 @pytest.mark.parametrize("with_cert", [False, True])
 def test_tls_refusals_point_at_the_client_certificate(kind: str, with_cert: bool, pki: PKI) -> None:
     from openai_cli.config import Overrides, load_settings
-    from openai_cli.http.client import tls_hint
+    from openai_cli.http.tls import tls_hint
 
     env = {"OAI_CONFIG_DIR": "/nonexistent"}
     if with_cert:
@@ -354,7 +354,7 @@ def test_tls_refusals_point_at_the_client_certificate(kind: str, with_cert: bool
 
 def test_a_reset_over_plain_http_is_not_blamed_on_tls(pki: PKI) -> None:
     from openai_cli.config import Overrides, load_settings
-    from openai_cli.http.client import tls_hint
+    from openai_cli.http.tls import tls_hint
 
     settings = load_settings(
         Overrides(base_url="http://127.0.0.1:9/v1"), {"OAI_CONFIG_DIR": "/nonexistent"}

@@ -549,6 +549,31 @@ def partial(
     return act
 
 
+def trickle(
+    body: bytes,
+    *,
+    every: float,
+    step: int = 2,
+    status: int = 200,
+    content_type: str = "application/json",
+    chunked: bool = False,
+) -> Action:
+    """Send ``body`` ``step`` bytes at a time, ``every`` seconds apart (a slow drip)."""
+
+    def act(ex: Exchange) -> None:
+        headers = [("Content-Type", content_type)]
+        ex.head(status, headers, length=None if chunked else len(body), chunked=chunked)
+        for i in range(0, len(body), step):
+            if i:
+                ex.sleep(every)
+            part = body[i : i + step]
+            ex.chunk(part) if chunked else ex.send(part)
+        if chunked:
+            ex.end_chunks()
+
+    return act
+
+
 def raw(data: bytes) -> Action:
     """Send bytes that need not be HTTP at all, then close."""
 

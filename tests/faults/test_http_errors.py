@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 
 import pytest
 
@@ -133,6 +135,67 @@ def test_3_429_after_every_retry_exits_5(server: FaultServer) -> None:
 
 
 # -- 4: x-should-retry ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("retry-after", "soon"),
+        ("retry-after", "Fri, 99 Foo 2024 25:61:00 GMT"),
+        ("retry-after", "inf"),
+        ("retry-after", "nan"),
+        ("retry-after", "-5"),
+        ("retry-after", "1e1"),
+        ("retry-after-ms", "soon"),
+        ("retry-after-ms", "-inf"),
+    ],
+)
+@pytest.mark.parametrize("status", [429, 503])
+def test_3_a_malformed_retry_after_falls_back_to_the_backoff(
+    server: FaultServer, status: int, name: str, value: str
+) -> None:
+    server.plan(
+        respond(status, json={"error": {"message": "slow down"}}, headers=[(name, value)]),
+        respond(200, json={"data": []}),
+    )
+    r = oai("api", "get", "/models", env=env_for(server.base_url))
+    assert r.code == 0, r
+    assert len(server.requests) == 2
+    (gap,) = gaps(server)
+    assert 0.3 <= gap <= 1.0, gap  # the first backoff: 0.5 s less up to 25 % jitter
+    assert TRACEBACK not in r.err and "internal error" not in r.err
+
+
+def test_3_an_absurd_retry_after_is_clamped_not_waited(server: FaultServer) -> None:
+    server.plan(
+        respond(429, json={"error": {"message": "slow down"}}, headers=[("retry-after", "9" * 400)])
+    )
+    r = oai("api", "get", "/models", env=env_for(server.base_url))
+    assert r.code == 5, r
+    assert len(server.requests) == 1
+    assert "the server asks to wait more than a day before retrying" in r.err, r
+    assert "internal error" not in r.err
+
+
+def test_3_a_malformed_retry_after_does_not_stop_map(server: FaultServer, tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"model": "m", "input": "a"}\n')
+    server.plan(
+        respond(429, json={"error": {"message": "slow down"}}, headers=[("retry-after", "soon")]),
+        respond(200, json={"object": "list", "data": []}),
+    )
+    r = oai("map", str(src), "--endpoint", "/v1/embeddings", env=env_for(server.base_url))
+    assert r.code == 0, r
+    assert len(server.requests) == 2 and json.loads(r.out)["response"]["object"] == "list"
+
+
+def test_9_501_is_never_retried(server: FaultServer) -> None:
+    server.plan(
+        respond(501, json={"error": {"message": "not here"}}, headers=[("x-should-retry", "true")])
+    )
+    r = oai("api", "get", "/models", env=env_for(server.base_url))
+    assert r.code == 6, r
+    assert len(server.requests) == 1 and "retrying" not in r.err
 
 
 def test_4_should_retry_false_overrules_a_503(server: FaultServer) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.server import FaultServer
+from tests.faults.server import FaultServer, respond
 from tests.faults.support import TRACEBACK, env_for, oai
 
 pytestmark = pytest.mark.faults
@@ -150,3 +150,79 @@ def test_15_body_nested_too_deeply(server: FaultServer) -> None:
             env=env_for(server.base_url))  # fmt: skip
     refused(r, server)
     assert "--body" in r.err and "nested too deeply" in r.err
+
+
+# -- 16: unbounded reads ------------------------------------------------------------------
+
+MIB = 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["api", "post", "/chat/completions", "--body", "@/dev/zero"], "--body"),
+        (["api", "post", "/chat/completions", "-F", "messages=@/dev/zero"], "-F @/dev/zero"),
+        (["api", "post", "/files", "-F", "purpose=batch", "-F", "file=@/dev/zero"], "-F file"),
+        (["files", "create", "--purpose", "batch", "--file", "/dev/zero"], "--file"),
+    ],
+    ids=["body", "json-field", "form-file", "files-create"],
+)
+def test_16_a_device_is_refused_as_a_file(server: FaultServer, args: list[str], named: str) -> None:
+    r = oai(*args, env=env_for(server.base_url), timeout=20)
+    refused(r, server)
+    assert f"{named}: /dev/zero is a character device, not a regular file or a pipe" in r.err
+
+
+@pytest.mark.parametrize("how", ["--body", "-F"])
+def test_16_a_body_file_above_100_mib_is_refused(
+    server: FaultServer, tmp_path: Path, how: str
+) -> None:
+    big = tmp_path / "big.json"
+    with open(big, "wb") as fh:  # sparse: no disk space, no time
+        fh.truncate(100 * MIB + 1)
+    arg = ["--body", f"@{big}"] if how == "--body" else ["-F", f"input=@{big}"]
+    r = oai("api", "post", "/embeddings", *arg, env=env_for(server.base_url))
+    refused(r, server)
+    assert f"{big} is larger than 100 MiB, the most a request body may hold" in r.err
+    assert r.elapsed < 10
+
+
+def test_16_a_body_from_stdin_above_100_mib_is_refused(server: FaultServer) -> None:
+    r = oai("api", "post", "/embeddings", "--body", "-", input=b" " * (100 * MIB + 1),
+            env=env_for(server.base_url))  # fmt: skip
+    refused(r, server)
+    assert "--body (stdin): larger than 100 MiB" in r.err
+
+
+def test_16_a_body_from_a_named_pipe_is_read(server: FaultServer) -> None:
+    import tempfile
+    import threading
+
+    # Not under tmp_path: the canary reads every file there, and a pipe would block it.
+    folder = tempfile.TemporaryDirectory()
+    fifo = Path(folder.name) / "body.fifo"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with open(fifo, "w") as fh:
+            fh.write('{"model": "m", "input": "hi"}')
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    server.plan(respond(200, json={"object": "list", "data": []}))
+    r = oai("api", "post", "/embeddings", "--body", f"@{fifo}", env=env_for(server.base_url))
+    writer.join(5)
+    folder.cleanup()
+    assert r.code == 0, r
+    assert server.requests[0].json() == {"model": "m", "input": "hi"}
+
+
+def test_16_an_error_body_is_read_only_up_to_a_cap(server: FaultServer) -> None:
+    # 64 MiB of error page: the CLI reads the start and hangs up on the rest.
+    server.plan(
+        respond(500, b"<html>" + b"x" * (64 * MIB), headers=[("content-type", "text/html")])
+    )
+    r = oai("--max-retries", "0", "api", "get", "/models", env=env_for(server.base_url))
+    assert r.code == 6, r
+    assert "HTTP 500" in r.err and "(text/html): <html>xxx" in r.err
+    assert server.wait_gone(), "the client hung up before the body was sent"

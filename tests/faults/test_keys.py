@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -85,6 +86,43 @@ def test_23_debug_on_a_stream_and_a_multipart_upload(server: FaultServer, tmp_pa
     )  # fmt: skip
     assert r.code == 0, r
     assert CANARY_KEY in r.out and "CANARY" not in r.err
+
+
+# A key that looks nothing like sk-...: only its value can tell it apart.
+APIM_KEY = "0f3c9a7e5b1d4c2a8e6f0b9d7c5a3e1f"
+
+
+@pytest.mark.parametrize("realtime", [False, True])
+def test_23_debug_masks_a_key_by_its_value_whatever_carries_it(
+    server: FaultServer, realtime: bool
+) -> None:
+    made = helpers.invoke(
+        "profile", "set", "--profile", "apim", "api_key_header", "Ocp-Apim-Subscription-Key"
+    )
+    assert made.code == 0, made
+    env = env_for(server.base_url, OPENAI_API_KEY=APIM_KEY)
+    if realtime:
+        server.plan(respond(401, json={"error": {"message": f"key {APIM_KEY} is not valid"}}))
+        r = oai("--debug", "--profile", "apim", "realtime", "connect", env=env)
+        assert r.code == 3, r
+    else:
+        server.plan(
+            respond(
+                400,
+                json={"error": {"message": f"bad value {APIM_KEY} for user"}},
+                headers=[("x-echo", f"k={APIM_KEY}"), ("x-echo-quoted", f'"{APIM_KEY}"')],
+            )
+        )
+        r = oai(
+            "--debug", "--profile", "apim", "api", "post", f"/chat/completions?note={APIM_KEY}",
+            "-f", f"user={APIM_KEY}", "-H", f"X-Other: {APIM_KEY}", env=env,
+        )  # fmt: skip
+        assert r.code == 1, r
+        assert "bad value *** for user" in r.err and "< x-echo: k=***" in r.err
+        assert "note=***" in r.err and '"user": "***"' in r.err and "> x-other: ***" in r.err
+    assert server.requests[0].headers["ocp-apim-subscription-key"] == APIM_KEY
+    assert "> ocp-apim-subscription-key: ***" in r.err.lower()
+    assert APIM_KEY not in r.err + r.out and APIM_KEY[-12:] not in r.err
 
 
 @pytest.mark.parametrize(
@@ -207,3 +245,42 @@ def test_24_real_runs_pass_the_canary(server: FaultServer) -> None:
     server.always(respond(401, json={"error": {"message": "Incorrect API key provided"}}))
     r = oai("auth", "status", "--check", env=env_for(server.base_url))
     assert CANARY_KEY[:7] in r.out and "CANARY" not in r.out + r.err
+
+
+# -- a password in the base URL -----------------------------------------------------------
+
+URL_PASSWORD = "s3cret-p@ss/word"
+GATEWAY = "https://gwuser:s3cret-p%40ss%2Fword@gw.example.test/v1"
+
+
+@pytest.mark.parametrize("output", ["table", "json"])
+def test_a_password_in_the_base_url_is_masked_by_auth_status(output: str) -> None:
+    r = helpers.invoke("-o", output, "auth", "status", env=env_for(GATEWAY))
+    assert r.code == 0, r
+    assert "gwuser:***@gw.example.test" in r.out
+    assert "s3cret" not in r.out + r.err and "%40ss" not in r.out + r.err
+
+
+def test_a_password_in_the_base_url_is_masked_in_the_dry_run() -> None:
+    r = helpers.invoke("--dry-run", "-o", "json", "api", "get", "/models", env=env_for(GATEWAY))
+    assert r.code == 0, r
+    shown = json.loads(r.out)
+    assert shown["url"] == "https://gwuser:***@gw.example.test/v1/models"
+    assert "curl -X GET 'https://gwuser:***@gw.example.test/v1/models'" in shown["curl"]
+    assert "s3cret" not in r.out + r.err and "%40ss" not in r.out + r.err
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (GATEWAY, "https://gwuser:***@gw.example.test/v1"),
+        ("https://u:p@ss@h.test:8443/v1?x=1", "https://u:***@h.test:8443/v1?x=1"),
+        ("https://only-user@h.test/v1", "https://only-user@h.test/v1"),
+        ("https://h.test/v1", "https://h.test/v1"),
+        ("not a url", "not a url"),
+    ],
+)
+def test_redact_url(url: str, shown: str) -> None:
+    from openai_cli.http.redact import redact_url
+
+    assert redact_url(url) == shown

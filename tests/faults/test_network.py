@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.faults.server import FaultServer, TLSFiles, forward, partial, respond, stall
+from tests import helpers
+from tests.faults.server import (
+    FaultServer,
+    TLSFiles,
+    forward,
+    partial,
+    respond,
+    sse,
+    stall,
+    trickle,
+)
 from tests.faults.support import TRACEBACK, env_for, free_port, oai
 from tests.helpers import CANARY_KEY
 
@@ -235,3 +246,157 @@ def test_10_plain_http_to_a_remote_host_is_refused_unless_forced(
     r = oai("api", "get", "/models", env={**env, "OAI_ALLOW_INSECURE_HTTP": "1"})
     assert r.code == 0, r
     assert [q.target for q in proxy.requests] == ["http://api.example.test/v1/models"]
+
+
+def _profile(*pairs: tuple[str, str]) -> None:
+    for key, value in pairs:
+        r = helpers.invoke("profile", "set", "--profile", "p", key, value)
+        assert r.code == 0, r
+
+
+@pytest.mark.parametrize(
+    ("setting", "env", "sent"),
+    [
+        (("api_key_header", "api-key"), {}, ("api-key", CANARY_KEY)),
+        (
+            ("api_key_header", "Ocp-Apim-Subscription-Key"),
+            {},
+            ("ocp-apim-subscription-key", CANARY_KEY),
+        ),
+        (None, {"OPENAI_ORG_ID": "org-secret"}, ("openai-organization", "org-secret")),
+        (None, {"OPENAI_PROJECT_ID": "proj_secret"}, ("openai-project", "proj_secret")),
+        (("headers.X-Tenant-Token", "tenant-secret"), {}, ("x-tenant-token", "tenant-secret")),
+        (None, {}, ("authorization", f"Bearer {CANARY_KEY}")),
+    ],
+    ids=["api-key", "apim", "organization", "project", "profile-header", "authorization"],
+)
+@pytest.mark.parametrize("where", ["host", "port"])
+def test_10_a_redirect_to_another_origin_drops_every_credential_header(
+    new_server: Callable[..., FaultServer],
+    setting: tuple[str, str] | None,
+    env: dict[str, str],
+    sent: tuple[str, str],
+    where: str,
+) -> None:
+    api, cdn = new_server(), new_server()
+    _profile(("base_url", api.base_url), *([setting] if setting else []))
+    host = "localhost" if where == "host" else "127.0.0.1"
+    # Two hops: the first stays within the origin and keeps them, the second leaves it.
+    api.plan(respond(307, headers=[("location", f"{api.base_url}/models2")]), path="/v1/models")
+    api.plan(
+        respond(302, headers=[("location", f"http://{host}:{cdn.port}/blob?sig=1")]),
+        path="/v1/models2",
+    )
+    cdn.plan(respond(200, json={"data": []}))
+    r = oai("--profile", "p", "api", "get", "/models", env=env_for(api.base_url, **env))
+    assert r.code == 0, r
+    name, value = sent
+    # Same origin: the key and its companions go along.
+    assert [q.headers.get(name) for q in api.requests] == [value, value]
+    (followed,) = cdn.requests
+    assert name not in followed.headers, followed.raw_headers
+    assert value not in followed.wire_text() and "CANARY" not in followed.wire_text()
+
+
+@pytest.mark.parametrize("header", [None, "api-key", "Ocp-Apim-Subscription-Key"])
+def test_10_the_realtime_websocket_never_carries_the_key_to_another_origin(
+    new_server: Callable[..., FaultServer], header: str | None
+) -> None:
+    api, other = new_server(), new_server()
+    _profile(("base_url", api.base_url), *([("api_key_header", header)] if header else []))
+    api.plan(respond(302, headers=[("location", f"ws://localhost:{other.port}/v1/realtime")]))
+    other.always(respond(400, "no WebSocket here"))
+    env = env_for(api.base_url, OPENAI_ORG_ID="org-secret", OPENAI_PROJECT_ID="proj_secret")
+    r = oai("--profile", "p", "realtime", "connect", env=env)
+    assert r.code == 6, r
+    assert "redirect" in r.err and f"localhost:{other.port}" in r.err
+    assert TRACEBACK not in r.err and "internal error" not in r.err
+    assert CANARY_KEY in api.requests[0].wire_text()
+    # Not even asked: what would have been sent there carries the key and the org.
+    assert other.requests == []
+
+
+def test_10_the_realtime_websocket_follows_a_redirect_within_its_origin(
+    server: FaultServer,
+) -> None:
+    server.plan(respond(302, headers=[("location", "/v2/realtime?model=m")]), path="/v1/realtime")
+    server.plan(respond(403, json={"error": {"message": "nope"}}), path="/v2/realtime")
+    r = oai("realtime", "connect", env=env_for(server.base_url))
+    assert r.code == 3, r
+    assert server.to("/v2/realtime")[0].headers["authorization"] == f"Bearer {CANARY_KEY}"
+
+
+# -- --timeout bounds a whole answer, and the wait for each event of a stream ----------
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_7_a_trickled_answer_is_cut_at_the_timeout(server: FaultServer, chunked: bool) -> None:
+    # Two bytes every 0.2 s: each read is quick, the answer would take 20 s.
+    body = json.dumps({"object": "list", "data": ["x" * 150]}).encode()
+    server.plan(trickle(body, every=0.2, chunked=chunked))
+    r = oai("--timeout", "1", "api", "get", "/models", env=env_for(server.base_url))
+    assert r.code == 6, r
+    assert "the answer stalled: incomplete after 1 s" in r.err and "timeout 1 s" in r.err
+    assert r.elapsed < 5 and r.out == ""
+    assert len(server.requests) == 1 and TRACEBACK not in r.err
+
+
+def test_7_keep_alive_comments_do_not_hold_a_stream(server: FaultServer) -> None:
+    first = b'data: {"id": "c", "choices": [{"delta": {"content": "hi"}}]}\n\n'
+    server.plan(sse([first, *[b": keep-alive\n\n"] * 60], gap=0.2, end="stall"))
+    r = oai(
+        "--timeout", "1", "api", "post", "/chat/completions", "--stream", "-F", "model=m",
+        env=env_for(server.base_url),
+    )  # fmt: skip
+    assert r.code == 7, r
+    assert '"hi"' in r.out, "what came before stays printed"
+    assert r.elapsed < 5 and TRACEBACK not in r.err
+
+
+def test_7_a_stream_may_last_longer_than_the_timeout_while_events_come(
+    server: FaultServer,
+) -> None:
+    events = [
+        b'data: {"id": "c", "choices": [{"delta": {"content": "%d"}}]}\n\n' % i for i in range(8)
+    ]
+    server.plan(sse([*events, b"data: [DONE]\n\n"], gap=0.3))
+    r = oai(
+        "--timeout", "1", "api", "post", "/chat/completions", "--stream", "-F", "model=m",
+        env=env_for(server.base_url),
+    )  # fmt: skip
+    assert r.code == 0, r
+    assert r.elapsed > 2 and len(r.out.splitlines()) == 8
+
+
+def test_7_a_download_may_last_longer_than_the_timeout_while_bytes_come(
+    server: FaultServer, tmp_path: Path
+) -> None:
+    server.plan(
+        trickle(b"\x00" * 1000, every=0.3, step=125, content_type="application/octet-stream")
+    )
+    target = tmp_path / "out.bin"
+    r = oai(
+        "--timeout", "1", "api", "get", "/files/f/content", "--output-file", str(target),
+        env=env_for(server.base_url),
+    )  # fmt: skip
+    assert r.code == 0, r
+    assert target.read_bytes() == b"\x00" * 1000 and r.elapsed > 2
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.attacker.example", "127.0.0.1.nip.example", "localhost.attacker.example", "0x7f.1"],
+)
+def test_10_plain_http_to_a_name_that_only_looks_local_is_refused(host: str) -> None:
+    r = oai("api", "get", "/models", env=env_for(f"http://{host}/v1"))
+    assert r.code == 2, r
+    assert f"plain http to {host}" in r.err and "OAI_ALLOW_INSECURE_HTTP" in r.err
+
+
+@pytest.mark.parametrize("host", ["127.0.0.2", "127.255.0.1", "[::1]", "LOCALHOST"])
+def test_10_plain_http_to_loopback_is_allowed(host: str) -> None:
+    # Nobody listens there: refused by the network (exit 6), not by the CLI (exit 2).
+    base = f"http://{host}:{free_port()}/v1"
+    r = oai("--max-retries", "0", "api", "get", "/models", env=env_for(base))
+    assert r.code == 6, r
+    assert "plain http" not in r.err and "could not connect" in r.err
