@@ -41,6 +41,8 @@ SETTING_KEYS = (
     "ca_bundle",
     "mtls_client_cert_file",
     "mtls_client_key_file",
+    "api",
+    "log",
 )
 SECRET_KEYS = ("api_key", "admin_key")
 PROFILE_KEYS = SETTING_KEYS + SECRET_KEYS
@@ -48,6 +50,9 @@ PROFILE_KEYS = SETTING_KEYS + SECRET_KEYS
 # sets one entry.
 TABLE_KEYS = ("headers", "query")
 PATH_KEYS = ("ca_bundle", "mtls_client_cert_file", "mtls_client_key_file")
+BOOLEAN_KEYS = ("api_key_optional", "log")
+# The API `ask` and `repl` speak (openai_cli/api/conversation.py).
+CONVERSATION_APIS = ("responses", "chat")
 # A key in one of these headers would sit in plain text in the profile; keys belong
 # in the keyring, sent under `api_key_header`.
 _SECRET_HEADER_NAMES = frozenset(
@@ -111,6 +116,13 @@ def _boolean(value: object) -> bool:
     return value
 
 
+def _conversation_api(value: object) -> str:
+    text = _nonempty_string(value)
+    if text not in CONVERSATION_APIS:
+        raise ValueError("must be one of " + ", ".join(CONVERSATION_APIS))
+    return text
+
+
 def _header_name(value: object) -> str:
     text = _nonempty_string(value)
     if not all(c in _TOKEN_CHARS for c in text):
@@ -166,6 +178,8 @@ _VALIDATORS: dict[str, Callable[[object], object]] = {
     "ca_bundle": _nonempty_string,
     "mtls_client_cert_file": _nonempty_string,
     "mtls_client_key_file": _nonempty_string,
+    "api": _conversation_api,
+    "log": _boolean,
     "api_key": _nonempty_string,
     "admin_key": _nonempty_string,
 }
@@ -225,7 +239,7 @@ def parse_setting(key: str, text: str) -> object:
             value = int(text)
         except ValueError:
             raise UsageError(f"{key} must be a whole number, got {text!r}") from None
-    elif setting == "api_key_optional":
+    elif setting in BOOLEAN_KEYS:
         lowered = text.strip().lower()
         if lowered not in _TRUE + _FALSE:
             raise UsageError(f"{key} must be true or false, got {text!r}")

@@ -177,12 +177,13 @@ def test_missing_attachment_is_a_usage_error(unsent: respx.MockRouter) -> None:
     assert not route.called
 
 
-def test_no_model_anywhere_is_exit_2(unsent: respx.MockRouter) -> None:
-    route = unsent.post("/responses").respond(200, json=answer("never"))
+def test_no_model_anywhere_uses_the_built_in_default(api: respx.MockRouter) -> None:
+    route = api.post("/responses").respond(200, json=answer("ok"))
     r = invoke("ask", "hello", env=api_env())
-    assert r.code == 2
-    assert "no model: give --model MODEL" in r.err
-    assert not route.called
+    assert r.code == 0, r
+    assert sent(route)["model"] == "gpt-4o-mini"
+    shown = invoke("ask", "--help")
+    assert "else gpt-4o-mini" in " ".join(shown.out.split())
 
 
 def test_model_defaults_to_the_profile_model(api: respx.MockRouter) -> None:
