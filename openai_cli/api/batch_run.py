@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from openai_cli.api.missing import naming_missing
 from openai_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 RUN_TAG = "oai_run"  # metadata key that finds a batch again after a lost answer
+# What a server without the Batch API can do with the same input.
+MAP_INSTEAD = "`oai map` sends the same JSONL to the endpoint directly, one request a line"
 
 
 class BatchRun:
@@ -253,7 +256,8 @@ class BatchRun:
                 fields=[("purpose", "batch")],
                 files=[FilePart("file", name, opener, "application/jsonl")],
             )
-            resp = client.request("POST", "/files", multipart=form)
+            with naming_missing(self.factory, "POST", "/files", MAP_INSTEAD):
+                resp = client.request("POST", "/files", multipart=form)
         file = json_answer(resp, "files create")
         chunk["file_id"] = file["id"]
         self.save()
@@ -278,7 +282,8 @@ class BatchRun:
             "completion_window": self.state["completion_window"],
             "metadata": {**(self.state.get("metadata") or {}), RUN_TAG: tag},
         }
-        resp = client.request("POST", "/batches", json_body=body)
+        with naming_missing(self.factory, "POST", "/batches", MAP_INSTEAD):
+            resp = client.request("POST", "/batches", json_body=body)
         batch = json_answer(resp, "batches create")
         self._update(chunk, batch)
         self.save()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import io as _io
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -281,41 +280,6 @@ def _remember_engine(factory: Factory, name: str | None) -> None:
         factory.io.message(f"oai: warning: could not remember which API the server has: {exc}")
 
 
-def endpoint_missing(exc: ApiError) -> bool:
-    """True when a 404/405 says the path does not exist, not that something in it does not.
-
-    The OpenAI API answers a missing model or response id with 404 too, naming the
-    parameter or an error code; a server without the endpoint names neither.
-    """
-    if exc.status == 405:
-        return True
-    return exc.status == 404 and not exc.param and (exc.code is None or exc.code.isdigit())
-
-
-def full_path(factory: Factory, path: str) -> str:
-    """``/v1/responses`` for ``/responses``: the path as the server sees it."""
-    from urllib.parse import urlsplit
-
-    base = urlsplit(factory.settings().base_url.value).path.rstrip("/")
-    return base + path
-
-
-@contextlib.contextmanager
-def naming_missing(
-    factory: Factory, method: str, path: str, instead: str | None = None
-) -> Iterator[None]:
-    """Say which endpoint a server lacks (and the way around it) on a 404 or 405."""
-    try:
-        yield
-    except ApiError as exc:
-        if endpoint_missing(exc):
-            note = f"this server has no {method} {full_path(factory, path)}"
-            if instead:
-                note += f"; {instead}"
-            exc.hint = note if not exc.hint else f"{note}; {exc.hint}"
-        raise
-
-
 # -- one exchange ----------------------------------------------------------------------
 
 
@@ -357,9 +321,11 @@ def converse(
     try:
         return _exchange(factory, engine, turn, logging, markdown=markdown), choice
     except ApiError as exc:
+        from openai_cli.api.missing import endpoint_missing, full_path, missing_note
+
         if engine.name != "responses" or not endpoint_missing(exc):
             raise
-        missing = f"this server has no POST {full_path(factory, engine.path)}"
+        missing = missing_note(factory, "POST", engine.path)
         chat = ENGINES["chat"]
         if choice.explicit or chat.usable(turn) is not None:
             exc.hint = f"{missing}; --api chat uses {full_path(factory, chat.path)} instead"
