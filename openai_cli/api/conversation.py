@@ -138,11 +138,15 @@ class ChatEngine(Engine):
 
     def usable(self, turn: Turn) -> str | None:
         if turn.conversation:
-            return "--conversation keeps the history on the server: it needs --api responses"
+            return (
+                "--conversation: the history is kept on the server, which Chat Completions "
+                "cannot use; give --api responses"
+            )
         if turn.previous_response_id and not turn.history:
             return (
-                "a response id names history kept on the server, which Chat Completions "
-                "cannot use: it needs --api responses"
+                "Chat Completions cannot continue from a response kept on the server "
+                "(--previous-response-id, or --continue after an unlogged answer); "
+                "give --api responses"
             )
         return None
 
