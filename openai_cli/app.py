@@ -20,6 +20,7 @@ TOOLS: dict[str, tuple[str, str]] = {
     "profile": ("openai_cli.commands.profile", "Manage profiles: base URL, organization, project."),
     "ask": ("openai_cli.commands.ask", "Ask a model one thing and print the answer (streams)."),
     "repl": ("openai_cli.commands.repl", "Talk with a model, turn after turn, at the terminal."),
+    "logs": ("openai_cli.commands.logs", "The conversations of ask and repl, kept locally."),
     "webhooks": ("openai_cli.commands.webhooks", "Verify and unwrap signed OpenAI webhooks."),
     "completion": ("openai_cli.commands.completion", "Shell completion for bash, zsh and fish."),
     "map": ("openai_cli.commands.map", "Call an endpoint for every line of a JSONL file, fast."),

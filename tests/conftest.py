@@ -44,6 +44,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     home = tmp_path / "oai-home"
     home.mkdir()
     monkeypatch.setenv("OAI_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("OAI_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("OAI_STATE_DIR", str(home / "state"))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.keyring_backend.FileKeyring")
     monkeypatch.setenv("OAI_TEST_KEYRING_FILE", str(home / "keyring.json"))
     monkeypatch.setenv("NO_PROXY", "*")
@@ -55,6 +57,8 @@ def env(isolated: Path) -> dict[str, str]:
     """The isolated settings environment as a mapping, for code that takes ``env``."""
     return {
         "OAI_CONFIG_DIR": str(isolated / "config"),
+        "OAI_DATA_DIR": str(isolated / "data"),
+        "OAI_STATE_DIR": str(isolated / "state"),
         "PYTHON_KEYRING_BACKEND": "tests.keyring_backend.FileKeyring",
         "OAI_TEST_KEYRING_FILE": str(isolated / "keyring.json"),
     }

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.api import catalogue
+from openai_cli.api.missing import naming_missing
 from openai_cli.api.request import Request
 from openai_cli.api.runner import download
 from openai_cli.api.send import answer_object, open_response, send
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 RUN_TAG = "oai_run"  # metadata key that finds a batch again after a lost answer
+# What a server without the Batch API can do with the same input.
+MAP_INSTEAD = "`oai map` sends the same JSONL to the endpoint directly, one request a line"
 
 
 def batch_endpoints() -> tuple[str, ...]:
@@ -268,7 +271,8 @@ class BatchRun:
                 files=[FilePart("file", name, opener, "application/jsonl")],
                 multipart=True,
             )
-            resp = send(client, req)
+            with naming_missing(self.factory, "POST", "/files", MAP_INSTEAD):
+                resp = send(client, req)
         file = answer_object(resp, "files create")
         chunk["file_id"] = file["id"]
         self.save()
@@ -291,7 +295,8 @@ class BatchRun:
             "completion_window": self.state["completion_window"],
             "metadata": {**(self.state.get("metadata") or {}), RUN_TAG: tag},
         }
-        resp = send(client, Request("POST", "/batches", body=body))
+        with naming_missing(self.factory, "POST", "/batches", MAP_INSTEAD):
+            resp = send(client, Request("POST", "/batches", body=body))
         batch = answer_object(resp, "batches create")
         self._update(chunk, batch)
         self.save()

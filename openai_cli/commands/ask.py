@@ -1,10 +1,12 @@
-"""``oai ask PROMPT``: one prompt to the Responses API, its answer printed as text.
+"""``oai ask PROMPT``: one prompt to a model, its answer printed as text.
 
 Piped stdin becomes context before the prompt (``git diff | oai ask "review this"``),
 ``--file`` attaches images, PDFs and text files, ``--continue`` follows on from the
-last answer (kept server-side, found through the response id remembered per
-profile). The answer streams on a terminal and is printed whole when piped, unless
-``--stream``/``--no-stream`` says otherwise.
+last answer of the profile and ``--cid`` from any logged conversation: through
+``previous_response_id`` where the server keeps responses, else by sending the
+logged history again. The Responses API or Chat Completions carries the turn
+(:mod:`openai_cli.commands.conversation`). The answer streams on a terminal and is
+printed whole when piped, unless ``--stream``/``--no-stream`` says otherwise.
 """
 
 from __future__ import annotations
@@ -12,18 +14,20 @@ from __future__ import annotations
 import base64
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from openai_cli.commands.streaming import MARKDOWN
+from openai_cli.config.table import CONVERSATION_APIS
 from openai_cli.options import OptionSpec, add_command, argument, option, shared
 
 if TYPE_CHECKING:
-    from openai_cli.api.request import Request
+    from openai_cli.commands.conversation import Reply, Turn
     from openai_cli.context import Factory
+    from openai_cli.logs import Log, Past
 
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 IMAGE_TYPES = {
@@ -34,6 +38,8 @@ IMAGE_TYPES = {
     ".webp": "image/webp",
 }
 STATE_FILE = "last-response.json"
+# The model when neither --model, --default-model nor the profile names one.
+DEFAULT_MODEL = "gpt-4o-mini"
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
 
@@ -44,7 +50,7 @@ MODEL = OptionSpec(
     str | None,
     ("-m", "--model"),
     metavar="MODEL",
-    help="Model; default: the profile's (--default-model).",
+    help=f"Model; default: --default-model or the profile's, else {DEFAULT_MODEL}.",
 )
 INSTRUCTIONS = OptionSpec(
     "instructions",
@@ -75,6 +81,30 @@ CONVERSATION = OptionSpec(
     metavar="ID",
     help="Keep the history in this conversation.",
 )
+# Which API carries the turns, and the local log of them.
+API = OptionSpec(
+    "api",
+    str | None,
+    ("--api",),
+    metavar="|".join(CONVERSATION_APIS),
+    help="The API to talk through (default: the profile's api, else responses; "
+    "chat where the server has no /responses).",
+    completion=lambda incomplete: [a for a in CONVERSATION_APIS if a.startswith(incomplete)],
+)
+CID = OptionSpec(
+    "cid",
+    str | None,
+    ("--cid",),
+    metavar="ID",
+    help="Continue this logged conversation (`oai logs` lists them).",
+)
+NO_LOG = OptionSpec(
+    "no_log",
+    bool,
+    ("--no-log",),
+    default=False,
+    help="Keep no local record of this exchange (oai logs); a profile's log = false does the same.",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,6 +128,9 @@ class AskOptions:
     cont: bool = shared(CONTINUE)
     previous_response_id: str | None = shared(PREVIOUS_RESPONSE_ID)
     conversation: str | None = shared(CONVERSATION)
+    api: str | None = shared(API)
+    cid: str | None = shared(CID)
+    no_log: bool = shared(NO_LOG)
     schema: str | None = option(
         "--schema",
         metavar="JSON|@FILE",
@@ -124,6 +157,7 @@ class AskOptions:
 
 
 def ask(factory: Factory, opts: AskOptions) -> None:
+    from openai_cli.commands.conversation import Logging, Turn, choose, converse, open_log
     from openai_cli.errors import UsageError
 
     io = factory.io
@@ -134,49 +168,41 @@ def ask(factory: Factory, opts: AskOptions) -> None:
             "nothing to ask: give a PROMPT (and/or pipe text in)",
             hint='e.g. oai ask "Say this is a test"',
         )
-    previous = opts.previous_response_id
-    model = opts.model
-    if opts.cont:
-        if previous:
-            raise UsageError("--continue and --previous-response-id: give one, not both")
-        last = recall(factory)
-        if last is None:
-            raise UsageError("--continue: no earlier answer to continue from for this profile")
-        previous = last.get("id")
-        model = model or last.get("model")
-    if previous and opts.conversation:
-        raise UsageError("--conversation cannot be combined with continuing a response")
+    choice = choose(factory, opts.api)
+    dry = bool(factory.common.dry_run)
+    log = None if dry else open_log(factory, no_log=opts.no_log)
+    thread = continue_from(factory, log, asdict(opts))
     parts: list[dict[str, Any]] = []
+    attachments: list[dict[str, Any]] = []
     if context and context.strip():
         parts.append({"type": "input_text", "text": context})
     for i, f in enumerate(opts.files or []):
         parts.append(attachment(f, what=f"--file #{i + 1}"))
+        attachments.append(attachment_info(f))
     if prompt.strip():
         parts.append({"type": "input_text", "text": prompt})
-    stream = opts.stream if opts.stream is not None else io.stdout_tty
-    body = response_body(
-        resolve_model(factory, model),
-        parts,
-        instructions=opts.instructions,
-        previous_response_id=previous,
-        conversation=opts.conversation,
-        stream=stream,
-    )
-    if opts.schema:
-        body["text"] = {"format": schema_format(factory, opts.schema)}
-    if opts.max_output_tokens is not None:
-        body["max_output_tokens"] = opts.max_output_tokens
-    if opts.reasoning_effort:
-        body["reasoning"] = {"effort": opts.reasoning_effort}
+    extra = None
     if opts.fields:
         from openai_cli.input.assemble import collect
-        from openai_cli.input.fields import merge
 
         extra, _ = collect(io, typed=opts.fields)
-        body = merge(body, extra)
-    answer = respond(factory, body, markdown=bool(opts.markdown))
-    if answer.response_id and not factory.common.dry_run:
-        remember(factory, answer.response_id, str(body.get("model") or ""))
+    turn = Turn(
+        model=resolve_model(factory, thread.model),
+        parts=parts,
+        instructions=opts.instructions,
+        history=thread.history,
+        previous_response_id=thread.previous_response_id,
+        conversation=opts.conversation,
+        schema=schema_format(factory, opts.schema) if opts.schema else None,
+        max_output_tokens=opts.max_output_tokens,
+        reasoning_effort=opts.reasoning_effort,
+        extra=extra,
+        stream=opts.stream if opts.stream is not None else io.stdout_tty,
+    )
+    logging = Logging(log, thread.conversation_id, attachments)
+    reply, _ = converse(factory, choice, turn, logging, markdown=bool(opts.markdown))
+    if not dry:
+        remember(factory, reply, turn, logging.conversation_id)
 
 
 add_command(
@@ -184,11 +210,12 @@ add_command(
     "ask",
     AskOptions,
     ask,
-    help="Ask a model one thing (Responses API); print the answer's text.\n\n"
+    help="Ask a model one thing; print the answer's text.\n\n"
     'Examples: oai ask "Say this is a test"; git diff | oai ask "review this"; '
     'oai ask -a chart.png "what does this show?"; oai ask -c "and in French?".\n\n'
     "The answer streams on a terminal; -o json prints the whole response object and "
-    "-o jsonl (with --stream) the raw events.",
+    "-o jsonl (with --stream) the raw events. Each exchange is kept in a local log "
+    "(oai logs) unless --no-log.",
 )
 
 
@@ -196,48 +223,7 @@ add_command(
 
 
 def resolve_model(factory: Factory, model: str | None) -> str:
-    from openai_cli.errors import UsageError
-
-    chosen = model or factory.settings().model.value
-    if not chosen:
-        raise UsageError(
-            "no model: give --model MODEL",
-            hint="or set a default with --default-model, or a profile's model "
-            "(oai profile set model gpt-4o-mini)",
-        )
-    return str(chosen)
-
-
-def response_body(
-    model: str,
-    parts: list[dict[str, Any]],
-    *,
-    instructions: str | None = None,
-    previous_response_id: str | None = None,
-    conversation: str | None = None,
-    stream: bool = False,
-) -> dict[str, Any]:
-    """A Responses API request body for one user turn."""
-    user_input: Any
-    if len(parts) == 1 and parts[0]["type"] == "input_text":
-        user_input = parts[0]["text"]
-    elif all(p["type"] == "input_text" for p in parts):
-        # Text-only turns go as messages with string content: a user message with a
-        # list of parts matches two of the spec's item schemas at once, which
-        # validating servers report as ambiguous. Images and files need the list.
-        user_input = [{"role": "user", "content": p["text"]} for p in parts]
-    else:
-        user_input = [{"role": "user", "content": parts}]
-    body: dict[str, Any] = {"model": model, "input": user_input}
-    if instructions:
-        body["instructions"] = instructions
-    if previous_response_id:
-        body["previous_response_id"] = previous_response_id
-    if conversation:
-        body["conversation"] = conversation
-    if stream:
-        body["stream"] = True
-    return body
+    return str(model or factory.settings().model.value or DEFAULT_MODEL)
 
 
 def attachment(value: str, *, what: str) -> dict[str, Any]:
@@ -302,83 +288,6 @@ def schema_format(factory: Factory, value: str) -> dict[str, Any]:
     return {"type": "json_schema", "name": "output", "schema": data}
 
 
-@dataclass
-class Answer:
-    response_id: str | None = None
-    text_printed: bool = False
-
-
-def respond(factory: Factory, body: dict[str, Any], *, markdown: bool = False) -> Answer:
-    """Send one Responses request and print its answer as the output format asks."""
-    from openai_cli.api.request import Request
-    from openai_cli.api.runner import dry_run
-    from openai_cli.render.live import live_wanted
-
-    stream = bool(body.get("stream"))
-    req = Request(method="POST", path="/responses", body=body, stream=stream)
-    if factory.common.dry_run:
-        dry_run(factory, req)
-        return Answer()
-    live = live_wanted(factory)
-    if stream:
-        return _respond_streamed(factory, req, live=live, markdown=markdown)
-    return _respond_whole(factory, req, live=live, markdown=markdown)
-
-
-def _respond_streamed(factory: Factory, req: Request, *, live: bool, markdown: bool) -> Answer:
-    from openai_cli.api.runner import EventLines, stream_events
-    from openai_cli.commands.streaming import stream_text
-
-    if live:
-        sink = stream_text(factory, req, markdown=markdown)
-        return Answer(sink.response_id, sink.wrote)
-
-    class _Events(EventLines):
-        response_id: str | None = None
-
-        def event(self, ev: Any) -> None:
-            super().event(ev)
-            if ev.kind == "response.created" and isinstance(ev.payload.get("response"), dict):
-                self.response_id = ev.payload["response"].get("id")
-
-    events = _Events(factory.renderer())
-    stream_events(factory, req, events)
-    return Answer(events.response_id)
-
-
-def _respond_whole(factory: Factory, req: Request, *, live: bool, markdown: bool) -> Answer:
-    from openai_cli.api.send import answer_json, send
-    from openai_cli.errors import JobFailed
-    from openai_cli.render.live import LiveText, answer_text
-
-    resp = send(factory.client(), req)
-    rid = resp.headers.get("x-request-id")
-    payload = answer_json(resp)
-    response_id = payload.get("id") if isinstance(payload, dict) else None
-    text = answer_text(payload)
-    if live and text is not None:
-        sink = LiveText(factory.io, markdown=markdown, verbose=bool(factory.common.verbose))
-        sink.start(rid)
-        sink.response_id = response_id
-        sink.usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else None
-        if text:
-            sink.text(text)
-            sink.flush()
-        status = payload.get("status")
-        sink.close(status not in ("failed", "incomplete"))
-    else:
-        factory.renderer().answer(payload, raw=resp.text)
-    status = payload.get("status") if isinstance(payload, dict) else None
-    if status in ("failed", "incomplete"):
-        from openai_cli.api.streams import event_error
-
-        reason = event_error({"type": f"response.{status}", "response": payload})
-        raise JobFailed(
-            f"the response is {status}: {reason}" + (f" (request id {rid})" if rid else "")
-        )
-    return Answer(response_id if isinstance(response_id, str) else None, bool(text))
-
-
 # -- the last answer, for --continue --------------------------------------------------
 
 
@@ -394,19 +303,26 @@ def _state_key(factory: Factory) -> str:
 
 
 def recall(factory: Factory) -> dict[str, Any] | None:
-    """The last response id (and its model) for this profile and base URL."""
+    """The last answer (response id, logged conversation, model) for this profile and base URL."""
     try:
         data = json.loads(_state_path(factory).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     entry = data.get(_state_key(factory)) if isinstance(data, dict) else None
-    return entry if isinstance(entry, dict) and entry.get("id") else None
+    return entry if isinstance(entry, dict) and (entry.get("id") or entry.get("cid")) else None
 
 
-def remember(factory: Factory, response_id: str, model: str) -> None:
-    """Keep the last response id per profile and base URL; best effort."""
+def remember(factory: Factory, reply: Reply, turn: Turn, conversation_id: str | None) -> None:
+    """Keep where the last answer of this profile and base URL is, for --continue.
+
+    That is the response id, where the server keeps responses, and the logged
+    conversation; best effort.
+    """
     from openai_cli.state import write_json
 
+    response_id = reply.response_id if reply.api == "responses" and turn.stored else None
+    if not response_id and not conversation_id:
+        return
     try:
         path = _state_path(factory)
         try:
@@ -415,7 +331,100 @@ def remember(factory: Factory, response_id: str, model: str) -> None:
             data = {}
         if not isinstance(data, dict):
             data = {}
-        data[_state_key(factory)] = {"id": response_id, "model": model}
+        data[_state_key(factory)] = {
+            "id": response_id,
+            "model": turn.model,
+            "cid": conversation_id,
+        }
         write_json(path, data)
     except OSError as exc:
-        factory.io.message(f"oai: warning: could not remember the response id: {exc}")
+        factory.io.message(f"oai: warning: could not remember the last answer: {exc}")
+
+
+@dataclass
+class Thread:
+    """Where a turn follows on from: a logged conversation, a response id, its model."""
+
+    conversation_id: str | None = None
+    history: list[Past] = field(default_factory=list)
+    previous_response_id: str | None = None
+    model: str | None = None
+
+
+def continue_from(factory: Factory, log: Log | None, options: dict[str, Any]) -> Thread:
+    """``--continue``, ``--cid``, ``--previous-response-id`` and ``--conversation``, checked."""
+    from openai_cli.errors import UsageError
+
+    cont, cid = options["cont"], options["cid"]
+    previous, conversation = options["previous_response_id"], options["conversation"]
+    if cont and cid:
+        raise UsageError("--continue and --cid: give one, not both")
+    if (cont or cid) and previous:
+        flag = "--continue" if cont else "--cid"
+        raise UsageError(f"{flag} and --previous-response-id: give one, not both")
+    if (cont or cid or previous) and conversation:
+        raise UsageError("--conversation cannot be combined with continuing a response")
+    thread = Thread(previous_response_id=previous, model=options["model"])
+    if not (cont or cid):
+        return thread
+    reading = log or _read_only_log(factory)
+    if cont:
+        last = recall(factory)
+        if last is None:
+            raise UsageError("--continue: no earlier answer to continue from for this profile")
+        thread.conversation_id = last.get("cid")
+        thread.previous_response_id = last.get("id")
+        thread.model = thread.model or last.get("model")
+    else:
+        found = reading.conversation(cid) if reading is not None else None
+        if found is None:
+            from openai_cli.logs import db_path
+
+            raise UsageError(
+                f"--cid {cid}: no such conversation in {db_path(factory.io.env)}",
+                hint="`oai logs` lists the conversations kept",
+            )
+        thread.conversation_id = cid
+        thread.model = thread.model or found.get("model")
+    if thread.conversation_id and reading is not None:
+        from openai_cli.logs import LogError
+
+        try:
+            thread.history = reading.history(thread.conversation_id)
+        except LogError as exc:
+            raise UsageError(f"cannot read the conversation log: {exc}") from None
+        if cid and thread.history:
+            last_turn = thread.history[-1]
+            if last_turn.api == "responses" and last_turn.stored:
+                thread.previous_response_id = last_turn.response_id
+    if not thread.history and not thread.previous_response_id:
+        flag = "--continue" if cont else f"--cid {cid}"
+        raise UsageError(
+            f"{flag}: nothing to continue from: the earlier answer is not in the log "
+            "(kept with --no-log or log = false?) and the server keeps no copy of it"
+        )
+    return thread
+
+
+def _read_only_log(factory: Factory) -> Log | None:
+    from openai_cli.logs import Log, LogError
+
+    try:
+        return Log.open(factory.io.env, create=False)
+    except LogError as exc:
+        from openai_cli.errors import UsageError
+
+        raise UsageError(f"cannot read the conversation log: {exc}") from None
+
+
+def attachment_info(value: str) -> dict[str, Any]:
+    """What the log keeps of an attachment: its name and size, never its bytes."""
+    if value.startswith(("https://", "http://")) or (
+        value.startswith("file-") and not os.path.exists(value)
+    ):
+        return {"name": value}
+    try:
+        size: int | None = os.path.getsize(value)
+    except OSError:
+        size = None
+    return {"name": os.path.basename(value), "bytes": size}

@@ -1,10 +1,11 @@
 """``oai repl``: a multi-turn conversation with a model, at the terminal.
 
-History lives server-side: each turn names the previous response
-(``previous_response_id``), or every turn goes into one ``--conversation``. So
-nothing but an id is kept here, and ``oai ask --continue`` can carry on where a
-session left off. Ctrl-C during an answer cancels that answer only; the turn is
-then left out of the history.
+Where the server keeps responses, each turn names the previous one
+(``previous_response_id``), or every turn goes into one ``--conversation``; on
+Chat Completions (or when nothing is kept server-side) the session's turns are
+sent again with each new one. Every turn is kept in the local log, so ``oai ask
+--continue`` can carry on where a session left off. Ctrl-C during an answer
+cancels that answer only; the turn is then left out of the history.
 """
 
 from __future__ import annotations
@@ -12,23 +13,28 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 import typer
 
 from openai_cli.commands.ask import (
+    API,
+    CID,
     CONTINUE,
     CONVERSATION,
     INSTRUCTIONS,
     MODEL,
+    NO_LOG,
     PREVIOUS_RESPONSE_ID,
 )
 from openai_cli.commands.streaming import MARKDOWN
 from openai_cli.options import add_command, shared
 
 if TYPE_CHECKING:
+    from openai_cli.commands.conversation import Choice
     from openai_cli.context import Factory
+    from openai_cli.logs import Log, Past
 
 BLOCK = '"""'
 HELP = (
@@ -48,6 +54,12 @@ class Session:
     instructions: str | None = None
     previous_response_id: str | None = None
     conversation: str | None = None
+    choice: Choice | None = None
+    """The engine; chosen as ``oai ask`` chooses it when left out."""
+    log: Log | None = None
+    conversation_id: str | None = None
+    """The conversation in the local log that turns are added to."""
+    history: list[Past] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,28 +69,28 @@ class ReplOptions:
     cont: bool = shared(CONTINUE)
     previous_response_id: str | None = shared(PREVIOUS_RESPONSE_ID)
     conversation: str | None = shared(CONVERSATION)
+    api: str | None = shared(API)
+    cid: str | None = shared(CID)
+    no_log: bool = shared(NO_LOG)
     markdown: bool | None = shared(MARKDOWN, panel=None)
 
 
 def repl(factory: Factory, opts: ReplOptions) -> int:
-    from openai_cli.commands.ask import recall, resolve_model
-    from openai_cli.errors import UsageError
+    from openai_cli.commands.ask import continue_from, resolve_model
+    from openai_cli.commands.conversation import choose, open_log
 
-    previous = opts.previous_response_id
-    model = opts.model
-    if opts.cont:
-        last = recall(factory)
-        if last is None:
-            raise UsageError("--continue: no earlier answer to continue from for this profile")
-        previous = previous or last.get("id")
-        model = model or last.get("model")
-    if previous and opts.conversation:
-        raise UsageError("--conversation cannot be combined with continuing a response")
+    choice = choose(factory, opts.api)
+    log = None if factory.common.dry_run else open_log(factory, no_log=opts.no_log)
+    thread = continue_from(factory, log, asdict(opts))
     session = Session(
-        model=resolve_model(factory, model),
+        model=resolve_model(factory, thread.model),
         instructions=opts.instructions,
-        previous_response_id=previous,
+        previous_response_id=thread.previous_response_id,
         conversation=opts.conversation,
+        choice=choice,
+        log=log,
+        conversation_id=thread.conversation_id,
+        history=thread.history,
     )
     return run_session(factory, session, markdown=bool(opts.markdown))
 
@@ -88,7 +100,8 @@ add_command(
     "repl",
     ReplOptions,
     repl,
-    help="Talk with a model, turn after turn (Responses API, answers streamed).\n\n" + HELP,
+    help="Talk with a model, turn after turn (answers streamed; turns kept in oai logs).\n\n"
+    + HELP,
 )
 
 
@@ -133,11 +146,15 @@ def read_message(read: Reader) -> str:
 def run_session(
     factory: Factory, session: Session, *, markdown: bool = False, read: Reader | None = None
 ) -> int:
-    from openai_cli.commands.ask import remember, respond, response_body
+    from openai_cli.commands.ask import remember
+    from openai_cli.commands.conversation import Logging, Reply, Turn, choose, converse
     from openai_cli.errors import OaiError
+    from openai_cli.logs import Past
 
     io = factory.io
     read = read or line_reader(factory)
+    choice = session.choice or choose(factory, None)
+    last: tuple[Reply, Turn] | None = None
     if io.stdin_tty:
         io.message(f"oai repl: {session.model}. {HELP}")
     while True:
@@ -157,16 +174,18 @@ def run_session(
             if not _command(factory, session, text.strip()):
                 break
             continue
-        body = response_body(
-            session.model,
-            [{"type": "input_text", "text": text}],
+        turn = Turn(
+            model=session.model,
+            parts=[{"type": "input_text", "text": text}],
             instructions=session.instructions,
+            history=list(session.history),
             previous_response_id=None if session.conversation else session.previous_response_id,
             conversation=session.conversation,
             stream=True,
         )
+        logging = Logging(session.log, session.conversation_id)
         try:
-            answer = respond(factory, body, markdown=markdown)
+            reply, choice = converse(factory, choice, turn, logging, markdown=markdown)
         except KeyboardInterrupt:
             io.message("(answer cancelled)")
             continue
@@ -176,10 +195,19 @@ def run_session(
             for line in lines[1:]:
                 io.message(f"  {line}")
             continue
-        if answer.response_id and not session.conversation:
-            session.previous_response_id = answer.response_id
-    if session.previous_response_id and not factory.common.dry_run:
-        remember(factory, session.previous_response_id, session.model)
+        finally:
+            session.log = logging.log
+            session.conversation_id = logging.conversation_id
+        last = (reply, turn)
+        session.history.append(
+            Past(turn.prompt, reply.text, reply.api, turn.model, reply.response_id, True)
+        )
+        if reply.api != "responses":
+            session.previous_response_id = None
+        elif reply.response_id and not session.conversation:
+            session.previous_response_id = reply.response_id
+    if last is not None and not factory.common.dry_run:
+        remember(factory, *last, session.conversation_id)
     return 0
 
 
@@ -196,6 +224,8 @@ def _command(factory: Factory, session: Session, text: str) -> bool:
         io.message(f"model: {session.model}")
     elif name in ("new", "reset"):
         session.previous_response_id = None
+        session.history = []
+        session.conversation_id = None
         io.message(
             "new conversation"
             if not session.conversation

@@ -66,6 +66,17 @@ def _retries(value: object) -> int:
     return value
 
 
+# The APIs `ask` and `repl` speak (openai_cli/commands/conversation.py).
+CONVERSATION_APIS = ("responses", "chat")
+
+
+def _conversation_api(value: object) -> str:
+    text = nonempty_string(value)
+    if text not in CONVERSATION_APIS:
+        raise ValueError("must be one of " + ", ".join(CONVERSATION_APIS))
+    return text
+
+
 def _boolean(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError("must be true or false")
@@ -324,6 +335,20 @@ class Table:
         default=None,
         flags=("--default-model",),
         metavar="MODEL",
+    )
+    api: Setting[str] = Setting(
+        help="API of ask and repl: responses, or chat for servers without /responses",
+        check=_conversation_api,
+        default="responses",
+        always_shown=False,
+    )
+    log: Setting[bool] = Setting(
+        help="Keep ask and repl conversations in the local log (oai logs)",
+        check=_boolean,
+        parse=_yes_no,
+        default=True,
+        kind="bool",
+        always_shown=False,
     )
     output: Setting[str] = Setting(
         help="Output format: " + ", ".join(OUTPUT_FORMATS),

@@ -177,12 +177,13 @@ def test_missing_attachment_is_a_usage_error(unsent: respx.MockRouter) -> None:
     assert not route.called
 
 
-def test_no_model_anywhere_is_exit_2(unsent: respx.MockRouter) -> None:
-    route = unsent.post("/responses").respond(200, json=answer("never"))
+def test_no_model_anywhere_uses_the_built_in_default(api: respx.MockRouter) -> None:
+    route = api.post("/responses").respond(200, json=answer("ok"))
     r = invoke("ask", "hello", env=api_env())
-    assert r.code == 2
-    assert "no model: give --model MODEL" in r.err
-    assert not route.called
+    assert r.code == 0, r
+    assert sent(route)["model"] == "gpt-4o-mini"
+    shown = invoke("ask", "--help")
+    assert "else gpt-4o-mini" in " ".join(shown.out.split())
 
 
 def test_model_defaults_to_the_profile_model(api: respx.MockRouter) -> None:
@@ -395,3 +396,73 @@ def test_repl_unknown_command_is_not_sent(api: respx.MockRouter) -> None:
     assert r.code == 0, r
     assert "unknown command /nope" in r.err
     assert "/exit" in r.err
+
+
+# -- the local log on the Responses API --------------------------------------------------
+
+
+def logged() -> list[dict[str, Any]]:
+    r = invoke("logs", "-o", "json")
+    assert r.code == 0, r
+    data: list[dict[str, Any]] = json.loads(r.out)["data"]
+    return data
+
+
+def test_cid_continues_a_logged_conversation_by_its_response_id(api: respx.MockRouter) -> None:
+    route = api.post("/responses").mock(
+        side_effect=[
+            httpx.Response(200, json=answer("Paris.", rid="resp_first")),
+            httpx.Response(200, json=answer("Other.", rid="resp_other")),
+            httpx.Response(200, json=answer("France.", rid="resp_second")),
+        ]
+    )
+    assert invoke("ask", "-m", "gpt-x", "capital?", env=api_env()).code == 0
+    assert invoke("ask", "-m", "gpt-y", "something else", env=api_env()).code == 0
+    first = logged()[1]
+    assert first["exchanges"][0]["response_id"] == "resp_first"
+    r = invoke("ask", "--cid", first["id"], "which country?", env=api_env())
+    assert r.code == 0, r
+    assert sent(route, 2) == {
+        "model": "gpt-x",
+        "input": "which country?",
+        "previous_response_id": "resp_first",
+    }
+    assert [e["prompt"] for e in logged()[0]["exchanges"]] == ["capital?", "which country?"]
+
+
+def test_store_false_sends_the_history_again(api: respx.MockRouter) -> None:
+    route = api.post("/responses").mock(
+        side_effect=[
+            httpx.Response(200, json=answer("Paris.", rid="resp_unstored")),
+            httpx.Response(200, json=answer("France.", rid="resp_2")),
+        ]
+    )
+    r = invoke("ask", "-m", "m", "-F", "store=false", "capital?", env=api_env())
+    assert r.code == 0, r
+    r = invoke("ask", "-c", "-F", "store=false", "which country?", env=api_env())
+    assert r.code == 0, r
+    assert sent(route, 1) == {
+        "model": "m",
+        "input": [
+            {"role": "user", "content": "capital?"},
+            {"role": "assistant", "content": "Paris."},
+            {"role": "user", "content": "which country?"},
+        ],
+        "store": False,
+    }
+
+
+def test_an_api_error_leaves_nothing_in_the_log(api: respx.MockRouter) -> None:
+    api.post("/responses").respond(400, json={"error": {"message": "bad model"}})
+    r = invoke("ask", "-m", "m", "x", env=api_env())
+    assert r.code == 1, r
+    assert logged() == []
+
+
+def test_continue_and_cid_together_is_exit_2(unsent: respx.MockRouter) -> None:
+    r = invoke("ask", "-c", "--cid", "abc", "x", env=api_env())
+    assert r.code == 2
+    assert "--continue and --cid: give one, not both" in r.err
+    r = invoke("ask", "--cid", "abc", "x", env=api_env())
+    assert r.code == 2
+    assert "--cid abc: no such conversation" in r.err

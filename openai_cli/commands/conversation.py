@@ -1,0 +1,594 @@
+"""How ``ask`` and ``repl`` talk to a model: the Responses API or Chat Completions.
+
+An :class:`Engine` turns a :class:`Turn` (the new user message, its options and the
+history before it) into a request body for its endpoint. :func:`converse` sends
+it, prints the answer as the output format asks (live text, events, or the whole
+object), keeps the exchange in the local log as it streams, and reads the answer
+into a :class:`Reply`: text, usage and ids.
+
+Which engine: ``--api``, else the profile's ``api`` setting, else what was found
+out earlier for the profile's base URL, else the Responses API. A server that
+answers ``POST /responses`` with 404 or 405 is said to lack it, once, and
+Chat Completions is used from then on for that base URL (remembered in the state
+directory). Turns are written to the conversation log (:mod:`openai_cli.logs`)
+unless ``--no-log`` or the profile's ``log = false`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io as _io
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from openai_cli.api.streams import Sink
+from openai_cli.config.table import CONVERSATION_APIS
+from openai_cli.errors import ApiError, UsageError
+from openai_cli.render.live import LiveText
+
+if TYPE_CHECKING:
+    import httpx
+
+    from openai_cli.api.request import Request
+    from openai_cli.api.streams import StreamEvent
+    from openai_cli.context import Factory
+    from openai_cli.logs import Entry, Log, Past
+
+ENGINE_STATE = "engines.json"
+
+
+@dataclass
+class Turn:
+    """One user turn and everything its request needs."""
+
+    model: str
+    parts: list[dict[str, Any]]
+    """Input parts in the Responses shape (``input_text``, ``input_image``, ``input_file``)."""
+    instructions: str | None = None
+    history: list[Past] = field(default_factory=list)
+    previous_response_id: str | None = None
+    conversation: str | None = None
+    schema: dict[str, Any] | None = None
+    """The Responses ``text.format`` object: ``{type: json_schema, name, schema, ...}``."""
+    max_output_tokens: int | None = None
+    reasoning_effort: str | None = None
+    extra: dict[str, Any] | None = None
+    """Fields from ``-F``, merged over the body last."""
+    stream: bool = False
+
+    @property
+    def prompt(self) -> str:
+        """The turn's text, as the log keeps it and history sends it again."""
+        return "\n\n".join(p["text"] for p in self.parts if p.get("type") == "input_text")
+
+    @property
+    def stored(self) -> bool:
+        """False when the request asks the server not to keep the response."""
+        return not (self.extra and self.extra.get("store") is False)
+
+
+@dataclass
+class Reply:
+    text: str = ""
+    usage: dict[str, Any] | None = None
+    request_id: str | None = None
+    response_id: str | None = None
+    api: str = "responses"
+
+
+# -- engines ---------------------------------------------------------------------------
+
+
+class Engine:
+    name: str = ""
+    path: str = ""
+
+    def body(self, turn: Turn, *, verbose: bool = False) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def usable(self, turn: Turn) -> str | None:
+        """Why this engine cannot carry ``turn``, or None."""
+        return None
+
+
+class ResponsesEngine(Engine):
+    name = "responses"
+    path = "/responses"
+
+    def body(self, turn: Turn, *, verbose: bool = False) -> dict[str, Any]:
+        parts = turn.parts
+        user_input: Any
+        if len(parts) == 1 and parts[0]["type"] == "input_text":
+            user_input = parts[0]["text"]
+        elif all(p["type"] == "input_text" for p in parts):
+            # Text-only turns go as messages with string content: a user message with a
+            # list of parts matches two of the spec's item schemas at once, which
+            # validating servers report as ambiguous. Images and files need the list.
+            user_input = [{"role": "user", "content": p["text"]} for p in parts]
+        else:
+            user_input = [{"role": "user", "content": parts}]
+        if turn.history and not (turn.previous_response_id or turn.conversation):
+            # Nothing kept server-side (store=false, another engine before): the
+            # history goes in again as messages.
+            if isinstance(user_input, str):
+                user_input = [{"role": "user", "content": user_input}]
+            user_input = [*_history_messages(turn.history), *user_input]
+        body: dict[str, Any] = {"model": turn.model, "input": user_input}
+        if turn.instructions:
+            body["instructions"] = turn.instructions
+        if turn.previous_response_id:
+            body["previous_response_id"] = turn.previous_response_id
+        if turn.conversation:
+            body["conversation"] = turn.conversation
+        if turn.stream:
+            body["stream"] = True
+        if turn.schema:
+            body["text"] = {"format": turn.schema}
+        if turn.max_output_tokens is not None:
+            body["max_output_tokens"] = turn.max_output_tokens
+        if turn.reasoning_effort:
+            body["reasoning"] = {"effort": turn.reasoning_effort}
+        return _merge_extra(body, turn.extra)
+
+
+class ChatEngine(Engine):
+    name = "chat"
+    path = "/chat/completions"
+
+    def usable(self, turn: Turn) -> str | None:
+        if turn.conversation:
+            return (
+                "--conversation: the history is kept on the server, which Chat Completions "
+                "cannot use; give --api responses"
+            )
+        if turn.previous_response_id and not turn.history:
+            return (
+                "Chat Completions cannot continue from a response kept on the server "
+                "(--previous-response-id, or --continue after an unlogged answer); "
+                "give --api responses"
+            )
+        return None
+
+    def body(self, turn: Turn, *, verbose: bool = False) -> dict[str, Any]:
+        messages: list[dict[str, Any]] = []
+        if turn.instructions:
+            messages.append({"role": "system", "content": turn.instructions})
+        messages += _history_messages(turn.history)
+        parts = turn.parts
+        if all(p["type"] == "input_text" for p in parts):
+            messages += [{"role": "user", "content": p["text"]} for p in parts]
+        else:
+            messages.append({"role": "user", "content": [_chat_part(p) for p in parts]})
+        body: dict[str, Any] = {"model": turn.model, "messages": messages}
+        if turn.stream:
+            body["stream"] = True
+            if verbose and not (turn.extra and "stream_options" in turn.extra):
+                # Chat streams carry no usage unless asked for; -v shows it.
+                body["stream_options"] = {"include_usage": True}
+        if turn.schema:
+            fmt = {k: v for k, v in turn.schema.items() if k != "type"}
+            body["response_format"] = {"type": "json_schema", "json_schema": fmt}
+        if turn.max_output_tokens is not None:
+            body["max_completion_tokens"] = turn.max_output_tokens
+        if turn.reasoning_effort:
+            body["reasoning_effort"] = turn.reasoning_effort
+        return _merge_extra(body, turn.extra)
+
+
+ENGINES: dict[str, Engine] = {"responses": ResponsesEngine(), "chat": ChatEngine()}
+
+
+def _history_messages(history: list[Past]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for past in history:
+        out.append({"role": "user", "content": past.prompt})
+        out.append({"role": "assistant", "content": past.answer})
+    return out
+
+
+def _chat_part(part: dict[str, Any]) -> dict[str, Any]:
+    """A Responses input part as the Chat Completions content part that means the same."""
+    kind = part["type"]
+    if kind == "input_text":
+        return {"type": "text", "text": part["text"]}
+    if kind == "input_image":
+        return {
+            "type": "image_url",
+            "image_url": {"url": part["image_url"], "detail": part.get("detail", "auto")},
+        }
+    if "file_url" in part:
+        raise UsageError(
+            f"--file {part['file_url']}: Chat Completions cannot fetch a file from a URL",
+            hint="download it and attach the local file, or use --api responses",
+        )
+    return {
+        "type": "file",
+        "file": {k: part[k] for k in ("file_id", "filename", "file_data") if k in part},
+    }
+
+
+def _merge_extra(body: dict[str, Any], extra: dict[str, Any] | None) -> dict[str, Any]:
+    if not extra:
+        return body
+    from openai_cli.input.fields import merge
+
+    merged: dict[str, Any] = merge(body, extra)
+    return merged
+
+
+# -- which engine ----------------------------------------------------------------------
+
+
+@dataclass
+class Choice:
+    engine: Engine
+    explicit: bool
+    """Chosen by ``--api`` or the profile: a server without it is an error, not a switch."""
+
+
+def choose(factory: Factory, flag: str | None) -> Choice:
+    if flag is not None:
+        if flag not in CONVERSATION_APIS:
+            raise UsageError(
+                f"--api: expected {' or '.join(CONVERSATION_APIS)}, got {flag!r}",
+            )
+        return Choice(ENGINES[flag], explicit=True)
+    setting = factory.settings().api
+    if setting.source != "default":
+        return Choice(ENGINES[setting.value], explicit=True)
+    found = _engine_state(factory).get(_server_key(factory))
+    if found in ENGINES:
+        return Choice(ENGINES[found], explicit=False)
+    return Choice(ENGINES["responses"], explicit=False)
+
+
+def _server_key(factory: Factory) -> str:
+    from openai_cli.logs import public_url
+
+    return public_url(factory.settings().base_url.value)
+
+
+def _engine_state(factory: Factory) -> dict[str, Any]:
+    from openai_cli.state import state_dir
+
+    try:
+        data = json.loads((state_dir(factory.io.env) / ENGINE_STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _remember_engine(factory: Factory, name: str | None) -> None:
+    from openai_cli.state import state_dir, write_json
+
+    data = _engine_state(factory)
+    key = _server_key(factory)
+    if name is None:
+        if key not in data:
+            return
+        del data[key]
+    else:
+        data[key] = name
+    try:
+        write_json(state_dir(factory.io.env) / ENGINE_STATE, data)
+    except OSError as exc:
+        factory.io.message(f"oai: warning: could not remember which API the server has: {exc}")
+
+
+# -- one exchange ----------------------------------------------------------------------
+
+
+@dataclass
+class Logging:
+    """Where a turn is logged: the open log and the conversation it belongs to."""
+
+    log: Log | None
+    conversation_id: str | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+def open_log(factory: Factory, *, no_log: bool) -> Log | None:
+    """The conversation log, unless logging is off; a log that fails is only a warning."""
+    if no_log or not factory.settings().log.value:
+        return None
+    from openai_cli.logs import Log, LogError, warn
+
+    try:
+        return Log.open(factory.io.env)
+    except LogError as exc:
+        warn(factory.io, exc)
+        return None
+
+
+def converse(
+    factory: Factory,
+    choice: Choice,
+    turn: Turn,
+    logging: Logging,
+    *,
+    markdown: bool = False,
+) -> tuple[Reply, Choice]:
+    """Send ``turn``, print its answer, log it; returns the reply and the engine used."""
+    engine = choice.engine
+    why = engine.usable(turn)
+    if why is not None:
+        raise UsageError(why)
+    try:
+        return _exchange(factory, engine, turn, logging, markdown=markdown), choice
+    except ApiError as exc:
+        from openai_cli.api.missing import endpoint_missing, full_path, missing_note
+
+        if engine.name != "responses" or not endpoint_missing(exc):
+            raise
+        missing = missing_note(factory, "POST", engine.path)
+        chat = ENGINES["chat"]
+        if choice.explicit or chat.usable(turn) is not None:
+            exc.hint = f"{missing}; --api chat uses {full_path(factory, chat.path)} instead"
+            raise
+        factory.io.message(
+            f"oai: {missing} (HTTP {exc.status}); using {full_path(factory, chat.path)} "
+            "from now on with this server (--api responses to try again)"
+        )
+        _remember_engine(factory, "chat")
+        switched = Choice(chat, explicit=False)
+        return _exchange(factory, chat, turn, logging, markdown=markdown), switched
+
+
+def _exchange(
+    factory: Factory, engine: Engine, turn: Turn, logging: Logging, *, markdown: bool
+) -> Reply:
+    from openai_cli.api.request import Request
+    from openai_cli.api.runner import dry_run
+    from openai_cli.render.live import live_wanted
+
+    verbose = bool(factory.common.verbose)
+    body = engine.body(turn, verbose=verbose)
+    stream = bool(body.get("stream"))
+    req = Request(method="POST", path=engine.path, body=body, stream=stream)
+    if factory.common.dry_run:
+        dry_run(factory, req)
+        return Reply(api=engine.name)
+    live = live_wanted(factory)
+    entry = _begin(factory, engine, turn, logging)
+    recorder = _Recorder(factory, live=live, markdown=markdown, entry=entry)
+    ok = False
+    try:
+        if stream:
+            _streamed(factory, req, recorder)
+        else:
+            _whole(factory, req, recorder)
+        ok = True
+    finally:
+        _end(factory, engine, recorder, entry, ok, logging)
+    return Reply(
+        text=recorder.kept_text,
+        usage=recorder.usage,
+        request_id=recorder.request_id,
+        response_id=recorder.response_id,
+        api=engine.name,
+    )
+
+
+def _begin(factory: Factory, engine: Engine, turn: Turn, logging: Logging) -> Entry | None:
+    if logging.log is None:
+        return None
+    from openai_cli.logs import LogError, warn
+
+    s = factory.settings()
+    try:
+        entry = logging.log.begin(
+            logging.conversation_id,
+            api=engine.name,
+            model=turn.model,
+            system=turn.instructions,
+            prompt=turn.prompt,
+            attachments=logging.attachments,
+            stored=turn.stored,
+            profile=s.profile.value,
+            base_url=s.base_url.value,
+        )
+    except LogError as exc:
+        warn(factory.io, exc)
+        logging.log = None
+        return None
+    logging.conversation_id = entry.conversation_id
+    return entry
+
+
+def _end(
+    factory: Factory,
+    engine: Engine,
+    recorder: _Recorder,
+    entry: Entry | None,
+    ok: bool,
+    logging: Logging,
+) -> None:
+    if entry is None:
+        return
+    from openai_cli.logs import LogError, warn
+
+    text = recorder.kept_text
+    try:
+        if not ok and not text:
+            entry.discard()
+            return
+        entry.finish(
+            status="complete" if ok and recorder.complete else "partial",
+            text=text,
+            api=engine.name,
+            usage=recorder.usage,
+            request_id=recorder.request_id,
+            response_id=recorder.response_id,
+        )
+    except LogError as exc:
+        warn(factory.io, exc)
+        logging.log = None
+
+
+def _streamed(factory: Factory, req: Request, recorder: _Recorder) -> None:
+    from openai_cli.api.runner import stream_events
+
+    def whole(resp: httpx.Response) -> int:
+        # The server answered with one JSON body instead of a stream.
+        recorder.whole(resp)
+        return 0
+
+    stream_events(factory, req, recorder, whole)
+
+
+def _whole(factory: Factory, req: Request, recorder: _Recorder) -> None:
+    from openai_cli.api.send import send
+
+    resp = send(factory.client(), req)
+    recorder.whole(resp)
+
+
+class _Recorder(Sink):
+    """The sink of one answer: prints it (text or events), keeps its text, logs it."""
+
+    def __init__(
+        self, factory: Factory, *, live: bool, markdown: bool, entry: Entry | None
+    ) -> None:
+        from openai_cli.api.runner import EventLines
+
+        io = factory.io
+        self.factory = factory
+        self.live = live
+        self.entry = entry
+        self.complete = True
+        if live:
+            self.text = _KeepingText(io, markdown=markdown, verbose=bool(factory.common.verbose))
+            self.echo: Sink | None = None
+        else:
+            # The events (or the whole object) are what is printed; the text is read
+            # from them by a LiveText that prints nowhere.
+            from openai_cli.io import IO
+
+            muted = IO(stdin=io.stdin, stdout=_io.StringIO(), stderr=io.stderr, env=io.env)
+            self.text = _KeepingText(muted)
+            self.echo = EventLines(factory.renderer())
+
+    # The Sink protocol, for streamed answers.
+
+    def start(self, request_id: str | None) -> None:
+        self.text.start(request_id)
+        if self.echo is not None:
+            self.echo.start(request_id)
+
+    def event(self, ev: StreamEvent) -> None:
+        if self.echo is not None:
+            self.echo.event(ev)
+        self.text.event(ev)
+
+    def flush(self) -> None:
+        self.text.flush()
+        if self.echo is not None:
+            self.echo.flush()
+        if self.entry is not None:
+            self._progress()
+
+    def close(self, ok: bool) -> None:
+        self.text.close(ok)
+        if self.echo is not None:
+            self.echo.close(ok)
+        self.complete = ok
+
+    def _progress(self) -> None:
+        from openai_cli.logs import LogError
+
+        assert self.entry is not None
+        # A failure is reported when the exchange ends, if it still fails then.
+        with contextlib.suppress(LogError):
+            self.entry.progress(self.kept_text)
+
+    # A whole (not streamed) answer.
+
+    def whole(self, resp: httpx.Response) -> None:
+        from openai_cli.errors import JobFailed, ProtocolError
+        from openai_cli.render.live import answer_text
+
+        rid = resp.headers.get("x-request-id")
+        ctype = resp.headers.get("content-type", "")
+        self.text.start(rid)
+        if "json" not in ctype and ctype:
+            # Not JSON at all: the body is the answer's text.
+            if self.live:
+                self.text.text(resp.text)
+                self.text.close(True)
+            else:
+                self.text.kept.append(resp.text)
+                self.factory.renderer().answer(resp.text, raw=resp.text)
+            return
+        try:
+            payload = json.loads(resp.text)
+        except ValueError:
+            raise ProtocolError(f"the answer is not JSON: {resp.text[:120]!r}") from None
+        text = answer_text(payload)
+        sink = self.text
+        if isinstance(payload, dict):
+            if isinstance(payload.get("id"), str):
+                sink.response_id = payload["id"]
+            if isinstance(payload.get("usage"), dict):
+                sink.usage = payload["usage"]
+        status = payload.get("status") if isinstance(payload, dict) else None
+        failed = status in ("failed", "incomplete")
+        if self.live and text is not None:
+            if text:
+                sink.text(text)
+                sink.flush()
+            sink.close(not failed)
+        else:
+            if text:
+                sink.kept.append(text)
+            self.factory.renderer().answer(payload, raw=resp.text)
+        if failed:
+            from openai_cli.api.streams import event_error
+
+            self.complete = False
+            reason = event_error({"type": f"response.{status}", "response": payload})
+            raise JobFailed(
+                f"the response is {status}: {reason}" + (f" (request id {rid})" if rid else "")
+            )
+
+    @property
+    def kept_text(self) -> str:
+        return "".join(self.text.kept)
+
+    @property
+    def usage(self) -> dict[str, Any] | None:
+        return self.text.usage
+
+    @property
+    def request_id(self) -> str | None:
+        return self.text.request_id
+
+    @property
+    def response_id(self) -> str | None:
+        return self.text.first_id or self.text.response_id
+
+
+class _KeepingText(LiveText):
+    """Live text that also keeps what it printed, and the id of a chat completion."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kept: list[str] = []
+        self.first_id: str | None = None
+
+    def event(self, ev: StreamEvent) -> None:
+        p = ev.payload
+        if (
+            self.response_id is None
+            and type(p) is dict
+            and "choices" in p
+            and isinstance(p.get("id"), str)
+        ):
+            self.response_id = p["id"]
+        super().event(ev)
+        # The id the stream opened with is the response's, whatever later events say.
+        self.first_id = self.first_id or self.response_id
+
+    def text(self, text: str) -> None:
+        self.kept.append(text)
+        super().text(text)
