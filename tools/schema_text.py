@@ -154,7 +154,7 @@ def _objects_shape(resolver: Resolver, objects: list[Schema], depth: int, seen: 
             values = _joined_consts(resolver, props) if len(props) > 1 or name == "type" else ""
             names.append(
                 f"{name}: {values}"
-                if values and "|" in values or name == "type" and values
+                if (values and "|" in values) or (name == "type" and values)
                 else name
             )
         return "{" + ", ".join(names) + "}"
