@@ -14,6 +14,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from openai_cli.api.catalogue import GROUPS
+
 Command = tuple[str, ...]
 
 
@@ -27,8 +29,6 @@ def _read(name: str) -> dict[str, Any]:
 
 
 def _module(command: Command) -> str | None:
-    from openai_cli.api.catalogue import GROUPS
-
     return GROUPS.get(command[0]) if command else None
 
 
@@ -61,8 +61,6 @@ def argument_help(command: Command, name: str) -> str | None:
 
 def all_summaries() -> dict[str, str]:
     """Every command's and group's summary, keyed by its path (for searching)."""
-    from openai_cli.api.catalogue import GROUPS
-
     out: dict[str, str] = {}
     for module in sorted(set(GROUPS.values())):
         data = _read(module)
