@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from openai_cli.options import PRINTING, add_command, argument, option
+
+if TYPE_CHECKING:
+    from openai_cli.context import Factory
 
 Path = tuple[str, ...]
 
@@ -156,3 +163,82 @@ def suggestion_lines(typed: Sequence[str], failed: int) -> list[str]:
     if len(found) == 1:
         return [f"did you mean `{found[0].line}`?"]
     return ["did you mean one of these?", *(f"  {e.line}" for e in found)] if found else []
+
+
+# -- oai help -----------------------------------------------------------------------------
+
+app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HelpOptions:
+    words: list[str] | None = argument(
+        default=None,
+        metavar="WORDS...",
+        help="Words that must all appear in a command's name or summary (any case).",
+        show_default=False,
+    )
+    search: bool = option(
+        "--search",
+        "-s",
+        default=False,
+        help="Search for the words even when they name a command.",
+    )
+
+
+def find(factory: Factory, opts: HelpOptions) -> int | None:
+    """List the commands whose name or summary holds every word.
+
+    One command a line with its summary: aligned on a terminal, tab-separated when
+    piped, a list of {command, summary} with -o json. Without words: every command.
+    When the words are a command or a group (`oai help files list`), its --help is
+    shown instead; --search searches for them anyway. Exit 1 when nothing matches.
+    """
+    words = opts.words or []
+    renderer = factory.renderer()  # an unknown -o is a usage error before anything prints
+    if words and not opts.search and any(e.path == tuple(words) for e in index()):
+        factory.io.out.write(_help_of(factory, words))
+        return None
+    needles = [w.lower() for w in words]
+    found = [
+        e
+        for e in index()
+        if not e.group and all(n in f"{e.line} {e.summary}".lower() for n in needles)
+    ]
+    if not found:
+        factory.io.message(f"oai help: no command matches {' '.join(words)!r}")
+        for line in suggestion_lines(words, failed=0):
+            factory.io.message(f"  {line}")
+        return 1  # as grep: nothing found, which a script may test for
+    if renderer.fmt != "auto" or renderer.query:
+        renderer.answer([{"command": e.line, "summary": e.summary} for e in found])
+    elif factory.io.stdout_tty:
+        _aligned(factory, found)
+    else:
+        factory.io.out.write("".join(f"{e.line}\t{e.summary}\n" for e in found))
+    return None
+
+
+def _aligned(factory: Factory, found: list[Entry]) -> None:
+    left = max(len(e.line) for e in found)
+    room = max((factory.io.width or 80) - left - 2, 20)
+    for e in found:
+        summary = e.summary if len(e.summary) <= room else e.summary[: room - 1] + "…"
+        factory.io.out.write(f"{e.line.ljust(left)}  {summary}".rstrip() + "\n")
+
+
+def _help_of(factory: Factory, words: list[str]) -> str:
+    """The --help text of ``oai WORDS``, from the real tree (only that branch loads)."""
+    from openai_cli.app import build
+
+    cmd: Any = build()
+    # With the root's settings (``-h``), which every context below inherits.
+    ctx = typer.Context(cmd, info_name="oai", obj=factory, **cmd.context_settings)
+    for word in words:
+        cmd = cmd.get_command(ctx, word)
+        ctx = typer.Context(cmd, parent=ctx, info_name=word)
+    text: str = ctx.get_help()
+    return text + "\n"
+
+
+add_command(app, "help", HelpOptions, find, common=PRINTING)
