@@ -15,6 +15,7 @@ from openai_cli.typer_compat import (
     TyperGroup,
     option_flags,
     set_command_class,
+    set_group_class,
     shared_copy,
     subcommands,
 )
@@ -24,7 +25,55 @@ Loader = Callable[[], Any]
 Apply = Callable[[Any, str, Any], None]
 
 
-class LazyGroup(TyperGroup):
+class SuggestingGroup(TyperGroup):
+    """A group whose unknown command is answered with the closest commands of the tree.
+
+    Not just its own children: ``oai admin projects list`` is pointed to
+    ``oai admin organization projects list``. The index of the whole tree is built
+    only here, on the way to the error.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Typer's own suggestion looks at the loaded children only.
+        self.suggest_commands = False
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except Exception as exc:
+            message = getattr(exc, "message", None)
+            # Click reads a first word that does not start like a name as an option.
+            if isinstance(message, str) and args and args[0][:1].isalnum():
+                from openai_cli.commands.help import suggestion_lines
+
+                known = _path_of(ctx)
+                hints = suggestion_lines([*known, *_words(args)], failed=len(known))
+                # Hint lines, indented as main.py prints those of every usage error.
+                exc.message = message + "".join(f"\n  {line}" for line in hints)  # type: ignore[attr-defined]
+            raise
+
+
+def _path_of(ctx: Any) -> list[str]:
+    """The command words that led to ``ctx``, without the program name."""
+    words: list[str] = []
+    while ctx is not None and ctx.parent is not None:
+        words.insert(0, ctx.info_name)
+        ctx = ctx.parent
+    return words
+
+
+def _words(args: list[str]) -> list[str]:
+    """The words of a command line up to its first option (command names, then values)."""
+    out: list[str] = []
+    for arg in args:
+        if not arg[:1].isalnum():
+            break
+        out.append(arg)
+    return out
+
+
+class LazyGroup(SuggestingGroup):
     """A group whose subcommands come from loaders, called on first use."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -69,20 +118,6 @@ class LazyGroup(TyperGroup):
         _accept_root_options(ctx, cmd)
         self.commands[cmd_name] = cmd
         return cmd
-
-    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-        # Suggestions for a mistyped command look at self.commands; include the lazy names.
-        try:
-            return super().resolve_command(ctx, args)
-        except Exception as exc:
-            from difflib import get_close_matches
-
-            message = getattr(exc, "message", None)
-            if message and args and "Did you mean" not in message:
-                matches = get_close_matches(args[0], list(self.lazy))
-                if matches:
-                    exc.message = f"{message.rstrip('.')}. Did you mean {matches[0]!r}?"  # type: ignore[attr-defined]
-            raise
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         self._listing = True
@@ -148,6 +183,7 @@ def typer_loader(module: str, attr: str = "app") -> Loader:
 
         app = getattr(importlib.import_module(module), attr)
         set_command_class(app, PlainUsageCommand, replaces=(None, TyperCommand))
+        set_group_class(app, SuggestingGroup)
         return typer.main.get_command(app)
 
     return load

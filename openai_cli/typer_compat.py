@@ -21,6 +21,7 @@ __all__ = [
     "is_no_args_help",
     "option_flags",
     "set_command_class",
+    "set_group_class",
     "shared_copy",
     "split_arg_string",
     "subcommands",
@@ -84,6 +85,20 @@ def set_command_class(app: Any, cls: type, replaces: tuple[type | None, ...]) ->
     for group in app.registered_groups:
         if group.typer_instance is not None:
             set_command_class(group.typer_instance, cls, replaces)
+
+
+def set_group_class(app: Any, cls: type) -> None:
+    """Build a Typer app's group (and its sub-apps' groups) with ``cls``.
+
+    Only where the app did not name a class: Typer keeps a placeholder then.
+    """
+    from typer.models import DefaultPlaceholder
+
+    if isinstance(app.info.cls, DefaultPlaceholder):
+        app.info.cls = cls
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            set_group_class(group.typer_instance, cls)
 
 
 def subcommands(cmd: Any) -> Iterator[Any]:

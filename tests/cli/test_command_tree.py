@@ -208,7 +208,7 @@ def test_command_help_shows_arguments_required_flags_and_enums(
         assert piece in text, piece
 
 
-def _loaded_modules(*args: str) -> set[str]:
+def _loaded_modules(*args: str, code: int = 0) -> set[str]:
     """Modules a run of ``python -X importtime ARGS`` loaded, from its report on stderr.
 
     ``-X importtime`` does not report a module loaded by ``importlib.import_module``
@@ -221,7 +221,7 @@ def _loaded_modules(*args: str) -> set[str]:
         text=True,
         timeout=60,
     )
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == code, done.stderr[-2000:]
     modules = set()
     for line in done.stderr.splitlines():
         timed = re.match(r"import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", line)

@@ -68,6 +68,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("openai_cli.options", "openai_cli.commands.completion"): "profile names, read from the "
     "config only when --profile is completed",
     ("openai_cli.commands.completion", "openai_cli.app"): "completion walks the root group",
+    ("openai_cli.lazy", "openai_cli.commands.help"): "the index of the whole tree, built "
+    "only for the error of a command no group has",
+    ("openai_cli.commands.help", "openai_cli.app"): "the index lists the tools the root registers",
 }
 
 
