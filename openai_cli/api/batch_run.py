@@ -13,6 +13,7 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -247,13 +248,14 @@ class BatchRun:
     def _upload(self, client: Client, chunk: dict[str, Any]) -> None:
         name = chunk["filename"]
         if chunk.get("upload_sent"):
-            found = self._find_file(client, name)
+            found = self._find_file(client, chunk)
             if found is not None:
                 self.io.message(f"oai: {name} was uploaded before the interruption: {found}")
                 chunk["file_id"] = found
                 self.save()
                 return
         chunk["upload_sent"] = True
+        chunk["upload_sent_at"] = time.time()
         self.save()
         size = chunk["end"] - chunk["start"]
         with Progress(self.io, f"uploading {name}", total=size) as bar:
@@ -281,13 +283,14 @@ class BatchRun:
     def _create(self, client: Client, chunk: dict[str, Any]) -> None:
         tag = self._tag(chunk)
         if chunk.get("create_sent"):
-            found = self._find_batch(client, tag)
+            found = self._find_batch(client, chunk)
             if found is not None:
                 self.io.message(f"oai: batch {found['id']} was created before the interruption")
                 self._update(chunk, found)
                 self.save()
                 return
         chunk["create_sent"] = True
+        chunk["create_sent_at"] = time.time()
         self.save()
         body = {
             "input_file_id": chunk["file_id"],
@@ -302,18 +305,18 @@ class BatchRun:
         self.save()
         self.io.message(f"oai: created batch {batch['id']} ({_n(chunk['lines'], 'request')})")
 
-    def _find_file(self, client: Client, name: str) -> str | None:
-        query = {"purpose": "batch", "order": "desc", "limit": "100"}
-        resp = send(client, Request("GET", "/files", query=query))
-        for f in answer_object(resp, "files list").get("data") or []:
-            if isinstance(f, dict) and f.get("filename") == name and f.get("id"):
+    def _find_file(self, client: Client, chunk: dict[str, Any]) -> str | None:
+        name = chunk["filename"]
+        query = {"purpose": "batch", "order": "desc"}
+        for f in _listed(client, "/files", query, since=chunk.get("upload_sent_at")):
+            if f.get("filename") == name and f.get("id"):
                 return str(f["id"])
         return None
 
-    def _find_batch(self, client: Client, tag: str) -> dict[str, Any] | None:
-        resp = send(client, Request("GET", "/batches", query={"limit": "100"}))
-        for b in answer_object(resp, "batches list").get("data") or []:
-            if isinstance(b, dict) and (b.get("metadata") or {}).get(RUN_TAG) == tag:
+    def _find_batch(self, client: Client, chunk: dict[str, Any]) -> dict[str, Any] | None:
+        tag = self._tag(chunk)
+        for b in _listed(client, "/batches", {}, since=chunk.get("create_sent_at")):
+            if (b.get("metadata") or {}).get(RUN_TAG) == tag:
                 return b
         return None
 
@@ -491,6 +494,38 @@ class BatchRun:
             return chunks[-1]
 
         return find
+
+
+# A list page's size when looking for what a lost answer created, and how far the
+# server's clock may be behind ours.
+_FIND_PAGE = 100
+_CLOCK_SKEW = 600.0
+
+
+def _listed(
+    client: Client, path: str, query: dict[str, str], *, since: float | None
+) -> Iterator[dict[str, Any]]:
+    """The items of a newest-first list, page after page, down to ``since``.
+
+    Anything created after the request that was sent at ``since`` is newer, so the
+    search stops at the first item older than that (less a margin for the clocks);
+    without ``since`` (a state from before it was kept) it reads the whole list.
+    """
+    after: str | None = None
+    while True:
+        page_query = {**query, "limit": str(_FIND_PAGE)} | ({"after": after} if after else {})
+        page = answer_object(send(client, Request("GET", path, query=page_query)), f"GET {path}")
+        items = [x for x in page.get("data") or [] if isinstance(x, dict)]
+        for item in items:
+            yield item
+            created = item.get("created_at")
+            old = isinstance(created, int | float) and created < (since or 0) - _CLOCK_SKEW
+            if since is not None and old:
+                return
+        last = items[-1].get("id") if items else None
+        if not page.get("has_more") or not isinstance(last, str) or last == after:
+            return
+        after = last
 
 
 def _n(count: int, noun: str) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.scale.conftest import Oai
+from tests.scale.server import BatchRec
 
 URL = "/v1/chat/completions"
 
@@ -304,3 +306,24 @@ def test_prepare_for_each_endpoint(oai: Oai) -> None:
     assert r.code == 2 and "does not take a plain prompt" in r.err
     r = oai("batches", "prepare", "-", "--endpoint", "/v1/responses", input="a\n")
     assert r.code == 2 and "every request needs a model" in r.err
+
+
+# -- hardening --------------------------------------------------------------------------
+
+
+def test_a_lost_create_is_found_behind_a_hundred_newer_batches(
+    oai: Oai, tmp_path: Path, fast_polls: Path
+) -> None:
+    src = write(tmp_path / "in.jsonl", lines(2))
+    oai.state.lose["POST /batches"] = 1
+    r = oai("--max-retries", "0", "batches", "run", str(src), "--wait")
+    assert r.code == 6, r
+    (ours,) = oai.state.batches
+    # Someone else creates 150 batches before the run is resumed.
+    for _ in range(150):
+        rec = BatchRec(oai.state.new_id("batch_"), "file-x", URL, "24h", {}, int(time.time()))
+        oai.state.batches[rec.id] = rec
+    r = oai("batches", "run", "--resume", str(state_file(fast_polls)), "--wait")
+    assert r.code == 0, r
+    assert f"batch {ours} was created before the interruption" in r.err
+    assert oai.state.count("POST", "/batches") == 1

@@ -268,9 +268,7 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(oai: Oai, tmp_path: Path) 
     assert err == b"", err.decode()
 
 
-def test_a_full_disk_stops_the_run_and_the_results_still_resume(
-    oai: Oai, tmp_path: Path
-) -> None:
+def test_a_full_disk_stops_the_run_and_the_results_still_resume(oai: Oai, tmp_path: Path) -> None:
     src = write(tmp_path / "in.jsonl", bodies(40))
     out = tmp_path / "out.jsonl"
     args = ("map", str(src), "--endpoint", "/v1/embeddings", "-O", str(out), "-c", "4")
