@@ -30,6 +30,7 @@ from openai_cli.input import jsonl
 from openai_cli.input.body import parse_json_text
 from openai_cli.input.local import spool_stdin
 from openai_cli.input.numbers import positive
+from openai_cli.input.outputs import STDOUT
 from openai_cli.progress import Progress
 from openai_cli.state import read_json, state_dir, write_json
 
@@ -70,7 +71,8 @@ class BatchRun:
         input: str,
         *,
         endpoint: str | None,
-        state: str | None,
+        state_path: Path,
+        run_id: str,
         max_requests: int | None,
         completion_window: str,
         metadata: str | None,
@@ -82,8 +84,6 @@ class BatchRun:
         if limit > jsonl.MAX_BATCH_LINES:
             raise UsageError(f"--max-requests: a batch holds at most {jsonl.MAX_BATCH_LINES:,}")
         meta = _metadata(metadata)
-        run_id = uuid.uuid4().hex[:12]
-        state_path = Path(state) if state else state_dir(io.env, "batches") / f"run-{run_id}.json"
         if state_path.exists():
             raise UsageError(f"--state: {state_path} exists; continue it with --resume")
         spooled = input == "-"
@@ -146,8 +146,8 @@ class BatchRun:
                 "endpoint": summary.endpoint,
                 "completion_window": completion_window,
                 "metadata": meta,
-                "output_file": output_file and os.path.abspath(output_file),
-                "errors_file": errors_file and os.path.abspath(errors_file),
+                "output_file": _stored(output_file),
+                "errors_file": _stored(errors_file),
                 "requests": summary.lines,
                 "finished": False,
                 "chunks": [
@@ -177,6 +177,14 @@ class BatchRun:
         )
         return run
 
+    @staticmethod
+    def new_state(factory: Factory, state: str | None) -> tuple[Path, str]:
+        """``(state file, run id)`` of a new run; ``state`` is ``--state``, if given."""
+        run_id = uuid.uuid4().hex[:12]
+        if state:
+            return Path(state), run_id
+        return state_dir(factory.io.env, "batches") / f"run-{run_id}.json", run_id
+
     @classmethod
     def load(cls, factory: Factory, path: Path) -> BatchRun:
         data = read_json(path, what="--resume")
@@ -203,10 +211,16 @@ class BatchRun:
 
     def retarget(self, output_file: str | None, errors_file: str | None) -> None:
         if output_file is not None:
-            self.state["output_file"] = os.path.abspath(output_file)
+            self.state["output_file"] = _stored(output_file)
         if errors_file is not None:
-            self.state["errors_file"] = os.path.abspath(errors_file)
+            self.state["errors_file"] = _stored(errors_file)
         self.save()
+
+    @property
+    def outputs(self) -> tuple[str | None, str | None]:
+        """``(results, failed lines)``; ``-`` is stdout, ``None`` the default (stdout for
+        the results, nowhere for the failed lines)."""
+        return self.state.get("output_file"), self.state.get("errors_file")
 
     def save(self) -> None:
         write_json(self.path, self.state)
@@ -473,14 +487,14 @@ class BatchRun:
                 with contextlib.suppress(OSError):
                     self._local(c, kind).unlink()
         total = ok + failed
-        where = f" to {out_path}" if out_path else ""
+        where = f" to {out_path}" if out_path and out_path != STDOUT else ""
         if not failed:
             self.io.message(f"oai: all {total} requests succeeded; results written{where}")
             return 0
         self.io.message(f"oai: {failed} of {total} requests failed, {ok} succeeded{where}")
         for first in firsts:
             self.io.message(f"  {first}")
-        if err_path:
+        if err_path and err_path != STDOUT:
             self.io.message(f"  the failed input lines are in {err_path}")
         return int(ExitCode.FAILED)
 
@@ -582,7 +596,9 @@ class Sink:
         self._tmp: str | None = None
 
     def __enter__(self) -> Sink:
-        if self.path:
+        if self.path == STDOUT:
+            self._fh = self.io.stdout_bytes
+        elif self.path:
             self._tmp = f"{self.path}.part"
             self._fh = open(self._tmp, "wb")
         elif not self.optional:
@@ -604,6 +620,14 @@ class Sink:
         else:
             with contextlib.suppress(OSError):
                 os.unlink(self._tmp)
+
+
+def _stored(path: str | None) -> str | None:
+    """An output path as the state keeps it: absolute, as a resume may run in another
+    folder; ``-`` (stdout) as it is."""
+    if path is None or path == STDOUT:
+        return path
+    return os.path.abspath(path)
 
 
 def _metadata(text: str | None) -> dict[str, str]:
