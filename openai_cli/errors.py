@@ -21,6 +21,18 @@ class ExitCode(IntEnum):
     IO_ERROR = 74  # the output could not be written (full disk, I/O error); sysexits' EX_IOERR
     TIMED_OUT = 124  # --wait gave up; the job itself goes on (as timeout(1) exits)
     INTERRUPTED = 130  # Ctrl-C
+    TERMINATED = 143  # SIGTERM (128 + 15), cleaned up as after Ctrl-C
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be (``main.py`` installs the handler).
+
+    CI cancellation and timeout(1) send SIGTERM, whose default ends the process
+    at once: spooled stdin and ``FILE.part`` stay behind and a chunked upload is
+    never cancelled. As a KeyboardInterrupt it takes every cleanup path Ctrl-C
+    takes; only the message and the exit code differ, and what treats Ctrl-C as
+    "drop this and go on" (the repl) lets it through.
+    """
 
 
 class OaiError(Exception):

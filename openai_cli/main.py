@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
-from openai_cli.errors import ExitCode, OaiError, OutputError, UsageError
+from openai_cli.errors import ExitCode, OaiError, OutputError, Terminated, UsageError
 from openai_cli.io import IO
 
 if TYPE_CHECKING:
     from openai_cli.context import Factory
 
 
+def _on_sigterm(signum: int, frame: object) -> None:
+    # A second SIGTERM ends the process at once, should the cleanup itself hang.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise Terminated()
+
+
 def main() -> None:
-    sys.exit(run(sys.argv[1:]))
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        code = run(sys.argv[1:])
+    except Terminated:  # before run() could handle it
+        code = ExitCode.TERMINATED
+    sys.exit(code)
 
 
 def run(argv: Sequence[str], io: IO | None = None) -> int:
@@ -55,7 +67,10 @@ def run(argv: Sequence[str], io: IO | None = None) -> int:
         if exc.errno not in _OUTPUT_ERRNOS:
             return _internal_error(io, exc, debug)
         return _output_failed(io, exc, debug)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Terminated):
+            io.message("oai: terminated")
+            return ExitCode.TERMINATED
         io.message("oai: interrupted")
         return ExitCode.INTERRUPTED
     except OaiError as exc:

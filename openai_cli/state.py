@@ -3,16 +3,20 @@
 They live in the user state directory (``OAI_STATE_DIR`` overrides it), are
 written whole to a temporary file and renamed over the old one, so a crash or
 Ctrl-C at any moment leaves either the old state or the new, never half of one.
+A run that reads, changes and writes one holds its lock (:func:`hold`) from the
+first read to the last write, so two runs of one state never both act on it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from openai_cli.config.lock import exclusive
 from openai_cli.config.store import write_private
 from openai_cli.errors import UsageError
 
@@ -52,3 +56,16 @@ def read_json(path: Path, *, what: str) -> dict[str, Any]:
 def remove(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
+
+
+@contextmanager
+def hold(path: Path, *, what: str) -> Iterator[None]:
+    """Own ``path`` (a state or results file) for the ``with`` block, or refuse at once.
+
+    A second run of the same state would create what the first is creating (a
+    batch, an upload) or write the same lines twice; it is refused with exit 2,
+    "``what``: PATH is in use by another oai process", rather than made to wait for
+    a run that may last hours.
+    """
+    with exclusive(path, wait=0, what=f"{what}: {path}"):
+        yield

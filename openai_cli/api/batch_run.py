@@ -13,6 +13,7 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from openai_cli.input import jsonl
 from openai_cli.input.body import parse_json_text
 from openai_cli.input.local import spool_stdin
 from openai_cli.input.numbers import positive
+from openai_cli.input.outputs import STDOUT
 from openai_cli.progress import Progress
 from openai_cli.state import read_json, state_dir, write_json
 
@@ -69,7 +71,8 @@ class BatchRun:
         input: str,
         *,
         endpoint: str | None,
-        state: str | None,
+        state_path: Path,
+        run_id: str,
         max_requests: int | None,
         completion_window: str,
         metadata: str | None,
@@ -81,8 +84,6 @@ class BatchRun:
         if limit > jsonl.MAX_BATCH_LINES:
             raise UsageError(f"--max-requests: a batch holds at most {jsonl.MAX_BATCH_LINES:,}")
         meta = _metadata(metadata)
-        run_id = uuid.uuid4().hex[:12]
-        state_path = Path(state) if state else state_dir(io.env, "batches") / f"run-{run_id}.json"
         if state_path.exists():
             raise UsageError(f"--state: {state_path} exists; continue it with --resume")
         spooled = input == "-"
@@ -145,8 +146,8 @@ class BatchRun:
                 "endpoint": summary.endpoint,
                 "completion_window": completion_window,
                 "metadata": meta,
-                "output_file": output_file and os.path.abspath(output_file),
-                "errors_file": errors_file and os.path.abspath(errors_file),
+                "output_file": _stored(output_file),
+                "errors_file": _stored(errors_file),
                 "requests": summary.lines,
                 "finished": False,
                 "chunks": [
@@ -176,6 +177,14 @@ class BatchRun:
         )
         return run
 
+    @staticmethod
+    def new_state(factory: Factory, state: str | None) -> tuple[Path, str]:
+        """``(state file, run id)`` of a new run; ``state`` is ``--state``, if given."""
+        run_id = uuid.uuid4().hex[:12]
+        if state:
+            return Path(state), run_id
+        return state_dir(factory.io.env, "batches") / f"run-{run_id}.json", run_id
+
     @classmethod
     def load(cls, factory: Factory, path: Path) -> BatchRun:
         data = read_json(path, what="--resume")
@@ -202,10 +211,16 @@ class BatchRun:
 
     def retarget(self, output_file: str | None, errors_file: str | None) -> None:
         if output_file is not None:
-            self.state["output_file"] = os.path.abspath(output_file)
+            self.state["output_file"] = _stored(output_file)
         if errors_file is not None:
-            self.state["errors_file"] = os.path.abspath(errors_file)
+            self.state["errors_file"] = _stored(errors_file)
         self.save()
+
+    @property
+    def outputs(self) -> tuple[str | None, str | None]:
+        """``(results, failed lines)``; ``-`` is stdout, ``None`` the default (stdout for
+        the results, nowhere for the failed lines)."""
+        return self.state.get("output_file"), self.state.get("errors_file")
 
     def save(self) -> None:
         write_json(self.path, self.state)
@@ -247,13 +262,14 @@ class BatchRun:
     def _upload(self, client: Client, chunk: dict[str, Any]) -> None:
         name = chunk["filename"]
         if chunk.get("upload_sent"):
-            found = self._find_file(client, name)
+            found = self._find_file(client, chunk)
             if found is not None:
                 self.io.message(f"oai: {name} was uploaded before the interruption: {found}")
                 chunk["file_id"] = found
                 self.save()
                 return
         chunk["upload_sent"] = True
+        chunk["upload_sent_at"] = time.time()
         self.save()
         size = chunk["end"] - chunk["start"]
         with Progress(self.io, f"uploading {name}", total=size) as bar:
@@ -281,13 +297,14 @@ class BatchRun:
     def _create(self, client: Client, chunk: dict[str, Any]) -> None:
         tag = self._tag(chunk)
         if chunk.get("create_sent"):
-            found = self._find_batch(client, tag)
+            found = self._find_batch(client, chunk)
             if found is not None:
                 self.io.message(f"oai: batch {found['id']} was created before the interruption")
                 self._update(chunk, found)
                 self.save()
                 return
         chunk["create_sent"] = True
+        chunk["create_sent_at"] = time.time()
         self.save()
         body = {
             "input_file_id": chunk["file_id"],
@@ -302,18 +319,18 @@ class BatchRun:
         self.save()
         self.io.message(f"oai: created batch {batch['id']} ({_n(chunk['lines'], 'request')})")
 
-    def _find_file(self, client: Client, name: str) -> str | None:
-        query = {"purpose": "batch", "order": "desc", "limit": "100"}
-        resp = send(client, Request("GET", "/files", query=query))
-        for f in answer_object(resp, "files list").get("data") or []:
-            if isinstance(f, dict) and f.get("filename") == name and f.get("id"):
+    def _find_file(self, client: Client, chunk: dict[str, Any]) -> str | None:
+        name = chunk["filename"]
+        query = {"purpose": "batch", "order": "desc"}
+        for f in _listed(client, "/files", query, since=chunk.get("upload_sent_at")):
+            if f.get("filename") == name and f.get("id"):
                 return str(f["id"])
         return None
 
-    def _find_batch(self, client: Client, tag: str) -> dict[str, Any] | None:
-        resp = send(client, Request("GET", "/batches", query={"limit": "100"}))
-        for b in answer_object(resp, "batches list").get("data") or []:
-            if isinstance(b, dict) and (b.get("metadata") or {}).get(RUN_TAG) == tag:
+    def _find_batch(self, client: Client, chunk: dict[str, Any]) -> dict[str, Any] | None:
+        tag = self._tag(chunk)
+        for b in _listed(client, "/batches", {}, since=chunk.get("create_sent_at")):
+            if (b.get("metadata") or {}).get(RUN_TAG) == tag:
                 return b
         return None
 
@@ -470,14 +487,14 @@ class BatchRun:
                 with contextlib.suppress(OSError):
                     self._local(c, kind).unlink()
         total = ok + failed
-        where = f" to {out_path}" if out_path else ""
+        where = f" to {out_path}" if out_path and out_path != STDOUT else ""
         if not failed:
             self.io.message(f"oai: all {total} requests succeeded; results written{where}")
             return 0
         self.io.message(f"oai: {failed} of {total} requests failed, {ok} succeeded{where}")
         for first in firsts:
             self.io.message(f"  {first}")
-        if err_path:
+        if err_path and err_path != STDOUT:
             self.io.message(f"  the failed input lines are in {err_path}")
         return int(ExitCode.FAILED)
 
@@ -491,6 +508,38 @@ class BatchRun:
             return chunks[-1]
 
         return find
+
+
+# A list page's size when looking for what a lost answer created, and how far the
+# server's clock may be behind ours.
+_FIND_PAGE = 100
+_CLOCK_SKEW = 600.0
+
+
+def _listed(
+    client: Client, path: str, query: dict[str, str], *, since: float | None
+) -> Iterator[dict[str, Any]]:
+    """The items of a newest-first list, page after page, down to ``since``.
+
+    Anything created after the request that was sent at ``since`` is newer, so the
+    search stops at the first item older than that (less a margin for the clocks);
+    without ``since`` (a state from before it was kept) it reads the whole list.
+    """
+    after: str | None = None
+    while True:
+        page_query = {**query, "limit": str(_FIND_PAGE)} | ({"after": after} if after else {})
+        page = answer_object(send(client, Request("GET", path, query=page_query)), f"GET {path}")
+        items = [x for x in page.get("data") or [] if isinstance(x, dict)]
+        for item in items:
+            yield item
+            created = item.get("created_at")
+            old = isinstance(created, int | float) and created < (since or 0) - _CLOCK_SKEW
+            if since is not None and old:
+                return
+        last = items[-1].get("id") if items else None
+        if not page.get("has_more") or not isinstance(last, str) or last == after:
+            return
+        after = last
 
 
 def _n(count: int, noun: str) -> str:
@@ -547,7 +596,9 @@ class Sink:
         self._tmp: str | None = None
 
     def __enter__(self) -> Sink:
-        if self.path:
+        if self.path == STDOUT:
+            self._fh = self.io.stdout_bytes
+        elif self.path:
             self._tmp = f"{self.path}.part"
             self._fh = open(self._tmp, "wb")
         elif not self.optional:
@@ -569,6 +620,14 @@ class Sink:
         else:
             with contextlib.suppress(OSError):
                 os.unlink(self._tmp)
+
+
+def _stored(path: str | None) -> str | None:
+    """An output path as the state keeps it: absolute, as a resume may run in another
+    folder; ``-`` (stdout) as it is."""
+    if path is None or path == STDOUT:
+        return path
+    return os.path.abspath(path)
 
 
 def _metadata(text: str | None) -> dict[str, str]:

@@ -10,7 +10,9 @@ however long the input; the command is in :mod:`openai_cli.commands.map`.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import queue
 import re
 import threading
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     import httpx
 
     from openai_cli.http.client import Client
+    from openai_cli.input.jsonl import Line
     from openai_cli.io import IO
     from openai_cli.progress import Progress
 
@@ -196,6 +199,66 @@ def _wait_after_429(headers: Mapping[str, str], attempt: int) -> float:
     return float(min(2**attempt, 60))
 
 
+# -- what a results file was made from ------------------------------------------------
+
+
+class InputIdentity:
+    """Collects, while the input is checked, what tells it from another input.
+
+    ``--resume`` continues a results file after its last line; with another input
+    the old results would stand for new lines. The size, modification time, first
+    and last lines and the ``custom_id``s in order are recorded with the results
+    and compared on resume.
+    """
+
+    def __init__(self) -> None:
+        self._ids = hashlib.sha256()
+        self._first: tuple[int, int] | None = None
+        self._last = (0, 0)
+
+    def __call__(self, line: Line) -> None:
+        if self._first is None:
+            self._first = (line.start, line.end)
+        self._last = (line.start, line.end)
+        if line.custom_id is not None:
+            self._ids.update(line.custom_id.encode() + b"\n")
+
+    def record(self, path: str, *, spooled: bool) -> dict[str, Any]:
+        """The identity of ``path``; stdin, spooled afresh each time, has no mtime."""
+        st = os.stat(path)
+        with open(path, "rb") as fh:
+
+            def digest(span: tuple[int, int]) -> str:
+                fh.seek(span[0])
+                return hashlib.sha256(fh.read(span[1] - span[0])).hexdigest()
+
+            return {
+                "size": st.st_size,
+                "mtime_ns": None if spooled else st.st_mtime_ns,
+                "first_line": digest(self._first or (0, 0)),
+                "last_line": digest(self._last),
+                "custom_ids": self._ids.hexdigest(),
+            }
+
+
+IDENTITY_PARTS = {
+    "size": "size",
+    "mtime_ns": "modification time",
+    "first_line": "first line",
+    "last_line": "last line",
+    "custom_ids": "custom_ids",
+}
+
+
+def identity_differences(recorded: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """What differs between two identities, in words; a part either lacks is not compared."""
+    return [
+        words
+        for key, words in IDENTITY_PARTS.items()
+        if recorded.get(key) is not None and now.get(key) is not None and recorded[key] != now[key]
+    ]
+
+
 # -- the run --------------------------------------------------------------------------
 
 
@@ -242,13 +305,20 @@ class Mapper:
             number, cid, body, text = item
             try:
                 record, ok = self.call(number, cid, body, text)
+                # Writing can fail too (a reader gone, a full disk): the main thread
+                # must hear of it, or it waits for a line that never comes.
+                self.deliver(number, record, ok)
             except _Abandoned:
                 continue
             except BaseException as exc:
+                self.stop(exc)
+
+    def stop(self, exc: BaseException) -> None:
+        """End the run with ``exc``, raised in the main thread; the first one wins."""
+        with self.lock:
+            if self.fatal is None:
                 self.fatal = exc
-                self.abort.set()
-                continue
-            self.deliver(number, record, ok)
+            self.abort.set()
 
     def call(
         self, number: int, cid: str | None, body: dict[str, Any], text: bytes

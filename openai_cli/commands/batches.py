@@ -15,6 +15,7 @@ given. Results and error files are streamed, never held whole in memory.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +24,9 @@ import typer
 
 from openai_cli.api.batch_run import BatchRun, Sink
 from openai_cli.errors import UsageError
+from openai_cli.input.outputs import STDOUT, check_output_path
 from openai_cli.options import argument, command, option
+from openai_cli.state import hold
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -55,7 +58,7 @@ class RunOptions:
         "-O",
         "--output-file",
         metavar="PATH",
-        help="Write the results here (JSONL, one per input line); default stdout.",
+        help="Write the results here (JSONL, one per input line); default and -: stdout.",
     )
     errors_file: str | None = option(
         "--errors",
@@ -120,16 +123,27 @@ def _run(factory: Factory, opts: RunOptions) -> None:
             raise UsageError(
                 "--resume: INPUT, --endpoint, --metadata and --state come from the state file"
             )
-        run = BatchRun.load(factory, Path(resume))
-        run.retarget(output_file, errors_file)
-    else:
-        if input is None:
-            raise UsageError("INPUT: give a JSONL file of requests, - for stdin, or --resume STATE")
+        _check_outputs(output_file, errors_file)
+        path = Path(resume)
+        # One process per run: a second would create what the first is creating.
+        with hold(path, what="--resume"):
+            run = BatchRun.load(factory, path)
+            _check_outputs(*run.outputs, output_file, errors_file)
+            run.retarget(output_file, errors_file)
+            code = run.go(wait=wait, timeout=timeout)
+        raise typer.Exit(code)
+    if input is None:
+        raise UsageError("INPUT: give a JSONL file of requests, - for stdin, or --resume STATE")
+    # Before anything is read or sent: a typo here must not cost a whole run.
+    _check_outputs(output_file, errors_file)
+    path, run_id = BatchRun.new_state(factory, state)
+    with hold(path, what="--state"):
         started = BatchRun.start(
             factory,
             input,
             endpoint=endpoint,
-            state=state,
+            state_path=path,
+            run_id=run_id,
             max_requests=max_requests,
             completion_window=completion_window,
             metadata=metadata,
@@ -138,8 +152,36 @@ def _run(factory: Factory, opts: RunOptions) -> None:
         )
         if started is None:  # --dry-run
             raise typer.Exit(0)
-        run = started
-    raise typer.Exit(run.go(wait=wait, timeout=timeout))
+        code = started.go(wait=wait, timeout=timeout)
+    raise typer.Exit(code)
+
+
+def _check_outputs(
+    output_file: str | None,
+    errors_file: str | None,
+    new_output: str | None = None,
+    new_errors: str | None = None,
+) -> None:
+    """Refuse output paths that cannot be written, or one file for both outputs.
+
+    ``new_*`` are the flags of a resumed run, which replace what the state says.
+    """
+    out = new_output if new_output is not None else output_file
+    errors = new_errors if new_errors is not None else errors_file
+    if out is not None:
+        check_output_path(out, "--output-file")
+    if errors is not None:
+        check_output_path(errors, "--errors")
+        if _same_output(out or STDOUT, errors):
+            raise UsageError(
+                f"--errors: {errors} is also where --output-file writes; give each its own"
+            )
+
+
+def _same_output(a: str, b: str) -> bool:
+    if STDOUT in (a, b):
+        return a == b
+    return os.path.realpath(a) == os.path.realpath(b)
 
 
 # -- batches prepare ------------------------------------------------------------------
@@ -207,6 +249,8 @@ def _prepare(factory: Factory, opts: PrepareOptions) -> None:
     from openai_cli.input.body import load_body
 
     io = factory.io
+    if output_file is not None:
+        check_output_path(output_file, "--output-file")
     field = PROMPT_FIELDS.get(endpoint)
     if field is None:
         raise UsageError(

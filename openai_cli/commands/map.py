@@ -13,18 +13,24 @@ the last line written.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from openai_cli.errors import ExitCode, UsageError
+from openai_cli.errors import ExitCode, OutputError, UsageError
 from openai_cli.input.local import local_input
 from openai_cli.input.numbers import positive
+from openai_cli.input.outputs import STDOUT, check_output_path
 from openai_cli.options import add_command, argument, option
+from openai_cli.state import hold, state_dir, write_json
 
 if TYPE_CHECKING:
     from openai_cli.context import Factory
@@ -68,6 +74,25 @@ def _answered(path: str) -> tuple[int, int]:
     return lines, failed
 
 
+def _identity_file(env: Mapping[str, str], output_file: str) -> Path:
+    """Where the identity of the input of a results file is kept, in the state folder."""
+    key = hashlib.sha256(os.path.realpath(output_file).encode()).hexdigest()[:32]
+    return state_dir(env, "map") / f"{key}.json"
+
+
+def _recorded(path: Path | None) -> dict[str, Any] | None:
+    """The recorded identity, if there is a readable one (results from before it was kept
+    have none, and are continued unchecked)."""
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    found = data.get("input") if isinstance(data, dict) else None
+    return found if isinstance(found, dict) else None
+
+
 @dataclass(frozen=True, kw_only=True)
 class MapOptions:
     input: str = argument(
@@ -79,7 +104,7 @@ class MapOptions:
         help="API path to POST each body to, e.g. /v1/embeddings (default: the lines').",
     )
     output_file: str | None = option(
-        "-O", "--output-file", metavar="PATH", help="Results file (default stdout)."
+        "-O", "--output-file", metavar="PATH", help="Results file (default and -: stdout)."
     )
     concurrency: int | None = option(
         "--concurrency", "-c", metavar="N", help="Requests at once (default 8)."
@@ -90,37 +115,56 @@ class MapOptions:
 
 
 def _map(factory: Factory, opts: MapOptions) -> None:
-    input, endpoint, output_file = opts.input, opts.endpoint, opts.output_file
-    concurrency, resume = opts.concurrency, opts.resume
-    from openai_cli.api.map import Mapper
-    from openai_cli.input.jsonl import raw_lines, validate_requests
-    from openai_cli.progress import Progress
-
-    io = factory.io
+    endpoint, concurrency, resume = opts.endpoint, opts.concurrency, opts.resume
+    # `-O -` is stdout, as everywhere.
+    output_file = None if opts.output_file == STDOUT else opts.output_file
     workers = positive(concurrency, "--concurrency", DEFAULT_CONCURRENCY)
     if workers > MAX_CONCURRENCY:
         raise UsageError(f"--concurrency: at most {MAX_CONCURRENCY}")
     url = None if endpoint is None else "/v1" + _api_path(endpoint)
     if resume and not output_file:
         raise UsageError("--resume: needs --output-file, the results to continue")
-    if (
-        output_file
-        and not resume
-        and os.path.isfile(output_file)
-        and os.path.getsize(output_file) > 0
-    ):
+    if output_file is None:
+        _run(factory, opts, None, url, workers)
+        return
+    check_output_path(output_file, "--output-file")
+    if not resume and os.path.isfile(output_file) and os.path.getsize(output_file) > 0:
         raise UsageError(
             f"--output-file: {output_file} exists; --resume continues it",
             hint="remove it to start over",
         )
-    with local_input(io, input, what="INPUT") as (path, shown):
+    # One run per results file: a second would write the same lines again.
+    with hold(Path(output_file), what="--output-file"):
+        _run(factory, opts, output_file, url, workers)
+
+
+def _run(
+    factory: Factory, opts: MapOptions, output_file: str | None, url: str | None, workers: int
+) -> None:
+    from openai_cli.api.map import InputIdentity, Mapper, identity_differences
+    from openai_cli.input.jsonl import raw_lines, validate_requests
+    from openai_cli.progress import Progress
+
+    io = factory.io
+    with local_input(io, opts.input, what="INPUT") as (path, shown):
+        identity = InputIdentity()
         with open(path, "rb") as fh:
-            summary = validate_requests(fh, shown, endpoint=url)
+            summary = validate_requests(fh, shown, endpoint=url, on_line=identity)
         if summary.endpoint is None:
             raise UsageError("--endpoint: give the API path (the lines are bare request bodies)")
         api_path = _api_path(summary.endpoint)
+        source = identity.record(path, spooled=opts.input == "-")
         done, failed_before = (0, 0)
-        if resume and output_file and os.path.exists(output_file):
+        record = None if output_file is None else _identity_file(io.env, output_file)
+        if opts.resume and output_file and os.path.exists(output_file):
+            recorded = _recorded(record)
+            differs = [] if recorded is None else identity_differences(recorded, source)
+            if differs:
+                raise UsageError(
+                    f"--resume: {output_file} holds the results of another input than {shown} "
+                    f"(changed: {', '.join(differs)})",
+                    hint="give the input it was made from, or remove it to start over",
+                )
             done, failed_before = _answered(output_file)
             if done > summary.lines:
                 raise UsageError(
@@ -139,6 +183,8 @@ def _map(factory: Factory, opts: MapOptions) -> None:
             raise typer.Exit(0)
         if done:
             io.message(f"oai: {done} of {summary.lines} lines already answered; going on")
+        if record is not None:
+            write_json(record, {"version": 1, "results": output_file, "input": source})
         client = factory.client()
         client.headers()  # the key is looked up once, before the threads start
         out = open(output_file, "ab") if output_file else io.stdout_bytes  # noqa: SIM115
@@ -159,10 +205,23 @@ def _map(factory: Factory, opts: MapOptions) -> None:
 
         started = time.monotonic()
         try:
-            with Progress(io, "map", total=summary.lines, unit="items") as bar:
-                bar.advance(done)
-                mapper.bar = bar
-                mapper.run(lines(), summary.lines)
+            try:
+                with Progress(io, "map", total=summary.lines, unit="items") as bar:
+                    bar.advance(done)
+                    mapper.bar = bar
+                    mapper.run(lines(), summary.lines)
+            except BaseException:
+                mapper.abort.set()
+                if output_file:
+                    # What is still buffered may fail again; the first failure is the one
+                    # to report.
+                    with mapper.lock, contextlib.suppress(OSError):
+                        out.close()
+                raise
+            if output_file:
+                # Under the lock: no worker is halfway through writing a line.
+                with mapper.lock:
+                    out.close()
         except KeyboardInterrupt:
             where = f" in {output_file}" if output_file else ""
             io.message(
@@ -170,12 +229,16 @@ def _map(factory: Factory, opts: MapOptions) -> None:
                 + ("; the same command with --resume goes on" if output_file else "")
             )
             raise
-        finally:
-            mapper.abort.set()
-            if output_file:
-                # Under the lock: no worker is halfway through writing a line.
-                with mapper.lock:
-                    out.close()
+        except OSError as exc:
+            if output_file is None or isinstance(exc, BrokenPipeError):
+                raise
+            # The file keeps whole lines up to the failure (a torn last one is cut on
+            # resume), so the run can go on once there is room.
+            raise OutputError(
+                f"cannot write {output_file}: {exc.strerror or exc}",
+                hint=f"the results up to line {mapper.next_line - 1} are kept; once it can be "
+                "written, the same command with --resume goes on",
+            ) from None
     seconds = max(time.monotonic() - started, 1e-6)
     sent = summary.lines - done
     failed = failed_before + mapper.failed

@@ -148,7 +148,7 @@ def run_session(
 ) -> int:
     from openai_cli.commands.ask import remember
     from openai_cli.commands.conversation import Logging, Reply, Turn, choose, converse
-    from openai_cli.errors import OaiError
+    from openai_cli.errors import OaiError, Terminated
     from openai_cli.logs import Past
 
     io = factory.io
@@ -164,6 +164,8 @@ def run_session(
             if io.stdin_tty:
                 io.message("")
             break
+        except Terminated:
+            raise
         except KeyboardInterrupt:
             # At the prompt Ctrl-C drops what was typed, as shells do.
             io.message("")
@@ -186,6 +188,8 @@ def run_session(
         logging = Logging(session.log, session.conversation_id)
         try:
             reply, choice = converse(factory, choice, turn, logging, markdown=markdown)
+        except Terminated:
+            raise
         except KeyboardInterrupt:
             io.message("(answer cancelled)")
             continue

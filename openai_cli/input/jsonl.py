@@ -353,6 +353,7 @@ def validate_requests(
     *,
     endpoint: str | None = None,
     consequence: str = "nothing was sent",
+    on_line: Callable[[Line], None] | None = None,
 ) -> Summary:
     """Request bodies for ``oai map``: bare JSON objects, or batch lines (by the first)."""
     problems = Problems(name)
@@ -374,7 +375,7 @@ def validate_requests(
         if is_batch:
             batch(line)
 
-    summary = scan(stream, problems, check)
+    summary = scan(stream, problems, check, on_line)
     summary.batch_lines = bool(form and form[0])
     summary.endpoint = batch.endpoint if summary.batch_lines else endpoint
     if summary.lines == 0:

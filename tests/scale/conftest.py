@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +74,10 @@ class Oai:
         printed, err = proc.communicate(timeout=30)
         check_run(args, stdout=printed, stderr=err)
         return proc.returncode, err
+
+    def spawn(self, *args: str, **popen: Any) -> subprocess.Popen[bytes]:
+        """``oai ARGS`` as a process against the server; the caller drives and reaps it."""
+        env = subprocess_env({**self.env, **popen.pop("env", {})})
+        popen.setdefault("stdout", subprocess.PIPE)
+        popen.setdefault("stderr", subprocess.PIPE)
+        return subprocess.Popen([sys.executable, "-m", "openai_cli", *args], env=env, **popen)

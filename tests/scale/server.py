@@ -307,6 +307,23 @@ class _Reply(Exception):
         self.headers = headers or {}
 
 
+def _page(items: list[dict[str, Any]], query: dict[str, str], *, default_limit: int) -> Any:
+    """One page of a list, after the ``after`` cursor, as the API pages."""
+    after = query.get("after")
+    if after is not None:
+        ids = [x["id"] for x in items]
+        items = items[ids.index(after) + 1 :] if after in ids else []
+    limit = int(query.get("limit", str(default_limit)))
+    data = items[:limit]
+    return {
+        "object": "list",
+        "data": data,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+        "has_more": len(items) > limit,
+    }
+
+
 def _error(status: int, message: str, code: str | None = None) -> _Reply:
     return _Reply(
         status,
@@ -559,9 +576,7 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 items = [f for f in st.files.values() if query.get("purpose") in (None, f.purpose)]
             items.sort(key=lambda f: f.id, reverse=query.get("order", "desc") == "desc")
-            limit = int(query.get("limit", "10000"))
-            data = [f.obj() for f in items[:limit]]
-            return {"object": "list", "data": data, "has_more": len(items) > limit}
+            return _page([f.obj() for f in items], query, default_limit=10000)
         found = st.files.get(parts[1]) if len(parts) > 1 else None
         if found is None:
             raise _error(404, "no such file")
@@ -690,12 +705,7 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET" and len(parts) == 1:
             with st.lock:
                 items = sorted(st.batches.values(), key=lambda b: b.id, reverse=True)
-            limit = int(query.get("limit", "20"))
-            return {
-                "object": "list",
-                "data": [b.obj() for b in items[:limit]],
-                "has_more": len(items) > limit,
-            }
+            return _page([b.obj() for b in items], query, default_limit=20)
         b = st.batches.get(parts[1]) if len(parts) > 1 else None
         if b is None:
             raise _error(404, "no such batch")

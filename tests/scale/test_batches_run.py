@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.scale.conftest import Oai
+from tests.scale.server import BatchRec
 
 URL = "/v1/chat/completions"
 
@@ -304,3 +307,93 @@ def test_prepare_for_each_endpoint(oai: Oai) -> None:
     assert r.code == 2 and "does not take a plain prompt" in r.err
     r = oai("batches", "prepare", "-", "--endpoint", "/v1/responses", input="a\n")
     assert r.code == 2 and "every request needs a model" in r.err
+
+
+# -- hardening --------------------------------------------------------------------------
+
+
+def test_a_lost_create_is_found_behind_a_hundred_newer_batches(
+    oai: Oai, tmp_path: Path, fast_polls: Path
+) -> None:
+    src = write(tmp_path / "in.jsonl", lines(2))
+    oai.state.lose["POST /batches"] = 1
+    r = oai("--max-retries", "0", "batches", "run", str(src), "--wait")
+    assert r.code == 6, r
+    (ours,) = oai.state.batches
+    # Someone else creates 150 batches before the run is resumed.
+    for _ in range(150):
+        rec = BatchRec(oai.state.new_id("batch_"), "file-x", URL, "24h", {}, int(time.time()))
+        oai.state.batches[rec.id] = rec
+    r = oai("batches", "run", "--resume", str(state_file(fast_polls)), "--wait")
+    assert r.code == 0, r
+    assert f"batch {ours} was created before the interruption" in r.err
+    assert oai.state.count("POST", "/batches") == 1
+
+
+def test_output_paths_are_checked_before_anything_is_sent(
+    oai: Oai, tmp_path: Path, fast_polls: Path
+) -> None:
+    src = write(tmp_path / "in.jsonl", lines(2))
+    missing = tmp_path / "missing" / "out.jsonl"
+    r = oai("batches", "run", str(src), "--wait", "-O", str(missing))
+    assert r.code == 2, r
+    assert f"--output-file: the folder {missing.parent} does not exist" in r.err
+    r = oai("batches", "run", str(src), "--wait", "--errors", str(tmp_path))
+    assert r.code == 2, r
+    assert f"--errors: {tmp_path} is a directory, not a file" in r.err
+    same = tmp_path / "both.jsonl"
+    r = oai("batches", "run", str(src), "--wait", "-O", str(same), "--errors", str(same))
+    assert r.code == 2, r
+    assert f"--errors: {same} is also where --output-file writes" in r.err
+    r = oai("batches", "run", str(src), "--wait", "--errors", "-")
+    assert r.code == 2 and "--errors: - is also where --output-file writes" in r.err, r
+    assert oai.state.log == []
+    assert not (fast_polls / "batches").exists() or not list((fast_polls / "batches").iterdir())
+    # A resumed run checks the paths it would write, from its state or its flags.
+    r = oai("batches", "run", str(src))
+    assert r.code == 0, r
+    sent = len(oai.state.log)
+    r = oai("batches", "run", "--resume", str(state_file(fast_polls)), "--wait", "-O", str(missing))
+    assert r.code == 2 and "--output-file: the folder" in r.err, r
+    assert len(oai.state.log) == sent
+
+
+def test_dash_output_is_stdout(oai: Oai, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = write(tmp_path / "in.jsonl", lines(2))
+    monkeypatch.chdir(tmp_path)
+    r = oai("batches", "run", str(src), "--wait", "-O", "-")
+    assert r.code == 0, r
+    assert [json.loads(x)["custom_id"] for x in r.out.splitlines()] == ["req-1", "req-2"]
+    assert not (tmp_path / "-").exists()
+
+
+def test_a_second_resume_of_one_run_is_refused_at_once(
+    oai: Oai, tmp_path: Path, fast_polls: Path
+) -> None:
+    src = write(tmp_path / "in.jsonl", lines(2))
+    oai.state.lose["POST /batches"] = 1
+    r = oai("--max-retries", "0", "batches", "run", str(src), "--wait")
+    assert r.code == 6, r
+    state = state_file(fast_polls)
+    # The first resume waits on its batch; the second must not act on the same state.
+    oai.state.polls_to_finish = 3
+    oai.state.hold["GET /batches/batch_"] = 1
+    first = oai.spawn("batches", "run", "--resume", str(state), "--wait")
+    try:
+        deadline = time.monotonic() + 30
+        while not oai.state.held and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert oai.state.held, "the first resume never polled"
+        sent = len(oai.state.log)
+        second = oai.spawn("batches", "run", "--resume", str(state), "--wait")
+        _, err = second.communicate(timeout=30)
+        assert second.returncode == 2, err
+        assert f"--resume: {state} is in use by another oai process".encode() in err
+        assert len(oai.state.log) == sent
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=30)
+    oai.state.hold.clear()
+    r = oai("batches", "run", "--resume", str(state), "--wait")
+    assert r.code == 0, r
+    assert len(oai.state.batches) == 1

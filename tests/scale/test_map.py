@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import resource
+import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import respx
 
 from openai_cli.api import map as mapping
-from tests.helpers import BASE, api_env, invoke
+from tests.helpers import BASE, api_env, invoke, subprocess_env
 from tests.scale.conftest import Oai
 from tests.scale.server import RateLimit
 
@@ -235,3 +241,143 @@ def test_the_gate_spaces_requests_at_the_reported_rate() -> None:
 def test_token_estimate_counts_the_answer_budget() -> None:
     body = {"input": "x", "max_output_tokens": 100}
     assert mapping.estimate_tokens(body, b"x" * 40) == 110
+
+
+# -- hardening --------------------------------------------------------------------------
+
+
+def test_a_reader_that_goes_away_ends_the_run_quietly(oai: Oai, tmp_path: Path) -> None:
+    # `oai map ... | head -1`: far more results than head reads.
+    src = write(tmp_path / "in.jsonl", bodies(400))
+    script = '"$PY" -m openai_cli map "$SRC" --endpoint /v1/embeddings -c 4 | head -n 1'
+    proc = subprocess.Popen(
+        ["bash", "-c", script],
+        env=subprocess_env({**oai.env, "PY": sys.executable, "SRC": str(src)}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert json.loads(out)["line"] == 1
+    assert proc.returncode == 0
+    assert err == b"", err.decode()
+
+
+def test_a_full_disk_stops_the_run_and_the_results_still_resume(oai: Oai, tmp_path: Path) -> None:
+    src = write(tmp_path / "in.jsonl", bodies(40))
+    out = tmp_path / "out.jsonl"
+    args = ("map", str(src), "--endpoint", "/v1/embeddings", "-O", str(out), "-c", "4")
+
+    def small_disk() -> None:
+        # Writes past 2 KB fail with EFBIG, as on a disk that has just filled up.
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+
+    proc = oai.spawn(*args, preexec_fn=small_disk)
+    _, err = proc.communicate(timeout=30)
+    text = err.decode()
+    assert proc.returncode == 74, text
+    assert f"cannot write {out}" in text and "--resume" in text, text
+    assert "Traceback" not in text
+    assert 0 < out.stat().st_size <= 2048
+
+    r = oai(*args, "--resume")
+    assert r.code == 0, r
+    got = records(out.read_text())
+    assert [x["response"]["echo"]["input"] for x in got] == [f"text {i}" for i in range(1, 41)]
+
+
+def test_dev_full_is_an_output_error(oai: Oai, tmp_path: Path) -> None:
+    src = write(tmp_path / "in.jsonl", bodies(3))
+    proc = oai.spawn("map", str(src), "--endpoint", "/v1/embeddings", "-O", "/dev/full")
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 74, err
+    assert b"cannot write /dev/full: No space left on device" in err
+    assert b"Traceback" not in err
+
+
+def test_a_second_run_on_the_same_results_is_refused_at_once(oai: Oai, tmp_path: Path) -> None:
+    src = write(tmp_path / "in.jsonl", bodies(6))
+    out = tmp_path / "out.jsonl"
+    args = ("map", str(src), "--endpoint", "/v1/embeddings", "-O", str(out), "-c", "1")
+    oai.state.hold["POST /embeddings"] = 2
+    first = oai.spawn(*args)
+    try:
+        deadline = time.monotonic() + 30
+        while not oai.state.held and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert oai.state.held
+        sent = posts(oai)
+        second = oai.spawn(*args, "--resume")
+        _, err = second.communicate(timeout=30)
+        assert second.returncode == 2, err
+        assert f"--output-file: {out} is in use by another oai process".encode() in err
+        assert posts(oai) == sent
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=30)
+    oai.state.hold.clear()
+    r = oai(*args, "--resume")
+    assert r.code == 0, r
+    assert [x["line"] for x in records(out.read_text())] == list(range(1, 7))
+    assert not Path(f"{out}.lock").exists()
+
+
+def test_resume_with_another_input_is_refused(oai: Oai, tmp_path: Path) -> None:
+    src = write(tmp_path / "in.jsonl", bodies(5))
+    out = tmp_path / "out.jsonl"
+    assert oai("map", str(src), "--endpoint", "/v1/embeddings", "-O", str(out)).code == 0
+    out.write_text("".join(out.read_text().splitlines(keepends=True)[:3]))
+    other = write(tmp_path / "other.jsonl", bodies(6, model="x"))
+    r = oai("map", str(other), "--endpoint", "/v1/embeddings", "-O", str(out), "--resume")
+    assert r.code == 2, r
+    assert f"--resume: {out} holds the results of another input than {other}" in r.err
+    assert "(changed: size, modification time, first line, last line)" in r.err
+    # Batch lines: the same size and ends, other custom_ids in the middle.
+    items = [
+        {"custom_id": f"c{i}", "method": "POST", "url": "/v1/embeddings", "body": {"input": i}}
+        for i in range(3)
+    ]
+    src = write(tmp_path / "batch.jsonl", items)
+    out = tmp_path / "batch-out.jsonl"
+    assert oai("map", str(src), "-O", str(out)).code == 0
+    out.write_text(out.read_text().splitlines(keepends=True)[0])
+    before = posts(oai)
+    stat = src.stat()
+    items[1]["custom_id"] = "cX"
+    write(src, items)
+    os.utime(src, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    r = oai("map", str(src), "-O", str(out), "--resume")
+    assert r.code == 2, r
+    assert "(changed: custom_ids)" in r.err
+    assert posts(oai) == before
+    # The same input goes on.
+    items[1]["custom_id"] = "c1"
+    write(src, items)
+    os.utime(src, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    r = oai("map", str(src), "-O", str(out), "--resume")
+    assert r.code == 0, r
+
+
+def test_output_paths_are_checked_before_anything_is_sent(
+    oai: Oai, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = write(tmp_path / "in.jsonl", bodies(2))
+    args = ("map", str(src), "--endpoint", "/v1/embeddings")
+    r = oai(*args, "-O", str(tmp_path / "missing" / "out.jsonl"))
+    assert r.code == 2, r
+    assert f"--output-file: the folder {tmp_path / 'missing'} does not exist" in r.err
+    r = oai(*args, "-O", str(tmp_path))
+    assert r.code == 2, r
+    assert f"--output-file: {tmp_path} is a directory, not a file" in r.err
+    assert oai.state.log == []
+    # `-O -` is stdout, not a file named "-".
+    monkeypatch.chdir(tmp_path)
+    r = oai(*args, "-O", "-")
+    assert r.code == 0, r
+    assert [x["line"] for x in records(r.out)] == [1, 2]
+    assert not (tmp_path / "-").exists()
