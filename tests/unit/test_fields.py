@@ -74,8 +74,47 @@ def test_allowed_key_characters() -> None:
     assert parse(f("m\u00e9ta.cl\u00e9=v")) == {"m\u00e9ta": {"cl\u00e9": "v"}}
 
 
-def test_numeric_segments_are_object_keys() -> None:
-    assert parse(F("a[0]=1"), F("a.1=2")) == {"a": {"0": 1, "1": 2}}
+def test_dotted_numeric_segments_are_object_keys() -> None:
+    assert parse(F("a.0=1"), F("a.1=2")) == {"a": {"0": 1, "1": 2}}
+
+
+def test_bracketed_numbers_are_list_positions() -> None:
+    assert parse(F("m[0].role=user"), F("m[0].content=Hi"), F("m[1].role=assistant")) == {
+        "m": [{"role": "user", "content": "Hi"}, {"role": "assistant"}]
+    }
+    assert parse(F("a[0]=1"), F("a[1]=2"), F("b[0][0]=x")) == {"a": [1, 2], "b": [["x"]]}
+
+
+def test_a_position_may_not_skip_ahead() -> None:
+    with pytest.raises(UsageError) as info:
+        parse(F("logit_bias[50256]=-100"))
+    assert info.value.message == (
+        "-F 'logit_bias[50256]=-100': 'logit_bias' has 0 elements, "
+        "so [50256] skips ahead (positions count from 0, in order)"
+    )
+    assert info.value.hint == "for an object key made of digits write logit_bias.50256"
+    assert "'m' has 1 element, so [2]" in error(F("m[0]=a"), F("m[2]=b"))
+
+
+def test_a_position_is_set_once() -> None:
+    assert (
+        error(F("m[0]=a"), F("m[0]=b"))
+        == "-F 'm[0]=a' conflicts with -F 'm[0]=b': 'm[0]' is already set"
+    )
+    assert (
+        error(F("m.a=1"), F("m[0]=b")) == "-F 'm.a=1' conflicts with -F 'm[0]=b': 'm' is not a list"
+    )
+    assert "'m[0]' is not an object" in error(F("m[0]=a"), F("m[0].b=c"))
+
+
+def test_append_objects_key_by_key() -> None:
+    # gh api's rule: a[].k fills the last element until k comes again.
+    assert parse(
+        f("m[].role=user"), f("m[].content=Hi"), f("m[].role=assistant"), f("m[].content=Yo")
+    ) == {"m": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}
+    assert parse(F("t[].function.name=f"), F("t[].type=function")) == {
+        "t": [{"function": {"name": "f"}, "type": "function"}]
+    }
 
 
 def test_append() -> None:
@@ -123,9 +162,9 @@ def test_empty_value() -> None:
         ("a.[b]=1", "-F 'a.[b]=1': empty key segment at position 3"),
         (".a=1", "-F '.a=1': key must start with a name, not '.'"),
         ("[a]=1", "-F '[a]=1': key must start with a name, not '['"),
-        ("a[]x=1", "-F 'a[]x=1': '[]' must come last in the key (position 4)"),
-        ("a[].b=1", "-F 'a[].b=1': '[]' must come last in the key (position 4)"),
-        ("a[][]=1", "-F 'a[][]=1': '[]' must come last in the key (position 4)"),
+        ("a[]x=1", "-F 'a[]x=1': expected '.' or '[' after ']' at position 4"),
+        ("a[][]=1", "-F 'a[][]=1': '[]' can be followed only by a key, as in a[].b (position 4)"),
+        ("a[][0]=1", "-F 'a[][0]=1': '[]' can be followed only by a key, as in a[].b (position 4)"),
         ("a[b]c=1", "-F 'a[b]c=1': expected '.' or '[' after ']' at position 5"),
     ],
 )
@@ -501,7 +540,8 @@ trees: st.SearchStrategy[Tree] = st.recursive(
 def spell(path: list[str], choices: list[bool]) -> str:
     out = path[0]
     for name, dotted in zip(path[1:], choices, strict=False):
-        out += f".{name}" if dotted else f"[{name}]"
+        # A bracketed number is a list position, so digits are spelled as a dotted key.
+        out += f".{name}" if dotted or name.isdigit() else f"[{name}]"
     return out
 
 
