@@ -65,6 +65,41 @@ def coerce(p: Param, value: Any, factory: Factory) -> Any:
     return value
 
 
+def expand_arrays(p: Param, given: list[str]) -> list[str]:
+    """A repeated flag's values, where one written as a JSON array stands for its items.
+
+    ``--project-ids '["a","b"]'`` is ``--project-ids a --project-ids b``. No id or enum
+    value starts with ``[``, so text that does and is no JSON array of strings is a
+    mistake; one that must be sent as is goes inside an array: ``'["[x]"]'``. A path
+    may start with ``[``, so a file flag takes such a value as a path.
+    """
+    out: list[str] = []
+    for value in given:
+        if value.startswith("["):
+            items = _string_array(value)
+            if items is not None:
+                out.extend(items)
+                continue
+            if not p.is_file:
+                raise UsageError(
+                    f"{p.flag}: {value!r} starts with '[' but is not a JSON array of strings",
+                    hint=f"to send it as one value, write it inside a JSON array: "
+                    f"{p.flag} '{json.dumps([value])}'",
+                )
+        out.append(value)
+    return out
+
+
+def _string_array(text: str) -> list[str] | None:
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    return None
+
+
 def _shown(enum: tuple[Any, ...]) -> str:
     return ", ".join(str(e) for e in enum)
 
@@ -128,6 +163,12 @@ def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -
     file_fields: dict[str, list[str]] = {}
     for name, loc, p in spec.params:
         v = values.pop(name, None)
+        if p.type == "array" and v:
+            v = expand_arrays(p, v)
+            # An explicit '[]' empties a body field (no model ids); elsewhere it is no value.
+            if v == [] and loc == "body" and not p.is_file:
+                flagged[p.name] = []
+                continue
         if v is None or v == []:
             continue
         if loc == "body" and p.is_file:

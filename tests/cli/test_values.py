@@ -92,3 +92,104 @@ def test_a_position_that_skips_ahead_is_refused(unsent: respx.MockRouter) -> Non
     assert "'logit_bias' has 0 elements, so [50256] skips ahead" in r.err
     assert "logit_bias.50256" in r.err
     assert not unsent.calls
+
+
+# --- repeated flags: a JSON array -----------------------------------------------------
+
+
+def test_a_json_array_gives_a_repeated_query_flag_its_values(api: respx.MockRouter) -> None:
+    route = api.get("/organization/costs").respond(200, json={"data": [], "has_more": False})
+    r = invoke(
+        "admin",
+        "organization",
+        "usage",
+        "costs",
+        "--start-time",
+        "1700000000",
+        "--project-ids",
+        '["proj_a", "proj_b"]',
+        "--project-ids",
+        "proj_c",
+        "--group-by",
+        '["project_id","line_item"]',
+        env=api_env(),
+    )
+    assert r.code == 0, r
+    params = route.calls.last.request.url.params
+    assert params.get_list("project_ids[]") == ["proj_a", "proj_b", "proj_c"]
+    assert params.get_list("group_by[]") == ["project_id", "line_item"]
+
+
+def test_a_json_array_gives_a_body_list_its_items(api: respx.MockRouter) -> None:
+    route = api.post("/vector_stores").respond(200, json={"id": "vs_1"})
+    r = invoke(
+        "vector-stores", "create", "--file-ids", '["file-a","file-b"]', "--name", "d", env=api_env()
+    )
+    assert r.code == 0, r
+    assert sent_json(route) == {"file_ids": ["file-a", "file-b"], "name": "d"}
+
+
+def test_an_empty_json_array_empties_a_body_list(api: respx.MockRouter) -> None:
+    route = api.post("/organization/projects/proj_1/model_permissions").respond(200, json={})
+    r = invoke(
+        "admin",
+        "organization",
+        "projects",
+        "model-permissions",
+        "update",
+        "proj_1",
+        "--mode",
+        "allow_list",
+        "--model-ids",
+        "[]",
+        env=api_env(),
+    )
+    assert r.code == 0, r
+    assert sent_json(route) == {"mode": "allow_list", "model_ids": []}
+
+
+def test_array_items_are_checked_against_the_enum(unsent: respx.MockRouter) -> None:
+    unsent.get("/organization/costs")
+    r = invoke(
+        "admin",
+        "organization",
+        "usage",
+        "costs",
+        "--start-time",
+        "1",
+        "--group-by",
+        '["project_id","nope"]',
+        env=api_env(),
+    )
+    assert r.code == 2, r
+    assert "--group-by: 'nope' is not one of" in r.err
+    assert not unsent.calls
+
+
+def test_text_starting_with_a_bracket_must_be_a_json_array(unsent: respx.MockRouter) -> None:
+    unsent.get("/organization/costs")
+    r = invoke(
+        "admin",
+        "organization",
+        "usage",
+        "costs",
+        "--start-time",
+        "1",
+        "--project-ids",
+        '["a", "b"',
+        env=api_env(),
+    )
+    assert r.code == 2, r
+    assert (
+        "--project-ids: '[\"a\", \"b\"' starts with '[' but is not a JSON array of strings" in r.err
+    )
+    assert "write it inside a JSON array" in r.err
+    assert "Traceback" not in r.err
+    assert not unsent.calls
+
+
+def test_a_literal_bracketed_value_goes_inside_an_array(api: respx.MockRouter) -> None:
+    route = api.post("/vector_stores").respond(200, json={"id": "vs_1"})
+    r = invoke("vector-stores", "create", "--file-ids", '["[odd]"]', env=api_env())
+    assert r.code == 0, r
+    assert sent_json(route) == {"file_ids": ["[odd]"]}
