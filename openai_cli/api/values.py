@@ -10,9 +10,9 @@ from openai_cli.api.request import Request
 from openai_cli.errors import UsageError
 from openai_cli.http.client import FilePart
 from openai_cli.http.paths import segment
-from openai_cli.input.assemble import collect, file_part
+from openai_cli.input.assemble import collect, file_part, is_upload
 from openai_cli.input.body import parse_json_text, read_text_file
-from openai_cli.input.fields import merge
+from openai_cli.input.fields import FieldKind, merge
 
 if TYPE_CHECKING:
     from openai_cli.api.builder import CommandSpec
@@ -117,6 +117,23 @@ def _json_scalar(text: str) -> Any:
     return value if isinstance(value, bool | int | float) else None
 
 
+def field_kinds(op: Operation) -> dict[str, FieldKind]:
+    """What each of the operation's fields holds, for ``-F name=@file``."""
+    kinds: dict[str, FieldKind] = {}
+    for p in op.params:
+        kind: FieldKind
+        if p.is_file:
+            kind = "file"
+        elif p.type in ("json", "array"):
+            kind = "json"
+        elif p.type == "string_or_json":
+            kind = "auto"
+        else:
+            kind = "text"
+        kinds[p.name.removesuffix("[]")] = kind
+    return kinds
+
+
 def header_value(value: Any) -> str:
     """A header parameter's value; a list is comma-joined (OpenAPI's "simple" style)."""
     if isinstance(value, list):
@@ -182,9 +199,8 @@ def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -
         else:
             flagged[p.name] = v
 
-    has_files = bool(file_fields) or any(
-        f.partition("=")[2].startswith("@") for f in values.get("x_fields") or []
-    )
+    kinds = field_kinds(op)
+    has_files = bool(file_fields) or any(is_upload(f, kinds) for f in values.get("x_fields") or [])
     multipart = op.multipart and (has_files or not op.json_body)
     body, files = collect(
         io,
@@ -192,6 +208,7 @@ def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -
         raw=values.pop("x_raw_fields", None) or [],
         body=values.pop("x_body", None),
         multipart=multipart,
+        kinds=kinds,
     )
     body = merge(body, flagged)
     filename = values.pop("x_filename", None)

@@ -11,12 +11,18 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from openai_cli.errors import UsageError
-from openai_cli.input.body import file_error
+from openai_cli.input.body import file_error, parse_json_text
+
+# What a top-level field holds, as the operation's schema says, for ``-F name=@file``:
+# JSON (an object or an array), text, a file to upload, or either text or JSON
+# ("auto": a file whose name ends in .json is JSON). A field the operation does not
+# name, or a nested key, is "auto".
+FieldKind = Literal["json", "text", "file", "auto"]
 
 _NAME_PUNCT = frozenset("_-:/")
 # JSON's number grammar: stricter than float(), which would also take "1_000",
@@ -67,8 +73,13 @@ def parse_fields(
     *,
     read_file: Callable[[str], str],
     read_stdin: Callable[[], str],
+    kinds: Mapping[str, FieldKind] | None = None,
 ) -> dict[str, Any]:
     """Build the nested dict described by ``args``, in order.
+
+    ``-F name=@file`` reads the file as JSON when ``kinds`` says the field holds JSON
+    (YAML for a .yaml or .yml file), or when its name ends in .json and the field may
+    hold JSON; otherwise as text.
 
     Setting the same key twice, or nesting under a key that already holds a
     non-object, is an error rather than a silent overwrite, since one of the two
@@ -99,9 +110,9 @@ def parse_fields(
                         f"{arg.show()}: standard input was already read by {stdin_by.show()}"
                     )
                 stdin_by = arg
-                value = read_stdin()
+                value = _file_value(arg, source, read_stdin(), _kind(key, kinds))
             else:
-                value = _read(arg, source, read_file)
+                value = _file_value(arg, source, _read(arg, source, read_file), _kind(key, kinds))
         else:
             try:
                 value = coerce_typed(value_text)
@@ -138,6 +149,25 @@ def coerce_typed(text: str) -> Any:
         return number if math.isfinite(number) else text
     if text[:1] in ("{", "["):
         return _parse_json(text)
+    return text
+
+
+def top_name(key: str) -> str:
+    """The top-level field a ``-F`` key sets: ``messages`` for ``messages[0].role``."""
+    return key[: _scan_name(key, 0)]
+
+
+def _kind(key: _Key, kinds: Mapping[str, FieldKind] | None) -> FieldKind:
+    name = key.path[0]
+    if len(key.path) > 1 or kinds is None or not isinstance(name, str):
+        return "auto"
+    return kinds.get(name, "auto")
+
+
+def _file_value(arg: FieldArg, source: str, text: str, kind: FieldKind) -> Any:
+    yaml_name = source.endswith((".yaml", ".yml"))
+    if kind == "json" or (kind == "auto" and source.endswith(".json")):
+        return parse_json_text(text, what=arg.show(), yaml_ok=kind == "json" and yaml_name)
     return text
 
 

@@ -10,9 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openai_cli.errors import ExitCode, UsageError
-from openai_cli.input.fields import FieldArg, coerce_typed, merge, parse_fields
+from openai_cli.input.fields import FieldArg, FieldKind, coerce_typed, merge, parse_fields
 
-FILES = {"prompt.txt": "hello\nworld\n", "empty.txt": "", "data.json": '{"a": 1}'}
+FILES = {
+    "prompt.txt": "hello\nworld\n",
+    "empty.txt": "",
+    "data.json": '{"a": 1}',
+    "data.txt": '{"a": 1}',
+    "data.yaml": "a: 1\n",
+    "bad.json": '{"a": ',
+}
 
 
 def fake_read_file(path: str) -> str:
@@ -312,7 +319,38 @@ def test_at_file_reads_contents_as_string() -> None:
 
 
 def test_at_file_contents_are_not_typed() -> None:
-    assert parse(F("d=@data.json")) == {"d": '{"a": 1}'}
+    assert parse(F("d=@data.txt")) == {"d": '{"a": 1}'}
+
+
+def parse_kinds(*args: FieldArg, kinds: dict[str, FieldKind], stdin: str = "") -> dict[str, Any]:
+    return parse_fields(args, read_file=fake_read_file, read_stdin=lambda: stdin, kinds=kinds)
+
+
+def test_a_json_file_is_json_unless_the_field_holds_text() -> None:
+    # With no schema (or a field it does not name), the file's name decides.
+    assert parse(F("d=@data.json"), F("m.x=@data.json")) == {"d": {"a": 1}, "m": {"x": {"a": 1}}}
+    kinds: dict[str, FieldKind] = {"d": "text", "o": "auto", "s": "text"}
+    assert parse_kinds(F("d=@data.json"), F("o=@data.json"), F("s=@data.txt"), kinds=kinds) == {
+        "d": '{"a": 1}',
+        "o": {"a": 1},
+        "s": '{"a": 1}',
+    }
+
+
+def test_a_json_field_reads_its_file_as_json_whatever_the_name() -> None:
+    kinds: dict[str, FieldKind] = {"a": "json", "b": "json", "c": "json", "i": "json"}
+    got = parse_kinds(
+        F("a=@data.txt"), F("b=@data.yaml"), F("c=@data.json"), F("i=@-"), kinds=kinds, stdin="[1]"
+    )
+    assert got == {"a": {"a": 1}, "b": {"a": 1}, "c": {"a": 1}, "i": [1]}
+
+
+def test_a_json_file_that_is_not_json_names_the_flag() -> None:
+    with pytest.raises(UsageError) as info:
+        parse_kinds(F("m=@bad.json"), kinds={"m": "json"})
+    assert info.value.message.startswith("-F 'm=@bad.json': invalid JSON at line 1 column 7")
+    with pytest.raises(UsageError):
+        parse(F("m=@bad.json"))
 
 
 def test_at_stdin() -> None:
