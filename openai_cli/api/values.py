@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.request import Request
@@ -117,6 +118,46 @@ def _json_scalar(text: str) -> Any:
     return value if isinstance(value, bool | int | float) else None
 
 
+# Upload fields that also take a reference to something already on the server (the
+# spec's union of a binary file and an object, in a form or a JSON body): the key a
+# bare id fills, and the key a URL fills when the reference may be a URL.
+REFERENCES: dict[str, tuple[str, str | None]] = {
+    "video": ("id", None),
+    "input_reference": ("file_id", "image_url"),
+    "mask": ("file_id", "image_url"),
+}
+
+
+def takes_reference(p: Param) -> bool:
+    """An upload flag that also takes a reference (``--video video_123``)."""
+    return p.type == "file" and "json" in p.content and p.name in REFERENCES
+
+
+def reference(p: Param, value: str) -> dict[str, Any] | None:
+    """The reference ``value`` stands for, or None when it is a file to upload.
+
+    JSON text (``{"id": "video_123"}``) and a URL (where the reference takes one) are
+    references; then a path that exists is a file; then a word with no ``/`` or ``.``
+    (``video_123``, ``file-abc``) is an id. Anything else is a path, so a missing file
+    is reported as one.
+    """
+    id_key, url_key = REFERENCES[p.name]
+    if value.lstrip().startswith("{"):
+        ref = parse_json_text(value, what=p.flag)
+        if not isinstance(ref, dict):
+            raise UsageError(
+                f"{p.flag}: expected a JSON object such as {{{json.dumps(id_key)}: ...}}"
+            )
+        return ref
+    if url_key and value.startswith(("https://", "http://", "data:")):
+        return {url_key: value}
+    if value == "-" or os.path.exists(value):
+        return None
+    if "/" not in value and os.sep not in value and "." not in value:
+        return {id_key: value}
+    return None
+
+
 def field_kinds(op: Operation) -> dict[str, FieldKind]:
     """What each of the operation's fields holds, for ``-F name=@file``."""
     kinds: dict[str, FieldKind] = {}
@@ -188,6 +229,11 @@ def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -
                 continue
         if v is None or v == []:
             continue
+        if loc == "body" and takes_reference(p):
+            ref = reference(p, v)
+            if ref is not None:
+                flagged[p.name] = ref
+                continue
         if loc == "body" and p.is_file:
             file_fields[p.name] = [v] if isinstance(v, str) else list(v)
             continue

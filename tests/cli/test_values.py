@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import respx
 
 from tests.helpers import api_env, invoke
@@ -329,3 +330,133 @@ def test_a_json_field_with_bad_json_is_refused(unsent: respx.MockRouter, tmp_pat
     assert r.code == 2, r
     assert "-F 'messages=@" in r.err and "invalid JSON at line 1" in r.err
     assert not unsent.calls
+
+
+# --- a file or a reference ------------------------------------------------------------
+
+VIDEO = {"id": "video_9", "object": "video", "status": "queued"}
+
+
+def extend(*video: str) -> list[str]:
+    return ["videos", "extend", "--video", *video, "--prompt", "more", "--seconds", "4"]
+
+
+def test_a_video_id_is_sent_as_a_reference(api: respx.MockRouter) -> None:
+    route = api.post("/videos/extensions").respond(200, json=VIDEO)
+    for given in ("video_123", '{"id": "video_123"}'):
+        r = invoke(*extend(given), env=api_env())
+        assert r.code == 0, r
+        request = route.calls.last.request
+        assert request.headers["content-type"] == "application/json"
+        assert sent_json(route) == {"video": {"id": "video_123"}, "prompt": "more", "seconds": "4"}
+
+
+def test_a_video_path_is_uploaded(
+    api: respx.MockRouter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    # A file that exists wins over an id of the same spelling.
+    (tmp_path / "video_123").write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    route = api.post("/videos/edits").respond(200, json=VIDEO)
+    r = invoke("videos", "edit", "--video", "video_123", "--prompt", "p", env=api_env())
+    assert r.code == 0, r
+    request = route.calls.last.request
+    assert request.headers["content-type"].startswith("multipart/form-data")
+    content = request.read()
+    assert b'name="video"; filename="video_123"' in content and b"ftypmp42" in content
+    assert b'name="prompt"\r\n\r\np' in content
+
+
+def test_a_missing_video_file_is_a_usage_error(unsent: respx.MockRouter) -> None:
+    unsent.post("/videos/extensions")
+    r = invoke(*extend("clips/missing.mp4"), env=api_env())
+    assert r.code == 2, r
+    assert "--video: file not found: clips/missing.mp4" in r.err
+    assert not unsent.calls
+
+
+def test_a_reference_that_is_no_object_is_refused(unsent: respx.MockRouter) -> None:
+    unsent.post("/videos/extensions")
+    r = invoke(*extend('{"id": '), env=api_env())
+    assert r.code == 2, r
+    assert "--video: invalid JSON" in r.err
+    assert not unsent.calls
+
+
+def test_an_image_reference_takes_a_file_id_or_a_url(api: respx.MockRouter) -> None:
+    route = api.post("/videos").respond(200, json=VIDEO)
+    for given, ref in (
+        ("file-abc123", {"file_id": "file-abc123"}),
+        ("https://example.com/cat.png", {"image_url": "https://example.com/cat.png"}),
+    ):
+        r = invoke(
+            "videos", "create", "--prompt", "a cat", "--input-reference", given, env=api_env()
+        )
+        assert r.code == 0, r
+        assert sent_json(route) == {"prompt": "a cat", "input_reference": ref}
+
+
+def test_an_image_mask_takes_a_file_id(api: respx.MockRouter) -> None:
+    route = api.post("/images/edits").respond(200, json={"created": 1, "data": []})
+    r = invoke(
+        "images",
+        "edit",
+        "--prompt",
+        "p",
+        "--mask",
+        "file-m1",
+        "-F",
+        'images=[{"file_id": "file-i1"}]',
+        env=api_env(),
+    )
+    assert r.code == 0, r
+    assert sent_json(route) == {
+        "prompt": "p",
+        "mask": {"file_id": "file-m1"},
+        "images": [{"file_id": "file-i1"}],
+    }
+
+
+def test_every_flag_that_takes_a_file_or_a_reference_does() -> None:
+    """The flags that take both are those where the spec pairs an upload with an object."""
+    from openai_cli.api.catalogue import GROUPS
+    from openai_cli.api.catalogue import load as load_ops
+    from openai_cli.api.values import takes_reference
+    from tools.spec_facts import FACTS_SPEC
+
+    spec = json.loads(FACTS_SPEC.read_text(encoding="utf-8"))
+    schemas = spec["components"]["schemas"]
+
+    def resolve(node: dict[str, object]) -> dict[str, object]:
+        while "$ref" in node:
+            node = schemas[str(node["$ref"]).rsplit("/", 1)[-1]]
+        return node
+
+    def is_binary(node: dict[str, object]) -> bool:
+        return resolve(node).get("format") == "binary"
+
+    def is_object(node: dict[str, object]) -> bool:
+        return resolve(node).get("type") == "object"
+
+    expected = set()
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            content = op.get("requestBody", {}).get("content", {}) if isinstance(op, dict) else {}
+            form = resolve(content.get("multipart/form-data", {}).get("schema", {}))
+            body = resolve(content.get("application/json", {}).get("schema", {}))
+            for name, field in form.get("properties", {}).items():
+                union = field.get("oneOf", []) + field.get("anyOf", [])
+                pairs = any(map(is_binary, union)) and any(map(is_object, union))
+                in_json = body.get("properties", {}).get(name)
+                if pairs or (is_binary(field) and in_json and is_object(in_json)):
+                    expected.add((method.upper(), path, name))
+
+    found = {
+        (op.method, op.path, p.name)
+        for group in GROUPS
+        for op in load_ops(group)
+        for p in op.body
+        if takes_reference(p)
+    }
+    assert found == expected
+    assert len(found) == 4
