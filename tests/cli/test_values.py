@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import respx
@@ -427,15 +428,15 @@ def test_every_flag_that_takes_a_file_or_a_reference_does() -> None:
     spec = json.loads(FACTS_SPEC.read_text(encoding="utf-8"))
     schemas = spec["components"]["schemas"]
 
-    def resolve(node: dict[str, object]) -> dict[str, object]:
+    def resolve(node: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in node:
             node = schemas[str(node["$ref"]).rsplit("/", 1)[-1]]
         return node
 
-    def is_binary(node: dict[str, object]) -> bool:
+    def is_binary(node: dict[str, Any]) -> bool:
         return resolve(node).get("format") == "binary"
 
-    def is_object(node: dict[str, object]) -> bool:
+    def is_object(node: dict[str, Any]) -> bool:
         return resolve(node).get("type") == "object"
 
     expected = set()
