@@ -14,6 +14,7 @@ from openai_cli.http.paths import segment
 from openai_cli.input.assemble import collect, file_part, is_upload
 from openai_cli.input.body import parse_json_text, read_text_file
 from openai_cli.input.fields import FieldKind, merge
+from openai_cli.input.times import UNIX_TIME_OBJECTS, is_unix_time, unix_bounds, unix_seconds
 
 if TYPE_CHECKING:
     from openai_cli.api.builder import CommandSpec
@@ -38,8 +39,11 @@ def coerce(p: Param, value: Any, factory: Factory) -> Any:
     """One option's value as the API wants it; errors name the flag."""
     t = p.type
     flag = p.flag
+    if is_unix_time(p.name, t) and isinstance(value, str):
+        return unix_seconds(value, what=flag)
     if t == "json":
-        return _json_value(value, flag, factory)
+        parsed = _json_value(value, flag, factory)
+        return unix_bounds(parsed, what=flag) if p.name in UNIX_TIME_OBJECTS else parsed
     closed = p.closed
     enum = p.enum or ()
     if t == "string_or_json":

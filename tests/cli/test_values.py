@@ -5,6 +5,7 @@ times. Every case goes through the real entry point and checks what is sent."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -461,3 +462,66 @@ def test_every_flag_that_takes_a_file_or_a_reference_does() -> None:
     }
     assert found == expected
     assert len(found) == 4
+
+
+# --- Unix times: a date or a date-time ------------------------------------------------
+
+
+@pytest.fixture
+def new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def costs(*args: str) -> list[str]:
+    return ["admin", "organization", "usage", "costs", *args]
+
+
+def test_unix_times_take_dates(api: respx.MockRouter, new_york: None) -> None:
+    route = api.get("/organization/costs").respond(200, json={"data": [], "has_more": False})
+    r = invoke(
+        *costs("--start-time", "2026-11-01", "--end-time", "2026-11-02T12:00:00Z"), env=api_env()
+    )
+    assert r.code == 0, r
+    params = route.calls.last.request.url.params
+    # No zone: local time, midnight in New York (UTC-4 on that day).
+    assert params["start_time"] == str(1793491200 + 4 * 3600)
+    assert params["end_time"] == str(1793491200 + 86400 + 12 * 3600)
+    r = invoke(
+        *costs("--start-time", "1793491200", "--end-time", "2026-11-01T02:00+02:00"), env=api_env()
+    )
+    assert r.code == 0, r
+    params = route.calls.last.request.url.params
+    assert params["start_time"] == "1793491200"
+    assert params["end_time"] == "1793491200"
+
+
+def test_a_bad_time_names_the_flag(unsent: respx.MockRouter) -> None:
+    unsent.get("/organization/costs")
+    r = invoke(*costs("--start-time", "2026-13-01"), env=api_env())
+    assert r.code == 2, r
+    assert "--start-time: '2026-13-01' is neither Unix seconds nor an ISO-8601 date" in r.err
+    assert "Traceback" not in r.err
+    assert not unsent.calls
+
+
+def test_audit_log_bounds_take_dates(api: respx.MockRouter) -> None:
+    route = api.get("/organization/audit_logs").respond(200, json={"data": [], "has_more": False})
+    r = invoke(
+        "admin",
+        "organization",
+        "audit-logs",
+        "list",
+        "--effective-at",
+        '{"gte": "2026-11-01T00:00:00Z", "lt": 1793577600}',
+        env=api_env(),
+    )
+    assert r.code == 0, r
+    params = route.calls.last.request.url.params
+    assert params["effective_at[gte]"] == "1793491200"
+    assert params["effective_at[lt]"] == "1793577600"
