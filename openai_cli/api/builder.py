@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from typer.core import TyperCommand
 
+from openai_cli.input.times import is_unix_time
 from openai_cli.lazy import LazyGroup, Loader, command_from
 from openai_cli.options import (
     OptionSpec,
@@ -167,7 +168,8 @@ def _api_option(name: str, p: Param, panel: str) -> OptionSpec:
         item = _SCALARS.get(p.items or "string", str)
         kind = list[str] if item is bool else list[item]  # type: ignore[valid-type]
     else:
-        kind = _SCALARS.get(t, str)
+        # A Unix time also takes a date, converted in api/values.py.
+        kind = str if is_unix_time(p.name, t) else _SCALARS.get(t, str)
     return OptionSpec(
         name,
         kind | None,

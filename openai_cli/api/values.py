@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.request import Request
 from openai_cli.errors import UsageError
 from openai_cli.http.client import FilePart
 from openai_cli.http.paths import segment
-from openai_cli.input.assemble import collect, file_part
+from openai_cli.input.assemble import collect, file_part, is_upload
 from openai_cli.input.body import parse_json_text, read_text_file
-from openai_cli.input.fields import merge
+from openai_cli.input.fields import FieldKind, merge
+from openai_cli.input.times import UNIX_TIME_OBJECTS, is_unix_time, unix_bounds, unix_seconds
 
 if TYPE_CHECKING:
     from openai_cli.api.builder import CommandSpec
@@ -37,8 +39,11 @@ def coerce(p: Param, value: Any, factory: Factory) -> Any:
     """One option's value as the API wants it; errors name the flag."""
     t = p.type
     flag = p.flag
+    if is_unix_time(p.name, t) and isinstance(value, str):
+        return unix_seconds(value, what=flag)
     if t == "json":
-        return _json_value(value, flag, factory)
+        parsed = _json_value(value, flag, factory)
+        return unix_bounds(parsed, what=flag) if p.name in UNIX_TIME_OBJECTS else parsed
     closed = p.closed
     enum = p.enum or ()
     if t == "string_or_json":
@@ -65,6 +70,41 @@ def coerce(p: Param, value: Any, factory: Factory) -> Any:
     return value
 
 
+def expand_arrays(p: Param, given: list[str]) -> list[str]:
+    """A repeated flag's values, where one written as a JSON array stands for its items.
+
+    ``--project-ids '["a","b"]'`` is ``--project-ids a --project-ids b``. No id or enum
+    value starts with ``[``, so text that does and is no JSON array of strings is a
+    mistake; one that must be sent as is goes inside an array: ``'["[x]"]'``. A path
+    may start with ``[``, so a file flag takes such a value as a path.
+    """
+    out: list[str] = []
+    for value in given:
+        if value.startswith("["):
+            items = _string_array(value)
+            if items is not None:
+                out.extend(items)
+                continue
+            if not p.is_file:
+                raise UsageError(
+                    f"{p.flag}: {value!r} starts with '[' but is not a JSON array of strings",
+                    hint=f"to send it as one value, write it inside a JSON array: "
+                    f"{p.flag} '{json.dumps([value])}'",
+                )
+        out.append(value)
+    return out
+
+
+def _string_array(text: str) -> list[str] | None:
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    return None
+
+
 def _shown(enum: tuple[Any, ...]) -> str:
     return ", ".join(str(e) for e in enum)
 
@@ -80,6 +120,63 @@ def _json_scalar(text: str) -> Any:
     except ValueError:
         return None
     return value if isinstance(value, bool | int | float) else None
+
+
+# Upload fields that also take a reference to something already on the server (the
+# spec's union of a binary file and an object, in a form or a JSON body): the key a
+# bare id fills, and the key a URL fills when the reference may be a URL.
+REFERENCES: dict[str, tuple[str, str | None]] = {
+    "video": ("id", None),
+    "input_reference": ("file_id", "image_url"),
+    "mask": ("file_id", "image_url"),
+}
+
+
+def takes_reference(p: Param) -> bool:
+    """An upload flag that also takes a reference (``--video video_123``)."""
+    return p.type == "file" and "json" in p.content and p.name in REFERENCES
+
+
+def reference(p: Param, value: str) -> dict[str, Any] | None:
+    """The reference ``value`` stands for, or None when it is a file to upload.
+
+    JSON text (``{"id": "video_123"}``) and a URL (where the reference takes one) are
+    references; then a path that exists is a file; then a word with no ``/`` or ``.``
+    (``video_123``, ``file-abc``) is an id. Anything else is a path, so a missing file
+    is reported as one.
+    """
+    id_key, url_key = REFERENCES[p.name]
+    if value.lstrip().startswith("{"):
+        ref = parse_json_text(value, what=p.flag)
+        if not isinstance(ref, dict):
+            raise UsageError(
+                f"{p.flag}: expected a JSON object such as {{{json.dumps(id_key)}: ...}}"
+            )
+        return ref
+    if url_key and value.startswith(("https://", "http://", "data:")):
+        return {url_key: value}
+    if value == "-" or os.path.exists(value):
+        return None
+    if "/" not in value and os.sep not in value and "." not in value:
+        return {id_key: value}
+    return None
+
+
+def field_kinds(op: Operation) -> dict[str, FieldKind]:
+    """What each of the operation's fields holds, for ``-F name=@file``."""
+    kinds: dict[str, FieldKind] = {}
+    for p in op.params:
+        kind: FieldKind
+        if p.is_file:
+            kind = "file"
+        elif p.type in ("json", "array"):
+            kind = "json"
+        elif p.type == "string_or_json":
+            kind = "auto"
+        else:
+            kind = "text"
+        kinds[p.name.removesuffix("[]")] = kind
+    return kinds
 
 
 def header_value(value: Any) -> str:
@@ -128,8 +225,19 @@ def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -
     file_fields: dict[str, list[str]] = {}
     for name, loc, p in spec.params:
         v = values.pop(name, None)
+        if p.type == "array" and v:
+            v = expand_arrays(p, v)
+            # An explicit '[]' empties a body field (no model ids); elsewhere it is no value.
+            if v == [] and loc == "body" and not p.is_file:
+                flagged[p.name] = []
+                continue
         if v is None or v == []:
             continue
+        if loc == "body" and takes_reference(p):
+            ref = reference(p, v)
+            if ref is not None:
+                flagged[p.name] = ref
+                continue
         if loc == "body" and p.is_file:
             file_fields[p.name] = [v] if isinstance(v, str) else list(v)
             continue
@@ -141,9 +249,8 @@ def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -
         else:
             flagged[p.name] = v
 
-    has_files = bool(file_fields) or any(
-        f.partition("=")[2].startswith("@") for f in values.get("x_fields") or []
-    )
+    kinds = field_kinds(op)
+    has_files = bool(file_fields) or any(is_upload(f, kinds) for f in values.get("x_fields") or [])
     multipart = op.multipart and (has_files or not op.json_body)
     body, files = collect(
         io,
@@ -151,6 +258,7 @@ def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -
         raw=values.pop("x_raw_fields", None) or [],
         body=values.pop("x_body", None),
         multipart=multipart,
+        kinds=kinds,
     )
     body = merge(body, flagged)
     filename = values.pop("x_filename", None)

@@ -73,17 +73,24 @@ def api(factory: Factory, opts: ApiOptions) -> int:
     check_path(path)
     path, _, raw_query = path.partition("?")
     op = find(m, path)
+    from openai_cli.api.values import field_kinds, take_typed_parts
+    from openai_cli.input.assemble import is_upload
+
+    kinds = field_kinds(op) if op is not None else None
     multipart = opts.form or (
         op is not None
         and op.multipart
-        and (not op.json_body or any(f.partition("=")[2].startswith("@") for f in field or []))
+        and (not op.json_body or any(is_upload(f, kinds) for f in field or []))
     )
     values, files = collect(
-        factory.io, typed=field or [], raw=opts.raw_field or [], body=body, multipart=multipart
+        factory.io,
+        typed=field or [],
+        raw=opts.raw_field or [],
+        body=body,
+        multipart=multipart,
+        kinds=kinds,
     )
     if multipart and op is not None:
-        from openai_cli.api.values import take_typed_parts
-
         files.extend(take_typed_parts(op, values))
     headers: dict[str, str] = {}
     for h in opts.header or []:

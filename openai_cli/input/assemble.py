@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openai_cli.errors import UsageError
@@ -16,7 +16,7 @@ from openai_cli.input.body import (
     read_capped,
     read_text_file,
 )
-from openai_cli.input.fields import FieldArg, merge, parse_fields
+from openai_cli.input.fields import FieldArg, FieldKind, merge, parse_fields, top_name
 from openai_cli.io import IO
 
 
@@ -40,6 +40,16 @@ def file_part(
     return FilePart(field, name, file_opener(value), guess_type(name))
 
 
+def is_upload(field: str, kinds: Mapping[str, FieldKind] | None = None) -> bool:
+    """Whether ``-F field`` uploads a file in a multipart request.
+
+    ``name=@path`` does, unless the operation says the field holds text or JSON: then
+    the file is read into the field's value.
+    """
+    key, _, value = field.partition("=")
+    return value.startswith("@") and (kinds or {}).get(top_name(key), "file") == "file"
+
+
 def collect(
     io: IO,
     *,
@@ -47,17 +57,20 @@ def collect(
     raw: Sequence[str] = (),
     body: str | None = None,
     multipart: bool = False,
+    kinds: Mapping[str, FieldKind] | None = None,
 ) -> tuple[dict[str, Any], list[FilePart]]:
     """The body from ``--body`` with the fields merged over it, and any file parts.
 
     In a multipart request ``-F name=@path`` uploads the file itself (streamed from
-    disk); elsewhere it puts the file's text into the JSON body, as ``gh api`` does.
+    disk) when it is an upload (:func:`is_upload`); elsewhere it puts the file's
+    content into the body: JSON for a field that holds JSON, text otherwise.
+    ``kinds`` are the operation's top-level fields, when it is known.
     """
     files: list[FilePart] = []
     args: list[FieldArg] = []
     for t in typed:
-        key, sep, value = t.partition("=")
-        if multipart and sep and value.startswith("@"):
+        key, _, value = t.partition("=")
+        if multipart and is_upload(t, kinds):
             field = key[:-2] + "[]" if key.endswith("[]") else key
             files.append(file_part(field, value[1:], io, what=f"-F {key}"))
             continue
@@ -74,6 +87,9 @@ def collect(
 
     base = load_body(body, io) if body is not None else {}
     fields = parse_fields(
-        args, read_file=lambda p: read_text_file(p, what=f"-F @{p}"), read_stdin=read_stdin
+        args,
+        read_file=lambda p: read_text_file(p, what=f"-F @{p}"),
+        read_stdin=read_stdin,
+        kinds=kinds,
     )
     return merge(base, fields), files

@@ -1,8 +1,9 @@
 """``-F key=value`` / ``-f key=value`` flags turned into a nested request body.
 
 The syntax follows ``gh api``: ``a.b=1`` and ``a[b]=1`` both nest, ``a[]=x``
-appends to a list, ``-F`` types its value (``true``, ``42``, ``{"json": 1}``,
-``@file``) and ``-f`` always sends a plain string.
+appends to a list (``a[].k=v`` fills its last object until ``k`` comes again),
+``-F`` types its value (``true``, ``42``, ``{"json": 1}``, ``@file``) and ``-f``
+always sends a plain string. Beyond gh, ``a[0].k=v`` sets a position of a list.
 """
 
 from __future__ import annotations
@@ -10,12 +11,18 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from openai_cli.errors import UsageError
-from openai_cli.input.body import file_error
+from openai_cli.input.body import file_error, parse_json_text
+
+# What a top-level field holds, as the operation's schema says, for ``-F name=@file``:
+# JSON (an object or an array), text, a file to upload, or either text or JSON
+# ("auto": a file whose name ends in .json is JSON). A field the operation does not
+# name, or a nested key, is "auto".
+FieldKind = Literal["json", "text", "file", "auto"]
 
 _NAME_PUNCT = frozenset("_-:/")
 # JSON's number grammar: stricter than float(), which would also take "1_000",
@@ -43,10 +50,18 @@ class FieldArg:
         return f"{self.flag} {quoted}"
 
 
+class _Append:
+    """``[]`` in a key: the next element of a list."""
+
+
+APPEND = _Append()
+# A key's parts: an object key, a list position ``[N]``, or ``[]``.
+Segment = str | int | _Append
+
+
 @dataclass(frozen=True)
 class _Key:
-    path: tuple[str, ...]
-    append: bool
+    path: tuple[Segment, ...]
 
 
 class _BadKey(Exception):
@@ -58,8 +73,13 @@ def parse_fields(
     *,
     read_file: Callable[[str], str],
     read_stdin: Callable[[], str],
+    kinds: Mapping[str, FieldKind] | None = None,
 ) -> dict[str, Any]:
     """Build the nested dict described by ``args``, in order.
+
+    ``-F name=@file`` reads the file as JSON when ``kinds`` says the field holds JSON
+    (YAML for a .yaml or .yml file), or when its name ends in .json and the field may
+    hold JSON; otherwise as text.
 
     Setting the same key twice, or nesting under a key that already holds a
     non-object, is an error rather than a silent overwrite, since one of the two
@@ -67,7 +87,7 @@ def parse_fields(
     """
     result: dict[str, Any] = {}
     # Which argument created each path, to name both sides of a conflict.
-    origins: dict[tuple[str, ...], FieldArg] = {}
+    origins: dict[tuple[str | int, ...], FieldArg] = {}
     stdin_by: FieldArg | None = None
 
     for arg in args:
@@ -90,9 +110,9 @@ def parse_fields(
                         f"{arg.show()}: standard input was already read by {stdin_by.show()}"
                     )
                 stdin_by = arg
-                value = read_stdin()
+                value = _file_value(arg, source, read_stdin(), _kind(key, kinds))
             else:
-                value = _read(arg, source, read_file)
+                value = _file_value(arg, source, _read(arg, source, read_file), _kind(key, kinds))
         else:
             try:
                 value = coerce_typed(value_text)
@@ -129,6 +149,25 @@ def coerce_typed(text: str) -> Any:
         return number if math.isfinite(number) else text
     if text[:1] in ("{", "["):
         return _parse_json(text)
+    return text
+
+
+def top_name(key: str) -> str:
+    """The top-level field a ``-F`` key sets: ``messages`` for ``messages[0].role``."""
+    return key[: _scan_name(key, 0)]
+
+
+def _kind(key: _Key, kinds: Mapping[str, FieldKind] | None) -> FieldKind:
+    name = key.path[0]
+    if len(key.path) > 1 or kinds is None or not isinstance(name, str):
+        return "auto"
+    return kinds.get(name, "auto")
+
+
+def _file_value(arg: FieldArg, source: str, text: str, kind: FieldKind) -> Any:
+    yaml_name = source.endswith((".yaml", ".yml"))
+    if kind == "json" or (kind == "auto" and source.endswith(".json")):
+        return parse_json_text(text, what=arg.show(), yaml_ok=kind == "json" and yaml_name)
     return text
 
 
@@ -191,15 +230,12 @@ def _parse_key(key: str) -> _Key:
     # Positions in messages are 1-based, counted from the start of the argument.
     if not key:
         raise _BadKey("empty key")
-    path: list[str] = []
-    append = False
+    path: list[Segment] = []
     i = _scan_name(key, 0)
     if i == 0:
         raise _bad_char(key, 0, expect_name=True)
     path.append(key[:i])
     while i < len(key):
-        if append:
-            raise _BadKey(f"'[]' must come last in the key (position {i + 1})")
         ch = key[i]
         if ch == ".":
             end = _scan_name(key, i + 1)
@@ -213,13 +249,19 @@ def _parse_key(key: str) -> _Key:
                 raise _BadKey(f"unbalanced '[' at position {i + 1}")
             end = _scan_name(key, i + 1)
             if end == close == i + 1:
-                append = True
+                segment: Segment = APPEND
             elif end == close:
-                path.append(key[i + 1 : end])
+                inner = key[i + 1 : end]
+                # ``[N]`` is a position in a list, as in JSONPath and jq; an object key
+                # made of digits (a token id in logit_bias) is spelled ``.N``.
+                segment = int(inner) if inner.isascii() and inner.isdigit() else inner
             elif key[end] == "[":
                 raise _BadKey(f"unbalanced '[' at position {i + 1}")
             else:
                 raise _bad_char(key, end, expect_name=False)
+            if path[-1] is APPEND and not isinstance(segment, str):
+                raise _BadKey(f"'[]' can be followed only by a key, as in a[].b (position {i + 1})")
+            path.append(segment)
             i = close + 1
         elif ch == "]":
             raise _BadKey(f"unbalanced ']' at position {i + 1}")
@@ -227,7 +269,7 @@ def _parse_key(key: str) -> _Key:
             raise _BadKey(f"expected '.' or '[' after ']' at position {i + 1}")
         else:
             raise _bad_char(key, i, expect_name=False)
-    return _Key(tuple(path), append)
+    return _Key(tuple(path))
 
 
 def _bad_char(key: str, i: int, *, expect_name: bool) -> _BadKey:
@@ -248,43 +290,73 @@ def _bad_char(key: str, i: int, *, expect_name: bool) -> _BadKey:
 
 def _place(
     root: dict[str, Any],
-    origins: dict[tuple[str, ...], FieldArg],
+    origins: dict[tuple[str | int, ...], FieldArg],
     arg: FieldArg,
     key: _Key,
     value: Any,
 ) -> None:
-    def conflict(upto: int, why: str) -> UsageError:
-        prefix = key.path[:upto]
+    def conflict(prefix: tuple[str | int, ...], why: str) -> UsageError:
         other = next(
             (origins[prefix[:n]] for n in range(len(prefix), 0, -1) if prefix[:n] in origins), arg
         )
         return UsageError(f"{other.show()} conflicts with {arg.show()}: {_dotted(prefix)!r} {why}")
 
-    node = root
-    for depth, name in enumerate(key.path[:-1], start=1):
-        child = node.get(name)
-        if child is None and name not in node:
-            child = node[name] = {}
-            origins[key.path[:depth]] = arg
-        elif not isinstance(child, dict):
-            raise conflict(depth, "is not an object")
-        node = child
-
-    last = key.path[-1]
-    if key.append:
-        if last not in node:
-            node[last] = [value]
-            origins[key.path] = arg
-        elif isinstance(node[last], list):
-            node[last].append(value)
+    node: Any = root
+    where: tuple[str | int, ...] = ()
+    segments = key.path
+    for depth, segment in enumerate(segments):
+        leaf = depth == len(segments) - 1
+        pos: str | int
+        if isinstance(segment, str):
+            if not isinstance(node, dict):
+                raise conflict(where, "is not an object")
+            pos = segment
+            present = pos in node
         else:
-            raise conflict(len(key.path), "is not a list")
-    elif last in node:
-        raise conflict(len(key.path), "is already set")
+            if not isinstance(node, list):
+                raise conflict(where, "is not a list")
+            if isinstance(segment, _Append):
+                # As gh api does: ``a[].b`` fills the last element until ``b`` comes again.
+                last = node[-1] if node else None
+                fill = not leaf and isinstance(last, dict) and segments[depth + 1] not in last
+                pos = len(node) - 1 if fill else len(node)
+            else:
+                pos = segment
+                if pos > len(node):
+                    raise _skipped(arg, where, pos, len(node))
+            present = pos < len(node)
+        here = (*where, pos)
+        if leaf:
+            if present:
+                raise conflict(here, "is already set")
+            _put(node, pos, value)
+            origins[here] = arg
+            return
+        if not present:
+            _put(node, pos, {} if isinstance(segments[depth + 1], str) else [])
+            origins[here] = arg
+        node = node[pos]
+        where = here
+
+
+def _put(node: dict[str, Any] | list[Any], pos: str | int, value: Any) -> None:
+    if isinstance(node, dict):
+        node[str(pos)] = value
     else:
-        node[last] = value
-        origins[key.path] = arg
+        node.append(value)
 
 
-def _dotted(path: tuple[str, ...]) -> str:
-    return ".".join(path)
+def _skipped(arg: FieldArg, where: tuple[str | int, ...], pos: int, size: int) -> UsageError:
+    at = _dotted(where)
+    return UsageError(
+        f"{arg.show()}: {at!r} has {size} {'element' if size == 1 else 'elements'}, "
+        f"so [{pos}] skips ahead (positions count from 0, in order)",
+        hint=f"for an object key made of digits write {at}.{pos}",
+    )
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else part
+    return out

@@ -10,9 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openai_cli.errors import ExitCode, UsageError
-from openai_cli.input.fields import FieldArg, coerce_typed, merge, parse_fields
+from openai_cli.input.fields import FieldArg, FieldKind, coerce_typed, merge, parse_fields
 
-FILES = {"prompt.txt": "hello\nworld\n", "empty.txt": "", "data.json": '{"a": 1}'}
+FILES = {
+    "prompt.txt": "hello\nworld\n",
+    "empty.txt": "",
+    "data.json": '{"a": 1}',
+    "data.txt": '{"a": 1}',
+    "data.yaml": "a: 1\n",
+    "bad.json": '{"a": ',
+}
 
 
 def fake_read_file(path: str) -> str:
@@ -74,8 +81,47 @@ def test_allowed_key_characters() -> None:
     assert parse(f("m\u00e9ta.cl\u00e9=v")) == {"m\u00e9ta": {"cl\u00e9": "v"}}
 
 
-def test_numeric_segments_are_object_keys() -> None:
-    assert parse(F("a[0]=1"), F("a.1=2")) == {"a": {"0": 1, "1": 2}}
+def test_dotted_numeric_segments_are_object_keys() -> None:
+    assert parse(F("a.0=1"), F("a.1=2")) == {"a": {"0": 1, "1": 2}}
+
+
+def test_bracketed_numbers_are_list_positions() -> None:
+    assert parse(F("m[0].role=user"), F("m[0].content=Hi"), F("m[1].role=assistant")) == {
+        "m": [{"role": "user", "content": "Hi"}, {"role": "assistant"}]
+    }
+    assert parse(F("a[0]=1"), F("a[1]=2"), F("b[0][0]=x")) == {"a": [1, 2], "b": [["x"]]}
+
+
+def test_a_position_may_not_skip_ahead() -> None:
+    with pytest.raises(UsageError) as info:
+        parse(F("logit_bias[50256]=-100"))
+    assert info.value.message == (
+        "-F 'logit_bias[50256]=-100': 'logit_bias' has 0 elements, "
+        "so [50256] skips ahead (positions count from 0, in order)"
+    )
+    assert info.value.hint == "for an object key made of digits write logit_bias.50256"
+    assert "'m' has 1 element, so [2]" in error(F("m[0]=a"), F("m[2]=b"))
+
+
+def test_a_position_is_set_once() -> None:
+    assert (
+        error(F("m[0]=a"), F("m[0]=b"))
+        == "-F 'm[0]=a' conflicts with -F 'm[0]=b': 'm[0]' is already set"
+    )
+    assert (
+        error(F("m.a=1"), F("m[0]=b")) == "-F 'm.a=1' conflicts with -F 'm[0]=b': 'm' is not a list"
+    )
+    assert "'m[0]' is not an object" in error(F("m[0]=a"), F("m[0].b=c"))
+
+
+def test_append_objects_key_by_key() -> None:
+    # gh api's rule: a[].k fills the last element until k comes again.
+    assert parse(
+        f("m[].role=user"), f("m[].content=Hi"), f("m[].role=assistant"), f("m[].content=Yo")
+    ) == {"m": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}
+    assert parse(F("t[].function.name=f"), F("t[].type=function")) == {
+        "t": [{"function": {"name": "f"}, "type": "function"}]
+    }
 
 
 def test_append() -> None:
@@ -123,9 +169,9 @@ def test_empty_value() -> None:
         ("a.[b]=1", "-F 'a.[b]=1': empty key segment at position 3"),
         (".a=1", "-F '.a=1': key must start with a name, not '.'"),
         ("[a]=1", "-F '[a]=1': key must start with a name, not '['"),
-        ("a[]x=1", "-F 'a[]x=1': '[]' must come last in the key (position 4)"),
-        ("a[].b=1", "-F 'a[].b=1': '[]' must come last in the key (position 4)"),
-        ("a[][]=1", "-F 'a[][]=1': '[]' must come last in the key (position 4)"),
+        ("a[]x=1", "-F 'a[]x=1': expected '.' or '[' after ']' at position 4"),
+        ("a[][]=1", "-F 'a[][]=1': '[]' can be followed only by a key, as in a[].b (position 4)"),
+        ("a[][0]=1", "-F 'a[][0]=1': '[]' can be followed only by a key, as in a[].b (position 4)"),
         ("a[b]c=1", "-F 'a[b]c=1': expected '.' or '[' after ']' at position 5"),
     ],
 )
@@ -273,7 +319,38 @@ def test_at_file_reads_contents_as_string() -> None:
 
 
 def test_at_file_contents_are_not_typed() -> None:
-    assert parse(F("d=@data.json")) == {"d": '{"a": 1}'}
+    assert parse(F("d=@data.txt")) == {"d": '{"a": 1}'}
+
+
+def parse_kinds(*args: FieldArg, kinds: dict[str, FieldKind], stdin: str = "") -> dict[str, Any]:
+    return parse_fields(args, read_file=fake_read_file, read_stdin=lambda: stdin, kinds=kinds)
+
+
+def test_a_json_file_is_json_unless_the_field_holds_text() -> None:
+    # With no schema (or a field it does not name), the file's name decides.
+    assert parse(F("d=@data.json"), F("m.x=@data.json")) == {"d": {"a": 1}, "m": {"x": {"a": 1}}}
+    kinds: dict[str, FieldKind] = {"d": "text", "o": "auto", "s": "text"}
+    assert parse_kinds(F("d=@data.json"), F("o=@data.json"), F("s=@data.txt"), kinds=kinds) == {
+        "d": '{"a": 1}',
+        "o": {"a": 1},
+        "s": '{"a": 1}',
+    }
+
+
+def test_a_json_field_reads_its_file_as_json_whatever_the_name() -> None:
+    kinds: dict[str, FieldKind] = {"a": "json", "b": "json", "c": "json", "i": "json"}
+    got = parse_kinds(
+        F("a=@data.txt"), F("b=@data.yaml"), F("c=@data.json"), F("i=@-"), kinds=kinds, stdin="[1]"
+    )
+    assert got == {"a": {"a": 1}, "b": {"a": 1}, "c": {"a": 1}, "i": [1]}
+
+
+def test_a_json_file_that_is_not_json_names_the_flag() -> None:
+    with pytest.raises(UsageError) as info:
+        parse_kinds(F("m=@bad.json"), kinds={"m": "json"})
+    assert info.value.message.startswith("-F 'm=@bad.json': invalid JSON at line 1 column 7")
+    with pytest.raises(UsageError):
+        parse(F("m=@bad.json"))
 
 
 def test_at_stdin() -> None:
@@ -501,7 +578,8 @@ trees: st.SearchStrategy[Tree] = st.recursive(
 def spell(path: list[str], choices: list[bool]) -> str:
     out = path[0]
     for name, dotted in zip(path[1:], choices, strict=False):
-        out += f".{name}" if dotted else f"[{name}]"
+        # A bracketed number is a list position, so digits are spelled as a dotted key.
+        out += f".{name}" if dotted or name.isdigit() else f"[{name}]"
     return out
 
 
