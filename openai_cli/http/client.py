@@ -49,6 +49,7 @@ class FilePart:
     opener: Callable[[], BinaryFile[bytes]]
     content_type: str = "application/octet-stream"
     replayable: bool = True  # False for stdin: it cannot be read twice
+    path: str | None = None  # where it is read from, as given (shown by --dry-run)
 
 
 @dataclass
