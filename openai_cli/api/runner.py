@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from openai_cli.api.curl import Curl
 from openai_cli.api.request import Request, flatten
 from openai_cli.api.send import EVENT_STREAM, answer_json, open_response, send
 from openai_cli.api.streams import Sink, StreamEvent, consume
@@ -228,8 +229,6 @@ def dry_run(factory: Factory, req: Request) -> int:
     settings = factory.settings()
     base = settings.base_url.value.rstrip("/")
     import httpx
-
-    from openai_cli.api.curl import Curl
 
     params = flatten(req.query)
     # The profile's query and headers, as the client adds them (compatible servers).

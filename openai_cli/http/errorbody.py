@@ -9,6 +9,7 @@ the one reader of all of them.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from openai_cli.http.redact import redact
 # Enough of a message to act on; a server that puts a page in it is cut here.
 MAX_MESSAGE = 500
 EXCERPT = 200
+_LINE_BREAK = re.compile(r"[ \t]*(?:\r?\n[ \t]*)+")
 # A validation answer lists every problem; the first few say what to fix.
 MAX_DETAILS = 3
 # How gateways label a rejected key when they answer 400 instead of 401 (LiteLLM's
@@ -58,7 +60,9 @@ def parse_error_body(status: int, reason: str, content_type: str, text: str) -> 
 
 
 def _one_line(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
+    # Only line breaks go: any other character is the server's, made visible (not
+    # obeyed) by the terminal guard and passed on unchanged when stderr is piped.
+    flat = _LINE_BREAK.sub(" ", text).strip()
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
@@ -152,7 +156,7 @@ def _more(n: int) -> str:
 
 
 def _from_text(reason: str, content_type: str, text: str) -> str:
-    excerpt = _one_line(text, EXCERPT)
+    excerpt = _one_line(" ".join(text.split()), EXCERPT)
     if not excerpt:
         return reason or "error"
     if content_type.startswith("text/plain") or not content_type:
