@@ -128,9 +128,12 @@ class ApiError(OaiError):
         param: str | None = None,
         request_id: str | None = None,
         hint: str | None = None,
+        key_rejected: bool = False,
     ) -> None:
         super().__init__(message, hint=hint)
         self.status = status
+        # The body said the key was refused although the status is not 401/403.
+        self.key_rejected = key_rejected
         self.type = type
         self.code = code
         self.param = param
@@ -138,7 +141,7 @@ class ApiError(OaiError):
 
     @property
     def exit_code(self) -> ExitCode:
-        return exit_code_for_status(self.status)
+        return ExitCode.AUTH if self.key_rejected else exit_code_for_status(self.status)
 
     def lines(self) -> list[str]:
         head = f"HTTP {self.status}"

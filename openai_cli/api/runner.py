@@ -14,16 +14,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from openai_cli.api.curl import Curl
 from openai_cli.api.request import Request, flatten
 from openai_cli.api.send import EVENT_STREAM, answer_json, open_response, send
 from openai_cli.api.streams import Sink, StreamEvent, consume
+from openai_cli.config.secrets import ENV_VAR as ENV_NAMES
 from openai_cli.errors import ProtocolError, UsageError
 from openai_cli.http.redact import redact_url
 from openai_cli.progress import download_progress
+from openai_cli.terminal import json_escape
 
 if TYPE_CHECKING:
     import httpx
 
+    from openai_cli.config.secrets import KeyKind
     from openai_cli.context import Factory
     from openai_cli.io import IO
     from openai_cli.render import Renderer
@@ -216,7 +220,12 @@ def stream_events(
 
 
 def dry_run(factory: Factory, req: Request) -> int:
-    """Show the request with the key masked; nothing is sent and no key is needed."""
+    """Show the request with the key masked; nothing is sent and no key is needed.
+
+    On a terminal: a curl command to copy, the JSON body pretty-printed in it; with
+    any other output (piped, ``-o``, ``--query``) the request as one JSON object,
+    which scripts read.
+    """
     settings = factory.settings()
     base = settings.base_url.value.rstrip("/")
     import httpx
@@ -226,7 +235,8 @@ def dry_run(factory: Factory, req: Request) -> int:
     given = {k for k, _ in params}
     params = [(k, v) for k, v in settings.query_params() if k not in given] + params
     url = redact_url(str(httpx.URL(base + req.path, params=params)))
-    var = "OPENAI_ADMIN_KEY" if req.admin else "OPENAI_API_KEY"
+    kind: KeyKind = "admin_key" if req.admin else "api_key"
+    var = ENV_NAMES[kind]
     auth = settings.auth_header_template(f"${var}")
     headers = dict(auth)
     if settings.organization.value:
@@ -239,10 +249,18 @@ def dry_run(factory: Factory, req: Request) -> int:
         headers["Accept"] = EVENT_STREAM
     if req.accept:
         headers["Accept"] = req.accept
-    curl = ["curl", "-X", req.method, url]
+    renderer = factory.renderer()
+    terminal = renderer.effective == "pretty" and renderer.query is None
+    curl = Curl(req.method, url)
+    if terminal and req.stream:
+        curl.option("-N")  # each event as it arrives
     for k, v in headers.items():
-        curl += ["-H", f"{k}: {v}"]
+        if k in auth:
+            curl.secret_header(k, v.removesuffix(f"${var}"), var)
+        else:
+            curl.header(k, v)
     shown: dict[str, Any] = {"method": req.method, "url": url, "headers": headers}
+    body_text = None
     if req.multipart:
         form = flatten(req.body or {})
         shown["multipart"] = {
@@ -251,15 +269,59 @@ def dry_run(factory: Factory, req: Request) -> int:
             "files": [[f.field, f.filename] for f in req.files],
         }
         for k, v in form:
-            curl += ["-F", f"{k}={v}"]
+            curl.field(k, v)
         for f in req.files:
-            curl += ["-F", f"{f.field}=@{f.filename}"]
+            if f.filename:
+                curl.file(f.field, f.path if f.replayable else None, f.filename)
+            else:
+                # A typed part (a JSON field): its value is built in memory.
+                with f.opener() as fh:
+                    value = fh.read().decode("utf-8", "replace")
+                curl.typed_part(f.field, value, f.content_type)
     elif req.body is not None:
         shown["body"] = req.body
         headers["Content-Type"] = "application/json"
-        curl += ["-H", "Content-Type: application/json", "-d", json.dumps(req.body)]
-    # Double quotes around the key's header, so the shell fills in the variable.
-    expand = {shlex.quote(f"{k}: {v}"): f'"{k}: {v}"' for k, v in auth.items()}
-    shown["curl"] = " ".join(expand.get(shlex.quote(p), shlex.quote(p)) for p in curl)
-    factory.renderer().answer(shown)
+        curl.header("Content-Type", "application/json")
+        if terminal:
+            body_text = json_escape(json.dumps(req.body, indent=2, ensure_ascii=False))
+            curl.option("--data-binary", "@-")
+        else:
+            curl.option("-d", json.dumps(req.body))
+    if terminal and req.output_file and req.output_file != "-":
+        curl.option("-o", req.output_file)
+    _note_key(factory, settings.key_place(kind), var, admin=req.admin)
+    if not terminal:
+        shown["curl"] = curl.line()
+        renderer.answer(shown)
+        return 0
+    text = curl.text()
+    if body_text is not None:
+        # The body as a here-document: pretty-printed, and still one command to copy.
+        # No line of indented JSON can be the bare word that ends it.
+        text += f" <<'JSON'\n{body_text}\nJSON"
+    out = factory.io.out
+    out.write(text + "\n")
+    out.flush()
     return 0
+
+
+def _note_key(factory: Factory, place: str, var: str, *, admin: bool) -> None:
+    """Say how to put the key in ``$var`` when it does not come from there."""
+    if place == "env":
+        return
+    settings = factory.settings()
+    label = "admin key" if admin else "API key"
+    if place == "none":
+        if settings.api_key_optional.value:
+            return
+        factory.io.message(
+            f"oai: no {label} is set; the curl command reads it from ${var}"
+            f" (`oai auth login{' --admin' if admin else ''}` stores one)"
+        )
+        return
+    token = f"oai --profile {shlex.quote(str(settings.profile.value))} auth token"
+    token += " --admin" if admin else ""
+    factory.io.message(
+        f"oai: the {label} is in profile '{settings.profile.value}' (its file or the OS"
+        f" keyring), not in ${var}; to run the curl command: export {var}=$({token})"
+    )

@@ -11,7 +11,7 @@ cancelled on failure or kept for ``--resume``.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -185,7 +185,6 @@ def _validate(path: str, shown: str, purpose: str) -> None:
 
 def _simple(factory: Factory, request: Request, path: str, filename: str) -> int:
     from openai_cli.api.runner import execute
-    from openai_cli.http.client import FilePart
     from openai_cli.progress import Progress
 
     bar = Progress(factory.io, f"uploading {filename}", total=os.path.getsize(path))
@@ -195,7 +194,7 @@ def _simple(factory: Factory, request: Request, path: str, filename: str) -> int
         return _Counting(open(path, "rb"), bar)
 
     request.files = [
-        FilePart(f.field, filename, opener, f.content_type) if f.field == "file" else f
+        replace(f, filename=filename, opener=opener) if f.field == "file" else f
         for f in request.files
     ]
     try:

@@ -234,6 +234,18 @@ class Settings(Table):
 
     # -- keys ------------------------------------------------------------------------
 
+    def key_place(self, kind: KeyKind) -> str:
+        """Where :meth:`_find_key` would take the key from: ``env``, ``profile`` (its
+        file or the OS keyring) or ``none``, decided without opening the keyring, which
+        ``--dry-run`` must never wait on."""
+        in_env = bool(self.env.get(ENV_NAMES[kind], "").strip())
+        name = self.profile.value
+        if in_env and not (self.explicit_profile and name is not None):
+            return "env"
+        if name is not None:
+            return "profile"
+        return "none"
+
     def _key(self, kind: KeyKind) -> Sourced[str]:
         cached = self._keys.get(kind)
         if cached is None:

@@ -30,6 +30,7 @@ from openai_cli.errors import (
     UsageError,
 )
 from openai_cli.http import deadline, retry, tls
+from openai_cli.http.errorbody import parse_error_body
 from openai_cli.http.paths import check_path
 from openai_cli.http.redact import add_secret, redact, redact_url
 from openai_cli.http.retry import MAX_RETRY_AFTER as MAX_RETRY_AFTER  # commands/map.py
@@ -49,6 +50,7 @@ class FilePart:
     opener: Callable[[], BinaryFile[bytes]]
     content_type: str = "application/octet-stream"
     replayable: bool = True  # False for stdin: it cannot be read twice
+    path: str | None = None  # where it is read from, as given (shown by --dry-run)
 
 
 @dataclass
@@ -425,9 +427,16 @@ class Client:
 
     def _api_error(self, resp: httpx.Response) -> ApiError:
         request_id = resp.headers.get("x-request-id")
-        message, etype, code, param = _parse_error_body(resp)
+        body = parse_error_body(
+            resp.status_code,
+            resp.reason_phrase,
+            resp.headers.get("content-type", "").split(";")[0].strip(),
+            resp.text if resp.content else "",
+        )
+        # A gateway may refuse a key with a 400 (LiteLLM); its body says so.
+        key_rejected = resp.status_code in (401, 403) or body.rejects_key
         hint = None
-        if resp.status_code in (401, 403):
+        if key_rejected:
             try:
                 k = self.settings.admin_key() if self.admin else self.settings.api_key()
                 from openai_cli.config import mask_key
@@ -435,16 +444,17 @@ class Client:
                 hint = f"the key {mask_key(k.value)} came from {k.source}"
             except Exception:
                 hint = None
-        elif code == "insufficient_quota":
+        elif body.code == "insufficient_quota":
             hint = "the account is out of credit: check billing at platform.openai.com"
         return ApiError(
             resp.status_code,
-            message,
-            type=etype,
-            code=code,
-            param=param,
+            body.message,
+            type=body.type,
+            code=body.code,
+            param=body.param,
             request_id=request_id,
             hint=hint,
+            key_rejected=key_rejected,
         )
 
     def _network_error(self, exc: httpx.TransportError, *, reading: bool = False) -> NetworkError:
@@ -607,28 +617,3 @@ def _describe_transport(exc: httpx.TransportError) -> str:
     if isinstance(exc, httpx.RemoteProtocolError):
         return f"the connection broke ({exc})"
     return f"network error ({type(exc).__name__}: {exc})"
-
-
-def _parse_error_body(resp: httpx.Response) -> tuple[str, str | None, str | None, str | None]:
-    text = resp.text if resp.content else ""
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):  # RecursionError: nested past the parser's limit
-        data = None
-    if isinstance(data, dict):
-        err = data.get("error", data)
-        if isinstance(err, dict):
-            msg = err.get("message") or err.get("error") or json.dumps(err)[:300]
-
-            def s(x: Any) -> str | None:
-                return None if x is None else str(x)
-
-            return redact(str(msg)), s(err.get("type")), s(err.get("code")), s(err.get("param"))
-        if isinstance(err, str):
-            return redact(err), None, None, None
-    reason = resp.reason_phrase or "error"
-    excerpt = " ".join(text.split())[:200]
-    ctype = resp.headers.get("content-type", "").split(";")[0] or "no content type"
-    if excerpt:
-        return redact(f"{reason} ({ctype}): {excerpt}"), None, None, None
-    return reason, None, None, None

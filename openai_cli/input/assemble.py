@@ -37,7 +37,7 @@ def file_part(
     # A file name that is not UTF-8 is sent with its undecodable bytes replaced: the
     # form header is text, while the file is still opened by its real name.
     name = filename or printable_name(os.path.basename(value))
-    return FilePart(field, name, file_opener(value), guess_type(name))
+    return FilePart(field, name, file_opener(value), guess_type(name), path=value)
 
 
 def is_upload(field: str, kinds: Mapping[str, FieldKind] | None = None) -> bool:

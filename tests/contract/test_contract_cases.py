@@ -418,7 +418,7 @@ def test_dry_run_shows_the_request_and_sends_nothing(steady: Steady, tmp_path: P
     assert shown["multipart"]["files"] == [["image[]", "a.png"], ["image[]", "b.png"]]
     assert shown["multipart"]["fields"] == [["prompt", "Add a hat"]]
     assert shown["curl"].startswith(f"curl -X POST {steady.base_url}/images/edits ")
-    assert "-F 'image[]=@a.png' -F 'image[]=@b.png'" in shown["curl"]
+    assert f"-F 'image[]=@{tmp_path}/a.png' -F 'image[]=@{tmp_path}/b.png'" in shown["curl"]
     assert CANARY_KEY not in result.out + result.err
 
     result, entries = run(steady, "files", "list", "--limit", "2", "--order", "asc", "--dry-run")
