@@ -34,7 +34,7 @@ from typing import Literal
 import pytest
 
 from tests.canary import check_run, snapshot
-from tests.contract.steady import Steady
+from tests.contract.steady import Steady, unavailable
 from tests.docs.server import PNG, start_docs_server
 from tests.helpers import CANARY_ADMIN_KEY, CANARY_KEY, ROOT
 
@@ -713,7 +713,7 @@ def shim(tmp_path: Path) -> Path:
 
 def _needs(tool: str) -> None:
     if shutil.which(tool) is None:
-        pytest.skip(f"{tool} is not installed (.ci/run installs it)")
+        unavailable(f"{tool} is not installed (.ci/run installs it)")
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.id)
