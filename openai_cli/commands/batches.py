@@ -15,7 +15,7 @@ given. Results and error files are streamed, never held whole in memory.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ import typer
 
 from openai_cli.api.batch_run import BatchRun, Sink
 from openai_cli.errors import UsageError
+from openai_cli.input.outputs import check_outputs
 from openai_cli.options import argument, command, option
 
 if TYPE_CHECKING:
@@ -98,6 +99,10 @@ def run_command() -> TyperCommand:
 
 
 def _run(factory: Factory, opts: RunOptions) -> None:
+    output_file, errors_file = check_outputs(
+        ("--output-file", opts.output_file), ("--errors", opts.errors_file)
+    )
+    opts = replace(opts, output_file=output_file, errors_file=errors_file)
     input, endpoint, wait, wait_timeout = opts.input, opts.endpoint, opts.wait, opts.wait_timeout
     output_file, errors_file, state, resume = (
         opts.output_file,
@@ -202,6 +207,7 @@ def prepare_command() -> TyperCommand:
 
 
 def _prepare(factory: Factory, opts: PrepareOptions) -> None:
+    opts = replace(opts, output_file=check_outputs(("--output-file", opts.output_file))[0])
     prompts, endpoint, model, body = opts.prompts, opts.endpoint, opts.model, opts.body
     system, id_prefix, output_file = opts.system, opts.id_prefix, opts.output_file
     from openai_cli.input.body import load_body

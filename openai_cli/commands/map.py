@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -24,6 +24,7 @@ import typer
 from openai_cli.errors import ExitCode, UsageError
 from openai_cli.input.local import local_input
 from openai_cli.input.numbers import positive
+from openai_cli.input.outputs import check_outputs
 from openai_cli.options import add_command, argument, option
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ class MapOptions:
 
 
 def _map(factory: Factory, opts: MapOptions) -> None:
+    opts = replace(opts, output_file=check_outputs(("--output-file", opts.output_file))[0])
     input, endpoint, output_file = opts.input, opts.endpoint, opts.output_file
     concurrency, resume = opts.concurrency, opts.resume
     from openai_cli.api.map import Mapper

@@ -1,0 +1,146 @@
+"""Files written by commands: ``-O/--output-file`` everywhere, ``-O -`` as stdout,
+``PATH.part`` until complete, output paths checked before the first request, and
+helpers that saved nothing failing."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from tests.helpers import api_env, invoke
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+# -- -O on every command that writes a file ------------------------------------------------
+
+# Every operation whose answer is bytes, with the arguments it needs.
+BINARY = [
+    (("files", "content", "file-1"), "/files/file-1/content"),
+    (
+        ("containers", "files", "content", "retrieve", "cntr_1", "cfile_1"),
+        "/containers/cntr_1/files/cfile_1/content",
+    ),
+    (("skills", "content", "retrieve", "skill_1"), "/skills/skill_1/content"),
+    (
+        ("skills", "versions", "content", "retrieve", "skill_1", "3"),
+        "/skills/skill_1/versions/3/content",
+    ),
+    (
+        ("vector-stores", "files", "content", "vs_1", "file-1"),
+        "/vector_stores/vs_1/files/file-1/content",
+    ),
+    (("videos", "download-content", "video_1"), "/videos/video_1/content"),
+]
+
+
+@pytest.mark.parametrize(("args", "path"), BINARY, ids=lambda v: " ".join(v[:2]))
+def test_every_binary_operation_takes_dash_o(
+    api: respx.MockRouter, workdir: Path, args: tuple[str, ...], path: str
+) -> None:
+    api.get(path).respond(200, content=b"BYTES", headers={"content-type": "application/zip"})
+    r = invoke(*args, "-O", "out.bin", env=api_env())
+    assert r.code == 0, r
+    assert (workdir / "out.bin").read_bytes() == b"BYTES"
+    assert r.out == ""
+
+
+def test_every_command_whose_answer_is_bytes_has_dash_o() -> None:
+    from openai_cli.api.builder import build_command
+    from openai_cli.api.catalogue import GROUPS, load
+
+    missing = []
+    for group in GROUPS:
+        for op in load(group):
+            if not op.binary:
+                continue
+            flags = {o for p in build_command(op).params for o in p.opts}
+            if "-O" not in flags or "--output-file" not in flags:
+                missing.append(" ".join(op.command))
+    assert missing == []
+
+
+def test_dash_o_dash_is_stdout_for_a_download(api: respx.MockRouter, workdir: Path) -> None:
+    api.get("/files/file-1/content").respond(200, content=b"\x00RAW")
+    r = invoke("files", "content", "file-1", "-O", "-", env=api_env())
+    assert r.code == 0, r
+    assert r.out_bytes == b"\x00RAW"
+    assert list(workdir.iterdir()) == []
+
+
+def test_dash_o_dash_on_a_terminal_is_refused_before_sending(
+    unsent: respx.MockRouter, workdir: Path
+) -> None:
+    route = unsent.get("/files/file-1/content").respond(200, content=b"x")
+    r = invoke("files", "content", "file-1", "--output-file", "-", env=api_env(), stdout_tty=True)
+    assert r.code == 2, r
+    assert "--output-file" in r.err
+    assert not route.called
+
+
+def test_oai_api_takes_dash_o(api: respx.MockRouter, workdir: Path) -> None:
+    api.get("/files/file-1/content").respond(200, content=b"API")
+    r = invoke("api", "GET", "/files/file-1/content", "-O", "a.bin", env=api_env())
+    assert r.code == 0, r
+    assert (workdir / "a.bin").read_bytes() == b"API"
+
+
+def test_image_dash_o_dash_writes_the_image_to_stdout(api: respx.MockRouter, workdir: Path) -> None:
+    answer = {"created": 1, "data": [{"b64_json": b64(b"\x89PNG one")}]}
+    api.post("/images/generations").respond(200, json=answer)
+    r = invoke("images", "generate", "--prompt", "x", "-O", "-", env=api_env())
+    assert r.code == 0, r
+    assert r.out_bytes == b"\x89PNG one"
+    assert list(workdir.iterdir()) == []
+
+
+def test_batches_prepare_dash_o_dash_is_stdout(workdir: Path) -> None:
+    (workdir / "p.txt").write_text("hello\n")
+    r = invoke(
+        "batches", "prepare", "p.txt", "--endpoint", "/v1/embeddings", "--model", "m",
+        "-O", "-", env=api_env(),
+    )  # fmt: skip
+    assert r.code == 0, r
+    assert json.loads(r.out)["body"] == {"model": "m", "input": "hello"}
+    assert list(workdir.iterdir()) == [workdir / "p.txt"]
+
+
+def test_map_dash_o_dash_is_stdout(api: respx.MockRouter, workdir: Path) -> None:
+    (workdir / "in.jsonl").write_text('{"model": "m", "input": "a"}\n')
+    api.post("/embeddings").respond(200, json={"object": "list", "data": []})
+    r = invoke("map", "in.jsonl", "--endpoint", "/v1/embeddings", "-O", "-", env=api_env())
+    assert r.code == 0, r
+    assert json.loads(r.out) == {"line": 1, "response": {"object": "list", "data": []}}
+    assert list(workdir.iterdir()) == [workdir / "in.jsonl"]
+
+
+def test_a_failed_download_keeps_the_old_file(api: respx.MockRouter, workdir: Path) -> None:
+    (workdir / "keep.bin").write_bytes(b"OLD")
+
+    def cut() -> Iterator[bytes]:
+        yield b"NEW PART"
+        raise httpx.ReadError("connection reset")
+
+    api.get("/files/file-1/content").mock(
+        return_value=httpx.Response(200, content=cut(), headers={"content-type": "text/x"})
+    )
+    r = invoke("files", "content", "file-1", "-O", "keep.bin", "--max-retries", "0", env=api_env())
+    assert r.code == 6, r
+    assert (workdir / "keep.bin").read_bytes() == b"OLD"
+    assert sorted(p.name for p in workdir.iterdir()) == ["keep.bin"]
