@@ -149,7 +149,9 @@ def speech(spec: CommandSpec) -> TyperCommand:
 def _speech(factory: Factory, request: Request, values: dict[str, Any]) -> int:
     from openai_cli.api.runner import execute, stream_events
     from openai_cli.errors import UsageError
+    from openai_cli.input.outputs import check_outputs
 
+    check_outputs(("--output-file", request.output_file))
     sse = (request.body or {}).get("stream_format") == "sse"
     # Without --stream-format sse the audio bytes already go to the file as they
     # arrive, and --stream could only ask for events the server will not send.

@@ -67,6 +67,7 @@ def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
     from openai_cli.api.runner import execute
     from openai_cli.api.send import answer_object, send
     from openai_cli.commands.waiters import take_wait_options, wait_and_print
+    from openai_cli.input.outputs import check_outputs
 
     out = request.output_file
     request.output_file = None  # the answer is the video object; the content comes later
@@ -74,6 +75,7 @@ def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
         from openai_cli.errors import UsageError
 
         raise UsageError("-O -: stdout is a terminal; give a file name (or pipe stdout)")
+    check_outputs(("--output-file", out))
     if out:
         values["x_wait"] = True
     wait, timeout = take_wait_options(factory, values)

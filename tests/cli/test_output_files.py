@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -144,3 +145,154 @@ def test_a_failed_download_keeps_the_old_file(api: respx.MockRouter, workdir: Pa
     assert r.code == 6, r
     assert (workdir / "keep.bin").read_bytes() == b"OLD"
     assert sorted(p.name for p in workdir.iterdir()) == ["keep.bin"]
+
+
+# -- output paths checked before the first request -----------------------------------------
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def test_a_missing_folder_is_refused_before_sending(
+    unsent: respx.MockRouter, workdir: Path
+) -> None:
+    route = unsent.get("/files/file-1/content").respond(200, content=b"x")
+    r = invoke("files", "content", "file-1", "-O", "nowhere/out.bin", env=api_env())
+    assert r.code == 2, r
+    line = one_line(r.err)
+    assert "--output-file" in line and "nowhere/out.bin" in line and "does not exist" in line
+    assert not route.called
+
+
+def test_a_directory_as_the_output_file_is_refused(unsent: respx.MockRouter, workdir: Path) -> None:
+    (workdir / "out").mkdir()
+    route = unsent.post("/audio/speech").respond(200, content=b"x")
+    r = invoke(
+        "audio", "speech", "create", "--input", "x", "--voice", "alloy", "-O", "out",
+        env=api_env(),
+    )  # fmt: skip
+    assert r.code == 2, r
+    assert "--output-file: out is a directory" in one_line(r.err)
+    assert not route.called
+
+
+def test_a_folder_that_is_a_file_is_refused(unsent: respx.MockRouter, workdir: Path) -> None:
+    (workdir / "notes.txt").write_text("x")
+    route = unsent.post("/images/generations").respond(200, json={"data": []})
+    r = invoke("images", "generate", "--prompt", "x", "-O", "notes.txt/fox.png", env=api_env())
+    assert r.code == 2, r
+    assert "--output-file: notes.txt/fox.png" in one_line(r.err)
+    assert not route.called
+
+
+def test_an_output_dir_that_is_a_file_is_refused(unsent: respx.MockRouter, workdir: Path) -> None:
+    (workdir / "shots").write_text("x")
+    route = unsent.post("/images/generations").respond(200, json={"data": []})
+    r = invoke("images", "generate", "--prompt", "x", "--output-dir", "shots", env=api_env())
+    assert r.code == 2, r
+    assert "--output-dir: shots is a file, not a folder" in one_line(r.err)
+    assert not route.called
+
+
+def test_speech_events_to_a_missing_folder_are_refused_before_sending(
+    unsent: respx.MockRouter, workdir: Path
+) -> None:
+    route = unsent.post("/audio/speech").respond(200, content=b"x")
+    r = invoke(
+        "audio", "speech", "create", "--input", "x", "--voice", "alloy",
+        "--stream-format", "sse", "-O", "gone/s.pcm", env=api_env(),
+    )  # fmt: skip
+    assert r.code == 2, r
+    assert "--output-file: gone/s.pcm" in one_line(r.err)
+    assert not route.called
+
+
+def test_a_video_to_a_missing_folder_is_refused_before_it_is_created(
+    unsent: respx.MockRouter, workdir: Path
+) -> None:
+    route = unsent.post("/videos").respond(200, json={"id": "video_1", "status": "queued"})
+    r = invoke("videos", "create", "--prompt", "x", "-O", "gone/cat.mp4", env=api_env())
+    assert r.code == 2, r
+    assert "--output-file: gone/cat.mp4" in one_line(r.err)
+    assert not route.called
+
+
+def test_batches_run_to_a_missing_folder_is_refused_before_the_upload(
+    unsent: respx.MockRouter, workdir: Path
+) -> None:
+    line = {"custom_id": "a", "method": "POST", "url": "/v1/embeddings", "body": {"input": "x"}}
+    (workdir / "in.jsonl").write_text(json.dumps(line) + "\n")
+    route = unsent.post("/files").respond(200, json={"id": "file-1"})
+    r = invoke(
+        "batches", "run", "in.jsonl", "--wait", "-O", "/nonexistent/out.jsonl", env=api_env()
+    )
+    assert r.code == 2, r
+    assert "--output-file: /nonexistent/out.jsonl" in one_line(r.err)
+    assert not route.called
+
+
+def test_the_same_path_for_output_and_errors_is_refused(
+    unsent: respx.MockRouter, workdir: Path
+) -> None:
+    line = {"custom_id": "a", "method": "POST", "url": "/v1/embeddings", "body": {"input": "x"}}
+    (workdir / "in.jsonl").write_text(json.dumps(line) + "\n")
+    (workdir / "res.jsonl").write_text("")
+    route = unsent.post("/files").respond(200, json={"id": "file-1"})
+    r = invoke(
+        "batches", "run", "in.jsonl", "--wait", "-O", "res.jsonl", "--errors", "./res.jsonl",
+        env=api_env(),
+    )  # fmt: skip
+    assert r.code == 2, r
+    assert "--errors: ./res.jsonl is also where --output-file goes" in one_line(r.err)
+    assert not route.called
+
+
+def test_map_to_a_directory_is_refused(unsent: respx.MockRouter, workdir: Path) -> None:
+    (workdir / "in.jsonl").write_text('{"input": "a"}\n')
+    route = unsent.post("/embeddings").respond(200, json={})
+    r = invoke("map", "in.jsonl", "--endpoint", "/v1/embeddings", "-O", ".", env=api_env())
+    assert r.code == 2, r
+    assert "--output-file: . is a directory" in one_line(r.err)
+    assert not route.called
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere; permissions cannot refuse")
+def test_a_folder_without_write_permission_is_refused(
+    unsent: respx.MockRouter, workdir: Path
+) -> None:
+    locked = workdir / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    route = unsent.get("/files/file-1/content").respond(200, content=b"x")
+    try:
+        r = invoke("files", "content", "file-1", "-O", "locked/out.bin", env=api_env())
+    finally:
+        locked.chmod(0o755)
+    assert r.code == 2, r
+    assert "--output-file: locked/out.bin: permission denied" in one_line(r.err)
+    assert not route.called
+
+
+def test_a_folder_the_user_cannot_write_in_is_refused(
+    unsent: respx.MockRouter, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same as above where the suite runs as root (which writes anywhere): the
+    # system's answer for that one folder is made "no".
+    locked = str(workdir / "locked")
+    os.mkdir(locked)
+    real = os.access
+
+    def access(path: object, mode: int, **kw: object) -> bool:
+        if mode & os.W_OK and os.path.abspath(str(path)) == locked:
+            return False
+        return real(path, mode, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "access", access)
+    route = unsent.post("/images/generations").respond(200, json={"data": []})
+    r = invoke("images", "generate", "--prompt", "x", "--output-dir", "locked", env=api_env())
+    assert r.code == 2, r
+    assert "--output-dir: locked: permission denied" in one_line(r.err)
+    assert not route.called
