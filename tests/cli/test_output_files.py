@@ -296,3 +296,30 @@ def test_a_folder_the_user_cannot_write_in_is_refused(
     assert r.code == 2, r
     assert "--output-dir: locked: permission denied" in one_line(r.err)
     assert not route.called
+
+
+# -- oai files create FILE --------------------------------------------------------------
+
+
+def test_files_create_takes_the_file_as_an_argument(api: respx.MockRouter, workdir: Path) -> None:
+    (workdir / "notes.txt").write_text("hello")
+    route = api.post("/files").respond(200, json={"id": "file-1", "object": "file"})
+    r = invoke("files", "create", "notes.txt", "--purpose", "assistants", env=api_env())
+    assert r.code == 0, r
+    assert json.loads(r.out)["id"] == "file-1"
+    content = route.calls.last.request.read()
+    assert b'filename="notes.txt"' in content and b"hello" in content
+    assert b'name="purpose"\r\n\r\nassistants' in content
+
+
+def test_files_create_with_the_file_twice_is_a_usage_error(
+    unsent: respx.MockRouter, workdir: Path
+) -> None:
+    (workdir / "a.txt").write_text("x")
+    route = unsent.post("/files").respond(200, json={"id": "file-1"})
+    r = invoke(
+        "files", "create", "a.txt", "--file", "a.txt", "--purpose", "assistants", env=api_env()
+    )
+    assert r.code == 2, r
+    assert "--file" in one_line(r.err)
+    assert not route.called
