@@ -323,3 +323,102 @@ def test_files_create_with_the_file_twice_is_a_usage_error(
     assert r.code == 2, r
     assert "--file" in one_line(r.err)
     assert not route.called
+
+
+# -- a helper asked to save something that saved nothing exits 7 ---------------------------
+
+
+def test_an_image_answer_without_images_exits_7(api: respx.MockRouter, workdir: Path) -> None:
+    api.post("/images/generations").respond(200, json={"created": 1, "data": []})
+    r = invoke("images", "generate", "--prompt", "x", "-O", "fox.png", env=api_env())
+    assert r.code == 7, r
+    assert "the answer holds no image; nothing was written to fox.png" in r.err
+    assert list(workdir.iterdir()) == []
+
+
+def test_an_image_entry_without_data_exits_7_after_saving_the_others(
+    api: respx.MockRouter, workdir: Path
+) -> None:
+    answer = {"created": 1, "data": [{"b64_json": b64(b"one")}, {"revised_prompt": "y"}]}
+    api.post("/images/generations").respond(200, json=answer)
+    r = invoke("images", "generate", "--prompt", "x", "--n", "2", "-O", "o.png", env=api_env())
+    assert r.code == 7, r
+    assert "1 of the 2 images in the answer held no image data" in r.err
+    assert r.out == "o-1.png\n"
+    assert (workdir / "o-1.png").read_bytes() == b"one"
+
+
+def test_an_image_stream_without_a_finished_image_exits_7(
+    api: respx.MockRouter, workdir: Path
+) -> None:
+    from tests.cli.test_live import event, sse
+
+    partial = {
+        "type": "image_generation.partial_image",
+        "b64_json": b64(b"p0"),
+        "partial_image_index": 0,
+    }
+    api.post("/images/generations").mock(return_value=sse([event(partial), event("[DONE]")]))
+    r = invoke("images", "generate", "--prompt", "x", "--stream", "-O", "f.png", env=api_env())
+    assert r.code == 7, r
+    assert "without an image" in r.err
+    assert not (workdir / "f.png").exists()
+
+
+def test_speech_with_an_empty_body_exits_7_and_keeps_the_old_file(
+    api: respx.MockRouter, workdir: Path
+) -> None:
+    (workdir / "hi.mp3").write_bytes(b"OLD AUDIO")
+    api.post("/audio/speech").respond(200, content=b"", headers={"content-type": "audio/mpeg"})
+    r = invoke(
+        "audio", "speech", "create", "--input", "x", "--voice", "alloy", "-O", "hi.mp3",
+        env=api_env(),
+    )  # fmt: skip
+    assert r.code == 7, r
+    assert "the answer holds no audio; nothing was written to hi.mp3" in r.err
+    assert (workdir / "hi.mp3").read_bytes() == b"OLD AUDIO"
+    assert sorted(p.name for p in workdir.iterdir()) == ["hi.mp3"]
+
+
+def test_speech_to_stdout_with_an_empty_body_exits_7(api: respx.MockRouter) -> None:
+    api.post("/audio/speech").respond(200, content=b"", headers={"content-type": "audio/mpeg"})
+    r = invoke("audio", "speech", "create", "--input", "x", "--voice", "alloy", env=api_env())
+    assert r.code == 7, r
+    assert "nothing was written to stdout" in r.err
+
+
+def test_speech_events_without_audio_exit_7(api: respx.MockRouter, workdir: Path) -> None:
+    from tests.cli.test_live import event, sse
+
+    done = event({"type": "speech.audio.done", "usage": {}})
+    api.post("/audio/speech").mock(return_value=sse([done]))
+    r = invoke(
+        "audio", "speech", "create", "--input", "x", "--voice", "alloy",
+        "--stream-format", "sse", "-O", "s.pcm", env=api_env(),
+    )  # fmt: skip
+    assert r.code == 7, r
+    assert "the stream held no audio" in r.err
+    assert list(workdir.iterdir()) == []
+
+
+def test_a_video_with_empty_content_exits_7(
+    api: respx.MockRouter, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OAI_POLL_INTERVAL", "0.001")
+    done = {"id": "video_1", "object": "video", "status": "completed", "progress": 100}
+    api.post("/videos").respond(200, json=done)
+    api.get("/videos/video_1/content").respond(200, content=b"")
+    r = invoke("videos", "create", "--prompt", "x", "-O", "cat.mp4", env=api_env())
+    assert r.code == 7, r
+    assert "the answer holds no video; nothing was written to cat.mp4" in r.err
+    assert list(workdir.iterdir()) == []
+
+
+def test_a_video_answer_without_a_status_exits_7_with_dash_o(
+    api: respx.MockRouter, workdir: Path
+) -> None:
+    api.post("/videos").respond(200, json={"id": "video_1", "object": "video"})
+    r = invoke("videos", "create", "--prompt", "x", "-O", "cat.mp4", env=api_env())
+    assert r.code == 7, r
+    assert "nothing was written to cat.mp4" in r.err
+    assert json.loads(r.out)["id"] == "video_1"
