@@ -206,11 +206,11 @@ def _check_destinations(
 
 
 def _nothing(dest: Destinations) -> str:
-    return "nothing was written to " + (
-        "stdout"
-        if dest.stdout
-        else str(dest.dir / dest.file if dest.dir and dest.file else dest.file or dest.dir or ".")
-    )
+    if dest.stdout:
+        return "nothing was written to stdout"
+    if dest.file is not None:
+        return f"nothing was written to {dest.dir / dest.file if dest.dir else dest.file}"
+    return f"nothing was saved in {dest.dir}" if dest.dir else "nothing was saved"
 
 
 def _save_answer(factory: Factory, answer: Any, dest: Destinations, io: IO) -> int:
