@@ -515,8 +515,8 @@ def test_operation_with_every_field(op: Operation, steady: Steady, tmp_path: Pat
         args += ["--output-file", str(tmp_path / "answer.bin")]
     result, entries = run_against(steady, *args)
     # Steady answers 400 to a JSON part of a form (see json_part_misreads).
-    expected = 1 if json_part_misreads(entries, op) else success_code(op)
-    assert result.code == expected, (args, result)
+    code = 1 if json_part_misreads(entries, op) else success_code(op)
+    assert result.code == code, (args, result)
     entry = assert_hit(entries, op)
     assert info_diagnostics(entries) == []
     seen = sent_names(entry)
