@@ -103,6 +103,12 @@ class JobFailed(OaiError):
     default_exit_code = ExitCode.FAILED
 
 
+class NothingSaved(OaiError):
+    """A command asked to save a result (an image, audio, a video) got none to save."""
+
+    default_exit_code = ExitCode.FAILED
+
+
 class NetworkError(OaiError):
     """The request never got an HTTP answer (after retries)."""
 

@@ -258,7 +258,7 @@ _RUNNER_OPTIONS: tuple[tuple[str, OptionSpec], ...] = (
         OptionSpec(
             "x_output_file",
             str | None,
-            ("--output-file",),
+            ("-O", "--output-file"),
             metavar="PATH",
             help="Write the answer's bytes to PATH (stdout when piped).",
             panel=_PANEL_INPUT,

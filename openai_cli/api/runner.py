@@ -19,8 +19,9 @@ from openai_cli.api.request import Request, flatten
 from openai_cli.api.send import EVENT_STREAM, answer_json, open_response, send
 from openai_cli.api.streams import Sink, StreamEvent, consume
 from openai_cli.config.secrets import ENV_VAR as ENV_NAMES
-from openai_cli.errors import ProtocolError, UsageError
+from openai_cli.errors import NothingSaved, OutputError, ProtocolError, UsageError
 from openai_cli.http.redact import redact_url
+from openai_cli.input.outputs import STDOUT, check_outputs
 from openai_cli.progress import download_progress
 from openai_cli.terminal import json_escape
 
@@ -36,15 +37,21 @@ JSON_TYPES = ("application/json", "text/json")
 DOWNLOAD_CHUNK = 1 << 16
 
 
-def execute(factory: Factory, req: Request) -> int:
+def execute(factory: Factory, req: Request, *, nothing: str | None = None) -> int:
+    """Send ``req`` and print, page, stream or save its answer.
+
+    ``nothing`` names what a helper asked to save ("audio", "video"): an answer
+    without a byte of it fails (exit 7) rather than leaving an empty file.
+    """
     # An unknown -o or a malformed --query is a usage error (2), and 2 promises that
     # nothing was sent: find it out before the request rather than after the answer.
     factory.renderer()
     if req.max_items is not None and req.max_items < 1:
         raise UsageError("--max-items: must be at least 1")
-    if req.binary and not req.output_file and factory.io.stdout_tty and not req.stream:
+    (to_file,) = check_outputs(("--output-file", req.output_file))
+    if req.binary and not to_file and factory.io.stdout_tty and not req.stream:
         raise UsageError(
-            "this operation answers with raw bytes: give --output-file PATH (or pipe stdout)"
+            "this operation answers with raw bytes: give -O/--output-file PATH (or pipe stdout)"
         )
     if factory.common.dry_run:
         return dry_run(factory, req)
@@ -57,7 +64,7 @@ def execute(factory: Factory, req: Request) -> int:
     with open_response(client, req) as resp:
         ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
         if req.binary or (req.binary is None and not _is_text(ctype)) or req.output_file:
-            return _save(factory, req, resp)
+            return _save(factory, req, resp, nothing)
         resp.read()
     return _print_answer(factory, resp)
 
@@ -80,11 +87,19 @@ def _print_answer(factory: Factory, resp: httpx.Response) -> int:
     return 0
 
 
-def download(io: IO, resp: httpx.Response, path: str | os.PathLike[str], label: str) -> int:
+def download(
+    io: IO,
+    resp: httpx.Response,
+    path: str | os.PathLike[str],
+    label: str,
+    *,
+    nothing: str | None = None,
+) -> int:
     """Stream ``resp``'s body into ``path`` with progress; returns the byte count.
 
     The bytes go to ``PATH.part`` and are renamed only when complete: a partial
-    download must never pass for the whole file.
+    download must never pass for the whole file. With ``nothing`` (what the bytes
+    are, "audio"), an empty body is an error and leaves any old file as it was.
     """
     tmp = f"{os.fspath(path)}.part"
     total = 0
@@ -94,28 +109,37 @@ def download(io: IO, resp: httpx.Response, path: str | os.PathLike[str], label: 
                 fh.write(chunk)
                 total += len(chunk)
                 bar.advance(len(chunk))
+        if nothing and not total:
+            raise NothingSaved(f"the answer holds no {nothing}; nothing was written to {label}")
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            # The answer was paid for: a file that cannot take it is an output error.
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
     return total
 
 
-def _save(factory: Factory, req: Request, resp: httpx.Response) -> int:
+def _save(factory: Factory, req: Request, resp: httpx.Response, nothing: str | None) -> int:
     io = factory.io
-    if req.output_file and req.output_file != "-":
-        total = download(io, resp, req.output_file, req.output_file)
+    if req.output_file and req.output_file != STDOUT:
+        total = download(io, resp, req.output_file, req.output_file, nothing=nothing)
         io.message(f"saved {total} bytes to {req.output_file}")
         return 0
     if io.stdout_tty:
-        raise UsageError("the answer is raw bytes: give --output-file PATH (or pipe stdout)")
+        raise UsageError("the answer is raw bytes: give -O/--output-file PATH (or pipe stdout)")
     sink = io.stdout_bytes
+    total = 0
     with download_progress(io, resp, "stdout") as bar:
         for chunk in resp.iter_bytes(DOWNLOAD_CHUNK):
             sink.write(chunk)
+            total += len(chunk)
             bar.advance(len(chunk))
     sink.flush()
+    if nothing and not total:
+        raise NothingSaved(f"the answer holds no {nothing}; nothing was written to stdout")
     return 0
 
 

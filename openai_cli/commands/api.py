@@ -51,7 +51,7 @@ class ApiOptions:
     max_items: int | None = option("--max-items", metavar="N", help="Follow pages until N items.")
     all_pages: bool = option("--all", default=False, help="Follow every page.")
     output_file: str | None = option(
-        "--output-file", metavar="PATH", help="Write the answer's bytes to PATH."
+        "-O", "--output-file", metavar="PATH", help="Write the answer's bytes to PATH."
     )
 
 

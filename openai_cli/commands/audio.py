@@ -149,13 +149,15 @@ def speech(spec: CommandSpec) -> TyperCommand:
 def _speech(factory: Factory, request: Request, values: dict[str, Any]) -> int:
     from openai_cli.api.runner import execute, stream_events
     from openai_cli.errors import UsageError
+    from openai_cli.input.outputs import check_outputs
 
+    check_outputs(("--output-file", request.output_file))
     sse = (request.body or {}).get("stream_format") == "sse"
     # Without --stream-format sse the audio bytes already go to the file as they
     # arrive, and --stream could only ask for events the server will not send.
     request.stream = sse
     if not sse or factory.common.dry_run:
-        return execute(factory, request)
+        return execute(factory, request, nothing="audio")
     io = factory.io
     path = request.output_file
     if (not path or path == "-") and io.stdout_tty:
@@ -200,17 +202,24 @@ class _AudioSink(Sink):
         return 0
 
     def finish(self, ok: bool) -> None:
+        """Rename the file into place; a stream that carried no audio is an error."""
+        from openai_cli.errors import NothingSaved
+
         if self.path is None:
             self._out.flush()
-            return
-        self._out.close()
-        if ok:
-            os.replace(self.path + ".part", self.path)
-            self.io.message(f"saved {self.total} bytes to {self.path}")
         else:
-            # A partial file must never pass for the whole audio.
+            self._out.close()
+            if ok and self.total:
+                os.replace(self.path + ".part", self.path)
+                self.io.message(f"saved {self.total} bytes to {self.path}")
+                return
+            # A partial (or empty) file must never pass for the whole audio.
             with contextlib.suppress(OSError):
                 os.unlink(self.path + ".part")
+        if ok and not self.total:
+            raise NothingSaved(
+                f"the stream held no audio; nothing was written to {self.path or 'stdout'}"
+            )
 
 
 def _b64(text: str) -> bytes:

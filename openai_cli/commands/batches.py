@@ -15,8 +15,7 @@ given. Results and error files are streamed, never held whole in memory.
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +23,7 @@ import typer
 
 from openai_cli.api.batch_run import BatchRun, Sink
 from openai_cli.errors import UsageError
-from openai_cli.input.outputs import STDOUT, check_output_path
+from openai_cli.input.outputs import STDOUT, check_outputs
 from openai_cli.options import argument, command, option
 from openai_cli.state import hold
 
@@ -168,20 +167,8 @@ def _check_outputs(
     """
     out = new_output if new_output is not None else output_file
     errors = new_errors if new_errors is not None else errors_file
-    if out is not None:
-        check_output_path(out, "--output-file")
-    if errors is not None:
-        check_output_path(errors, "--errors")
-        if _same_output(out or STDOUT, errors):
-            raise UsageError(
-                f"--errors: {errors} is also where --output-file writes; give each its own"
-            )
-
-
-def _same_output(a: str, b: str) -> bool:
-    if STDOUT in (a, b):
-        return a == b
-    return os.path.realpath(a) == os.path.realpath(b)
+    # Results go to stdout without -O, so --errors - would mix with them.
+    check_outputs(("--output-file", out or STDOUT), ("--errors", errors))
 
 
 # -- batches prepare ------------------------------------------------------------------
@@ -244,13 +231,12 @@ def prepare_command() -> TyperCommand:
 
 
 def _prepare(factory: Factory, opts: PrepareOptions) -> None:
+    opts = replace(opts, output_file=check_outputs(("--output-file", opts.output_file))[0])
     prompts, endpoint, model, body = opts.prompts, opts.endpoint, opts.model, opts.body
     system, id_prefix, output_file = opts.system, opts.id_prefix, opts.output_file
     from openai_cli.input.body import load_body
 
     io = factory.io
-    if output_file is not None:
-        check_output_path(output_file, "--output-file")
     field = PROMPT_FIELDS.get(endpoint)
     if field is None:
         raise UsageError(

@@ -83,17 +83,21 @@ EXTRA = (
 
 
 def create(spec: CommandSpec) -> TyperCommand:
+    from openai_cli.commands.audio import file_argument, move_argument
+
     file_param = spec.param_name("file")
 
     def prepare(factory: Factory, values: dict[str, Any]) -> None:
+        move_argument(spec, values, "x_file_arg", "file")
         # The request keeps only an opener for the file; the upload needs its path.
         values["x_source"] = values.get(file_param)
 
     return spec.command(
         _handler,
-        extra=EXTRA,
+        extra=(file_argument(), *EXTRA),
         prepare=prepare,
-        help_prefix="Upload a file. JSONL for purpose batch or fine-tune is checked first; "
+        help_prefix="Upload FILE (or --file FILE): oai files create data.jsonl --purpose batch. "
+        "JSONL for purpose batch or fine-tune is checked first; "
         "files over 512 MB go through the Uploads API in parallel parts (--chunked forces "
         "it, --resume continues an interrupted one). FILE - reads stdin.",
     )

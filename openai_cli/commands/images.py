@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.streams import Sink, StreamEvent
 from openai_cli.commands.audio import move_argument, output_file_option
+from openai_cli.errors import NothingSaved, OutputError
+from openai_cli.input.outputs import STDOUT
 from openai_cli.options import OptionSpec
 
 if TYPE_CHECKING:
@@ -124,17 +126,23 @@ def _format_from_extension(spec: CommandSpec, values: dict[str, Any]) -> None:
 
 
 class Destinations:
-    """Where image number ``i`` (from 0) goes, for ``-O``, ``--output-dir`` or neither."""
+    """Where image number ``i`` (from 0) goes, for ``-O``, ``--output-dir`` or neither.
+
+    ``-O -`` is stdout, which takes one image (``path`` is then ``None``).
+    """
 
     def __init__(self, output_file: str | None, output_dir: str | None) -> None:
-        self.file = Path(output_file) if output_file else None
+        self.stdout = output_file == STDOUT
+        self.file = Path(output_file) if output_file and not self.stdout else None
         self.dir = Path(output_dir) if output_dir else None
         if self.dir is not None:
             self.dir.mkdir(parents=True, exist_ok=True)
         self.stamp: str | None = None
 
-    def path(self, i: int, count: int | None, fmt: str | None, created: Any = None) -> Path:
+    def path(self, i: int, count: int | None, fmt: str | None, created: Any = None) -> Path | None:
         """``count`` None means not known yet (a stream): the first image gets the bare name."""
+        if self.stdout:
+            return None
         ext = _EXTENSIONS.get(str(fmt or "png"), f".{fmt}")
         several = i > 0 if count is None else count > 1
         if self.file is not None:
@@ -158,6 +166,7 @@ def save_images(factory: Factory, request: Request, output_dir: str | None) -> i
 
     output_file = request.output_file
     request.output_file = None  # the answer is JSON; files are written here, not by the runner
+    _check_destinations(factory, request, output_file, output_dir)
     explicit = bool(factory.common.query) or (
         (factory.common.output or factory.settings().output.value) != "auto"
     )
@@ -168,27 +177,60 @@ def save_images(factory: Factory, request: Request, output_dir: str | None) -> i
     if request.stream:
         sink = _PartialImages(factory, dest)
         stream_events(factory, request, sink, answer=lambda resp: sink.whole(answer_json(resp)))
+        if not sink.saved:
+            raise NothingSaved(f"the stream ended without an image; {_nothing(dest)}")
         return 0
     client = factory.client(admin=request.admin)
     return _save_answer(factory, answer_json(send(client, request)), dest, io)
 
 
+def _check_destinations(
+    factory: Factory, request: Request, output_file: str | None, output_dir: str | None
+) -> None:
+    """Refuse, before the request, a destination that could not take the images."""
+    from openai_cli.errors import UsageError
+    from openai_cli.input.outputs import check_outputs
+
+    if output_file == STDOUT:
+        if output_dir:
+            raise UsageError("--output-dir: -O - writes the image to stdout; give one or the other")
+        if factory.io.stdout_tty:
+            raise UsageError("-O -: stdout is a terminal; give a file name (or pipe stdout)")
+        n = (request.body or {}).get("n")
+        if isinstance(n, int) and n > 1:
+            raise UsageError(f"-O -: stdout takes one image, and --n asks for {n}")
+    shown = output_file
+    if output_file and output_file != STDOUT and output_dir:
+        shown = os.path.join(output_dir, output_file)
+    check_outputs(("--output-file", shown), dirs=[("--output-dir", output_dir)])
+
+
+def _nothing(dest: Destinations) -> str:
+    if dest.stdout:
+        return "nothing was written to stdout"
+    if dest.file is not None:
+        return f"nothing was written to {dest.dir / dest.file if dest.dir else dest.file}"
+    return f"nothing was saved in {dest.dir}" if dest.dir else "nothing was saved"
+
+
 def _save_answer(factory: Factory, answer: Any, dest: Destinations, io: IO) -> int:
     items = answer.get("data") if isinstance(answer, dict) else None
     if not isinstance(items, list) or not items:
-        io.message("oai: the answer holds no images")
-        return 0
+        raise NothingSaved(f"the answer holds no image; {_nothing(dest)}")
     fmt = answer.get("output_format") if isinstance(answer, dict) else None
     created = answer.get("created")
-    download = dest.file is not None or dest.dir is not None
+    download = dest.file is not None or dest.dir is not None or dest.stdout
+    empty = 0
     for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            continue
+        if dest.stdout and i > 0:
+            raise NothingSaved(
+                f"the answer holds {len(items)} images; -O - wrote the first only",
+                hint="give -O PATH to save each (PATH-1, PATH-2, ...)",
+            )
         path = dest.path(i, len(items), fmt, created)
-        if item.get("b64_json"):
-            _write(path, _b64(str(item["b64_json"])))
-            _print_path(io, path)
-        elif item.get("url"):
+        if isinstance(item, dict) and item.get("b64_json"):
+            _write(io, path, _b64(str(item["b64_json"])))
+        elif isinstance(item, dict) and item.get("url"):
             url = str(item["url"])
             if download:
                 _download(factory, url, path)
@@ -196,12 +238,17 @@ def _save_answer(factory: Factory, answer: Any, dest: Destinations, io: IO) -> i
             else:
                 io.out.write(url + "\n")
                 io.out.flush()
+        else:
+            empty += 1
+            continue
         if factory.common.verbose and item.get("revised_prompt"):
             io.message(f"revised prompt: {item['revised_prompt']}")
     if factory.common.verbose and isinstance(answer.get("usage"), dict):
         from openai_cli.render.live import usage_text
 
         io.message("usage: " + usage_text(answer["usage"]))
+    if empty:
+        raise NothingSaved(f"{empty} of the {len(items)} images in the answer held no image data")
     return 0
 
 
@@ -214,8 +261,9 @@ class _PartialImages(Sink):
         self.dest = dest
         self.index = 0  # of the image being generated
         self.final: Path | None = None
+        self.saved = 0  # finished images written
 
-    def _final(self, fmt: Any, created: Any) -> Path:
+    def _final(self, fmt: Any, created: Any) -> Path | None:
         if self.final is None:
             self.final = self.dest.path(self.index, None, fmt, created)
         return self.final
@@ -226,42 +274,54 @@ class _PartialImages(Sink):
             return
         fmt = p.get("output_format")
         if ev.kind in _PARTIAL:
-            k = p.get("partial_image_index")
-            path = self.dest.partial(self._final(fmt, p.get("created_at")), int(k or 0))
+            final = self._final(fmt, p.get("created_at"))
+            if final is None:
+                return  # stdout takes the finished image only
+            path: Path | None = self.dest.partial(final, int(p.get("partial_image_index") or 0))
         elif ev.kind in _COMPLETED:
+            if self.dest.stdout and self.saved:
+                raise NothingSaved("the stream sent several images; -O - wrote the first only")
             path = self._final(fmt, p.get("created_at"))
             self.final = None
             self.index += 1
+            self.saved += 1
             if self.factory.common.verbose and isinstance(p.get("usage"), dict):
                 from openai_cli.render.live import usage_text
 
                 self.io.message("usage: " + usage_text(p["usage"]))
         else:
             return
-        _write(path, _b64(str(p["b64_json"])))
-        _print_path(self.io, path)
+        _write(self.io, path, _b64(str(p["b64_json"])))
 
     def whole(self, answer: Any) -> int:
         """The server answered with the finished images instead of a stream."""
-        return _save_answer(self.factory, answer, self.dest, self.io)
+        rc = _save_answer(self.factory, answer, self.dest, self.io)
+        self.saved += 1
+        return rc
 
 
-def _print_path(io: IO, path: Path) -> None:
-    io.out.write(f"{path}\n")
-    io.out.flush()
+def _print_path(io: IO, path: Path | None) -> None:
+    if path is not None:
+        io.out.write(f"{path}\n")
+        io.out.flush()
 
 
-def _write(path: Path, data: bytes) -> None:
+def _write(io: IO, path: Path | None, data: bytes) -> None:
+    """The image at ``path`` (through ``PATH.part``), its path printed; or on stdout."""
+    if path is None:
+        io.stdout_bytes.write(data)
+        io.stdout_bytes.flush()
+        return
     tmp = path.with_name(path.name + ".part")
     try:
         tmp.write_bytes(data)
         os.replace(tmp, path)
     except OSError as exc:
-        from openai_cli.errors import UsageError
-
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        # The request was paid for already: an output error, not a usage error.
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    _print_path(io, path)
 
 
 def _b64(text: str) -> bytes:
@@ -273,22 +333,23 @@ def _b64(text: str) -> bytes:
         raise ProtocolError(f"the image is not valid base64: {text[:40]!r}...") from None
 
 
-def _download(factory: Factory, url: str, path: Path) -> None:
+def _download(factory: Factory, url: str, path: Path | None) -> None:
     """Fetch an image URL (signed, on another host: the API key is not sent there)."""
     import httpx
 
+    from openai_cli.api.runner import download
     from openai_cli.api.send import open_foreign
     from openai_cli.errors import NetworkError
 
-    tmp = path.with_name(path.name + ".part")
     try:
-        with open_foreign(factory.settings(), url) as resp, open(tmp, "wb") as fh:
-            for chunk in resp.iter_bytes(1 << 16):
-                fh.write(chunk)
-        os.replace(tmp, path)
-    except (httpx.HTTPError, OSError) as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        with open_foreign(factory.settings(), url) as resp:
+            if path is None:
+                for chunk in resp.iter_bytes(1 << 16):
+                    factory.io.stdout_bytes.write(chunk)
+                factory.io.stdout_bytes.flush()
+            else:
+                download(factory.io, resp, path, str(path))
+    except httpx.HTTPError as exc:
         raise NetworkError(f"could not download {url.split('?')[0]}: {exc}") from None
 
 

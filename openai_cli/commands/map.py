@@ -28,7 +28,7 @@ import typer
 from openai_cli.errors import ExitCode, OutputError, UsageError
 from openai_cli.input.local import local_input
 from openai_cli.input.numbers import positive
-from openai_cli.input.outputs import STDOUT, check_output_path
+from openai_cli.input.outputs import check_outputs
 from openai_cli.options import add_command, argument, option
 from openai_cli.state import hold, state_dir, write_json
 
@@ -116,8 +116,8 @@ class MapOptions:
 
 def _map(factory: Factory, opts: MapOptions) -> None:
     endpoint, concurrency, resume = opts.endpoint, opts.concurrency, opts.resume
-    # `-O -` is stdout, as everywhere.
-    output_file = None if opts.output_file == STDOUT else opts.output_file
+    # `-O -` is stdout, as everywhere (None from the check).
+    (output_file,) = check_outputs(("--output-file", opts.output_file))
     workers = positive(concurrency, "--concurrency", DEFAULT_CONCURRENCY)
     if workers > MAX_CONCURRENCY:
         raise UsageError(f"--concurrency: at most {MAX_CONCURRENCY}")
@@ -127,7 +127,6 @@ def _map(factory: Factory, opts: MapOptions) -> None:
     if output_file is None:
         _run(factory, opts, None, url, workers)
         return
-    check_output_path(output_file, "--output-file")
     if not resume and os.path.isfile(output_file) and os.path.getsize(output_file) > 0:
         raise UsageError(
             f"--output-file: {output_file} exists; --resume continues it",

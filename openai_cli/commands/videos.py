@@ -67,6 +67,7 @@ def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
     from openai_cli.api.runner import execute
     from openai_cli.api.send import answer_object, send
     from openai_cli.commands.waiters import take_wait_options, wait_and_print
+    from openai_cli.input.outputs import check_outputs
 
     out = request.output_file
     request.output_file = None  # the answer is the video object; the content comes later
@@ -74,6 +75,7 @@ def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
         from openai_cli.errors import UsageError
 
         raise UsageError("-O -: stdout is a terminal; give a file name (or pipe stdout)")
+    check_outputs(("--output-file", out))
     if out:
         values["x_wait"] = True
     wait, timeout = take_wait_options(factory, values)
@@ -83,8 +85,12 @@ def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
     first = answer_object(send(client, request), f"{request.method} {request.path}")
     ident = first.get("id")
     if not isinstance(ident, str) or "status" not in first:
-        factory.io.message("oai: the answer names no video status; nothing to wait for")
         factory.renderer().answer(first)
+        if out:
+            from openai_cli.errors import NothingSaved
+
+            raise NothingSaved(f"the answer names no video status; nothing was written to {out}")
+        factory.io.message("oai: the answer names no video status; nothing to wait for")
         return 0
     path = f"/videos/{segment(ident, 'the video id in the answer')}"
     rewait = f"oai videos retrieve {ident} --wait" + (f" -O {shlex.quote(out)}" if out else "")
@@ -100,7 +106,6 @@ def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
         print_final=out != "-",
     )
     if out:
-        return execute(
-            factory, Request(method="GET", path=f"{path}/content", binary=True, output_file=out)
-        )
+        content = Request(method="GET", path=f"{path}/content", binary=True, output_file=out)
+        return execute(factory, content, nothing="video")
     return 0

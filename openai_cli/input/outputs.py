@@ -1,31 +1,88 @@
-"""Output paths checked before the first request, so paid work is never lost to a typo."""
+"""Output paths (``-O``, ``--errors``, ``--output-dir``), checked before the first request.
+
+An answer that was paid for must find somewhere to go: a missing folder, a
+directory where a file was meant, a folder that cannot be written or two flags
+naming one file are usage errors found before anything is sent, never after.
+``-`` is stdout wherever a file flag takes it.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from openai_cli.errors import UsageError
 
 STDOUT = "-"
 
 
-def check_output_path(path: str, flag: str) -> None:
-    """Refuse ``path`` for ``flag`` unless a file can be written there; ``-`` is stdout.
+def check_outputs(
+    *files: tuple[str, str | None],
+    dirs: Sequence[tuple[str, str | None]] = (),
+) -> list[str | None]:
+    """Check each ``(flag, path)`` output; return the paths, ``None`` for stdout or none.
 
-    A missing folder, a directory, or a place this user may not write is exit 2,
-    naming the flag. Nothing is created.
+    ``-`` is stdout for the first output only.
+
+    A file is written as ``PATH.part`` and then renamed, so its folder must be
+    writable even when the file exists. ``dirs`` are folders that will be created
+    when missing (``--output-dir``); a file path may lie inside one of them.
     """
-    if path == STDOUT:
-        return
-    if not path:
-        raise UsageError(f"{flag}: give a file path, or - for stdout")
-    if os.path.isdir(path):
-        raise UsageError(f"{flag}: {path} is a directory, not a file")
+    created: list[str] = []
+    for flag, folder in dirs:
+        if folder:
+            _check_dir(flag, folder)
+            if not os.path.isdir(folder):
+                created.append(os.path.abspath(folder))
+    out: list[str | None] = []
+    taken: dict[str, str] = {}
+    for flag, path in files:
+        if path is None or path == "":
+            out.append(None)
+            continue
+        if path == STDOUT:
+            if out:
+                # Stdout carries the first output; a second one there would mix with it.
+                raise UsageError(f"{flag}: - (stdout) is for {files[0][0]}; give a file")
+            out.append(None)
+            continue
+        key = os.path.realpath(path)
+        if key in taken:
+            raise UsageError(f"{flag}: {path} is also where {taken[key]} goes; give another file")
+        taken[key] = flag
+        _check_file(flag, path, created)
+        out.append(path)
+    return out
+
+
+def _check_file(flag: str, path: str, created: Sequence[str]) -> None:
+    if os.path.isdir(path) or path.endswith(("/", os.sep)):
+        raise UsageError(f"{flag}: {path} is a directory; give a file name")
     folder = os.path.dirname(os.path.abspath(path))
+    if folder in created:
+        return  # made by --output-dir, whose own check covers it
+    if not os.path.exists(folder):
+        raise UsageError(f"{flag}: {path}: the folder {_shown(path)} does not exist")
     if not os.path.isdir(folder):
-        raise UsageError(f"{flag}: the folder {os.path.dirname(path) or folder} does not exist")
-    if os.path.exists(path):
-        if not os.access(path, os.W_OK):
-            raise UsageError(f"{flag}: permission denied writing {path}")
-    elif not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"{flag}: permission denied writing in {folder}")
+        raise UsageError(f"{flag}: {path}: {_shown(path)} is not a folder")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise UsageError(f"{flag}: {path}: permission denied (the file is read-only)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag}: {path}: permission denied writing in {_shown(path)}")
+
+
+def _check_dir(flag: str, folder: str) -> None:
+    """A folder that exists and can be written in, or one that can be created."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise UsageError(f"{flag}: {folder} is a file, not a folder")
+    probe = os.path.abspath(folder)
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        raise UsageError(f"{flag}: {folder}: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag}: {folder}: permission denied writing in {probe}")
+
+
+def _shown(path: str) -> str:
+    return os.path.dirname(path) or "."

@@ -4,6 +4,7 @@ times. Every case goes through the real entry point and checks what is sent."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -398,8 +399,13 @@ def test_an_image_reference_takes_a_file_id_or_a_url(api: respx.MockRouter) -> N
         assert sent_json(route) == {"prompt": "a cat", "input_reference": ref}
 
 
-def test_an_image_mask_takes_a_file_id(api: respx.MockRouter) -> None:
-    route = api.post("/images/edits").respond(200, json={"created": 1, "data": []})
+def test_an_image_mask_takes_a_file_id(
+    api: respx.MockRouter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the edited image is saved here
+    image = base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()
+    answer = {"created": 1, "data": [{"b64_json": image}]}
+    route = api.post("/images/edits").respond(200, json=answer)
     r = invoke(
         "images",
         "edit",

@@ -37,8 +37,10 @@ def run(steady: Steady, *args: str, stdout_tty: bool = False) -> tuple[Result, l
     return result, steady.entries_since(mark)
 
 
-def one_clean_hit(result: Result, entries: list[Entry], method: str, pattern: str) -> Entry:
-    assert result.code == 0, result
+def one_clean_hit(
+    result: Result, entries: list[Entry], method: str, pattern: str, *, code: int = 0
+) -> Entry:
+    assert result.code == code, result
     seen = [(e["request"]["method"], e["request"]["pathPattern"]) for e in entries]
     assert seen == [(method, pattern)]
     assert failing_diagnostics(entries) == []
@@ -89,7 +91,8 @@ def test_image_edit_with_two_images_a_mask_and_fields(steady: Steady, tmp_path: 
         "--n",
         "2",
     )
-    entry = one_clean_hit(result, entries, "POST", "/images/edits")
+    # Steady's answer holds no image (only the required fields): nothing saved, exit 7.
+    entry = one_clean_hit(result, entries, "POST", "/images/edits", code=7)
     request = entry["request"]
     assert request["headers"]["content-type"].startswith("multipart/form-data; boundary=")
     # Two `image[]` parts, logged by Steady as one list.

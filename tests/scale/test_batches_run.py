@@ -337,16 +337,16 @@ def test_output_paths_are_checked_before_anything_is_sent(
     missing = tmp_path / "missing" / "out.jsonl"
     r = oai("batches", "run", str(src), "--wait", "-O", str(missing))
     assert r.code == 2, r
-    assert f"--output-file: the folder {missing.parent} does not exist" in r.err
+    assert f"--output-file: {missing}: the folder {missing.parent} does not exist" in r.err
     r = oai("batches", "run", str(src), "--wait", "--errors", str(tmp_path))
     assert r.code == 2, r
-    assert f"--errors: {tmp_path} is a directory, not a file" in r.err
+    assert f"--errors: {tmp_path} is a directory; give a file name" in r.err
     same = tmp_path / "both.jsonl"
     r = oai("batches", "run", str(src), "--wait", "-O", str(same), "--errors", str(same))
     assert r.code == 2, r
-    assert f"--errors: {same} is also where --output-file writes" in r.err
+    assert f"--errors: {same} is also where --output-file goes; give another file" in r.err
     r = oai("batches", "run", str(src), "--wait", "--errors", "-")
-    assert r.code == 2 and "--errors: - is also where --output-file writes" in r.err, r
+    assert r.code == 2 and "--errors: - (stdout) is for --output-file; give a file" in r.err, r
     assert oai.state.log == []
     assert not (fast_polls / "batches").exists() or not list((fast_polls / "batches").iterdir())
     # A resumed run checks the paths it would write, from its state or its flags.
@@ -354,7 +354,7 @@ def test_output_paths_are_checked_before_anything_is_sent(
     assert r.code == 0, r
     sent = len(oai.state.log)
     r = oai("batches", "run", "--resume", str(state_file(fast_polls)), "--wait", "-O", str(missing))
-    assert r.code == 2 and "--output-file: the folder" in r.err, r
+    assert r.code == 2 and f"--output-file: {missing}: the folder" in r.err, r
     assert len(oai.state.log) == sent
 
 

@@ -370,10 +370,11 @@ def test_output_paths_are_checked_before_anything_is_sent(
     args = ("map", str(src), "--endpoint", "/v1/embeddings")
     r = oai(*args, "-O", str(tmp_path / "missing" / "out.jsonl"))
     assert r.code == 2, r
-    assert f"--output-file: the folder {tmp_path / 'missing'} does not exist" in r.err
+    missing = tmp_path / "missing"
+    assert f"--output-file: {missing / 'out.jsonl'}: the folder {missing} does not exist" in r.err
     r = oai(*args, "-O", str(tmp_path))
     assert r.code == 2, r
-    assert f"--output-file: {tmp_path} is a directory, not a file" in r.err
+    assert f"--output-file: {tmp_path} is a directory; give a file name" in r.err
     assert oai.state.log == []
     # `-O -` is stdout, not a file named "-".
     monkeypatch.chdir(tmp_path)
