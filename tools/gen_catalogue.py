@@ -538,6 +538,10 @@ def build_operation(resolver: Resolver, row: dict[str, str], notes: Notes) -> tu
     return words[1], record
 
 
+# A point in time that reads as one: 2026-01-01T00:00:00Z.
+EXAMPLE_TIME = 1767225600
+
+
 def example_line(record: Record) -> str:
     """One command line that makes a minimal valid request: ids as placeholders."""
     words = ["oai", *record["command"]]
@@ -551,6 +555,8 @@ def example_line(record: Record) -> str:
 
 def example_option(param: Record) -> list[str]:
     flag, kind, value = param["flag"], param["type"], param["minimal"]
+    if param["unit"] == "Unix seconds" and kind == "integer":
+        value = EXAMPLE_TIME
     if kind == "boolean":
         return [flag if value or value is None else f"--no-{flag[2:]}"]
     if param["type"] == "file" or param["items"] == "file":

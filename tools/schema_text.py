@@ -97,9 +97,25 @@ def _shape(resolver: Resolver, schema: Schema, depth: int, seen: set[str]) -> st
         part = _scalar_shape(resolver, leaf, depth, seen)
         if part not in parts:
             parts.append(part)
+    if "string" in parts:
+        # Free text is accepted: the listed values are only suggestions, left to --help.
+        parts = [p for p in parts if p == "string" or not _is_choice(p, others)]
     if objects:
         parts.append(_objects_shape(resolver, objects, depth, seen))
     return "|".join(parts) if parts else "any"
+
+
+def _is_choice(part: str, leaves: list[Schema]) -> bool:
+    """Whether ``part`` was written from a leaf's enum or const (not a type or a list)."""
+    return any(
+        ("const" in leaf or leaf.get("enum")) and part == _choice_text(leaf) for leaf in leaves
+    )
+
+
+def _choice_text(leaf: Schema) -> str:
+    if "const" in leaf:
+        return str(leaf["const"])
+    return "|".join(str(v) for v in leaf.get("enum") or [] if v is not None)
 
 
 def _leaves(resolver: Resolver, schema: Schema) -> list[Schema]:
@@ -187,8 +203,13 @@ def bounds(resolver: Resolver, schema: Schema) -> tuple[float | None, float | No
         if _kind(leaf) in ("integer", "number"):
             low = leaf.get("minimum", leaf.get("exclusiveMinimum"))
             high = leaf.get("maximum", leaf.get("exclusiveMaximum"))
-            return low, high
+            # The limits of a 64-bit integer say only "any integer".
+            return (None if _machine(low) else low), (None if _machine(high) else high)
     return None, None
+
+
+def _machine(value: Any) -> bool:
+    return isinstance(value, int | float) and abs(value) >= 2**53
 
 
 def minimal(resolver: Resolver, schema: Schema, name: str = "", depth: int = 0) -> Any:

@@ -403,7 +403,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-costs",
-        example="oai admin organization usage costs --start-time 1",
+        example="oai admin organization usage costs --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "data-retention", "retrieve"),
@@ -1771,7 +1771,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-audio-speeches",
-        example="oai admin organization usage audio-speeches --start-time 1",
+        example="oai admin organization usage audio-speeches --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "usage", "audio-transcriptions"),
@@ -1811,7 +1811,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-audio-transcriptions",
-        example="oai admin organization usage audio-transcriptions --start-time 1",
+        example="oai admin organization usage audio-transcriptions --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "usage", "code-interpreter-sessions"),
@@ -1848,7 +1848,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-code-interpreter-sessions",
-        example="oai admin organization usage code-interpreter-sessions --start-time 1",
+        example="oai admin organization usage code-interpreter-sessions --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "usage", "completions"),
@@ -1889,7 +1889,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-completions",
-        example="oai admin organization usage completions --start-time 1",
+        example="oai admin organization usage completions --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "usage", "embeddings"),
@@ -1929,7 +1929,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-embeddings",
-        example="oai admin organization usage embeddings --start-time 1",
+        example="oai admin organization usage embeddings --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "usage", "file-search-calls"),
@@ -1969,7 +1969,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-file-search-calls",
-        example="oai admin organization usage file-search-calls --start-time 1",
+        example="oai admin organization usage file-search-calls --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "usage", "images"),
@@ -2023,7 +2023,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-images",
-        example="oai admin organization usage images --start-time 1",
+        example="oai admin organization usage images --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "usage", "moderations"),
@@ -2063,7 +2063,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-moderations",
-        example="oai admin organization usage moderations --start-time 1",
+        example="oai admin organization usage moderations --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "usage", "vector-stores"),
@@ -2100,7 +2100,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-vector-stores",
-        example="oai admin organization usage vector-stores --start-time 1",
+        example="oai admin organization usage vector-stores --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "usage", "web-search-calls"),
@@ -2147,7 +2147,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-web-search-calls",
-        example="oai admin organization usage web-search-calls --start-time 1",
+        example="oai admin organization usage web-search-calls --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "users", "list"),

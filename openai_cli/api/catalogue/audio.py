@@ -40,7 +40,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 ),
                 open_enum=True,
                 content=("json",),
-                shape="string|alloy|ash|ballad|coral|echo|sage|shimmer|verse|marin|cedar|{id: string}",
+                shape="string|{id: string}",
             ),
             Param(
                 name="response_format",

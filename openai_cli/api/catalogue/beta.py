@@ -328,7 +328,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 ),
                 open_enum=True,
                 content=("json",),
-                shape="string|alloy|ash|ballad|coral|echo|sage|shimmer|verse|marin|cedar|{id: string}",
+                shape="string|{id: string}",
             ),
             Param(
                 name="input_audio_format",
@@ -444,7 +444,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 flag="--input-audio-transcription",
                 type="json",
                 content=("json",),
-                shape="{model: string|whisper-1|gpt-transcribe|gpt-live-transcribe|gpt-4o-mini-transcribe|gpt-4o-mini-transcribe-2025-12-15|gpt-4o-transcribe|gpt-4o-transcribe-diariz…",
+                shape="{model: string, language: string, languages: [string], keywords: [string], prompt: string, delay: minimal|low|medium|high|xhigh}",
             ),
             Param(
                 name="include",
@@ -1493,7 +1493,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 flag="--reasoning",
                 type="json",
                 content=("json",),
-                shape="{mode: string|standard|pro, effort: none|minimal|low|medium|high|xhigh|max, summary: auto|concise|detailed, context: auto|current_turn|all_turns, generate_summ…",
+                shape="{mode: string, effort: none|minimal|low|medium|high|xhigh|max, summary: auto|concise|detailed, context: auto|current_turn|all_turns, generate_summary: auto|con…",
             ),
             Param(
                 name="input",
@@ -1920,7 +1920,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 flag="--reasoning",
                 type="json",
                 content=("json",),
-                shape="{mode: string|standard|pro, effort: none|minimal|low|medium|high|xhigh|max, summary: auto|concise|detailed, context: auto|current_turn|all_turns, generate_summ…",
+                shape="{mode: string, effort: none|minimal|low|medium|high|xhigh|max, summary: auto|concise|detailed, context: auto|current_turn|all_turns, generate_summary: auto|con…",
             ),
             Param(
                 name="truncation",

@@ -263,7 +263,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 flag="--audio",
                 type="json",
                 content=("json",),
-                shape="{voice: string|alloy|ash|ballad|coral|echo|sage|shimmer|verse|marin|cedar|{id}, format: wav|aac|mp3|flac|opus|pcm16}",
+                shape="{voice: string|{id}, format: wav|aac|mp3|flac|opus|pcm16}",
             ),
             Param(name="store", flag="--store", type="boolean", default=False, content=("json",)),
             Param(
@@ -318,15 +318,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 content=("json",),
                 shape="{type: content, content: string|[{type: text, text, prompt_cache_breakpoint}]}",
             ),
-            Param(
-                name="seed",
-                flag="--seed",
-                type="integer",
-                deprecated=True,
-                content=("json",),
-                minimum=-9223372036854776000,
-                maximum=9223372036854776000,
-            ),
+            Param(name="seed", flag="--seed", type="integer", deprecated=True, content=("json",)),
             Param(
                 name="stream_options",
                 flag="--stream-options",

@@ -252,7 +252,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 flag="--reasoning",
                 type="json",
                 content=("json",),
-                shape="{mode: string|standard|pro, effort: none|minimal|low|medium|high|xhigh|max, summary: auto|concise|detailed, context: auto|current_turn|all_turns, generate_summ…",
+                shape="{mode: string, effort: none|minimal|low|medium|high|xhigh|max, summary: auto|concise|detailed, context: auto|current_turn|all_turns, generate_summary: auto|con…",
             ),
             Param(
                 name="input",
@@ -448,7 +448,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 flag="--reasoning",
                 type="json",
                 content=("json",),
-                shape="{mode: string|standard|pro, effort: none|minimal|low|medium|high|xhigh|max, summary: auto|concise|detailed, context: auto|current_turn|all_turns, generate_summ…",
+                shape="{mode: string, effort: none|minimal|low|medium|high|xhigh|max, summary: auto|concise|detailed, context: auto|current_turn|all_turns, generate_summary: auto|con…",
             ),
             Param(
                 name="truncation",
