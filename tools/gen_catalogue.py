@@ -557,6 +557,9 @@ def example_option(param: Record) -> list[str]:
     flag, kind, value = param["flag"], param["type"], param["minimal"]
     if param["unit"] == "Unix seconds" and kind == "integer":
         value = EXAMPLE_TIME
+    if param["enum"] and kind in ("string", "string_or_json") and value not in param["enum"]:
+        # A value the help lists (a model that does speech, a voice) reads better.
+        value = param["enum"][0]
     if kind == "boolean":
         return [flag if value or value is None else f"--no-{flag[2:]}"]
     if param["type"] == "file" or param["items"] == "file":

@@ -147,7 +147,7 @@ def _facts(p: Param) -> str:
     """What the spec says about a field, in one bracket: ``[0..2; default: 1]``."""
     parts = []
     if p.type == "string_or_json":
-        parts.append("text or JSON")
+        parts.append(p.shape or "text or JSON")
     elif p.is_file:
         parts.append("path, - for stdin")
     if p.type == "array":

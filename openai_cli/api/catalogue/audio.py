@@ -73,7 +73,7 @@ OPERATIONS: tuple[Operation, ...] = (
         streams=True,
         binary=True,
         docs="https://platform.openai.com/docs/api-reference/audio",
-        example="oai audio speech create --model gpt-4o-mini --input Hello --voice voice",
+        example="oai audio speech create --model tts-1 --input Hello --voice alloy",
     ),
     Operation(
         command=("audio", "transcriptions", "create"),
@@ -179,7 +179,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("multipart/form-data",),
         streams=True,
         docs="https://platform.openai.com/docs/api-reference/audio",
-        example="oai audio transcriptions create --file path/to/file --model gpt-4o-mini",
+        example="oai audio transcriptions create --file path/to/file --model whisper-1",
     ),
     Operation(
         command=("audio", "translations", "create"),
@@ -217,7 +217,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("multipart/form-data",),
         docs="https://platform.openai.com/docs/api-reference/audio",
-        example="oai audio translations create --file path/to/file --model gpt-4o-mini",
+        example="oai audio translations create --file path/to/file --model whisper-1",
     ),
     Operation(
         command=("audio", "voice-consents", "create"),

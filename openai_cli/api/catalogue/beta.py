@@ -403,7 +403,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 flag="--prompt",
                 type="json",
                 content=("json",),
-                shape="{id: string, version: string, variables: {KEY: string|{type: input_text|input_image|input_file, text, prompt_cache_breakpoint, image_url, file_id, detail: low|…",
+                shape="{id, version, variables}",
             ),
         ),
         body_required=True,
@@ -1454,7 +1454,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 flag="--tools",
                 type="json",
                 content=("json",),
-                shape="[{type: function|file_search|computer|computer_use_preview|web_search|web_search_2025_08_26|mcp|code_interpreter|programmatic_tool_calling|image_generation|loc…",
+                shape="[{type: function|file_search|computer|computer_use_preview|web_search|…, name, description, parameters, output_schema, strict, defer_loading, …}]",
             ),
             Param(
                 name="tool_choice",
@@ -1462,14 +1462,14 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="string_or_json",
                 enum=("none", "auto", "required"),
                 content=("json",),
-                shape="none|auto|required|{type: allowed_tools|file_search|web_search_preview|computer|computer_use_preview|computer_use|web_search_preview_2025_03_11|image_generatio…",
+                shape="none|auto|required|{type: allowed_tools|file_search|web_search_preview|computer|computer_use_preview|…, mode, tools, name, server_label}",
             ),
             Param(
                 name="prompt",
                 flag="--prompt",
                 type="json",
                 content=("json",),
-                shape="{id: string, version: string, variables: {KEY: string|{type: input_text|input_image|input_file, text, prompt_cache_breakpoint, image_url, file_id, detail: low|…",
+                shape="{id, version, variables}",
             ),
             Param(
                 name="service_tier",
@@ -1493,14 +1493,14 @@ OPERATIONS: tuple[Operation, ...] = (
                 flag="--reasoning",
                 type="json",
                 content=("json",),
-                shape="{mode: string, effort: none|minimal|low|medium|high|xhigh|max, summary: auto|concise|detailed, context: auto|current_turn|all_turns, generate_summary: auto|con…",
+                shape="{mode, effort, summary, context, generate_summary}",
             ),
             Param(
                 name="input",
                 flag="--input",
                 type="string_or_json",
                 content=("json",),
-                shape="string|[{role: user|assistant|system|developer, content, phase: commentary|final_answer, type: message|file_search_call|computer_call|computer_call_output|web_…",
+                shape="string|[{role: user|assistant|system|developer, content, phase: commentary|final_answer, …}]",
             ),
             Param(
                 name="include",
@@ -1789,7 +1789,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 flag="--input",
                 type="string_or_json",
                 content=("json",),
-                shape="string|[{role: user|assistant|system|developer, content, phase: commentary|final_answer, type: message|file_search_call|computer_call|computer_call_output|web_…",
+                shape="string|[{role: user|assistant|system|developer, content, phase: commentary|final_answer, …}]",
             ),
             Param(
                 name="previous_response_id",
@@ -1893,7 +1893,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 flag="--input",
                 type="string_or_json",
                 content=("json",),
-                shape="string|[{role: user|assistant|system|developer, content, phase: commentary|final_answer, type: message|file_search_call|computer_call|computer_call_output|web_…",
+                shape="string|[{role: user|assistant|system|developer, content, phase: commentary|final_answer, …}]",
             ),
             Param(
                 name="previous_response_id",
@@ -1906,7 +1906,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 flag="--tools",
                 type="json",
                 content=("json",),
-                shape="[{type: function|file_search|computer|computer_use_preview|web_search|web_search_2025_08_26|mcp|code_interpreter|programmatic_tool_calling|image_generation|loc…",
+                shape="[{type: function|file_search|computer|computer_use_preview|web_search|…, name, description, parameters, output_schema, strict, defer_loading, …}]",
             ),
             Param(
                 name="text",
@@ -1920,7 +1920,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 flag="--reasoning",
                 type="json",
                 content=("json",),
-                shape="{mode: string, effort: none|minimal|low|medium|high|xhigh|max, summary: auto|concise|detailed, context: auto|current_turn|all_turns, generate_summary: auto|con…",
+                shape="{mode, effort, summary, context, generate_summary}",
             ),
             Param(
                 name="truncation",
@@ -1952,7 +1952,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="string_or_json",
                 enum=("none", "auto", "required"),
                 content=("json",),
-                shape="none|auto|required|{type: allowed_tools|file_search|web_search_preview|computer|computer_use_preview|computer_use|web_search_preview_2025_03_11|image_generatio…",
+                shape="none|auto|required|{type: allowed_tools|file_search|web_search_preview|computer|computer_use_preview|…, mode, tools, name, server_label}",
             ),
             Param(
                 name="parallel_tool_calls",

@@ -93,7 +93,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="json",
                 required=True,
                 content=("json",),
-                shape="[{content, role: developer|system|user|assistant|tool|function, name, refusal, audio, tool_calls, function_call, tool_call_id}]",
+                shape="[{content, role: developer|system|user|assistant|tool|…, name, refusal, audio, tool_calls, function_call, tool_call_id}]",
             ),
             Param(
                 name="model",
@@ -263,7 +263,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 flag="--audio",
                 type="json",
                 content=("json",),
-                shape="{voice: string|{id}, format: wav|aac|mp3|flac|opus|pcm16}",
+                shape="{voice: string|{id}, format: wav|aac|mp3|flac|opus|…}",
             ),
             Param(name="store", flag="--store", type="boolean", default=False, content=("json",)),
             Param(

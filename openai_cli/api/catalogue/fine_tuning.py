@@ -16,7 +16,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="json",
                 required=True,
                 content=("json",),
-                shape="{type: string_check|text_similarity|python|score_model|multi, name: string, input: string, reference: string, operation: eq|ne|like|ilike, evaluation_metric: c…",
+                shape="{type: string_check|text_similarity|python|score_model|multi, name, input, reference, operation, evaluation_metric, source, image_tag, model, …}",
             ),
             Param(name="item", flag="--item", type="json", content=("json",), shape="{…}"),
             Param(
@@ -44,7 +44,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="json",
                 required=True,
                 content=("json",),
-                shape="{type: string_check|text_similarity|python|score_model|multi, name: string, input: string, reference: string, operation: eq|ne|like|ilike, evaluation_metric: c…",
+                shape="{type: string_check|text_similarity|python|score_model|multi, name, input, reference, operation, evaluation_metric, source, image_tag, model, …}",
             ),
         ),
         body_required=True,

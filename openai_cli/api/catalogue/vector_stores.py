@@ -368,7 +368,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 flag="--filters",
                 type="json",
                 content=("json",),
-                shape="{type: eq|ne|gt|gte|lt|lte|in|nin|and|or, key: string, value: string|number|boolean|[string|number], filters: [any|{type: eq|ne|gt|gte|lt|lte|in|nin, key, valu…",
+                shape="{type: eq|ne|gt|gte|lt|…, key: string, value: string|number|boolean|[string|number], filters: [any|{type: eq|ne|gt|gte|lt|…, key, value}]}",
             ),
             Param(
                 name="ranking_options",
