@@ -13,6 +13,9 @@ import os
 from functools import cache
 from typing import Any
 
+# The index only (names of the families and their modules), not their operations.
+from openai_cli.api.catalogue import GROUPS
+
 Command = tuple[str, ...]
 
 
@@ -82,8 +85,6 @@ def _toml(text: str) -> dict[str, Any]:
 
 
 def _module(command: Command) -> str | None:
-    from openai_cli.api.catalogue import GROUPS
-
     return GROUPS.get(command[0]) if command else None
 
 
@@ -116,8 +117,6 @@ def argument_help(command: Command, name: str) -> str | None:
 
 def all_summaries() -> dict[str, str]:
     """Every command's and group's summary, keyed by its path (for searching)."""
-    from openai_cli.api.catalogue import GROUPS
-
     out: dict[str, str] = {}
     for module in sorted(set(GROUPS.values())):
         data = _read(module)
