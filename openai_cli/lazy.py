@@ -161,13 +161,36 @@ class PlainUsageCommand(TyperCommand):
         pieces: list[str] = super().collect_usage_pieces(ctx)
         return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
 
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        # Plain help (rich_markup_mode=None, so no help text is ever read as markup)
+        # ignores the options' panels: list each panel as a section of its own, in the
+        # order the options come. -h/--help closes the last one.
+        arguments: list[tuple[str, str]] = []
+        sections: dict[str, list[tuple[str, str]]] = {}
+        last = "Options"
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append(record)
+                continue
+            panel = getattr(param, "rich_help_panel", None)
+            last = panel or (last if param.name == "help" else "Options")
+            sections.setdefault(last, []).append(record)
+        for title, records in (("Arguments", arguments), *sections.items()):
+            if records:
+                with formatter.section(title):
+                    formatter.write_dl(records)
+
 
 def command_from(fn: Callable[..., Any], name: str, **kwargs: Any) -> TyperCommand:
     """One Typer command from a function (real or with a synthesised signature)."""
     import typer
 
     app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
-    app.command(name, cls=PlainUsageCommand, **kwargs)(fn)
+    kwargs.setdefault("cls", PlainUsageCommand)
+    app.command(name, **kwargs)(fn)
     cmd = typer.main.get_command(app)
     assert isinstance(cmd, TyperCommand)
     return cmd

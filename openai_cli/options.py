@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = ["OUTPUT_FORMATS"]
 
-_PANEL = "Output and debugging"
+PANEL_OUTPUT = "Output and debugging"
 _SPEC = "oai_option"
 
 T = TypeVar("T")
@@ -281,7 +281,9 @@ def common_parameters(
         if c.type is bool | None and not any(f.startswith("--") for f in free):
             # A bool option needs a long name for Typer to build it as a flag.
             free = [*free, f"--{c.name.replace('_', '-')}-opt"]
-        out.append(parameter(replace(c, name=f"common_{c.name}", flags=tuple(free), panel=_PANEL)))
+        out.append(
+            parameter(replace(c, name=f"common_{c.name}", flags=tuple(free), panel=PANEL_OUTPUT))
+        )
     return out
 
 

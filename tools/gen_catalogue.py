@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import math
 import os
 import re
+import shlex
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from typing import Any
 import yaml
 
 from tools._generated import Folder, sync
+from tools.schema_text import bounds, minimal, placeholder, shape
 from tools.spec_facts import FACTS_SPEC
 
 Schema = dict[str, Any]
@@ -293,6 +296,24 @@ def kebab(name: str) -> str:
     return re.sub(r"[^0-9A-Za-z]+", "-", name).strip("-").lower()
 
 
+def unit(name: str, kind: Kind) -> str | None:
+    """The unit of a number, decided by its name alone (the spec has no field for it).
+
+    An integer ``*_time`` or ``*_at`` is a point in time (the usage, costs and audit
+    endpoints, ``expires_at``): Unix seconds. ``*_seconds`` is a duration and ``bytes``
+    a size. Anything else is left without a unit rather than guessed.
+    """
+    if kind.type != "integer" and kind.items != "integer":
+        return None
+    if name.endswith(("_time", "_at")):
+        return "Unix seconds"
+    if name.endswith("_seconds"):
+        return "seconds"
+    if name == "bytes":
+        return "bytes"
+    return None
+
+
 def param_record(
     resolver: Resolver,
     name: str,
@@ -303,6 +324,7 @@ def param_record(
     content: list[str] | None = None,
 ) -> Record:
     kind = resolver.classify(schema)
+    low, high = bounds(resolver, schema) if kind.type in ("integer", "number") else (None, None)
     record: Record = {
         "name": name,
         "flag": "--" + kebab(name),
@@ -312,10 +334,15 @@ def param_record(
         "enum": kind.enum,
         "open_enum": kind.open_enum,
         "default": resolver.default(schema),
+        "minimum": low,
+        "maximum": high,
+        "unit": unit(name, kind),
+        "shape": shape(resolver, schema) if kind.type in ("json", "string_or_json") else None,
     }
     if content is not None:
         record["content"] = content
     record["deprecated"] = deprecated or resolver.deprecated(schema)
+    record["minimal"] = minimal(resolver, schema, name)  # for the example line only
     return record
 
 
@@ -507,7 +534,47 @@ def build_operation(resolver: Resolver, row: dict[str, str], notes: Notes) -> tu
         "admin": row["auth"] == "AdminApiKeyAuth",
         "docs": docs_url(operation),
     }
+    record["example"] = example_line(record)
     return words[1], record
+
+
+# A point in time that reads as one: 2026-01-01T00:00:00Z.
+EXAMPLE_TIME = 1767225600
+
+
+def example_line(record: Record) -> str:
+    """One command line that makes a minimal valid request: ids as placeholders."""
+    words = ["oai", *record["command"]]
+    words += [placeholder(p["name"]) or p["metavar"] for p in record["path_params"]]
+    for place in PLACES:
+        for param in record[place]:
+            if param["required"]:
+                words += example_option(param)
+    return " ".join(words)
+
+
+def example_option(param: Record) -> list[str]:
+    flag, kind, value = param["flag"], param["type"], param["minimal"]
+    if param["unit"] == "Unix seconds" and kind == "integer":
+        value = EXAMPLE_TIME
+    if param["enum"] and kind in ("string", "string_or_json") and value not in param["enum"]:
+        # A value the help lists (a model that does speech, a voice) reads better.
+        value = param["enum"][0]
+    if kind == "boolean":
+        return [flag if value or value is None else f"--no-{flag[2:]}"]
+    if param["type"] == "file" or param["items"] == "file":
+        return [flag, "path/to/file"]
+    if kind == "array":
+        values = value if isinstance(value, list) else [value]
+        return [w for v in values for w in (flag, _shell(str(v)))]
+    if kind == "json" or not isinstance(value, str | int | float):
+        return [flag, _shell(json.dumps(value, ensure_ascii=False))]
+    return [flag, _shell(str(value))]
+
+
+def _shell(text: str) -> str:
+    # Quoted only when the shell would read it otherwise; JSON always is.
+    return text if re.fullmatch(r"[\w@%+=:,./-]+", text) else shlex.quote(text)
 
 
 def _dedupe_flags(
@@ -556,6 +623,10 @@ PARAM_DEFAULTS: dict[str, Any] = {
     "deprecated": False,
     "content": (),
     "part_type": None,
+    "minimum": None,
+    "maximum": None,
+    "unit": None,
+    "shape": None,
 }
 PARAM_FIELDS = ("name", "flag", "type", *PARAM_DEFAULTS)
 OPERATION_DEFAULTS: dict[str, Any] = {
@@ -571,6 +642,7 @@ OPERATION_DEFAULTS: dict[str, Any] = {
     "pagination": None,
     "admin": False,
     "docs": None,
+    "example": None,
 }
 OPERATION_FIELDS = ("command", "method", "path", "operation_id", *OPERATION_DEFAULTS)
 PLACES = ("query", "headers", "body")

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 Schema = dict[str, Any]
 
 MAX_SHAPE = 160
+# Values listed for one key or enum; a longer list is cut ("a|b|c|d|…"), as a line
+# of help wraps only at spaces.
+MAX_VALUES = 5
 # Placeholders for ids, by the field's name: what a user recognises as "an id goes here".
 ID_PLACEHOLDERS = {
     "file": "file-abc123",
@@ -80,7 +83,23 @@ def _kind(schema: Schema) -> str | None:
 def shape(resolver: Resolver, schema: Schema, depth: int = 0) -> str:
     """The value's shape: keys with their types at the top, key names below that."""
     text = _shape(resolver, schema, depth, set())
-    return text if len(text) <= MAX_SHAPE else text[: MAX_SHAPE - 1] + "…"
+    if len(text) > MAX_SHAPE and depth == 0:
+        # Too deep to read in a line: the top-level keys alone say more than a cut.
+        text = _shape(resolver, schema, 1, set())
+    return text if len(text) <= MAX_SHAPE else _cut(text)
+
+
+def _cut(text: str) -> str:
+    """``text`` cut after a whole key, with ``…`` and its brackets closed."""
+    end = text.rfind(", ", 0, MAX_SHAPE - 8)
+    kept = text[:end] if end > 0 else text[: MAX_SHAPE - 8]
+    closers = []
+    for char in kept:
+        if char in "[{":
+            closers.append("]" if char == "[" else "}")
+        elif char in "]}" and closers:
+            closers.pop()
+    return kept + ", …" + "".join(reversed(closers))
 
 
 def _shape(resolver: Resolver, schema: Schema, depth: int, seen: set[str]) -> str:
@@ -97,9 +116,25 @@ def _shape(resolver: Resolver, schema: Schema, depth: int, seen: set[str]) -> st
         part = _scalar_shape(resolver, leaf, depth, seen)
         if part not in parts:
             parts.append(part)
+    if "string" in parts:
+        # Free text is accepted: the listed values are only suggestions, left to --help.
+        parts = [p for p in parts if p == "string" or not _is_choice(p, others)]
     if objects:
         parts.append(_objects_shape(resolver, objects, depth, seen))
     return "|".join(parts) if parts else "any"
+
+
+def _is_choice(part: str, leaves: list[Schema]) -> bool:
+    """Whether ``part`` was written from a leaf's enum or const (not a type or a list)."""
+    return any(
+        ("const" in leaf or leaf.get("enum")) and part == _choice_text(leaf) for leaf in leaves
+    )
+
+
+def _choice_text(leaf: Schema) -> str:
+    if "const" in leaf:
+        return str(leaf["const"])
+    return _values([str(v) for v in leaf.get("enum") or [] if v is not None])
 
 
 def _leaves(resolver: Resolver, schema: Schema) -> list[Schema]:
@@ -124,7 +159,7 @@ def _scalar_shape(resolver: Resolver, leaf: Schema, depth: int, seen: set[str]) 
         return str(leaf["const"])
     enum = [v for v in leaf.get("enum") or [] if v is not None]
     if enum:
-        return "|".join(str(v) for v in enum)
+        return _values([str(v) for v in enum])
     kind = _kind(leaf)
     if kind == "array" or "items" in leaf:
         item = leaf.get("items") or {}
@@ -178,7 +213,11 @@ def _joined_consts(resolver: Resolver, props: list[Schema]) -> str:
             for v in [leaf["const"]] if "const" in leaf else leaf.get("enum") or []:
                 if v is not None and str(v) not in values:
                     values.append(str(v))
-    return "|".join(values)
+    return _values(values)
+
+
+def _values(values: list[str]) -> str:
+    return "|".join(values[:MAX_VALUES] + (["…"] if len(values) > MAX_VALUES else []))
 
 
 def bounds(resolver: Resolver, schema: Schema) -> tuple[float | None, float | None]:
@@ -187,8 +226,13 @@ def bounds(resolver: Resolver, schema: Schema) -> tuple[float | None, float | No
         if _kind(leaf) in ("integer", "number"):
             low = leaf.get("minimum", leaf.get("exclusiveMinimum"))
             high = leaf.get("maximum", leaf.get("exclusiveMaximum"))
-            return low, high
+            # The limits of a 64-bit integer say only "any integer".
+            return (None if _machine(low) else low), (None if _machine(high) else high)
     return None, None
+
+
+def _machine(value: Any) -> bool:
+    return isinstance(value, int | float) and abs(value) >= 2**53
 
 
 def minimal(resolver: Resolver, schema: Schema, name: str = "", depth: int = 0) -> Any:

@@ -16,8 +16,9 @@ import typer
 from typer.core import TyperCommand
 
 from openai_cli.input.times import is_unix_time
-from openai_cli.lazy import LazyGroup, Loader, command_from
+from openai_cli.lazy import LazyGroup, Loader, PlainUsageCommand, command_from
 from openai_cli.options import (
+    PANEL_OUTPUT,
     OptionSpec,
     common_parameters,
     factory_of,
@@ -29,9 +30,25 @@ if TYPE_CHECKING:
     from openai_cli.api.model import Operation, Param
 
 _SCALARS: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool}
-# Options the runner adds; an API field of the same name keeps its meaning instead.
-_PANEL_API = "API fields"
+# Help panels, listed in this order: what must be given, what most people give, then the
+# rest of the API's fields by where they go, then the runner's own options.
+_PANEL_REQUIRED = "Required"
+_PANEL_COMMON = "Common"
+_PANEL_PLACES = {"body": "Body fields", "query": "Query parameters", "headers": "Headers"}
 _PANEL_INPUT = "Request"
+# The flags people reach for first, whatever the command.
+_COMMON_FLAGS = (
+    "--model",
+    "--input",
+    "--messages",
+    "--prompt",
+    "--instructions",
+    "--file",
+    "--purpose",
+    "--name",
+    "--stream",
+    "--limit",
+)
 
 
 def group_loader(top: str) -> Loader:
@@ -54,6 +71,8 @@ class CatalogueGroup(LazyGroup):
             no_args_is_help=True,
             rich_markup_mode=None,
         )
+        self.prefix = prefix
+        self._help_loaded = False
         children: dict[str, list[Operation]] = {}
         leaves: dict[str, Operation] = {}
         depth = len(prefix)
@@ -77,6 +96,25 @@ class CatalogueGroup(LazyGroup):
 
         for word, (loader, help_text) in extra_commands(prefix).items():
             self.add_lazy(word, loader, help_text)
+
+    def load_help(self) -> None:
+        """Our summaries for this group and its listing, read only when help is shown."""
+        if self._help_loaded:
+            return
+        self._help_loaded = True
+        from openai_cli.api.help import summary
+
+        self.help = summary(self.prefix) or self.help
+        for word, (loader, short) in list(self.lazy.items()):
+            self.lazy[word] = (loader, summary((*self.prefix, word)) or short)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self.load_help()
+        super().format_help(ctx, formatter)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> Any:
+        self.load_help()
+        return super().shell_complete(ctx, incomplete)
 
 
 def _group_loader(word: str, prefix: tuple[str, ...], ops: Sequence[Operation]) -> Loader:
@@ -106,35 +144,46 @@ def _group_help(ops: list[Operation]) -> str:
 # -- commands ---------------------------------------------------------------------------
 
 
-def _param_help(p: Param) -> str:
+def _facts(p: Param) -> str:
+    """What the spec says about a field, in one bracket: ``[0..2; default: 1]``."""
     parts = []
-    if p.required:
-        parts.append("Required.")
-    t = p.type
-    if t == "json":
-        parts.append("JSON text, @file.json or @- for stdin.")
-    elif t == "string_or_json" and not p.closed:
-        parts.append("Text, or JSON when it starts with { or [.")
-    elif t == "file":
-        parts.append("Path of a file to upload, or - for stdin.")
-    elif t == "array":
-        parts.append(
-            "Repeat for several values."
-            if p.items != "file"
-            else "Path of a file; repeat for several."
-        )
-    enum = p.enum
-    if enum:
-        shown = ", ".join(str(e) for e in enum[:12]) + (", ..." if len(enum) > 12 else "")
-        if t == "string_or_json" and not p.open_enum:
-            parts.append(f"One of: {shown}; anything else is read as JSON.")
+    if p.type == "string_or_json":
+        parts.append(p.shape or "text or JSON")
+    elif p.is_file:
+        parts.append("path, - for stdin")
+    if p.type == "array":
+        parts.append("repeatable")
+    if p.unit:
+        parts.append(p.unit)
+    if p.minimum is not None or p.maximum is not None:
+        low = "" if p.minimum is None else _number(p.minimum)
+        high = "" if p.maximum is None else _number(p.maximum)
+        parts.append(f"{low}..{high}" if low and high else f">= {low}" if low else f"<= {high}")
+    if p.enum:
+        shown = ", ".join(str(e) for e in p.enum[:8]) + (", ..." if len(p.enum) > 8 else "")
+        if p.type == "string_or_json" and not p.open_enum:
+            parts[0] = f"one of: {shown}; anything else is read as JSON"
         else:
-            parts.append(("e.g. " if p.open_enum else "One of: ") + shown + ".")
+            parts.append(("e.g. " if p.open_enum else "one of: ") + shown)
     if p.default is not None:
-        parts.append(f"API default: {p.default!r}.")
+        default = str(p.default).lower() if isinstance(p.default, bool) else str(p.default)
+        parts.append(f"default: {default}")
+    if p.shape and p.type == "json":
+        parts.append(p.shape)
     if p.deprecated:
-        parts.append("Deprecated.")
-    return " ".join(parts)
+        parts.append("deprecated")
+    return f"[{'; '.join(parts)}]" if parts else ""
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _param_help(command: tuple[str, ...], p: Param) -> str:
+    from openai_cli.api.help import flag_help
+
+    words = flag_help(command, p.flag.removeprefix("--")) or ""
+    return " ".join(part for part in (words, _facts(p)) if part)
 
 
 def _metavar(p: Param) -> str:
@@ -158,6 +207,8 @@ def _completer(enum: tuple[Any, ...]) -> Callable[[str], list[str]]:
 
 
 def _api_option(name: str, p: Param, panel: str) -> OptionSpec:
+    # The help is filled in when it is shown (ApiCommand.load_help), so running a
+    # command never reads the help files.
     t = p.type
     flags: tuple[str, ...] = (p.flag,)
     metavar: str | None = _metavar(p)
@@ -174,7 +225,6 @@ def _api_option(name: str, p: Param, panel: str) -> OptionSpec:
         name,
         kind | None,
         flags,
-        help=_param_help(p),
         panel=panel,
         metavar=metavar,
         completion=_completer(p.enum) if p.enum else None,
@@ -235,7 +285,7 @@ _RUNNER_OPTIONS: tuple[tuple[str, OptionSpec], ...] = (
             bool | None,
             ("--stream",),
             help="Ask for server-sent events and print each as one JSON line.",
-            panel=_PANEL_INPUT,
+            panel=PANEL_OUTPUT,
         ),
     ),
     (
@@ -246,12 +296,12 @@ _RUNNER_OPTIONS: tuple[tuple[str, OptionSpec], ...] = (
             ("--max-items",),
             metavar="N",
             help="Follow pages until N items are printed.",
-            panel=_PANEL_INPUT,
+            panel=PANEL_OUTPUT,
         ),
     ),
     (
         "pages",
-        OptionSpec("x_all", bool | None, ("--all",), help="Follow every page.", panel=_PANEL_INPUT),
+        OptionSpec("x_all", bool | None, ("--all",), help="Follow every page.", panel=PANEL_OUTPUT),
     ),
     (
         "bytes",
@@ -261,7 +311,7 @@ _RUNNER_OPTIONS: tuple[tuple[str, OptionSpec], ...] = (
             ("-O", "--output-file"),
             metavar="PATH",
             help="Write the answer's bytes to PATH (stdout when piped).",
-            panel=_PANEL_INPUT,
+            panel=PANEL_OUTPUT,
         ),
     ),
 )
@@ -333,14 +383,24 @@ class CommandSpec:
             )
             for pp in self.op.path_params
         ]
-        for name, loc, p in self.params:
-            panel = {"query": "Query parameters", "headers": "Headers"}.get(loc, _PANEL_API)
-            specs.append(_api_option(name, p, panel))
+        specs += [_api_option(name, p, self.panel(loc, p)) for name, loc, p in self.ordered()]
         # An override may respell a runner option (``-O/--output-file``) under its name.
         replaced = {e.name for e in extra}
         specs.extend(s for s in self.runner_options() if s.name not in replaced)
         specs.extend(extra)
         return specs
+
+    def ordered(self) -> list[tuple[str, str, Param]]:
+        """The API fields in help order: required, common, then the rest by place."""
+        rank = {panel: i for i, panel in enumerate(_PANEL_PLACES.values())}
+        return sorted(self.params, key=lambda item: _rank(self.panel(item[1], item[2]), rank))
+
+    def panel(self, loc: str, p: Param) -> str:
+        if p.required:
+            return _PANEL_REQUIRED
+        if p.flag in _COMMON_FLAGS:
+            return _PANEL_COMMON
+        return _PANEL_PLACES[loc]
 
     def signature(self, extra: Sequence[OptionSpec] = ()) -> inspect.Signature:
         P = inspect.Parameter
@@ -352,12 +412,23 @@ class CommandSpec:
             ]
         )
 
-    def help_text(self) -> str:
+    def help_text(self, prefix: str | None = None) -> str:
+        """Our summary, an override's words, then the operation and its reference page."""
+        from openai_cli.api.help import summary
+
         op = self.op
-        lines = [_short_help(op)]
-        required = [p.flag for _, _, p in self.params if p.required]
-        if required:
-            lines.append("Required: " + ", ".join(required) + " (or give them in --body / -F).")
+        lines = [summary(op.command) or _short_help(op)]
+        if prefix:
+            lines.append(prefix)
+        # \b keeps the lines as they are: Click rewraps other paragraphs.
+        lines.append("\b\n" + _short_help(op) + (f"\nReference: {op.docs}" if op.docs else ""))
+        given = []
+        if any(p.required for _, _, p in self.params) and op.content_types:
+            given.append("Required fields may also be given in --body or -F.")
+        if any(p.type in ("json", "string_or_json") for _, _, p in self.params):
+            given.append("JSON values: JSON text, @file.json, or @- for stdin.")
+        if given:
+            lines.append(" ".join(given))
         notes = []
         if op.streams:
             notes.append("can stream (--stream)")
@@ -369,8 +440,6 @@ class CommandSpec:
             notes.append("needs an admin key (OPENAI_ADMIN_KEY)")
         if notes:
             lines.append("This operation " + "; ".join(notes) + ".")
-        if op.docs:
-            lines.append(f"Reference: {op.docs}")
         return "\n\n".join(lines)
 
     def command(
@@ -399,14 +468,92 @@ class CommandSpec:
             raise typer.Exit(rc)
 
         callback.__signature__ = self.signature(extra)  # type: ignore[attr-defined]
-        help_text = self.help_text()
-        if help_prefix:
-            help_text = help_prefix + "\n\n" + help_text
-        return command_from(
-            callback, self.op.command[-1], help=help_text, short_help=_short_help(self.op)
-        )
+        cmd = command_from(callback, self.op.command[-1], cls=ApiCommand)
+        assert isinstance(cmd, ApiCommand)
+        cmd.spec, cmd.help_prefix = self, help_prefix
+        return cmd
 
     def request(self, factory: Any, values: dict[str, Any]) -> Any:
         from openai_cli.api.values import build_request
 
         return build_request(self, factory, values)
+
+
+def _rank(panel: str, places: dict[str, int]) -> int:
+    if panel == _PANEL_REQUIRED:
+        return -2
+    if panel == _PANEL_COMMON:
+        return -1
+    return places[panel]
+
+
+class ApiCommand(PlainUsageCommand):
+    """A generated command whose help text is read only when it is shown."""
+
+    spec: CommandSpec
+    help_prefix: str | None = None
+    _help_loaded = False
+
+    @property
+    def example(self) -> str | None:
+        return self.spec.op.example
+
+    def load_help(self) -> None:
+        """The summary, the description of each flag and argument, from the help files."""
+        if self._help_loaded:
+            return
+        self._help_loaded = True
+        from openai_cli.api.help import argument_help
+
+        op = self.spec.op
+        self.help = self.spec.help_text(self.help_prefix)
+        self.short_help = self.help.split("\n\n", 1)[0]
+        fields = {name: p for name, _, p in self.spec.params}
+        # Typer's options and arguments both carry ``help``; Click's base class does not.
+        params: list[Any] = self.params
+        for param in params:
+            name = str(param.name)
+            if name in fields:
+                param.help = _param_help(op.command, fields[name])
+            elif name.startswith("path_") and not getattr(param, "help", None):
+                param.help = argument_help(op.command, name.removeprefix("path_"))
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self.load_help()
+        super().format_help(ctx, formatter)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        self.load_help()
+        text: str = super().get_short_help_str(limit)
+        return text
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> Any:
+        self.load_help()
+        return super().shell_complete(ctx, incomplete)
+
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        super().format_epilog(ctx, formatter)
+        if self.example:
+            with formatter.section("Example"):
+                formatter.write_text("\b\n" + _fold(self.example, formatter.width - 4))
+
+
+def _fold(line: str, width: int) -> str:
+    """A long command line split before its options, with shell continuations."""
+    if len(line) <= width:
+        return line
+    pieces, start, quoted = [], 0, False
+    for i, char in enumerate(line):
+        if char == "'":
+            quoted = not quoted
+        elif char == " " and not quoted and line.startswith("--", i + 1) and i > start:
+            pieces.append(line[start:i])
+            start = i + 1
+    pieces.append(line[start:])
+    return " \\\n    ".join(pieces)
+
+
+def load_help(cmd: Any) -> None:
+    """Fill in the help of a generated group or command (for pages made from the tree)."""
+    if isinstance(cmd, ApiCommand | CatalogueGroup):
+        cmd.load_help()

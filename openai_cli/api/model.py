@@ -36,6 +36,12 @@ class Param:
     # A multipart form sends the field as one part of this Content-Type (the spec's
     # ``encoding``): an object as JSON text, not flattened into ``a[b]`` fields.
     part_type: str | None = None
+    # Facts for the help, decided from types and names alone: the allowed range, the
+    # unit (``Unix seconds``) and, for a JSON flag, the keys it takes with their types.
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    unit: str | None = None
+    shape: str | None = None
 
     @property
     def is_file(self) -> bool:
@@ -77,6 +83,7 @@ class Operation:
     pagination: Literal["cursor", "page"] | None = None
     admin: bool = False  # needs the admin key
     docs: str | None = None  # the API reference page
+    example: str | None = None  # a command line making a minimal valid request
 
     @property
     def multipart(self) -> bool:

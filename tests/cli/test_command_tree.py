@@ -22,6 +22,8 @@ import yaml
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from openai_cli.api import catalogue
+from openai_cli.api.builder import load_help
+from openai_cli.api.help import summary
 from openai_cli.app import TOOLS, build
 from openai_cli.commands.overrides import EXTRA_COMMANDS, OVERRIDES
 from tests.contract.steady import SteadyUnavailable, find_spec, unavailable
@@ -105,11 +107,12 @@ def test_every_command_is_the_operation_of_the_spec_it_names() -> None:
     rows = {row["usage"]: row for row in tsv_rows()}
     for path, cmd in leaves:
         row = rows[usage(path, cmd)]
-        # A generated command's short help is the operation it calls, and its help says
-        # so on a line of its own (after any words an override puts first).
+        # A generated command's help names the operation it calls on a line of its own,
+        # below its summary (and any words an override puts first).
         called = f"{row['method']} {row['path']}"
-        assert cmd.short_help == called, path
-        assert called in (cmd.help or "").split("\n\n"), path
+        load_help(cmd)
+        assert called in (cmd.help or "").splitlines(), path
+        assert cmd.short_help != called and summary(path) == cmd.short_help, path
         operation = spec_paths()[row["path"]][row["method"].lower()]
         assert operation["operationId"] == row["operation_id"], path
 
@@ -140,6 +143,7 @@ def test_every_group_and_command_has_help() -> None:
 
     check(root, ())
     for path, cmd in leaves:
+        load_help(cmd)
         assert (cmd.help or "").strip(), path
         assert (cmd.short_help or "").strip(), path
 
@@ -169,29 +173,30 @@ HELP_CASES: list[tuple[tuple[str, ...], list[str]]] = [
         ("vector-stores", "files", "update"),
         [
             "Usage: oai vector-stores files update [OPTIONS] VECTOR_STORE_ID FILE_ID\n",
-            "Required: --attributes",
-            "--attributes JSON",
+            "Required:\n  --attributes JSON",
         ],
     ),
     (
         ("files", "create"),
         [
-            "Required: --file, --purpose",
-            "--file PATH",
-            "One of: assistants, batch, fine-tune",
+            "Required:\n  --file PATH ",
+            "--purpose TEXT",
+            "assistants, batch, fine-tune",
         ],
     ),
     (
         ("audio", "speech", "create"),
         [
-            "Required: --model, --input, --voice",
+            "Required:\n  --model TEXT ",
+            "\n  --input TEXT ",
+            "\n  --voice TEXT|JSON ",
             "e.g. alloy, ash",
             "answers with bytes (--output-file)",
         ],
     ),
     (
         ("admin", "organization", "audit-logs", "list"),
-        ["--event-types TEXT", "Repeat for several values.", "needs an admin key"],
+        ["--event-types TEXT", "[repeatable; one of: api_key.created", "needs an admin key"],
     ),
     (("chat", "completions", "create"), ["--stream / --no-stream", "can stream"]),
 ]

@@ -82,10 +82,12 @@ def test_show_rejects_other_shells() -> None:
 def test_subcommands_of_a_nested_group() -> None:
     assert set(complete("bash", "oai fine-tuning jobs ", "")) == JOB_VERBS
     assert set(complete("fish", "oai fine-tuning jobs l")) == {
-        "list\tGET /fine_tuning/jobs",
-        "list-events\tGET /fine_tuning/jobs/{fine_tuning_job_id}/events",
+        "list\tList your fine-tuning jobs",
+        "list-events\tList the progress events of a fine-tuning job",
     }
-    assert "create:POST /fine_tuning/jobs" in complete("zsh", "oai fine-tuning jobs ")
+    assert "create:Start fine-tuning a model on an uploaded training file" in complete(
+        "zsh", "oai fine-tuning jobs "
+    )
 
 
 def test_top_level_lists_families_and_tools() -> None:
@@ -103,10 +105,13 @@ def test_root_options_before_the_command_are_skipped() -> None:
 def test_flags_and_their_descriptions() -> None:
     assert complete("bash", "oai files list --ord", "--ord") == ["--order"]
     assert complete("fish", "oai files list --ord") == [
-        "--order\tOne of: asc, desc. API default: 'desc'."
+        "--order\tSort by creation time, oldest or newest first [one of: asc, desc; default: desc]"
     ]
     zsh = complete("zsh", "oai files list --")
-    assert "--order:One of: asc, desc. API default: 'desc'." in zsh
+    assert (
+        "--order:Sort by creation time, oldest or newest first [one of: asc, desc; default: desc]"
+        in zsh
+    )
     assert any(c.startswith("--all:") for c in zsh)
 
 

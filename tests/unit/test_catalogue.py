@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import fields, is_dataclass
+from dataclasses import fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ RECORD_KEYS = [
     "pagination",
     "admin",
     "docs",
+    "example",
 ]
 PARAM_KEYS = [
     "name",
@@ -66,6 +67,10 @@ PARAM_KEYS = [
     "deprecated",
     "content",
     "part_type",
+    "minimum",
+    "maximum",
+    "unit",
+    "shape",
 ]
 TYPES = {"string", "integer", "number", "boolean", "array", "file", "json", "string_or_json"}
 ITEM_TYPES = {"string", "integer", "number", "boolean", "file"}
@@ -209,7 +214,11 @@ def test_records_have_the_documented_shape() -> None:
 
 def test_no_prose() -> None:
     for op in OPERATIONS:
-        for key, value in walk(op):
+        # The example line is generated from types (a command line, never the spec's).
+        assert op.example is not None and op.example.startswith("oai ")
+        for key, value in walk(replace(op, example=None)):
+            if value is None:
+                continue
             assert key not in {"description", "summary", "example", "examples", "title"}
             if isinstance(value, str) and key != "docs":
                 assert len(value) <= 200, (op.command, key)
@@ -547,3 +556,48 @@ def test_index_module_stays_small() -> None:
         for alias in node.names
     }
     assert imported == {"__future__", "importlib", "typing"}
+
+
+# --------------------------------------------------------------------------- help facts
+
+
+def _param(command: str, flag: str) -> Any:
+    op = next(op for op in OPERATIONS if " ".join(op.command) == command)
+    return next(p for p in op.params if p.flag == flag)
+
+
+def test_points_in_time_are_unix_seconds_by_name() -> None:
+    assert _param("admin organization usage costs", "--start-time").unit == "Unix seconds"
+    assert _param("admin organization usage costs", "--end-time").unit == "Unix seconds"
+    assert _param("admin organization admin-api-keys create", "--expires-in-seconds").unit == (
+        "seconds"
+    )
+    assert _param("chat completions create", "--max-tokens").unit is None
+    units = {p.unit for op in OPERATIONS for p in op.params}
+    assert units == {None, "Unix seconds", "seconds", "bytes"}
+    assert all(p.type in ("integer", "array") for op in OPERATIONS for p in op.params if p.unit)
+
+
+def test_json_flags_carry_their_shape_and_numbers_their_range() -> None:
+    assert _param("chat completions create", "--response-format").shape == (
+        "{type: text|json_schema|json_object, json_schema: {description, name, schema, strict}}"
+    )
+    temperature = _param("chat completions create", "--temperature")
+    assert (temperature.minimum, temperature.maximum) == (0, 2)
+    for op in OPERATIONS:
+        for p in op.params:
+            assert (p.shape is not None) == (p.type in ("json", "string_or_json")), p.flag
+            if p.type not in ("integer", "number"):
+                assert p.minimum is None and p.maximum is None, p.flag
+
+
+def test_every_operation_has_an_example_of_its_own_command() -> None:
+    for op in OPERATIONS:
+        assert op.example is not None
+        assert op.example.startswith(" ".join(("oai", *op.command))), op.command
+        for p in op.params:
+            if p.required:
+                assert f" {p.flag} " in op.example + " " or f" --no-{p.flag[2:]}" in op.example
+    assert _param("admin organization admin-api-keys create", "--name")  # sanity
+    retrieve = next(op for op in OPERATIONS if op.command == ("files", "retrieve"))
+    assert retrieve.example == "oai files retrieve file-abc123"

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 from openai_cli.api import catalogue
-from openai_cli.api.help import all_summaries, argument_help, flag_help, summary
+from openai_cli.api.help import all_summaries, argument_help, flag_help, parse, summary
 
 HELP = Path(catalogue.__file__).resolve().parent.parent / "help"
 OPERATIONS = [op for group in catalogue.GROUPS for op in catalogue.load(group)]
@@ -58,3 +58,20 @@ def test_overrides_name_real_commands_and_their_own_flags() -> None:
     assert set(data["flags"]) == flags
     args = {pp.name for op in OPERATIONS for pp in op.path_params}
     assert set(data["arguments"]) == args
+
+
+def test_the_quick_reader_reads_every_help_file_as_toml_does() -> None:
+    for path in sorted(HELP.glob("*.toml")):
+        text = path.read_text(encoding="utf-8")
+        assert parse(text) == tomllib.loads(text), path.name
+
+
+def test_what_the_quick_reader_does_not_know_is_read_by_tomllib() -> None:
+    for text in (
+        '[flags]\n"a" = "say \\"hi\\""\n',
+        '[flags]\nbare = "x"\n',
+        '[flags]\n"a" = "x"  # note\n',
+        '[overrides."x".y]\n"a" = "b"\n',
+        '"a" = """\nlong\n"""\n',
+    ):
+        assert parse(text) == tomllib.loads(text), text

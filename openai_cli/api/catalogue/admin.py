@@ -17,6 +17,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization admin-api-keys list",
     ),
     Operation(
         command=("admin", "organization", "admin-api-keys", "create"),
@@ -30,12 +31,16 @@ OPERATIONS: tuple[Operation, ...] = (
                 flag="--expires-in-seconds",
                 type="integer",
                 content=("json",),
+                minimum=1,
+                maximum=31536000,
+                unit="seconds",
             ),
         ),
         body_required=True,
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization admin-api-keys create --name name",
     ),
     Operation(
         command=("admin", "organization", "admin-api-keys", "retrieve"),
@@ -45,6 +50,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="key_id", metavar="KEY_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization admin-api-keys retrieve key_abc123",
     ),
     Operation(
         command=("admin", "organization", "admin-api-keys", "delete"),
@@ -54,6 +60,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="key_id", metavar="KEY_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization admin-api-keys delete key_abc123",
     ),
     Operation(
         command=("admin", "organization", "audit-logs", "list"),
@@ -61,7 +68,12 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/organization/audit_logs",
         operation_id="list-audit-logs",
         query=(
-            Param(name="effective_at", flag="--effective-at", type="json"),
+            Param(
+                name="effective_at",
+                flag="--effective-at",
+                type="json",
+                shape="{gt: integer, gte: integer, lt: integer, lte: integer}",
+            ),
             Param(name="project_ids[]", flag="--project-ids", type="array", items="string"),
             Param(
                 name="event_types[]",
@@ -227,6 +239,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/audit-logs",
+        example="oai admin organization audit-logs list",
     ),
     Operation(
         command=("admin", "organization", "certificates", "list"),
@@ -247,6 +260,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization certificates list",
     ),
     Operation(
         command=("admin", "organization", "certificates", "create"),
@@ -267,6 +281,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization certificates create --certificate certificate",
     ),
     Operation(
         command=("admin", "organization", "certificates", "activate"),
@@ -287,6 +302,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization certificates activate --certificate-ids cert_abc123",
     ),
     Operation(
         command=("admin", "organization", "certificates", "deactivate"),
@@ -307,6 +323,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization certificates deactivate --certificate-ids cert_abc123",
     ),
     Operation(
         command=("admin", "organization", "certificates", "retrieve"),
@@ -325,6 +342,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization certificates retrieve cert_abc123",
     ),
     Operation(
         command=("admin", "organization", "certificates", "update"),
@@ -337,6 +355,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization certificates update cert_abc123",
     ),
     Operation(
         command=("admin", "organization", "certificates", "delete"),
@@ -346,6 +365,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="certificate_id", metavar="CERTIFICATE_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization certificates delete cert_abc123",
     ),
     Operation(
         command=("admin", "organization", "usage", "costs"),
@@ -353,8 +373,14 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/organization/costs",
         operation_id="usage-costs",
         query=(
-            Param(name="start_time", flag="--start-time", type="integer", required=True),
-            Param(name="end_time", flag="--end-time", type="integer"),
+            Param(
+                name="start_time",
+                flag="--start-time",
+                type="integer",
+                required=True,
+                unit="Unix seconds",
+            ),
+            Param(name="end_time", flag="--end-time", type="integer", unit="Unix seconds"),
             Param(
                 name="bucket_width",
                 flag="--bucket-width",
@@ -377,6 +403,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-costs",
+        example="oai admin organization usage costs --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "data-retention", "retrieve"),
@@ -385,6 +412,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="retrieve-organization-data-retention",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization data-retention retrieve",
     ),
     Operation(
         command=("admin", "organization", "data-retention", "update"),
@@ -410,6 +438,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization data-retention update --retention-type zero_data_retention",
     ),
     Operation(
         command=("admin", "organization", "groups", "list"),
@@ -417,13 +446,21 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/organization/groups",
         operation_id="list-groups",
         query=(
-            Param(name="limit", flag="--limit", type="integer", default=100),
+            Param(
+                name="limit",
+                flag="--limit",
+                type="integer",
+                default=100,
+                minimum=0,
+                maximum=1000,
+            ),
             Param(name="after", flag="--after", type="string"),
             Param(name="order", flag="--order", type="string", enum=("asc", "desc"), default="asc"),
         ),
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization groups list",
     ),
     Operation(
         command=("admin", "organization", "groups", "create"),
@@ -435,6 +472,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization groups create --name name",
     ),
     Operation(
         command=("admin", "organization", "groups", "retrieve"),
@@ -444,6 +482,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="group_id", metavar="GROUP_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization groups retrieve group_abc123",
     ),
     Operation(
         command=("admin", "organization", "groups", "update"),
@@ -456,6 +495,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization groups update group_abc123 --name name",
     ),
     Operation(
         command=("admin", "organization", "groups", "delete"),
@@ -465,6 +505,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="group_id", metavar="GROUP_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization groups delete group_abc123",
     ),
     Operation(
         command=("admin", "organization", "groups", "roles", "list"),
@@ -473,13 +514,14 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="list-group-role-assignments",
         path_params=(PathParam(name="group_id", metavar="GROUP_ID"),),
         query=(
-            Param(name="limit", flag="--limit", type="integer"),
+            Param(name="limit", flag="--limit", type="integer", minimum=0, maximum=1000),
             Param(name="after", flag="--after", type="string"),
             Param(name="order", flag="--order", type="string", enum=("asc", "desc")),
         ),
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization groups roles list group_abc123",
     ),
     Operation(
         command=("admin", "organization", "groups", "roles", "create"),
@@ -500,6 +542,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization groups roles create group_abc123 --role-id role_abc123",
     ),
     Operation(
         command=("admin", "organization", "groups", "roles", "retrieve"),
@@ -512,6 +555,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization groups roles retrieve group_abc123 role_abc123",
     ),
     Operation(
         command=("admin", "organization", "groups", "roles", "delete"),
@@ -524,6 +568,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization groups roles delete group_abc123 role_abc123",
     ),
     Operation(
         command=("admin", "organization", "groups", "users", "list"),
@@ -532,7 +577,14 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="list-group-users",
         path_params=(PathParam(name="group_id", metavar="GROUP_ID"),),
         query=(
-            Param(name="limit", flag="--limit", type="integer", default=100),
+            Param(
+                name="limit",
+                flag="--limit",
+                type="integer",
+                default=100,
+                minimum=0,
+                maximum=1000,
+            ),
             Param(name="after", flag="--after", type="string"),
             Param(
                 name="order",
@@ -545,6 +597,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization groups users list group_abc123",
     ),
     Operation(
         command=("admin", "organization", "groups", "users", "create"),
@@ -565,6 +618,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization groups users create group_abc123 --user-id user_abc123",
     ),
     Operation(
         command=("admin", "organization", "groups", "users", "retrieve"),
@@ -577,6 +631,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization groups users retrieve group_abc123 user_abc123",
     ),
     Operation(
         command=("admin", "organization", "groups", "users", "delete"),
@@ -589,6 +644,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization groups users delete group_abc123 user_abc123",
     ),
     Operation(
         command=("admin", "organization", "invites", "list"),
@@ -602,6 +658,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization invites list",
     ),
     Operation(
         command=("admin", "organization", "invites", "create"),
@@ -618,12 +675,19 @@ OPERATIONS: tuple[Operation, ...] = (
                 enum=("reader", "owner"),
                 content=("json",),
             ),
-            Param(name="projects", flag="--projects", type="json", content=("json",)),
+            Param(
+                name="projects",
+                flag="--projects",
+                type="json",
+                content=("json",),
+                shape="[{id, role}]",
+            ),
         ),
         body_required=True,
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization invites create --email email --role reader",
     ),
     Operation(
         command=("admin", "organization", "invites", "retrieve"),
@@ -633,6 +697,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="invite_id", metavar="INVITE_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization invites retrieve invite-abc123",
     ),
     Operation(
         command=("admin", "organization", "invites", "delete"),
@@ -642,6 +707,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="invite_id", metavar="INVITE_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization invites delete invite-abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "list"),
@@ -661,6 +727,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects list",
     ),
     Operation(
         command=("admin", "organization", "projects", "create"),
@@ -700,6 +767,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects create --name name",
     ),
     Operation(
         command=("admin", "organization", "projects", "retrieve"),
@@ -709,6 +777,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="project_id", metavar="PROJECT_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects retrieve proj_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "update"),
@@ -729,6 +798,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects update proj_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "api-keys", "list"),
@@ -749,6 +819,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects api-keys list proj_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "api-keys", "retrieve"),
@@ -761,6 +832,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects api-keys retrieve proj_abc123 key_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "api-keys", "delete"),
@@ -773,6 +845,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects api-keys delete proj_abc123 key_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "archive"),
@@ -782,6 +855,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="project_id", metavar="PROJECT_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects archive proj_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "certificates", "list"),
@@ -803,6 +877,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects certificates list proj_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "certificates", "activate"),
@@ -824,6 +899,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects certificates activate proj_abc123 --certificate-ids cert_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "certificates", "deactivate"),
@@ -845,6 +921,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects certificates deactivate proj_abc123 --certificate-ids cert_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "data-retention", "retrieve"),
@@ -854,6 +931,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="project_id", metavar="PROJECT_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects data-retention retrieve proj_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "data-retention", "update"),
@@ -882,6 +960,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects data-retention update proj_abc123 --retention-type organization_default",
     ),
     Operation(
         command=("admin", "organization", "projects", "groups", "list"),
@@ -890,13 +969,14 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="list-project-groups",
         path_params=(PathParam(name="project_id", metavar="PROJECT_ID"),),
         query=(
-            Param(name="limit", flag="--limit", type="integer", default=20),
+            Param(name="limit", flag="--limit", type="integer", default=20, minimum=0, maximum=100),
             Param(name="after", flag="--after", type="string"),
             Param(name="order", flag="--order", type="string", enum=("asc", "desc"), default="asc"),
         ),
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects groups list proj_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "groups", "create"),
@@ -918,6 +998,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects groups create proj_abc123 --group-id group_abc123 --role role",
     ),
     Operation(
         command=("admin", "organization", "projects", "groups", "retrieve"),
@@ -939,6 +1020,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects groups retrieve proj_abc123 group_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "groups", "delete"),
@@ -951,6 +1033,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects groups delete proj_abc123 group_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "hosted-tool-permissions", "retrieve"),
@@ -960,6 +1043,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="project_id", metavar="PROJECT_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects hosted-tool-permissions retrieve proj_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "hosted-tool-permissions", "update"),
@@ -968,26 +1052,47 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="update-project-hosted-tool-permissions",
         path_params=(PathParam(name="project_id", metavar="PROJECT_ID"),),
         body=(
-            Param(name="file_search", flag="--file-search", type="json", content=("json",)),
-            Param(name="web_search", flag="--web-search", type="json", content=("json",)),
+            Param(
+                name="file_search",
+                flag="--file-search",
+                type="json",
+                content=("json",),
+                shape="{enabled: boolean}",
+            ),
+            Param(
+                name="web_search",
+                flag="--web-search",
+                type="json",
+                content=("json",),
+                shape="{enabled: boolean}",
+            ),
             Param(
                 name="image_generation",
                 flag="--image-generation",
                 type="json",
                 content=("json",),
+                shape="{enabled: boolean}",
             ),
-            Param(name="mcp", flag="--mcp", type="json", content=("json",)),
+            Param(
+                name="mcp",
+                flag="--mcp",
+                type="json",
+                content=("json",),
+                shape="{enabled: boolean}",
+            ),
             Param(
                 name="code_interpreter",
                 flag="--code-interpreter",
                 type="json",
                 content=("json",),
+                shape="{enabled: boolean}",
             ),
         ),
         body_required=True,
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects hosted-tool-permissions update proj_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "model-permissions", "retrieve"),
@@ -997,6 +1102,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="project_id", metavar="PROJECT_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects model-permissions retrieve proj_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "model-permissions", "update"),
@@ -1026,6 +1132,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects model-permissions update proj_abc123 --mode allow_list --model-ids gpt-4o-mini",
     ),
     Operation(
         command=("admin", "organization", "projects", "model-permissions", "delete"),
@@ -1035,6 +1142,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="project_id", metavar="PROJECT_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects model-permissions delete proj_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "rate-limits", "list-rate-limits"),
@@ -1050,6 +1158,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects rate-limits list-rate-limits proj_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "rate-limits", "update-rate-limit"),
@@ -1102,6 +1211,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects rate-limits update-rate-limit proj_abc123 rate-limit-abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "service-accounts", "list"),
@@ -1116,6 +1226,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects service-accounts list proj_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "service-accounts", "create"),
@@ -1136,6 +1247,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects service-accounts create proj_abc123 --name name",
     ),
     Operation(
         command=("admin", "organization", "projects", "service-accounts", "retrieve"),
@@ -1148,6 +1260,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects service-accounts retrieve proj_abc123 svc_acct_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "service-accounts", "update"),
@@ -1172,6 +1285,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects service-accounts update proj_abc123 svc_acct_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "service-accounts", "delete"),
@@ -1184,6 +1298,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects service-accounts delete proj_abc123 svc_acct_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "spend-alerts", "list"),
@@ -1192,7 +1307,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="list-project-spend-alerts",
         path_params=(PathParam(name="project_id", metavar="PROJECT_ID"),),
         query=(
-            Param(name="limit", flag="--limit", type="integer"),
+            Param(name="limit", flag="--limit", type="integer", minimum=0, maximum=100),
             Param(name="order", flag="--order", type="string", enum=("asc", "desc"), default="asc"),
             Param(name="after", flag="--after", type="string"),
             Param(name="before", flag="--before", type="string"),
@@ -1200,6 +1315,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects spend-alerts list proj_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "spend-alerts", "create"),
@@ -1214,6 +1330,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="integer",
                 required=True,
                 content=("json",),
+                minimum=0,
             ),
             Param(
                 name="currency",
@@ -1237,12 +1354,14 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="json",
                 required=True,
                 content=("json",),
+                shape="{type: email, recipients: [string], subject_prefix: string}",
             ),
         ),
         body_required=True,
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example='oai admin organization projects spend-alerts create proj_abc123 --threshold-amount 1 --currency USD --interval month --notification-channel \'{"type": "email", "recipients": ["recipients"]}\'',
     ),
     Operation(
         command=("admin", "organization", "projects", "spend-alerts", "retrieve"),
@@ -1255,6 +1374,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects spend-alerts retrieve proj_abc123 alert-abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "spend-alerts", "update"),
@@ -1272,6 +1392,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="integer",
                 required=True,
                 content=("json",),
+                minimum=0,
             ),
             Param(
                 name="currency",
@@ -1295,12 +1416,14 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="json",
                 required=True,
                 content=("json",),
+                shape="{type: email, recipients: [string], subject_prefix: string}",
             ),
         ),
         body_required=True,
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example='oai admin organization projects spend-alerts update proj_abc123 alert-abc123 --threshold-amount 1 --currency USD --interval month --notification-channel \'{"type": "email", "recipients": ["recipients"]}\'',
     ),
     Operation(
         command=("admin", "organization", "projects", "spend-alerts", "delete"),
@@ -1313,6 +1436,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects spend-alerts delete proj_abc123 alert-abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "users", "list"),
@@ -1327,6 +1451,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects users list proj_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "users", "create"),
@@ -1343,6 +1468,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects users create proj_abc123 --role role",
     ),
     Operation(
         command=("admin", "organization", "projects", "users", "retrieve"),
@@ -1355,6 +1481,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects users retrieve proj_abc123 user_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "users", "update"),
@@ -1370,6 +1497,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects users update proj_abc123 user_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "users", "delete"),
@@ -1382,6 +1510,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects users delete proj_abc123 user_abc123",
     ),
     Operation(
         command=("admin", "organization", "roles", "list"),
@@ -1389,13 +1518,21 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/organization/roles",
         operation_id="list-roles",
         query=(
-            Param(name="limit", flag="--limit", type="integer", default=1000),
+            Param(
+                name="limit",
+                flag="--limit",
+                type="integer",
+                default=1000,
+                minimum=0,
+                maximum=1000,
+            ),
             Param(name="after", flag="--after", type="string"),
             Param(name="order", flag="--order", type="string", enum=("asc", "desc"), default="asc"),
         ),
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization roles list",
     ),
     Operation(
         command=("admin", "organization", "roles", "create"),
@@ -1424,6 +1561,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization roles create --role-name role-name --permissions permissions",
     ),
     Operation(
         command=("admin", "organization", "roles", "retrieve"),
@@ -1433,6 +1571,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="role_id", metavar="ROLE_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization roles retrieve role_abc123",
     ),
     Operation(
         command=("admin", "organization", "roles", "update"),
@@ -1455,6 +1594,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization roles update role_abc123",
     ),
     Operation(
         command=("admin", "organization", "roles", "delete"),
@@ -1464,6 +1604,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="role_id", metavar="ROLE_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization roles delete role_abc123",
     ),
     Operation(
         command=("admin", "organization", "spend-alerts", "list"),
@@ -1471,7 +1612,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/organization/spend_alerts",
         operation_id="list-organization-spend-alerts",
         query=(
-            Param(name="limit", flag="--limit", type="integer"),
+            Param(name="limit", flag="--limit", type="integer", minimum=0, maximum=100),
             Param(name="order", flag="--order", type="string", enum=("asc", "desc"), default="asc"),
             Param(name="after", flag="--after", type="string"),
             Param(name="before", flag="--before", type="string"),
@@ -1479,6 +1620,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization spend-alerts list",
     ),
     Operation(
         command=("admin", "organization", "spend-alerts", "create"),
@@ -1492,6 +1634,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="integer",
                 required=True,
                 content=("json",),
+                minimum=0,
             ),
             Param(
                 name="currency",
@@ -1515,12 +1658,14 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="json",
                 required=True,
                 content=("json",),
+                shape="{type: email, recipients: [string], subject_prefix: string}",
             ),
         ),
         body_required=True,
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example='oai admin organization spend-alerts create --threshold-amount 1 --currency USD --interval month --notification-channel \'{"type": "email", "recipients": ["recipients"]}\'',
     ),
     Operation(
         command=("admin", "organization", "spend-alerts", "retrieve"),
@@ -1530,6 +1675,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="alert_id", metavar="ALERT_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization spend-alerts retrieve alert-abc123",
     ),
     Operation(
         command=("admin", "organization", "spend-alerts", "update"),
@@ -1544,6 +1690,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="integer",
                 required=True,
                 content=("json",),
+                minimum=0,
             ),
             Param(
                 name="currency",
@@ -1567,12 +1714,14 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="json",
                 required=True,
                 content=("json",),
+                shape="{type: email, recipients: [string], subject_prefix: string}",
             ),
         ),
         body_required=True,
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example='oai admin organization spend-alerts update alert-abc123 --threshold-amount 1 --currency USD --interval month --notification-channel \'{"type": "email", "recipients": ["recipients"]}\'',
     ),
     Operation(
         command=("admin", "organization", "spend-alerts", "delete"),
@@ -1582,6 +1731,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="alert_id", metavar="ALERT_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization spend-alerts delete alert-abc123",
     ),
     Operation(
         command=("admin", "organization", "usage", "audio-speeches"),
@@ -1589,8 +1739,14 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/organization/usage/audio_speeches",
         operation_id="usage-audio-speeches",
         query=(
-            Param(name="start_time", flag="--start-time", type="integer", required=True),
-            Param(name="end_time", flag="--end-time", type="integer"),
+            Param(
+                name="start_time",
+                flag="--start-time",
+                type="integer",
+                required=True,
+                unit="Unix seconds",
+            ),
+            Param(name="end_time", flag="--end-time", type="integer", unit="Unix seconds"),
             Param(
                 name="bucket_width",
                 flag="--bucket-width",
@@ -1615,6 +1771,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-audio-speeches",
+        example="oai admin organization usage audio-speeches --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "usage", "audio-transcriptions"),
@@ -1622,8 +1779,14 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/organization/usage/audio_transcriptions",
         operation_id="usage-audio-transcriptions",
         query=(
-            Param(name="start_time", flag="--start-time", type="integer", required=True),
-            Param(name="end_time", flag="--end-time", type="integer"),
+            Param(
+                name="start_time",
+                flag="--start-time",
+                type="integer",
+                required=True,
+                unit="Unix seconds",
+            ),
+            Param(name="end_time", flag="--end-time", type="integer", unit="Unix seconds"),
             Param(
                 name="bucket_width",
                 flag="--bucket-width",
@@ -1648,6 +1811,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-audio-transcriptions",
+        example="oai admin organization usage audio-transcriptions --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "usage", "code-interpreter-sessions"),
@@ -1655,8 +1819,14 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/organization/usage/code_interpreter_sessions",
         operation_id="usage-code-interpreter-sessions",
         query=(
-            Param(name="start_time", flag="--start-time", type="integer", required=True),
-            Param(name="end_time", flag="--end-time", type="integer"),
+            Param(
+                name="start_time",
+                flag="--start-time",
+                type="integer",
+                required=True,
+                unit="Unix seconds",
+            ),
+            Param(name="end_time", flag="--end-time", type="integer", unit="Unix seconds"),
             Param(
                 name="bucket_width",
                 flag="--bucket-width",
@@ -1678,6 +1848,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-code-interpreter-sessions",
+        example="oai admin organization usage code-interpreter-sessions --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "usage", "completions"),
@@ -1685,8 +1856,14 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/organization/usage/completions",
         operation_id="usage-completions",
         query=(
-            Param(name="start_time", flag="--start-time", type="integer", required=True),
-            Param(name="end_time", flag="--end-time", type="integer"),
+            Param(
+                name="start_time",
+                flag="--start-time",
+                type="integer",
+                required=True,
+                unit="Unix seconds",
+            ),
+            Param(name="end_time", flag="--end-time", type="integer", unit="Unix seconds"),
             Param(
                 name="bucket_width",
                 flag="--bucket-width",
@@ -1712,6 +1889,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-completions",
+        example="oai admin organization usage completions --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "usage", "embeddings"),
@@ -1719,8 +1897,14 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/organization/usage/embeddings",
         operation_id="usage-embeddings",
         query=(
-            Param(name="start_time", flag="--start-time", type="integer", required=True),
-            Param(name="end_time", flag="--end-time", type="integer"),
+            Param(
+                name="start_time",
+                flag="--start-time",
+                type="integer",
+                required=True,
+                unit="Unix seconds",
+            ),
+            Param(name="end_time", flag="--end-time", type="integer", unit="Unix seconds"),
             Param(
                 name="bucket_width",
                 flag="--bucket-width",
@@ -1745,6 +1929,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-embeddings",
+        example="oai admin organization usage embeddings --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "usage", "file-search-calls"),
@@ -1752,8 +1937,14 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/organization/usage/file_search_calls",
         operation_id="usage-file-search-calls",
         query=(
-            Param(name="start_time", flag="--start-time", type="integer", required=True),
-            Param(name="end_time", flag="--end-time", type="integer"),
+            Param(
+                name="start_time",
+                flag="--start-time",
+                type="integer",
+                required=True,
+                unit="Unix seconds",
+            ),
+            Param(name="end_time", flag="--end-time", type="integer", unit="Unix seconds"),
             Param(
                 name="bucket_width",
                 flag="--bucket-width",
@@ -1778,6 +1969,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-file-search-calls",
+        example="oai admin organization usage file-search-calls --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "usage", "images"),
@@ -1785,8 +1977,14 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/organization/usage/images",
         operation_id="usage-images",
         query=(
-            Param(name="start_time", flag="--start-time", type="integer", required=True),
-            Param(name="end_time", flag="--end-time", type="integer"),
+            Param(
+                name="start_time",
+                flag="--start-time",
+                type="integer",
+                required=True,
+                unit="Unix seconds",
+            ),
+            Param(name="end_time", flag="--end-time", type="integer", unit="Unix seconds"),
             Param(
                 name="bucket_width",
                 flag="--bucket-width",
@@ -1825,6 +2023,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-images",
+        example="oai admin organization usage images --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "usage", "moderations"),
@@ -1832,8 +2031,14 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/organization/usage/moderations",
         operation_id="usage-moderations",
         query=(
-            Param(name="start_time", flag="--start-time", type="integer", required=True),
-            Param(name="end_time", flag="--end-time", type="integer"),
+            Param(
+                name="start_time",
+                flag="--start-time",
+                type="integer",
+                required=True,
+                unit="Unix seconds",
+            ),
+            Param(name="end_time", flag="--end-time", type="integer", unit="Unix seconds"),
             Param(
                 name="bucket_width",
                 flag="--bucket-width",
@@ -1858,6 +2063,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-moderations",
+        example="oai admin organization usage moderations --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "usage", "vector-stores"),
@@ -1865,8 +2071,14 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/organization/usage/vector_stores",
         operation_id="usage-vector-stores",
         query=(
-            Param(name="start_time", flag="--start-time", type="integer", required=True),
-            Param(name="end_time", flag="--end-time", type="integer"),
+            Param(
+                name="start_time",
+                flag="--start-time",
+                type="integer",
+                required=True,
+                unit="Unix seconds",
+            ),
+            Param(name="end_time", flag="--end-time", type="integer", unit="Unix seconds"),
             Param(
                 name="bucket_width",
                 flag="--bucket-width",
@@ -1888,6 +2100,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-vector-stores",
+        example="oai admin organization usage vector-stores --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "usage", "web-search-calls"),
@@ -1895,8 +2108,14 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/organization/usage/web_search_calls",
         operation_id="usage-web-search-calls",
         query=(
-            Param(name="start_time", flag="--start-time", type="integer", required=True),
-            Param(name="end_time", flag="--end-time", type="integer"),
+            Param(
+                name="start_time",
+                flag="--start-time",
+                type="integer",
+                required=True,
+                unit="Unix seconds",
+            ),
+            Param(name="end_time", flag="--end-time", type="integer", unit="Unix seconds"),
             Param(
                 name="bucket_width",
                 flag="--bucket-width",
@@ -1928,6 +2147,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="page",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/usage-web-search-calls",
+        example="oai admin organization usage web-search-calls --start-time 1767225600",
     ),
     Operation(
         command=("admin", "organization", "users", "list"),
@@ -1942,6 +2162,7 @@ OPERATIONS: tuple[Operation, ...] = (
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization users list",
     ),
     Operation(
         command=("admin", "organization", "users", "retrieve"),
@@ -1951,6 +2172,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="user_id", metavar="USER_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization users retrieve user_abc123",
     ),
     Operation(
         command=("admin", "organization", "users", "update"),
@@ -1978,6 +2200,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization users update user_abc123",
     ),
     Operation(
         command=("admin", "organization", "users", "delete"),
@@ -1987,6 +2210,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="user_id", metavar="USER_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization users delete user_abc123",
     ),
     Operation(
         command=("admin", "organization", "users", "roles", "list"),
@@ -1995,13 +2219,14 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="list-user-role-assignments",
         path_params=(PathParam(name="user_id", metavar="USER_ID"),),
         query=(
-            Param(name="limit", flag="--limit", type="integer"),
+            Param(name="limit", flag="--limit", type="integer", minimum=0, maximum=1000),
             Param(name="after", flag="--after", type="string"),
             Param(name="order", flag="--order", type="string", enum=("asc", "desc")),
         ),
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization users roles list user_abc123",
     ),
     Operation(
         command=("admin", "organization", "users", "roles", "create"),
@@ -2022,6 +2247,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization users roles create user_abc123 --role-id role_abc123",
     ),
     Operation(
         command=("admin", "organization", "users", "roles", "retrieve"),
@@ -2034,6 +2260,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization users roles retrieve user_abc123 role_abc123",
     ),
     Operation(
         command=("admin", "organization", "users", "roles", "delete"),
@@ -2046,6 +2273,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization users roles delete user_abc123 role_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "groups", "roles", "list"),
@@ -2057,13 +2285,14 @@ OPERATIONS: tuple[Operation, ...] = (
             PathParam(name="group_id", metavar="GROUP_ID"),
         ),
         query=(
-            Param(name="limit", flag="--limit", type="integer"),
+            Param(name="limit", flag="--limit", type="integer", minimum=0, maximum=1000),
             Param(name="after", flag="--after", type="string"),
             Param(name="order", flag="--order", type="string", enum=("asc", "desc")),
         ),
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects groups roles list proj_abc123 group_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "groups", "roles", "create"),
@@ -2087,6 +2316,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects groups roles create proj_abc123 group_abc123 --role-id role_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "groups", "roles", "retrieve"),
@@ -2100,6 +2330,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects groups roles retrieve proj_abc123 group_abc123 role_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "groups", "roles", "delete"),
@@ -2113,6 +2344,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects groups roles delete proj_abc123 group_abc123 role_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "roles", "list"),
@@ -2121,13 +2353,21 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="list-project-roles",
         path_params=(PathParam(name="project_id", metavar="PROJECT_ID"),),
         query=(
-            Param(name="limit", flag="--limit", type="integer", default=1000),
+            Param(
+                name="limit",
+                flag="--limit",
+                type="integer",
+                default=1000,
+                minimum=0,
+                maximum=1000,
+            ),
             Param(name="after", flag="--after", type="string"),
             Param(name="order", flag="--order", type="string", enum=("asc", "desc"), default="asc"),
         ),
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects roles list proj_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "roles", "create"),
@@ -2157,6 +2397,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects roles create proj_abc123 --role-name role-name --permissions permissions",
     ),
     Operation(
         command=("admin", "organization", "projects", "roles", "retrieve"),
@@ -2169,6 +2410,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects roles retrieve proj_abc123 role_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "roles", "update"),
@@ -2194,6 +2436,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects roles update proj_abc123 role_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "roles", "delete"),
@@ -2206,6 +2449,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects roles delete proj_abc123 role_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "users", "roles", "list"),
@@ -2217,13 +2461,14 @@ OPERATIONS: tuple[Operation, ...] = (
             PathParam(name="user_id", metavar="USER_ID"),
         ),
         query=(
-            Param(name="limit", flag="--limit", type="integer"),
+            Param(name="limit", flag="--limit", type="integer", minimum=0, maximum=1000),
             Param(name="after", flag="--after", type="string"),
             Param(name="order", flag="--order", type="string", enum=("asc", "desc")),
         ),
         pagination="cursor",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects users roles list proj_abc123 user_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "users", "roles", "create"),
@@ -2247,6 +2492,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects users roles create proj_abc123 user_abc123 --role-id role_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "users", "roles", "retrieve"),
@@ -2260,6 +2506,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects users roles retrieve proj_abc123 user_abc123 role_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "users", "roles", "delete"),
@@ -2273,6 +2520,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects users roles delete proj_abc123 user_abc123 role_abc123",
     ),
     Operation(
         command=("admin", "organization", "spend-limit", "retrieve"),
@@ -2281,6 +2529,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="Getorganizationspendlimit",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization spend-limit retrieve",
     ),
     Operation(
         command=("admin", "organization", "spend-limit", "update"),
@@ -2294,6 +2543,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="integer",
                 required=True,
                 content=("json",),
+                minimum=1,
             ),
             Param(
                 name="currency",
@@ -2316,6 +2566,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization spend-limit update --threshold-amount 1 --currency USD --interval month",
     ),
     Operation(
         command=("admin", "organization", "spend-limit", "delete"),
@@ -2324,6 +2575,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="Deleteorganizationspendlimit",
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization spend-limit delete",
     ),
     Operation(
         command=("admin", "organization", "projects", "spend-limit", "retrieve"),
@@ -2333,6 +2585,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="project_id", metavar="PROJECT_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects spend-limit retrieve proj_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "spend-limit", "delete"),
@@ -2342,6 +2595,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="project_id", metavar="PROJECT_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects spend-limit delete proj_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "spend-limit", "update"),
@@ -2356,6 +2610,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="integer",
                 required=True,
                 content=("json",),
+                minimum=1,
             ),
             Param(
                 name="currency",
@@ -2378,6 +2633,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects spend-limit update proj_abc123 --threshold-amount 1 --currency USD --interval month",
     ),
     Operation(
         command=("admin", "organization", "projects", "service-accounts", "api-keys", "create"),
@@ -2395,5 +2651,6 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
+        example="oai admin organization projects service-accounts api-keys create proj_abc123 svc_acct_abc123",
     ),
 )

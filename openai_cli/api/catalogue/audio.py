@@ -40,6 +40,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 ),
                 open_enum=True,
                 content=("json",),
+                shape="string|{id: string}",
             ),
             Param(
                 name="response_format",
@@ -49,7 +50,15 @@ OPERATIONS: tuple[Operation, ...] = (
                 default="mp3",
                 content=("json",),
             ),
-            Param(name="speed", flag="--speed", type="number", default=1, content=("json",)),
+            Param(
+                name="speed",
+                flag="--speed",
+                type="number",
+                default=1,
+                content=("json",),
+                minimum=0.25,
+                maximum=4,
+            ),
             Param(
                 name="stream_format",
                 flag="--stream-format",
@@ -64,6 +73,7 @@ OPERATIONS: tuple[Operation, ...] = (
         streams=True,
         binary=True,
         docs="https://platform.openai.com/docs/api-reference/audio",
+        example="oai audio speech create --model tts-1 --input Hello --voice alloy",
     ),
     Operation(
         command=("audio", "transcriptions", "create"),
@@ -148,6 +158,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="string_or_json",
                 enum=("auto",),
                 content=("multipart",),
+                shape="auto|{type: server_vad, prefix_padding_ms: integer, silence_duration_ms: integer, threshold: number}",
             ),
             Param(
                 name="known_speaker_names",
@@ -168,6 +179,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("multipart/form-data",),
         streams=True,
         docs="https://platform.openai.com/docs/api-reference/audio",
+        example="oai audio transcriptions create --file path/to/file --model whisper-1",
     ),
     Operation(
         command=("audio", "translations", "create"),
@@ -205,6 +217,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("multipart/form-data",),
         docs="https://platform.openai.com/docs/api-reference/audio",
+        example="oai audio translations create --file path/to/file --model whisper-1",
     ),
     Operation(
         command=("audio", "voice-consents", "create"),
@@ -231,6 +244,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("multipart/form-data",),
         docs="https://platform.openai.com/docs/api-reference/audio",
+        example="oai audio voice-consents create --name name --recording path/to/file --language language",
     ),
     Operation(
         command=("audio", "voice-consents", "list"),
@@ -243,6 +257,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         pagination="cursor",
         docs="https://platform.openai.com/docs/api-reference/audio",
+        example="oai audio voice-consents list",
     ),
     Operation(
         command=("audio", "voice-consents", "retrieve"),
@@ -251,6 +266,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="getVoiceConsent",
         path_params=(PathParam(name="consent_id", metavar="CONSENT_ID"),),
         docs="https://platform.openai.com/docs/api-reference/audio",
+        example="oai audio voice-consents retrieve consent_abc123",
     ),
     Operation(
         command=("audio", "voice-consents", "update"),
@@ -262,6 +278,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/audio",
+        example="oai audio voice-consents update consent_abc123 --name name",
     ),
     Operation(
         command=("audio", "voice-consents", "delete"),
@@ -270,6 +287,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="deleteVoiceConsent",
         path_params=(PathParam(name="consent_id", metavar="CONSENT_ID"),),
         docs="https://platform.openai.com/docs/api-reference/audio",
+        example="oai audio voice-consents delete consent_abc123",
     ),
     Operation(
         command=("audio", "voices", "create"),
@@ -296,5 +314,6 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("multipart/form-data",),
         docs="https://platform.openai.com/docs/api-reference/audio",
+        example="oai audio voices create --name name --audio-sample path/to/file --consent consent",
     ),
 )

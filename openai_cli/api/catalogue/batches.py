@@ -42,17 +42,25 @@ OPERATIONS: tuple[Operation, ...] = (
                 enum=("24h",),
                 content=("json",),
             ),
-            Param(name="metadata", flag="--metadata", type="json", content=("json",)),
+            Param(
+                name="metadata",
+                flag="--metadata",
+                type="json",
+                content=("json",),
+                shape="{KEY: string}",
+            ),
             Param(
                 name="output_expires_after",
                 flag="--output-expires-after",
                 type="json",
                 content=("json",),
+                shape="{anchor: created_at, seconds: integer}",
             ),
         ),
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/batch",
+        example="oai batches create --input-file-id input-file-abc123 --endpoint /v1/responses --completion-window 24h",
     ),
     Operation(
         command=("batches", "list"),
@@ -65,6 +73,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         pagination="cursor",
         docs="https://platform.openai.com/docs/api-reference/batch",
+        example="oai batches list",
     ),
     Operation(
         command=("batches", "retrieve"),
@@ -73,6 +82,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="retrieveBatch",
         path_params=(PathParam(name="batch_id", metavar="BATCH_ID"),),
         docs="https://platform.openai.com/docs/api-reference/batch",
+        example="oai batches retrieve batch_abc123",
     ),
     Operation(
         command=("batches", "cancel"),
@@ -81,5 +91,6 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="cancelBatch",
         path_params=(PathParam(name="batch_id", metavar="BATCH_ID"),),
         docs="https://platform.openai.com/docs/api-reference/batch",
+        example="oai batches cancel batch_abc123",
     ),
 )

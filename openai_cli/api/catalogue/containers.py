@@ -23,6 +23,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         pagination="cursor",
         docs="https://platform.openai.com/docs/api-reference/containers/get",
+        example="oai containers list",
     ),
     Operation(
         command=("containers", "create"),
@@ -38,8 +39,20 @@ OPERATIONS: tuple[Operation, ...] = (
                 items="string",
                 content=("json",),
             ),
-            Param(name="expires_after", flag="--expires-after", type="json", content=("json",)),
-            Param(name="skills", flag="--skills", type="json", content=("json",)),
+            Param(
+                name="expires_after",
+                flag="--expires-after",
+                type="json",
+                content=("json",),
+                shape="{anchor: last_active_at, minutes: integer}",
+            ),
+            Param(
+                name="skills",
+                flag="--skills",
+                type="json",
+                content=("json",),
+                shape="[{type: skill_reference|inline, skill_id, version, name, description, source}]",
+            ),
             Param(
                 name="memory_limit",
                 flag="--memory-limit",
@@ -47,10 +60,17 @@ OPERATIONS: tuple[Operation, ...] = (
                 enum=("1g", "4g", "16g", "64g"),
                 content=("json",),
             ),
-            Param(name="network_policy", flag="--network-policy", type="json", content=("json",)),
+            Param(
+                name="network_policy",
+                flag="--network-policy",
+                type="json",
+                content=("json",),
+                shape="{type: disabled|allowlist, allowed_domains: [string], domain_secrets: [{domain, name, value}]}",
+            ),
         ),
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/containers/post",
+        example="oai containers create --name name",
     ),
     Operation(
         command=("containers", "retrieve"),
@@ -59,6 +79,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="RetrieveContainer",
         path_params=(PathParam(name="container_id", metavar="CONTAINER_ID"),),
         docs="https://platform.openai.com/docs/api-reference/containers/get",
+        example="oai containers retrieve cntr_abc123",
     ),
     Operation(
         command=("containers", "delete"),
@@ -67,6 +88,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="DeleteContainer",
         path_params=(PathParam(name="container_id", metavar="CONTAINER_ID"),),
         docs="https://platform.openai.com/docs/api-reference/containers/delete",
+        example="oai containers delete cntr_abc123",
     ),
     Operation(
         command=("containers", "files", "create"),
@@ -81,6 +103,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json", "multipart/form-data"),
         docs="https://platform.openai.com/docs/api-reference/containers/post",
+        example="oai containers files create cntr_abc123",
     ),
     Operation(
         command=("containers", "files", "list"),
@@ -101,6 +124,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         pagination="cursor",
         docs="https://platform.openai.com/docs/api-reference/containers/get",
+        example="oai containers files list cntr_abc123",
     ),
     Operation(
         command=("containers", "files", "retrieve"),
@@ -112,6 +136,7 @@ OPERATIONS: tuple[Operation, ...] = (
             PathParam(name="file_id", metavar="FILE_ID"),
         ),
         docs="https://platform.openai.com/docs/api-reference/containers/get",
+        example="oai containers files retrieve cntr_abc123 file-abc123",
     ),
     Operation(
         command=("containers", "files", "delete"),
@@ -123,6 +148,7 @@ OPERATIONS: tuple[Operation, ...] = (
             PathParam(name="file_id", metavar="FILE_ID"),
         ),
         docs="https://platform.openai.com/docs/api-reference/containers/delete",
+        example="oai containers files delete cntr_abc123 file-abc123",
     ),
     Operation(
         command=("containers", "files", "content", "retrieve"),
@@ -135,5 +161,6 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         binary=True,
         docs="https://platform.openai.com/docs/api-reference/containers/get",
+        example="oai containers files content retrieve cntr_abc123 file-abc123",
     ),
 )

@@ -28,10 +28,20 @@ OPERATIONS: tuple[Operation, ...] = (
                 ),
             ),
         ),
-        body=(Param(name="items", flag="--items", type="json", required=True, content=("json",)),),
+        body=(
+            Param(
+                name="items",
+                flag="--items",
+                type="json",
+                required=True,
+                content=("json",),
+                shape="[{role: user|assistant|system|developer, content, phase: commentary|final_answer, …}]",
+            ),
+        ),
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/conversations/create-item",
+        example='oai conversations items create conv_abc123 --items \'[{"role": "user", "content": "Hello"}]\'',
     ),
     Operation(
         command=("conversations", "items", "list"),
@@ -62,6 +72,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         pagination="cursor",
         docs="https://platform.openai.com/docs/api-reference/conversations/list-items",
+        example="oai conversations items list conv_abc123",
     ),
     Operation(
         command=("conversations", "items", "retrieve"),
@@ -91,6 +102,7 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
         ),
         docs="https://platform.openai.com/docs/api-reference/conversations/get-item",
+        example="oai conversations items retrieve conv_abc123 item_abc123",
     ),
     Operation(
         command=("conversations", "items", "delete"),
@@ -102,6 +114,7 @@ OPERATIONS: tuple[Operation, ...] = (
             PathParam(name="item_id", metavar="ITEM_ID"),
         ),
         docs="https://platform.openai.com/docs/api-reference/conversations/delete-item",
+        example="oai conversations items delete conv_abc123 item_abc123",
     ),
     Operation(
         command=("conversations", "create"),
@@ -109,11 +122,24 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/conversations",
         operation_id="createConversation",
         body=(
-            Param(name="metadata", flag="--metadata", type="json", content=("json",)),
-            Param(name="items", flag="--items", type="json", content=("json",)),
+            Param(
+                name="metadata",
+                flag="--metadata",
+                type="json",
+                content=("json",),
+                shape="{KEY: string}",
+            ),
+            Param(
+                name="items",
+                flag="--items",
+                type="json",
+                content=("json",),
+                shape="[{role: user|assistant|system|developer, content, phase: commentary|final_answer, …}]",
+            ),
         ),
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/conversations/create",
+        example="oai conversations create",
     ),
     Operation(
         command=("conversations", "retrieve"),
@@ -122,6 +148,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="getConversation",
         path_params=(PathParam(name="conversation_id", metavar="CONVERSATION_ID"),),
         docs="https://platform.openai.com/docs/api-reference/conversations/retrieve",
+        example="oai conversations retrieve conv_abc123",
     ),
     Operation(
         command=("conversations", "delete"),
@@ -130,6 +157,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="deleteConversation",
         path_params=(PathParam(name="conversation_id", metavar="CONVERSATION_ID"),),
         docs="https://platform.openai.com/docs/api-reference/conversations/delete",
+        example="oai conversations delete conv_abc123",
     ),
     Operation(
         command=("conversations", "update"),
@@ -144,9 +172,11 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="json",
                 required=True,
                 content=("json",),
+                shape="{KEY: string}",
             ),
         ),
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/conversations/update",
+        example="oai conversations update conv_abc123 --metadata '{}'",
     ),
 )

@@ -16,6 +16,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="string_or_json",
                 required=True,
                 content=("json",),
+                shape="string|[string]|[integer]|[[integer]]",
             ),
             Param(
                 name="model",
@@ -34,11 +35,18 @@ OPERATIONS: tuple[Operation, ...] = (
                 default="float",
                 content=("json",),
             ),
-            Param(name="dimensions", flag="--dimensions", type="integer", content=("json",)),
+            Param(
+                name="dimensions",
+                flag="--dimensions",
+                type="integer",
+                content=("json",),
+                minimum=1,
+            ),
             Param(name="user", flag="--user", type="string", content=("json",)),
         ),
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/embeddings",
+        example="oai embeddings create --input Hello --model text-embedding-ada-002",
     ),
 )

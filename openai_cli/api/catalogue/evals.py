@@ -23,6 +23,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         pagination="cursor",
         docs="https://platform.openai.com/docs/api-reference/evals/list",
+        example="oai evals list",
     ),
     Operation(
         command=("evals", "create"),
@@ -31,13 +32,20 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="createEval",
         body=(
             Param(name="name", flag="--name", type="string", content=("json",)),
-            Param(name="metadata", flag="--metadata", type="json", content=("json",)),
+            Param(
+                name="metadata",
+                flag="--metadata",
+                type="json",
+                content=("json",),
+                shape="{KEY: string}",
+            ),
             Param(
                 name="data_source_config",
                 flag="--data-source-config",
                 type="json",
                 required=True,
                 content=("json",),
+                shape="{type: custom|logs|stored_completions, item_schema: {…}, include_sample_schema: boolean, metadata: {…}}",
             ),
             Param(
                 name="testing_criteria",
@@ -45,11 +53,13 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="json",
                 required=True,
                 content=("json",),
+                shape="[{type: label_model|string_check|text_similarity|python|score_model, name, model, input, labels, passing_labels, reference, operation, …}]",
             ),
         ),
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/evals/post",
+        example='oai evals create --data-source-config \'{"item_schema": {}, "type": "custom"}\' --testing-criteria \'[{"type": "label_model", "model": "gpt-4o-mini", "input": [{"role": "role", "content": "Hello"}], "passing_labels": ["passing-labels"], "labels": ["labels"], "name": "name"}]\'',
     ),
     Operation(
         command=("evals", "retrieve"),
@@ -58,6 +68,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="getEval",
         path_params=(PathParam(name="eval_id", metavar="EVAL_ID"),),
         docs="https://platform.openai.com/docs/api-reference/evals/get",
+        example="oai evals retrieve eval_abc123",
     ),
     Operation(
         command=("evals", "update"),
@@ -67,11 +78,18 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="eval_id", metavar="EVAL_ID"),),
         body=(
             Param(name="name", flag="--name", type="string", content=("json",)),
-            Param(name="metadata", flag="--metadata", type="json", content=("json",)),
+            Param(
+                name="metadata",
+                flag="--metadata",
+                type="json",
+                content=("json",),
+                shape="{KEY: string}",
+            ),
         ),
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/evals/update",
+        example="oai evals update eval_abc123",
     ),
     Operation(
         command=("evals", "delete"),
@@ -80,6 +98,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="deleteEval",
         path_params=(PathParam(name="eval_id", metavar="EVAL_ID"),),
         docs="https://platform.openai.com/docs/api-reference/evals",
+        example="oai evals delete eval_abc123",
     ),
     Operation(
         command=("evals", "runs", "list"),
@@ -100,6 +119,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         pagination="cursor",
         docs="https://platform.openai.com/docs/api-reference/evals/get-runs",
+        example="oai evals runs list eval_abc123",
     ),
     Operation(
         command=("evals", "runs", "create"),
@@ -109,18 +129,26 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="eval_id", metavar="EVAL_ID"),),
         body=(
             Param(name="name", flag="--name", type="string", content=("json",)),
-            Param(name="metadata", flag="--metadata", type="json", content=("json",)),
+            Param(
+                name="metadata",
+                flag="--metadata",
+                type="json",
+                content=("json",),
+                shape="{KEY: string}",
+            ),
             Param(
                 name="data_source",
                 flag="--data-source",
                 type="json",
                 required=True,
                 content=("json",),
+                shape="{type: jsonl|completions|responses, source, input_messages, sampling_params, model}",
             ),
         ),
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/evals",
+        example='oai evals runs create eval_abc123 --data-source \'{"type": "jsonl", "source": {"type": "file_content", "content": [{"item": {}}]}}\'',
     ),
     Operation(
         command=("evals", "runs", "retrieve"),
@@ -132,6 +160,7 @@ OPERATIONS: tuple[Operation, ...] = (
             PathParam(name="run_id", metavar="RUN_ID"),
         ),
         docs="https://platform.openai.com/docs/api-reference/evals/get",
+        example="oai evals runs retrieve eval_abc123 run_abc123",
     ),
     Operation(
         command=("evals", "runs", "cancel"),
@@ -143,6 +172,7 @@ OPERATIONS: tuple[Operation, ...] = (
             PathParam(name="run_id", metavar="RUN_ID"),
         ),
         docs="https://platform.openai.com/docs/api-reference/evals/post",
+        example="oai evals runs cancel eval_abc123 run_abc123",
     ),
     Operation(
         command=("evals", "runs", "delete"),
@@ -154,6 +184,7 @@ OPERATIONS: tuple[Operation, ...] = (
             PathParam(name="run_id", metavar="RUN_ID"),
         ),
         docs="https://platform.openai.com/docs/api-reference/evals/delete",
+        example="oai evals runs delete eval_abc123 run_abc123",
     ),
     Operation(
         command=("evals", "runs", "output-items", "list"),
@@ -172,6 +203,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         pagination="cursor",
         docs="https://platform.openai.com/docs/api-reference/evals/get",
+        example="oai evals runs output-items list eval_abc123 run_abc123",
     ),
     Operation(
         command=("evals", "runs", "output-items", "retrieve"),
@@ -184,5 +216,6 @@ OPERATIONS: tuple[Operation, ...] = (
             PathParam(name="output_item_id", metavar="OUTPUT_ITEM_ID"),
         ),
         docs="https://platform.openai.com/docs/api-reference/evals/get",
+        example="oai evals runs output-items retrieve eval_abc123 run_abc123 outputitem_abc123",
     ),
 )

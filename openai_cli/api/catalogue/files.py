@@ -23,6 +23,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         pagination="cursor",
         docs="https://platform.openai.com/docs/api-reference/files",
+        example="oai files list",
     ),
     Operation(
         command=("files", "create"),
@@ -44,11 +45,13 @@ OPERATIONS: tuple[Operation, ...] = (
                 flag="--expires-after",
                 type="json",
                 content=("multipart",),
+                shape="{anchor: created_at, seconds: integer}",
             ),
         ),
         body_required=True,
         content_types=("multipart/form-data",),
         docs="https://platform.openai.com/docs/api-reference/files",
+        example="oai files create --file path/to/file --purpose assistants",
     ),
     Operation(
         command=("files", "delete"),
@@ -57,6 +60,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="deleteFile",
         path_params=(PathParam(name="file_id", metavar="FILE_ID"),),
         docs="https://platform.openai.com/docs/api-reference/files",
+        example="oai files delete file-abc123",
     ),
     Operation(
         command=("files", "retrieve"),
@@ -65,6 +69,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="retrieveFile",
         path_params=(PathParam(name="file_id", metavar="FILE_ID"),),
         docs="https://platform.openai.com/docs/api-reference/files",
+        example="oai files retrieve file-abc123",
     ),
     Operation(
         command=("files", "content"),
@@ -74,5 +79,6 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="file_id", metavar="FILE_ID"),),
         binary=True,
         docs="https://platform.openai.com/docs/api-reference/files",
+        example="oai files content file-abc123",
     ),
 )

@@ -10,8 +10,15 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/fine_tuning/alpha/graders/run",
         operation_id="runGrader",
         body=(
-            Param(name="grader", flag="--grader", type="json", required=True, content=("json",)),
-            Param(name="item", flag="--item", type="json", content=("json",)),
+            Param(
+                name="grader",
+                flag="--grader",
+                type="json",
+                required=True,
+                content=("json",),
+                shape="{type: string_check|text_similarity|python|score_model|multi, name, input, reference, operation, evaluation_metric, source, image_tag, model, …}",
+            ),
+            Param(name="item", flag="--item", type="json", content=("json",), shape="{…}"),
             Param(
                 name="model_sample",
                 flag="--model-sample",
@@ -23,6 +30,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/graders",
+        example='oai fine-tuning alpha graders run --grader \'{"type": "string_check", "name": "name", "input": "Hello", "reference": "reference", "operation": "eq"}\' --model-sample model-sample',
     ),
     Operation(
         command=("fine-tuning", "alpha", "graders", "validate"),
@@ -30,11 +38,19 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/fine_tuning/alpha/graders/validate",
         operation_id="validateGrader",
         body=(
-            Param(name="grader", flag="--grader", type="json", required=True, content=("json",)),
+            Param(
+                name="grader",
+                flag="--grader",
+                type="json",
+                required=True,
+                content=("json",),
+                shape="{type: string_check|text_similarity|python|score_model|multi, name, input, reference, operation, evaluation_metric, source, image_tag, model, …}",
+            ),
         ),
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/graders",
+        example='oai fine-tuning alpha graders validate --grader \'{"type": "string_check", "name": "name", "input": "Hello", "reference": "reference", "operation": "eq"}\'',
     ),
     Operation(
         command=("fine-tuning", "checkpoints", "permissions", "list"),
@@ -58,6 +74,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         pagination="cursor",
         docs="https://platform.openai.com/docs/api-reference/fine-tuning",
+        example="oai fine-tuning checkpoints permissions list FINE_TUNED_MODEL_CHECKPOINT",
     ),
     Operation(
         command=("fine-tuning", "checkpoints", "permissions", "create"),
@@ -80,6 +97,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/fine-tuning",
+        example="oai fine-tuning checkpoints permissions create FINE_TUNED_MODEL_CHECKPOINT --project-ids proj_abc123",
     ),
     Operation(
         command=("fine-tuning", "checkpoints", "permissions", "delete"),
@@ -91,6 +109,7 @@ OPERATIONS: tuple[Operation, ...] = (
             PathParam(name="permission_id", metavar="PERMISSION_ID"),
         ),
         docs="https://platform.openai.com/docs/api-reference/fine-tuning",
+        example="oai fine-tuning checkpoints permissions delete FINE_TUNED_MODEL_CHECKPOINT cp_abc123",
     ),
     Operation(
         command=("fine-tuning", "jobs", "create"),
@@ -120,6 +139,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="json",
                 deprecated=True,
                 content=("json",),
+                shape="{batch_size: auto|integer, learning_rate_multiplier: auto|number, n_epochs: auto|integer}",
             ),
             Param(name="suffix", flag="--suffix", type="string", content=("json",)),
             Param(
@@ -128,14 +148,40 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="string",
                 content=("json",),
             ),
-            Param(name="integrations", flag="--integrations", type="json", content=("json",)),
-            Param(name="seed", flag="--seed", type="integer", content=("json",)),
-            Param(name="method", flag="--method", type="json", content=("json",)),
-            Param(name="metadata", flag="--metadata", type="json", content=("json",)),
+            Param(
+                name="integrations",
+                flag="--integrations",
+                type="json",
+                content=("json",),
+                shape="[{type: wandb, wandb}]",
+            ),
+            Param(
+                name="seed",
+                flag="--seed",
+                type="integer",
+                content=("json",),
+                minimum=0,
+                maximum=2147483647,
+            ),
+            Param(
+                name="method",
+                flag="--method",
+                type="json",
+                content=("json",),
+                shape="{type: supervised|dpo|reinforcement, supervised: {hyperparameters}, dpo: {hyperparameters}, reinforcement: {grader, hyperparameters}}",
+            ),
+            Param(
+                name="metadata",
+                flag="--metadata",
+                type="json",
+                content=("json",),
+                shape="{KEY: string}",
+            ),
         ),
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/fine-tuning",
+        example="oai fine-tuning jobs create --model gpt-4o-mini --training-file training-file",
     ),
     Operation(
         command=("fine-tuning", "jobs", "list"),
@@ -145,10 +191,11 @@ OPERATIONS: tuple[Operation, ...] = (
         query=(
             Param(name="after", flag="--after", type="string"),
             Param(name="limit", flag="--limit", type="integer", default=20),
-            Param(name="metadata", flag="--metadata", type="json"),
+            Param(name="metadata", flag="--metadata", type="json", shape="{KEY: string}"),
         ),
         pagination="cursor",
         docs="https://platform.openai.com/docs/api-reference/fine-tuning",
+        example="oai fine-tuning jobs list",
     ),
     Operation(
         command=("fine-tuning", "jobs", "retrieve"),
@@ -157,6 +204,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="retrieveFineTuningJob",
         path_params=(PathParam(name="fine_tuning_job_id", metavar="FINE_TUNING_JOB_ID"),),
         docs="https://platform.openai.com/docs/api-reference/fine-tuning",
+        example="oai fine-tuning jobs retrieve ftjob-abc123",
     ),
     Operation(
         command=("fine-tuning", "jobs", "cancel"),
@@ -165,6 +213,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="cancelFineTuningJob",
         path_params=(PathParam(name="fine_tuning_job_id", metavar="FINE_TUNING_JOB_ID"),),
         docs="https://platform.openai.com/docs/api-reference/fine-tuning",
+        example="oai fine-tuning jobs cancel ftjob-abc123",
     ),
     Operation(
         command=("fine-tuning", "jobs", "checkpoints", "list"),
@@ -178,6 +227,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         pagination="cursor",
         docs="https://platform.openai.com/docs/api-reference/fine-tuning",
+        example="oai fine-tuning jobs checkpoints list ftjob-abc123",
     ),
     Operation(
         command=("fine-tuning", "jobs", "list-events"),
@@ -191,6 +241,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         pagination="cursor",
         docs="https://platform.openai.com/docs/api-reference/fine-tuning",
+        example="oai fine-tuning jobs list-events ftjob-abc123",
     ),
     Operation(
         command=("fine-tuning", "jobs", "pause"),
@@ -199,6 +250,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="pauseFineTuningJob",
         path_params=(PathParam(name="fine_tuning_job_id", metavar="FINE_TUNING_JOB_ID"),),
         docs="https://platform.openai.com/docs/api-reference/fine-tuning",
+        example="oai fine-tuning jobs pause ftjob-abc123",
     ),
     Operation(
         command=("fine-tuning", "jobs", "resume"),
@@ -207,5 +259,6 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="resumeFineTuningJob",
         path_params=(PathParam(name="fine_tuning_job_id", metavar="FINE_TUNING_JOB_ID"),),
         docs="https://platform.openai.com/docs/api-reference/fine-tuning",
+        example="oai fine-tuning jobs resume ftjob-abc123",
     ),
 )

@@ -44,7 +44,15 @@ OPERATIONS: tuple[Operation, ...] = (
                 default="gpt-image-1.5",
                 content=("json", "multipart"),
             ),
-            Param(name="n", flag="--n", type="integer", default=1, content=("json", "multipart")),
+            Param(
+                name="n",
+                flag="--n",
+                type="integer",
+                default=1,
+                content=("json", "multipart"),
+                minimum=1,
+                maximum=10,
+            ),
             Param(
                 name="size",
                 flag="--size",
@@ -95,6 +103,8 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="integer",
                 default=0,
                 content=("json", "multipart"),
+                minimum=0,
+                maximum=3,
             ),
             Param(
                 name="quality",
@@ -104,7 +114,13 @@ OPERATIONS: tuple[Operation, ...] = (
                 default="auto",
                 content=("json", "multipart"),
             ),
-            Param(name="images", flag="--images", type="json", content=("json",)),
+            Param(
+                name="images",
+                flag="--images",
+                type="json",
+                content=("json",),
+                shape="[{image_url, file_id}]",
+            ),
             Param(
                 name="moderation",
                 flag="--moderation",
@@ -118,6 +134,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("multipart/form-data", "application/json"),
         streams=True,
         docs="https://platform.openai.com/docs/api-reference/images",
+        example="oai images edit --prompt Hello",
     ),
     Operation(
         command=("images", "generate"),
@@ -143,7 +160,15 @@ OPERATIONS: tuple[Operation, ...] = (
                 default="dall-e-2",
                 content=("json",),
             ),
-            Param(name="n", flag="--n", type="integer", default=1, content=("json",)),
+            Param(
+                name="n",
+                flag="--n",
+                type="integer",
+                default=1,
+                content=("json",),
+                minimum=1,
+                maximum=10,
+            ),
             Param(
                 name="quality",
                 flag="--quality",
@@ -182,6 +207,8 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="integer",
                 default=0,
                 content=("json",),
+                minimum=0,
+                maximum=3,
             ),
             Param(
                 name="size",
@@ -231,6 +258,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         streams=True,
         docs="https://platform.openai.com/docs/api-reference/images",
+        example="oai images generate --prompt Hello",
     ),
     Operation(
         command=("images", "create-variation"),
@@ -248,7 +276,15 @@ OPERATIONS: tuple[Operation, ...] = (
                 default="dall-e-2",
                 content=("multipart",),
             ),
-            Param(name="n", flag="--n", type="integer", default=1, content=("multipart",)),
+            Param(
+                name="n",
+                flag="--n",
+                type="integer",
+                default=1,
+                content=("multipart",),
+                minimum=1,
+                maximum=10,
+            ),
             Param(
                 name="response_format",
                 flag="--response-format",
@@ -270,5 +306,6 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("multipart/form-data",),
         docs="https://platform.openai.com/docs/api-reference/images",
+        example="oai images create-variation --image path/to/file",
     ),
 )

@@ -10,6 +10,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/models",
         operation_id="listModels",
         docs="https://platform.openai.com/docs/api-reference/models",
+        example="oai models list",
     ),
     Operation(
         command=("models", "retrieve"),
@@ -18,6 +19,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="retrieveModel",
         path_params=(PathParam(name="model", metavar="MODEL"),),
         docs="https://platform.openai.com/docs/api-reference/models",
+        example="oai models retrieve gpt-4o-mini",
     ),
     Operation(
         command=("models", "delete"),
@@ -26,5 +28,6 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="deleteModel",
         path_params=(PathParam(name="model", metavar="MODEL"),),
         docs="https://platform.openai.com/docs/api-reference/models",
+        example="oai models delete gpt-4o-mini",
     ),
 )

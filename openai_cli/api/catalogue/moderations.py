@@ -16,6 +16,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 type="string_or_json",
                 required=True,
                 content=("json",),
+                shape="string|[string]|[{type: image_url|text, image_url, text}]",
             ),
             Param(
                 name="model",
@@ -35,5 +36,6 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/moderations",
+        example="oai moderations create --input Hello",
     ),
 )

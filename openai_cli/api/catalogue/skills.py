@@ -20,6 +20,7 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
         ),
         content_types=("multipart/form-data", "application/json"),
+        example="oai skills create --files path/to/file",
     ),
     Operation(
         command=("skills", "list"),
@@ -27,11 +28,12 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/skills",
         operation_id="ListSkills",
         query=(
-            Param(name="limit", flag="--limit", type="integer"),
+            Param(name="limit", flag="--limit", type="integer", minimum=0, maximum=100),
             Param(name="order", flag="--order", type="string", enum=("asc", "desc")),
             Param(name="after", flag="--after", type="string"),
         ),
         pagination="cursor",
+        example="oai skills list",
     ),
     Operation(
         command=("skills", "delete"),
@@ -39,6 +41,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/skills/{skill_id}",
         operation_id="DeleteSkill",
         path_params=(PathParam(name="skill_id", metavar="SKILL_ID"),),
+        example="oai skills delete skill_abc123",
     ),
     Operation(
         command=("skills", "retrieve"),
@@ -46,6 +49,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/skills/{skill_id}",
         operation_id="GetSkill",
         path_params=(PathParam(name="skill_id", metavar="SKILL_ID"),),
+        example="oai skills retrieve skill_abc123",
     ),
     Operation(
         command=("skills", "update"),
@@ -63,6 +67,7 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
         ),
         content_types=("application/json",),
+        example="oai skills update skill_abc123 --default-version default-version",
     ),
     Operation(
         command=("skills", "content", "retrieve"),
@@ -71,6 +76,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="GetSkillContent",
         path_params=(PathParam(name="skill_id", metavar="SKILL_ID"),),
         binary=True,
+        example="oai skills content retrieve skill_abc123",
     ),
     Operation(
         command=("skills", "versions", "create"),
@@ -90,6 +96,7 @@ OPERATIONS: tuple[Operation, ...] = (
             Param(name="default", flag="--default", type="boolean", content=("json", "multipart")),
         ),
         content_types=("multipart/form-data", "application/json"),
+        example="oai skills versions create skill_abc123 --files path/to/file",
     ),
     Operation(
         command=("skills", "versions", "list"),
@@ -98,11 +105,12 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="ListSkillVersions",
         path_params=(PathParam(name="skill_id", metavar="SKILL_ID"),),
         query=(
-            Param(name="limit", flag="--limit", type="integer"),
+            Param(name="limit", flag="--limit", type="integer", minimum=0, maximum=100),
             Param(name="order", flag="--order", type="string", enum=("asc", "desc")),
             Param(name="after", flag="--after", type="string"),
         ),
         pagination="cursor",
+        example="oai skills versions list skill_abc123",
     ),
     Operation(
         command=("skills", "versions", "retrieve"),
@@ -113,6 +121,7 @@ OPERATIONS: tuple[Operation, ...] = (
             PathParam(name="skill_id", metavar="SKILL_ID"),
             PathParam(name="version", metavar="VERSION"),
         ),
+        example="oai skills versions retrieve skill_abc123 VERSION",
     ),
     Operation(
         command=("skills", "versions", "delete"),
@@ -123,6 +132,7 @@ OPERATIONS: tuple[Operation, ...] = (
             PathParam(name="skill_id", metavar="SKILL_ID"),
             PathParam(name="version", metavar="VERSION"),
         ),
+        example="oai skills versions delete skill_abc123 VERSION",
     ),
     Operation(
         command=("skills", "versions", "content", "retrieve"),
@@ -134,5 +144,6 @@ OPERATIONS: tuple[Operation, ...] = (
             PathParam(name="version", metavar="VERSION"),
         ),
         binary=True,
+        example="oai skills versions content retrieve skill_abc123 VERSION",
     ),
 )

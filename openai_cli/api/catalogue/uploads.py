@@ -25,7 +25,14 @@ OPERATIONS: tuple[Operation, ...] = (
                 enum=("assistants", "batch", "fine-tune", "vision"),
                 content=("json",),
             ),
-            Param(name="bytes", flag="--bytes", type="integer", required=True, content=("json",)),
+            Param(
+                name="bytes",
+                flag="--bytes",
+                type="integer",
+                required=True,
+                content=("json",),
+                unit="bytes",
+            ),
             Param(
                 name="mime_type",
                 flag="--mime-type",
@@ -33,11 +40,18 @@ OPERATIONS: tuple[Operation, ...] = (
                 required=True,
                 content=("json",),
             ),
-            Param(name="expires_after", flag="--expires-after", type="json", content=("json",)),
+            Param(
+                name="expires_after",
+                flag="--expires-after",
+                type="json",
+                content=("json",),
+                shape="{anchor: created_at, seconds: integer}",
+            ),
         ),
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/uploads",
+        example="oai uploads create --filename filename --purpose assistants --bytes 1 --mime-type mime-type",
     ),
     Operation(
         command=("uploads", "cancel"),
@@ -46,6 +60,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="cancelUpload",
         path_params=(PathParam(name="upload_id", metavar="UPLOAD_ID"),),
         docs="https://platform.openai.com/docs/api-reference/uploads",
+        example="oai uploads cancel upload_abc123",
     ),
     Operation(
         command=("uploads", "complete"),
@@ -67,6 +82,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/uploads",
+        example="oai uploads complete upload_abc123 --part-ids part-abc123",
     ),
     Operation(
         command=("uploads", "parts", "create"),
@@ -80,5 +96,6 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("multipart/form-data",),
         docs="https://platform.openai.com/docs/api-reference/uploads",
+        example="oai uploads parts create upload_abc123 --data path/to/file",
     ),
 )

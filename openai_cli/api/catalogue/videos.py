@@ -54,6 +54,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         content_types=("multipart/form-data", "application/json"),
         docs="https://platform.openai.com/docs/api-reference/videos/create",
+        example="oai videos create --prompt Hello",
     ),
     Operation(
         command=("videos", "list"),
@@ -61,12 +62,13 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/videos",
         operation_id="ListVideos",
         query=(
-            Param(name="limit", flag="--limit", type="integer"),
+            Param(name="limit", flag="--limit", type="integer", minimum=0, maximum=100),
             Param(name="order", flag="--order", type="string", enum=("asc", "desc")),
             Param(name="after", flag="--after", type="string"),
         ),
         pagination="cursor",
         docs="https://platform.openai.com/docs/api-reference/videos/list",
+        example="oai videos list",
     ),
     Operation(
         command=("videos", "create-character"),
@@ -78,6 +80,7 @@ OPERATIONS: tuple[Operation, ...] = (
             Param(name="name", flag="--name", type="string", required=True, content=("multipart",)),
         ),
         content_types=("multipart/form-data",),
+        example="oai videos create-character --video path/to/file --name name",
     ),
     Operation(
         command=("videos", "get-character"),
@@ -85,6 +88,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/videos/characters/{character_id}",
         operation_id="GetVideoCharacter",
         path_params=(PathParam(name="character_id", metavar="CHARACTER_ID"),),
+        example="oai videos get-character char_abc123",
     ),
     Operation(
         command=("videos", "edit"),
@@ -108,6 +112,7 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
         ),
         content_types=("multipart/form-data", "application/json"),
+        example="oai videos edit --video path/to/file --prompt Hello",
     ),
     Operation(
         command=("videos", "extend"),
@@ -139,6 +144,7 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
         ),
         content_types=("multipart/form-data", "application/json"),
+        example="oai videos extend --video path/to/file --prompt Hello --seconds 4",
     ),
     Operation(
         command=("videos", "retrieve"),
@@ -147,6 +153,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="GetVideo",
         path_params=(PathParam(name="video_id", metavar="VIDEO_ID"),),
         docs="https://platform.openai.com/docs/api-reference/videos/retrieve",
+        example="oai videos retrieve video_abc123",
     ),
     Operation(
         command=("videos", "delete"),
@@ -155,6 +162,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="DeleteVideo",
         path_params=(PathParam(name="video_id", metavar="VIDEO_ID"),),
         docs="https://platform.openai.com/docs/api-reference/videos/delete",
+        example="oai videos delete video_abc123",
     ),
     Operation(
         command=("videos", "download-content"),
@@ -172,6 +180,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         binary=True,
         docs="https://platform.openai.com/docs/api-reference/videos/content",
+        example="oai videos download-content video_abc123",
     ),
     Operation(
         command=("videos", "remix"),
@@ -190,5 +199,6 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         content_types=("multipart/form-data", "application/json"),
         docs="https://platform.openai.com/docs/api-reference/videos/remix",
+        example="oai videos remix video_abc123 --prompt Hello",
     ),
 )

@@ -9,11 +9,11 @@ for is read, so ``--help`` of one command stays cheap.
 
 from __future__ import annotations
 
-import tomllib
+import os
 from functools import cache
-from importlib import resources
 from typing import Any
 
+# The index only (names of the families and their modules), not their operations.
 from openai_cli.api.catalogue import GROUPS
 
 Command = tuple[str, ...]
@@ -21,10 +21,66 @@ Command = tuple[str, ...]
 
 @cache
 def _read(name: str) -> dict[str, Any]:
+    # Beside this module on disk (importlib.resources would cost more than the read).
     try:
-        text = resources.files(__name__).joinpath(f"{name}.toml").read_text(encoding="utf-8")
+        with open(os.path.join(os.path.dirname(__file__), f"{name}.toml"), encoding="utf-8") as f:
+            text = f.read()
     except FileNotFoundError:
         return {}
+    return parse(text)
+
+
+def parse(text: str) -> dict[str, Any]:
+    """The TOML of a help file.
+
+    The files use one small part of TOML (tables, ``"key" = "value"`` lines without
+    escapes, comments), which is read here in a fraction of the time importing
+    ``tomllib`` and parsing takes: that is most of what ``--help`` would add. Any
+    other line is left to ``tomllib``, so the result is always what TOML says.
+    """
+    data: dict[str, Any] = {}
+    table = data
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]") and not line.startswith("[["):
+            names = _table(line[1:-1])
+            if names is None:
+                return _toml(text)
+            table = data
+            for name in names:
+                table = table.setdefault(name, {})
+            continue
+        key, sep, value = line.partition('" = "')
+        if (
+            not sep
+            or not key.startswith('"')
+            or not value.endswith('"')
+            or any(c in key[1:] + value[:-1] for c in '"\\')
+        ):
+            return _toml(text)
+        table[key[1:]] = value[:-1]
+    return data
+
+
+def _table(header: str) -> list[str] | None:
+    """``overrides."chat completions create"`` as its names, or None if not that simple."""
+    head, dot, quoted = header.partition(".")
+    if not head.isidentifier():
+        return None
+    if not dot:
+        return [head]
+    if len(quoted) < 2 or quoted[0] != '"' or quoted[-1] != '"' or '"' in quoted[1:-1]:
+        return None
+    if "\\" in quoted:
+        return None
+    return [head, quoted[1:-1]]
+
+
+def _toml(text: str) -> dict[str, Any]:
+    import tomllib
+
     return tomllib.loads(text)
 
 

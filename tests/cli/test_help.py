@@ -1,0 +1,148 @@
+"""`--help` is enough to use any API command: our summary, a description on every flag,
+required flags first, an example; read from the help files only when asked for."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from openai_cli.api import catalogue
+from openai_cli.api.help import _read
+from tests.helpers import api_env, invoke
+
+OPERATIONS = [op for group in catalogue.GROUPS for op in catalogue.load(group)]
+GROUPS = sorted({op.command[:i] for op in OPERATIONS for i in range(1, len(op.command))})
+HTTP_LINE = re.compile(r"^(GET|POST|DELETE) /")
+WIDE = {"COLUMNS": "80"}
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def sections(text: str) -> dict[str, list[str]]:
+    """Each ``Title:`` section of a help text, as its lines."""
+    out: dict[str, list[str]] = {}
+    title = ""
+    for line in text.splitlines():
+        if line and not line.startswith(" ") and line.endswith(":"):
+            title = line[:-1]
+            out[title] = []
+        elif title and line:
+            out[title].append(line)
+    return out
+
+
+def entries(lines: list[str]) -> list[tuple[str, str]]:
+    """(term, description) of a definition list; a long term has its text below it."""
+    out: list[tuple[str, str]] = []
+    for line in lines:
+        if re.match(r"^  \S", line):
+            term, _, text = line.strip().partition("  ")
+            out.append((term, text.strip()))
+        elif out:
+            term, text = out[-1]
+            out[-1] = (term, f"{text} {line.strip()}".strip())
+    return out
+
+
+def summary_of(text: str) -> str:
+    return text.split("\n\n")[1].strip()
+
+
+@pytest.mark.parametrize("group", GROUPS, ids=" ".join)
+def test_every_group_lists_its_commands_with_our_summaries(group: tuple[str, ...]) -> None:
+    r = invoke(*group, "--help", env=WIDE)
+    assert r.code == 0, r
+    assert not HTTP_LINE.match(summary_of(r.out)), group
+    assert not summary_of(r.out).startswith("Operations under"), group
+    for term, text in entries(sections(r.out)["Commands"]):
+        assert text and not HTTP_LINE.match(text), (group, term)
+        assert not re.match(r"\d+ operations? under", text), (group, term)
+
+
+def test_every_command_help_teaches_how_to_use_it() -> None:
+    missing = []
+    for op in OPERATIONS:
+        where = " ".join(op.command)
+        r = invoke(*op.command, "--help", env=WIDE)
+        assert r.code == 0, (where, r)
+        summary = summary_of(r.out)
+        if HTTP_LINE.match(summary):
+            missing.append(f"{where}: the summary is the HTTP line")
+        if f"\n  {op.method} {op.full_path}\n" not in r.out:
+            missing.append(f"{where}: no HTTP line below the summary")
+        parts = sections(r.out)
+        options = [t for t in parts if t not in ("Usage", "Arguments", "Example")]
+        for title in ("Arguments", *options):
+            for term, text in entries(parts.get(title, [])):
+                if not text or text == "[required]":
+                    missing.append(f"{where}: {term} has no description")
+        required = {p.flag for p in op.params if p.required}
+        if required:
+            first = options[0]
+            shown = {t.split()[0].rstrip(",") for t, _ in entries(parts[first])}
+            if first != "Required" or not required <= shown:
+                missing.append(f"{where}: required flags are not first")
+        example = parts.get("Example", [])
+        if not example or not example[0].strip().startswith(" ".join(("oai", *op.command))):
+            missing.append(f"{where}: no example")
+    assert missing == []
+
+
+def test_chat_completions_create_shows_the_shape_of_response_format() -> None:
+    r = invoke("chat", "completions", "create", "--help", env=WIDE)
+    text = flat(r.out)
+    assert (
+        "--response-format JSON Shape of the reply: plain text, any JSON, or a given JSON "
+        "schema [{type: text|json_schema|json_object, json_schema: {description, name, "
+        "schema, strict}}]"
+    ) in text
+    assert "--temperature NUMBER Sampling randomness: higher is more varied, lower is more " in text
+    assert "[0..2; default: 1]" in text
+    assert r.out.index("Required:\n  --messages JSON") < r.out.index("--temperature")
+    assert r.out.endswith(
+        "Example:\n"
+        "  oai chat completions create \\\n"
+        '      --messages \'[{"content": "Hello", "role": "developer"}]\' \\\n'
+        "      --model gpt-4o-mini\n"
+    )
+
+
+def test_usage_costs_shows_start_time_in_unix_seconds() -> None:
+    r = invoke("admin", "organization", "usage", "costs", "--help", env=WIDE)
+    assert (
+        "Required:\n"
+        "  --start-time INTEGER  Start of the reported period, inclusive [Unix seconds]\n"
+    ) in r.out
+    assert "Example:\n  oai admin organization usage costs --start-time 1767225600\n" in r.out
+
+
+def test_group_help_lists_our_summaries() -> None:
+    r = invoke("vector-stores", "files", "--help", env=WIDE)
+    assert r.out.startswith(
+        "Usage: oai vector-stores files [OPTIONS] COMMAND [ARGS]...\n\n"
+        "  Files attached to a vector store\n"
+    )
+    assert "  create    Add a file to a vector store so file search can read it\n" in r.out
+
+
+def test_help_files_are_read_only_for_help_and_only_the_family_asked_for() -> None:
+    _read.cache_clear()
+    r = invoke(
+        "chat",
+        "completions",
+        "create",
+        "--model",
+        "m",
+        "--messages",
+        "[]",
+        "--dry-run",
+        env=api_env(),
+    )
+    assert r.code == 0, r
+    assert _read.cache_info().currsize == 0
+    invoke("chat", "completions", "create", "--help")
+    assert _read.cache_info().currsize == 2  # chat.toml and flags.toml
+    _read.cache_clear()
