@@ -319,20 +319,45 @@ def converse(
     except ApiError as exc:
         from openai_cli.api.missing import endpoint_missing, full_path, missing_note
 
-        if engine.name != "responses" or not endpoint_missing(exc):
+        if engine.name != "responses":
             raise
-        missing = missing_note(factory, "POST", engine.path)
         chat = ENGINES["chat"]
+        chat_path = full_path(factory, chat.path)
+        if endpoint_missing(exc):
+            why, status = missing_note(factory, "POST", engine.path), f"HTTP {exc.status}"
+            instead = f"uses {chat_path}"
+        elif _refuses_previous_response(turn, exc):
+            why, status = UNKEPT, f"HTTP {exc.status}: {exc.message}"
+            instead = "sends the logged history"
+        else:
+            raise
         if choice.explicit or chat.usable(turn) is not None:
-            exc.hint = f"{missing}; --api chat uses {full_path(factory, chat.path)} instead"
+            exc.hint = f"{why}; --api chat {instead} instead"
             raise
         factory.io.message(
-            f"oai: {missing} (HTTP {exc.status}); using {full_path(factory, chat.path)} "
+            f"oai: {why} ({status}); using {chat_path} "
             "from now on with this server (--api responses to try again)"
         )
         _remember_engine(factory, "chat")
         switched = Choice(chat, explicit=False)
         return _exchange(factory, chat, turn, logging, markdown=markdown), switched
+
+
+UNKEPT = "this server keeps no responses to continue from"
+
+
+def _refuses_previous_response(turn: Turn, exc: ApiError) -> bool:
+    """A server with /responses that cannot continue from a kept one (llama.cpp's says so).
+
+    Only a refusal that names the field counts: the OpenAI API's answer for a response
+    that expired ("Previous response with id ... not found") does not, and must not
+    move the server to Chat Completions for good.
+    """
+    return (
+        turn.previous_response_id is not None
+        and exc.status in (400, 422, 501)
+        and "previous_response_id" in exc.message
+    )
 
 
 def _exchange(
