@@ -153,7 +153,10 @@ def _facts(p: Param) -> str:
         parts.append("path, - for stdin")
     if p.type == "array":
         parts.append("repeatable")
-    if p.unit:
+    if is_unix_time(p.name, p.type):
+        # Converted in api/values.py; the spec knows only the integer.
+        parts.append("Unix seconds, or a date: 2026-11-01 or 2026-11-01T12:00:00Z")
+    elif p.unit:
         parts.append(p.unit)
     if p.minimum is not None or p.maximum is not None:
         low = "" if p.minimum is None else _number(p.minimum)
@@ -211,7 +214,7 @@ def _api_option(name: str, p: Param, panel: str) -> OptionSpec:
     # command never reads the help files.
     t = p.type
     flags: tuple[str, ...] = (p.flag,)
-    metavar: str | None = _metavar(p)
+    metavar: str | None = "TIME" if is_unix_time(p.name, t) else _metavar(p)
     if t == "boolean":
         kind: Any = bool
         flags, metavar = (f"{p.flag}/--no-{p.flag[2:]}",), None
