@@ -114,8 +114,8 @@ def test_usage_costs_shows_start_time_in_unix_seconds() -> None:
     r = invoke("admin", "organization", "usage", "costs", "--help", env=WIDE)
     assert (
         "Required:\n"
-        "  --start-time TIME  Start of the reported period, inclusive [Unix seconds, or a date: "
-        "2026-11-01 or 2026-11-01T12:00:00Z]\n"
+        "  --start-time TIME  Start of the reported period, inclusive [Unix seconds, or\n"
+        "                     a date: 2026-11-01 or 2026-11-01T12:00:00Z]\n"
     ) in r.out
     assert "Example:\n  oai admin organization usage costs --start-time 1767225600\n" in r.out
 
