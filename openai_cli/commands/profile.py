@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from openai_cli.errors import ConfigError, OaiError, UsageError
+from openai_cli.http.redact import redact_url
 from openai_cli.options import (
     OptionSpec,
     add_command,
@@ -186,6 +187,9 @@ def show(f: Factory, opts: ShowOptions) -> None:
     for kind in KEY_KINDS:
         keys[kind] = _describe_key(values, keyring, name, kind)
     settings = {k: values[k] for k in SETTING_KEYS if k in values}
+    if isinstance(settings.get("base_url"), str):
+        # A gateway's URL may carry a password; it is never shown.
+        settings["base_url"] = redact_url(settings["base_url"])
     current = name == default_profile_name(cfg)
     if want_json(f):
         print_json(
@@ -250,7 +254,8 @@ def set_(f: Factory, opts: SetOptions) -> None:
         cfg.save()
     if created:
         f.io.message(f"Created profile '{name}' in {cfg.path}")
-    f.io.message(f"Set {key} = {parsed} in profile '{name}'")
+    shown = redact_url(parsed) if key == "base_url" and isinstance(parsed, str) else parsed
+    f.io.message(f"Set {key} = {shown} in profile '{name}'")
     if created:
         note_not_default(f, cfg, name)
 

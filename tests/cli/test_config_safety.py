@@ -212,3 +212,16 @@ def test_a_full_disk_on_stdout_is_an_io_error(args: tuple[str, ...]) -> None:
     assert proc.stderr.decode().splitlines() == [
         "oai: cannot write the output: No space left on device"
     ]
+
+
+def test_a_password_in_the_base_url_is_masked_by_profile_set_and_show() -> None:
+    url = "https://user:s3cret-pass@gateway.example/v1"
+    r = invoke("profile", "set", "--profile", "gw", "base_url", url)
+    assert r.code == 0, r
+    assert "s3cret-pass" not in r.out + r.err
+    assert "user:***@gateway.example" in r.err
+    for args in (["profile", "show", "gw"], ["profile", "show", "gw", "-o", "json"]):
+        shown = invoke(*args, stdout_tty=args[-1] != "json")
+        assert shown.code == 0, shown
+        assert "s3cret-pass" not in shown.out + shown.err
+        assert "user:***@gateway.example" in shown.out
