@@ -9,8 +9,10 @@ import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from tests import canary, helpers
+from tests.faults.server import FaultServer, respond, stall
 
 # Every fault server speaks plain http on loopback, so no key is refused for that.
 TRACEBACK = "Traceback (most recent call last)"
@@ -142,3 +144,28 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
     return port
+
+
+def stalled_chunked_upload(server: FaultServer, tmp_path: Path, upload_id: str) -> Path:
+    """An 80 MiB file, and a server that starts its upload but never takes a part.
+
+    The cancel answers, so what a signal does to the upload can be seen.
+    """
+    big = tmp_path / "data.bin"
+    with open(big, "wb") as fh:
+        fh.truncate(80 * 1024 * 1024)
+    upload = {
+        "id": upload_id,
+        "object": "upload",
+        "status": "pending",
+        "bytes": 80 * 1024 * 1024,
+        "filename": "data.bin",
+        "purpose": "assistants",
+    }
+    server.plan(respond(200, json=upload), path="/v1/uploads")
+    server.always(stall(read_body=False), path=f"/v1/uploads/{upload_id}/parts")
+    server.always(
+        respond(200, json={**upload, "status": "cancelled"}),
+        path=f"/v1/uploads/{upload_id}/cancel",
+    )
+    return big

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.server import FaultServer, partial, respond, stall
-from tests.faults.support import TRACEBACK, Spawned, env_for
+from tests.faults.server import FaultServer, partial, stall
+from tests.faults.support import TRACEBACK, Spawned, env_for, stalled_chunked_upload
 
 pytestmark = pytest.mark.faults
 
@@ -70,23 +70,7 @@ def test_sigterm_leaves_no_spooled_stdin(
 def test_sigterm_cancels_a_chunked_upload(
     server: FaultServer, spawn: Callable[..., Spawned], tmp_path: Path
 ) -> None:
-    big = tmp_path / "data.bin"
-    with open(big, "wb") as fh:
-        fh.truncate(80 * 1024 * 1024)
-    upload = {
-        "id": "upload_term",
-        "object": "upload",
-        "status": "pending",
-        "bytes": 80 * 1024 * 1024,
-        "filename": "data.bin",
-        "purpose": "assistants",
-    }
-    server.plan(respond(200, json=upload), path="/v1/uploads")
-    server.always(stall(read_body=False), path="/v1/uploads/upload_term/parts")
-    server.always(
-        respond(200, json={**upload, "status": "cancelled"}),
-        path="/v1/uploads/upload_term/cancel",
-    )
+    big = stalled_chunked_upload(server, tmp_path, "upload_term")
     p = spawn(
         "files", "create", "--file", str(big), "--purpose", "assistants", "--chunked",
         env=env_for(server.base_url),

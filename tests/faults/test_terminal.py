@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from tests.faults.server import FaultServer, respond, sse, stall
-from tests.faults.support import TRACEBACK, Spawned, env_for, oai, process_env
+from tests.faults.support import (
+    TRACEBACK,
+    Spawned,
+    env_for,
+    oai,
+    process_env,
+    stalled_chunked_upload,
+)
 
 pytestmark = pytest.mark.faults
 
@@ -103,23 +110,7 @@ def test_18_ctrl_c_while_waiting_for_an_answer(
 def test_18_ctrl_c_during_a_chunked_upload(
     server: FaultServer, spawn: Callable[..., Spawned], tmp_path: Path, resume: bool
 ) -> None:
-    big = tmp_path / "data.bin"
-    with open(big, "wb") as fh:
-        fh.truncate(80 * 1024 * 1024)
-    upload = {
-        "id": "upload_fault",
-        "object": "upload",
-        "status": "pending",
-        "bytes": 80 * 1024 * 1024,
-        "filename": "data.bin",
-        "purpose": "assistants",
-    }
-    server.plan(respond(200, json=upload), path="/v1/uploads")
-    server.always(stall(read_body=False), path="/v1/uploads/upload_fault/parts")
-    server.always(
-        respond(200, json={**upload, "status": "cancelled"}),
-        path="/v1/uploads/upload_fault/cancel",
-    )
+    big = stalled_chunked_upload(server, tmp_path, "upload_fault")
     p = spawn(
         "files", "create", "--file", str(big), "--purpose", "assistants",
         "--resume" if resume else "--chunked", env=env_for(server.base_url),
