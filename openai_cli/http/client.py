@@ -131,6 +131,9 @@ class Client:
         self._origin = (parts.scheme, parts.netloc)
         self._home = _origin(httpx.URL(self.base_url))
         self._http: httpx.Client | None = None
+        # Set once the command is ending (a reader gone, Ctrl-C): requests still in
+        # flight on other threads then fail quietly instead of retrying or reporting.
+        self._closed = False
         self._credentials: frozenset[str] | None = None
 
     # -- plumbing -----------------------------------------------------------------
@@ -141,6 +144,8 @@ class Client:
 
     @property
     def http(self) -> httpx.Client:
+        if self._closed:
+            raise NetworkError("the command is ending; no more requests are sent")
         if self._http is None:
             s = self.settings
             options = s.transport_options()
@@ -209,6 +214,7 @@ class Client:
         ]
 
     def close(self) -> None:
+        self._closed = True
         if self._http is not None:
             self._http.close()
             self._http = None
@@ -365,6 +371,9 @@ class Client:
                 ) from exc
             except httpx.TransportError as exc:
                 _close_files(request)
+                if self._closed:
+                    # Cut by close() on another thread: nothing to retry, nothing to say.
+                    raise NetworkError("the command is ending; no more requests are sent") from exc
                 if attempt < self.max_retries and replayable and _retryable_transport(exc):
                     attempt += 1
                     delay = retry.backoff(attempt)
@@ -406,7 +415,11 @@ class Client:
                 error_code=error.code,
                 replayable=replayable,
             )
-            if verdict.wait is not None and (resp.status_code != 429 or retry_rate_limits):
+            if (
+                verdict.wait is not None
+                and (resp.status_code != 429 or retry_rate_limits)
+                and not self._closed
+            ):
                 attempt += 1
                 self.io.message(
                     f"oai: HTTP {resp.status_code}"
