@@ -64,7 +64,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     "when a setting needs it",
     ("openai_cli.config.settings", "openai_cli.config.secrets"): "the keyring only when a key "
     "is looked up",
-    ("openai_cli.http.client", "openai_cli.config"): "mask_key, for the hint of a 401",
     ("openai_cli.options", "openai_cli.commands.completion"): "profile names, read from the "
     "config only when --profile is completed",
     ("openai_cli.commands.completion", "openai_cli.app"): "completion walks the root group",
