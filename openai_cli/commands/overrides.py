@@ -10,6 +10,8 @@ import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from openai_cli.commands.waiters import KINDS
+
 if TYPE_CHECKING:
     from openai_cli.api.builder import CommandSpec
 
@@ -17,18 +19,6 @@ if TYPE_CHECKING:
 OVERRIDES: dict[tuple[str, ...], str] = {
     # Any size, checked first, chunked and resumable (commands/files.py).
     ("files", "create"): "openai_cli.commands.files:create",
-    # --wait on asynchronous work and on its retrieve (commands/waiters.py).
-    ("batches", "create"): "openai_cli.commands.waiters:build",
-    ("batches", "retrieve"): "openai_cli.commands.waiters:build",
-    ("fine-tuning", "jobs", "create"): "openai_cli.commands.waiters:build",
-    ("fine-tuning", "jobs", "retrieve"): "openai_cli.commands.waiters:build",
-    ("vector-stores", "files", "create"): "openai_cli.commands.waiters:build",
-    ("vector-stores", "files", "retrieve"): "openai_cli.commands.waiters:build",
-    ("vector-stores", "file-batches", "create"): "openai_cli.commands.waiters:build",
-    ("vector-stores", "file-batches", "retrieve"): "openai_cli.commands.waiters:build",
-    ("responses", "retrieve"): "openai_cli.commands.waiters:build",
-    ("evals", "runs", "create"): "openai_cli.commands.waiters:build",
-    ("evals", "runs", "retrieve"): "openai_cli.commands.waiters:build",
     # Streamed text printed live (commands/streaming.py).
     ("responses", "create"): "openai_cli.commands.streaming:model_text_stream",
     ("beta", "responses", "create"): "openai_cli.commands.streaming:model_text_stream",
@@ -54,6 +44,17 @@ OVERRIDES: dict[tuple[str, ...], str] = {
     ("embeddings", "create"): "openai_cli.commands.embeddings:embeddings",
     ("moderations", "create"): "openai_cli.commands.embeddings:moderations",
 }
+# --wait on asynchronous work and on its retrieve: the create and retrieve of every
+# group commands/waiters.py knows how to wait for (KINDS), unless another override
+# above takes the command and handles --wait itself (`responses create --background`).
+OVERRIDES.update(
+    {
+        (*group, verb): "openai_cli.commands.waiters:build"
+        for group in KINDS
+        for verb in ("create", "retrieve")
+        if (*group, verb) not in OVERRIDES
+    }
+)
 
 
 # Hand-written commands added to a generated group, next to its operations:

@@ -21,6 +21,7 @@ import httpx
 
 from openai_cli import __version__
 from openai_cli.config import Settings
+from openai_cli.config.table import Environment
 from openai_cli.errors import (
     ApiError,
     AuthError,
@@ -120,12 +121,13 @@ class Client:
         if (
             parts.scheme == "http"
             and not _is_loopback(parts.hostname or "")
-            and not io.env.get("OAI_ALLOW_INSECURE_HTTP")
+            and not Environment.allow_insecure_http.read(io.env)
         ):
             raise UsageError(
                 f"refusing to send the API key over plain http to {parts.hostname} "
                 f"(base URL from {settings.base_url.source})",
-                hint="use https, or set OAI_ALLOW_INSECURE_HTTP=1 if this is really intended",
+                hint=f"use https, or set {Environment.allow_insecure_http.env[0]}=1 "
+                "if this is really intended",
             )
         self._origin = (parts.scheme, parts.netloc)
         self._home = _origin(httpx.URL(self.base_url))
