@@ -8,12 +8,45 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from openai_cli.commands.waiters import KINDS
 
 if TYPE_CHECKING:
     from openai_cli.api.builder import CommandSpec
+
+
+@dataclass(frozen=True)
+class Kind:
+    what: str
+    done: frozenset[str]
+    failed: frozenset[str]
+
+
+# What `--wait` waits for (commands/waiters.py), keyed by the command's group; each
+# group's create and retrieve wait alike, and are overridden for it below.
+KINDS: dict[tuple[str, ...], Kind] = {
+    ("batches",): Kind(
+        "batch", frozenset({"completed"}), frozenset({"failed", "cancelled", "expired"})
+    ),
+    ("fine-tuning", "jobs"): Kind(
+        "fine-tuning job", frozenset({"succeeded"}), frozenset({"failed", "cancelled"})
+    ),
+    ("vector-stores", "files"): Kind(
+        "vector store file", frozenset({"completed"}), frozenset({"failed", "cancelled"})
+    ),
+    ("vector-stores", "file-batches"): Kind(
+        "file batch", frozenset({"completed"}), frozenset({"failed", "cancelled"})
+    ),
+    # A background response (`--background --wait`); "incomplete" ended short of done.
+    ("responses",): Kind(
+        "response", frozenset({"completed"}), frozenset({"failed", "cancelled", "incomplete"})
+    ),
+    # Eval runs spell it "canceled"; accept both.
+    ("evals", "runs"): Kind(
+        "eval run", frozenset({"completed"}), frozenset({"failed", "canceled", "cancelled"})
+    ),
+}
+
 
 # command path -> "module:function"; the function takes a CommandSpec and returns a command.
 OVERRIDES: dict[tuple[str, ...], str] = {
@@ -45,7 +78,7 @@ OVERRIDES: dict[tuple[str, ...], str] = {
     ("moderations", "create"): "openai_cli.commands.embeddings:moderations",
 }
 # --wait on asynchronous work and on its retrieve: the create and retrieve of every
-# group commands/waiters.py knows how to wait for (KINDS), unless another override
+# group in KINDS, unless another override
 # above takes the command and handles --wait itself (`responses create --background`).
 OVERRIDES.update(
     {

@@ -120,8 +120,7 @@ def test_a_family_is_described_by_its_title_alone() -> None:
 
 
 def test_the_wait_overrides_are_the_kinds_waiters_know() -> None:
-    from openai_cli.commands.overrides import OVERRIDES
-    from openai_cli.commands.waiters import KINDS
+    from openai_cli.commands.overrides import KINDS, OVERRIDES
 
     waiting = {path[:-1] for path, target in OVERRIDES.items() if target.endswith("waiters:build")}
     assert waiting == set(KINDS)
