@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from openai_cli.config.table import Environment
+
 if TYPE_CHECKING:
     from openai_cli.io import IO
 
-DATA_ENV = "OAI_DATA_DIR"
 FILE_NAME = "logs.db"
 SCHEMA_VERSION = 1
 PROGRESS_INTERVAL = 0.5  # seconds between saves of a streaming answer
@@ -89,7 +90,7 @@ class LogError(Exception):
 
 
 def data_dir(env: Mapping[str, str]) -> Path:
-    chosen = env.get(DATA_ENV, "").strip()
+    chosen = Environment.data_dir.read(env)
     if chosen:
         return Path(chosen).expanduser()
     import platformdirs

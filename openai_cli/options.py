@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_type_hints
 
 import typer
 
+from openai_cli.config.table import Table
 from openai_cli.formats import OUTPUT_FORMATS
 from openai_cli.io import IO
 from openai_cli.lazy import command_from
@@ -219,12 +220,13 @@ def _complete_output(incomplete: str) -> list[str]:
 
 
 _COMMON = (
+    # The setting's row says what -o is; this is where every command takes it.
     OptionSpec(
         "output",
         str | None,
-        ("-o", "--output"),
-        help="Output format: " + ", ".join(OUTPUT_FORMATS) + ".",
-        metavar="FORMAT",
+        Table.output.flags,
+        help=Table.output.help + ".",
+        metavar=Table.output.metavar,
         completion=_complete_output,
     ),
     OptionSpec(

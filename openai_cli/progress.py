@@ -12,6 +12,7 @@ import threading
 from types import TracebackType
 from typing import Any
 
+from openai_cli.config.table import Environment
 from openai_cli.io import IO
 from openai_cli.terminal import neutralise
 
@@ -19,7 +20,9 @@ _UNITS = ("bytes", "items", "status")
 
 
 def enabled(io: IO) -> bool:
-    return io.stderr_tty and not io.env.get("OAI_NO_PROGRESS") and io.env.get("TERM") != "dumb"
+    return (
+        io.stderr_tty and not Environment.no_progress.read(io.env) and io.env.get("TERM") != "dumb"
+    )
 
 
 class Progress:

@@ -18,13 +18,12 @@ from typing import Any
 
 from openai_cli.config.lock import exclusive
 from openai_cli.config.store import write_private
+from openai_cli.config.table import Environment
 from openai_cli.errors import UsageError
-
-STATE_ENV = "OAI_STATE_DIR"
 
 
 def state_dir(env: Mapping[str, str], *parts: str) -> Path:
-    base = env.get(STATE_ENV)
+    base = Environment.state_dir.read(env)
     if base:
         root = Path(base)
     else:

@@ -18,16 +18,15 @@ import re
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.request import Request
-from openai_cli.api.send import open_response
-from openai_cli.errors import ApiError, NetworkError
-from openai_cli.http.client import MAX_RETRY_AFTER
+from openai_cli.api.send import answer_json, open_response
+from openai_cli.errors import ApiError, NetworkError, ProtocolError
+from openai_cli.http.retry import MAX_RETRY_AFTER, retry_after
 
 if TYPE_CHECKING:
-    import httpx
-
     from openai_cli.http.client import Client
     from openai_cli.input.jsonl import Line
     from openai_cli.io import IO
@@ -38,6 +37,8 @@ if TYPE_CHECKING:
 MAX_RATE_LIMITED = 8
 # Lines read ahead of the first one not yet written, per worker.
 WINDOW_PER_WORKER = 4
+# Failed lines named in the summary; the rest are in the results.
+FIRST_FAILURES = 3
 
 
 # -- rate limits ----------------------------------------------------------------------
@@ -154,6 +155,14 @@ class RateGate:
             self._cond.notify_all()
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A line whose result a resumed run keeps: written, not sent."""
+
+    number: int
+    record: bytes
+
+
 class _Abandoned(Exception):
     """The run is stopping; the line is left for a resumed run."""
 
@@ -182,10 +191,7 @@ def _reports_limits(headers: Mapping[str, str]) -> bool:
 
 
 def _wait_after_429(headers: Mapping[str, str], attempt: int) -> float:
-    ms = _number(headers, "retry-after-ms")
-    if ms is not None:
-        return min(ms / 1000.0, MAX_RETRY_AFTER)
-    after = _number(headers, "retry-after")
+    after = retry_after(headers)
     if after is not None:
         return min(after, MAX_RETRY_AFTER)
     waits = [
@@ -283,7 +289,7 @@ class Mapper:
         self.abort = threading.Event()
         self.fatal: BaseException | None = None
         self.next_line = first_line
-        self.pending: dict[int, bytes] = {}
+        self.pending: dict[int, tuple[bytes, bool]] = {}
         self.lock = threading.Lock()
         self.window = threading.Semaphore(concurrency * WINDOW_PER_WORKER)
         self.tasks: queue.Queue[tuple[int, str | None, dict[str, Any], bytes] | None] = queue.Queue(
@@ -291,6 +297,9 @@ class Mapper:
         )
         self.written = 0
         self.failed = 0
+        self.sent = 0
+        # "line N: why" for the first few lines that failed, for the summary.
+        self.first_failures: list[str] = []
         self.bar: Progress | None = None
 
     # -- workers ---------------------------------------------------------------------
@@ -344,20 +353,12 @@ class Mapper:
             status = resp.status_code
             if status < 400:
                 try:
-                    data = json.loads(resp.content)
-                except ValueError:
-                    return _record(
-                        number,
-                        cid,
-                        error={
-                            "type": "invalid_response",
-                            "status": status,
-                            "message": f"not JSON: {resp.text[:200]!r}",
-                        },
-                    )
-                return _record(number, cid, response=data)
-            error = _error_of(resp)
-            if status == 429 and error.get("code") != "insufficient_quota":
+                    return _record(number, cid, response=answer_json(resp))
+                except ProtocolError as exc:
+                    bad = {"type": "invalid_response", "status": status, "message": exc.message}
+                    return _record(number, cid, error=bad)
+            error = self.client.api_error(resp)
+            if status == 429 and error.code != "insufficient_quota":
                 limited += 1
                 if limited <= MAX_RATE_LIMITED:
                     if not _reports_limits(resp.headers) or limited > 1:
@@ -365,27 +366,24 @@ class Mapper:
                         # enough), everyone waits as the answer says.
                         self.gate.pause(_wait_after_429(resp.headers, limited))
                     continue
-            if status in (401, 403) or error.get("code") == "insufficient_quota":
+            if error.key_rejected or error.code == "insufficient_quota":
                 # Every other line would fail the same way: stop, keep what is done.
-                raise ApiError(
-                    status,
-                    str(error.get("message") or "error"),
-                    type=error.get("type"),
-                    code=error.get("code"),
-                    request_id=error.get("request_id"),
-                )
-            return _record(number, cid, error=error)
+                raise error
+            return _record(number, cid, error=_fields(error))
 
     def deliver(self, number: int, record: bytes, ok: bool) -> None:
         with self.lock:
             if self.abort.is_set():
                 return
-            self.pending[number] = record
-            if not ok:
-                self.failed += 1
+            self.pending[number] = (record, ok)
             moved = 0
             while self.next_line in self.pending:
-                self.out.write(self.pending.pop(self.next_line))
+                record, ok = self.pending.pop(self.next_line)
+                self.out.write(record)
+                if not ok:
+                    self.failed += 1
+                    if len(self.first_failures) < FIRST_FAILURES:
+                        self.first_failures.append(f"line {self.next_line}: {_reason(record)}")
                 self.next_line += 1
                 moved += 1
             if moved:
@@ -399,7 +397,11 @@ class Mapper:
     # -- driving ---------------------------------------------------------------------
 
     def run(self, lines: Any, total: int) -> None:
-        """Send every ``(number, custom_id, body, text)`` of ``lines``; return when written."""
+        """Send every ``(number, custom_id, body, text)`` of ``lines``; return when written.
+
+        An item ``Kept(number, record)`` is a result already had (a resumed run's good
+        answer), written in its place without sending anything.
+        """
         threads = [
             threading.Thread(target=self.worker, daemon=True) for _ in range(self.concurrency)
         ]
@@ -409,7 +411,11 @@ class Mapper:
             for item in lines:
                 while not self.window.acquire(timeout=0.2):
                     self._check()
-                self._put(item)
+                if isinstance(item, Kept):
+                    self.deliver(item.number, item.record, True)
+                else:
+                    self._put(item)
+                    self.sent += 1
                 self._check()
             for _ in threads:
                 self._put(None)
@@ -452,22 +458,18 @@ def _record(
     return json.dumps(rec, ensure_ascii=False).encode() + b"\n", error is None
 
 
-def _error_of(resp: httpx.Response) -> dict[str, Any]:
-    out: dict[str, Any] = {"status": resp.status_code}
-    try:
-        data = json.loads(resp.content)
-    except ValueError:
-        data = None
-    err = data.get("error") if isinstance(data, dict) else None
-    if isinstance(err, dict):
-        for key in ("message", "type", "code", "param"):
-            if err.get(key) is not None:
-                out[key] = err[key]
-    elif isinstance(err, str):
-        out["message"] = err
-    else:
-        out["message"] = resp.reason_phrase or f"HTTP {resp.status_code}"
-    rid = resp.headers.get("x-request-id")
-    if rid:
-        out["request_id"] = rid
+def _reason(record: bytes) -> str:
+    """The error of a result line, in words."""
+    error = json.loads(record).get("error") or {}
+    status = error.get("status")
+    return (f"HTTP {status}: " if status else "") + str(error.get("message") or "failed")
+
+
+def _fields(error: ApiError) -> dict[str, Any]:
+    """A line's error as the results file keeps it: what any command would report."""
+    out: dict[str, Any] = {"status": error.status, "message": error.message}
+    for key in ("type", "code", "param", "request_id"):
+        value = getattr(error, key)
+        if value is not None:
+            out[key] = value
     return out

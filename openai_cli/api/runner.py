@@ -18,7 +18,7 @@ from openai_cli.api.curl import Curl
 from openai_cli.api.request import Request, flatten
 from openai_cli.api.send import EVENT_STREAM, answer_json, open_response, send
 from openai_cli.api.streams import Sink, StreamEvent, consume
-from openai_cli.config.secrets import ENV_VAR as ENV_NAMES
+from openai_cli.config.table import ENV_NAMES
 from openai_cli.errors import NothingSaved, OutputError, ProtocolError, UsageError
 from openai_cli.http.redact import redact_url
 from openai_cli.input.outputs import STDOUT, check_outputs

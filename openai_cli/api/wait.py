@@ -20,11 +20,11 @@ import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
+from openai_cli.config.table import Environment
 from openai_cli.errors import ExitCode, JobFailed, OaiError, UsageError
 from openai_cli.io import IO
 from openai_cli.progress import Progress
 
-POLL_ENV = "OAI_POLL_INTERVAL"
 FIRST_INTERVAL = 1.0
 MAX_INTERVAL = 30.0
 
@@ -51,16 +51,10 @@ class WaitTimedOut(OaiError):
 
 def intervals(env: Mapping[str, str]) -> Iterator[float]:
     """Seconds to sleep between polls, forever."""
-    fixed = env.get(POLL_ENV)
-    if fixed:
-        try:
-            value = float(fixed)
-        except ValueError:
-            raise UsageError(f"{POLL_ENV}: {fixed!r} is not a number of seconds") from None
-        if value < 0:
-            raise UsageError(f"{POLL_ENV}: must not be negative")
+    fixed = Environment.poll_interval.read(env)
+    if fixed is not None:
         while True:
-            yield value
+            yield fixed
     delay = FIRST_INTERVAL
     while True:
         yield delay

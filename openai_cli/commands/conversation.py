@@ -530,7 +530,8 @@ class _Recorder(Sink):
     # A whole (not streamed) answer.
 
     def whole(self, resp: httpx.Response) -> None:
-        from openai_cli.errors import JobFailed, ProtocolError
+        from openai_cli.api.send import answer_json
+        from openai_cli.errors import JobFailed
         from openai_cli.render.live import answer_text
 
         rid = resp.headers.get("x-request-id")
@@ -545,10 +546,7 @@ class _Recorder(Sink):
                 self.text.kept.append(resp.text)
                 self.factory.renderer().answer(resp.text, raw=resp.text)
             return
-        try:
-            payload = json.loads(resp.text)
-        except ValueError:
-            raise ProtocolError(f"the answer is not JSON: {resp.text[:120]!r}") from None
+        payload = answer_json(resp, "the answer")
         text = answer_text(payload)
         sink = self.text
         if isinstance(payload, dict):

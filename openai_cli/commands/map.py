@@ -8,7 +8,11 @@ kept in input order by :mod:`openai_cli.api.map`.
 Results are written as JSONL in input order, ``{"line": N, "response": ...}`` or
 ``{"line": N, "error": ...}`` (with ``custom_id`` when the input had one). Because
 the output is always a complete prefix of the input, ``--resume`` continues after
-the last line written.
+the last line written. It also sends again the lines whose result is an error
+(an outage leaves a file of them, which is never what was wanted): the good answers
+are copied, the failed lines' new results put in their place, into ``FILE.part``,
+which replaces the results file when the run ends, however it ends. Until then the
+old file stands, so a run killed outright loses nothing that was there.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import typer
 
@@ -110,7 +114,15 @@ class MapOptions:
         "--concurrency", "-c", metavar="N", help="Requests at once (default 8)."
     )
     resume: bool = option(
-        "--resume", default=False, help="Continue a results file: skip the lines it answers."
+        "--resume",
+        default=False,
+        help="Continue a results file: send the lines it lacks, and again those whose "
+        "result is an error; the good answers are kept.",
+    )
+    keep_failed: bool = option(
+        "--keep-failed",
+        default=False,
+        help="With --resume: keep the errors already in the results, send only the lines it lacks.",
     )
 
 
@@ -124,6 +136,8 @@ def _map(factory: Factory, opts: MapOptions) -> None:
     url = None if endpoint is None else "/v1" + _api_path(endpoint)
     if resume and not output_file:
         raise UsageError("--resume: needs --output-file, the results to continue")
+    if opts.keep_failed and not resume:
+        raise UsageError("--keep-failed: only with --resume")
     if output_file is None:
         _run(factory, opts, None, url, workers)
         return
@@ -169,33 +183,58 @@ def _run(
                 raise UsageError(
                     f"--resume: {output_file} has {done} results for {summary.lines} input lines"
                 )
+        # Failed lines are sent again unless asked not to; their new results go in
+        # their places in a rewritten copy of the results file.
+        again = 0 if opts.keep_failed else failed_before
         if factory.common.dry_run:
             factory.renderer().answer(
                 {
                     "method": "POST",
                     "url": factory.settings().base_url.value.rstrip("/") + api_path,
-                    "requests": summary.lines - done,
+                    "requests": summary.lines - done + again,
                     "already_answered": done,
+                    "failed_sent_again": again,
                     "concurrency": workers,
                 }
             )
             raise typer.Exit(0)
-        if done:
+        if again:
+            left = summary.lines - done
+            io.message(
+                f"oai: {done} of {summary.lines} lines already answered, {again} of them "
+                "failed; sending those again" + (f" and the {left} left" if left else "")
+            )
+        elif done:
             io.message(f"oai: {done} of {summary.lines} lines already answered; going on")
         if record is not None:
             write_json(record, {"version": 1, "results": output_file, "input": source})
         client = factory.client()
         client.headers()  # the key is looked up once, before the threads start
-        out = open(output_file, "ab") if output_file else io.stdout_bytes  # noqa: SIM115
-        mapper = Mapper(
-            client, io, path=api_path, concurrency=workers, out=out, first_line=done + 1
-        )
+        part = f"{output_file}.part" if again else None
+        out: BinaryIO
+        if part is not None:
+            out = open(part, "wb")  # noqa: SIM115
+        elif output_file:
+            out = open(output_file, "ab")  # noqa: SIM115
+        else:
+            out = io.stdout_bytes
+        first = 1 if part is not None else done + 1
+        mapper = Mapper(client, io, path=api_path, concurrency=workers, out=out, first_line=first)
 
         def lines() -> Any:
-            with open(path, "rb") as src:
+            from openai_cli.api.map import Kept
+
+            with contextlib.ExitStack() as stack:
+                src = stack.enter_context(open(path, "rb"))
+                old = stack.enter_context(open(output_file, "rb")) if part and output_file else None
                 for number, _, raw in raw_lines(src):
                     if number <= done:
-                        continue
+                        if old is None:
+                            continue
+                        had = old.readline()
+                        if b'"error"' not in had or "error" not in json.loads(had):
+                            yield Kept(number, had)
+                            continue
                     obj = json.loads(raw)
                     if summary.batch_lines:
                         yield number, obj["custom_id"], obj["body"], raw
@@ -206,7 +245,7 @@ def _run(
         try:
             try:
                 with Progress(io, "map", total=summary.lines, unit="items") as bar:
-                    bar.advance(done)
+                    bar.advance(first - 1)
                     mapper.bar = bar
                     mapper.run(lines(), summary.lines)
             except BaseException:
@@ -216,11 +255,15 @@ def _run(
                     # to report.
                     with mapper.lock, contextlib.suppress(OSError):
                         out.close()
+                    if part is not None:
+                        _settle(part, output_file, mapper.next_line - 1, done, failing=True)
                 raise
             if output_file:
                 # Under the lock: no worker is halfway through writing a line.
                 with mapper.lock:
                     out.close()
+                if part is not None:
+                    _settle(part, output_file, mapper.next_line - 1, done, failing=False)
         except KeyboardInterrupt:
             where = f" in {output_file}" if output_file else ""
             io.message(
@@ -233,22 +276,58 @@ def _run(
                 raise
             # The file keeps whole lines up to the failure (a torn last one is cut on
             # resume), so the run can go on once there is room.
+            kept = max(mapper.next_line - 1, done) if part is None else done
             raise OutputError(
                 f"cannot write {output_file}: {exc.strerror or exc}",
-                hint=f"the results up to line {mapper.next_line - 1} are kept; once it can be "
+                hint=f"the results up to line {kept} are kept; once it can be "
                 "written, the same command with --resume goes on",
             ) from None
     seconds = max(time.monotonic() - started, 1e-6)
-    sent = summary.lines - done
-    failed = failed_before + mapper.failed
-    rate = f"{sent / seconds:.1f} requests/s"
-    if failed:
-        io.message(
-            f"oai: {failed} of {summary.lines} lines failed; each keeps its error in the results "
-            f"({rate})"
-        )
-        raise typer.Exit(int(ExitCode.FAILED))
-    io.message(f"oai: all {summary.lines} lines answered ({rate})")
+    if mapper.sent:
+        pace = f"{mapper.sent} sent, {mapper.sent / seconds:.1f} requests/s"
+    else:
+        pace = "nothing was left to send"
+    failed = (failed_before if opts.keep_failed else 0) + mapper.failed
+    if not failed:
+        io.message(f"oai: all {summary.lines} lines answered ({pace})")
+        return
+    where = f" in {output_file}" if output_file else ""
+    io.message(
+        f"oai: {failed} of {summary.lines} lines failed, {summary.lines - failed} succeeded; "
+        f"each keeps its error{where} ({pace})"
+    )
+    for line in mapper.first_failures:
+        io.message(f"  {line}")
+    if not output_file:
+        retry = "with -O FILE, --resume would send the failed lines again"
+    elif opts.keep_failed:
+        retry = "the same command with --resume, without --keep-failed, sends them again"
+    else:
+        retry = "the same command with --resume sends them again"
+    io.message(f"  {retry}")
+    raise typer.Exit(int(ExitCode.FAILED))
+
+
+def _settle(part: str, results: str, written: int, had: int, *, failing: bool) -> None:
+    """Put the rewritten results in place of the old ones.
+
+    ``part`` holds lines 1 to ``written``; the old file's lines after that (up to
+    ``had``) are added, so the file stays a complete prefix of the input whatever
+    stopped the run. If that cannot be done, the old file stays as it was; when the
+    run is failing anyway, its own failure is the one reported.
+    """
+    try:
+        if written < had:
+            with open(results, "rb") as old, open(part, "ab") as new:
+                for number, raw in enumerate(old, 1):
+                    if number > written:
+                        new.write(raw)
+        os.replace(part, results)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(part)
+        if not failing:
+            raise
 
 
 add_command(
@@ -261,6 +340,7 @@ add_command(
     "INPUT holds request bodies, one a line, or batch request lines (the file for `batches "
     'run`, whose custom_id is kept). Each result is {"line": N, "response": ...} or '
     '{"line": N, "error": ...}. Exit 0 when every line succeeded, else 7. With '
-    "--output-file, --resume continues after the last line written.\n\n"
+    "--output-file, --resume continues after the last line written and sends the failed "
+    "lines again, keeping the good answers (--keep-failed keeps the errors instead).\n\n"
     "oai map requests.jsonl --endpoint /v1/embeddings -O results.jsonl --concurrency 16",
 )

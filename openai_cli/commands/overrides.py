@@ -8,27 +8,50 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from openai_cli.api.builder import CommandSpec
 
+
+@dataclass(frozen=True)
+class Kind:
+    what: str
+    done: frozenset[str]
+    failed: frozenset[str]
+
+
+# What `--wait` waits for (commands/waiters.py), keyed by the command's group; each
+# group's create and retrieve wait alike, and are overridden for it below.
+KINDS: dict[tuple[str, ...], Kind] = {
+    ("batches",): Kind(
+        "batch", frozenset({"completed"}), frozenset({"failed", "cancelled", "expired"})
+    ),
+    ("fine-tuning", "jobs"): Kind(
+        "fine-tuning job", frozenset({"succeeded"}), frozenset({"failed", "cancelled"})
+    ),
+    ("vector-stores", "files"): Kind(
+        "vector store file", frozenset({"completed"}), frozenset({"failed", "cancelled"})
+    ),
+    ("vector-stores", "file-batches"): Kind(
+        "file batch", frozenset({"completed"}), frozenset({"failed", "cancelled"})
+    ),
+    # A background response (`--background --wait`); "incomplete" ended short of done.
+    ("responses",): Kind(
+        "response", frozenset({"completed"}), frozenset({"failed", "cancelled", "incomplete"})
+    ),
+    # Eval runs spell it "canceled"; accept both.
+    ("evals", "runs"): Kind(
+        "eval run", frozenset({"completed"}), frozenset({"failed", "canceled", "cancelled"})
+    ),
+}
+
+
 # command path -> "module:function"; the function takes a CommandSpec and returns a command.
 OVERRIDES: dict[tuple[str, ...], str] = {
     # Any size, checked first, chunked and resumable (commands/files.py).
     ("files", "create"): "openai_cli.commands.files:create",
-    # --wait on asynchronous work and on its retrieve (commands/waiters.py).
-    ("batches", "create"): "openai_cli.commands.waiters:build",
-    ("batches", "retrieve"): "openai_cli.commands.waiters:build",
-    ("fine-tuning", "jobs", "create"): "openai_cli.commands.waiters:build",
-    ("fine-tuning", "jobs", "retrieve"): "openai_cli.commands.waiters:build",
-    ("vector-stores", "files", "create"): "openai_cli.commands.waiters:build",
-    ("vector-stores", "files", "retrieve"): "openai_cli.commands.waiters:build",
-    ("vector-stores", "file-batches", "create"): "openai_cli.commands.waiters:build",
-    ("vector-stores", "file-batches", "retrieve"): "openai_cli.commands.waiters:build",
-    ("responses", "retrieve"): "openai_cli.commands.waiters:build",
-    ("evals", "runs", "create"): "openai_cli.commands.waiters:build",
-    ("evals", "runs", "retrieve"): "openai_cli.commands.waiters:build",
     # Streamed text printed live (commands/streaming.py).
     ("responses", "create"): "openai_cli.commands.streaming:model_text_stream",
     ("beta", "responses", "create"): "openai_cli.commands.streaming:model_text_stream",
@@ -54,6 +77,17 @@ OVERRIDES: dict[tuple[str, ...], str] = {
     ("embeddings", "create"): "openai_cli.commands.embeddings:embeddings",
     ("moderations", "create"): "openai_cli.commands.embeddings:moderations",
 }
+# --wait on asynchronous work and on its retrieve: the create and retrieve of every
+# group in KINDS, unless another override
+# above takes the command and handles --wait itself (`responses create --background`).
+OVERRIDES.update(
+    {
+        (*group, verb): "openai_cli.commands.waiters:build"
+        for group in KINDS
+        for verb in ("create", "retrieve")
+        if (*group, verb) not in OVERRIDES
+    }
+)
 
 
 # Hand-written commands added to a generated group, next to its operations:

@@ -212,39 +212,15 @@ def _open(factory: Factory, settings: Settings, url: str, headers: dict[str, str
 
 
 def _status_error(exc: Any, settings: Settings) -> ApiError:
-    from openai_cli.config import mask_key
-    from openai_cli.http.redact import redact
+    from openai_cli.http.errorbody import api_error
 
     response = exc.response
-    status = int(response.status_code)
-    body = bytes(response.body or b"").decode("utf-8", "replace")
-    message = response.reason_phrase or "the server refused the WebSocket"
-    etype = code = None
-    try:
-        data = json.loads(body)
-    except ValueError:
-        data = None
-    err = data.get("error", data) if isinstance(data, dict) else None
-    if isinstance(err, dict):
-        message = str(err.get("message") or message)
-        etype = err.get("type")
-        code = err.get("code")
-    elif body.strip():
-        message = f"{message}: {' '.join(body.split())[:200]}"
-    hint = None
-    if status in (401, 403):
-        try:
-            key = settings.api_key()
-            hint = f"the key {mask_key(key.value)} came from {key.source}"
-        except Exception:
-            hint = None
-    return ApiError(
-        status,
-        redact(message),
-        type=None if etype is None else str(etype),
-        code=None if code is None else str(code),
-        request_id=response.headers.get("x-request-id"),
-        hint=hint,
+    return api_error(
+        int(response.status_code),
+        response.reason_phrase or "the server refused the WebSocket",
+        response.headers,
+        bytes(response.body or b""),
+        key=settings.api_key,
     )
 
 

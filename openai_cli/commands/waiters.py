@@ -14,10 +14,14 @@ the same option under an unambiguous name.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+# The kinds of job --wait knows live with the registry, which derives its entries
+# from them without importing this module.
+from openai_cli.commands.overrides import KINDS as KINDS
+from openai_cli.commands.overrides import Kind as Kind
 from openai_cli.errors import UsageError
 from openai_cli.http.paths import segment
 from openai_cli.options import OptionSpec
@@ -30,38 +34,6 @@ if TYPE_CHECKING:
     from openai_cli.context import Factory
 
 _PANEL = "Waiting"
-
-
-@dataclass(frozen=True)
-class Kind:
-    what: str
-    done: frozenset[str]
-    failed: frozenset[str]
-
-
-# Keyed by the command's group; each group's create and retrieve wait alike.
-KINDS: dict[tuple[str, ...], Kind] = {
-    ("batches",): Kind(
-        "batch", frozenset({"completed"}), frozenset({"failed", "cancelled", "expired"})
-    ),
-    ("fine-tuning", "jobs"): Kind(
-        "fine-tuning job", frozenset({"succeeded"}), frozenset({"failed", "cancelled"})
-    ),
-    ("vector-stores", "files"): Kind(
-        "vector store file", frozenset({"completed"}), frozenset({"failed", "cancelled"})
-    ),
-    ("vector-stores", "file-batches"): Kind(
-        "file batch", frozenset({"completed"}), frozenset({"failed", "cancelled"})
-    ),
-    # A background response (`--background --wait`); "incomplete" ended short of done.
-    ("responses",): Kind(
-        "response", frozenset({"completed"}), frozenset({"failed", "cancelled", "incomplete"})
-    ),
-    # Eval runs spell it "canceled"; accept both.
-    ("evals", "runs"): Kind(
-        "eval run", frozenset({"completed"}), frozenset({"failed", "canceled", "cancelled"})
-    ),
-}
 
 
 WAIT_OPTIONS = (

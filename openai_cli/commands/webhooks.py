@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from openai_cli.config.table import Environment
 from openai_cli.errors import ExitCode, OaiError, UsageError
 from openai_cli.options import PRINTING, add_command, argument, option
 from openai_cli.textfmt import human_seconds as _ago
@@ -27,7 +28,7 @@ from openai_cli.textfmt import human_seconds as _ago
 if TYPE_CHECKING:
     from openai_cli.context import Factory
 
-SECRET_ENV = "OPENAI_WEBHOOK_SECRET"
+SECRET_ENV = Environment.webhook_secret.env[0]
 DEFAULT_TOLERANCE = 300
 REQUIRED_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
@@ -222,7 +223,7 @@ def _check(
         )
     if payload == "-" and headers_file == "-":
         raise UsageError("the payload and --headers cannot both come from stdin")
-    secret = factory.io.env.get(SECRET_ENV, "").strip()
+    secret = Environment.webhook_secret.read(factory.io.env)
     if not secret:
         raise UsageError(
             f"{SECRET_ENV} is not set",

@@ -9,25 +9,26 @@ that thread too: backend discovery is one of the things that can hang.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Literal, TypeVar, cast
 
+from openai_cli.config.table import ENV_NAMES, Environment
 from openai_cli.errors import ConfigError
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
 SERVICE = "oai-cli"
-DEFAULT_TIMEOUT = 3.0
-TIMEOUT_ENV = "OAI_KEYRING_TIMEOUT"
+DEFAULT_TIMEOUT = Environment.keyring_timeout.default
+TIMEOUT_ENV = Environment.keyring_timeout.env[0]
 
 KeyKind = Literal["api_key", "admin_key"]
 KEY_KINDS: tuple[KeyKind, ...] = ("api_key", "admin_key")
 
-# What a user can do instead of the keyring, by key kind.
-ENV_VAR: dict[KeyKind, str] = {"api_key": "OPENAI_API_KEY", "admin_key": "OPENAI_ADMIN_KEY"}
+# The variable that may hold each kind of key instead of the keyring: the table's rows.
+ENV_VAR: dict[KeyKind, str] = {kind: ENV_NAMES[kind] for kind in KEY_KINDS}
+
 LABEL: dict[KeyKind, str] = {"api_key": "API key", "admin_key": "admin key"}
 
 T = TypeVar("T")
@@ -38,16 +39,7 @@ def username(profile: str, kind: KeyKind) -> str:
 
 
 def keyring_timeout(env: Mapping[str, str]) -> float:
-    raw = env.get(TIMEOUT_ENV, "").strip()
-    if not raw:
-        return DEFAULT_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"{TIMEOUT_ENV} must be a positive number of seconds, got {raw!r}")
-    return value
+    return Environment.keyring_timeout.read(env)
 
 
 def _instead(kind: KeyKind) -> str:

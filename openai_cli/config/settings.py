@@ -24,6 +24,7 @@ from openai_cli.config.table import (
     ENV_NAMES,
     FLAG_NAMES,
     SETTINGS,
+    Environment,
     Overrides,
     Setting,
     Sourced,
@@ -40,19 +41,19 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_BASE_URL", "ENV_NAMES", "FLAG_NAMES", "Overrides", "Settings", "Sourced"]
 
-CONFIG_DIR_ENV = "OAI_CONFIG_DIR"
+CONFIG_DIR_ENV = Environment.config_dir.env[0]
 PROFILE_ENV = Table.profile.env[0]
 # Read when no profile names a ca_bundle. Systems often set them for everything, so
 # unlike the other variables they never outrank a profile.
 CA_FILE_ENV = Table.ca_bundle.env[0]
-CA_DIR_ENV = "SSL_CERT_DIR"
+CA_DIR_ENV = Environment.ca_dir.env[0]
 
 NOT_SET = "(not set)"
 _KEY_KINDS: tuple[KeyKind, ...] = ("api_key", "admin_key")
 
 
 def config_dir(env: Mapping[str, str]) -> Path:
-    chosen = env.get(CONFIG_DIR_ENV, "").strip()
+    chosen = Environment.config_dir.read(env)
     if chosen:
         return Path(chosen).expanduser()
     import platformdirs
@@ -193,7 +194,7 @@ class Settings(Table):
             self.ca_bundle.value
             or self.client_cert.value
             or self.client_key.value
-            or self.env.get(CA_DIR_ENV, "").strip()
+            or Environment.ca_dir.read(self.env)
         )
 
     def ssl_context(self) -> ssl.SSLContext:
@@ -333,7 +334,7 @@ def _build_ssl_context(s: Settings) -> ssl.SSLContext:
     import ssl
 
     cafile = _readable(s.ca_bundle, "CA bundle")
-    capath = s.env.get(CA_DIR_ENV, "").strip() or None
+    capath = Environment.ca_dir.read(s.env)
     try:
         if cafile is not None:
             ctx = ssl.create_default_context(cafile=cafile)
@@ -371,17 +372,6 @@ def _build_ssl_context(s: Settings) -> ssl.SSLContext:
     return ctx
 
 
-def _from_env(setting: Setting[Any], env: Mapping[str, str]) -> Sourced[Any] | None:
-    for var in setting.env:
-        text = env.get(var, "").strip()
-        if text:
-            try:
-                return Sourced(setting.given(text, var), f"env {var}")
-            except OaiError as exc:
-                raise ConfigError(exc.message) from None
-    return None
-
-
 def load_settings(overrides: Overrides, env: Mapping[str, str], io: IO | None = None) -> Settings:
     from openai_cli.config.store import ConfigFile
 
@@ -410,7 +400,7 @@ def load_settings(overrides: Overrides, env: Mapping[str, str], io: IO | None = 
         stored = values.get(setting.key) if setting.key else None
         if stored is not None and (explicit is not None or setting.env_below_profile):
             return Sourced(stored, profile_source)
-        from_env = _from_env(setting, env)
+        from_env = setting.from_env(env)
         if from_env is not None:
             return from_env
         if stored is not None:

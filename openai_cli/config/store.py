@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from openai_cli.config.lock import exclusive, private_dir
-from openai_cli.config.table import BY_KEY, TABLE_KEYS
+from openai_cli.config.table import BY_KEY, TABLE_KEYS, Environment
 from openai_cli.config.table import SECRET_KEYS as SECRET_KEYS
 from openai_cli.config.table import SETTING_KEYS as SETTING_KEYS
 from openai_cli.errors import ConfigError, UsageError
@@ -29,7 +29,7 @@ from openai_cli.io import IO
 
 PROFILE_KEYS = SETTING_KEYS + SECRET_KEYS
 # Set to 1 to use a config file that another user owns or may change.
-ALLOW_UNSAFE_ENV = "OAI_ALLOW_UNSAFE_CONFIG"
+ALLOW_UNSAFE_ENV = Environment.allow_unsafe_config.env[0]
 
 _warned_permissions: set[str] = set()
 
@@ -350,7 +350,7 @@ def _check_safe(
         return
     if env is None:
         env = io.env if io is not None else os.environ
-    if env.get(ALLOW_UNSAFE_ENV, "").strip() == "1":
+    if Environment.allow_unsafe_config.read(env):
         if io is not None and str(path) not in _warned_permissions:
             _warned_permissions.add(str(path))
             reasons = "; ".join(problems)

@@ -7,8 +7,8 @@ its default and its help. The root options (``app.py``), the flag values
 ``oai profile set`` and ``oai auth status`` are all read from here, so a new
 setting is one more row in :class:`Table`.
 
-This module imports nothing beyond the standard library and ``errors``: the
-config package stays cheap to import.
+This module imports nothing beyond the standard library, ``errors`` and
+``formats``: the config package stays cheap to import.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, overload
 
-from openai_cli.errors import UsageError
+from openai_cli.errors import ConfigError, OaiError, UsageError
+from openai_cli.formats import OUTPUT_FORMATS as OUTPUT_FORMATS
 
 T = TypeVar("T")
-
-OUTPUT_FORMATS = ("auto", "json", "jsonl", "yaml", "table", "raw")
 
 # -- checks: a value from the config file (TOML types) or parsed from text -----------
 
@@ -55,6 +54,14 @@ def _seconds(value: object) -> float:
     # timeout.
     if not math.isfinite(value) or value <= 0:
         raise ValueError("must be a positive number of seconds")
+    return float(value)
+
+
+def _interval(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number of seconds")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError("must be a number of seconds, 0 or more")
     return float(value)
 
 
@@ -164,6 +171,16 @@ def _yes_no(text: str) -> object:
     return lowered in _TRUE
 
 
+def _any_value(text: str) -> object:
+    """A switch that any value turns on."""
+    return True
+
+
+def _only_one(text: str) -> object:
+    """A switch that only ``1`` turns on: it lowers a safety check."""
+    return text == "1"
+
+
 def _json_object(text: str) -> object:
     try:
         return json.loads(text)
@@ -221,8 +238,9 @@ class Setting(Generic[T]):
         self._key = key
         self.metavar = metavar
         self.kind = kind
-        # False when the option itself is declared elsewhere (`-o`, with the other
-        # output options in options.py); the flag still names the source.
+        # False when the option is built with other options rather than with the
+        # root's settings (`-o`: options.py makes it from this row, with the other
+        # output options every command takes).
         self.root_option = root_option
         self.always_shown = always_shown
         # Variables systems set for everything (SSL_CERT_FILE) never outrank a profile.
@@ -272,6 +290,23 @@ class Setting(Generic[T]):
         # Text is used as typed (not trimmed): a character the request cannot carry
         # is refused where the header is built, which names the header.
         return text if isinstance(value, str) else value
+
+    def from_env(self, env: Mapping[str, str]) -> Sourced[T] | None:
+        """The value of the first of its variables that is set, checked (a bad one is
+        an error naming the variable); None when none is."""
+        for var in self.env:
+            text = env.get(var, "").strip()
+            if text:
+                try:
+                    return Sourced(self.given(text, var), f"env {var}")
+                except OaiError as exc:
+                    raise ConfigError(exc.message) from None
+        return None
+
+    def read(self, env: Mapping[str, str]) -> T:
+        """The value of an :class:`Environment` knob: its variable's, or the default."""
+        found = self.from_env(env)
+        return self.default if found is None else found.value
 
     def from_file(self, value: object) -> T:
         """A value from the config file (TOML types), checked; ValueError if it is not."""
@@ -354,7 +389,8 @@ class Table:
         help="Output format: " + ", ".join(OUTPUT_FORMATS),
         check=_output,
         default="auto",
-        flags=("--output", "-o"),
+        flags=("-o", "--output"),
+        metavar="FORMAT",
         root_option=False,
     )
     timeout: Setting[float] = Setting(
@@ -449,12 +485,99 @@ class _Keys:
     )
 
 
+class Environment:
+    """Knobs that only an environment variable sets: where oai keeps its files, and
+    switches for tests and unusual setups. Nothing resolves them with the settings
+    (some are needed before there are settings: the config folder); where they are
+    used, ``Environment.NAME.read(env)`` gives the value."""
+
+    config_dir: Setting[str | None] = Setting(
+        help="Folder holding config.toml",
+        check=nonempty_string,
+        default=None,
+        env=("OAI_CONFIG_DIR",),
+        key=None,
+    )
+    data_dir: Setting[str | None] = Setting(
+        help="Folder holding logs.db, the local log of ask and repl",
+        check=nonempty_string,
+        default=None,
+        env=("OAI_DATA_DIR",),
+        key=None,
+    )
+    state_dir: Setting[str | None] = Setting(
+        help="Folder of the state that lets batches run, map and uploads resume",
+        check=nonempty_string,
+        default=None,
+        env=("OAI_STATE_DIR",),
+        key=None,
+    )
+    ca_dir: Setting[str | None] = Setting(
+        help="Folder of CA certificates to trust when no CA bundle is set",
+        check=nonempty_string,
+        default=None,
+        env=("SSL_CERT_DIR",),
+        key=None,
+    )
+    keyring_timeout: Setting[float] = Setting(
+        help="Seconds to wait for the OS keyring before giving up",
+        check=_seconds,
+        parse=_number,
+        default=3.0,
+        env=("OAI_KEYRING_TIMEOUT",),
+        key=None,
+    )
+    poll_interval: Setting[float | None] = Setting(
+        help="Seconds between the polls of --wait, fixed (default: 1, doubling up to 30)",
+        check=_interval,
+        parse=_number,
+        default=None,
+        env=("OAI_POLL_INTERVAL",),
+        key=None,
+    )
+    no_progress: Setting[bool] = Setting(
+        help="Any value: no progress bars, even on a terminal",
+        check=_boolean,
+        parse=_any_value,
+        default=False,
+        env=("OAI_NO_PROGRESS",),
+        key=None,
+        kind="bool",
+    )
+    allow_insecure_http: Setting[bool] = Setting(
+        help="Any value: send the key over plain http to a host other than this machine",
+        check=_boolean,
+        parse=_any_value,
+        default=False,
+        env=("OAI_ALLOW_INSECURE_HTTP",),
+        key=None,
+        kind="bool",
+    )
+    allow_unsafe_config: Setting[bool] = Setting(
+        help="1: use a config file that another user owns or may change",
+        check=_boolean,
+        parse=_only_one,
+        default=False,
+        env=("OAI_ALLOW_UNSAFE_CONFIG",),
+        key=None,
+        kind="bool",
+    )
+    webhook_secret: Setting[str | None] = Setting(
+        help="The secret webhooks are signed with (oai webhooks verify, unwrap)",
+        check=nonempty_string,
+        default=None,
+        env=("OPENAI_WEBHOOK_SECRET",),
+        key=None,
+    )
+
+
 def _rows(cls: type) -> tuple[Setting[Any], ...]:
     return tuple(v for v in vars(cls).values() if isinstance(v, Setting))
 
 
 SETTINGS: tuple[Setting[Any], ...] = _rows(Table)
 KEYS: tuple[Setting[Any], ...] = _rows(_Keys)
+ENVIRONMENT: tuple[Setting[Any], ...] = _rows(Environment)
 BY_NAME: dict[str, Setting[Any]] = {s.name: s for s in SETTINGS + KEYS}
 BY_KEY: dict[str, Setting[Any]] = {s.key: s for s in SETTINGS + KEYS if s.key}
 FLAGGED: tuple[Setting[Any], ...] = tuple(s for s in SETTINGS if s.flags)

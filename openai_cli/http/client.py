@@ -21,6 +21,7 @@ import httpx
 
 from openai_cli import __version__
 from openai_cli.config import Settings
+from openai_cli.config.table import Environment
 from openai_cli.errors import (
     ApiError,
     AuthError,
@@ -30,10 +31,9 @@ from openai_cli.errors import (
     UsageError,
 )
 from openai_cli.http import deadline, retry, tls
-from openai_cli.http.errorbody import parse_error_body
+from openai_cli.http.errorbody import api_error
 from openai_cli.http.paths import check_path
 from openai_cli.http.redact import add_secret, redact, redact_url
-from openai_cli.http.retry import MAX_RETRY_AFTER as MAX_RETRY_AFTER  # commands/map.py
 from openai_cli.http.trace import Trace
 from openai_cli.io import IO
 
@@ -121,12 +121,13 @@ class Client:
         if (
             parts.scheme == "http"
             and not _is_loopback(parts.hostname or "")
-            and not io.env.get("OAI_ALLOW_INSECURE_HTTP")
+            and not Environment.allow_insecure_http.read(io.env)
         ):
             raise UsageError(
                 f"refusing to send the API key over plain http to {parts.hostname} "
                 f"(base URL from {settings.base_url.source})",
-                hint="use https, or set OAI_ALLOW_INSECURE_HTTP=1 if this is really intended",
+                hint=f"use https, or set {Environment.allow_insecure_http.env[0]}=1 "
+                "if this is really intended",
             )
         self._origin = (parts.scheme, parts.netloc)
         self._home = _origin(httpx.URL(self.base_url))
@@ -406,7 +407,7 @@ class Client:
                 resp.close()
                 _close_files(request)
             resp = _with_body(resp, start)
-            error = self._api_error(resp)
+            error = self.api_error(resp)
             verdict = retry.decide(
                 attempt,
                 resp.status_code,
@@ -438,36 +439,14 @@ class Client:
 
     # -- errors ----------------------------------------------------------------------
 
-    def _api_error(self, resp: httpx.Response) -> ApiError:
-        request_id = resp.headers.get("x-request-id")
-        body = parse_error_body(
+    def api_error(self, resp: httpx.Response) -> ApiError:
+        """What the error answer ``resp`` says, as every command reports it."""
+        return api_error(
             resp.status_code,
             resp.reason_phrase,
-            resp.headers.get("content-type", "").split(";")[0].strip(),
+            resp.headers,
             resp.text if resp.content else "",
-        )
-        # A gateway may refuse a key with a 400 (LiteLLM); its body says so.
-        key_rejected = resp.status_code in (401, 403) or body.rejects_key
-        hint = None
-        if key_rejected:
-            try:
-                k = self.settings.admin_key() if self.admin else self.settings.api_key()
-                from openai_cli.config import mask_key
-
-                hint = f"the key {mask_key(k.value)} came from {k.source}"
-            except Exception:
-                hint = None
-        elif body.code == "insufficient_quota":
-            hint = "the account is out of credit: check billing at platform.openai.com"
-        return ApiError(
-            resp.status_code,
-            body.message,
-            type=body.type,
-            code=body.code,
-            param=body.param,
-            request_id=request_id,
-            hint=hint,
-            key_rejected=key_rejected,
+            key=self.settings.admin_key if self.admin else self.settings.api_key,
         )
 
     def _network_error(self, exc: httpx.TransportError, *, reading: bool = False) -> NetworkError:

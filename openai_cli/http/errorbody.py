@@ -3,16 +3,24 @@
 The OpenAI API answers ``{"error": {"message", "type", "code", "param"}}``; servers
 that speak its API (llama.cpp, vLLM, LiteLLM, Ollama, gateways, mocks) and the
 proxies in front of them each have their own shape. :func:`parse_error_body` is
-the one reader of all of them.
+the one reader of all of them, and :func:`api_error` turns an error answer into
+the :class:`~openai_cli.errors.ApiError` every command reports (the HTTP client's,
+``map``'s per-line errors, the Realtime handshake's), with the hint that says
+where a refused key came from. ``tests/unit/test_error_reader.py`` holds that no
+other module reads an error body or a ``Retry-After`` itself.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from openai_cli.config.settings import mask_key
+from openai_cli.config.table import Sourced
+from openai_cli.errors import ApiError
 from openai_cli.http.redact import redact
 
 # Enough of a message to act on; a server that puts a page in it is cut here.
@@ -56,6 +64,44 @@ def parse_error_body(status: int, reason: str, content_type: str, text: str) -> 
         found.type,
         found.code,
         found.param,
+    )
+
+
+def api_error(
+    status: int,
+    reason: str,
+    headers: Mapping[str, str],
+    body: str | bytes,
+    *,
+    key: Callable[[], Sourced[str]] | None = None,
+) -> ApiError:
+    """The error an answer ``status`` with ``body`` reports; ``key`` finds the key that
+    was sent, named in the hint when it was refused."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    found = parse_error_body(
+        status, reason, headers.get("content-type", "").split(";")[0].strip(), text
+    )
+    # A gateway may refuse a key with a 400 (LiteLLM); its body says so.
+    key_rejected = status in (401, 403) or found.rejects_key
+    hint = None
+    if key_rejected and key is not None:
+        try:
+            sent = key()
+        except Exception:  # no key, or a keyring that fails: the message stands alone
+            pass
+        else:
+            hint = f"the key {mask_key(sent.value)} came from {sent.source}"
+    elif found.code == "insufficient_quota":
+        hint = "the account is out of credit: check billing at platform.openai.com"
+    return ApiError(
+        status,
+        found.message,
+        type=found.type,
+        code=found.code,
+        param=found.param,
+        request_id=headers.get("x-request-id"),
+        hint=hint,
+        key_rejected=key_rejected,
     )
 
 

@@ -17,7 +17,9 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+from openai_cli.api.send import answer_json
 from openai_cli.api.streams import Sink, StreamEvent
+from openai_cli.errors import ProtocolError
 from openai_cli.terminal import neutralise
 
 if TYPE_CHECKING:
@@ -269,9 +271,9 @@ def print_answer_text(factory: Factory, resp: httpx.Response, sink: LiveText) ->
         sink.close(True)
         return 0
     try:
-        payload = resp.json()
-    except ValueError:
-        payload = None
+        payload = answer_json(resp)
+    except ProtocolError:
+        payload = None  # not JSON after all: printed as the server sent it
     text = answer_text(payload)
     if text is None:
         factory.renderer().answer(payload, raw=resp.text)

@@ -100,7 +100,8 @@ def test_the_config_package_imports_nothing_above_it() -> None:
 
     import openai_cli.config
 
-    allowed = ("openai_cli.config", "openai_cli.errors", "openai_cli.io")
+    # formats: the names of the output formats, a module that imports nothing.
+    allowed = ("openai_cli.config", "openai_cli.errors", "openai_cli.io", "openai_cli.formats")
     upward = []
     for path in sorted(Path(openai_cli.config.__file__).parent.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):

@@ -299,6 +299,13 @@ def _readme_workflows(ctx: Ctx) -> None:
     assert [m["line"] for m in mapped] == [1, 2]  # type: ignore[index]
 
 
+def _map_resumed(ctx: Ctx) -> None:
+    results = _jsonl(ctx.file("results.jsonl"))
+    assert [r["line"] for r in results] == list(range(1, len(PROMPTS) + 1))  # type: ignore[index]
+    # Every line answered the first time: the resume had nothing to send, and says so.
+    assert "nothing was left to send" in ctx.done[-1].err
+
+
 def _json_answer(ctx: Ctx) -> None:
     assert isinstance(json.loads(ctx.done[-1].out), dict)
 
@@ -597,6 +604,12 @@ EXAMPLES += [
             "oai files create --purpose batch --file batch.jsonl --dry-run",
         ),
         check=_values_sent,
+    ),
+    Example(
+        "docs/scripting.md",
+        _page("docs/scripting.md", "oai map requests.jsonl"),
+        server="local",
+        check=_map_resumed,
     ),
     Example(
         "docs/scripting.md", _page("docs/scripting.md", "if oai models"), check=_model_available

@@ -39,6 +39,15 @@ def posts(oai: Oai) -> int:
     return oai.state.count("POST", "/embeddings")
 
 
+def resume_in_full(oai: Oai, args: tuple[str, ...], out: Path, n: int) -> None:
+    """With nothing held any more, ``--resume`` answers every one of ``n`` lines, in order."""
+    oai.state.hold.clear()
+    r = oai(*args, "--resume")
+    assert r.code == 0, r
+    got = records(out.read_text())
+    assert [x["response"]["echo"]["input"] for x in got] == [f"text {i}" for i in range(1, n + 1)]
+
+
 def test_results_keep_the_input_order(oai: Oai, tmp_path: Path) -> None:
     # Early lines take longest, so answers arrive backwards.
     items = [{"input": i, "sleep": 0.02 * (12 - i)} for i in range(1, 13)]
@@ -116,11 +125,7 @@ def test_ctrl_c_then_resume_answers_every_line_once(
     assert code == 130, err
     assert b"stopped after line 5" in err and b"--resume" in err
     assert len(out.read_text().splitlines()) == 5
-    oai.state.hold.clear()
-    r = oai(*args, "--resume")
-    assert r.code == 0, r
-    got = records(out.read_text())
-    assert [x["response"]["echo"]["input"] for x in got] == [f"text {i}" for i in range(1, 13)]
+    resume_in_full(oai, args, out, 12)
     # Twelve answered, plus the one held when Ctrl-C came.
     assert posts(oai) == 13
 
@@ -382,3 +387,135 @@ def test_output_paths_are_checked_before_anything_is_sent(
     assert r.code == 0, r
     assert [x["line"] for x in records(r.out)] == [1, 2]
     assert not (tmp_path / "-").exists()
+
+
+# -- failed lines on resume -------------------------------------------------------------
+
+
+def _dead_url() -> str:
+    """A local address where nothing listens: every connection is refused."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+def test_resume_after_an_outage_sends_the_failed_lines_again(oai: Oai, tmp_path: Path) -> None:
+    src = write(tmp_path / "in.jsonl", bodies(6))
+    out = tmp_path / "out.jsonl"
+    args = ("--max-retries", "0", "map", str(src), "--endpoint", "/v1/embeddings", "-O", str(out))
+    r = oai(*args, OPENAI_BASE_URL=_dead_url())
+    assert r.code == 7, r
+    assert [x["error"]["type"] for x in records(out.read_text())] == ["network_error"] * 6
+    assert "6 of 6 lines failed, 0 succeeded" in r.err
+    assert "line 1: " in r.err and "the same command with --resume sends them again" in r.err
+    assert posts(oai) == 0
+
+    r = oai(*args, "--resume")
+    assert r.code == 0, r
+    assert "6 of 6 lines already answered, 6 of them failed; sending those again" in r.err
+    assert "all 6 lines answered (6 sent, " in r.err
+    assert posts(oai) == 6
+    got = records(out.read_text())
+    assert [x["line"] for x in got] == list(range(1, 7))
+    assert [x["response"]["echo"]["input"] for x in got] == [f"text {i}" for i in range(1, 7)]
+    assert not Path(f"{out}.part").exists()
+
+
+def test_resume_keeps_the_good_answers_and_sends_only_the_rest(oai: Oai, tmp_path: Path) -> None:
+    src = write(tmp_path / "in.jsonl", bodies(8))
+    out = tmp_path / "out.jsonl"
+    args = ("--max-retries", "0", "map", str(src), "--endpoint", "/v1/embeddings", "-O", str(out))
+    oai.state.flaky["POST /embeddings"] = [500, None, 503]
+    r = oai(*args, "-c", "1")
+    assert r.code == 7, r
+    assert "2 of 8 lines failed, 6 succeeded" in r.err
+    assert "line 1: HTTP 500: injected 500" in r.err and "line 3: HTTP 503" in r.err
+    first = out.read_text().splitlines()
+    # Cut short as by Ctrl-C: lines 7 and 8 were never written.
+    out.write_text("".join(x + "\n" for x in first[:6]))
+    before = posts(oai)
+
+    r = oai(*args, "--resume")
+    assert r.code == 0, r
+    said = "6 of 8 lines already answered, 2 of them failed; sending those again and the 2 left"
+    assert said in r.err
+    assert posts(oai) - before == 4
+    again = out.read_text().splitlines()
+    assert [json.loads(x)["line"] for x in again] == list(range(1, 9))
+    # The good answers are the very lines the first run wrote.
+    assert [again[i] for i in (1, 3, 4, 5)] == [first[i] for i in (1, 3, 4, 5)]
+    assert all("response" in json.loads(x) for x in again)
+
+    # Nothing left: said so, rather than a rate of nothing.
+    r = oai(*args, "--resume")
+    assert r.code == 0, r
+    assert "all 8 lines answered (nothing was left to send)" in r.err
+    assert posts(oai) - before == 4
+
+
+def test_keep_failed_leaves_the_errors_alone(oai: Oai, tmp_path: Path) -> None:
+    src = write(tmp_path / "in.jsonl", bodies(3))
+    out = tmp_path / "out.jsonl"
+    args = ("--max-retries", "0", "map", str(src), "--endpoint", "/v1/embeddings", "-O", str(out))
+    r = oai(*args, "--keep-failed")
+    assert r.code == 2 and "--keep-failed: only with --resume" in r.err
+    assert oai(*args, OPENAI_BASE_URL=_dead_url()).code == 7
+    kept = out.read_text()
+    r = oai(*args, "--resume", "--dry-run", "-o", "json")
+    assert r.code == 0, r
+    plan = json.loads(r.out)
+    assert (plan["requests"], plan["already_answered"], plan["failed_sent_again"]) == (3, 3, 3)
+    r = oai(*args, "--resume", "--keep-failed")
+    assert r.code == 7, r
+    assert "3 of 3 lines failed, 0 succeeded" in r.err
+    assert "(nothing was left to send)" in r.err and "0.0 requests/s" not in r.err
+    assert "without --keep-failed, sends them again" in r.err
+    assert out.read_text() == kept
+    assert posts(oai) == 0
+
+
+def test_ctrl_c_while_failed_lines_are_sent_again_keeps_every_line(
+    oai: Oai, tmp_path: Path
+) -> None:
+    src = write(tmp_path / "in.jsonl", bodies(6))
+    out = tmp_path / "out.jsonl"
+    args = ("--max-retries", "0", "map", str(src), "--endpoint", "/v1/embeddings", "-O", str(out))
+    assert oai(*args, OPENAI_BASE_URL=_dead_url()).code == 7
+    oai.state.hold["POST /embeddings"] = 2
+    code, err = oai.interrupted(*args, "-c", "1", "--resume")
+    assert code == 130, err
+    # Two new answers, then the old errors of the lines not reached: one line each.
+    got = records(out.read_text())
+    assert [x["line"] for x in got] == list(range(1, 7))
+    assert [("response" in x) for x in got] == [True, True, False, False, False, False]
+    assert not Path(f"{out}.part").exists()
+    resume_in_full(oai, args, out, 6)
+    # Two answered, the one held when Ctrl-C came, and the four left.
+    assert posts(oai) == 7
+
+
+def test_errors_read_as_every_other_command_reports_them(tmp_path: Path) -> None:
+    from tests.helpers import CANARY_KEY
+
+    src = write(tmp_path / "in.jsonl", bodies(2))
+    with respx.mock(base_url=BASE, assert_all_called=True) as mock:
+        mock.post("/embeddings").respond(
+            422, json={"detail": [{"loc": ["body", "input"], "msg": f"bad key {CANARY_KEY}"}]}
+        )
+        r = invoke("map", str(src), "--endpoint", "/v1/embeddings", "-c", "1", env=api_env())
+    assert r.code == 7, r
+    errors = [x["error"] for x in records(r.out)]
+    # A gateway's shape is read, and the key never lands in the results.
+    assert errors[0]["message"].startswith("body.input: bad key ")
+    assert CANARY_KEY not in r.out and CANARY_KEY not in r.err
+    with respx.mock(base_url=BASE, assert_all_called=True) as mock:
+        mock.post("/embeddings").respond(
+            400, json={"error": {"type": "auth_error", "message": "no"}}
+        )
+        r = invoke("map", str(src), "--endpoint", "/v1/embeddings", "-c", "1", env=api_env())
+    # A key a gateway refuses with a 400 stops the run, naming where the key came from.
+    assert r.code == 3, r
+    assert "came from env OPENAI_API_KEY" in r.err

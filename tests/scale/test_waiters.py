@@ -13,7 +13,7 @@ import pytest
 import respx
 
 from openai_cli.api import wait
-from openai_cli.errors import ExitCode, UsageError
+from openai_cli.errors import ConfigError, ExitCode, UsageError
 from openai_cli.io import IO
 from tests.helpers import BASE, api_env, invoke
 from tests.scale.conftest import Oai
@@ -245,8 +245,11 @@ def test_backoff_doubles_to_thirty_seconds() -> None:
     assert [next(ticks) for _ in range(8)] == [1, 2, 4, 8, 16, 30, 30, 30]
     fixed = wait.intervals({"OAI_POLL_INTERVAL": "0.5"})
     assert [next(fixed) for _ in range(3)] == [0.5, 0.5, 0.5]
-    with pytest.raises(UsageError):
+    # A bad value is refused as any variable's is: exit 2, naming it.
+    with pytest.raises(ConfigError, match="OAI_POLL_INTERVAL must be a number of seconds"):
         next(wait.intervals({"OAI_POLL_INTERVAL": "x"}))
+    with pytest.raises(ConfigError, match="OAI_POLL_INTERVAL"):
+        next(wait.intervals({"OAI_POLL_INTERVAL": "-1"}))
 
 
 @pytest.mark.parametrize(

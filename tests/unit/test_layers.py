@@ -26,8 +26,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("openai_cli.config",),
     ("openai_cli.http",),
     ("openai_cli.input",),
-    # Progress bars and resumable state files, for the workflows above them.
-    ("openai_cli.progress", "openai_cli.state"),
+    # Progress bars, resumable state files and the local log of conversations, for the
+    # workflows above them.
+    ("openai_cli.progress", "openai_cli.state", "openai_cli.logs"),
     ("openai_cli.api",),
     ("openai_cli.render",),
     # Shared options, the per-invocation factory, lazy Typer groups: what every
@@ -64,7 +65,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     "when a setting needs it",
     ("openai_cli.config.settings", "openai_cli.config.secrets"): "the keyring only when a key "
     "is looked up",
-    ("openai_cli.http.client", "openai_cli.config"): "mask_key, for the hint of a 401",
     ("openai_cli.options", "openai_cli.commands.completion"): "profile names, read from the "
     "config only when --profile is completed",
     ("openai_cli.commands.completion", "openai_cli.app"): "completion walks the root group",

@@ -1,7 +1,9 @@
 """The hand-written help of the API commands: one-line summaries and flag descriptions.
 
 The text lives in TOML beside this module, in our own words (never the spec's):
-``<module>.toml`` holds the summaries of one catalogue module's commands and groups,
+``<module>.toml`` holds the summaries of one catalogue module's commands and groups
+below the family (a family's own line is ``GROUP_TITLES``, which ``oai --help``
+lists without reading any of these files),
 ``flags.toml`` one description per flag name and path argument, with per-command
 overrides where a name means something else. Only the file of the family asked
 for is read, so ``--help`` of one command stays cheap.
@@ -14,7 +16,7 @@ from functools import cache
 from typing import Any
 
 # The index only (names of the families and their modules), not their operations.
-from openai_cli.api.catalogue import GROUPS
+from openai_cli.api.catalogue import GROUP_TITLES, GROUPS
 
 Command = tuple[str, ...]
 
@@ -93,6 +95,8 @@ def summary(command: Command) -> str | None:
     module = _module(command)
     if module is None:
         return None
+    if len(command) == 1:
+        return GROUP_TITLES.get(command[0])
     data = _read(module)
     key = " ".join(command)
     found = data.get("commands", {}).get(key) or data.get("groups", {}).get(key)
@@ -117,7 +121,7 @@ def argument_help(command: Command, name: str) -> str | None:
 
 def all_summaries() -> dict[str, str]:
     """Every command's and group's summary, keyed by its path (for searching)."""
-    out: dict[str, str] = {}
+    out: dict[str, str] = dict(GROUP_TITLES)
     for module in sorted(set(GROUPS.values())):
         data = _read(module)
         out.update(data.get("groups", {}))
