@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from openai_cli.api.request import Request
 from openai_cli.errors import UsageError
 from openai_cli.http.client import FilePart
-from openai_cli.http.paths import segment
+from openai_cli.http.paths import fill
 from openai_cli.input.assemble import collect, file_part, is_upload
 from openai_cli.input.body import parse_json_text, read_text_file
 from openai_cli.input.fields import FieldKind, merge
@@ -215,10 +215,11 @@ def take_typed_parts(op: Operation, body: dict[str, Any]) -> list[FilePart]:
 def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -> Request:
     op = spec.op
     io = factory.io
-    path = op.path
-    for pp in op.path_params:
-        v = values.pop("path_" + pp.name)
-        path = path.replace("{" + pp.name + "}", segment(v, pp.metavar))
+    path = fill(
+        op.path,
+        {pp.name: values.pop("path_" + pp.name) for pp in op.path_params},
+        {pp.name: pp.metavar for pp in op.path_params},
+    )
     query: dict[str, Any] = dict(op.fixed_query)
     headers: dict[str, str] = {}
     flagged: dict[str, Any] = {}
