@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -234,6 +235,8 @@ def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -
                 continue
         if v is None or v == []:
             continue
+        if isinstance(v, float) and not math.isfinite(v):
+            raise UsageError(f"{p.flag}: {v} is not a number JSON can carry; give a finite one")
         if loc == "body" and takes_reference(p):
             ref = reference(p, v)
             if ref is not None:
