@@ -533,6 +533,7 @@ RESPONSE = ["responses", "create", "--model", "m", "--input", "x"]
         ("Asia/Tokyo", [*COSTS, "--start-time", "0001-01-01"], "--start-time"),
         ("UTC", [*COSTS, "--start-time", "9" * 5000], "--start-time"),
         ("UTC", ["logs", "-n", "99999999999999999999"], "-n/--limit"),
+        ("UTC", ["--timeout", "1e10", "models", "list"], "--timeout"),
         ("UTC", [*RESPONSE, "--top-p", "nan"], "--top-p"),
         ("UTC", ["api", "post", "/responses", "--body", '{"top_p": Infinity}'], "--body"),
         ("UTC", ["files", "create", "prompt.txt", "--purpose", "user_data", "--chunked",
