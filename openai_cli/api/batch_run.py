@@ -26,6 +26,7 @@ from openai_cli.api.uploads import RangeReader
 from openai_cli.api.wait import WaitTimedOut, error_text, intervals
 from openai_cli.errors import ExitCode, UsageError
 from openai_cli.http.client import FilePart
+from openai_cli.http.paths import fill
 from openai_cli.input import jsonl
 from openai_cli.input.body import parse_json_text
 from openai_cli.input.local import spool_stdin
@@ -43,6 +44,8 @@ TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 RUN_TAG = "oai_run"  # metadata key that finds a batch again after a lost answer
 # What a server without the Batch API can do with the same input.
 MAP_INSTEAD = "`oai map` sends the same JSONL to the endpoint directly, one request a line"
+# Ids read back from the state file or the batch's answer: how a refused one is named.
+_STATE_ID = {"id": "an id in the run's state"}
 
 
 def batch_endpoints() -> tuple[str, ...]:
@@ -381,7 +384,10 @@ class BatchRun:
                 for c in self.chunks:
                     if c["status"] in TERMINAL:
                         continue
-                    resp = send(client, Request("GET", f"/batches/{c['batch_id']}"))
+                    resp = send(
+                        client,
+                        Request("GET", fill("/batches/{id}", {"id": c["batch_id"]}, _STATE_ID)),
+                    )
                     self._update(c, answer_object(resp, "batches retrieve"))
                 self.save()
                 line = self._describe()
@@ -415,7 +421,9 @@ class BatchRun:
                 target = self._local(c, kind)
                 if not file_id or target.exists():
                     continue
-                with open_response(client, Request("GET", f"/files/{file_id}/content")) as resp:
+                with open_response(
+                    client, Request("GET", fill("/files/{id}/content", {"id": file_id}, _STATE_ID))
+                ) as resp:
                     download(self.io, resp, target, target.name)
 
     # -- results -----------------------------------------------------------------------

@@ -20,6 +20,7 @@ from openai_cli.api.send import EVENT_STREAM, answer_json, open_response, send
 from openai_cli.api.streams import Sink, StreamEvent, consume
 from openai_cli.config.table import ENV_NAMES
 from openai_cli.errors import NothingSaved, OutputError, ProtocolError, UsageError
+from openai_cli.http.client import json_bytes
 from openai_cli.http.redact import redact_url
 from openai_cli.input.outputs import STDOUT, check_outputs
 from openai_cli.progress import download_progress
@@ -303,6 +304,7 @@ def dry_run(factory: Factory, req: Request) -> int:
                     value = fh.read().decode("utf-8", "replace")
                 curl.typed_part(f.field, value, f.content_type)
     elif req.body is not None:
+        json_bytes(req.body)  # what sending would refuse, --dry-run refuses too
         shown["body"] = req.body
         headers["Content-Type"] = "application/json"
         curl.header("Content-Type", "application/json")

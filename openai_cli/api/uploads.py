@@ -36,6 +36,7 @@ from openai_cli.api.request import Request
 from openai_cli.api.send import answer_object, send
 from openai_cli.errors import ApiError, JobFailed, ProtocolError
 from openai_cli.http.client import FilePart
+from openai_cli.http.paths import fill
 from openai_cli.io import IO
 from openai_cli.progress import Progress, human_bytes
 from openai_cli.state import read_json, remove, state_dir, write_json
@@ -57,6 +58,11 @@ LIFETIME_MARGIN = 120.0
 DEFAULT_CONCURRENCY = 4
 _READ_CHUNK = 1 * MiB
 SEND_CHUNK = 1 * MiB
+
+
+def _path(uid: str, action: str) -> str:
+    # The id comes from the server's answer or a state file: encoded like any other.
+    return fill("/uploads/{upload_id}/" + action, {"upload_id": uid}, {"upload_id": "upload id"})
 
 
 class _Stale(Exception):
@@ -328,7 +334,7 @@ class ChunkedUpload:
             if "error" in md5_box:
                 raise md5_box["error"]
             body = {"part_ids": [done[str(i)] for i in range(len(parts))], "md5": md5_box["md5"]}
-            resp = send(self.client, Request("POST", f"/uploads/{uid}/complete", body=body))
+            resp = send(self.client, Request("POST", _path(uid, "complete"), body=body))
             upload = answer_object(resp, "uploads complete")
         except BaseException as exc:
             self.abort.set()
@@ -424,7 +430,7 @@ class ChunkedUpload:
             return RangeReader(self.spec.path, start, length, on_read=on_read, abort=self.abort)
 
         data = FilePart("data", self.spec.filename, opener, "application/octet-stream")
-        req = Request("POST", f"/uploads/{uid}/parts", files=[data], multipart=True)
+        req = Request("POST", _path(uid, "parts"), files=[data], multipart=True)
         part = answer_object(send(self.client, req), f"part {index + 1}")
         pid = part.get("id")
         if not isinstance(pid, str) or not pid:
@@ -440,7 +446,7 @@ class ChunkedUpload:
             )
             return
         try:
-            send(self.client, Request("POST", f"/uploads/{uid}/cancel"))
+            send(self.client, Request("POST", _path(uid, "cancel")))
         except Exception as exc:
             self.io.message(f"oai: could not cancel upload {uid}: {exc}")
         else:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.request import Request
 from openai_cli.errors import UsageError
 from openai_cli.http.client import FilePart
-from openai_cli.http.paths import segment
+from openai_cli.http.paths import fill
 from openai_cli.input.assemble import collect, file_part, is_upload
 from openai_cli.input.body import parse_json_text, read_text_file
 from openai_cli.input.fields import FieldKind, merge
@@ -215,10 +216,11 @@ def take_typed_parts(op: Operation, body: dict[str, Any]) -> list[FilePart]:
 def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -> Request:
     op = spec.op
     io = factory.io
-    path = op.path
-    for pp in op.path_params:
-        v = values.pop("path_" + pp.name)
-        path = path.replace("{" + pp.name + "}", segment(v, pp.metavar))
+    path = fill(
+        op.path,
+        {pp.name: values.pop("path_" + pp.name) for pp in op.path_params},
+        {pp.name: pp.metavar for pp in op.path_params},
+    )
     query: dict[str, Any] = dict(op.fixed_query)
     headers: dict[str, str] = {}
     flagged: dict[str, Any] = {}
@@ -233,6 +235,8 @@ def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -
                 continue
         if v is None or v == []:
             continue
+        if isinstance(v, float) and not math.isfinite(v):
+            raise UsageError(f"{p.flag}: {v} is not a number JSON can carry; give a finite one")
         if loc == "body" and takes_reference(p):
             ref = reference(p, v)
             if ref is not None:

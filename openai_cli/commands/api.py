@@ -21,7 +21,8 @@ HELP = (
     "PATH is relative to the base URL (/models, /files/file-abc/content). Fields from -F and "
     "-f go to the query string for GET and DELETE, to the JSON body otherwise; with a "
     "multipart operation (or --form) `-F file=@path` uploads the file. Admin paths "
-    "(/organization, /projects) use the admin key."
+    "(/organization, /projects) use the admin key. A {name} in PATH takes the field of that name "
+    "as one encoded segment: /files/{id} -f id=file-abc."
 )
 
 
@@ -60,7 +61,7 @@ def api(factory: Factory, opts: ApiOptions) -> int:
     from openai_cli.api.request import Request, is_admin_path
     from openai_cli.api.runner import execute
     from openai_cli.errors import UsageError
-    from openai_cli.http.paths import check_path
+    from openai_cli.http.paths import fill_from_fields, literal
     from openai_cli.input.assemble import collect
 
     method, path, field, body = opts.method, opts.path, opts.field, opts.body
@@ -68,10 +69,7 @@ def api(factory: Factory, opts: ApiOptions) -> int:
     m = method.upper()
     if m not in _METHODS:
         raise UsageError(f"METHOD: {method!r} is not one of {', '.join(_METHODS)}")
-    if not path.startswith(("/", "http://", "https://")):
-        path = "/" + path
-    check_path(path)
-    path, _, raw_query = path.partition("?")
+    path = literal(path)
     op = find(m, path)
     from openai_cli.api.values import field_kinds, take_typed_parts
     from openai_cli.input.assemble import is_upload
@@ -90,6 +88,7 @@ def api(factory: Factory, opts: ApiOptions) -> int:
         multipart=multipart,
         kinds=kinds,
     )
+    path = fill_from_fields(path, values)
     if multipart and op is not None:
         files.extend(take_typed_parts(op, values))
     headers: dict[str, str] = {}
@@ -99,10 +98,6 @@ def api(factory: Factory, opts: ApiOptions) -> int:
             raise UsageError(f"-H {h!r}: expected NAME:VALUE")
         headers[name.strip()] = value.strip()
     q: dict[str, object] = {}
-    if raw_query:
-        from urllib.parse import parse_qsl
-
-        q.update(parse_qsl(raw_query, keep_blank_values=True))
     in_query = m in ("GET", "DELETE", "HEAD") and not body and not files
     if in_query:
         q.update(values)

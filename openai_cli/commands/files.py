@@ -365,7 +365,7 @@ def _vector_store_upload(factory: Factory, opts: VectorStoreUploadOptions) -> No
     from openai_cli.api.send import answer_object, send
     from openai_cli.api.uploads import MAX_UPLOAD_BYTES
     from openai_cli.commands.waiters import KINDS, poll_of, take_wait_options, wait_and_print
-    from openai_cli.http.paths import segment
+    from openai_cli.http.paths import fill
     from openai_cli.input.body import parse_json_text
     from openai_cli.input.local import local_input
     from openai_cli.input.numbers import positive
@@ -382,7 +382,7 @@ def _vector_store_upload(factory: Factory, opts: VectorStoreUploadOptions) -> No
     ):
         if text is not None:
             body[key] = parse_json_text(text, what=flag)
-    target = f"/vector_stores/{segment(vector_store_id, 'VECTOR_STORE_ID')}/files"
+    target = fill("/vector_stores/{id}/files", {"id": vector_store_id}, {"id": "VECTOR_STORE_ID"})
     with local_input(io, file, what="FILE") as (path, shown):
         name = filename or (os.path.basename(file) if file != "-" else "stdin")
         size = os.path.getsize(path)

@@ -131,7 +131,11 @@ class Destinations:
     ``-O -`` is stdout, which takes one image (``path`` is then ``None``).
     """
 
-    def __init__(self, output_file: str | None, output_dir: str | None) -> None:
+    def __init__(
+        self, output_file: str | None, output_dir: str | None, io: IO | None = None
+    ) -> None:
+        self.io = io
+        self.noted = False
         self.stdout = output_file == STDOUT
         self.file = Path(output_file) if output_file and not self.stdout else None
         self.dir = Path(output_dir) if output_dir else None
@@ -143,18 +147,39 @@ class Destinations:
         """``count`` None means not known yet (a stream): the first image gets the bare name."""
         if self.stdout:
             return None
-        ext = _EXTENSIONS.get(str(fmt or "png"), f".{fmt}")
         several = i > 0 if count is None else count > 1
         if self.file is not None:
             base = self.dir / self.file if self.dir is not None else self.file
             if not several:
                 return base
-            return base.with_name(f"{base.stem}-{i + 1}{base.suffix or ext}")
+            return base.with_name(f"{base.stem}-{i + 1}{base.suffix or self._extension(fmt)}")
+        ext = self._extension(fmt)
         if self.stamp is None:
-            self.stamp = str(created) if created else _now()
+            # The server's number, and only a number, names the file.
+            ok = isinstance(created, int) and not isinstance(created, bool) and created > 0
+            self.stamp = str(created) if ok else _now()
         folder = self.dir if self.dir is not None else Path(".")
         name = f"image-{self.stamp}" + (f"-{i + 1}" if several else "")
         return _unused(folder / f"{name}{ext}")
+
+    def _extension(self, fmt: Any) -> str:
+        """The file extension for the answer's ``output_format``: a known one, else ``.bin``.
+
+        The field is the server's text: a NUL, a path or an escape sequence in it must
+        not reach a file name, after the image has been paid for.
+        """
+        if fmt is None:
+            return ".png"
+        ext = _EXTENSIONS.get(fmt) if isinstance(fmt, str) else None
+        if ext is None:
+            ext = ".bin"
+            if self.io is not None and not self.noted:
+                self.noted = True
+                self.io.message(
+                    f"oai: the answer's output_format {str(fmt)[:40]!r} is not png, jpeg or "
+                    "webp; saved with the extension .bin"
+                )
+        return ext
 
     def partial(self, final: Path, k: int) -> Path:
         return final.with_name(f"{final.stem}.partial-{k}{final.suffix}")
@@ -172,7 +197,7 @@ def save_images(factory: Factory, request: Request, output_dir: str | None) -> i
     )
     if factory.common.dry_run or (explicit and not output_file and not output_dir):
         return execute(factory, request)
-    dest = Destinations(output_file, output_dir)
+    dest = Destinations(output_file, output_dir, factory.io)
     io = factory.io
     if request.stream:
         sink = _PartialImages(factory, dest)
@@ -277,7 +302,7 @@ class _PartialImages(Sink):
             final = self._final(fmt, p.get("created_at"))
             if final is None:
                 return  # stdout takes the finished image only
-            path: Path | None = self.dest.partial(final, int(p.get("partial_image_index") or 0))
+            path: Path | None = self.dest.partial(final, _index(p.get("partial_image_index")))
         elif ev.kind in _COMPLETED:
             if self.dest.stdout and self.saved:
                 raise NothingSaved("the stream sent several images; -O - wrote the first only")
@@ -351,6 +376,15 @@ def _download(factory: Factory, url: str, path: Path | None) -> None:
                 download(factory.io, resp, path, str(path))
     except httpx.HTTPError as exc:
         raise NetworkError(f"could not download {url.split('?')[0]}: {exc}") from None
+
+
+def _index(value: Any) -> int:
+    """A partial image's number from the event, when it is a plain small number."""
+    return (
+        value
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**6
+        else 0
+    )
 
 
 def _now() -> str:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import typer
 
 from openai_cli.errors import ExitCode, OutputError, UsageError
+from openai_cli.http.paths import literal
 from openai_cli.input.local import local_input
 from openai_cli.input.numbers import positive
 from openai_cli.input.outputs import check_outputs
@@ -47,8 +48,7 @@ MAX_CONCURRENCY = 256
 
 def _api_path(endpoint: str) -> str:
     """``/v1/embeddings`` (the batch form) and ``/embeddings`` both as ``/embeddings``."""
-    if not endpoint.startswith("/"):
-        endpoint = "/" + endpoint
+    endpoint = literal(endpoint, "--endpoint")
     return endpoint[3:] if endpoint.startswith("/v1/") else endpoint
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from openai_cli.commands.audio import output_file_option
 from openai_cli.commands.waiters import Kind
-from openai_cli.http.paths import segment
+from openai_cli.http.paths import fill
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -92,7 +92,8 @@ def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
             raise NothingSaved(f"the answer names no video status; nothing was written to {out}")
         factory.io.message("oai: the answer names no video status; nothing to wait for")
         return 0
-    path = f"/videos/{segment(ident, 'the video id in the answer')}"
+    named = {"id": ident}, {"id": "the video id in the answer"}
+    path = fill("/videos/{id}", *named)
     rewait = f"oai videos retrieve {ident} --wait" + (f" -O {shlex.quote(out)}" if out else "")
     # With -O - stdout carries the video's bytes and nothing else.
     wait_and_print(
@@ -106,6 +107,8 @@ def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
         print_final=out != "-",
     )
     if out:
-        content = Request(method="GET", path=f"{path}/content", binary=True, output_file=out)
+        content = Request(
+            method="GET", path=fill("/videos/{id}/content", *named), binary=True, output_file=out
+        )
         return execute(factory, content, nothing="video")
     return 0

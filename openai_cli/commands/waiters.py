@@ -23,7 +23,7 @@ from urllib.parse import unquote
 from openai_cli.commands.overrides import KINDS as KINDS
 from openai_cli.commands.overrides import Kind as Kind
 from openai_cli.errors import UsageError
-from openai_cli.http.paths import segment
+from openai_cli.http.paths import fill
 from openai_cli.options import OptionSpec
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ def poll_of(request: Request, created: str | None = None) -> Request:
     path = (
         request.path
         if created is None
-        else f"{request.path}/{segment(created, 'the id in the answer')}"
+        else fill(request.path + "/{id}", {"id": created}, {"id": "the id in the answer"})
     )
     return replace(
         request,

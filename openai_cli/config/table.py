@@ -47,6 +47,9 @@ def _output(value: object) -> str:
     return text
 
 
+MAX_TIMEOUT = 1_000_000
+
+
 def _seconds(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("must be a number of seconds")
@@ -54,6 +57,9 @@ def _seconds(value: object) -> float:
     # timeout.
     if not math.isfinite(value) or value <= 0:
         raise ValueError("must be a positive number of seconds")
+    # The socket layer turns a timeout into a C time: 1e10 overflows it.
+    if value > MAX_TIMEOUT:
+        raise ValueError(f"must be at most {MAX_TIMEOUT:,} seconds (about 11 days)")
     return float(value)
 
 

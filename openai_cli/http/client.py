@@ -298,7 +298,7 @@ class Client:
                 kwargs["content"], ctype = _encode_multipart_fields(multipart.fields)
                 h["Content-Type"] = ctype
         elif json_body is not None:
-            kwargs["content"] = json.dumps(json_body, ensure_ascii=False).encode()
+            kwargs["content"] = json_bytes(json_body)
             h["Content-Type"] = "application/json"
         url = self.url(path)
         return self.http.build_request(
@@ -477,6 +477,24 @@ class Client:
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+def json_bytes(value: Any) -> bytes:
+    """``value`` as strict JSON in UTF-8, or a usage error.
+
+    Every JSON body is encoded here, whatever it was built from (flags, -F, --body,
+    YAML): NaN and Infinity are not JSON, and a server answers them with a 400 after
+    the request. (Text that is not Unicode fails in ``encode``, as any argument that
+    is not UTF-8 does, and ``main`` says so.)
+    """
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise UsageError(
+            "the request body holds NaN or Infinity, which JSON cannot carry; give a "
+            "finite number (nothing was sent)"
+        ) from None
+    return text.encode()
 
 
 def _form_dict(fields: Sequence[tuple[str, str]]) -> dict[str, Any]:

@@ -90,9 +90,20 @@ def _is_stdin(st: os.stat_result) -> bool:
     return (own.st_dev, own.st_ino) == (st.st_dev, st.st_ino)
 
 
+class _NotJson(ValueError):
+    pass
+
+
+def _not_json(constant: str) -> Any:
+    # Python's json reads NaN and Infinity, which no server will.
+    raise _NotJson(constant)
+
+
 def parse_json_text(text: str, *, what: str, yaml_ok: bool = False) -> Any:
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_json)
+    except _NotJson as exc:
+        raise UsageError(f"{what}: {exc} is not JSON (give a finite number)") from None
     except json.JSONDecodeError as exc:
         if yaml_ok:
             import yaml

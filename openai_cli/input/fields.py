@@ -30,6 +30,11 @@ _NAME_PUNCT = frozenset("_-:/")
 _INT_RE = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _FLOAT_RE = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _SHOW_MAX = 80
+# A key nests at most this deep and a list position has at most this many digits:
+# real bodies are a few levels deep and their lists short, and a fixed bound keeps a
+# key's cost linear in its length (each level remembers its own path for conflicts).
+MAX_KEY_DEPTH = 32
+MAX_POSITION_DIGITS = 6
 
 
 @dataclass(frozen=True)
@@ -236,6 +241,8 @@ def _parse_key(key: str) -> _Key:
         raise _bad_char(key, 0, expect_name=True)
     path.append(key[:i])
     while i < len(key):
+        if len(path) >= MAX_KEY_DEPTH:
+            raise _BadKey(f"nests deeper than {MAX_KEY_DEPTH} levels (at position {i + 1})")
         ch = key[i]
         if ch == ".":
             end = _scan_name(key, i + 1)
@@ -254,7 +261,13 @@ def _parse_key(key: str) -> _Key:
                 inner = key[i + 1 : end]
                 # ``[N]`` is a position in a list, as in JSONPath and jq; an object key
                 # made of digits (a token id in logit_bias) is spelled ``.N``.
-                segment = int(inner) if inner.isascii() and inner.isdigit() else inner
+                number = inner.isascii() and inner.isdigit()
+                if number and len(inner) > MAX_POSITION_DIGITS:
+                    raise _BadKey(
+                        f"list position [{inner[:10]}...] at position {i + 1} is too large "
+                        f"(at most {MAX_POSITION_DIGITS} digits)"
+                    )
+                segment = int(inner) if number else inner
             elif key[end] == "[":
                 raise _BadKey(f"unbalanced '[' at position {i + 1}")
             else:

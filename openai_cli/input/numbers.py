@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import math
+
 from openai_cli.errors import UsageError
+
+# Every count given as an option is at most this: far above any real list, batch or
+# worker pool, and small enough for SQLite's LIMIT, range() and the progress bars.
+MAX_COUNT = 10**9
 
 
 def positive(value: int | None, flag: str, default: int) -> int:
-    """``value``, or ``default`` when it was not given; below 1 is a usage error."""
+    """``value``, or ``default`` when it was not given; outside 1..MAX_COUNT is a usage error."""
     if value is None:
         return default
     if value < 1:
         raise UsageError(f"{flag}: must be at least 1")
+    if value > MAX_COUNT:
+        raise UsageError(f"{flag}: must be at most {MAX_COUNT:,}")
     return value
 
 
@@ -37,7 +45,10 @@ def parse_size(text: str, *, flag: str) -> int:
     try:
         value = float(number) * _SIZE_UNITS[unit]
     except (ValueError, KeyError):
-        raise UsageError(f"{flag}: {text!r} is not a size (bytes, or like 8MiB, 64MB)") from None
+        value = math.nan
+    # float() also reads "nan", "inf" and "1e400", which are no size.
+    if not math.isfinite(value):
+        raise UsageError(f"{flag}: {text!r} is not a size (bytes, or like 8MiB, 64MB)")
     if value < 1:
         raise UsageError(f"{flag}: must be at least 1 byte")
     return int(value)

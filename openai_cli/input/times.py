@@ -13,6 +13,7 @@ from openai_cli.errors import UsageError
 UNIX_TIME_FIELDS = frozenset({"start_time", "end_time"})
 UNIX_TIME_OBJECTS = frozenset({"effective_at"})
 _INTEGER = re.compile(r"-?[0-9]+")
+_MAX_DIGITS = 18
 
 
 def is_unix_time(name: str, type_: str) -> bool:
@@ -28,6 +29,9 @@ def unix_seconds(text: str, *, what: str) -> int:
     """
     text = text.strip()
     if _INTEGER.fullmatch(text):
+        # Past 2**63 no server stores it; far past, int() itself refuses the digits.
+        if len(text.lstrip("-")) > _MAX_DIGITS:
+            raise UsageError(f"{what}: {text[:24]}... is out of range for Unix seconds")
         return int(text)
     from datetime import datetime
 
@@ -38,8 +42,12 @@ def unix_seconds(text: str, *, what: str) -> int:
             f"{what}: {text!r} is neither Unix seconds nor an ISO-8601 date or date-time",
             hint="e.g. 1793491200, 2026-11-01 or 2026-11-01T12:00:00Z (no zone: local time)",
         ) from None
-    # A naive datetime's timestamp() is taken in local time.
-    return int(moment.timestamp())
+    try:
+        # A naive datetime's timestamp() is taken in local time, which can move a
+        # date at the ends of the calendar (0001-01-01 in Tokyo) out of it.
+        return int(moment.timestamp())
+    except (ValueError, OverflowError, OSError):
+        raise UsageError(f"{what}: {text!r} is out of range for this time zone") from None
 
 
 def unix_bounds(value: Any, *, what: str) -> Any:

@@ -119,7 +119,11 @@ def test_a_query_parameter_given_on_the_request_wins(azure: LocalServer) -> None
         "azure",
         "api",
         "get",
-        "/models?api-version=2025-01-01-preview&limit=2",
+        "/models",
+        "-f",
+        "api-version=2025-01-01-preview",
+        "-f",
+        "limit=2",
         env={"OPENAI_API_KEY": CANARY_KEY},
     )
     assert r.code == 0, r

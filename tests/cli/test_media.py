@@ -5,15 +5,18 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import respx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.cli.test_live import event, sse
-from tests.helpers import api_env, invoke
+from tests.helpers import BASE, api_env, invoke
 
 
 @pytest.fixture
@@ -226,6 +229,31 @@ def test_output_dir_and_default_names(api: respx.MockRouter, workdir: Path) -> N
     )
     assert (workdir / "image-1700000000.png").read_bytes() == PNG1
     assert (workdir / "image-1700000000.2.png").read_bytes() == PNG2
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    fmt=st.one_of(
+        st.sampled_from(["png\x00", "x" * 5000, "\x1b[31mpng", "../../x", "png/..", 7, None]),
+        st.text(max_size=20),
+    ),
+    created=st.one_of(st.sampled_from(["../up", "\x1b]0;t\x07", True, -1, 1.5]), st.integers()),
+)
+def test_an_answer_cannot_choose_the_saved_file_name(fmt: Any, created: Any) -> None:
+    # The image was paid for: whatever the answer says about it, it is saved, in the
+    # folder asked for, under a name made of safe characters only.
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp, respx.mock(base_url=BASE) as api:
+        api.post("/images/generations").respond(
+            200, json={"created": created, "output_format": fmt, "data": [{"b64_json": b64(PNG1)}]}
+        )
+        r = invoke("images", "generate", "--prompt", "x", "--output-dir", tmp, env=api_env())
+        assert r.code == 0, r
+        [saved] = os.listdir(tmp)
+        assert (Path(tmp) / saved).read_bytes() == PNG1
+        assert re.fullmatch(r"image-[0-9-]+(\.[0-9]+)?\.(png|jpg|webp|bin)", saved), saved
+        assert "Traceback" not in r.err
 
 
 def test_urls_are_listed_and_downloaded_with_a_destination(

@@ -32,7 +32,9 @@ def test_23_debug_masks_the_key_in_headers_urls_and_bodies(server: FaultServer) 
         "--debug",
         "api",
         "post",
-        f"/chat/completions?note={CANARY_KEY}",
+        "/chat/completions/{note}",
+        "-f",
+        f"note={CANARY_KEY}",
         "-f",
         f"user={CANARY_KEY}",
         "-F",
@@ -45,7 +47,7 @@ def test_23_debug_masks_the_key_in_headers_urls_and_bodies(server: FaultServer) 
     assert sent.headers["authorization"] == f"Bearer {CANARY_KEY}"
     assert sent.json()["user"] == CANARY_KEY
     assert "> authorization: Bearer ***" in r.err
-    assert "> POST http://127.0.0.1" in r.err and "note=sk-***" in r.err
+    assert "> POST http://127.0.0.1" in r.err and "/chat/completions/sk-***" in r.err
     assert '"user": "sk-***"' in r.err
     assert "< x-echo-auth: Bearer ***" in r.err and "< x-echo-key: sk-***" in r.err
     assert "CANARY" not in r.err
@@ -114,12 +116,14 @@ def test_23_debug_masks_a_key_by_its_value_whatever_carries_it(
             )
         )
         r = oai(
-            "--debug", "--profile", "apim", "api", "post", f"/chat/completions?note={APIM_KEY}",
-            "-f", f"user={APIM_KEY}", "-H", f"X-Other: {APIM_KEY}", env=env,
+            "--debug", "--profile", "apim", "api", "post", "/chat/completions/{note}",
+            "-f", f"note={APIM_KEY}", "-f", f"user={APIM_KEY}", "-H", f"X-Other: {APIM_KEY}",
+            env=env,
         )  # fmt: skip
         assert r.code == 1, r
         assert "bad value *** for user" in r.err and "< x-echo: k=***" in r.err
-        assert "note=***" in r.err and '"user": "***"' in r.err and "> x-other: ***" in r.err
+        assert "/chat/completions/***" in r.err and '"user": "***"' in r.err
+        assert "> x-other: ***" in r.err
     assert server.requests[0].headers["ocp-apim-subscription-key"] == APIM_KEY
     assert "> ocp-apim-subscription-key: ***" in r.err.lower()
     assert APIM_KEY not in r.err + r.out and APIM_KEY[-12:] not in r.err

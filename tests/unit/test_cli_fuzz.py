@@ -16,10 +16,13 @@ tests/unit/test_cli_fuzz.py`` hunts with more (random, not derandomized).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -32,7 +35,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+from openai_cli.api import catalogue
+from openai_cli.api.model import Operation, Param
 from openai_cli.app import build
+from openai_cli.input.times import is_unix_time
 from openai_cli.options import OUTPUT_FORMATS
 from tests.helpers import Result, api_env, invoke, walk_commands
 
@@ -360,6 +366,209 @@ def test_tools_and_groups_never_crash(fake_api: dict[str, str], argv: list[str])
 @_settings(50)
 def test_pure_junk_never_crashes(fake_api: dict[str, str], argv: list[str]) -> None:
     check(argv, invoke(*argv, env=fake_api))
+
+
+# -- every value of every parameter type ----------------------------------------------
+#
+# Each run is one catalogue operation with values drawn by the type of each of its
+# parameters, some -F fields from the key grammar, in one of several time zones. The
+# mock server answers like a real one: a body that is not strict JSON in UTF-8 (NaN,
+# Infinity, a lone surrogate) gets 400. So exit 1 (an API error or an internal one)
+# can only mean a value went through unchecked: it is never expected here.
+
+OPERATIONS = tuple(op for group in catalogue.GROUPS for op in catalogue.load(group))
+ZONES = ("UTC", "Asia/Tokyo", "Pacific/Kiritimati", "Pacific/Pago_Pago", "America/St_Johns")
+# A lone surrogate is what a process gets from a command line that is not UTF-8.
+TEXT = st.one_of(
+    st.text(CHARS, max_size=20),
+    st.sampled_from(["", " ", "\udcff", "a\udc80b", "\u00e9", "-", "--x", "x" * 3000]),
+)
+NUMBERS = st.one_of(
+    st.floats().map(str),
+    st.sampled_from(["nan", "NaN", "inf", "-inf", "1e400", "-1e-400", "1_0", "0x1", "9" * 5000]),
+)
+INTEGERS = st.one_of(
+    st.integers().map(str),
+    st.sampled_from(["9" * 20, "-" + "9" * 20, "9" * 5000, "1.5", "1e3", "", "0"]),
+)
+TIMES = st.one_of(
+    st.datetimes().map(lambda d: d.isoformat()),
+    st.dates().map(lambda d: d.isoformat()),
+    st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()),
+    st.sampled_from(["0001-01-01", "9999-12-31T23:59:59", "0001-01-01T00:00:00+14:00"]),
+    INTEGERS,
+)
+JSON_TEXT = st.one_of(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(CHARS, max_size=5),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+        max_leaves=8,
+    ).map(lambda v: json.dumps(v, allow_nan=True)),
+    st.sampled_from(["[" * 5000, "[" * 900 + "]" * 900, '{"a": NaN}', "{", "@body.json"]),
+    TEXT,
+)
+FILES_OR_NOT = st.sampled_from(["prompt.txt", "audio.mp3", "missing.bin", ".", "-", ""])
+
+
+def _param_values(p: Param, wild: bool) -> st.SearchStrategy[list[str]]:
+    """Command-line tokens giving ``p`` a value drawn by its type: any (``wild``) or tame."""
+    if p.type == "boolean":
+        return st.sampled_from([[p.flag], ["--no-" + p.flag[2:]]])
+    kind = p.items if p.type == "array" else p.type
+    one: st.SearchStrategy[str]
+    if p.is_file:
+        one = FILES_OR_NOT if wild else st.just("prompt.txt")
+    elif is_unix_time(p.name, p.type):
+        one = TIMES if wild else st.just("2026-01-01")
+    elif p.enum:
+        tame = st.sampled_from([str(e) for e in p.enum])
+        one = st.one_of(tame, TEXT) if wild else tame
+    elif not wild:
+        one = st.just({"integer": "1", "number": "0.5", "json": '{"a": 1}'}.get(kind or "", "x"))
+    else:
+        one = {"integer": INTEGERS, "number": NUMBERS, "json": JSON_TEXT}.get(
+            kind or "string", st.one_of(TEXT, JSON_TEXT)
+        )
+    many = 3 if p.type == "array" else 1
+    return st.lists(one, min_size=1, max_size=many).map(
+        lambda vs: [t for v in vs for t in (p.flag, v)]
+    )
+
+
+# -F keys by the grammar: names, .name, [name], [], [N] (N up to far too many digits),
+# nested up to far too deep.
+_KEY_PARTS = st.one_of(
+    st.sampled_from([".a", "[b]", "[]", "[0]", "[1]", ".-", "[", "]", ".", "[x"]),
+    st.integers(0, 10**40).map(lambda n: f"[{n}]"),
+    st.just("[9" + "9" * 5000 + "]"),
+)
+FIELD_KEYS = st.one_of(
+    st.tuples(
+        st.sampled_from(["a", "input", "metadata", "x"]), st.lists(_KEY_PARTS, max_size=8)
+    ).map(lambda t: t[0] + "".join(t[1])),
+    st.integers(1, 20000).map(lambda n: "a" + "[b]" * n),
+    st.integers(1, 20000).map(lambda n: "a" + ".b" * n),
+)
+FIELDS = st.lists(
+    st.tuples(st.sampled_from(["-F", "-f"]), FIELD_KEYS, st.one_of(JUNK, JSON_TEXT, NUMBERS)),
+    max_size=3,
+).map(lambda fs: [t for flag, k, v in fs for t in (flag, f"{k}={v}")])
+
+
+def _kind(p: Param) -> str:
+    if p.is_file:
+        return "file"
+    if is_unix_time(p.name, p.type):
+        return "time"
+    if p.enum:
+        return "enum"
+    return f"array of {p.items}" if p.type == "array" else p.type
+
+
+def _params(op: Operation) -> list[Param]:
+    return [*op.query, *op.headers, *op.body]
+
+
+# Each kind of parameter as often as any other, whatever the catalogue holds most of.
+BY_KIND: dict[str, list[tuple[Operation, Param]]] = {}
+for _op in OPERATIONS:
+    for _p in _params(_op):
+        BY_KIND.setdefault(_kind(_p), []).append((_op, _p))
+
+
+@st.composite
+def typed_argvs(draw: st.DrawFn) -> list[str]:
+    op, focus = draw(
+        st.sampled_from(sorted(BY_KIND)).flatmap(lambda k: st.sampled_from(BY_KIND[k]))
+    )
+    argv = list(op.command)
+    params = _params(op)
+    chosen = draw(st.lists(st.sampled_from(params), max_size=3, unique=True))
+    # One value of the drawn kind goes wild; the others are tame, so that a refusal of
+    # one of them does not hide what the wild one does.
+    for p in {*chosen, *(p for p in params if p.required)} - {focus}:
+        argv += draw(_param_values(p, wild=False))
+    argv += draw(_param_values(focus, wild=True))
+    if op.body and draw(st.integers(0, 3)) == 0:
+        argv += draw(FIELDS)
+    argv += ["file-abc123" for _ in op.path_params]
+    return argv
+
+
+def _strict_json_server(request: httpx.Request) -> httpx.Response:
+    if request.headers.get("content-type", "").startswith("application/json"):
+
+        def refuse(constant: str) -> None:
+            raise ValueError(constant)
+
+        try:
+            json.loads(request.content.decode("utf-8"), parse_constant=refuse)
+        except ValueError as exc:
+            return httpx.Response(400, json={"error": {"message": f"invalid JSON: {exc}"}})
+    return httpx.Response(200, json=LIST_BODY)
+
+
+@given(argv=typed_argvs(), zone=st.sampled_from(ZONES))
+@_settings(200)
+def test_no_value_of_any_type_ends_in_exit_1(
+    fake_api: dict[str, str], argv: list[str], zone: str
+) -> None:
+    with local_zone(zone), respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
+        router.route().mock(side_effect=_strict_json_server)
+        r = invoke(*argv, env={**fake_api, "TZ": zone})
+    check(argv, r)
+    assert r.code != 1, (f"TZ={zone} oai {shlex.join(argv)}", r)
+
+
+COSTS = ["admin", "organization", "usage", "costs"]
+RESPONSE = ["responses", "create", "--model", "m", "--input", "x"]
+
+
+@pytest.mark.parametrize(
+    ("zone", "argv", "says"),
+    [
+        ("UTC", ["api", "post", "/x", "-F", "a[" + "5" * 5000 + "]=1"], "at most 6 digits"),
+        ("UTC", ["api", "post", "/x", "-F", "a" + "[b]" * 12000 + "=1"], "deeper than 32"),
+        ("UTC", ["api", "post", "/x", "-F", "a" + ".b" * 12000 + "=1"], "deeper than 32"),
+        ("Asia/Tokyo", [*COSTS, "--start-time", "0001-01-01"], "--start-time"),
+        ("UTC", [*COSTS, "--start-time", "9" * 5000], "--start-time"),
+        ("UTC", ["logs", "-n", "99999999999999999999"], "-n/--limit"),
+        ("UTC", ["--timeout", "1e10", "models", "list"], "--timeout"),
+        ("UTC", [*RESPONSE, "--top-p", "nan"], "--top-p"),
+        ("UTC", ["api", "post", "/responses", "--body", '{"top_p": Infinity}'], "--body"),
+        ("UTC", ["files", "create", "prompt.txt", "--purpose", "user_data", "--chunked",
+                 "--part-size", "inf"], "--part-size"),
+    ],
+)  # fmt: skip
+def test_values_that_were_internal_errors_are_usage_errors(
+    fake_api: dict[str, str], zone: str, argv: list[str], says: str
+) -> None:
+    # A log with a conversation in it: `logs -n` then reaches the database.
+    with respx.mock(assert_all_called=False) as router:
+        router.route().respond(json={"id": "resp_1", "status": "completed", "output": []})
+        assert invoke("ask", "hello", env=fake_api).code == 0
+    with local_zone(zone), respx.mock(assert_all_called=False) as router:
+        route = router.route().respond(json=LIST_BODY)
+        r = invoke(*argv, env={**fake_api, "TZ": zone})
+    assert r.code == 2, r
+    assert says in r.err and r.err.count("\n") <= 2, r
+    assert not route.called
+
+
+@contextmanager
+def local_zone(zone: str) -> Iterator[None]:
+    """The process's local time zone (what a date without a zone is read in) for a while."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
 
 
 # -- shell completion requests -------------------------------------------------------
