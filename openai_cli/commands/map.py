@@ -261,6 +261,8 @@ add_command(
     "INPUT holds request bodies, one a line, or batch request lines (the file for `batches "
     'run`, whose custom_id is kept). Each result is {"line": N, "response": ...} or '
     '{"line": N, "error": ...}. Exit 0 when every line succeeded, else 7. With '
-    "--output-file, --resume continues after the last line written.\n\n"
-    "oai map requests.jsonl --endpoint /v1/embeddings -O results.jsonl --concurrency 16",
+    "--output-file, --resume continues after the last line written.",
+    example='printf \'%s\\n\' \'{"model": "text-embedding-3-small", "input": "red apples"}\' '
+    '\'{"model": "text-embedding-3-small", "input": "green pears"}\' | '
+    "oai map - --endpoint /v1/embeddings -O results.jsonl --concurrency 16",
 )
