@@ -3,6 +3,7 @@ required flags first, an example; read from the help files only when asked for."
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 
@@ -209,3 +210,17 @@ def test_fold_keeps_quoted_text_and_pipes_whole() -> None:
         "    -O out.jsonl",
     ]
     assert unfold(folded) == line
+
+
+def test_the_everyday_examples_ask_real_questions() -> None:
+    from tests.examples import by_command
+
+    examples = {command: [e.line for e in lines] for command, lines in by_command().items()}
+    (chat,) = examples["chat completions create"]
+    messages = json.loads(shlex.split(chat)[shlex.split(chat).index("--messages") + 1])
+    assert messages[0]["role"] == "user" and messages[0]["content"].endswith("?")
+    (responses,) = examples["responses create"]
+    assert " --model gpt-4o-mini " in responses and " --input " in responses
+    for command, lines in examples.items():
+        for line in lines:
+            assert "path/to/file" not in line and "Hello" not in line, (command, line)
