@@ -183,6 +183,101 @@ class PlainUsageCommand(TyperCommand):
                 with formatter.section(title):
                     formatter.write_dl(records)
 
+    @property
+    def examples(self) -> tuple[str, ...]:
+        """Command lines a person can paste, each one command (hand-written commands set
+        ``example`` on their callback; generated ones take the catalogue's)."""
+        example = getattr(self.callback, "example", None)
+        return (example,) if isinstance(example, str) else tuple(example or ())
+
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        super().format_epilog(ctx, formatter)
+        examples = self.examples
+        if examples:
+            width = formatter.width - formatter.current_indent - EXAMPLE_INDENT
+            with formatter.section("Example" if len(examples) == 1 else "Examples"):
+                for example in examples:
+                    # \b keeps the lines as they are: Click would rewrap them.
+                    formatter.write_text("\b\n" + fold_example(example, width))
+
+
+# Continuation lines of a folded example are indented this much under the first.
+EXAMPLE_INDENT = 4
+
+
+def fold_example(line: str, width: int) -> str:
+    """``line`` as lines of at most ``width`` columns joined by shell continuations.
+
+    Breaks fall between shell words, never inside a word or a quoted string, so the
+    lines pasted into a shell are the one command; an option stays with its value
+    unless the two cannot share a line. A word longer than a line stands on its own.
+    """
+    if len(line) <= width:
+        return line
+    units: list[list[str]] = []
+    for word in shell_words(line):
+        option = word.startswith("-") and word != "-"  # a lone - is stdin, a value
+        if not units or option or units[-1][-1].endswith(" |"):
+            units.append([word])
+        else:
+            units[-1].append(word)
+    lines: list[str] = []
+    current = ""
+
+    def room() -> int:  # for the text of the line being filled, before its " \"
+        return width - 2 - (EXAMPLE_INDENT if lines else 0)
+
+    for unit in units:
+        text = " ".join(unit)
+        if current and len(current) + 1 + len(text) <= room():
+            current += " " + text
+            continue
+        if current:
+            lines.append(current)
+            current = ""
+        if len(text) <= room():
+            current = text
+            continue
+        for word in unit:
+            if current and len(current) + 1 + len(word) <= room():
+                current += " " + word
+            else:
+                if current:
+                    lines.append(current)
+                current = word
+    lines.append(current)
+    return (" \\\n" + " " * EXAMPLE_INDENT).join(lines)
+
+
+def shell_words(line: str) -> list[str]:
+    """The words of a shell line as written (quotes kept), split at unquoted spaces."""
+    words: list[str] = []
+    start, quote, depth = 0, "", 0
+    for i, char in enumerate(line):
+        if quote:
+            if char == quote and (quote == "'" or line[i - 1] != "\\"):
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "(" and line[i - 1 : i] == "$":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        elif char == " " and not depth:
+            if i > start:
+                words.append(line[start:i])
+            start = i + 1
+    if start < len(line):
+        words.append(line[start:])
+    # A pipe ends the line it is on: a line that starts with one reads as a new command.
+    out: list[str] = []
+    for word in words:
+        if word == "|" and out:
+            out[-1] += " |"
+        else:
+            out.append(word)
+    return out
+
 
 def command_from(fn: Callable[..., Any], name: str, **kwargs: Any) -> TyperCommand:
     """One Typer command from a function (real or with a synthesised signature)."""

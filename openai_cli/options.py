@@ -311,8 +311,17 @@ def factory_of(ctx: typer.Context) -> Factory:
 Run = Callable[["Factory", T], "int | None"]
 
 
-def callback(options: type[T], run: Run[T], common: Sequence[str] = COMMON) -> Callable[..., None]:
-    """The function Typer calls: parses into ``options``, applies the shared ones, runs."""
+def callback(
+    options: type[T],
+    run: Run[T],
+    common: Sequence[str] = COMMON,
+    example: str | Sequence[str] = (),
+) -> Callable[..., None]:
+    """The function Typer calls: parses into ``options``, applies the shared ones, runs.
+
+    ``example`` (one command line or several) is shown under the help and run by the
+    tests against the mock server; Typer keeps it on the command's callback.
+    """
 
     def invoke(ctx: typer.Context, **kwargs: Any) -> None:
         factory = factory_of(ctx)
@@ -328,6 +337,7 @@ def callback(options: type[T], run: Run[T], common: Sequence[str] = COMMON) -> C
             *common_parameters(only=common),
         ]
     )
+    invoke.example = example  # type: ignore[attr-defined]
     return invoke
 
 
@@ -339,13 +349,14 @@ def command(
     help: str | None = None,
     short_help: str | None = None,
     common: Sequence[str] = COMMON,
+    example: str | Sequence[str] = (),
 ) -> TyperCommand:
     """A command on its own (a loader's answer): ``run(factory, options)``.
 
     The help is ``run``'s docstring unless given.
     """
     return command_from(
-        callback(options, run, common),
+        callback(options, run, common, example),
         name,
         help=help or inspect.getdoc(run),
         short_help=short_help,
@@ -361,8 +372,9 @@ def add_command(
     help: str | None = None,
     short_help: str | None = None,
     common: Sequence[str] = COMMON,
+    example: str | Sequence[str] = (),
 ) -> None:
     """The same, as a command of the Typer app ``app`` (a group of hand-written commands)."""
     app.command(name, help=help or inspect.getdoc(run), short_help=short_help)(
-        callback(options, run, common)
+        callback(options, run, common, example)
     )

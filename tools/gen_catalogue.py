@@ -16,15 +16,17 @@ import os
 import re
 import shlex
 import sys
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from tools._generated import Folder, sync
-from tools.schema_text import bounds, minimal, placeholder, shape
+from tools.schema_text import TEXT_VALUES, bounds, minimal, placeholder, shape
 from tools.spec_facts import FACTS_SPEC
 
 Schema = dict[str, Any]
@@ -534,42 +536,83 @@ def build_operation(resolver: Resolver, row: dict[str, str], notes: Notes) -> tu
         "admin": row["auth"] == "AdminApiKeyAuth",
         "docs": docs_url(operation),
     }
-    record["example"] = example_line(record)
+    record["example"] = example_line(record, hand_examples().get(" ".join(words[1:])))
     return words[1], record
+
+
+EXAMPLES_FILE = Path(__file__).resolve().with_name("examples.toml")
+
+
+@cache
+def hand_examples() -> dict[str, Record]:
+    """tools/examples.toml: per command, what the rule cannot choose."""
+    with EXAMPLES_FILE.open("rb") as handle:
+        return tomllib.load(handle)
 
 
 # A point in time that reads as one: 2026-01-01T00:00:00Z.
 EXAMPLE_TIME = 1767225600
 
 
-def example_line(record: Record) -> str:
-    """One command line that makes a minimal valid request: ids as placeholders."""
+def example_line(record: Record, hand: Record | None = None) -> str:
+    """One command line a person would type: values by the rule of tools/schema_text.py,
+    and the hand-chosen fields, flags and piped input of tools/examples.toml."""
+    hand = hand or {}
+    where = " ".join(record["command"])
+    fields: dict[str, Any] = dict(hand.get("fields") or {})
     words = ["oai", *record["command"]]
-    words += [placeholder(p["name"]) or p["metavar"] for p in record["path_params"]]
+    for p in record["path_params"]:
+        name = p["name"]
+        chosen = fields.pop(name, None)
+        words.append(_shell(str(chosen or placeholder(name) or TEXT_VALUES.get(name) or name)))
     for place in PLACES:
         for param in record[place]:
-            if param["required"]:
+            if param["name"] in fields:
+                words += example_option(param, fields.pop(param["name"]))
+            elif param["required"]:
                 words += example_option(param)
-    return " ".join(words)
+    # A field the operation lacks is left out here, for a spec other than ours (the
+    # tests' small ones); tests/unit/test_examples.py holds every entry to our spec.
+    words += [_shell(str(w)) for w in hand.get("flags") or []]
+    if record["binary"] and not {"-O", "--output-file"} & set(words):
+        # Bytes are never written to a terminal: the example names the file to save.
+        raise CatalogueError(f"tools/examples.toml: {where} answers with bytes; give -O PATH")
+    line = " ".join(words)
+    return f"{hand['stdin']} | {line}" if hand.get("stdin") else line
 
 
-def example_option(param: Record) -> list[str]:
+def example_option(param: Record, chosen: Any = None) -> list[str]:
     flag, kind, value = param["flag"], param["type"], param["minimal"]
-    if param["unit"] == "Unix seconds" and kind == "integer":
+    if chosen is not None:
+        value = chosen
+    elif param["unit"] == "Unix seconds" and kind == "integer":
         value = EXAMPLE_TIME
-    if param["enum"] and kind in ("string", "string_or_json") and value not in param["enum"]:
+    if (
+        chosen is None
+        and param["enum"]
+        and kind in ("string", "string_or_json")
+        and value not in param["enum"]
+    ):
         # A value the help lists (a model that does speech, a voice) reads better.
         value = param["enum"][0]
     if kind == "boolean":
         return [flag if value or value is None else f"--no-{flag[2:]}"]
     if param["type"] == "file" or param["items"] == "file":
-        return [flag, "path/to/file"]
+        if chosen is None:
+            # Which file fits (audio, an image, JSONL) is the command's: tools/examples.toml.
+            raise CatalogueError(f"tools/examples.toml: no file chosen for {flag}")
+        files = value if isinstance(value, list) else [value]
+        return [w for v in files for w in (flag, _shell(str(v)))]
     if kind == "array":
         values = value if isinstance(value, list) else [value]
-        return [w for v in values for w in (flag, _shell(str(v)))]
+        return [w for v in values for w in (flag, _shell(_scalar(v)))]
     if kind == "json" or not isinstance(value, str | int | float):
         return [flag, _shell(json.dumps(value, ensure_ascii=False))]
     return [flag, _shell(str(value))]
+
+
+def _scalar(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
 
 
 def _shell(text: str) -> str:

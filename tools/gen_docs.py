@@ -257,10 +257,13 @@ def render_command(node: Node, level: int, examples: dict[str, list[str]]) -> li
         names = ", ".join(f"`{p.opts[-1]}`" for p in shared)
         lines += [f"Also takes the [shared options](index.md#shared-options): {names}.", ""]
     for_this = examples.get(" ".join(node.path), [])
-    generated = getattr(node.command, "example", None)
-    # The minimal request, unless a written example already extends it.
-    if generated and not any(e.startswith(generated) for e in for_this):
-        for_this = [generated, *for_this]
+    # The help's examples, unless a written example already extends one.
+    generated = [
+        g
+        for g in getattr(node.command, "examples", ())
+        if not any(e.startswith(g) for e in for_this)
+    ]
+    for_this = [*generated, *for_this]
     if for_this:
         lines += ["**Examples**", "", "```sh", *for_this, "```", ""]
     return lines
@@ -434,8 +437,7 @@ def generate(root: Any = None, examples: dict[str, list[str]] | None = None) -> 
         for example in lines:
             check_example(root, path, example)
     for leaf in (n for top in top_level(root) for n in walk(top)):
-        generated = getattr(leaf.command, "example", None)
-        if generated:
+        for generated in getattr(leaf.command, "examples", ()):
             check_example(root, " ".join(leaf.path), generated)
     nodes = top_level(root)
     families = [n for n in nodes if n.path[0] in GROUP_TITLES]

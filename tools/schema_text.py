@@ -58,17 +58,56 @@ ID_PLACEHOLDERS = {
     "consent": "consent_abc123",
     "character": "char_abc123",
     "permission": "cp_abc123",
-    "fine_tuned_model_checkpoint": "ft:gpt-4o-mini:org::abc123",
+    "fine_tuned_model_checkpoint": "ft:gpt-4o-mini-2024-07-18:acme::abc123",
+    "part": "part_abc123",
+    "alert": "alert_abc123",
+    "rate_limit": "rl_abc123",
+}
+
+# Text a person would type, by the field's name: the rule behind every example line.
+# A name not listed here falls back to itself, which tests/unit/test_examples.py refuses
+# in an example, so a new field in the spec is noticed rather than shown as `--x x`.
+TEXT_VALUES = {
+    "prompt": "A lighthouse on a rocky coast at dawn, in watercolour",
+    "input": "What is the capital of Australia?",
+    "content": "What is the capital of Australia?",
+    "text": "The parcel arrived two days late and the box was damaged.",
+    "query": "How do I reset my password?",
+    "instructions": "Answer in one short paragraph.",
+    "name": "support-bot",
+    "role_name": "data-analyst",
+    "role": "user",
+    "email": "ada@example.com",
+    "recipients": "ops@example.com",
+    "language": "en",
+    "filename": "requests.jsonl",
+    "mime_type": "application/jsonl",
+    "user": "customer-4821",
+    "reference": "Canberra",
+    "model_sample": "The capital of Australia is Canberra.",
+    "permissions": "api.model.read",
+    "default_version": "2",
+    "version": "2",
+    "target_uri": "tel:+14155550123",
+    "sdp": "v=0",
+    "certificate": "-----BEGIN CERTIFICATE-----MIIB...-----END CERTIFICATE-----",
+    "consent": "consent_abc123",
+    "value": "ek_abc123",
 }
 
 
 def placeholder(name: str) -> str | None:
     """A recognisable id for a field or path parameter named ``name``, if it is an id."""
     base = name.removesuffix("_id").removesuffix("_ids")
-    if name in ("model",):
-        return ID_PLACEHOLDERS["model"]
+    if name in ("model", "fine_tuned_model_checkpoint"):
+        return ID_PLACEHOLDERS[name]
+    if name.endswith("_file"):
+        # training_file, validation_file, input_file_id: an uploaded file's id.
+        return ID_PLACEHOLDERS["file"]
     if name.endswith(("_id", "_ids")) or name == "id":
-        return ID_PLACEHOLDERS.get(base, f"{base.replace('_', '-')}-abc123")
+        if base not in ID_PLACEHOLDERS and base.endswith("_file"):
+            return ID_PLACEHOLDERS["file"]
+        return ID_PLACEHOLDERS.get(base, f"{base.replace('_', '-')}_abc123")
     return None
 
 
@@ -273,6 +312,4 @@ def _text(name: str, leaf: Schema) -> str:
         return "https://example.com"
     if leaf.get("format") == "email":
         return "user@example.com"
-    if name in ("content", "input", "prompt", "text", "query"):
-        return "Hello"
-    return name.replace("_", "-") or "text"
+    return TEXT_VALUES.get(name) or name.replace("_", "-") or "text"

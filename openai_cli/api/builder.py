@@ -498,8 +498,8 @@ class ApiCommand(PlainUsageCommand):
     _help_loaded = False
 
     @property
-    def example(self) -> str | None:
-        return self.spec.op.example
+    def examples(self) -> tuple[str, ...]:
+        return (self.spec.op.example,) if self.spec.op.example else ()
 
     def load_help(self) -> None:
         """The summary, the description of each flag and argument, from the help files."""
@@ -533,27 +533,6 @@ class ApiCommand(PlainUsageCommand):
     def shell_complete(self, ctx: Any, incomplete: str) -> Any:
         self.load_help()
         return super().shell_complete(ctx, incomplete)
-
-    def format_epilog(self, ctx: Any, formatter: Any) -> None:
-        super().format_epilog(ctx, formatter)
-        if self.example:
-            with formatter.section("Example"):
-                formatter.write_text("\b\n" + _fold(self.example, formatter.width - 4))
-
-
-def _fold(line: str, width: int) -> str:
-    """A long command line split before its options, with shell continuations."""
-    if len(line) <= width:
-        return line
-    pieces, start, quoted = [], 0, False
-    for i, char in enumerate(line):
-        if char == "'":
-            quoted = not quoted
-        elif char == " " and not quoted and line.startswith("--", i + 1) and i > start:
-            pieces.append(line[start:i])
-            start = i + 1
-    pieces.append(line[start:])
-    return " \\\n    ".join(pieces)
 
 
 def load_help(cmd: Any) -> None:

@@ -211,11 +211,15 @@ add_command(
     AskOptions,
     ask,
     help="Ask a model one thing; print the answer's text.\n\n"
-    'Examples: oai ask "Say this is a test"; git diff | oai ask "review this"; '
-    'oai ask -a chart.png "what does this show?"; oai ask -c "and in French?".\n\n'
     "The answer streams on a terminal; -o json prints the whole response object and "
     "-o jsonl (with --stream) the raw events. Each exchange is kept in a local log "
     "(oai logs) unless --no-log.",
+    example=(
+        'oai ask "What is the capital of Australia?"',
+        'git diff | oai ask "Review this change for bugs"',
+        'oai ask -a photo.png "What does this picture show?"',
+        'oai ask -c "And in French?"',
+    ),
 )
 
 

@@ -96,6 +96,7 @@ def run_command() -> TyperCommand:
         "the exit code is 0 only if every request succeeded, else 7.\n\n"
         "Progress is kept in a state file: after an interruption, `oai batches run --resume "
         "STATE` continues without uploading or creating anything twice.",
+        example="oai batches run batch.jsonl --wait -O results.jsonl --errors failed.jsonl",
     )
 
 
@@ -224,9 +225,9 @@ def prepare_command() -> TyperCommand:
         "Each non-empty line of PROMPTS (or - for stdin) becomes "
         '{"custom_id": "<prefix><line number>", "method": "POST", "url": ENDPOINT, '
         '"body": {...}} with the prompt where ENDPOINT takes it (input, messages, prompt) '
-        "and --body merged under it, e.g.\n\n"
-        "oai batches prepare prompts.txt --endpoint /v1/responses --model gpt-4.1-mini | "
-        "oai batches run - --wait -O results.jsonl",
+        "and --body merged under it; pipe it into `oai batches run - --wait`.",
+        example="printf 'Name three rivers in Europe.\\nWrite a haiku about rain.\\n' | "
+        "oai batches prepare - --endpoint /v1/responses --model gpt-4o-mini -O requests.jsonl",
     )
 
 

@@ -349,6 +349,7 @@ def vector_store_upload_command() -> TyperCommand:
         "API in parallel parts above 512 MB or with --chunked), then attached with "
         "POST /vector_stores/{id}/files. With --wait, waits until the vector store has "
         "processed it and prints the final state; exit 7 if it failed.",
+        example="oai vector-stores files upload vs_abc123 handbook.pdf",
     )
 
 

@@ -341,6 +341,8 @@ add_command(
     'run`, whose custom_id is kept). Each result is {"line": N, "response": ...} or '
     '{"line": N, "error": ...}. Exit 0 when every line succeeded, else 7. With '
     "--output-file, --resume continues after the last line written and sends the failed "
-    "lines again, keeping the good answers (--keep-failed keeps the errors instead).\n\n"
-    "oai map requests.jsonl --endpoint /v1/embeddings -O results.jsonl --concurrency 16",
+    "lines again, keeping the good answers (--keep-failed keeps the errors instead).",
+    example='printf \'%s\\n\' \'{"model": "text-embedding-3-small", "input": "red apples"}\' '
+    '\'{"model": "text-embedding-3-small", "input": "green pears"}\' | '
+    "oai map - --endpoint /v1/embeddings -O results.jsonl --concurrency 16",
 )

@@ -92,6 +92,7 @@ def command() -> TyperCommand:
         connect,
         help=HELP,
         short_help="Text session over the Realtime WebSocket (stdin in, text out).",
+        example="echo 'What is the capital of Australia?' | oai realtime connect",
     )
 
 

@@ -3,7 +3,9 @@ required flags first, an example; read from the help files only when asked for."
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 
 import pytest
 
@@ -105,7 +107,8 @@ def test_chat_completions_create_shows_the_shape_of_response_format() -> None:
     assert r.out.endswith(
         "Example:\n"
         "  oai chat completions create \\\n"
-        '      --messages \'[{"content": "Hello", "role": "developer"}]\' \\\n'
+        "      --messages \\\n"
+        '      \'[{"role": "user", "content": "What is the capital of Australia?"}]\' \\\n'
         "      --model gpt-4o-mini\n"
     )
 
@@ -147,3 +150,77 @@ def test_help_files_are_read_only_for_help_and_only_the_family_asked_for() -> No
     invoke("chat", "completions", "create", "--help")
     assert _read.cache_info().currsize == 2  # chat.toml and flags.toml
     _read.cache_clear()
+
+
+def printed_examples(text: str) -> list[str]:
+    """The examples of a help text, each as its printed lines."""
+    out: list[list[str]] = []
+    inside = False
+    for line in text.splitlines():
+        if line in ("Example:", "Examples:"):
+            inside = True
+        elif inside and line.startswith("  "):
+            if out and out[-1][-1].endswith(" \\"):
+                out[-1].append(line)
+            else:
+                out.append([line])
+        elif line:
+            inside = False
+    return ["\n".join(lines) for lines in out]
+
+
+def unfold(printed: str) -> str:
+    """What a shell reads from pasted lines: each `` \\`` and line break joins the next."""
+    return " ".join(line.strip().removesuffix(" \\").strip() for line in printed.splitlines())
+
+
+@pytest.mark.parametrize("columns", [80, 60])
+def test_long_examples_fold_between_words_into_one_command(
+    columns: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.examples import by_command
+
+    monkeypatch.setenv("COLUMNS", str(columns))  # read by the help formatter
+    wrong = []
+    for command, examples in by_command().items():
+        r = invoke(*command.split(), "--help")
+        printed = printed_examples(r.out)
+        if [unfold(p) for p in printed] != [e.line for e in examples]:
+            wrong.append(f"{command}: {printed!r}")
+            continue
+        for text in printed:
+            for line in text.splitlines():
+                # Only a word that cannot be split (a quoted JSON value) may run over.
+                words = shlex.split(line.removesuffix(" \\"), posix=True)
+                if len(line) > columns and len([w for w in words if w != "|"]) > 1:
+                    wrong.append(f"{command}: {line!r} is wider than {columns}")
+    assert wrong == []
+
+
+def test_fold_keeps_quoted_text_and_pipes_whole() -> None:
+    from openai_cli.lazy import fold_example
+
+    line = "printf '%s\\n' 'a b c d e f g h' | oai map - --endpoint /v1/embeddings -O out.jsonl"
+    folded = fold_example(line, 34)
+    assert folded.split("\n") == [
+        "printf '%s\\n' \\",
+        "    'a b c d e f g h' | \\",
+        "    oai map - \\",
+        "    --endpoint /v1/embeddings \\",
+        "    -O out.jsonl",
+    ]
+    assert unfold(folded) == line
+
+
+def test_the_everyday_examples_ask_real_questions() -> None:
+    from tests.examples import by_command
+
+    examples = {command: [e.line for e in lines] for command, lines in by_command().items()}
+    (chat,) = examples["chat completions create"]
+    messages = json.loads(shlex.split(chat)[shlex.split(chat).index("--messages") + 1])
+    assert messages[0]["role"] == "user" and messages[0]["content"].endswith("?")
+    (responses,) = examples["responses create"]
+    assert " --model gpt-4o-mini " in responses and " --input " in responses
+    for command, lines in examples.items():
+        for line in lines:
+            assert "path/to/file" not in line and "Hello" not in line, (command, line)

@@ -40,7 +40,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example="oai admin organization admin-api-keys create --name name",
+        example="oai admin organization admin-api-keys create --name ci-deploy",
     ),
     Operation(
         command=("admin", "organization", "admin-api-keys", "retrieve"),
@@ -281,7 +281,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example="oai admin organization certificates create --certificate certificate",
+        example="oai admin organization certificates create --certificate '-----BEGIN CERTIFICATE-----MIIB...-----END CERTIFICATE-----'",
     ),
     Operation(
         command=("admin", "organization", "certificates", "activate"),
@@ -472,7 +472,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example="oai admin organization groups create --name name",
+        example="oai admin organization groups create --name 'Data science'",
     ),
     Operation(
         command=("admin", "organization", "groups", "retrieve"),
@@ -495,7 +495,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example="oai admin organization groups update group_abc123 --name name",
+        example="oai admin organization groups update group_abc123 --name 'Data platform'",
     ),
     Operation(
         command=("admin", "organization", "groups", "delete"),
@@ -687,7 +687,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example="oai admin organization invites create --email email --role reader",
+        example="oai admin organization invites create --email ada@example.com --role reader",
     ),
     Operation(
         command=("admin", "organization", "invites", "retrieve"),
@@ -767,7 +767,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example="oai admin organization projects create --name name",
+        example="oai admin organization projects create --name 'Internal tools'",
     ),
     Operation(
         command=("admin", "organization", "projects", "retrieve"),
@@ -998,7 +998,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example="oai admin organization projects groups create proj_abc123 --group-id group_abc123 --role role",
+        example="oai admin organization projects groups create proj_abc123 --group-id group_abc123 --role member",
     ),
     Operation(
         command=("admin", "organization", "projects", "groups", "retrieve"),
@@ -1211,7 +1211,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example="oai admin organization projects rate-limits update-rate-limit proj_abc123 rate-limit-abc123",
+        example="oai admin organization projects rate-limits update-rate-limit proj_abc123 rl_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "service-accounts", "list"),
@@ -1247,7 +1247,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example="oai admin organization projects service-accounts create proj_abc123 --name name",
+        example="oai admin organization projects service-accounts create proj_abc123 --name ci-deploy",
     ),
     Operation(
         command=("admin", "organization", "projects", "service-accounts", "retrieve"),
@@ -1361,7 +1361,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example='oai admin organization projects spend-alerts create proj_abc123 --threshold-amount 1 --currency USD --interval month --notification-channel \'{"type": "email", "recipients": ["recipients"]}\'',
+        example='oai admin organization projects spend-alerts create proj_abc123 --threshold-amount 500 --currency USD --interval month --notification-channel \'{"type": "email", "recipients": ["ops@example.com"]}\'',
     ),
     Operation(
         command=("admin", "organization", "projects", "spend-alerts", "retrieve"),
@@ -1374,7 +1374,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example="oai admin organization projects spend-alerts retrieve proj_abc123 alert-abc123",
+        example="oai admin organization projects spend-alerts retrieve proj_abc123 alert_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "spend-alerts", "update"),
@@ -1423,7 +1423,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example='oai admin organization projects spend-alerts update proj_abc123 alert-abc123 --threshold-amount 1 --currency USD --interval month --notification-channel \'{"type": "email", "recipients": ["recipients"]}\'',
+        example='oai admin organization projects spend-alerts update proj_abc123 alert_abc123 --threshold-amount 1 --currency USD --interval month --notification-channel \'{"type": "email", "recipients": ["ops@example.com"]}\'',
     ),
     Operation(
         command=("admin", "organization", "projects", "spend-alerts", "delete"),
@@ -1436,7 +1436,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example="oai admin organization projects spend-alerts delete proj_abc123 alert-abc123",
+        example="oai admin organization projects spend-alerts delete proj_abc123 alert_abc123",
     ),
     Operation(
         command=("admin", "organization", "projects", "users", "list"),
@@ -1468,7 +1468,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example="oai admin organization projects users create proj_abc123 --role role",
+        example="oai admin organization projects users create proj_abc123 --role member",
     ),
     Operation(
         command=("admin", "organization", "projects", "users", "retrieve"),
@@ -1561,7 +1561,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example="oai admin organization roles create --role-name role-name --permissions permissions",
+        example="oai admin organization roles create --role-name data-analyst --permissions api.model.read",
     ),
     Operation(
         command=("admin", "organization", "roles", "retrieve"),
@@ -1665,7 +1665,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example='oai admin organization spend-alerts create --threshold-amount 1 --currency USD --interval month --notification-channel \'{"type": "email", "recipients": ["recipients"]}\'',
+        example='oai admin organization spend-alerts create --threshold-amount 500 --currency USD --interval month --notification-channel \'{"type": "email", "recipients": ["ops@example.com"]}\'',
     ),
     Operation(
         command=("admin", "organization", "spend-alerts", "retrieve"),
@@ -1675,7 +1675,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="alert_id", metavar="ALERT_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example="oai admin organization spend-alerts retrieve alert-abc123",
+        example="oai admin organization spend-alerts retrieve alert_abc123",
     ),
     Operation(
         command=("admin", "organization", "spend-alerts", "update"),
@@ -1721,7 +1721,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example='oai admin organization spend-alerts update alert-abc123 --threshold-amount 1 --currency USD --interval month --notification-channel \'{"type": "email", "recipients": ["recipients"]}\'',
+        example='oai admin organization spend-alerts update alert_abc123 --threshold-amount 1 --currency USD --interval month --notification-channel \'{"type": "email", "recipients": ["ops@example.com"]}\'',
     ),
     Operation(
         command=("admin", "organization", "spend-alerts", "delete"),
@@ -1731,7 +1731,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="alert_id", metavar="ALERT_ID"),),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example="oai admin organization spend-alerts delete alert-abc123",
+        example="oai admin organization spend-alerts delete alert_abc123",
     ),
     Operation(
         command=("admin", "organization", "usage", "audio-speeches"),
@@ -2397,7 +2397,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example="oai admin organization projects roles create proj_abc123 --role-name role-name --permissions permissions",
+        example="oai admin organization projects roles create proj_abc123 --role-name data-analyst --permissions api.model.read",
     ),
     Operation(
         command=("admin", "organization", "projects", "roles", "retrieve"),
@@ -2566,7 +2566,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example="oai admin organization spend-limit update --threshold-amount 1 --currency USD --interval month",
+        example="oai admin organization spend-limit update --threshold-amount 2000 --currency USD --interval month",
     ),
     Operation(
         command=("admin", "organization", "spend-limit", "delete"),
@@ -2633,7 +2633,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         admin=True,
         docs="https://platform.openai.com/docs/api-reference/administration",
-        example="oai admin organization projects spend-limit update proj_abc123 --threshold-amount 1 --currency USD --interval month",
+        example="oai admin organization projects spend-limit update proj_abc123 --threshold-amount 1000 --currency USD --interval month",
     ),
     Operation(
         command=("admin", "organization", "projects", "service-accounts", "api-keys", "create"),

@@ -73,7 +73,7 @@ OPERATIONS: tuple[Operation, ...] = (
         streams=True,
         binary=True,
         docs="https://platform.openai.com/docs/api-reference/audio",
-        example="oai audio speech create --model tts-1 --input Hello --voice alloy",
+        example="oai audio speech create --model gpt-4o-mini-tts --input 'Your order has shipped and will arrive on Tuesday.' --voice coral -O order.mp3",
     ),
     Operation(
         command=("audio", "transcriptions", "create"),
@@ -179,7 +179,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("multipart/form-data",),
         streams=True,
         docs="https://platform.openai.com/docs/api-reference/audio",
-        example="oai audio transcriptions create --file path/to/file --model whisper-1",
+        example="oai audio transcriptions create --file speech.mp3 --model gpt-4o-mini-transcribe",
     ),
     Operation(
         command=("audio", "translations", "create"),
@@ -217,7 +217,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("multipart/form-data",),
         docs="https://platform.openai.com/docs/api-reference/audio",
-        example="oai audio translations create --file path/to/file --model whisper-1",
+        example="oai audio translations create --file speech.mp3 --model whisper-1",
     ),
     Operation(
         command=("audio", "voice-consents", "create"),
@@ -244,7 +244,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("multipart/form-data",),
         docs="https://platform.openai.com/docs/api-reference/audio",
-        example="oai audio voice-consents create --name name --recording path/to/file --language language",
+        example="oai audio voice-consents create --name 'Ada Lovelace' --recording speech.mp3 --language en",
     ),
     Operation(
         command=("audio", "voice-consents", "list"),
@@ -278,7 +278,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/audio",
-        example="oai audio voice-consents update consent_abc123 --name name",
+        example="oai audio voice-consents update consent_abc123 --name 'Ada Lovelace'",
     ),
     Operation(
         command=("audio", "voice-consents", "delete"),
@@ -314,6 +314,6 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("multipart/form-data",),
         docs="https://platform.openai.com/docs/api-reference/audio",
-        example="oai audio voices create --name name --audio-sample path/to/file --consent consent",
+        example="oai audio voices create --name narrator --audio-sample speech.mp3 --consent consent_abc123",
     ),
 )

@@ -60,7 +60,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/batch",
-        example="oai batches create --input-file-id input-file-abc123 --endpoint /v1/responses --completion-window 24h",
+        example="oai batches create --input-file-id file-abc123 --endpoint /v1/responses --completion-window 24h",
     ),
     Operation(
         command=("batches", "list"),

@@ -409,7 +409,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/realtime",
-        example='oai beta realtime sessions create --client-secret \'{"value": "value", "expires_at": 1}\'',
+        example='oai beta realtime sessions create --client-secret \'{"value": "ek_abc123", "expires_at": 1}\'',
     ),
     Operation(
         command=("beta", "realtime", "transcription-sessions", "create"),
@@ -759,7 +759,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/threads",
-        example="oai beta threads messages create thread_abc123 --role user --content Hello",
+        example="oai beta threads messages create thread_abc123 --role user --content 'What is the capital of Australia?'",
     ),
     Operation(
         command=("beta", "threads", "messages", "retrieve"),
@@ -1133,7 +1133,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/threads",
-        example="oai beta threads runs submit-tool-outputs thread_abc123 run_abc123 --tool-outputs '[{}]'",
+        example='oai beta threads runs submit-tool-outputs thread_abc123 run_abc123 --tool-outputs \'[{"tool_call_id": "call_abc123", "output": "22 C and sunny"}]\'',
     ),
     Operation(
         command=("beta", "chatkit", "sessions", "cancel"),
@@ -1183,7 +1183,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/chatkit/sessions/create",
-        example='oai beta chatkit sessions create --workflow \'{"id": "id-abc123"}\' --user user',
+        example='oai beta chatkit sessions create --workflow \'{"id": "wf_abc123"}\' --user customer-4821',
     ),
     Operation(
         command=("beta", "chatkit", "threads", "list-items"),
@@ -1576,7 +1576,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         streams=True,
         docs="https://platform.openai.com/docs/api-reference/responses/create",
-        example="oai beta responses create",
+        example="oai beta responses create --model gpt-4o-mini --input 'Write a haiku about the sea.'",
     ),
     Operation(
         command=("beta", "responses", "retrieve"),

@@ -370,7 +370,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         streams=True,
         docs="https://platform.openai.com/docs/api-reference/chat/create",
-        example='oai chat completions create --messages \'[{"content": "Hello", "role": "developer"}]\' --model gpt-4o-mini',
+        example='oai chat completions create --messages \'[{"role": "user", "content": "What is the capital of Australia?"}]\' --model gpt-4o-mini',
     ),
     Operation(
         command=("chat", "completions", "retrieve"),
@@ -400,7 +400,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/chat",
-        example="oai chat completions update chatcmpl-abc123 --metadata '{}'",
+        example='oai chat completions update chatcmpl-abc123 --metadata \'{"team": "support"}\'',
     ),
     Operation(
         command=("chat", "completions", "delete"),

@@ -128,6 +128,6 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/completions",
-        example="oai completions create --model gpt-3.5-turbo-instruct --prompt Hello",
+        example="oai completions create --model gpt-3.5-turbo-instruct --prompt 'Write a tagline for a bakery:' --max-tokens 30",
     ),
 )

@@ -70,7 +70,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/containers/post",
-        example="oai containers create --name name",
+        example="oai containers create --name data-analysis",
     ),
     Operation(
         command=("containers", "retrieve"),
@@ -103,7 +103,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json", "multipart/form-data"),
         docs="https://platform.openai.com/docs/api-reference/containers/post",
-        example="oai containers files create cntr_abc123",
+        example="oai containers files create cntr_abc123 --file data.csv",
     ),
     Operation(
         command=("containers", "files", "list"),
@@ -161,6 +161,6 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         binary=True,
         docs="https://platform.openai.com/docs/api-reference/containers/get",
-        example="oai containers files content retrieve cntr_abc123 file-abc123",
+        example="oai containers files content retrieve cntr_abc123 file-abc123 -O result.csv",
     ),
 )

@@ -14,6 +14,6 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         content_types=("multipart/form-data",),
         docs="https://platform.openai.com/docs/api-reference/content_provenance_checks",
-        example="oai content-provenance-checks create --file path/to/file",
+        example="oai content-provenance-checks create --file photo.png",
     ),
 )

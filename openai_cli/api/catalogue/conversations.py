@@ -41,7 +41,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/conversations/create-item",
-        example='oai conversations items create conv_abc123 --items \'[{"role": "user", "content": "Hello"}]\'',
+        example='oai conversations items create conv_abc123 --items \'[{"role": "user", "content": "What is the capital of Australia?"}]\'',
     ),
     Operation(
         command=("conversations", "items", "list"),
@@ -177,6 +177,6 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/conversations/update",
-        example="oai conversations update conv_abc123 --metadata '{}'",
+        example='oai conversations update conv_abc123 --metadata \'{"topic": "billing"}\'',
     ),
 )

@@ -47,6 +47,6 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/embeddings",
-        example="oai embeddings create --input Hello --model text-embedding-ada-002",
+        example="oai embeddings create --input 'The food was delicious and the staff were friendly.' --model text-embedding-3-small",
     ),
 )

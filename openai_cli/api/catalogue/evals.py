@@ -59,7 +59,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/evals/post",
-        example='oai evals create --data-source-config \'{"item_schema": {}, "type": "custom"}\' --testing-criteria \'[{"type": "label_model", "model": "gpt-4o-mini", "input": [{"role": "role", "content": "Hello"}], "passing_labels": ["passing-labels"], "labels": ["labels"], "name": "name"}]\'',
+        example='oai evals create --name capitals --data-source-config \'{"type": "custom", "item_schema": {"type": "object", "properties": {"question": {"type": "string"}, "answer": {"type": "string"}}}, "include_sample_schema": true}\' --testing-criteria \'[{"type": "string_check", "name": "exact answer", "input": "{{sample.output_text}}", "reference": "{{item.answer}}", "operation": "eq"}]\'',
     ),
     Operation(
         command=("evals", "retrieve"),
@@ -148,7 +148,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/evals",
-        example='oai evals runs create eval_abc123 --data-source \'{"type": "jsonl", "source": {"type": "file_content", "content": [{"item": {}}]}}\'',
+        example='oai evals runs create eval_abc123 --name nightly --data-source \'{"type": "jsonl", "source": {"type": "file_id", "id": "file-abc123"}}\'',
     ),
     Operation(
         command=("evals", "runs", "retrieve"),

@@ -23,7 +23,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         pagination="cursor",
         docs="https://platform.openai.com/docs/api-reference/files",
-        example="oai files list",
+        example="oai files list --purpose batch",
     ),
     Operation(
         command=("files", "create"),
@@ -51,7 +51,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("multipart/form-data",),
         docs="https://platform.openai.com/docs/api-reference/files",
-        example="oai files create --file path/to/file --purpose assistants",
+        example="oai files create --file batch.jsonl --purpose batch",
     ),
     Operation(
         command=("files", "delete"),
@@ -79,6 +79,6 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=(PathParam(name="file_id", metavar="FILE_ID"),),
         binary=True,
         docs="https://platform.openai.com/docs/api-reference/files",
-        example="oai files content file-abc123",
+        example="oai files content file-abc123 -O batch_output.jsonl",
     ),
 )

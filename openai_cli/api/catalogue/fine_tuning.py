@@ -30,7 +30,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/graders",
-        example='oai fine-tuning alpha graders run --grader \'{"type": "string_check", "name": "name", "input": "Hello", "reference": "reference", "operation": "eq"}\' --model-sample model-sample',
+        example='oai fine-tuning alpha graders run --grader \'{"type": "string_check", "name": "exact answer", "input": "{{sample.output_text}}", "reference": "Canberra", "operation": "eq"}\' --model-sample \'The capital of Australia is Canberra.\'',
     ),
     Operation(
         command=("fine-tuning", "alpha", "graders", "validate"),
@@ -50,7 +50,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/graders",
-        example='oai fine-tuning alpha graders validate --grader \'{"type": "string_check", "name": "name", "input": "Hello", "reference": "reference", "operation": "eq"}\'',
+        example='oai fine-tuning alpha graders validate --grader \'{"type": "string_check", "name": "exact answer", "input": "{{sample.output_text}}", "reference": "{{item.answer}}", "operation": "eq"}\'',
     ),
     Operation(
         command=("fine-tuning", "checkpoints", "permissions", "list"),
@@ -74,7 +74,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         pagination="cursor",
         docs="https://platform.openai.com/docs/api-reference/fine-tuning",
-        example="oai fine-tuning checkpoints permissions list FINE_TUNED_MODEL_CHECKPOINT",
+        example="oai fine-tuning checkpoints permissions list ft:gpt-4o-mini-2024-07-18:acme::abc123",
     ),
     Operation(
         command=("fine-tuning", "checkpoints", "permissions", "create"),
@@ -97,7 +97,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/fine-tuning",
-        example="oai fine-tuning checkpoints permissions create FINE_TUNED_MODEL_CHECKPOINT --project-ids proj_abc123",
+        example="oai fine-tuning checkpoints permissions create ft:gpt-4o-mini-2024-07-18:acme::abc123 --project-ids proj_abc123",
     ),
     Operation(
         command=("fine-tuning", "checkpoints", "permissions", "delete"),
@@ -109,7 +109,7 @@ OPERATIONS: tuple[Operation, ...] = (
             PathParam(name="permission_id", metavar="PERMISSION_ID"),
         ),
         docs="https://platform.openai.com/docs/api-reference/fine-tuning",
-        example="oai fine-tuning checkpoints permissions delete FINE_TUNED_MODEL_CHECKPOINT cp_abc123",
+        example="oai fine-tuning checkpoints permissions delete ft:gpt-4o-mini-2024-07-18:acme::abc123 cp_abc123",
     ),
     Operation(
         command=("fine-tuning", "jobs", "create"),
@@ -181,7 +181,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/fine-tuning",
-        example="oai fine-tuning jobs create --model gpt-4o-mini --training-file training-file",
+        example="oai fine-tuning jobs create --model gpt-4o-mini-2024-07-18 --training-file file-abc123 --suffix support",
     ),
     Operation(
         command=("fine-tuning", "jobs", "list"),

@@ -134,7 +134,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("multipart/form-data", "application/json"),
         streams=True,
         docs="https://platform.openai.com/docs/api-reference/images",
-        example="oai images edit --prompt Hello",
+        example="oai images edit --image photo.png --prompt 'Give the sky a deep orange sunset' -O sunset.png",
     ),
     Operation(
         command=("images", "generate"),
@@ -258,7 +258,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         streams=True,
         docs="https://platform.openai.com/docs/api-reference/images",
-        example="oai images generate --prompt Hello",
+        example="oai images generate --prompt 'A lighthouse on a rocky coast at dawn, in watercolour' --model gpt-image-1 --size 1024x1024 -O lighthouse.png",
     ),
     Operation(
         command=("images", "create-variation"),
@@ -306,6 +306,6 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("multipart/form-data",),
         docs="https://platform.openai.com/docs/api-reference/images",
-        example="oai images create-variation --image path/to/file",
+        example="oai images create-variation --image photo.png -O variation.png",
     ),
 )

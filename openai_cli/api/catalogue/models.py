@@ -28,6 +28,6 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="deleteModel",
         path_params=(PathParam(name="model", metavar="MODEL"),),
         docs="https://platform.openai.com/docs/api-reference/models",
-        example="oai models delete gpt-4o-mini",
+        example="oai models delete ft:gpt-4o-mini-2024-07-18:acme::abc123",
     ),
 )

@@ -36,6 +36,6 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/moderations",
-        example="oai moderations create --input Hello",
+        example="oai moderations create --input 'What is the capital of Australia?'",
     ),
 )

@@ -30,7 +30,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("multipart/form-data", "application/sdp"),
         docs="https://platform.openai.com/docs/api-reference/realtime",
-        example="oai realtime calls create --sdp sdp",
+        example="oai realtime calls create --sdp v=0",
     ),
     Operation(
         command=("realtime", "calls", "accept"),
@@ -192,7 +192,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/realtime-calls",
-        example="oai realtime calls refer rtc_abc123 --target-uri target-uri",
+        example="oai realtime calls refer rtc_abc123 --target-uri tel:+14155550123",
     ),
     Operation(
         command=("realtime", "calls", "reject"),

@@ -328,7 +328,7 @@ OPERATIONS: tuple[Operation, ...] = (
         content_types=("application/json",),
         streams=True,
         docs="https://platform.openai.com/docs/api-reference/responses/create",
-        example="oai responses create",
+        example="oai responses create --model gpt-4o-mini --input 'Write a haiku about the sea.'",
     ),
     Operation(
         command=("responses", "retrieve"),

@@ -20,7 +20,7 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
         ),
         content_types=("multipart/form-data", "application/json"),
-        example="oai skills create --files path/to/file",
+        example="oai skills create --files SKILL.md",
     ),
     Operation(
         command=("skills", "list"),
@@ -67,7 +67,7 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
         ),
         content_types=("application/json",),
-        example="oai skills update skill_abc123 --default-version default-version",
+        example="oai skills update skill_abc123 --default-version 2",
     ),
     Operation(
         command=("skills", "content", "retrieve"),
@@ -76,7 +76,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="GetSkillContent",
         path_params=(PathParam(name="skill_id", metavar="SKILL_ID"),),
         binary=True,
-        example="oai skills content retrieve skill_abc123",
+        example="oai skills content retrieve skill_abc123 -O skill.zip",
     ),
     Operation(
         command=("skills", "versions", "create"),
@@ -96,7 +96,7 @@ OPERATIONS: tuple[Operation, ...] = (
             Param(name="default", flag="--default", type="boolean", content=("json", "multipart")),
         ),
         content_types=("multipart/form-data", "application/json"),
-        example="oai skills versions create skill_abc123 --files path/to/file",
+        example="oai skills versions create skill_abc123 --files SKILL.md",
     ),
     Operation(
         command=("skills", "versions", "list"),
@@ -121,7 +121,7 @@ OPERATIONS: tuple[Operation, ...] = (
             PathParam(name="skill_id", metavar="SKILL_ID"),
             PathParam(name="version", metavar="VERSION"),
         ),
-        example="oai skills versions retrieve skill_abc123 VERSION",
+        example="oai skills versions retrieve skill_abc123 2",
     ),
     Operation(
         command=("skills", "versions", "delete"),
@@ -132,7 +132,7 @@ OPERATIONS: tuple[Operation, ...] = (
             PathParam(name="skill_id", metavar="SKILL_ID"),
             PathParam(name="version", metavar="VERSION"),
         ),
-        example="oai skills versions delete skill_abc123 VERSION",
+        example="oai skills versions delete skill_abc123 2",
     ),
     Operation(
         command=("skills", "versions", "content", "retrieve"),
@@ -144,6 +144,6 @@ OPERATIONS: tuple[Operation, ...] = (
             PathParam(name="version", metavar="VERSION"),
         ),
         binary=True,
-        example="oai skills versions content retrieve skill_abc123 VERSION",
+        example="oai skills versions content retrieve skill_abc123 2 -O skill-v2.zip",
     ),
 )

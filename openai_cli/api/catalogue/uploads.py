@@ -51,7 +51,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/uploads",
-        example="oai uploads create --filename filename --purpose assistants --bytes 1 --mime-type mime-type",
+        example="oai uploads create --filename requests.jsonl --purpose batch --bytes 2048 --mime-type application/jsonl",
     ),
     Operation(
         command=("uploads", "cancel"),
@@ -82,7 +82,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/uploads",
-        example="oai uploads complete upload_abc123 --part-ids part-abc123",
+        example="oai uploads complete upload_abc123 --part-ids part_abc123",
     ),
     Operation(
         command=("uploads", "parts", "create"),
@@ -96,6 +96,6 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("multipart/form-data",),
         docs="https://platform.openai.com/docs/api-reference/uploads",
-        example="oai uploads parts create upload_abc123 --data path/to/file",
+        example="oai uploads parts create upload_abc123 --data batch.jsonl",
     ),
 )

@@ -65,7 +65,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/vector_stores",
-        example="oai vector-stores create",
+        example="oai vector-stores create --file-ids file-abc123 --name product-docs",
     ),
     Operation(
         command=("vector-stores", "retrieve"),
@@ -317,7 +317,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/vector_stores",
-        example="oai vector-stores files update vs_abc123 file-abc123 --attributes '{}'",
+        example='oai vector-stores files update vs_abc123 file-abc123 --attributes \'{"category": "billing"}\'',
     ),
     Operation(
         command=("vector-stores", "files", "content"),
@@ -330,7 +330,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         binary=True,
         docs="https://platform.openai.com/docs/api-reference/vector_stores",
-        example="oai vector-stores files content vs_abc123 file-abc123",
+        example="oai vector-stores files content vs_abc123 file-abc123 -O content.json",
     ),
     Operation(
         command=("vector-stores", "search"),
@@ -381,6 +381,6 @@ OPERATIONS: tuple[Operation, ...] = (
         body_required=True,
         content_types=("application/json",),
         docs="https://platform.openai.com/docs/api-reference/vector_stores",
-        example="oai vector-stores search vs_abc123 --query Hello",
+        example="oai vector-stores search vs_abc123 --query 'How do I reset my password?'",
     ),
 )

@@ -54,7 +54,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         content_types=("multipart/form-data", "application/json"),
         docs="https://platform.openai.com/docs/api-reference/videos/create",
-        example="oai videos create --prompt Hello",
+        example="oai videos create --model sora-2 --prompt 'A lighthouse on a rocky coast at dawn, in watercolour'",
     ),
     Operation(
         command=("videos", "list"),
@@ -80,7 +80,7 @@ OPERATIONS: tuple[Operation, ...] = (
             Param(name="name", flag="--name", type="string", required=True, content=("multipart",)),
         ),
         content_types=("multipart/form-data",),
-        example="oai videos create-character --video path/to/file --name name",
+        example="oai videos create-character --video clip.mp4 --name 'Captain Nova'",
     ),
     Operation(
         command=("videos", "get-character"),
@@ -112,7 +112,7 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
         ),
         content_types=("multipart/form-data", "application/json"),
-        example="oai videos edit --video path/to/file --prompt Hello",
+        example="oai videos edit --video clip.mp4 --prompt 'Make it night, with rain'",
     ),
     Operation(
         command=("videos", "extend"),
@@ -144,7 +144,7 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
         ),
         content_types=("multipart/form-data", "application/json"),
-        example="oai videos extend --video path/to/file --prompt Hello --seconds 4",
+        example="oai videos extend --video clip.mp4 --prompt 'The camera pulls back to show the whole harbour' --seconds 4",
     ),
     Operation(
         command=("videos", "retrieve"),
@@ -180,7 +180,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         binary=True,
         docs="https://platform.openai.com/docs/api-reference/videos/content",
-        example="oai videos download-content video_abc123",
+        example="oai videos download-content video_abc123 -O video.mp4",
     ),
     Operation(
         command=("videos", "remix"),
@@ -199,6 +199,6 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         content_types=("multipart/form-data", "application/json"),
         docs="https://platform.openai.com/docs/api-reference/videos/remix",
-        example="oai videos remix video_abc123 --prompt Hello",
+        example="oai videos remix video_abc123 --prompt 'A lighthouse on a rocky coast at dawn, in watercolour'",
     ),
 )
