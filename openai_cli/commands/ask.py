@@ -163,7 +163,9 @@ def ask(factory: Factory, opts: AskOptions) -> None:
 
     io = factory.io
     prompt = " ".join(opts.prompt or [])
-    context = None if io.stdin_tty else reader.read_text(io, "-", reader.PROMPT, what="stdin")
+    # stdin is read once: when --schema takes it, there is no piped context.
+    piped = not io.stdin_tty and opts.schema != "@-"
+    context = reader.read_text(io, "-", reader.PROMPT, what="stdin") if piped else None
     if not prompt.strip() and not (context and context.strip()):
         raise UsageError(
             "nothing to ask: give a PROMPT (and/or pipe text in)",
