@@ -42,6 +42,22 @@ YES = (
 )
 
 
+# oai, reporting its peak resident set size (VmHWM) on stderr as it exits. Read from
+# its own memory map: ru_maxrss would start from the peak of the process that
+# spawned it (a test worker that held a large input), as vfork hands it on.
+PEAK = (
+    "import atexit, sys\n"
+    "def peak():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            sys.stderr.write('\\n' + line)\n"
+    "atexit.register(peak)\n"
+    "sys.argv[0] = 'oai'\n"
+    "from openai_cli.main import main\n"
+    "main()\n"
+)
+
+
 @dataclass
 class Piped:
     code: int
@@ -60,22 +76,20 @@ def piped(nbytes: int, *args: str, env: dict[str, str]) -> Piped:
     )
     assert writer.stdout is not None
     start = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "openai_cli", *args],
+    proc = subprocess.run(
+        [sys.executable, "-c", PEAK, *args],
         stdin=writer.stdout,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=helpers.subprocess_env(env),
+        timeout=60,
     )
-    writer.stdout.close()  # the reader's end is oai's alone
-    assert proc.stderr is not None
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.monotonic() - start
+    writer.stdout.close()
     writer.kill()
     writer.wait()
-    return Piped(proc.returncode, err.decode("utf-8", "replace"), elapsed, usage.ru_maxrss * 1024)
+    err, _, hwm = proc.stderr.decode("utf-8", "replace").rpartition("\nVmHWM:")
+    return Piped(proc.returncode, err, elapsed, int(hwm.split()[0]) * 1024)
 
 
 def refused(r: object, server: FaultServer, message: str) -> None:

@@ -221,3 +221,18 @@ def test_the_answer_scan_finds_a_direct_read(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert answer_reads(tmp_path) == ["x.py:2: resp.read()", "x.py:3: response.read()"]
+
+
+# -- the limits, as documented ------------------------------------------------------------
+
+
+def test_every_limit_is_in_the_docs_table() -> None:
+    from openai_cli.input import reader
+
+    doc = (PACKAGE.parent / "docs" / "reliability.md").read_text(encoding="utf-8")
+    section = doc.split("## One reader", 1)[1].split("\n## ", 1)[0]
+    table = section.split("| Use | Limit |", 1)[1].split("\n\n", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    assert [row.rsplit("|", 2)[1].strip() for row in rows] == [
+        reader.size_text(use.limit) for use in reader.USES
+    ]
