@@ -257,6 +257,26 @@ def test_stdin_that_is_a_device_is_refused(server: FaultServer) -> None:
     assert server.requests == []
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["files", "create", "-", "--purpose", "batch"],
+        ["api", "post", "/files", "-F", "purpose=batch", "-F", "file=@-"],
+        ["batches", "prepare", "-", "--model", "m", "--endpoint", "/v1/responses"],
+    ],
+    ids=["files-create", "file-part", "batches-prepare"],
+)
+def test_streamed_input_from_a_device_is_refused(server: FaultServer, args: list[str]) -> None:
+    # Streamed to disk or to the server, never held: still, /dev/zero never ends.
+    env = helpers.subprocess_env(env_for(server.base_url))
+    with open("/dev/zero", "rb") as zero:
+        r = subprocess.run([sys.executable, "-m", "openai_cli", *args], stdin=zero,
+                           capture_output=True, env=env, timeout=30)  # fmt: skip
+    assert r.returncode == 2, r
+    assert b"stdin is a character device, not a regular file or a pipe" in r.stderr
+    assert server.requests == []
+
+
 def test_stdin_from_dev_null_or_closed_is_empty(server: FaultServer) -> None:
     server.plan(respond(200, json=answer("hello")), respond(200, json=answer("hello")))
     env = helpers.subprocess_env(env_for(server.base_url))
