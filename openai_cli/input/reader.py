@@ -53,7 +53,7 @@ JSON = Use(
     hint="send a large file as a file part (-F name=@FILE in a multipart request)",
 )
 PROMPT = Use(
-    "Prompt text: piped context of `oai ask`",
+    "Prompt text: piped context of `oai ask`; a line of `repl` or `realtime connect`",
     16 * MIB,  # a million-token context window is about 4 MB of text
     "the most oai sends as prompt text",
     hint="send a large document as an attachment (-a FILE) or upload it (oai files create)",
@@ -263,6 +263,21 @@ def read_stdin(io: IO, use: Use, *, what: str) -> bytes:
     if data is None or len(data) > use.limit:
         raise too_large(use, what, None)
     return data
+
+
+def read_line(io: IO, use: Use, *, what: str) -> str | None:
+    """The next line of stdin without its line ending, within ``use``'s limit; None at
+    the end."""
+    stream = io.stdin
+    if stream is None:
+        return None
+    try:
+        line = stream.readline(use.limit + 1)
+    except ValueError:  # closed
+        return None
+    if len(line) > use.limit or len(line.encode("utf-8", "surrogateescape")) > use.limit:
+        raise too_large(use, what, None)
+    return line.rstrip("\r\n") if line else None
 
 
 def _read_stream(stream: object, limit: int) -> bytes | None:

@@ -28,11 +28,12 @@ from tests.faults.support import TRACEBACK, env_for, oai
 pytestmark = pytest.mark.faults
 
 MIB = 1024 * 1024
-# A writer of N bytes of "y\n", as `yes` would write them, that stops after N.
+# A writer of N bytes of "y\n", as `yes` would write them, that stops after N (or of
+# one line of N bytes).
 YES = (
     "import sys\n"
     "n, out = int(sys.argv[1]), sys.stdout.buffer\n"
-    "chunk = b'y\\n' * (1 << 19)\n"
+    "chunk = (b'y' * 2 if sys.argv[2:] == ['line'] else b'y\\n') * (1 << 19)\n"
     "try:\n"
     "    while n > 0:\n"
     "        out.write(chunk[:n]); n -= len(chunk)\n"
@@ -69,10 +70,13 @@ class Piped:
         return f"Piped(code={self.code}, elapsed={self.elapsed:.1f}, err={self.err[:2000]!r})"
 
 
-def piped(nbytes: int, *args: str, env: dict[str, str]) -> Piped:
+def piped(nbytes: int, *args: str, env: dict[str, str], one_line: bool = False) -> Piped:
     """``writer | oai ARGS``: a real pipe from a process writing ``nbytes``."""
+    shape = ["line"] if one_line else []
     writer = subprocess.Popen(
-        [sys.executable, "-c", YES, str(nbytes)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        [sys.executable, "-c", YES, str(nbytes), *shape],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     assert writer.stdout is not None
     start = time.monotonic()
@@ -140,6 +144,12 @@ def test_yes_piped_into_ask_stops_at_the_limit(server: FaultServer) -> None:
     r = piped(64 * MIB, "ask", "--no-log", "hi", env=env_for(server.base_url))
     refused(r, server, "stdin: larger than 16 MiB, the most oai sends as prompt text")
     assert r.max_rss < 150 * MIB, f"peak RSS {r.max_rss / MIB:.0f} MiB"
+
+
+def test_a_line_piped_into_repl_over_the_limit(server: FaultServer) -> None:
+    r = piped(40 * MIB, "repl", "--no-log", env=env_for(server.base_url), one_line=True)
+    refused(r, server, "stdin: larger than 16 MiB, the most oai sends as prompt text")
+    assert r.max_rss < 250 * MIB, f"peak RSS {r.max_rss / MIB:.0f} MiB"
 
 
 def test_messages_from_stdin_over_the_limit(server: FaultServer) -> None:
