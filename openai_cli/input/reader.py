@@ -240,7 +240,9 @@ def check_stdin(io: IO, *, what: str) -> None:
         with contextlib.suppress(OSError):
             if st.st_rdev == os.stat(os.devnull).st_rdev:
                 return
-    raise _refuse(what, "stdin", mode)
+    kind = _kind(mode)
+    line = f"stdin is {kind}, not a " + ("file" if stat.S_ISDIR(mode) else "regular file or a pipe")
+    raise UsageError(line if what == "stdin" else f"{what}: {line}")
 
 
 def read_stdin(io: IO, use: Use, *, what: str) -> bytes:
