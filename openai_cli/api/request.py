@@ -30,6 +30,8 @@ class Request:
     max_items: int | None = None
     all_pages: bool = False
     output_file: str | None = None
+    # The most of a successful answer read into memory; None: http.client.MAX_ANSWER.
+    answer_limit: int | None = None
 
 
 def _scalar(v: Any) -> str:

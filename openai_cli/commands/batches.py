@@ -253,6 +253,12 @@ def _prepare(factory: Factory, opts: PrepareOptions) -> None:
         raise UsageError("--model: every request needs a model (or set --default-model)")
     if system is not None and endpoint not in ("/v1/responses", "/v1/chat/completions"):
         raise UsageError("--system: only /v1/responses and /v1/chat/completions take one")
+    from openai_cli.input import reader
+
+    if prompts == "-":
+        reader.check_stdin(io, what="PROMPTS")
+    else:
+        reader.check_streamable(prompts, what="PROMPTS", allow_empty=True)
     src = io.stdin_bytes if prompts == "-" else None
     try:
         fh = src if src is not None else open(prompts, "rb")  # noqa: SIM115
