@@ -30,6 +30,7 @@ class Request:
     max_items: int | None = None
     all_pages: bool = False
     output_file: str | None = None
+    validate: bool = True  # False: --no-validate, the body is not checked against the schema
 
 
 def _scalar(v: Any) -> str:
