@@ -388,6 +388,7 @@ class FineTuneCheck:
     seen: dict[bytes, int] = field(default_factory=dict)
     untaught: list[int] = field(default_factory=list)
     taught: int = 0
+    count: int = 0
     messages: list[int] = field(default_factory=list)
     counted: list[int] = field(default_factory=list)
 
@@ -403,6 +404,7 @@ class FineTuneCheck:
             self.problems.add(n, f"the same example as line {self.seen[digest]}")
         else:
             self.seen[digest] = n
+        self.count += 1
         shape = _method_of(obj)
         if shape is None:
             return
@@ -422,7 +424,7 @@ class FineTuneCheck:
         if self.method == "supervised" or (self.method is None and self.taught):
             for n in self.untaught:
                 p.add(n, "no assistant message: the example teaches nothing")
-        examples = len(self.messages)
+        examples = self.count
         if summary.lines and examples < MIN_FINE_TUNE_EXAMPLES:
             p.add(
                 None,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +54,7 @@ def _templates() -> list[tuple[str, re.Pattern[str]]]:
     return out
 
 
+@lru_cache(maxsize=256)  # every line of a batch names the same url
 def operation_key(method: str, path: str) -> str | None:
     """The operation a request goes to, by method and path (``/v1/`` or not)."""
     path = "/" + path.split("?", 1)[0].lstrip("/")
