@@ -356,6 +356,7 @@ class Table:
         check=_boolean,
         parse=_yes_no,
         default=True,
+        env=("OAI_VALIDATE",),
         kind="bool",
         always_shown=False,
     )

@@ -92,10 +92,6 @@ _AZURE = "needs the Azure CLI signed in to an Azure account"
 
 NOT_RUN: dict[tuple[str, str], str] = {
     (
-        "docs/scripting.md",
-        "oai batches validate requests.jsonl   # exit 2 lists every bad line; nothing is sent",
-    ): "its input is written by the jq line before it, which the examples do not run",
-    (
         "README.md",
         "oai repl -m gpt-4o-mini                          # multi-turn; /model, /new, /exit;"
         " Ctrl-C stops an answer",

@@ -41,7 +41,9 @@ def _required_args(op: Operation, upload: Path) -> list[str]:
 
 def _dry_run(op: Operation, values: list[str], upload: Path) -> tuple[int, str, str]:
     args = [*op.command, "--dry-run", "-o", "json", *_required_args(op, upload), "--", *values]
-    r = invoke(*args, env=api_env())
+    # The required values are placeholders, not bodies the schemas would take: the
+    # paths are what is checked here.
+    r = invoke(*args, env={**api_env(), "OAI_VALIDATE": "false"})
     return r.code, r.out, r.err
 
 
