@@ -132,6 +132,9 @@ def test_map_no_validate_sends_what_the_schema_refuses(
 
 
 def test_a_profile_turns_the_check_off_for_a_gateway(api: respx.MockRouter, tmp_path: Path) -> None:
+    path = write(tmp_path / "in.jsonl", [chat_line(1, role="usr")])
+    write_config(dict(os.environ), "[profiles.default]\nvalidate = true\n")
+    assert invoke("map", path, env=api_env()).code == 2
     write_config(dict(os.environ), "[profiles.default]\nvalidate = false\n")
     _answered_map(api, tmp_path)
 
