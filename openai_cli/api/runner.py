@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.curl import Curl
 from openai_cli.api.request import Request, flatten
+from openai_cli.api.schemas import check_request
 from openai_cli.api.send import EVENT_STREAM, answer_json, open_response, send
 from openai_cli.api.streams import Sink, StreamEvent, consume
 from openai_cli.config.table import ENV_NAMES
@@ -251,6 +252,7 @@ def dry_run(factory: Factory, req: Request) -> int:
     any other output (piped, ``-o``, ``--query``) the request as one JSON object,
     which scripts read.
     """
+    check_request(factory, req)
     settings = factory.settings()
     base = settings.base_url.value.rstrip("/")
     import httpx

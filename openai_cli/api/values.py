@@ -308,4 +308,6 @@ def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -
         max_items=values.pop("x_max_items", None),
         all_pages=bool(values.pop("x_all", None)),
         output_file=values.pop("x_output_file", None),
+        # Read, not taken: a command's own --no-validate (files create) reads it too.
+        validate=not values.get("x_no_validate"),
     )
