@@ -468,6 +468,7 @@ class Client:
             request_id=request_id,
             hint=hint,
             key_rejected=key_rejected,
+            from_api=body.from_api,
         )
 
     def _network_error(self, exc: httpx.TransportError, *, reading: bool = False) -> NetworkError:

@@ -32,6 +32,8 @@ class ErrorBody:
     type: str | None = None
     code: str | None = None
     param: str | None = None
+    from_api: bool = False
+    """The body is a JSON object or list, as an API answers; not a page or plain text."""
 
     @property
     def rejects_key(self) -> bool:
@@ -56,6 +58,7 @@ def parse_error_body(status: int, reason: str, content_type: str, text: str) -> 
         found.type,
         found.code,
         found.param,
+        from_api=isinstance(data, (dict, list)),
     )
 
 

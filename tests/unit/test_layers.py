@@ -26,8 +26,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("openai_cli.config",),
     ("openai_cli.http",),
     ("openai_cli.input",),
-    # Progress bars and resumable state files, for the workflows above them.
-    ("openai_cli.progress", "openai_cli.state"),
+    # Progress bars, resumable state files and the conversation log, for the
+    # workflows above them.
+    ("openai_cli.progress", "openai_cli.state", "openai_cli.logs"),
     ("openai_cli.api",),
     ("openai_cli.render",),
     # Shared options, the per-invocation factory, lazy Typer groups: what every
