@@ -109,12 +109,19 @@ class Sink:
     def close(self, ok: bool) -> None:
         """Called last, also when the stream failed or was interrupted."""
 
+    fails_when_cut = False
+    """Whether a chat or completions answer cut short (``finish_reason`` ``length`` or
+    ``content_filter``) fails the stream, as ``ask`` and ``repl`` want; a generic
+    command prints the chunks, which say so themselves. A Responses answer that is
+    ``incomplete`` always fails."""
+
 
 class _Reader:
     """Parses each event, hands it on, and follows what it says about the end."""
 
     def __init__(self, sink: Sink, request_id: str | None) -> None:
         self.on_event = sink.event
+        self.chat_cut_fails = sink.fails_when_cut
         self.request_id = request_id
         self.finished = False  # a terminal event came: nothing more to read
         self.may_end = False  # a clean end of the body would complete the stream
@@ -172,7 +179,7 @@ class _Reader:
                         finish = choice.get("finish_reason")
                         if finish:
                             self.finished_choices.add(index)
-                            if finish in _CUT_FINISH:
+                            if finish in _CUT_FINISH and self.chat_cut_fails:
                                 self.cut = self.cut or cut_short(payload)
         return False
 

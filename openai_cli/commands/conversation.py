@@ -510,6 +510,8 @@ def _whole(factory: Factory, req: Request, recorder: _Recorder) -> None:
 class _Recorder(Sink):
     """The sink of one answer: prints it (text or events), keeps its text, logs it."""
 
+    fails_when_cut = True  # a cut answer is logged partial and never sent as history
+
     def __init__(
         self, factory: Factory, *, live: bool, markdown: bool, entry: Entry | None
     ) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from openai_cli.http.redact import redact
@@ -32,7 +32,7 @@ class ErrorBody:
     type: str | None = None
     code: str | None = None
     param: str | None = None
-    from_api: bool = False
+    from_api: bool = field(default=False, compare=False)
     """The body is a JSON object or list, as an API answers; not a page or plain text."""
 
     @property

@@ -17,7 +17,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from openai_cli.api.streams import Sink, StreamEvent, answer_cut, cut_short
+from openai_cli.api.streams import Sink, StreamEvent
 from openai_cli.terminal import neutralise
 
 if TYPE_CHECKING:
@@ -282,10 +282,7 @@ def print_answer_text(factory: Factory, resp: httpx.Response, sink: LiveText) ->
             sink.usage = payload["usage"]
     if text:
         sink.text(text)
-    cut = cut_short(payload)
-    sink.close(cut is None)
-    if cut is not None:
-        raise answer_cut(cut, resp.headers.get("x-request-id"))
+    sink.close(True)
     return 0
 
 

@@ -433,13 +433,13 @@ def test_content_given_as_a_list_of_parts(api: respx.MockRouter) -> None:
 def test_an_answer_without_text_says_so_and_exits_0(api: respx.MockRouter) -> None:
     chunks = [
         choice_chunk({"delta": {"role": "assistant", "content": ""}}),
-        choice_chunk({"delta": {}, "finish_reason": "stop"}),
+        choice_chunk({"delta": {}, "finish_reason": "length"}),
         b"data: [DONE]\n\n",
     ]
     api.post("/chat/completions").mock(return_value=sse(chunks))
     r = invoke(*CHAT, env=api_env())
     assert (r.code, r.out) == (0, ""), r
-    assert r.err == "oai: the answer has no text (finish_reason: stop)\n"
+    assert r.err == "oai: the answer has no text (finish_reason: length)\n"
 
 
 def test_a_tool_call_is_an_answer_without_a_note(api: respx.MockRouter) -> None:
