@@ -8,10 +8,12 @@ into a :class:`Reply`: text, usage and ids.
 
 Which engine: ``--api``, else the profile's ``api`` setting, else what was found
 out earlier for the profile's base URL, else the Responses API. A server that
-answers ``POST /responses`` with 404 or 405 is said to lack it, once, and
-Chat Completions is used from then on for that base URL (remembered in the state
-directory). Turns are written to the conversation log (:mod:`openai_cli.logs`)
-unless ``--no-log`` or the profile's ``log = false`` says otherwise.
+answers ``POST /responses`` with a 404 or 405 whose body is an API's JSON (not a
+proxy's page) is said to lack it, once, and Chat Completions is used from then on
+for that base URL (remembered in the state directory, under its lock, keyed by
+the base URL and query without credentials) until the Responses API answers there.
+Turns are written to the conversation log (:mod:`openai_cli.logs`) unless
+``--no-log`` or the profile's ``log = false`` says otherwise.
 """
 
 from __future__ import annotations
