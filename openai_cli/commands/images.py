@@ -12,11 +12,11 @@ format without a destination prints the API's answer as it is.
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from openai_cli import writer
 from openai_cli.api.streams import Sink, StreamEvent
 from openai_cli.commands.audio import move_argument, output_file_option
 from openai_cli.errors import NothingSaved, OutputError
@@ -307,18 +307,15 @@ def _print_path(io: IO, path: Path | None) -> None:
 
 
 def _write(io: IO, path: Path | None, data: bytes) -> None:
-    """The image at ``path`` (through ``PATH.part``), its path printed; or on stdout."""
+    """The image at ``path`` (in one step, :mod:`openai_cli.writer`), its path printed; or
+    on stdout."""
     if path is None:
         io.stdout_bytes.write(data)
         io.stdout_bytes.flush()
         return
-    tmp = path.with_name(path.name + ".part")
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        writer.write_file(path, data)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         # The request was paid for already: an output error, not a usage error.
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     _print_path(io, path)

@@ -21,10 +21,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import typer
 
+from openai_cli import writer
 from openai_cli.errors import ExitCode, OutputError, UsageError
 from openai_cli.input.local import local_input
 from openai_cli.input.numbers import positive
@@ -48,10 +49,10 @@ def _api_path(endpoint: str) -> str:
     return endpoint[3:] if endpoint.startswith("/v1/") else endpoint
 
 
-def _answered(path: str) -> tuple[int, int]:
-    """``(lines, failed)`` already in a results file; a torn last line is cut off."""
+def _answered(path: str) -> tuple[int, int, int]:
+    """``(lines, failed, end)`` already in a results file: ``end`` is where the whole
+    lines end, past which a torn last line is cut off before writing."""
     lines = failed = good_end = 0
-    size = os.path.getsize(path)
     with open(path, "rb") as fh:
         for raw in fh:
             if not raw.endswith(b"\n"):
@@ -68,10 +69,7 @@ def _answered(path: str) -> tuple[int, int]:
             lines += 1
             failed += "error" in rec
             good_end += len(raw)
-    if good_end < size:
-        with open(path, "r+b") as fh:
-            fh.truncate(good_end)
-    return lines, failed
+    return lines, failed, good_end
 
 
 def _identity_file(env: Mapping[str, str], output_file: str) -> Path:
@@ -91,6 +89,24 @@ def _recorded(path: Path | None) -> dict[str, Any] | None:
         return None
     found = data.get("input") if isinstance(data, dict) else None
     return found if isinstance(found, dict) else None
+
+
+def _results(path: str, whole: int) -> BinaryIO:
+    """The results file, opened to append after its first ``whole`` bytes (a torn last
+    line is cut off); a symlink or anything but a regular file is refused."""
+    try:
+        out = writer.append(path)
+    except writer.NotAFile as exc:
+        raise UsageError(f"--output-file: {path} {exc.strerror}") from None
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        if os.fstat(out.fileno()).st_size > whole:
+            os.ftruncate(out.fileno(), whole)
+    except OSError as exc:
+        out.close()
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,7 +169,7 @@ def _run(
             raise UsageError("--endpoint: give the API path (the lines are bare request bodies)")
         api_path = _api_path(summary.endpoint)
         source = identity.record(path, spooled=opts.input == "-")
-        done, failed_before = (0, 0)
+        done, failed_before, whole = (0, 0, 0)
         record = None if output_file is None else _identity_file(io.env, output_file)
         if opts.resume and output_file and os.path.exists(output_file):
             recorded = _recorded(record)
@@ -164,7 +180,7 @@ def _run(
                     f"(changed: {', '.join(differs)})",
                     hint="give the input it was made from, or remove it to start over",
                 )
-            done, failed_before = _answered(output_file)
+            done, failed_before, whole = _answered(output_file)
             if done > summary.lines:
                 raise UsageError(
                     f"--resume: {output_file} has {done} results for {summary.lines} input lines"
@@ -182,11 +198,11 @@ def _run(
             raise typer.Exit(0)
         if done:
             io.message(f"oai: {done} of {summary.lines} lines already answered; going on")
-        if record is not None:
-            write_json(record, {"version": 1, "results": output_file, "input": source})
         client = factory.client()
         client.headers()  # the key is looked up once, before the threads start
-        out = open(output_file, "ab") if output_file else io.stdout_bytes  # noqa: SIM115
+        out = _results(output_file, whole) if output_file else io.stdout_bytes
+        if record is not None:
+            write_json(record, {"version": 1, "results": output_file, "input": source})
         mapper = Mapper(
             client, io, path=api_path, concurrency=workers, out=out, first_line=done + 1
         )
