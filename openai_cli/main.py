@@ -28,14 +28,15 @@ if hasattr(signal, "SIGHUP"):
 def _on_ending_signal(signum: int, frame: object) -> None:
     # A second one ends the process at once, should the cleanup itself hang.
     for sig in _ENDING:
-        signal.signal(sig, signal.SIG_DFL)
+        if signal.getsignal(sig) is _on_ending_signal:
+            signal.signal(sig, signal.SIG_DFL)
     raise _ENDING[signal.Signals(signum)]()
 
 
 def main() -> None:
     for sig in _ENDING:
         # An ignored SIGHUP (nohup) stays ignored.
-        if signal.getsignal(sig) is not signal.SIG_IGN:
+        if sig == signal.SIGTERM or signal.getsignal(sig) is not signal.SIG_IGN:
             signal.signal(sig, _on_ending_signal)
     try:
         code = run(sys.argv[1:])

@@ -85,6 +85,18 @@ def _kind(mode: int) -> str | None:
     return "is not a regular file"
 
 
+def _not_regular(path: str) -> str | None:
+    """What is at ``path`` itself (a link is not followed), if not a regular file."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISLNK(mode):
+        return "is a symbolic link; give the file it points to"
+    kind = _kind(mode)
+    return None if kind is None else f"{kind}, not a regular file"
+
+
 def _refuse(path: str) -> None:
     reason = refusal(path)
     if reason is not None:
@@ -180,13 +192,11 @@ def append(path: str | os.PathLike[str]) -> BinaryIO:
         try:
             fd = os.open(name, flags)
         except OSError as exc:
-            # ELOOP; EMLINK on the BSDs.
-            if exc.errno in (errno.ELOOP, errno.EMLINK):
-                raise NotAFile(
-                    exc.errno, "is a symbolic link; give the file it points to", name
-                ) from None
-            if exc.errno == errno.ENXIO:  # a named pipe nobody reads
-                raise NotAFile(exc.errno, "is a named pipe, not a regular file", name) from None
+            # A link (ELOOP, EMLINK on the BSDs), a pipe nobody reads or a socket
+            # (ENXIO), a folder (EISDIR): said as what it is.
+            reason = _not_regular(name)
+            if reason is not None:
+                raise NotAFile(exc.errno, reason, name) from None
             raise
         created = False
     try:

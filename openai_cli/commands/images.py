@@ -147,9 +147,7 @@ class Destinations:
         several = i > 0 if count is None else count > 1
         if self.file is not None:
             base = self.dir / self.file if self.dir is not None else self.file
-            if not several:
-                return base
-            return base.with_name(f"{base.stem}-{i + 1}{base.suffix or ext}")
+            return _numbered(base, i, ext) if several else base
         if self.stamp is None:
             self.stamp = str(created) if created else _now()
         folder = self.dir if self.dir is not None else Path(".")
@@ -202,7 +200,19 @@ def _check_destinations(
     shown = output_file
     if output_file and output_file != STDOUT and output_dir:
         shown = os.path.join(output_dir, output_file)
-    check_outputs(("--output-file", shown), dirs=[("--output-dir", output_dir)])
+    files = [("--output-file", shown)]
+    n = (request.body or {}).get("n")
+    if shown and shown != STDOUT and isinstance(n, int) and n > 1:
+        # Several images are PATH-1, PATH-2, ...: each is a destination to check.
+        fmt = str((request.body or {}).get("output_format") or "png")
+        ext = _EXTENSIONS.get(fmt, f".{fmt}")
+        files = [("--output-file", str(_numbered(Path(shown), i, ext))) for i in range(min(n, 128))]
+    check_outputs(*files, dirs=[("--output-dir", output_dir)])
+
+
+def _numbered(base: Path, i: int, ext: str) -> Path:
+    """Image ``i`` (from 0) of several written to ``base``."""
+    return base.with_name(f"{base.stem}-{i + 1}{base.suffix or ext}")
 
 
 def _nothing(dest: Destinations) -> str:

@@ -165,6 +165,19 @@ def test_what_is_not_a_file_is_refused_before_sending(
     assert temporaries(workdir) == []
 
 
+def test_each_of_several_images_is_checked_before_sending(
+    unsent: respx.MockRouter, workdir: Path
+) -> None:
+    sent = unsent.route().respond(500)
+    os.mkfifo(workdir / "fox-2.png")
+    r = invoke("images", "generate", "--prompt", "fox", "--n", "3", "-O", "fox.png", env=api_env())
+    assert r.code == 2, r
+    assert r.err.splitlines()[0] == (
+        "oai: --output-file: fox-2.png is a named pipe, not a regular file"
+    ), r
+    assert not sent.called
+
+
 # -- what is at the destination, and around it ------------------------------------------
 
 
