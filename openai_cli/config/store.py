@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openai_cli import writer
 from openai_cli.config.lock import exclusive, private_dir
 from openai_cli.config.table import BY_KEY, TABLE_KEYS
 from openai_cli.config.table import SECRET_KEYS as SECRET_KEYS
 from openai_cli.config.table import SETTING_KEYS as SETTING_KEYS
 from openai_cli.errors import ConfigError, UsageError
 from openai_cli.io import IO
+from openai_cli.writer import PRIVATE, write_file
 
 PROFILE_KEYS = SETTING_KEYS + SECRET_KEYS
 # Set to 1 to use a config file that another user owns or may change.
@@ -298,7 +298,7 @@ def write_private(path: Path, text: str) -> None:
     # Through a symlink (dotfiles managers) the link is kept and its target replaced.
     target = Path(os.path.realpath(path))
     private_dir(target.parent)
-    writer.write_file(target, text.encode("utf-8"), mode=writer.PRIVATE)
+    write_file(target, text.encode("utf-8"), mode=PRIVATE)
 
 
 def _check_safe(
