@@ -34,9 +34,15 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("openai_cli.logs", "Log.open", "sqlite3.connect"): "SQLite writes its own files (the "
     "database, its journal) with its own locking and crash safety; the writer's "
     "replace-by-rename would defeat both",
-    ("openai_cli.api.builder", "ApiCommand.format_epilog", "formatter.write_text"): (
+    ("openai_cli.lazy", "PlainUsageCommand.format_epilog", "formatter.write_text"): (
         "Click's help formatter, not a file"
     ),
+    ("openai_cli.input.reader", "_open", "os.open"): "the reader's own open: its flags are "
+    "O_RDONLY (and O_NONBLOCK for a regular file), named in a variable the scan cannot read",
+    ("openai_cli.logs", "Log._read_only", "sqlite3.connect"): "the log opened mode=ro or "
+    "immutable=1 on a read-only file system: SQLite writes nothing",
+    ("openai_cli.logs", "_unwritable", "os.open"): "a probe: O_RDWR tells whether the log "
+    "can be written (a read-only file system refuses even root); nothing is written",
 }
 
 # Calls that write whatever their arguments.
