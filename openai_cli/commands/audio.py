@@ -13,8 +13,9 @@ import contextlib
 import os
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from openai_cli.api.builder import Default
 from openai_cli.api.streams import Sink, StreamEvent
-from openai_cli.commands.streaming import live_or_run, set_default
+from openai_cli.commands.streaming import live_or_run
 from openai_cli.options import OptionSpec
 
 if TYPE_CHECKING:
@@ -86,7 +87,6 @@ def move_argument(
 def transcriptions(spec: CommandSpec) -> TyperCommand:
     def prepare(factory: Factory, values: dict[str, Any]) -> None:
         move_argument(spec, values, "x_file_arg", "file")
-        set_default(spec, values, "model", TRANSCRIBE_MODEL)
 
     def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
         return live_or_run(factory, request, markdown=False)
@@ -95,6 +95,7 @@ def transcriptions(spec: CommandSpec) -> TyperCommand:
         handler,
         extra=[file_argument()],
         prepare=prepare,
+        defaults={"model": Default.fixed(TRANSCRIBE_MODEL)},
         help_prefix="Transcribe FILE. With --stream the text is printed as it is recognised "
         "(-o jsonl: the raw events). The model defaults to " + TRANSCRIBE_MODEL + ".",
     )
@@ -103,7 +104,6 @@ def transcriptions(spec: CommandSpec) -> TyperCommand:
 def translations(spec: CommandSpec) -> TyperCommand:
     def prepare(factory: Factory, values: dict[str, Any]) -> None:
         move_argument(spec, values, "x_file_arg", "file")
-        set_default(spec, values, "model", TRANSLATE_MODEL)
 
     def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
         from openai_cli.api.runner import execute
@@ -114,6 +114,7 @@ def translations(spec: CommandSpec) -> TyperCommand:
         handler,
         extra=[file_argument()],
         prepare=prepare,
+        defaults={"model": Default.fixed(TRANSLATE_MODEL)},
         help_prefix="Translate the speech in FILE into English text. The model defaults to "
         + TRANSLATE_MODEL
         + ".",
@@ -122,14 +123,13 @@ def translations(spec: CommandSpec) -> TyperCommand:
 
 def speech(spec: CommandSpec) -> TyperCommand:
     def prepare(factory: Factory, values: dict[str, Any]) -> None:
-        set_default(spec, values, "model", SPEECH_MODEL)
         name = spec.param_name("input")
         if values.get(name) == "-":
             values[name] = factory.io.stdin.read()
         out = values.get("x_output_file")
         if out and out != "-":
             fmt = SPEECH_FORMATS.get(os.path.splitext(out)[1].lower())
-            set_default(spec, values, "response_format", fmt)
+            spec.set_default(values, "response_format", fmt)
 
     return spec.command(
         _speech,
@@ -140,6 +140,7 @@ def speech(spec: CommandSpec) -> TyperCommand:
             )
         ],
         prepare=prepare,
+        defaults={"model": Default.fixed(SPEECH_MODEL)},
         help_prefix="Speak --input TEXT (- reads it from stdin) into an audio file: "
         "oai audio speech create --input 'Hello' --voice alloy -O hello.mp3. "
         "The model defaults to " + SPEECH_MODEL + ".",

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from openai_cli.commands.streaming import body_given, set_default
+from openai_cli.api.builder import Default, body_given
 from openai_cli.options import OptionSpec
 
 if TYPE_CHECKING:
@@ -79,12 +79,11 @@ def read_lines(text: str, what: str) -> list[str]:
     return lines
 
 
-def _prepare(spec: CommandSpec, model: str | None) -> Any:
+def _prepare(spec: CommandSpec) -> Any:
     def prepare(factory: Factory, values: dict[str, Any]) -> None:
         from openai_cli.errors import UsageError
         from openai_cli.input.body import read_text_file
 
-        set_default(spec, values, "model", model)
         texts = list(values.pop("x_texts", None) or [])
         source = values.pop("x_input_file", None)
         io = factory.io
@@ -115,7 +114,8 @@ def embeddings(spec: CommandSpec) -> TyperCommand:
     return spec.command(
         handler,
         extra=_options(MAX_INPUTS_PER_REQUEST, MAX_INPUTS_PER_REQUEST),
-        prepare=_prepare(spec, EMBEDDING_MODEL),
+        prepare=_prepare(spec),
+        defaults={"model": Default.fixed(EMBEDDING_MODEL)},
         help_prefix="Embed texts: oai embeddings create 'first text' 'second text'; "
         "oai embeddings create --input-file lines.txt; cat lines.txt | oai embeddings create. "
         "Prints one JSON line per input, in order. The model defaults to " + EMBEDDING_MODEL + ".",
@@ -130,7 +130,7 @@ def moderations(spec: CommandSpec) -> TyperCommand:
     return spec.command(
         handler,
         extra=_options(MODERATION_BATCH, None),
-        prepare=_prepare(spec, None),
+        prepare=_prepare(spec),
         help_prefix="Classify texts: oai moderations create 'some text'; "
         "cat lines.txt | oai moderations create. Prints one JSON line per input, in order, "
         "with its index.",

@@ -110,7 +110,7 @@ def create_variation(spec: CommandSpec) -> TyperCommand:
 
 def _format_from_extension(spec: CommandSpec, values: dict[str, Any]) -> None:
     """``-O x.webp`` asks for webp, where the model takes an output format at all."""
-    from openai_cli.commands.streaming import body_given
+    from openai_cli.api.builder import body_given
 
     out = values.get("x_output_file")
     if not out or body_given(values):
