@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from openai_cli.api import catalogue
-from openai_cli.api.builder import build_command
+from openai_cli.api.builder import ApiCommand, build_command
 from openai_cli.api.help import _read
 from openai_cli.api.model import Param
 from tests.helpers import api_env, invoke
@@ -83,7 +83,9 @@ def test_every_command_help_teaches_how_to_use_it() -> None:
                 if not text or text == "[required]":
                     missing.append(f"{where}: {term} has no description")
         # A field the CLI fills in when left out (a default model) is not required.
-        filled = {p.flag for p in op.params if p.name in build_command(op).spec.defaults}
+        built = build_command(op)
+        assert isinstance(built, ApiCommand)
+        filled = {p.flag for p in op.params if p.name in built.spec.defaults}
         required = {p.flag for p in op.params if p.required} - filled
         if required:
             first = options[0]
