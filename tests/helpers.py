@@ -8,13 +8,15 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openai_cli.config import Overrides, Settings, config_path, load_settings
+from openai_cli.config import Overrides, config_path
+from openai_cli.context import Factory
 from openai_cli.io import IO
 from openai_cli.main import run
+from openai_cli.options import CommonOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 CANARY_KEY = "sk-test-CANARY0123456789abcdefCANARY"
@@ -127,15 +129,15 @@ def write_config(env: dict[str, str], text: str, mode: int = 0o600) -> Path:
     return path
 
 
-@dataclass
-class SettingsFactory:
-    """The root app's factory cut down to settings, for commands that need no API client."""
+class SettingsFactory(Factory):
+    """The root app's factory without an API client, for commands that need none."""
 
-    io: IO
-    overrides: Overrides = field(default_factory=Overrides)
+    client = None  # type: ignore[assignment]  # `auth status --check` says it cannot check
 
-    def settings(self) -> Settings:
-        return load_settings(self.overrides, self.io.env, self.io)
+    def __init__(self, io: IO, overrides: Overrides | None = None) -> None:
+        overrides = overrides or Overrides()
+        # The root takes -o as a shared option rather than a connection flag.
+        super().__init__(io, flags=overrides, common=CommonOptions(output=overrides.output))
 
 
 def walk_commands(

@@ -227,6 +227,8 @@ def prepare_command() -> TyperCommand:
         "and --body merged under it, e.g.\n\n"
         "oai batches prepare prompts.txt --endpoint /v1/responses --model gpt-4.1-mini | "
         "oai batches run - --wait -O results.jsonl",
+        # Local: it sends nothing, and its lines are a file format, not data to reshape.
+        common=(),
     )
 
 

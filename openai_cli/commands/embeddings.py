@@ -181,7 +181,7 @@ def _batched(factory: Factory, request: Request, size: int, key: str, *, renumbe
         return execute(factory, request)
     assert isinstance(inputs, list)
     io = factory.io
-    fmt = factory.common.output or factory.settings().output.value
+    fmt = factory.output_format()
     lines = fmt in ("auto", "jsonl") and not factory.common.query
     renderer = factory.renderer()
     gathered: list[Any] = []
