@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,23 @@ def api_env(base_url: str = BASE) -> dict[str, str]:
         "OPENAI_ADMIN_KEY": CANARY_ADMIN_KEY,
         "OPENAI_BASE_URL": base_url,
     }
+
+
+def default_sigint(then: Callable[[], object] | None = None) -> Callable[[], None]:
+    """A ``preexec_fn`` that gives a child the default Ctrl-C, then runs ``then``.
+
+    A suite started in the background (``cmd &``, nohup, some CI runners) ignores
+    SIGINT; exec keeps an ignored signal ignored, and Python then installs no
+    KeyboardInterrupt handler, so an ``oai`` a test interrupts would carry on. A CLI
+    started that way is meant to ignore Ctrl-C: the test's child is what must not.
+    """
+
+    def preexec() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if then is not None:
+            then()
+
+    return preexec
 
 
 def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
