@@ -26,6 +26,7 @@ from openai_cli.errors import UsageError
 from openai_cli.input.outputs import STDOUT, check_outputs
 from openai_cli.options import argument, command, option
 from openai_cli.state import hold
+from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -294,6 +295,4 @@ def _prepare(factory: Factory, opts: PrepareOptions) -> None:
     if written == 0:
         raise UsageError(f"PROMPTS: no prompts in {prompts}")
     if skipped:
-        io.message(
-            f"oai: {written} requests; {skipped} empty line{'s' if skipped > 1 else ''} skipped"
-        )
+        io.message(f"oai: {count(written, 'request')}; {count(skipped, 'empty line')} skipped")

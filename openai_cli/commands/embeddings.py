@@ -199,8 +199,10 @@ def _batched(factory: Factory, request: Request, size: int, key: str, *, renumbe
 
             # Results are matched to inputs by position: a count that differs would
             # pair every later line with the wrong input.
-            got = f"{len(items)} results" if isinstance(items, list) else f"no {key!r} list"
-            raise ProtocolError(f"the answer holds {got} for {len(batch)} inputs")
+            from openai_cli.textfmt import count as counted
+
+            got = counted(len(items), "result") if isinstance(items, list) else f"no {key!r} list"
+            raise ProtocolError(f"the answer holds {got} for {counted(len(batch), 'input')}")
         if renumber:
             items = sorted(items, key=lambda item: item.get("index", 0))
         out = []
