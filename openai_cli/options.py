@@ -34,7 +34,8 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_type_hints
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_args, get_origin, get_type_hints
 
 import typer
 
@@ -77,6 +78,19 @@ class OptionSpec:
     show_default: bool = True
 
 
+# Metavars in one style, as the generated commands write them (TEXT, INTEGER, ...);
+# Typer would show ``<str>`` for an optional text option.
+_METAVARS: dict[Any, str] = {str: "TEXT", int: "INTEGER", float: "NUMBER", Path: "PATH"}
+
+
+def _metavar(spec: OptionSpec) -> str | None:
+    if spec.metavar is not None or spec.argument:
+        return spec.metavar
+    kinds = [k for k in get_args(spec.type) or (spec.type,) if k is not type(None)]
+    kinds = [get_args(k)[0] if get_origin(k) is list else k for k in kinds]
+    return _METAVARS.get(kinds[0]) if len(kinds) == 1 else None
+
+
 def parameter(spec: OptionSpec) -> inspect.Parameter:
     """The function parameter Typer reads ``spec`` from."""
     P = inspect.Parameter
@@ -93,7 +107,7 @@ def parameter(spec: OptionSpec) -> inspect.Parameter:
         info = typer.Option(
             *spec.flags,
             help=spec.help,
-            metavar=spec.metavar,
+            metavar=_metavar(spec),
             rich_help_panel=spec.panel,
             **extra,
         )

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -288,3 +289,11 @@ def test_every_format_of_every_local_command_that_prints_data(
         # Given before the command, -o means the same.
         before = {**how, "args": ["-o", "yaml", *path, *how.get("args", [])]}
         assert run_as((), before).out == run_as(path, how, "-o", "yaml").out, path
+
+
+@pytest.mark.parametrize("path", list(LOCAL), ids=" ".join)
+def test_metavars_are_written_one_way(path: tuple[str, ...]) -> None:
+    """TEXT, INTEGER, PATH as the generated commands write them; never Typer's <str>."""
+    r = invoke(*path, "--help")
+    assert r.code == 0, r
+    assert re.search(r"<(str|int|float|path)>", r.out) is None, r.out
