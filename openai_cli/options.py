@@ -283,8 +283,7 @@ _COMMON = (
 COMMON = tuple(c.name for c in _COMMON)
 # What a command that sends nothing but prints data takes.
 PRINTING = ("output", "query")
-# What a command that sends requests but prints no data of its own takes (`map` writes
-# each answer as a JSON line, which -o and --query do not reshape).
+# What a command that sends requests but prints no data of its own would take.
 SENDING = ("include", "debug", "dry_run", "verbose")
 # Why a command leaves out a shared option, for the error when one is given anyway.
 # --debug is never refused: it shows the traceback of any command.

@@ -29,7 +29,7 @@ from openai_cli.errors import ExitCode, OutputError, UsageError
 from openai_cli.input.local import local_input
 from openai_cli.input.numbers import positive
 from openai_cli.input.outputs import check_outputs
-from openai_cli.options import SENDING, add_command, argument, option
+from openai_cli.options import add_command, argument, option
 from openai_cli.state import hold, state_dir, write_json
 
 if TYPE_CHECKING:
@@ -263,6 +263,4 @@ add_command(
     '{"line": N, "error": ...}. Exit 0 when every line succeeded, else 7. With '
     "--output-file, --resume continues after the last line written.\n\n"
     "oai map requests.jsonl --endpoint /v1/embeddings -O results.jsonl --concurrency 16",
-    # Each answer is written as the JSON line it is: no -o or --query reshapes it.
-    common=SENDING,
 )

@@ -80,7 +80,8 @@ LOCAL: dict[tuple[str, ...], Local] = {
     ("webhooks", "unwrap"): Local(False, True),
     ("completion", "show"): Local(False, False, ("bash",)),
     ("completion", "install"): Local(False, False, ("bash",)),
-    ("map",): Local(True, False, ("in.jsonl", "--endpoint", "/v1/embeddings")),
+    # -o and --query shape the plan of --dry-run; the results are JSON lines.
+    ("map",): Local(True, True, ("in.jsonl", "--endpoint", "/v1/embeddings")),
     ("help",): Local(False, True, ("files",)),
     ("batches", "run"): Local(True, True),
     ("batches", "prepare"): Local(False, False, ("prompts.txt", "--endpoint", "/v1/responses")),
