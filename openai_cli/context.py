@@ -61,10 +61,11 @@ class Factory:
             )
         return self._clients[admin]
 
-    def renderer(self) -> Renderer:
+    def renderer(self, default: str | None = None) -> Renderer:
+        """The renderer of -o; ``default`` is a command's own format when -o is not given."""
         from openai_cli.render import Renderer
 
-        fmt = self.common.output
+        fmt = self.common.output or default
         if fmt is None:
             fmt = self.settings().output.value
         return Renderer(self.io, fmt=fmt, query=self.common.query)
