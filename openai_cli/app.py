@@ -22,8 +22,12 @@ TOOLS: dict[str, tuple[str, str]] = {
     "repl": ("openai_cli.commands.repl", "Talk with a model, turn after turn, at the terminal."),
     "logs": ("openai_cli.commands.logs", "The conversations of ask and repl, kept locally."),
     "webhooks": ("openai_cli.commands.webhooks", "Verify and unwrap signed OpenAI webhooks."),
-    "completion": ("openai_cli.commands.completion", "Shell completion for bash, zsh and fish."),
+    "completion": (
+        "openai_cli.commands.completion",
+        "Shell completion for bash, zsh, fish and PowerShell.",
+    ),
     "map": ("openai_cli.commands.map", "Call an endpoint for every line of a JSONL file, fast."),
+    "explore": ("openai_cli.commands.explore", "Browse JSON or JSONL: fold, search, copy paths."),
     "help": ("openai_cli.commands.help", "Find commands by name or summary: `oai help WORDS`."),
 }
 

@@ -64,19 +64,21 @@ class Factory:
             )
         return self._clients[admin]
 
-    def output_format(self) -> str:
-        """``-o`` as given; else the profile's format where the command prints in it."""
-        fmt = self.common.output
+    def output_format(self, default: str | None = None) -> str:
+        """``-o`` as given; else the command's own ``default`` (``oai explore``); else the
+        profile's format where the command prints in it."""
+        fmt = self.common.output or default
         if fmt is None:
             fmt = self.settings().output.value
             if fmt not in self.formats:
                 fmt = "auto"
         return fmt
 
-    def renderer(self) -> Renderer:
+    def renderer(self, default: str | None = None) -> Renderer:
+        """The renderer of -o; ``default`` is a command's own format when -o is not given."""
         from openai_cli.render import Renderer
 
-        return Renderer(self.io, fmt=self.output_format(), query=self.common.query)
+        return Renderer(self.io, fmt=self.output_format(default), query=self.common.query)
 
     def close(self) -> None:
         for c in self._clients.values():

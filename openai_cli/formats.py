@@ -4,4 +4,4 @@ A module of its own, importing nothing, so that the option's help, the renderer 
 the config file's check share the list without importing one another.
 """
 
-OUTPUT_FORMATS = ("auto", "json", "jsonl", "yaml", "table", "raw")
+OUTPUT_FORMATS = ("auto", "json", "jsonl", "yaml", "table", "raw", "explore")

@@ -14,6 +14,7 @@ will replace (bash splits ``--order=a`` at ``=``, so the answer is cut to fit).
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -40,10 +41,16 @@ class Shell(StrEnum):
     bash = "bash"
     zsh = "zsh"
     fish = "fish"
+    powershell = "powershell"
 
 
 # File names under completions/ in the repository.
-FILES = {Shell.bash: "oai.bash", Shell.zsh: "_oai", Shell.fish: "oai.fish"}
+FILES = {
+    Shell.bash: "oai.bash",
+    Shell.zsh: "_oai",
+    Shell.fish: "oai.fish",
+    Shell.powershell: "oai.ps1",
+}
 
 _HEADER = (
     "{comment} {shell} completion for oai, from `oai completion show {shell}`; do not edit.\n"
@@ -112,7 +119,34 @@ end
 complete -c oai -f -a '(__oai_complete)'
 """
 
-_BODIES = {Shell.bash: _BASH, Shell.zsh: _ZSH, Shell.fish: _FISH}
+# The command's text up to the cursor, padded with the spaces the AST leaves out
+# (`oai files ` ends at "files"). Lines come back as "value<TAB>description"; an
+# empty answer lets PowerShell fall back to file names.
+_POWERSHELL = r"""Register-ArgumentCompleter -Native -CommandName oai -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+    $line = $commandAst.ToString()
+    $upTo = $cursorPosition - $commandAst.Extent.StartOffset
+    if ($line.Length -gt $upTo) { $line = $line.Substring(0, $upTo) }
+    $line = $line.PadRight($upTo)
+    $env:_OAI_COMPLETE = 'complete_powershell'
+    $env:_OAI_COMPLETE_LINE = $line
+    try {
+        $answer = @(& oai 2>$null)
+    } finally {
+        Remove-Item Env:_OAI_COMPLETE, Env:_OAI_COMPLETE_LINE -ErrorAction SilentlyContinue
+    }
+    foreach ($entry in $answer) {
+        $value, $description = $entry -split "`t", 2
+        if (-not $description) { $description = $value }
+        $text = $value
+        if ($value -match '[\s''"`$;&|(){}]') { $text = "'" + ($value -replace "'", "''") + "'" }
+        [System.Management.Automation.CompletionResult]::new(
+            $text, $value, 'ParameterValue', $description)
+    }
+}
+"""
+
+_BODIES = {Shell.bash: _BASH, Shell.zsh: _ZSH, Shell.fish: _FISH, Shell.powershell: _POWERSHELL}
 
 
 def script(shell: Shell) -> str:
@@ -168,7 +202,7 @@ def candidates(line: str, io: IO, shell: Shell) -> list[str]:
         elif shell is Shell.zsh:
             entry = full.replace("\\", "\\\\").replace(":", "\\:")
             out.append(f"{entry}:{help_text}" if help_text else entry)
-        else:
+        else:  # fish and PowerShell
             out.append(f"{full}\t{help_text}" if help_text else full)
     return out
 
@@ -218,7 +252,7 @@ def complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
 # -- the commands ------------------------------------------------------------------------
 
 app = typer.Typer(
-    help="Shell completion for bash, zsh and fish.",
+    help="Shell completion for bash, zsh, fish and PowerShell.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -227,7 +261,9 @@ app = typer.Typer(
 
 @dataclass(frozen=True, kw_only=True)
 class ShowOptions:
-    shell: Shell = argument(metavar="SHELL", help="bash, zsh or fish.", show_default=False)
+    shell: Shell = argument(
+        metavar="SHELL", help="bash, zsh, fish or powershell.", show_default=False
+    )
 
 
 def show(factory: Factory, opts: ShowOptions) -> None:
@@ -246,7 +282,7 @@ class InstallOptions:
     shell: Shell | None = argument(
         default=None,
         metavar="SHELL",
-        help="bash, zsh or fish (default: the one in $SHELL).",
+        help="bash, zsh, fish or powershell (default: the one in $SHELL).",
         show_default=False,
     )
 
@@ -256,7 +292,8 @@ def install(factory: Factory, opts: InstallOptions) -> None:
 
     bash: ~/.local/share/bash-completion/completions/oai (loaded by bash-completion);
     zsh: ~/.zfunc/_oai (that directory must be in fpath before compinit);
-    fish: ~/.config/fish/completions/oai.fish. Running it again updates the file.
+    fish: ~/.config/fish/completions/oai.fish; powershell: oai.ps1 beside $PROFILE,
+    with a line in $PROFILE that loads it. Running it again updates the file.
     """
     io = factory.io
     env = io.env
@@ -265,19 +302,44 @@ def install(factory: Factory, opts: InstallOptions) -> None:
         shell = _shell_from_env(env)
     path = install_path(shell, env)
     text = script(shell)
-    try:
-        current = path.read_text(encoding="utf-8") if path.is_file() else None
-        if current != text:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            writer.write_file(path, text.encode("utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    current = _read(path)
+    if current != text:
+        _write(path, text)
+    if shell is Shell.powershell:
+        _source_from_profile(path, env)
     if current == text:
         io.message(f"The {shell.value} completion in {path} is up to date")
     else:
         io.message(f"Installed the {shell.value} completion in {path}")
     for note in _notes(shell, path, env):
         io.message(note)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` at once: a shell starting meanwhile reads the old
+    file or the new one, never half of one."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer.write_file(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _source_from_profile(script_path: Path, env: Mapping[str, str]) -> None:
+    """PowerShell has no folder of completions: its profile loads the script."""
+    profile = powershell_profile(env)
+    line = f". '{str(script_path).replace(chr(39), chr(39) * 2)}'"
+    current = _read(profile) or ""
+    if line not in current.splitlines():
+        sep = "" if not current or current.endswith("\n") else "\n"
+        _write(profile, f"{current}{sep}{line}\n")
 
 
 # Nothing is sent: none of the shared options apply.
@@ -287,12 +349,13 @@ add_command(app, "install", InstallOptions, install, common=())
 
 def _shell_from_env(env: Mapping[str, str]) -> Shell:
     name = Path(env.get("SHELL", "")).name
+    name = "powershell" if name in ("pwsh", "pwsh-preview") else name
     try:
         return Shell(name)
     except ValueError:
         raise UsageError(
             f"cannot tell which shell to install for from SHELL={env.get('SHELL', '')!r}",
-            hint="name it: oai completion install bash|zsh|fish",
+            hint="name it: oai completion install bash|zsh|fish|powershell",
         ) from None
 
 
@@ -309,8 +372,21 @@ def install_path(shell: Shell, env: Mapping[str, str]) -> Path:
         return Path(data) / "bash-completion" / "completions" / "oai"
     if shell is Shell.zsh:
         return home / ".zfunc" / "_oai"
+    if shell is Shell.powershell:
+        return powershell_profile(env).with_name("oai.ps1")
     config = env.get("XDG_CONFIG_HOME", "").strip() or str(home / ".config")
     return Path(config) / "fish" / "completions" / "oai.fish"
+
+
+def powershell_profile(env: Mapping[str, str]) -> Path:
+    """PowerShell's $PROFILE for the current user and host (the terminal)."""
+    home = _home(env)
+    if sys.platform == "win32":
+        folder = home / "Documents" / "PowerShell"
+    else:
+        folder = Path(env.get("XDG_CONFIG_HOME", "").strip() or str(home / ".config"))
+        folder /= "powershell"
+    return folder / "Microsoft.PowerShell_profile.ps1"
 
 
 def _notes(shell: Shell, path: Path, env: Mapping[str, str]) -> list[str]:
@@ -333,4 +409,6 @@ def _notes(shell: Shell, path: Path, env: Mapping[str, str]) -> list[str]:
             )
         notes.append("then start a new shell (if it does not show, `rm -f ~/.zcompdump*`)")
         return notes
+    if shell is Shell.powershell:
+        return [f"{powershell_profile(env)} loads it in new PowerShell sessions"]
     return ["fish loads it in new shells"]

@@ -57,6 +57,10 @@ class Renderer:
 
     @property
     def effective(self) -> str:
+        if self.fmt == "explore":
+            # The viewer draws on stderr and needs both ends on the terminal; anywhere
+            # else the answer is what -o json prints.
+            return "explore" if self.io.stdout_tty and self.io.stderr_tty else "json"
         if self.fmt != "auto":
             return self.fmt
         return "pretty" if self.io.stdout_tty else "json-raw"
@@ -141,6 +145,10 @@ class Renderer:
                 out.write(json.dumps(data, ensure_ascii=False) + "\n")
         elif mode == "table":
             self._table(data)
+        elif mode == "explore":
+            from openai_cli.render.explore import explore
+
+            explore(self.io, data)
         else:  # pretty
             if _items(data) is not None:
                 self._table(data)
@@ -197,7 +205,7 @@ class Renderer:
         """Print the items of several pages as one list, as the pages arrive."""
         mode = self.effective
         out = self.io.out
-        if self._compiled is not None or mode in ("table", "pretty", "yaml"):
+        if self._compiled is not None or mode in ("table", "pretty", "yaml", "explore"):
             items: list[Any] = []
             last: dict[str, Any] = {}
             for page in pages:

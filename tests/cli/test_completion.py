@@ -66,7 +66,12 @@ def test_show_prints_the_script(shell: Shell) -> None:
     r = invoke("completion", "show", shell.value)
     assert r.code == 0, r
     assert r.out == script(shell)
-    assert "_OAI_COMPLETE=complete_" in r.out or "_OAI_COMPLETE complete_" in r.out
+    assert f"complete_{shell.value}" in r.out
+    assert (
+        "_OAI_COMPLETE=complete_" in r.out
+        or "_OAI_COMPLETE complete_" in r.out
+        or "$env:_OAI_COMPLETE = 'complete_" in r.out
+    )
 
 
 def test_show_rejects_other_shells() -> None:
@@ -131,7 +136,42 @@ def test_option_equals_value_fits_each_shell() -> None:
 
 
 def test_choices_of_a_tool_argument() -> None:
-    assert complete("bash", "oai completion show ", "") == ["bash", "zsh", "fish"]
+    assert complete("bash", "oai completion show ", "") == ["bash", "zsh", "fish", "powershell"]
+
+
+def test_powershell_gets_values_with_their_descriptions(isolated: Path) -> None:
+    # The script splits each line at the first tab: the value, then its tooltip.
+    assert set(complete("powershell", "oai fine-tuning jobs ")) >= {
+        "list\tList your fine-tuning jobs",
+        "pause\tPause a running fine-tuning job",
+    }
+    assert [c.split("\t")[0] for c in complete("powershell", "oai fi")] == ["files", "fine-tuning"]
+    assert complete("powershell", "oai files list --ord") == [
+        "--order\tSort by creation time, oldest or newest first [one of: asc, desc; default: desc]"
+    ]
+    assert complete("powershell", "oai files list --order ") == ["asc", "desc"]
+    assert complete("powershell", "oai files list --order=d") == ["--order=desc"]
+    write_profiles(isolated, "[profiles.work]\n[profiles.personal]\n")
+    assert complete("powershell", "oai --profile ") == ["personal", "work"]
+    assert complete("powershell", "oai auth login --key-file ") == []
+
+
+def test_powershell_script_speaks_the_protocol() -> None:
+    """What the PowerShell script sends and reads, checked against the protocol where
+    no PowerShell can run (test_pwsh_completes_from_the_committed_script runs it)."""
+    from openai_cli.commands.completion import COMPLETE_VAR, LINE_VAR
+
+    text = script(Shell.powershell)
+    assert "Register-ArgumentCompleter -Native -CommandName oai" in text
+    assert f"$env:{COMPLETE_VAR} = 'complete_powershell'" in text
+    assert f"$env:{LINE_VAR} = $line" in text
+    # The line is cut at the cursor and keeps the trailing space of `oai files `.
+    assert "$line.Substring(0, $upTo)" in text
+    assert "$line.PadRight($upTo)" in text
+    # Both variables are removed again, so later commands do not answer as completion.
+    assert f"Remove-Item Env:{COMPLETE_VAR}, Env:{LINE_VAR}" in text
+    assert '-split "`t", 2' in text
+    assert "CompletionResult]::new(" in text
 
 
 def test_profile_names_come_from_the_config_file(isolated: Path) -> None:
@@ -265,12 +305,41 @@ def test_install_zsh_skips_the_fpath_note_when_zshrc_has_it(tmp_path: Path) -> N
     assert "fpath=" not in r.err
 
 
+def test_install_powershell_writes_the_script_and_loads_it_from_the_profile(
+    tmp_path: Path,
+) -> None:
+    env = _install_env(tmp_path)
+    folder = tmp_path / ".config/powershell"
+    folder.mkdir(parents=True)
+    profile = folder / "Microsoft.PowerShell_profile.ps1"
+    profile.write_text("Set-PSReadLineOption -EditMode Emacs")  # no newline at the end
+    r = invoke("completion", "install", "powershell", env=env)
+    assert r.code == 0, r
+    target = folder / "oai.ps1"
+    assert target.read_text() == script(Shell.powershell)
+    assert profile.read_text() == f"Set-PSReadLineOption -EditMode Emacs\n. '{target}'\n"
+    assert f"Installed the powershell completion in {target}" in r.err
+    assert str(profile) in r.err
+    again = invoke("completion", "install", "powershell", env=env)
+    assert again.code == 0, again
+    assert "is up to date" in again.err
+    assert profile.read_text().count("oai.ps1") == 1
+
+
+def test_install_picks_powershell_from_SHELL_pwsh(tmp_path: Path) -> None:
+    env = _install_env(tmp_path, SHELL="/usr/bin/pwsh", XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    r = invoke("completion", "install", env=env)
+    assert r.code == 0, r
+    assert (tmp_path / "cfg/powershell/oai.ps1").is_file()
+    assert (tmp_path / "cfg/powershell/Microsoft.PowerShell_profile.ps1").is_file()
+
+
 def test_install_without_a_known_shell_asks_for_one(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     r = invoke("completion", "install", env=_install_env(home, SHELL="/bin/tcsh"))
     assert r.code == 2, r
-    assert "oai completion install bash|zsh|fish" in r.err
+    assert "oai completion install bash|zsh|fish|powershell" in r.err
     assert not any(home.iterdir())
 
 
@@ -505,3 +574,30 @@ def test_bash_completion_loads_the_installed_script(shell_env: dict[str, str]) -
     lines = p.stdout.splitlines()
     assert lines[0] == "complete -o default -F _oai_completion oai"
     assert lines[1:] == ["resume", "retrieve"]
+
+
+def test_pwsh_completes_from_the_committed_script(shell_env: dict[str, str]) -> None:
+    pwsh = _need("pwsh")
+
+    def tab(line: str) -> list[str]:
+        p = subprocess.run(
+            [
+                pwsh,
+                "-NoProfile",
+                "-NonInteractive",
+                "-Command",
+                f". '{COMPLETIONS / 'oai.ps1'}'; "
+                f"(TabExpansion2 -inputScript '{line}' -cursorColumn {len(line)})"
+                ".CompletionMatches | ForEach-Object { $_.CompletionText }",
+            ],
+            env=shell_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert p.returncode == 0, p.stderr
+        return p.stdout.split()
+
+    assert set(tab("oai fine-tuning jobs ")) == JOB_VERBS
+    assert tab("oai files list --ord") == ["--order"]
+    assert tab("oai files list --order ") == ["asc", "desc"]

@@ -404,6 +404,23 @@ def _cgi(ctx: Ctx) -> None:
     assert again.stdout.decode().startswith("Status: 400\n")
 
 
+def _explored_listing(ctx: Ctx) -> None:
+    # Piped, -o explore prints what -o json prints.
+    assert ctx.done[-1].out == ctx.sh("oai batches list --all -o json").out
+    assert json.loads(ctx.done[-1].out)["object"] == "list"
+
+
+def _explored_logs(ctx: Ctx) -> None:
+    explored = next(d for d in ctx.done if d.command.startswith("oai logs list"))
+    assert explored.code == 0, explored
+    # One line of JSONL is one JSON document: the one conversation, as itself.
+    conversation = json.loads(explored.out)
+    assert conversation["object"] == "oai.conversation"
+    assert "haiku" in json.dumps(conversation)
+    home = Path(ctx.env["HOME"])
+    assert (home / ".config/powershell/oai.ps1").is_file()
+
+
 def _completion_installed(ctx: Ctx) -> None:
     home = Path(ctx.env["HOME"])
     assert (home / ".local/share/bash-completion/completions/oai").is_file()
@@ -492,6 +509,18 @@ EXAMPLES += [
         check=_readme_answers,
     ),
     Example("README.md", _page("README.md", "git diff | oai ask"), check=_git_diff_is_context),
+    Example(
+        "README.md",
+        _page("README.md", "oai batches list --all -o explore"),
+        server="local",
+        check=_explored_listing,
+    ),
+    Example(
+        "README.md",
+        _page("README.md", "oai logs list -o jsonl | oai explore", "oai completion install"),
+        setup=('oai ask "Write a haiku about pipes"',),
+        check=_explored_logs,
+    ),
     Example(
         "README.md",
         _page(

@@ -76,6 +76,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("openai_cli.commands.completion", "openai_cli.app"): "completion walks the root group",
     ("openai_cli.lazy", "openai_cli.commands.help"): "the index of the whole tree, built "
     "only for the error of a command no group has",
+    ("openai_cli.render", "openai_cli.render.explore"): "the outline of -o explore, only "
+    "when a viewer opens",
+    ("openai_cli.render.explore", "openai_cli.render.viewer"): "Textual, only when a viewer opens",
     ("openai_cli.commands.help", "openai_cli.app"): "the index lists the tools the root registers",
 }
 
