@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from openai_cli.errors import UsageError
-from openai_cli.input.body import file_error
-from openai_cli.input.local import local_input
+from openai_cli.input import reader
 from openai_cli.options import PRINTING, add_command, argument
 
 if TYPE_CHECKING:
@@ -40,18 +39,13 @@ def explore(factory: Factory, opts: ExploreOptions) -> None:
     io = factory.io
     if opts.file == "-" and io.stdin_tty:
         raise UsageError("FILE: give a file, or pipe JSON or JSONL into oai explore")
-    with local_input(io, opts.file, what="FILE") as (path, shown):
-        data = read_json_or_jsonl(path, shown)
-    factory.renderer(default="explore").answer(data)
+    text = reader.read_text(io, opts.file, reader.EXPLORE, what="FILE")
+    shown = "<stdin>" if opts.file == "-" else opts.file
+    factory.renderer(default="explore").answer(json_or_jsonl(text, shown))
 
 
-def read_json_or_jsonl(path: str, shown: str) -> Any:
-    """One JSON document, or the list of the documents of a JSONL file."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise file_error("FILE", path, exc) from None
+def json_or_jsonl(text: str, shown: str) -> Any:
+    """One JSON document, or the list of the documents of a JSONL text."""
     if not text.strip():
         raise UsageError(f"FILE: {shown} is empty; it needs JSON or JSONL")
     try:

@@ -96,7 +96,25 @@ KEY = Use(
     "the most oai reads as a key",
 )
 
-USES = (JSON, PROMPT, LINES, SPEECH, IMAGE, ATTACHMENT, WEBHOOK_PAYLOAD, WEBHOOK_HEADERS, KEY)
+EXPLORE = Use(
+    "JSON to browse: `oai explore` FILE and stdin",
+    64 * MIB,  # as much as an answer read into memory (http.client.MAX_ANSWER)
+    "the most oai explore holds in memory",
+    hint="narrow it first (jq, or --query on the command that made it)",
+)
+
+USES = (
+    JSON,
+    PROMPT,
+    LINES,
+    SPEECH,
+    IMAGE,
+    ATTACHMENT,
+    WEBHOOK_PAYLOAD,
+    WEBHOOK_HEADERS,
+    KEY,
+    EXPLORE,
+)
 
 
 def size_text(n: int) -> str:

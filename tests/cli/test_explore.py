@@ -82,7 +82,7 @@ def test_jsonl_on_stdin_is_one_list() -> None:
         ('{"a": 1,\n "b": }\n', "FILE: <stdin> line 2, column 7: not JSON"),
         ('{"a": 1}\n{"b": 2}\n\n{"c": oops}\n', "FILE: <stdin> line 4: not JSON"),
         ("  \n", "FILE: <stdin> is empty"),
-        (b"\xff\xfe{}", "not UTF-8"),
+        (b"\xc3\x28{}", "not UTF-8"),
     ],
 )
 def test_bad_input_names_the_line(text: str | bytes, message: str) -> None:
