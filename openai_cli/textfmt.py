@@ -10,3 +10,12 @@ def human_seconds(seconds: float) -> str:
     if seconds >= 60:
         return f"{seconds / 60:.0f} min"
     return f"{seconds:.0f} s"
+
+
+def dollars(amount: float) -> str:
+    """Money as people read it, with digits enough to tell small amounts apart."""
+    if amount >= 100:
+        return f"${amount:,.2f}"
+    if amount >= 1:
+        return f"${amount:.2f}"
+    return f"${amount:.4f}"
