@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 def human_seconds(seconds: float) -> str:
     """A duration as people say it: ``45 s``, ``10 min``, ``1.5 h``."""
@@ -13,9 +15,11 @@ def human_seconds(seconds: float) -> str:
 
 
 def dollars(amount: float) -> str:
-    """Money as people read it, with digits enough to tell small amounts apart."""
+    """Money as people read it: cents from a dollar up, two significant digits below
+    (``$0.0000068``), so that a small request does not read as free."""
     if amount >= 100:
         return f"${amount:,.2f}"
-    if amount >= 1:
+    if amount >= 1 or amount <= 0:
         return f"${amount:.2f}"
-    return f"${amount:.4f}"
+    places = min(12, 1 - math.floor(math.log10(amount)))
+    return f"${amount:.{places}f}"

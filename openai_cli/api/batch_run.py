@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.api import catalogue
+from openai_cli.api.cost import estimate
 from openai_cli.api.missing import naming_missing
 from openai_cli.api.request import Request
 from openai_cli.api.runner import download
@@ -83,6 +84,7 @@ class BatchRun:
         output_file: str | None,
         errors_file: str | None,
         no_validate: bool = False,
+        max_cost: float | None = None,
     ) -> BatchRun | None:
         io = factory.io
         limit = positive(max_requests, "--max-requests", jsonl.MAX_BATCH_LINES)
@@ -119,6 +121,12 @@ class BatchRun:
                 cur["end"] = line.end
                 cur["weight"] += weight
 
+            cost = estimate(factory, batch=True)
+
+            def read(line: Line) -> None:
+                plan(line)
+                cost(line)
+
             with open(path, "rb") as fh:
                 summary = jsonl.validate_batch(
                     fh,
@@ -126,10 +134,13 @@ class BatchRun:
                     endpoint=endpoint,
                     endpoints=batch_endpoints(),
                     enforce_limits=False,
-                    on_line=plan,
+                    on_line=read,
                     consequence="nothing was uploaded",
                     bodies=batch_check(factory, no_validate),
                 )
+            for said in cost.report():
+                io.message(f"oai: {said}")
+            cost.cap(max_cost, "--max-cost")
             if factory.common.dry_run:
                 _show_plan(factory, summary.endpoint, summary.lines, chunks)
                 if spooled:

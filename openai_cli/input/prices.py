@@ -153,4 +153,3 @@ def _number(value: Any, where: str, name: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise UsageError(f"prices: {where}: {name}: expected a number of dollars, 0 or more")
     return float(value)
-
