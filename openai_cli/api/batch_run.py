@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.api import catalogue
-from openai_cli.api.cost import estimate
+from openai_cli.api.cost import estimate, spent
 from openai_cli.api.missing import naming_missing
 from openai_cli.api.request import Request
 from openai_cli.api.runner import download
@@ -40,6 +40,7 @@ from openai_cli.state import read_json, state_dir, write_json
 if TYPE_CHECKING:
     from openai_cli.context import Factory
     from openai_cli.http.client import Client
+    from openai_cli.input.estimate import Spent
     from openai_cli.input.jsonl import Line
 
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
@@ -445,6 +446,7 @@ class BatchRun:
     def _merge(self) -> int:
         index: dict[str, tuple[int, int, int, bool]] = {}  # id -> (file, offset, length, ok)
         files: list[Any] = []
+        paid = spent(self.factory, batch=True)
         try:
             for c in self.chunks:
                 for kind in ("output", "error"):
@@ -463,7 +465,10 @@ class BatchRun:
                         cid = rec.get("custom_id") if isinstance(rec, dict) else None
                         if isinstance(cid, str):
                             index[cid] = (len(files) - 1, offset, len(raw), _succeeded(rec))
-            return self._write_results(files, index)
+                            _add_usage(paid, rec)
+            code = self._write_results(files, index)
+            self.io.message(f"oai: {paid.report()} at the Batch API's price")
+            return code
         finally:
             for fh in files:
                 fh.close()
@@ -680,3 +685,12 @@ def _show_plan(
             ],
         }
     )
+
+
+def _add_usage(paid: Spent, rec: Any) -> None:
+    """The usage of one output line (``response.body``), if it has one."""
+    response = rec.get("response") if isinstance(rec, dict) else None
+    body = response.get("body") if isinstance(response, dict) else None
+    if isinstance(body, dict):
+        model = body.get("model")
+        paid.add(model if isinstance(model, str) else None, body.get("usage"))
