@@ -21,7 +21,7 @@ from openai_cli.input.tokens import base_model
 
 PER_TOKENS = 1_000_000
 # What a model's entry may say, each a number of dollars (per_image: by size).
-TOKEN_FIELDS = ("input", "cached_input", "output")
+TOKEN_FIELDS = ("input", "cached_input", "output", "training")
 UNIT_FIELDS = ("per_minute", "per_million_characters")
 FIELDS = (*TOKEN_FIELDS, *UNIT_FIELDS, "per_image")
 _DATED = re.compile(r"-\d{4}-\d{2}-\d{2}$")
@@ -42,6 +42,7 @@ class Price:
     input: float | None = None
     cached_input: float | None = None
     output: float | None = None
+    training: float | None = None
     per_minute: float | None = None
     per_million_characters: float | None = None
     per_image: dict[str, float] = field(default_factory=dict)

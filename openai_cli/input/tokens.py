@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from openai_cli.errors import UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+T = TypeVar("T")
 
 ENCODINGS = ("o200k_base", "cl100k_base")
 
@@ -52,6 +55,34 @@ REPLY_PRIMER = 3
 MAX_OUTPUT_FIELDS = ("max_output_tokens", "max_completion_tokens", "max_tokens")
 
 
+# The most tokens one fine-tuning example may hold, by the model trained (the longest
+# name that starts the model's decides, as for the encodings).
+FINE_TUNE_LIMITS: dict[str, int] = {
+    "gpt-4o": 65_536,
+    "gpt-4.1": 65_536,
+    "gpt-3.5-turbo": 16_385,
+}
+
+
+def fine_tune_limit(model: str) -> int | None:
+    return _longest(FINE_TUNE_LIMITS, base_model(model))
+
+
+def count_example(example: Any, encoding: str) -> int:
+    """Tokens of one fine-tuning example: its messages (DPO: the input's and the
+    preferred answer), counted as a chat request."""
+    if not isinstance(example, dict):
+        return 0
+    messages = example.get("messages")
+    if not isinstance(messages, list):
+        inp = example.get("input")
+        given = inp.get("messages") if isinstance(inp, dict) else None
+        preferred = example.get("preferred_output")
+        messages = [*(given if isinstance(given, list) else [])]
+        messages += preferred if isinstance(preferred, list) else []
+    return count_body({"messages": messages}, encoding).tokens
+
+
 def base_model(model: str) -> str:
     """The model a fine-tuned one (``ft:gpt-4o-mini-2024-07-18:org::id``) was made from."""
     if model.startswith("ft:"):
@@ -80,9 +111,13 @@ def encoding_for(model: str | None, encoding: str | None = None) -> str:
 
 
 def known_encoding(model: str) -> str | None:
-    name = base_model(model)
-    best = max((p for p in MODEL_ENCODINGS if name.startswith(p)), key=len, default=None)
-    return None if best is None else MODEL_ENCODINGS[best]
+    return _longest(MODEL_ENCODINGS, base_model(model))
+
+
+def _longest(table: Mapping[str, T], name: str) -> T | None:
+    """The entry of the longest key that starts ``name``, or None."""
+    best = max((p for p in table if name.startswith(p)), key=len, default=None)
+    return None if best is None else table[best]
 
 
 @functools.cache

@@ -176,3 +176,55 @@ def test_map_reports_what_the_answers_cost(api: respx.MockRouter, tmp_path: Path
     assert r.code == 0, r
     cost = dollars(per_million(1_000_000, MINI.input))
     assert f"oai: 1,000,000 input tokens (0 cached), 0 output; cost {cost}" in r.err
+
+
+# -- fine-tuning data -------------------------------------------------------------------
+
+
+def example(text: str) -> dict[str, Any]:
+    return {
+        "messages": [
+            {"role": "user", "content": text},
+            {"role": "assistant", "content": "hello world"},
+        ]
+    }
+
+
+def test_fine_tuning_validate_counts_tokens_and_estimates_training(tmp_path: Path) -> None:
+    path = write(tmp_path / "ft.jsonl", [example(f"hello world {i}") for i in range(10)])
+    r = invoke("fine-tuning", "validate", path, "--model", "gpt-4o-mini-2024-07-18")
+    assert r.code == 0, r
+    # Each: 2 messages of 3 + role 1 + text, and 3 for the primer: 3+1+4 + 3+1+2 + 3 = 17
+    # ("hello world 7" is 4 tokens in o200k_base).
+    per_pass = invoke("tokens", "count", "--encoding", "o200k_base", "hello world 1").out
+    assert per_pass == "4\n"
+    training = PRICES.price("gpt-4o-mini").training
+    assert training is not None
+    cost = dollars(170 * 3 * training / 1_000_000)
+    assert r.err.splitlines() == [
+        "oai: messages per example: min 2, median 2, max 2",
+        "oai: tokens per example: min 17, median 17, max 17",
+        f"oai: about 510 training tokens (170 a pass, 3 epochs); estimated cost {cost}",
+        f"oai: {path}: 10 examples, all valid",
+    ]
+    r = invoke("fine-tuning", "validate", path, "--model", "gpt-4o-mini", "--epochs", "1")
+    assert "about 170 training tokens (170 a pass, 1 epochs)" in r.err
+
+
+def test_an_example_over_the_model_s_limit_is_an_error(tmp_path: Path) -> None:
+    items = [example("hi") for _ in range(9)] + [example("word " * 17_000)]
+    items = [{**x, "messages": [*x["messages"], {"role": "user", "content": str(i)}]}
+             for i, x in enumerate(items)]  # fmt: skip
+    path = write(tmp_path / "ft.jsonl", items)
+    r = invoke("fine-tuning", "validate", path, "--model", "gpt-3.5-turbo")
+    assert r.code == 2, r
+    assert f"{path}:10: 17,0" in r.err
+    assert "tokens; gpt-3.5-turbo trains on at most 16,385 per example" in r.err
+    assert invoke("fine-tuning", "validate", path, "--model", "gpt-4o-mini").code == 0
+
+
+def test_fine_tuning_validate_refuses_a_model_it_cannot_count(tmp_path: Path) -> None:
+    path = write(tmp_path / "ft.jsonl", [example(str(i)) for i in range(10)])
+    r = invoke("fine-tuning", "validate", path, "--model", "llama-3")
+    assert r.code == 2
+    assert r.err.startswith("oai: --model: the encoding of 'llama-3' is not known")
