@@ -467,7 +467,8 @@ class BatchRun:
                             index[cid] = (len(files) - 1, offset, len(raw), _succeeded(rec))
                             _add_usage(paid, rec)
             code = self._write_results(files, index)
-            self.io.message(f"oai: {paid.report()} at the Batch API's price")
+            if paid.answers:
+                self.io.message(f"oai: {paid.report()} at the Batch API's price")
             return code
         finally:
             for fh in files:

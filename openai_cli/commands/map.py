@@ -336,7 +336,8 @@ def _run(
                 "written, the same command with --resume goes on",
             ) from None
     seconds = max(time.monotonic() - started, 1e-6)
-    io.message(f"oai: {spent.report()}")
+    if spent.answers:
+        io.message(f"oai: {spent.report()}")
     if mapper.capped and mapper.next_line <= summary.lines:
         io.message(
             f"oai: stopped at the cap of {dollars(cap or 0)}: the results end at line "

@@ -169,6 +169,7 @@ class Spent:
     output: int = 0
     dollars: float = 0.0
     unpriced: set[str] = field(default_factory=set)
+    answers: int = 0  # those that carried usage
 
     def add(self, model: str | None, usage: Any) -> float | None:
         """Count one answer; its cost, or None when it has no price."""
@@ -176,6 +177,7 @@ class Spent:
         if read is None:
             return None
         inp, cached, out = read
+        self.answers += 1
         self.input += inp
         self.cached += cached
         self.output += out
