@@ -23,3 +23,8 @@ def dollars(amount: float) -> str:
         return f"${amount:.2f}"
     places = min(12, 1 - math.floor(math.log10(amount)))
     return f"${amount:.{places}f}"
+
+
+def count(n: int, noun: str) -> str:
+    """``1 result``, ``2 results``: a number and its noun, in the right number."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
