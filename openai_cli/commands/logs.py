@@ -228,7 +228,9 @@ def usage(factory: Factory, opts: UsageOptions) -> None:
     _print_list(factory, rows)
 
 
-add_command(app, "usage", UsageOptions, usage, example="oai logs usage --by model -o table")
+add_command(
+    app, "usage", UsageOptions, usage, common=PRINTING, example="oai logs usage --by model -o table"
+)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -52,8 +52,8 @@ def count(factory: Factory, opts: CountOptions) -> None:
     Exact for text, with the encoding of --model (o200k_base for gpt-4o, gpt-4.1, o1,
     o3, o4 and gpt-5; cl100k_base for gpt-4, gpt-3.5-turbo and the embedding models).
     A body counts each chat message's 3 tokens of overhead and the reply's 3; with
-    tools, images or audio it is an estimate, and says so on stderr. Prints the number;
-    -o json gives the encoding and whether it is exact.
+    tools, images or audio it is an estimate, and says so on stderr. Prints the count,
+    the encoding and whether it is exact; --query tokens prints the number alone.
     """
     from openai_cli.input import tokens
 
@@ -82,9 +82,6 @@ def count(factory: Factory, opts: CountOptions) -> None:
             + ", ".join(counted.estimated)
             + " are billed by rules not counted here"
         )
-    if renderer.fmt == "auto" and renderer.query is None:
-        io.out.write(f"{counted.tokens}\n")
-        return
     renderer.answer(
         {"tokens": counted.tokens, "encoding": encoding, "model": model, "exact": counted.exact}
     )

@@ -197,7 +197,7 @@ def test_fine_tuning_validate_counts_tokens_and_estimates_training(tmp_path: Pat
     # Each: 2 messages of 3 + role 1 + text, and 3 for the primer: 3+1+4 + 3+1+2 + 3 = 17
     # ("hello world 7" is 4 tokens in o200k_base).
     per_pass = invoke("tokens", "count", "--encoding", "o200k_base", "hello world 1").out
-    assert per_pass == "4\n"
+    assert json.loads(per_pass)["tokens"] == 4
     training = PRICES.price("gpt-4o-mini").training
     assert training is not None
     cost = dollars(170 * 3 * training / 1_000_000)

@@ -8,7 +8,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import invoke
+from tests.helpers import Result, invoke
+
+
+def n(r: Result) -> int:
+    return int(json.loads(r.out)["tokens"])
 
 
 def test_the_encodings_give_tiktokens_published_token_ids() -> None:
@@ -21,10 +25,10 @@ def test_the_encodings_give_tiktokens_published_token_ids() -> None:
 
 def test_counts_match_published_values() -> None:
     r = invoke("tokens", "count", "hello world", "--model", "gpt-4o")
-    assert (r.code, r.out, r.err) == (0, "2\n", "")
+    assert (r.code, n(r), r.err) == (0, 2, "")
     # OpenAI's cookbook: "tiktoken is great!" is 6 tokens in cl100k_base.
     r = invoke("tokens", "count", "tiktoken is great!", "--model", "gpt-4")
-    assert (r.code, r.out) == (0, "6\n")
+    assert (r.code, n(r)) == (0, 6)
 
 
 def test_the_model_decides_the_encoding() -> None:
@@ -53,14 +57,14 @@ def test_an_unknown_model_is_said_never_guessed() -> None:
         "pick one with --encoding (o200k_base, cl100k_base)\n"
     )
     r = invoke("tokens", "count", "hello world", "--model", "llama-3", "--encoding", "cl100k_base")
-    assert (r.code, r.out) == (0, "2\n")
+    assert (r.code, n(r)) == (0, 2)
 
 
 def test_file_and_stdin(tmp_path: Path) -> None:
     path = tmp_path / "t.txt"
     path.write_text("tiktoken is great!")
-    assert invoke("tokens", "count", "--file", str(path), "--model", "gpt-4").out == "6\n"
-    assert invoke("tokens", "count", "-", "--model", "gpt-4", input="hello world").out == "2\n"
+    assert n(invoke("tokens", "count", "--file", str(path), "--model", "gpt-4")) == 6
+    assert n(invoke("tokens", "count", "-", "--model", "gpt-4", input="hello world")) == 2
     r = invoke("tokens", "count", "hi", "--file", str(path), "--model", "gpt-4")
     assert (r.code, r.err) == (2, "oai: TEXT: give one of TEXT, --file or --body\n")
 
@@ -69,11 +73,9 @@ def test_a_chat_body_counts_the_message_overhead() -> None:
     # 3 per message, the role, the text, 3 for the reply's primer (OpenAI's guide).
     body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hello world"}]}
     r = invoke("tokens", "count", "--body", json.dumps(body))
-    assert (r.code, r.out, r.err) == (0, "9\n", "")
+    assert (r.code, n(r), r.err) == (0, 9, "")
     two = {**body, "messages": [{"role": "system", "content": "hello world", "name": "x"}] * 2}
-    assert (
-        invoke("tokens", "count", "--body", json.dumps(two)).out == f"{3 + 2 * (3 + 1 + 2 + 2)}\n"
-    )
+    assert n(invoke("tokens", "count", "--body", json.dumps(two))) == 3 + 2 * (3 + 1 + 2 + 2)
 
 
 def test_a_body_with_images_is_an_estimate_and_says_so() -> None:
@@ -91,10 +93,16 @@ def test_a_body_with_images_is_an_estimate_and_says_so() -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.text(st.characters(blacklist_characters="\ufeff"), min_size=1, max_size=40))
+@given(
+    st.text(
+        st.characters(exclude_categories=["Cs"], exclude_characters="\ufeff"),
+        min_size=1,
+        max_size=40,
+    )
+)
 def test_one_message_is_its_text_plus_seven(text: str) -> None:
     plain = invoke("tokens", "count", "--encoding", "o200k_base", "-", input=text.encode())
     body = {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]}
     counted = invoke("tokens", "count", "--body", json.dumps(body))
     assert plain.code == counted.code == 0
-    assert int(counted.out) == int(plain.out) + 7
+    assert n(counted) == n(plain) + 7

@@ -301,7 +301,7 @@ def _readme_workflows(ctx: Ctx) -> None:
 
 
 def _tokens_counted(ctx: Ctx) -> None:
-    assert ctx.out("oai tokens count 'hello world'") == "2\n"
+    assert json.loads(ctx.out("oai tokens count 'hello world'"))["tokens"] == 2
 
 
 def _map_resumed(ctx: Ctx) -> None:
