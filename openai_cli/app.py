@@ -28,6 +28,8 @@ TOOLS: dict[str, tuple[str, str]] = {
     ),
     "map": ("openai_cli.commands.map", "Call an endpoint for every line of a JSONL file, fast."),
     "explore": ("openai_cli.commands.explore", "Browse JSON or JSONL: fold, search, copy paths."),
+    "tokens": ("openai_cli.commands.tokens", "Count tokens offline with a model's encoding."),
+    "prices": ("openai_cli.commands.prices", "The prices cost estimates use (editable)."),
     "help": ("openai_cli.commands.help", "Find commands by name or summary: `oai help WORDS`."),
 }
 

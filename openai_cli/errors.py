@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     RATE_LIMIT = 5  # 429 or quota, after retries
     SERVER = 6  # 5xx, network error or timeout, after retries
     FAILED = 7  # stream cut, error event, job failed
+    COST_CAP = 8  # map --max-cost: the answers' cost reached the cap; --resume goes on
     IO_ERROR = 74  # the output could not be written (full disk, I/O error); sysexits' EX_IOERR
     TIMED_OUT = 124  # --wait gave up; the job itself goes on (as timeout(1) exits)
     HUNG_UP = 129  # SIGHUP (128 + 1): the terminal closed; cleaned up as after Ctrl-C

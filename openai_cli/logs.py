@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from openai_cli.config.table import Environment
 from openai_cli.http.redact import stored_url
+from openai_cli.input.estimate import usage_tokens
 
 if TYPE_CHECKING:
     from openai_cli.io import IO
@@ -119,6 +120,35 @@ def m002_answer_pieces(db: sqlite3.Connection) -> None:
         )
         """
     )
+
+
+@migration
+def m003_tokens_and_cost(db: sqlite3.Connection) -> None:
+    """Each exchange's tokens and cost, for the totals of ``oai logs usage``; the
+    tokens of exchanges logged before are read from their usage."""
+    for column in ("input_tokens INTEGER", "cached_tokens INTEGER", "output_tokens INTEGER"):
+        db.execute(f"ALTER TABLE exchanges ADD COLUMN {column}")
+    db.execute("ALTER TABLE exchanges ADD COLUMN cost REAL")
+    rows = db.execute("SELECT id, usage FROM exchanges WHERE usage IS NOT NULL").fetchall()
+    for row_id, usage in rows:
+        try:
+            counts = usage_tokens(json.loads(usage))
+        except ValueError:
+            counts = None
+        if counts is not None:
+            db.execute(
+                "UPDATE exchanges SET input_tokens = ?, cached_tokens = ?, output_tokens = ? "
+                "WHERE id = ?",
+                (*counts, row_id),
+            )
+
+
+# What ``oai logs usage`` totals by: the SQL of each grouping.
+USAGE_GROUPS = {
+    "day": "date(started_at, 'unixepoch', 'localtime')",
+    "model": "COALESCE(model, '')",
+    "profile": "COALESCE(profile, '')",
+}
 
 
 # External-content full-text index over prompts and answers, kept in step by
@@ -439,6 +469,24 @@ class Log:
                 out.append(item)
         return out
 
+    def usage(self, by: str) -> list[dict[str, Any]]:
+        """Turns, tokens and cost totalled by ``by`` (a key of :data:`USAGE_GROUPS`),
+        the newest day (or the costliest model or profile) first."""
+        key = USAGE_GROUPS[by]
+        order = f"{by} DESC" if by == "day" else "cost DESC, turns DESC"
+        rows = self._query(
+            f"SELECT {key} AS {by}, COUNT(*) AS turns, "
+            "SUM(COALESCE(input_tokens, 0)) AS input_tokens, "
+            "SUM(COALESCE(cached_tokens, 0)) AS cached_tokens, "
+            "SUM(COALESCE(output_tokens, 0)) AS output_tokens, "
+            "COALESCE(SUM(cost), 0) AS cost, "
+            "SUM(input_tokens IS NULL) AS without_usage, "
+            "SUM(input_tokens IS NOT NULL AND cost IS NULL) AS without_price "
+            f"FROM exchanges GROUP BY {by} ORDER BY {order}",
+            (),
+        )
+        return [dict(row) for row in rows]
+
     def search(self, text: str, limit: int) -> list[dict[str, Any]]:
         """Exchanges whose prompt or answer holds every word of ``text``, newest first."""
         words = text.split()
@@ -508,17 +556,21 @@ class Entry:
         text: str,
         api: str,
         usage: dict[str, Any] | None = None,
+        cost: float | None = None,
         request_id: str | None = None,
         response_id: str | None = None,
         error: str | None = None,
     ) -> None:
-        """The whole answer and its outcome, written (and indexed) once."""
+        """The whole answer and its outcome, written (and indexed) once. ``cost`` is
+        None when the model has no price (the tokens are kept all the same)."""
         now = time.time()
         if self.first_text is None and text:
             self.first_text = now
+        counts = usage_tokens(usage) or (None, None, None)
         with self.log._tx() as db:
             db.execute(
                 "UPDATE exchanges SET status = ?, answer = ?, api = ?, usage = ?, "
+                "input_tokens = ?, cached_tokens = ?, output_tokens = ?, cost = ?, "
                 "request_id = ?, response_id = ?, error = ?, first_text_ms = ?, duration_ms = ? "
                 "WHERE id = ?",
                 (
@@ -526,6 +578,8 @@ class Entry:
                     clean(text),
                     api,
                     json.dumps(usage) if usage else None,
+                    *counts,
+                    cost,
                     request_id,
                     response_id,
                     clean(error) if error else None,
@@ -683,6 +737,7 @@ def _exchange(row: sqlite3.Row) -> dict[str, Any]:
         "attachments": json.loads(row["attachments"]) if row["attachments"] else [],
         "answer": row["answer"],
         "usage": json.loads(row["usage"]) if row["usage"] else None,
+        "cost": row["cost"],
         "request_id": row["request_id"],
         "response_id": row["response_id"],
         "first_text_ms": row["first_text_ms"],

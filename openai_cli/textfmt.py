@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 def human_seconds(seconds: float) -> str:
     """A duration as people say it: ``45 s``, ``10 min``, ``1.5 h``."""
@@ -10,6 +12,17 @@ def human_seconds(seconds: float) -> str:
     if seconds >= 60:
         return f"{seconds / 60:.0f} min"
     return f"{seconds:.0f} s"
+
+
+def dollars(amount: float) -> str:
+    """Money as people read it: cents from a dollar up, two significant digits below
+    (``$0.0000068``), so that a small request does not read as free."""
+    if amount >= 100:
+        return f"${amount:,.2f}"
+    if amount >= 1 or amount <= 0:
+        return f"${amount:.2f}"
+    places = min(12, 1 - math.floor(math.log10(amount)))
+    return f"${amount:.{places}f}"
 
 
 def count(n: int, noun: str) -> str:

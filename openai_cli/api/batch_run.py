@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from openai_cli import writer
 from openai_cli.api import catalogue
+from openai_cli.api.cost import estimate, spent
 from openai_cli.api.missing import naming_missing
 from openai_cli.api.request import Request
 from openai_cli.api.runner import download
@@ -41,6 +42,7 @@ from openai_cli.textfmt import count
 if TYPE_CHECKING:
     from openai_cli.context import Factory
     from openai_cli.http.client import Client
+    from openai_cli.input.estimate import Spent
     from openai_cli.input.jsonl import Line
 
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
@@ -85,6 +87,7 @@ class BatchRun:
         output_file: str | None,
         errors_file: str | None,
         no_validate: bool = False,
+        max_cost: float | None = None,
     ) -> BatchRun | None:
         io = factory.io
         limit = positive(max_requests, "--max-requests", jsonl.MAX_BATCH_LINES)
@@ -121,6 +124,12 @@ class BatchRun:
                 cur["end"] = line.end
                 cur["weight"] += weight
 
+            cost = estimate(factory, batch=True)
+
+            def read(line: Line) -> None:
+                plan(line)
+                cost(line)
+
             with open(path, "rb") as fh:
                 summary = jsonl.validate_batch(
                     fh,
@@ -128,10 +137,13 @@ class BatchRun:
                     endpoint=endpoint,
                     endpoints=batch_endpoints(),
                     enforce_limits=False,
-                    on_line=plan,
+                    on_line=read,
                     consequence="nothing was uploaded",
                     bodies=batch_check(factory, no_validate),
                 )
+            for said in cost.report():
+                io.message(f"oai: {said}")
+            cost.cap(max_cost, "--max-cost")
             if factory.common.dry_run:
                 _show_plan(factory, summary.endpoint, summary.lines, chunks)
                 if spooled:
@@ -436,6 +448,7 @@ class BatchRun:
     def _merge(self) -> int:
         index: dict[str, tuple[int, int, int, bool]] = {}  # id -> (file, offset, length, ok)
         files: list[Any] = []
+        paid = spent(self.factory, batch=True)
         try:
             for c in self.chunks:
                 for kind in ("output", "error"):
@@ -454,7 +467,11 @@ class BatchRun:
                         cid = rec.get("custom_id") if isinstance(rec, dict) else None
                         if isinstance(cid, str):
                             index[cid] = (len(files) - 1, offset, len(raw), _succeeded(rec))
-            return self._write_results(files, index)
+                            _add_usage(paid, rec)
+            code = self._write_results(files, index)
+            if paid.answers:
+                self.io.message(f"oai: {paid.report()} at the Batch API's price")
+            return code
         finally:
             for fh in files:
                 fh.close()
@@ -665,3 +682,12 @@ def _show_plan(
             ],
         }
     )
+
+
+def _add_usage(paid: Spent, rec: Any) -> None:
+    """The usage of one output line (``response.body``), if it has one."""
+    response = rec.get("response") if isinstance(rec, dict) else None
+    body = response.get("body") if isinstance(response, dict) else None
+    if isinstance(body, dict):
+        model = body.get("model")
+        paid.add(model if isinstance(model, str) else None, body.get("usage"))

@@ -29,6 +29,7 @@ from openai_cli.http.retry import MAX_RETRY_AFTER, retry_after
 
 if TYPE_CHECKING:
     from openai_cli.http.client import Client
+    from openai_cli.input.estimate import Spent
     from openai_cli.input.jsonl import Line
     from openai_cli.io import IO
     from openai_cli.progress import Progress
@@ -280,6 +281,8 @@ class Mapper:
         out: Any,
         first_line: int,
         gate: RateGate | None = None,
+        spent: Spent | None = None,
+        cap: float | None = None,
     ) -> None:
         self.client = client
         self.io = io
@@ -302,6 +305,12 @@ class Mapper:
         # "line N: why" for the first few lines that failed, for the summary.
         self.first_failures: list[str] = []
         self.bar: Progress | None = None
+        # What the answers cost, from their usage; at ``cap`` no new request starts.
+        self.spent = spent
+        self.cap = cap
+        self.capped = False
+        self.last_sent = first_line - 1
+        self.unsent: int | None = None  # the first line not sent because of the cap
 
     # -- workers ---------------------------------------------------------------------
 
@@ -313,6 +322,11 @@ class Mapper:
             if self.abort.is_set():
                 continue
             number, cid, body, text = item
+            if self.capped:
+                # Read ahead but not started: left for a resumed run.
+                with self.lock:
+                    self.unsent = min(self.unsent or number, number)
+                continue
             try:
                 record, ok = self.call(number, cid, body, text)
                 # Writing can fail too (a reader gone, a full disk): the main thread
@@ -358,10 +372,12 @@ class Mapper:
             status = resp.status_code
             if status < 400:
                 try:
-                    return _record(number, cid, response=answer_json(resp))
+                    answer = answer_json(resp)
                 except ProtocolError as exc:
                     bad = {"type": "invalid_response", "status": status, "message": exc.message}
                     return _record(number, cid, error=bad)
+                self.count(answer)
+                return _record(number, cid, response=answer)
             error = self.client.api_error(resp)
             if status == 429 and error.code != "insufficient_quota":
                 limited += 1
@@ -375,6 +391,16 @@ class Mapper:
                 # Every other line would fail the same way: stop, keep what is done.
                 raise error
             return _record(number, cid, error=_fields(error))
+
+    def count(self, answer: Any) -> None:
+        """Add an answer's usage to what the run has spent; at the cap, stop starting."""
+        if self.spent is None or not isinstance(answer, dict):
+            return
+        model = answer.get("model")
+        with self.lock:
+            self.spent.add(model if isinstance(model, str) else None, answer.get("usage"))
+            if self.cap is not None and self.spent.dollars >= self.cap:
+                self.capped = True
 
     def deliver(self, number: int, record: bytes, ok: bool) -> None:
         with self.lock:
@@ -416,15 +442,22 @@ class Mapper:
             for item in lines:
                 while not self.window.acquire(timeout=0.2):
                     self._check()
+                if self.capped:
+                    # The requests in flight finish and are written; none starts.
+                    self.window.release()
+                    break
                 if isinstance(item, Kept):
                     self.deliver(item.number, item.record, True)
                 else:
                     self._put(item)
                     self.sent += 1
+                self.last_sent = item.number if isinstance(item, Kept) else item[0]
                 self._check()
+            else:
+                self.last_sent = total
             for _ in threads:
                 self._put(None)
-            while self.next_line <= total:
+            while self.next_line <= self.last_sent and self.next_line != self.unsent:
                 self._check()
                 time.sleep(0.02)
         except BaseException:

@@ -83,6 +83,11 @@ class RunOptions:
     metadata: str | None = option(
         "--metadata", metavar="JSON", help="Metadata for every batch created."
     )
+    max_cost: str | None = option(
+        "--max-cost",
+        metavar="USD",
+        help="Refuse to upload anything when the input alone is estimated above USD.",
+    )
     no_validate: bool = shared(NO_VALIDATE)
 
 
@@ -121,7 +126,14 @@ def _run(factory: Factory, opts: RunOptions) -> None:
     timeout = None if wait_timeout is None else parse_duration(wait_timeout, flag="--timeout")
     if timeout is not None and not wait:
         raise UsageError("--timeout: only applies with --wait")
+    from openai_cli.input.estimate import max_cost
+
+    cap = max_cost(opts.max_cost)
     if resume is not None:
+        if cap is not None:
+            raise UsageError(
+                "--max-cost: only for a new run; a resumed one was priced at its start"
+            )
         if input is not None or state is not None or endpoint is not None or metadata:
             raise UsageError(
                 "--resume: INPUT, --endpoint, --metadata and --state come from the state file"
@@ -153,6 +165,7 @@ def _run(factory: Factory, opts: RunOptions) -> None:
             output_file=output_file,
             errors_file=errors_file,
             no_validate=opts.no_validate,
+            max_cost=cap,
         )
         if started is None:  # --dry-run
             raise typer.Exit(0)
@@ -337,10 +350,12 @@ def validate_command() -> TyperCommand:
 
 def _validate(factory: Factory, opts: ValidateOptions) -> None:
     from openai_cli.api.batch_run import batch_endpoints
+    from openai_cli.api.cost import estimate
     from openai_cli.api.schemas import line_check
     from openai_cli.input.jsonl import validate_batch
     from openai_cli.input.local import local_input
 
+    cost = estimate(factory, batch=True)
     with local_input(factory.io, opts.input, what="INPUT") as (path, shown), open(path, "rb") as fh:
         summary = validate_batch(
             fh,
@@ -348,6 +363,7 @@ def _validate(factory: Factory, opts: ValidateOptions) -> None:
             endpoint=opts.endpoint,
             endpoints=batch_endpoints(),
             enforce_limits=False,
+            on_line=cost,
             bodies=line_check(),
             consequence="fix them before sending the file",
         )
@@ -357,3 +373,5 @@ def _validate(factory: Factory, opts: ValidateOptions) -> None:
     factory.io.message(
         f"oai: {shown}: {count(n, 'request')} to {summary.endpoint}, all valid{more}"
     )
+    for line in cost.report():
+        factory.io.message(f"oai: {line}")

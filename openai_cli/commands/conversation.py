@@ -28,6 +28,7 @@ from openai_cli.api.streams import Sink
 from openai_cli.config.table import CONVERSATION_APIS
 from openai_cli.errors import ApiError, OaiError, UsageError
 from openai_cli.render.live import LiveText
+from openai_cli.textfmt import dollars
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -88,7 +89,7 @@ class Engine:
     name: str = ""
     path: str = ""
 
-    def body(self, turn: Turn, *, verbose: bool = False) -> dict[str, Any]:
+    def body(self, turn: Turn, *, usage: bool = True) -> dict[str, Any]:
         raise NotImplementedError
 
     def usable(self, turn: Turn) -> str | None:
@@ -100,7 +101,7 @@ class ResponsesEngine(Engine):
     name = "responses"
     path = "/responses"
 
-    def body(self, turn: Turn, *, verbose: bool = False) -> dict[str, Any]:
+    def body(self, turn: Turn, *, usage: bool = True) -> dict[str, Any]:
         parts = turn.parts
         user_input: Any
         if len(parts) == 1 and parts[0]["type"] == "input_text":
@@ -154,7 +155,7 @@ class ChatEngine(Engine):
             )
         return None
 
-    def body(self, turn: Turn, *, verbose: bool = False) -> dict[str, Any]:
+    def body(self, turn: Turn, *, usage: bool = True) -> dict[str, Any]:
         messages: list[dict[str, Any]] = []
         if turn.instructions:
             messages.append({"role": "system", "content": turn.instructions})
@@ -167,8 +168,8 @@ class ChatEngine(Engine):
         body: dict[str, Any] = {"model": turn.model, "messages": messages}
         if turn.stream:
             body["stream"] = True
-            if verbose and not (turn.extra and "stream_options" in turn.extra):
-                # Chat streams carry no usage unless asked for; -v shows it.
+            if usage and not (turn.extra and "stream_options" in turn.extra):
+                # Chat streams carry no usage unless asked for; the log keeps it.
                 body["stream_options"] = {"include_usage": True}
         if turn.schema:
             fmt = {k: v for k, v in turn.schema.items() if k != "type"}
@@ -276,13 +277,39 @@ def _engine_state(factory: Factory) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+# What engine memory keeps of a server besides its API: a Chat Completions server
+# that refuses ``stream_options`` (its key is the server's, after this prefix).
+STREAM_OPTIONS = "stream_options "
+
+
+def _refuses_stream_options(factory: Factory) -> bool:
+    return _engine_state(factory).get(STREAM_OPTIONS + _server_key(factory)) == "refused"
+
+
+def _stream_options_refused(factory: Factory, engine: Engine, turn: Turn, exc: ApiError) -> bool:
+    """A 400 that names the stream_options oai added (not ones given with -F)."""
+    return (
+        engine.name == "chat"
+        and turn.stream
+        and not (turn.extra and "stream_options" in turn.extra)
+        and exc.status in (400, 422)
+        and "stream_options" in exc.message
+        and not _refuses_stream_options(factory)
+    )
+
+
 def _remember_engine(factory: Factory, name: str | None) -> None:
     """Record which API this base URL has (None: forget it), under the file's lock."""
+    _remember(factory, "", name)
+
+
+def _remember(factory: Factory, prefix: str, name: str | None) -> None:
+    """Record a fact about this base URL under ``prefix`` (None: forget it)."""
     from openai_cli.config.lock import exclusive
     from openai_cli.errors import ConfigError
     from openai_cli.state import write_json
 
-    key = _server_key(factory)
+    key = prefix + _server_key(factory)
     if name is None and key not in _engine_state(factory):
         return  # the usual case, without taking the lock
     try:
@@ -339,7 +366,7 @@ def converse(
     if why is not None:
         raise UsageError(why)
     try:
-        reply = _exchange(factory, engine, turn, logging, markdown=markdown)
+        reply = _usage_asked(factory, engine, turn, logging, markdown=markdown)
     except ApiError as exc:
         from openai_cli.api.missing import endpoint_missing, full_path, missing_note
 
@@ -369,7 +396,7 @@ def converse(
         )
         _remember_engine(factory, "chat")
         switched = Choice(chat, explicit=False)
-        return _exchange(factory, chat, turn, logging, markdown=markdown), switched
+        return _usage_asked(factory, chat, turn, logging, markdown=markdown), switched
     if engine.name == "responses" and not factory.common.dry_run:
         # The server has the Responses API after all: a switch remembered for it
         # earlier no longer holds.
@@ -378,6 +405,24 @@ def converse(
 
 
 UNKEPT = "this server keeps no responses to continue from"
+
+
+def _usage_asked(
+    factory: Factory, engine: Engine, turn: Turn, logging: Logging, *, markdown: bool
+) -> Reply:
+    """One exchange; once more without ``stream_options`` if the server refuses it,
+    which is remembered for the server as the switch to Chat Completions is."""
+    try:
+        return _exchange(factory, engine, turn, logging, markdown=markdown)
+    except ApiError as exc:
+        if not _stream_options_refused(factory, engine, turn, exc):
+            raise
+        factory.io.message(
+            f"oai: the server refuses stream_options (HTTP {exc.status}); asking without "
+            "it from now on with this server, so its streamed answers carry no usage"
+        )
+        _remember(factory, STREAM_OPTIONS, "refused")
+        return _exchange(factory, engine, turn, logging, markdown=markdown)
 
 
 def _refuses_previous_response(turn: Turn, exc: ApiError) -> bool:
@@ -401,8 +446,7 @@ def _exchange(
     from openai_cli.api.runner import dry_run
     from openai_cli.render.live import live_wanted
 
-    verbose = bool(factory.common.verbose)
-    body = engine.body(turn, verbose=verbose)
+    body = engine.body(turn, usage=not _refuses_stream_options(factory))
     stream = bool(body.get("stream"))
     req = Request(method="POST", path=engine.path, body=body, stream=stream)
     if factory.common.dry_run:
@@ -423,7 +467,12 @@ def _exchange(
         error = exc.message  # why the answer is partial, kept with it
         raise
     finally:
-        _end(factory, engine, recorder, entry, ok, logging, error)
+        cost = _cost(factory, turn.model, recorder.usage)
+        _end(factory, engine, recorder, entry, ok, logging, error, cost)
+    if factory.common.verbose and recorder.usage:
+        factory.io.message(
+            f"cost: {dollars(cost)}" if cost is not None else f"cost: no price for {turn.model}"
+        )
     return Reply(
         text=recorder.kept_text,
         usage=recorder.usage,
@@ -431,6 +480,19 @@ def _exchange(
         response_id=recorder.response_id,
         api=engine.name,
     )
+
+
+def _cost(factory: Factory, model: str | None, usage: dict[str, Any] | None) -> float | None:
+    """What an answer's usage cost; None without usage or a price for the model."""
+    if not usage or model is None:
+        return None
+    from openai_cli.api.cost import spent
+
+    try:
+        return spent(factory).add(model, usage)
+    except OaiError as exc:  # a broken prices file costs the log its cost, not the answer
+        factory.io.message(f"oai: warning: no cost for this answer: {exc.message}")
+        return None
 
 
 def _begin(factory: Factory, engine: Engine, turn: Turn, logging: Logging) -> Entry | None:
@@ -467,6 +529,7 @@ def _end(
     ok: bool,
     logging: Logging,
     error: str | None,
+    cost: float | None,
 ) -> None:
     if entry is None:
         return
@@ -482,6 +545,7 @@ def _end(
             text=text,
             api=engine.name,
             usage=recorder.usage,
+            cost=cost,
             request_id=recorder.request_id,
             response_id=recorder.response_id,
             error=error,

@@ -197,6 +197,43 @@ def _line(text: str, width: int = 60) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
+class UsageOptions:
+    by: str = option(
+        "--by",
+        default="day",
+        metavar="day|model|profile",
+        help="Total by local day (default), model or profile.",
+        completion=lambda incomplete: [
+            g for g in ("day", "model", "profile") if g.startswith(incomplete)
+        ],
+    )
+
+
+def usage(factory: Factory, opts: UsageOptions) -> None:
+    """Tokens and cost of the logged ask and repl turns, totalled by day, model or profile.
+
+    The cost of a turn is priced when it is logged (oai prices); a turn whose model
+    has no price counts in without_price, one whose answer carried no usage in
+    without_usage. Newest day first; by model or profile, the costliest first.
+    """
+    from openai_cli.logs import USAGE_GROUPS
+
+    if opts.by not in USAGE_GROUPS:
+        raise UsageError(f"--by: one of {', '.join(USAGE_GROUPS)}, got {opts.by!r}")
+    factory.renderer()
+    log = _open(factory)
+    rows = [] if log is None else _read(log.usage, opts.by)
+    for row in rows:
+        row["cost"] = round(row["cost"], 6)
+    _print_list(factory, rows)
+
+
+add_command(
+    app, "usage", UsageOptions, usage, common=PRINTING, example="oai logs usage --by model -o table"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
 class PathOptions:
     pass
 

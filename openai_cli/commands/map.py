@@ -38,9 +38,12 @@ from openai_cli.input.numbers import positive
 from openai_cli.input.outputs import check_outputs
 from openai_cli.options import NO_VALIDATE, add_command, argument, option, shared
 from openai_cli.state import hold, state_dir, write_json
+from openai_cli.textfmt import dollars
 
 if TYPE_CHECKING:
     from openai_cli.context import Factory
+    from openai_cli.input.estimate import Spent
+    from openai_cli.input.jsonl import Line
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
 
@@ -54,9 +57,12 @@ def _api_path(endpoint: str) -> str:
     return endpoint[3:] if endpoint.startswith("/v1/") else endpoint
 
 
-def _answered(path: str) -> tuple[int, int, int]:
+def _answered(path: str, spent: Spent) -> tuple[int, int, int]:
     """``(lines, failed, end)`` already in a results file: ``end`` is where the whole
-    lines end, past which a torn last line is cut off before writing."""
+    lines end, past which a torn last line is cut off before writing.
+
+    The usage of its answers is added to ``spent``: a cap covers the whole file.
+    """
     lines = failed = good_end = 0
     with open(path, "rb") as fh:
         for raw in fh:
@@ -74,6 +80,9 @@ def _answered(path: str) -> tuple[int, int, int]:
             lines += 1
             failed += "error" in rec
             good_end += len(raw)
+            answer = rec.get("response")
+            if isinstance(answer, dict) and isinstance(answer.get("model"), str):
+                spent.add(answer["model"], answer.get("usage"))
     return lines, failed, good_end
 
 
@@ -141,6 +150,12 @@ class MapOptions:
         default=False,
         help="With --resume: keep the errors already in the results, send only the lines it lacks.",
     )
+    max_cost: str | None = option(
+        "--max-cost",
+        metavar="USD",
+        help="Send nothing when the input alone is estimated above USD; stop starting "
+        "requests once the answers have cost USD (exit 8; --resume with a higher cap goes on).",
+    )
     no_validate: bool = shared(NO_VALIDATE)
 
 
@@ -172,24 +187,39 @@ def _map(factory: Factory, opts: MapOptions) -> None:
 def _run(
     factory: Factory, opts: MapOptions, output_file: str | None, url: str | None, workers: int
 ) -> None:
+    from openai_cli.api import cost
     from openai_cli.api.map import InputIdentity, Mapper, identity_differences
     from openai_cli.api.schemas import batch_check
+    from openai_cli.input.estimate import max_cost
     from openai_cli.input.jsonl import raw_lines, validate_requests
     from openai_cli.progress import Progress
 
     io = factory.io
+    cap = max_cost(opts.max_cost)
     with local_input(io, opts.input, what="INPUT") as (path, shown):
         identity = InputIdentity()
+        estimate = cost.estimate(factory, batch=False) if cap is not None else None
+
+        def read(line: Line) -> None:
+            identity(line)
+            if estimate is not None:
+                estimate(line)
+
         with open(path, "rb") as fh:
             summary = validate_requests(
                 fh,
                 shown,
                 endpoint=url,
-                on_line=identity,
+                on_line=read,
                 bodies=batch_check(factory, opts.no_validate),
             )
         if summary.endpoint is None:
             raise UsageError("--endpoint: give the API path (the lines are bare request bodies)")
+        if estimate is not None:
+            for said in estimate.report():
+                io.message(f"oai: {said}")
+            estimate.cap(cap, "--max-cost")
+        spent = cost.spent(factory)
         api_path = _api_path(summary.endpoint)
         source = identity.record(path, spooled=opts.input == "-")
         done, failed_before, whole = (0, 0, 0)
@@ -203,7 +233,13 @@ def _run(
                     f"(changed: {', '.join(differs)})",
                     hint="give the input it was made from, or remove it to start over",
                 )
-            done, failed_before, whole = _answered(output_file)
+            done, failed_before, whole = _answered(output_file, spent)
+            if cap is not None and spent.dollars >= cap:
+                raise UsageError(
+                    f"--max-cost: the answers in {output_file} already cost "
+                    f"{dollars(spent.dollars)}, the cap of {dollars(cap)}; nothing was sent",
+                    hint="give a higher --max-cost to go on",
+                )
             if done > summary.lines:
                 raise UsageError(
                     f"--resume: {output_file} has {done} results for {summary.lines} input lines"
@@ -245,7 +281,16 @@ def _run(
         if record is not None:
             write_json(record, {"version": 1, "results": output_file, "input": source})
         first = 1 if rewrite is not None else done + 1
-        mapper = Mapper(client, io, path=api_path, concurrency=workers, out=out, first_line=first)
+        mapper = Mapper(
+            client,
+            io,
+            path=api_path,
+            concurrency=workers,
+            out=out,
+            first_line=first,
+            spent=spent,
+            cap=cap,
+        )
 
         def lines() -> Any:
             from openai_cli.api.map import Kept
@@ -315,6 +360,19 @@ def _run(
                 "written, the same command with --resume goes on",
             ) from None
     seconds = max(time.monotonic() - started, 1e-6)
+    if spent.answers:
+        io.message(f"oai: {spent.report()}")
+    if mapper.capped and mapper.next_line <= summary.lines:
+        io.message(
+            f"oai: stopped at the cap of {dollars(cap or 0)}: the results end at line "
+            f"{mapper.next_line - 1} of {summary.lines}"
+            + (
+                "; the same command with --resume and a higher --max-cost goes on"
+                if output_file
+                else "; with -O FILE, --resume and a higher --max-cost would go on"
+            )
+        )
+        raise typer.Exit(int(ExitCode.COST_CAP))
     if mapper.sent:
         pace = f"{mapper.sent} sent, {mapper.sent / seconds:.1f} requests/s"
     else:

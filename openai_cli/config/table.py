@@ -409,6 +409,15 @@ class Table:
         kind="bool",
         always_shown=False,
     )
+    prices: Setting[str | None] = Setting(
+        help="TOML file of prices over the shipped table (oai prices), for another "
+        "server or negotiated prices",
+        check=nonempty_string,
+        default=None,
+        env=("OAI_PRICES",),
+        kind="path",
+        always_shown=False,
+    )
     output: Setting[str] = Setting(
         help="Output format: " + ", ".join(OUTPUT_FORMATS),
         check=_output,

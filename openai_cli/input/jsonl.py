@@ -385,6 +385,8 @@ class FineTuneCheck:
     method: str | None = None
     examples: ExampleCheck | None = None
     tokens: TokenCounter | None = None
+    # The most tokens an example may hold, and the model whose limit it is.
+    token_limit: tuple[int, str] | None = None
     seen: dict[bytes, int] = field(default_factory=dict)
     untaught: list[int] = field(default_factory=list)
     taught: int = 0
@@ -410,7 +412,13 @@ class FineTuneCheck:
             return
         self.messages.append(_message_count(obj))
         if self.tokens is not None:
-            self.counted.append(self.tokens(obj))
+            counted = self.tokens(obj)
+            self.counted.append(counted)
+            if self.token_limit is not None and counted > self.token_limit[0]:
+                limit, model = self.token_limit
+                self.problems.add(
+                    n, f"{counted:,} tokens; {model} trains on at most {limit:,} per example"
+                )
         if shape == "supervised":
             self.taught += 1
         elif shape == "reinforcement":
@@ -449,12 +457,16 @@ def validate_fine_tune(
     method: str | None = None,
     examples: ExampleCheck | None = None,
     tokens: TokenCounter | None = None,
+    token_limit: tuple[int, str] | None = None,
 ) -> Summary:
     """Check fine-tuning data: each line's shape (and, with ``examples``, its method's
-    schema), duplicates, answers, the number of examples; notes on the spread."""
+    schema), duplicates, answers, the number of examples; notes on the spread.
+    With ``tokens``, ``summary.weight`` is the tokens of all the examples."""
     problems = Problems(name)
     shape = _check_fine_tune(problems)
-    more = FineTuneCheck(problems, method=method, examples=examples, tokens=tokens)
+    more = FineTuneCheck(
+        problems, method=method, examples=examples, tokens=tokens, token_limit=token_limit
+    )
 
     def check(line: Line) -> None:
         shape(line)
@@ -464,6 +476,7 @@ def validate_fine_tune(
     if summary.lines == 0:
         problems.add(None, "the file is empty")
     more.finish(summary)
+    summary.weight = sum(more.counted)
     if problems:
         raise problems.error(consequence)
     return summary

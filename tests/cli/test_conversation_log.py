@@ -319,9 +319,9 @@ END;
 PRAGMA user_version = 1;
 INSERT INTO conversations VALUES ('c0ffee000001', 1700000000, 1700000000, 'old question',
     'M', NULL, 'https://api.example/v1');
-INSERT INTO exchanges(conversation_id, started_at, status, api, model, prompt, answer)
+INSERT INTO exchanges(conversation_id, started_at, status, api, model, prompt, answer, usage)
     VALUES ('c0ffee000001', 1700000000, 'complete', 'chat', 'M', 'old question',
-    'An old answer about walruses.');
+    'An old answer about walruses.', '{"prompt_tokens": 11, "completion_tokens": 4}');
 """
 
 
@@ -341,9 +341,14 @@ def test_a_version_1_log_is_migrated_and_keeps_its_rows(
     assert [r[0] for r in db.execute("SELECT name FROM _migrations ORDER BY rowid")] == [
         "m001_initial",
         "m002_answer_pieces",
+        "m003_tokens_and_cost",
     ]
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     db.close()
+    # The tokens of the old turn, read from its usage, count in the totals.
+    (totals,) = logs_json("usage", "--by", "model")["data"]
+    assert (totals["model"], totals["input_tokens"], totals["output_tokens"]) == ("M", 11, 4)
+    assert totals["without_price"] == 1
     # The migrated log goes on: a new turn in the old conversation sends its history.
     chat_only.answers = ["More walruses."]
     r = invoke(*CHAT, "--cid", "c0ffee000001", "more?", env=env_for(chat_only))

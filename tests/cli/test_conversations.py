@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
+from openai_cli.textfmt import dollars
 from tests.canary import find_leak
-from tests.helpers import CANARY_KEY, api_env, invoke
+from tests.helpers import CANARY_KEY, Result, api_env, invoke
 from tests.serving import QuietHandler, http_server
 
 NOT_FOUND = {"error": "Not Found", "message": "Cannot POST /v1/responses"}
@@ -31,6 +32,8 @@ class ChatServer:
     answers: list[str] = field(default_factory=list)
     cut_after: int | None = None
     """Stream only this many pieces of the answer, then close the connection."""
+    refuse_stream_options: bool = False
+    """Answer 400 to a request with stream_options, as some servers do."""
 
     def to(self, path: str) -> list[dict[str, Any]]:
         return [body for p, body in self.requests if p == path]
@@ -54,6 +57,10 @@ def chat_only() -> Iterator[ChatServer]:
                 return
             body = json.loads(raw)
             state.requests.append((self.path.split("?")[0], body))
+            if state.refuse_stream_options and "stream_options" in body:
+                message = "Unrecognized request argument supplied: stream_options"
+                self._json(400, {"error": {"message": message, "type": "invalid_request_error"}})
+                return
             text = state.answers.pop(0) if state.answers else "ok"
             if body.get("stream"):
                 self._stream(text, body)
@@ -432,10 +439,11 @@ def test_the_log_is_private(two_conversations: list[str], isolated: Path) -> Non
     assert data.stat().st_mode & 0o777 == 0o700
     assert (data / "logs.db").stat().st_mode & 0o777 == 0o600
     db = sqlite3.connect(data / "logs.db")
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     assert [r[0] for r in db.execute("SELECT name FROM _migrations ORDER BY rowid")] == [
         "m001_initial",
         "m002_answer_pieces",
+        "m003_tokens_and_cost",
     ]
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
@@ -459,3 +467,91 @@ def test_batches_run_on_a_server_without_files_points_to_map(
         "this server has no POST /v1/files; `oai map` sends the same JSONL to the endpoint "
         "directly, one request a line" in r.err
     )
+
+
+# -- tokens and cost of every turn ----------------------------------------------------
+
+
+def test_a_streamed_chat_turn_logs_its_usage_and_cost_without_verbose(
+    chat_only: ChatServer,
+) -> None:
+    r = invoke(
+        "ask", "--api", "chat", "-m", "gpt-4o-mini", "hi",
+        env=env_for(chat_only), stdout_tty=True, stdin_tty=True,
+    )  # fmt: skip
+    assert r.code == 0, r
+    assert chat_only.chats[0]["stream"] is True
+    assert chat_only.chats[0]["stream_options"] == {"include_usage": True}
+    (conversation,) = logs_json()["data"]
+    exchange = conversation["exchanges"][0]
+    assert exchange["usage"] == {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
+    # gpt-4o-mini: $0.15 and $0.60 per million tokens in the shipped table.
+    assert exchange["cost"] == pytest.approx((5 * 0.15 + 2 * 0.60) / 1_000_000)
+
+
+def test_ask_verbose_shows_the_cost_or_that_there_is_no_price(chat_only: ChatServer) -> None:
+    r = invoke("ask", "--api", "chat", "-m", "gpt-4o-mini", "-v", "hi", env=env_for(chat_only))
+    assert r.code == 0, r
+    assert f"cost: {dollars((5 * 0.15 + 2 * 0.60) / 1_000_000)}\n" in r.err
+    r = invoke("ask", "--api", "chat", "-m", "local-llm", "-v", "hi", env=env_for(chat_only))
+    assert r.code == 0, r
+    assert "cost: no price for local-llm\n" in r.err
+
+
+def test_a_server_refusing_stream_options_is_asked_again_without_and_remembered(
+    chat_only: ChatServer,
+) -> None:
+    chat_only.refuse_stream_options = True
+    chat_only.answers = ["first", "second"]
+
+    def ask(text: str) -> Result:
+        return invoke(
+            "ask", "--api", "chat", "-m", "M", text,
+            env=env_for(chat_only), stdout_tty=True, stdin_tty=True,
+        )  # fmt: skip
+
+    r = ask("hi")
+    assert r.code == 0, r
+    assert r.out == "first\n"
+    assert "the server refuses stream_options (HTTP 400)" in r.err
+    assert ["stream_options" in c for c in chat_only.chats] == [True, False]
+    r = ask("again")
+    assert r.code == 0, r
+    assert r.out == "second\n"
+    assert "stream_options" not in r.err
+    assert ["stream_options" in c for c in chat_only.chats] == [True, False, False]
+    (conversation, _) = logs_json()["data"]
+    assert conversation["exchanges"][0]["usage"] is None
+
+
+def test_logs_usage_totals_by_model_and_day(chat_only: ChatServer) -> None:
+    env = env_for(chat_only)
+    for model in ("gpt-4o-mini", "gpt-4o-mini", "local-llm"):
+        assert invoke("ask", "--api", "chat", "-m", model, "hi", env=env).code == 0
+    rows = logs_json("usage", "--by", "model")["data"]
+    assert rows == [
+        {
+            "model": "gpt-4o-mini",
+            "turns": 2,
+            "input_tokens": 10,
+            "cached_tokens": 0,
+            "output_tokens": 4,
+            "cost": round(2 * (5 * 0.15 + 2 * 0.60) / 1_000_000, 6),
+            "without_usage": 0,
+            "without_price": 0,
+        },
+        {
+            "model": "local-llm",
+            "turns": 1,
+            "input_tokens": 5,
+            "cached_tokens": 0,
+            "output_tokens": 2,
+            "cost": 0,
+            "without_usage": 0,
+            "without_price": 1,
+        },
+    ]
+    (day,) = logs_json("usage")["data"]
+    assert (day["turns"], day["input_tokens"], day["output_tokens"]) == (3, 15, 6)
+    r = invoke("logs", "usage", "--by", "week")
+    assert (r.code, r.err) == (2, "oai: --by: one of day, model, profile, got 'week'\n")

@@ -87,6 +87,11 @@ LOCAL: dict[tuple[str, ...], Local] = {
     ("batches", "prepare"): Local(False, False, ("prompts.txt", "--endpoint", "/v1/responses")),
     ("vector-stores", "files", "upload"): Local(True, True),
     ("realtime", "connect"): Local(True, True),
+    ("batches", "validate"): Local(False, False, ("in.jsonl",)),
+    ("fine-tuning", "validate"): Local(False, False, ("ft.jsonl",)),
+    ("tokens", "count"): Local(False, True, ("hi", "--encoding", "o200k_base")),
+    ("prices",): Local(False, True),
+    ("logs", "usage"): Local(False, True),
 }
 
 
@@ -223,6 +228,9 @@ def local_data(tmp_path: Path) -> dict[tuple[str, ...], dict[str, Any]]:
         ("logs",): {},
         ("logs", "show"): {"args": [conversation]},
         ("logs", "search"): {"args": ["hi"]},
+        ("logs", "usage"): {},
+        ("tokens", "count"): {"args": ["hello world", "--encoding", "o200k_base"]},
+        ("prices",): {"args": ["gpt-4o-mini"]},
         ("help",): {"args": ["--search", "files", "list"]},
         ("webhooks", "unwrap"): {
             "args": headers,

@@ -77,7 +77,10 @@ def test_batches_validate_passes_a_valid_file_with_a_one_line_summary(tmp_path: 
     path = batch_file(tmp_path)
     r = invoke("batches", "validate", path)
     assert (r.code, r.out) == (0, ""), r
-    assert r.err == f"oai: {path}: 3 requests to {CHAT_URL}, all valid\n"
+    assert r.err == (
+        f"oai: {path}: 3 requests to {CHAT_URL}, all valid\n"
+        "oai: no cost estimate: the encoding of m is not known, so its tokens are not counted\n"
+    )
 
 
 # -- batches run, map, --dry-run ------------------------------------------------------------

@@ -300,6 +300,10 @@ def _readme_workflows(ctx: Ctx) -> None:
     assert [m["line"] for m in mapped] == [1, 2]  # type: ignore[index]
 
 
+def _tokens_counted(ctx: Ctx) -> None:
+    assert json.loads(ctx.out("oai tokens count 'hello world'"))["tokens"] == 2
+
+
 def _map_resumed(ctx: Ctx) -> None:
     results = _jsonl(ctx.file("results.jsonl"))
     assert [r["line"] for r in results] == list(range(1, len(PROMPTS) + 1))  # type: ignore[index]
@@ -479,6 +483,13 @@ EXAMPLES += [
         check=_help_found,
     ),
     Example("README.md", _page("README.md", "oai help"), server="none"),
+    Example("README.md", _page("README.md", "oai tokens count", "oai prices"), server="none"),
+    Example(
+        "docs/cost.md",
+        _page("docs/cost.md", "oai tokens count", "oai logs usage"),
+        server="none",
+        check=_tokens_counted,
+    ),
     Example(
         "README.md",
         _page(

@@ -789,7 +789,12 @@ class Handler(BaseHTTPRequestHandler):
                 record["response"] = {
                     "status_code": 200,
                     "request_id": rid,
-                    "body": {"object": "echo", "echo": body},
+                    "body": {
+                        "object": "echo",
+                        "model": body.get("model"),
+                        "echo": body,
+                        "usage": {"prompt_tokens": 1000, "completion_tokens": 10},
+                    },
                 }
                 out.append(record)
         out.reverse()

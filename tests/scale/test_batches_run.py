@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from openai_cli.textfmt import dollars
 from tests.scale.conftest import Oai
 from tests.scale.server import BatchRec
 
@@ -62,6 +63,23 @@ def test_from_a_file_results_come_in_input_order(oai: Oai, tmp_path: Path) -> No
     assert batch.endpoint == URL and batch.completion_window == "24h"
     assert "all 6 requests succeeded" in r.err
     assert r.out == ""
+
+
+def test_after_the_run_the_tokens_and_cost_of_the_answers_are_said(
+    oai: Oai, tmp_path: Path
+) -> None:
+    items = lines(4, fail=(2,))
+    for item in items:
+        item["body"]["model"] = "gpt-4o-mini"
+    src = write(tmp_path / "in.jsonl", items)
+    r = oai("batches", "run", str(src), "--wait", "-O", str(tmp_path / "out.jsonl"))
+    assert r.code == 7, r
+    # Three answers of 1000 input and 10 output tokens each, at half of gpt-4o-mini's price.
+    cost = (3000 * 0.15 + 30 * 0.60) / 1_000_000 * 0.5
+    assert (
+        f"oai: 3,000 input tokens (0 cached), 30 output; cost {dollars(cost)} "
+        "at the Batch API's price"
+    ) in r.err
 
 
 def test_from_stdin_to_stdout(oai: Oai, fast_polls: Path) -> None:

@@ -61,6 +61,8 @@ ALLOWED: dict[tuple[str, str], str] = {
         "_validate",
     ): "training data checked a line at a time",
     ("api/schemas/__init__.py", "_data"): "the package's own request schemas",
+    ("input/prices.py", "load"): "the package's own price table (a user's file goes through "
+    "the reader)",
     ("commands/files.py", "opener"): "an upload streamed from disk",
     ("commands/map.py", "_answered"): "map's own output, read back a line at a time",
     ("commands/map.py", "_settle"): "map's own output, its lines past the rewritten ones copied",
