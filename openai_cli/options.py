@@ -75,6 +75,9 @@ class OptionSpec:
     hidden: bool = False
     argument: bool = False  # positional
     show_default: bool = True
+    # Run as soon as the option is parsed, before the others (the root's --version).
+    callback: Callable[..., Any] | None = None
+    eager: bool = False
 
 
 def parameter(spec: OptionSpec) -> inspect.Parameter:
@@ -87,6 +90,10 @@ def parameter(spec: OptionSpec) -> inspect.Parameter:
         extra["hidden"] = True
     if not spec.show_default:
         extra["show_default"] = False
+    if spec.callback is not None:
+        extra["callback"] = spec.callback
+    if spec.eager:
+        extra["is_eager"] = True
     if spec.argument:
         info: Any = typer.Argument(metavar=spec.metavar, help=spec.help, **extra)
     else:
@@ -109,6 +116,12 @@ def parameter(spec: OptionSpec) -> inspect.Parameter:
 
 def parameters(specs: Iterable[OptionSpec]) -> list[inspect.Parameter]:
     return [parameter(s) for s in specs]
+
+
+def signature(params: Iterable[inspect.Parameter]) -> inspect.Signature:
+    """What Typer builds a command from: the Click context, then ``params``."""
+    P = inspect.Parameter
+    return inspect.Signature([P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=typer.Context), *params])
 
 
 def option(
@@ -339,13 +352,8 @@ def callback(
             factory.use(pop_common(kwargs))
         raise typer.Exit(run(factory, options(**kwargs)) or 0)
 
-    P = inspect.Parameter
-    invoke.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [
-            P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
-            *parameters(specs_of(options)),
-            *common_parameters(only=common),
-        ]
+    invoke.__signature__ = signature(  # type: ignore[attr-defined]
+        [*parameters(specs_of(options)), *common_parameters(only=common)]
     )
     invoke.example = example  # type: ignore[attr-defined]
     return invoke

@@ -321,12 +321,6 @@ class Client:
 
     # -- sending -------------------------------------------------------------------
 
-    def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        """Send, retrying as the policy allows; the body is read; errors raise."""
-        with self.stream(method, path, **kw) as resp:
-            read_answer(resp)
-            return resp
-
     @contextmanager
     def stream(
         self,
