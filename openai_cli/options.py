@@ -5,7 +5,7 @@ default, help, help panel, metavar, whether it is required, its completion and w
 it is hidden. :func:`parameters` turns specs into the parameters of a function that
 Typer builds a command from; nothing else writes ``typer.Option`` for a command.
 
-Generated commands (``api/builder.py``) make their specs from the catalogue. A
+Generated commands (``builder.py``) make their specs from the catalogue. A
 hand-written command is an options class and a run function::
 
     @dataclass(frozen=True, kw_only=True)

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     import httpx
     from typer.core import TyperCommand
 
-    from openai_cli.api.builder import CommandSpec
     from openai_cli.api.request import Request
+    from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
     from openai_cli.io import IO
 
