@@ -38,7 +38,9 @@ from openai_cli.options import NO_VALIDATE, add_command, argument, option, share
 from openai_cli.state import hold, state_dir, write_json
 
 if TYPE_CHECKING:
+    from openai_cli.api.map import Mapper
     from openai_cli.context import Factory
+    from openai_cli.io import IO
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
 
@@ -127,7 +129,7 @@ class MapOptions:
     no_validate: bool = shared(NO_VALIDATE)
 
 
-def _map(factory: Factory, opts: MapOptions) -> None:
+def _map(factory: Factory, opts: MapOptions) -> int:
     endpoint, concurrency, resume = opts.endpoint, opts.concurrency, opts.resume
     # `-O -` is stdout, as everywhere (None from the check).
     (output_file,) = check_outputs(("--output-file", opts.output_file))
@@ -140,8 +142,7 @@ def _map(factory: Factory, opts: MapOptions) -> None:
     if opts.keep_failed and not resume:
         raise UsageError("--keep-failed: only with --resume")
     if output_file is None:
-        _run(factory, opts, None, url, workers)
-        return
+        return _run(factory, opts, None, url, workers)
     if not resume and os.path.isfile(output_file) and os.path.getsize(output_file) > 0:
         raise UsageError(
             f"--output-file: {output_file} exists; --resume continues it",
@@ -149,16 +150,15 @@ def _map(factory: Factory, opts: MapOptions) -> None:
         )
     # One run per results file: a second would write the same lines again.
     with hold(Path(output_file), what="--output-file"):
-        _run(factory, opts, output_file, url, workers)
+        return _run(factory, opts, output_file, url, workers)
 
 
 def _run(
     factory: Factory, opts: MapOptions, output_file: str | None, url: str | None, workers: int
-) -> None:
-    from openai_cli.api.map import InputIdentity, Mapper, identity_differences
+) -> int:
+    from openai_cli.api.map import InputIdentity, Mapper
     from openai_cli.api.schemas import batch_check
-    from openai_cli.input.jsonl import raw_lines, validate_requests
-    from openai_cli.progress import Progress
+    from openai_cli.input.jsonl import validate_requests
 
     io = factory.io
     with local_input(io, opts.input, what="INPUT") as (path, shown):
@@ -175,22 +175,10 @@ def _run(
             raise UsageError("--endpoint: give the API path (the lines are bare request bodies)")
         api_path = _api_path(summary.endpoint)
         source = identity.record(path, spooled=opts.input == "-")
-        done, failed_before = (0, 0)
         record = None if output_file is None else _identity_file(io.env, output_file)
+        done, failed_before = (0, 0)
         if opts.resume and output_file and os.path.exists(output_file):
-            recorded = _recorded(record)
-            differs = [] if recorded is None else identity_differences(recorded, source)
-            if differs:
-                raise UsageError(
-                    f"--resume: {output_file} holds the results of another input than {shown} "
-                    f"(changed: {', '.join(differs)})",
-                    hint="give the input it was made from, or remove it to start over",
-                )
-            done, failed_before = _answered(output_file)
-            if done > summary.lines:
-                raise UsageError(
-                    f"--resume: {output_file} has {done} results for {summary.lines} input lines"
-                )
+            done, failed_before = _resumed(output_file, record, source, shown, summary.lines)
         # Failed lines are sent again unless asked not to; their new results go in
         # their places in a rewritten copy of the results file.
         again = 0 if opts.keep_failed else failed_before
@@ -205,15 +193,8 @@ def _run(
                     "concurrency": workers,
                 }
             )
-            raise typer.Exit(0)
-        if again:
-            left = summary.lines - done
-            io.message(
-                f"oai: {done} of {summary.lines} lines already answered, {again} of them "
-                "failed; sending those again" + (f" and the {left} left" if left else "")
-            )
-        elif done:
-            io.message(f"oai: {done} of {summary.lines} lines already answered; going on")
+            return 0
+        _say_where_it_starts(io, summary.lines, done, again)
         if record is not None:
             write_json(record, {"version": 1, "results": output_file, "input": source})
         client = factory.client()
@@ -228,80 +209,151 @@ def _run(
             out = io.stdout_bytes
         first = 1 if part is not None else done + 1
         mapper = Mapper(client, io, path=api_path, concurrency=workers, out=out, first_line=first)
-
-        def lines() -> Any:
-            from openai_cli.api.map import Kept
-
-            with contextlib.ExitStack() as stack:
-                src = stack.enter_context(open(path, "rb"))
-                old = stack.enter_context(open(output_file, "rb")) if part and output_file else None
-                for number, _, raw in raw_lines(src):
-                    if number <= done:
-                        if old is None:
-                            continue
-                        had = old.readline()
-                        if b'"error"' not in had or "error" not in json.loads(had):
-                            yield Kept(number, had)
-                            continue
-                    obj = json.loads(raw)
-                    if summary.batch_lines:
-                        yield number, obj["custom_id"], obj["body"], raw
-                    else:
-                        yield number, None, obj, raw
-
+        old = output_file if part is not None else None
+        lines = _lines(path, old, done, batch_lines=summary.batch_lines)
         started = time.monotonic()
+        _send_all(io, mapper, lines, _Results(output_file, part, out, done), summary.lines, first)
+    seconds = max(time.monotonic() - started, 1e-6)
+    failed = (failed_before if opts.keep_failed else 0) + mapper.failed
+    return _report(io, opts, mapper, summary.lines, failed, output_file, seconds)
+
+
+def _resumed(
+    output_file: str, record: Path | None, source: Any, shown: str, lines: int
+) -> tuple[int, int]:
+    """The lines the results file already answers, and how many of those failed."""
+    from openai_cli.api.map import identity_differences
+
+    recorded = _recorded(record)
+    differs = [] if recorded is None else identity_differences(recorded, source)
+    if differs:
+        raise UsageError(
+            f"--resume: {output_file} holds the results of another input than {shown} "
+            f"(changed: {', '.join(differs)})",
+            hint="give the input it was made from, or remove it to start over",
+        )
+    done, failed_before = _answered(output_file)
+    if done > lines:
+        raise UsageError(f"--resume: {output_file} has {done} results for {lines} input lines")
+    return done, failed_before
+
+
+def _say_where_it_starts(io: IO, lines: int, done: int, again: int) -> None:
+    if again:
+        left = lines - done
+        io.message(
+            f"oai: {done} of {lines} lines already answered, {again} of them "
+            "failed; sending those again" + (f" and the {left} left" if left else "")
+        )
+    elif done:
+        io.message(f"oai: {done} of {lines} lines already answered; going on")
+
+
+def _lines(path: str, old_results: str | None, done: int, *, batch_lines: bool) -> Any:
+    """What to send, line by line; the results kept from ``old_results`` come as ``Kept``.
+
+    Without ``old_results`` the first ``done`` lines are skipped: their results stay
+    where they are.
+    """
+    from openai_cli.api.map import Kept
+    from openai_cli.input.jsonl import raw_lines
+
+    with contextlib.ExitStack() as stack:
+        src = stack.enter_context(open(path, "rb"))
+        old = stack.enter_context(open(old_results, "rb")) if old_results else None
+        for number, _, raw in raw_lines(src):
+            if number <= done:
+                if old is None:
+                    continue
+                had = old.readline()
+                if b'"error"' not in had or "error" not in json.loads(had):
+                    yield Kept(number, had)
+                    continue
+            obj = json.loads(raw)
+            if batch_lines:
+                yield number, obj["custom_id"], obj["body"], raw
+            else:
+                yield number, None, obj, raw
+
+
+@dataclass(frozen=True)
+class _Results:
+    """Where the results go: the file (None: stdout), its rewritten copy, the stream."""
+
+    file: str | None
+    part: str | None
+    out: BinaryIO
+    done: int  # lines the file already held when the run began
+
+
+def _send_all(
+    io: IO, mapper: Mapper, lines: Any, results: _Results, total: int, first: int
+) -> None:
+    from openai_cli.progress import Progress
+
+    output_file, part, out, done = results.file, results.part, results.out, results.done
+    try:
         try:
-            try:
-                with Progress(io, "map", total=summary.lines, unit="items") as bar:
-                    bar.advance(first - 1)
-                    mapper.bar = bar
-                    mapper.run(lines(), summary.lines)
-            except BaseException:
-                mapper.abort.set()
-                if output_file:
-                    # What is still buffered may fail again; the first failure is the one
-                    # to report.
-                    with mapper.lock, contextlib.suppress(OSError):
-                        out.close()
-                    if part is not None:
-                        _settle(part, output_file, mapper.next_line - 1, done, failing=True)
-                raise
+            with Progress(io, "map", total=total, unit="items") as bar:
+                bar.advance(first - 1)
+                mapper.bar = bar
+                mapper.run(lines, total)
+        except BaseException:
+            mapper.abort.set()
             if output_file:
-                # Under the lock: no worker is halfway through writing a line.
-                with mapper.lock:
+                # What is still buffered may fail again; the first failure is the one
+                # to report.
+                with mapper.lock, contextlib.suppress(OSError):
                     out.close()
                 if part is not None:
-                    _settle(part, output_file, mapper.next_line - 1, done, failing=False)
-        except KeyboardInterrupt:
-            where = f" in {output_file}" if output_file else ""
-            io.message(
-                f"oai: stopped after line {mapper.next_line - 1}; the results so far are{where}"
-                + ("; the same command with --resume goes on" if output_file else "")
-            )
+                    _settle(part, output_file, mapper.next_line - 1, done, failing=True)
             raise
-        except OSError as exc:
-            if output_file is None or isinstance(exc, BrokenPipeError):
-                raise
-            # The file keeps whole lines up to the failure (a torn last one is cut on
-            # resume), so the run can go on once there is room.
-            kept = max(mapper.next_line - 1, done) if part is None else done
-            raise OutputError(
-                f"cannot write {output_file}: {exc.strerror or exc}",
-                hint=f"the results up to line {kept} are kept; once it can be "
-                "written, the same command with --resume goes on",
-            ) from None
-    seconds = max(time.monotonic() - started, 1e-6)
+        if output_file:
+            # Under the lock: no worker is halfway through writing a line.
+            with mapper.lock:
+                out.close()
+            if part is not None:
+                _settle(part, output_file, mapper.next_line - 1, done, failing=False)
+    except KeyboardInterrupt:
+        where = f" in {output_file}" if output_file else ""
+        io.message(
+            f"oai: stopped after line {mapper.next_line - 1}; the results so far are{where}"
+            + ("; the same command with --resume goes on" if output_file else "")
+        )
+        raise
+    except OSError as exc:
+        if output_file is None or isinstance(exc, BrokenPipeError):
+            raise
+        # The file keeps whole lines up to the failure (a torn last one is cut on
+        # resume), so the run can go on once there is room.
+        kept = max(mapper.next_line - 1, done) if part is None else done
+        raise OutputError(
+            f"cannot write {output_file}: {exc.strerror or exc}",
+            hint=f"the results up to line {kept} are kept; once it can be "
+            "written, the same command with --resume goes on",
+        ) from None
+
+
+def _report(
+    io: IO,
+    opts: MapOptions,
+    mapper: Mapper,
+    lines: int,
+    failed: int,
+    output_file: str | None,
+    seconds: float,
+) -> int:
+    """How the run went, on stderr; the exit code says whether every line succeeded."""
     if mapper.sent:
         pace = f"{mapper.sent} sent, {mapper.sent / seconds:.1f} requests/s"
     else:
         pace = "nothing was left to send"
-    failed = (failed_before if opts.keep_failed else 0) + mapper.failed
     if not failed:
-        io.message(f"oai: all {summary.lines} lines answered ({pace})")
-        return
+        io.message(f"oai: all {lines} lines answered ({pace})")
+        return 0
     where = f" in {output_file}" if output_file else ""
     io.message(
-        f"oai: {failed} of {summary.lines} lines failed, {summary.lines - failed} succeeded; "
+        f"oai: {failed} of {lines} lines failed, {lines - failed} succeeded; "
         f"each keeps its error{where} ({pace})"
     )
     for line in mapper.first_failures:
@@ -313,7 +365,7 @@ def _run(
     else:
         retry = "the same command with --resume sends them again"
     io.message(f"  {retry}")
-    raise typer.Exit(int(ExitCode.FAILED))
+    return int(ExitCode.FAILED)
 
 
 def _settle(part: str, results: str, written: int, had: int, *, failing: bool) -> None:
