@@ -54,7 +54,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("commands/map.py", "_answered"): "map's own output, read back a line at a time",
     ("commands/map.py", "_settle"): "map's own output, its lines past the rewritten ones copied",
     ("commands/map.py", "_run"): "the input counted a line at a time",
-    ("commands/map.py", "lines"): "the input read a line at a time",
+    ("commands/map.py", "_lines"): "the input read a line at a time",
     ("commands/completion.py", "install"): "a completion script oai installs",
     ("commands/completion.py", "_notes"): "the shell's rc file, searched for one line",
 }
