@@ -20,7 +20,9 @@ app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 
 HELP = (
-    "Call any API path directly, like `gh api`.\n\n"
+    "Call any API path directly, like `gh api`: `oai api /models` is a GET, and a POST "
+    "when -f, -F or --body gives fields; `oai api DELETE /files/file-abc` names the "
+    "method.\n\n"
     "PATH is relative to the base URL (/models, /files/file-abc/content). Fields from -F and "
     "-f go to the query string for GET and DELETE, to the JSON body otherwise; with a "
     "multipart operation (or --form) `-F file=@path` uploads the file. Admin paths "
@@ -31,8 +33,12 @@ HELP = (
 
 @dataclass(frozen=True, kw_only=True)
 class ApiOptions:
-    method: str = argument(metavar="METHOD", help="GET, POST, DELETE, ...")
-    path: str = argument(metavar="PATH", help="API path, e.g. /models.")
+    # `oai api /models` as `gh api` reads it: one word is the PATH.
+    method: str = argument(
+        metavar="[METHOD]",
+        help="GET, POST, DELETE, ...; without it GET, or POST when -f, -F or --body is given.",
+    )
+    path: str | None = argument(default=None, metavar="PATH", help="API path, e.g. /models.")
     field: list[str] | None = option(
         "-F",
         "--field",
@@ -64,10 +70,16 @@ def api(factory: Factory, opts: ApiOptions) -> int:
     from openai_cli.api.request import Request, is_admin_path
     from openai_cli.api.runner import execute
     from openai_cli.api.values import take_typed_parts
+    from openai_cli.errors import UsageError
     from openai_cli.http.paths import fill_from_fields, literal
 
-    m = _method(opts.method)
-    path = literal(opts.path)
+    method, path = opts.method, opts.path
+    if path is None:
+        if method.upper() in _METHODS:
+            raise UsageError(f"PATH: missing after {method}", hint=f"e.g. oai api {method} /models")
+        method, path = ("POST" if opts.field or opts.raw_field or opts.body else "GET"), method
+    m = _method(method)
+    path = literal(path)
     op = find(m, path)
     multipart, values, files = _fields(factory.io, op, opts)
     path = fill_from_fields(path, values)

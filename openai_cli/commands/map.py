@@ -10,8 +10,9 @@ Results are written as JSONL in input order, ``{"line": N, "response": ...}`` or
 the output is always a complete prefix of the input, ``--resume`` continues after
 the last line written. It also sends again the lines whose result is an error
 (an outage leaves a file of them, which is never what was wanted): the good answers
-are copied, the failed lines' new results put in their place, into ``FILE.part``,
-which replaces the results file when the run ends, however it ends. Until then the
+are copied, the failed lines' new results put in their place, into a private
+temporary file beside it (``openai_cli/writer.py``), which replaces the results
+file when the run ends, however it ends. Until then the
 old file stands, so a run killed outright loses nothing that was there.
 """
 
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import typer
 
+from openai_cli import writer
 from openai_cli.errors import ExitCode, OutputError, UsageError
 from openai_cli.http.paths import literal
 from openai_cli.input.local import local_input
@@ -38,9 +40,7 @@ from openai_cli.options import NO_VALIDATE, add_command, argument, option, share
 from openai_cli.state import hold, state_dir, write_json
 
 if TYPE_CHECKING:
-    from openai_cli.api.map import Mapper
     from openai_cli.context import Factory
-    from openai_cli.io import IO
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
 
@@ -54,10 +54,10 @@ def _api_path(endpoint: str) -> str:
     return endpoint[3:] if endpoint.startswith("/v1/") else endpoint
 
 
-def _answered(path: str) -> tuple[int, int]:
-    """``(lines, failed)`` already in a results file; a torn last line is cut off."""
+def _answered(path: str) -> tuple[int, int, int]:
+    """``(lines, failed, end)`` already in a results file: ``end`` is where the whole
+    lines end, past which a torn last line is cut off before writing."""
     lines = failed = good_end = 0
-    size = os.path.getsize(path)
     with open(path, "rb") as fh:
         for raw in fh:
             if not raw.endswith(b"\n"):
@@ -74,10 +74,7 @@ def _answered(path: str) -> tuple[int, int]:
             lines += 1
             failed += "error" in rec
             good_end += len(raw)
-    if good_end < size:
-        with open(path, "r+b") as fh:
-            fh.truncate(good_end)
-    return lines, failed
+    return lines, failed, good_end
 
 
 def _identity_file(env: Mapping[str, str], output_file: str) -> Path:
@@ -97,6 +94,24 @@ def _recorded(path: Path | None) -> dict[str, Any] | None:
         return None
     found = data.get("input") if isinstance(data, dict) else None
     return found if isinstance(found, dict) else None
+
+
+def _results(path: str, whole: int) -> BinaryIO:
+    """The results file, opened to append after its first ``whole`` bytes (a torn last
+    line is cut off); a symlink or anything but a regular file is refused."""
+    try:
+        out = writer.append(path)
+    except writer.NotAFile as exc:
+        raise UsageError(f"--output-file: {path} {exc.strerror}") from None
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        if os.fstat(out.fileno()).st_size > whole:
+            os.ftruncate(out.fileno(), whole)
+    except OSError as exc:
+        out.close()
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,7 +144,7 @@ class MapOptions:
     no_validate: bool = shared(NO_VALIDATE)
 
 
-def _map(factory: Factory, opts: MapOptions) -> int:
+def _map(factory: Factory, opts: MapOptions) -> None:
     endpoint, concurrency, resume = opts.endpoint, opts.concurrency, opts.resume
     # `-O -` is stdout, as everywhere (None from the check).
     (output_file,) = check_outputs(("--output-file", opts.output_file))
@@ -142,7 +157,8 @@ def _map(factory: Factory, opts: MapOptions) -> int:
     if opts.keep_failed and not resume:
         raise UsageError("--keep-failed: only with --resume")
     if output_file is None:
-        return _run(factory, opts, None, url, workers)
+        _run(factory, opts, None, url, workers)
+        return
     if not resume and os.path.isfile(output_file) and os.path.getsize(output_file) > 0:
         raise UsageError(
             f"--output-file: {output_file} exists; --resume continues it",
@@ -150,15 +166,16 @@ def _map(factory: Factory, opts: MapOptions) -> int:
         )
     # One run per results file: a second would write the same lines again.
     with hold(Path(output_file), what="--output-file"):
-        return _run(factory, opts, output_file, url, workers)
+        _run(factory, opts, output_file, url, workers)
 
 
 def _run(
     factory: Factory, opts: MapOptions, output_file: str | None, url: str | None, workers: int
-) -> int:
-    from openai_cli.api.map import InputIdentity, Mapper
+) -> None:
+    from openai_cli.api.map import InputIdentity, Mapper, identity_differences
     from openai_cli.api.schemas import batch_check
-    from openai_cli.input.jsonl import validate_requests
+    from openai_cli.input.jsonl import raw_lines, validate_requests
+    from openai_cli.progress import Progress
 
     io = factory.io
     with local_input(io, opts.input, what="INPUT") as (path, shown):
@@ -175,10 +192,22 @@ def _run(
             raise UsageError("--endpoint: give the API path (the lines are bare request bodies)")
         api_path = _api_path(summary.endpoint)
         source = identity.record(path, spooled=opts.input == "-")
+        done, failed_before, whole = (0, 0, 0)
         record = None if output_file is None else _identity_file(io.env, output_file)
-        done, failed_before = (0, 0)
         if opts.resume and output_file and os.path.exists(output_file):
-            done, failed_before = _resumed(output_file, record, source, shown, summary.lines)
+            recorded = _recorded(record)
+            differs = [] if recorded is None else identity_differences(recorded, source)
+            if differs:
+                raise UsageError(
+                    f"--resume: {output_file} holds the results of another input than {shown} "
+                    f"(changed: {', '.join(differs)})",
+                    hint="give the input it was made from, or remove it to start over",
+                )
+            done, failed_before, whole = _answered(output_file)
+            if done > summary.lines:
+                raise UsageError(
+                    f"--resume: {output_file} has {done} results for {summary.lines} input lines"
+                )
         # Failed lines are sent again unless asked not to; their new results go in
         # their places in a rewritten copy of the results file.
         again = 0 if opts.keep_failed else failed_before
@@ -193,167 +222,110 @@ def _run(
                     "concurrency": workers,
                 }
             )
-            return 0
-        _say_where_it_starts(io, summary.lines, done, again)
-        if record is not None:
-            write_json(record, {"version": 1, "results": output_file, "input": source})
+            raise typer.Exit(0)
+        if again:
+            left = summary.lines - done
+            io.message(
+                f"oai: {done} of {summary.lines} lines already answered, {again} of them "
+                "failed; sending those again" + (f" and the {left} left" if left else "")
+            )
+        elif done:
+            io.message(f"oai: {done} of {summary.lines} lines already answered; going on")
         client = factory.client()
         client.headers()  # the key is looked up once, before the threads start
-        part = f"{output_file}.part" if again else None
+        rewrite: writer.Replacement | None = None
         out: BinaryIO
-        if part is not None:
-            out = open(part, "wb")  # noqa: SIM115
+        if output_file and again:
+            rewrite = _rewrite(output_file)
+            out = rewrite.file
         elif output_file:
-            out = open(output_file, "ab")  # noqa: SIM115
+            out = _results(output_file, whole)
         else:
             out = io.stdout_bytes
-        first = 1 if part is not None else done + 1
+        if record is not None:
+            write_json(record, {"version": 1, "results": output_file, "input": source})
+        first = 1 if rewrite is not None else done + 1
         mapper = Mapper(client, io, path=api_path, concurrency=workers, out=out, first_line=first)
-        old = output_file if part is not None else None
-        lines = _lines(path, old, done, batch_lines=summary.batch_lines)
+
+        def lines() -> Any:
+            from openai_cli.api.map import Kept
+
+            with contextlib.ExitStack() as stack:
+                src = stack.enter_context(open(path, "rb"))
+                old = (
+                    stack.enter_context(open(output_file, "rb"))
+                    if rewrite and output_file
+                    else None
+                )
+                for number, _, raw in raw_lines(src):
+                    if number <= done:
+                        if old is None:
+                            continue
+                        had = old.readline()
+                        if b'"error"' not in had or "error" not in json.loads(had):
+                            yield Kept(number, had)
+                            continue
+                    obj = json.loads(raw)
+                    if summary.batch_lines:
+                        yield number, obj["custom_id"], obj["body"], raw
+                    else:
+                        yield number, None, obj, raw
+
         started = time.monotonic()
-        _send_all(io, mapper, lines, _Results(output_file, part, out, done), summary.lines, first)
-    seconds = max(time.monotonic() - started, 1e-6)
-    failed = (failed_before if opts.keep_failed else 0) + mapper.failed
-    return _report(io, opts, mapper, summary.lines, failed, output_file, seconds)
-
-
-def _resumed(
-    output_file: str, record: Path | None, source: Any, shown: str, lines: int
-) -> tuple[int, int]:
-    """The lines the results file already answers, and how many of those failed."""
-    from openai_cli.api.map import identity_differences
-
-    recorded = _recorded(record)
-    differs = [] if recorded is None else identity_differences(recorded, source)
-    if differs:
-        raise UsageError(
-            f"--resume: {output_file} holds the results of another input than {shown} "
-            f"(changed: {', '.join(differs)})",
-            hint="give the input it was made from, or remove it to start over",
-        )
-    done, failed_before = _answered(output_file)
-    if done > lines:
-        raise UsageError(f"--resume: {output_file} has {done} results for {lines} input lines")
-    return done, failed_before
-
-
-def _say_where_it_starts(io: IO, lines: int, done: int, again: int) -> None:
-    if again:
-        left = lines - done
-        io.message(
-            f"oai: {done} of {lines} lines already answered, {again} of them "
-            "failed; sending those again" + (f" and the {left} left" if left else "")
-        )
-    elif done:
-        io.message(f"oai: {done} of {lines} lines already answered; going on")
-
-
-def _lines(path: str, old_results: str | None, done: int, *, batch_lines: bool) -> Any:
-    """What to send, line by line; the results kept from ``old_results`` come as ``Kept``.
-
-    Without ``old_results`` the first ``done`` lines are skipped: their results stay
-    where they are.
-    """
-    from openai_cli.api.map import Kept
-    from openai_cli.input.jsonl import raw_lines
-
-    with contextlib.ExitStack() as stack:
-        src = stack.enter_context(open(path, "rb"))
-        old = stack.enter_context(open(old_results, "rb")) if old_results else None
-        for number, _, raw in raw_lines(src):
-            if number <= done:
-                if old is None:
-                    continue
-                had = old.readline()
-                if b'"error"' not in had or "error" not in json.loads(had):
-                    yield Kept(number, had)
-                    continue
-            obj = json.loads(raw)
-            if batch_lines:
-                yield number, obj["custom_id"], obj["body"], raw
-            else:
-                yield number, None, obj, raw
-
-
-@dataclass(frozen=True)
-class _Results:
-    """Where the results go: the file (None: stdout), its rewritten copy, the stream."""
-
-    file: str | None
-    part: str | None
-    out: BinaryIO
-    done: int  # lines the file already held when the run began
-
-
-def _send_all(
-    io: IO, mapper: Mapper, lines: Any, results: _Results, total: int, first: int
-) -> None:
-    from openai_cli.progress import Progress
-
-    output_file, part, out, done = results.file, results.part, results.out, results.done
-    try:
         try:
-            with Progress(io, "map", total=total, unit="items") as bar:
-                bar.advance(first - 1)
-                mapper.bar = bar
-                mapper.run(lines, total)
-        except BaseException:
-            mapper.abort.set()
-            if output_file:
-                # What is still buffered may fail again; the first failure is the one
-                # to report.
-                with mapper.lock, contextlib.suppress(OSError):
-                    out.close()
-                if part is not None:
-                    _settle(part, output_file, mapper.next_line - 1, done, failing=True)
-            raise
-        if output_file:
+            try:
+                with Progress(io, "map", total=summary.lines, unit="items") as bar:
+                    bar.advance(first - 1)
+                    mapper.bar = bar
+                    mapper.run(lines(), summary.lines)
+            except BaseException:
+                mapper.abort.set()
+                if rewrite is not None and output_file:
+                    with mapper.lock:
+                        _settle(rewrite, output_file, mapper.next_line - 1, done, failing=True)
+                elif output_file:
+                    # What is still buffered may fail again; the first failure is the one
+                    # to report.
+                    with mapper.lock, contextlib.suppress(OSError):
+                        out.close()
+                raise
             # Under the lock: no worker is halfway through writing a line.
-            with mapper.lock:
-                out.close()
-            if part is not None:
-                _settle(part, output_file, mapper.next_line - 1, done, failing=False)
-    except KeyboardInterrupt:
-        where = f" in {output_file}" if output_file else ""
-        io.message(
-            f"oai: stopped after line {mapper.next_line - 1}; the results so far are{where}"
-            + ("; the same command with --resume goes on" if output_file else "")
-        )
-        raise
-    except OSError as exc:
-        if output_file is None or isinstance(exc, BrokenPipeError):
+            if rewrite is not None and output_file:
+                with mapper.lock:
+                    _settle(rewrite, output_file, mapper.next_line - 1, done, failing=False)
+            elif output_file:
+                with mapper.lock:
+                    out.close()
+        except KeyboardInterrupt:
+            where = f" in {output_file}" if output_file else ""
+            io.message(
+                f"oai: stopped after line {mapper.next_line - 1}; the results so far are{where}"
+                + ("; the same command with --resume goes on" if output_file else "")
+            )
             raise
-        # The file keeps whole lines up to the failure (a torn last one is cut on
-        # resume), so the run can go on once there is room.
-        kept = max(mapper.next_line - 1, done) if part is None else done
-        raise OutputError(
-            f"cannot write {output_file}: {exc.strerror or exc}",
-            hint=f"the results up to line {kept} are kept; once it can be "
-            "written, the same command with --resume goes on",
-        ) from None
-
-
-def _report(
-    io: IO,
-    opts: MapOptions,
-    mapper: Mapper,
-    lines: int,
-    failed: int,
-    output_file: str | None,
-    seconds: float,
-) -> int:
-    """How the run went, on stderr; the exit code says whether every line succeeded."""
+        except OSError as exc:
+            if output_file is None or isinstance(exc, BrokenPipeError):
+                raise
+            # The file keeps whole lines up to the failure (a torn last one is cut on
+            # resume), so the run can go on once there is room.
+            kept = max(mapper.next_line - 1, done) if rewrite is None else done
+            raise OutputError(
+                f"cannot write {output_file}: {exc.strerror or exc}",
+                hint=f"the results up to line {kept} are kept; once it can be "
+                "written, the same command with --resume goes on",
+            ) from None
+    seconds = max(time.monotonic() - started, 1e-6)
     if mapper.sent:
         pace = f"{mapper.sent} sent, {mapper.sent / seconds:.1f} requests/s"
     else:
         pace = "nothing was left to send"
+    failed = (failed_before if opts.keep_failed else 0) + mapper.failed
     if not failed:
-        io.message(f"oai: all {lines} lines answered ({pace})")
-        return 0
+        io.message(f"oai: all {summary.lines} lines answered ({pace})")
+        return
     where = f" in {output_file}" if output_file else ""
     io.message(
-        f"oai: {failed} of {lines} lines failed, {lines - failed} succeeded; "
+        f"oai: {failed} of {summary.lines} lines failed, {summary.lines - failed} succeeded; "
         f"each keeps its error{where} ({pace})"
     )
     for line in mapper.first_failures:
@@ -365,29 +337,40 @@ def _report(
     else:
         retry = "the same command with --resume sends them again"
     io.message(f"  {retry}")
-    return int(ExitCode.FAILED)
+    raise typer.Exit(int(ExitCode.FAILED))
 
 
-def _settle(part: str, results: str, written: int, had: int, *, failing: bool) -> None:
+def _settle(
+    rewrite: writer.Replacement, results: str, written: int, had: int, *, failing: bool
+) -> None:
     """Put the rewritten results in place of the old ones.
 
-    ``part`` holds lines 1 to ``written``; the old file's lines after that (up to
+    ``rewrite`` holds lines 1 to ``written``; the old file's lines after that (up to
     ``had``) are added, so the file stays a complete prefix of the input whatever
     stopped the run. If that cannot be done, the old file stays as it was; when the
     run is failing anyway, its own failure is the one reported.
     """
     try:
         if written < had:
-            with open(results, "rb") as old, open(part, "ab") as new:
+            with open(results, "rb") as old:
                 for number, raw in enumerate(old, 1):
                     if number > written:
-                        new.write(raw)
-        os.replace(part, results)
+                        rewrite.write(raw)
+        rewrite.commit()
     except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(part)
+        rewrite.discard()
         if not failing:
             raise
+
+
+def _rewrite(path: str) -> writer.Replacement:
+    """A new copy of the results file, to take its place when the run ends."""
+    try:
+        return writer.replace(path)
+    except writer.NotAFile as exc:
+        raise UsageError(f"--output-file: {path} {exc.strerror}") from None
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 add_command(
