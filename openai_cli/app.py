@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import inspect
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
 from openai_cli import version_text
 from openai_cli.context import Factory
 from openai_cli.lazy import LazyGroup, typer_loader
-from openai_cli.options import common_parameters, complete_profile, pop_common
+from openai_cli.options import (
+    OptionSpec,
+    common_parameters,
+    complete_profile,
+    parameter,
+    parameters,
+    pop_common,
+    signature,
+)
 
 # Hand-written groups: name -> (module, one line of help). They come after the API
 # families in `oai --help`.
@@ -68,52 +75,37 @@ def _apply_late(ctx: typer.Context, name: str, value: Any) -> None:
 _COMPLETERS = {"profile": complete_profile}
 
 
-def _setting_parameters() -> list[inspect.Parameter]:
+def _setting_specs() -> list[OptionSpec]:
     from openai_cli.config.table import FLAGGED
 
     return [
-        inspect.Parameter(
+        OptionSpec(
             s.name,
-            inspect.Parameter.KEYWORD_ONLY,
-            default=None,
             # Text, checked by the table (a Click float would take nan and inf).
-            annotation=Annotated[
-                str | None,
-                typer.Option(
-                    *s.flags,
-                    help=s.help_line(),
-                    metavar=s.metavar,
-                    autocompletion=_COMPLETERS.get(s.name),
-                    rich_help_panel=_PANEL,
-                ),
-            ],
+            str | None,
+            s.flags,
+            help=s.help_line(),
+            metavar=s.metavar,
+            completion=_COMPLETERS.get(s.name),
+            panel=_PANEL,
         )
         for s in FLAGGED
         if s.root_option
     ]
 
 
-_root_params = [
-    inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
-    *_setting_parameters(),
-    *common_parameters(),
-    inspect.Parameter(
-        "version",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=False,
-        annotation=Annotated[
-            bool,
-            typer.Option(
-                "--version",
-                "-V",
-                callback=_version,
-                is_eager=True,
-                help="Show the version and exit.",
-            ),
-        ],
-    ),
-]
-_root.__signature__ = inspect.Signature(_root_params)  # type: ignore[attr-defined]
+_VERSION = OptionSpec(
+    "version",
+    bool,
+    ("--version", "-V"),
+    default=False,
+    help="Show the version and exit.",
+    callback=_version,
+    eager=True,
+)
+
+_root_params = [*parameters(_setting_specs()), *common_parameters(), parameter(_VERSION)]
+_root.__signature__ = signature(_root_params)  # type: ignore[attr-defined]
 
 
 def build() -> LazyGroup:
@@ -131,9 +123,9 @@ def build() -> LazyGroup:
     app.callback()(_root)
     group = typer.main.get_command(app)
     assert isinstance(group, LazyGroup)
-    group.share_options({p.name for p in _root_params} - {"ctx", "version"}, _apply_late)
-    from openai_cli.api.builder import group_loader
+    group.share_options({p.name for p in _root_params} - {"version"}, _apply_late)
     from openai_cli.api.catalogue import GROUP_TITLES
+    from openai_cli.builder import group_loader
 
     for name in sorted(GROUP_TITLES):
         group.add_lazy(name, group_loader(name), GROUP_TITLES[name])

@@ -5,7 +5,7 @@ default, help, help panel, metavar, whether it is required, its completion and w
 it is hidden. :func:`parameters` turns specs into the parameters of a function that
 Typer builds a command from; nothing else writes ``typer.Option`` for a command.
 
-Generated commands (``api/builder.py``) make their specs from the catalogue. A
+Generated commands (``builder.py``) make their specs from the catalogue. A
 hand-written command is an options class and a run function::
 
     @dataclass(frozen=True, kw_only=True)
@@ -77,6 +77,9 @@ class OptionSpec:
     hidden: bool = False
     argument: bool = False  # positional
     show_default: bool = True
+    # Run as soon as the option is parsed, before the others (the root's --version).
+    callback: Callable[..., Any] | None = None
+    eager: bool = False
 
 
 # Metavars in one style, as the generated commands write them (TEXT, INTEGER, ...);
@@ -102,6 +105,10 @@ def parameter(spec: OptionSpec) -> inspect.Parameter:
         extra["hidden"] = True
     if not spec.show_default:
         extra["show_default"] = False
+    if spec.callback is not None:
+        extra["callback"] = spec.callback
+    if spec.eager:
+        extra["is_eager"] = True
     if spec.argument:
         info: Any = typer.Argument(metavar=spec.metavar, help=spec.help, **extra)
     else:
@@ -124,6 +131,12 @@ def parameter(spec: OptionSpec) -> inspect.Parameter:
 
 def parameters(specs: Iterable[OptionSpec]) -> list[inspect.Parameter]:
     return [parameter(s) for s in specs]
+
+
+def signature(params: Iterable[inspect.Parameter]) -> inspect.Signature:
+    """What Typer builds a command from: the Click context, then ``params``."""
+    P = inspect.Parameter
+    return inspect.Signature([P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=typer.Context), *params])
 
 
 def option(
@@ -402,13 +415,8 @@ def callback(
         factory.formats = tuple(formats)
         raise typer.Exit(run(factory, options(**kwargs)) or 0)
 
-    P = inspect.Parameter
-    invoke.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [
-            P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
-            *parameters(specs_of(options)),
-            *common_parameters(only=common, formats=formats),
-        ]
+    invoke.__signature__ = signature(  # type: ignore[attr-defined]
+        [*parameters(specs_of(options)), *common_parameters(only=common, formats=formats)]
     )
     invoke.example = example  # type: ignore[attr-defined]
     return invoke

@@ -122,7 +122,7 @@ def build_root() -> Any:
 
 
 def load_help(command: Any) -> None:
-    from openai_cli.api.builder import load_help as load
+    from openai_cli.builder import load_help as load
 
     load(command)
 

@@ -40,7 +40,7 @@ from openai_cli.state import read_json, state_dir, write_json
 from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
-    from openai_cli.context import Factory
+    from openai_cli.api.deps import Deps
     from openai_cli.http.client import Client
     from openai_cli.input.estimate import Spent
     from openai_cli.input.jsonl import Line
@@ -64,7 +64,7 @@ def batch_endpoints() -> tuple[str, ...]:
 
 
 class BatchRun:
-    def __init__(self, factory: Factory, path: Path, state: dict[str, Any]) -> None:
+    def __init__(self, factory: Deps, path: Path, state: dict[str, Any]) -> None:
         self.factory = factory
         self.io = factory.io
         self.path = path
@@ -75,7 +75,7 @@ class BatchRun:
     @classmethod
     def start(
         cls,
-        factory: Factory,
+        factory: Deps,
         input: str,
         *,
         endpoint: str | None,
@@ -198,7 +198,7 @@ class BatchRun:
         return run
 
     @staticmethod
-    def new_state(factory: Factory, state: str | None) -> tuple[Path, str]:
+    def new_state(factory: Deps, state: str | None) -> tuple[Path, str]:
         """``(state file, run id)`` of a new run; ``state`` is ``--state``, if given."""
         run_id = uuid.uuid4().hex[:12]
         if state:
@@ -206,7 +206,7 @@ class BatchRun:
         return state_dir(factory.io.env, "batches") / f"run-{run_id}.json", run_id
 
     @classmethod
-    def load(cls, factory: Factory, path: Path) -> BatchRun:
+    def load(cls, factory: Deps, path: Path) -> BatchRun:
         data = read_json(path, what="--resume")
         if data.get("version") != 1 or "chunks" not in data:
             raise UsageError(f"--resume: {path} is not the state of a batch run")
@@ -666,7 +666,7 @@ def _metadata(text: str | None) -> dict[str, str]:
 
 
 def _show_plan(
-    factory: Factory, endpoint: str | None, requests: int, chunks: list[dict[str, Any]]
+    factory: Deps, endpoint: str | None, requests: int, chunks: list[dict[str, Any]]
 ) -> None:
     factory.renderer().answer(
         {

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from openai_cli.errors import ApiError
 
 if TYPE_CHECKING:
-    from openai_cli.context import Factory
+    from openai_cli.api.deps import Deps
 
 
 def endpoint_missing(exc: ApiError) -> bool:
@@ -29,7 +29,7 @@ def endpoint_missing(exc: ApiError) -> bool:
     return exc.status == 404 and not exc.param and (exc.code is None or exc.code.isdigit())
 
 
-def full_path(factory: Factory, path: str) -> str:
+def full_path(factory: Deps, path: str) -> str:
     """``/v1/responses`` for ``/responses``: the path as the server sees it."""
     from urllib.parse import urlsplit
 
@@ -37,13 +37,13 @@ def full_path(factory: Factory, path: str) -> str:
     return base + path
 
 
-def missing_note(factory: Factory, method: str, path: str) -> str:
+def missing_note(factory: Deps, method: str, path: str) -> str:
     return f"this server has no {method} {full_path(factory, path)}"
 
 
 @contextlib.contextmanager
 def naming_missing(
-    factory: Factory, method: str, path: str, instead: str | None = None
+    factory: Deps, method: str, path: str, instead: str | None = None
 ) -> Iterator[None]:
     """Add to a 404/405 that the server lacks ``method path``, and ``instead`` if given."""
     try:

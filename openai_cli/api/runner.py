@@ -30,16 +30,15 @@ from openai_cli.terminal import json_escape
 if TYPE_CHECKING:
     import httpx
 
+    from openai_cli.api.deps import Deps, Printer
     from openai_cli.config.secrets import KeyKind
-    from openai_cli.context import Factory
     from openai_cli.io import IO
-    from openai_cli.render import Renderer
 
 JSON_TYPES = ("application/json", "text/json")
 DOWNLOAD_CHUNK = 1 << 16
 
 
-def execute(factory: Factory, req: Request, *, nothing: str | None = None) -> int:
+def execute(factory: Deps, req: Request, *, nothing: str | None = None) -> int:
     """Send ``req`` and print, page, stream or save its answer.
 
     ``nothing`` names what a helper asked to save ("audio", "video"): an answer
@@ -75,7 +74,7 @@ def _is_text(ctype: str) -> bool:
     return ctype in JSON_TYPES or ctype.startswith("text/") or ctype.endswith("+json") or not ctype
 
 
-def _print_answer(factory: Factory, resp: httpx.Response) -> int:
+def _print_answer(factory: Deps, resp: httpx.Response) -> int:
     ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
     if not resp.content:
         return 0
@@ -119,7 +118,7 @@ def download(
     return total
 
 
-def _save(factory: Factory, req: Request, resp: httpx.Response, nothing: str | None) -> int:
+def _save(factory: Deps, req: Request, resp: httpx.Response, nothing: str | None) -> int:
     io = factory.io
     if req.output_file and req.output_file != STDOUT:
         total = download(io, resp, req.output_file, req.output_file, nothing=nothing)
@@ -143,7 +142,7 @@ def _save(factory: Factory, req: Request, resp: httpx.Response, nothing: str | N
 # -- pagination ---------------------------------------------------------------------
 
 
-def _pages(factory: Factory, req: Request) -> Iterator[Any]:
+def _pages(factory: Deps, req: Request) -> Iterator[Any]:
     client = factory.client(admin=req.admin)
     query = dict(req.query)
     remaining = req.max_items
@@ -200,7 +199,7 @@ def _next_cursor(kind: str | None, page: dict[str, Any]) -> str | None:
 class EventLines(Sink):
     """Each event as one JSON line, exactly as sent when it is one line of JSON."""
 
-    def __init__(self, renderer: Renderer) -> None:
+    def __init__(self, renderer: Printer) -> None:
         self.renderer = renderer
 
     def event(self, ev: StreamEvent) -> None:
@@ -210,12 +209,12 @@ class EventLines(Sink):
         self.renderer.event(ev.payload, raw=ev.data if "\n" not in ev.data else None)
 
 
-def _stream(factory: Factory, req: Request) -> int:
+def _stream(factory: Deps, req: Request) -> int:
     return stream_events(factory, req, EventLines(factory.renderer()))
 
 
 def stream_events(
-    factory: Factory,
+    factory: Deps,
     req: Request,
     sink: Sink,
     answer: Callable[[httpx.Response], int] | None = None,
@@ -240,7 +239,7 @@ def stream_events(
 # -- dry run ------------------------------------------------------------------------
 
 
-def dry_run(factory: Factory, req: Request) -> int:
+def dry_run(factory: Deps, req: Request) -> int:
     """Show the request with the key masked; nothing is sent and no key is needed.
 
     On a terminal: a curl command to copy, the JSON body pretty-printed in it; with
@@ -328,7 +327,7 @@ def dry_run(factory: Factory, req: Request) -> int:
     return 0
 
 
-def _note_key(factory: Factory, place: str, var: str, *, admin: bool) -> None:
+def _note_key(factory: Deps, place: str, var: str, *, admin: bool) -> None:
     """Say how to put the key in ``$var`` when it does not come from there."""
     if place == "env":
         return

@@ -18,12 +18,12 @@ from openai_cli.input.fields import FieldKind, merge
 from openai_cli.input.times import UNIX_TIME_OBJECTS, is_unix_time, unix_bounds, unix_seconds
 
 if TYPE_CHECKING:
-    from openai_cli.api.builder import CommandSpec
+    from openai_cli.api.deps import Deps
     from openai_cli.api.model import Operation, Param
-    from openai_cli.context import Factory
+    from openai_cli.builder import CommandSpec
 
 
-def coerce(p: Param, value: Any, factory: Factory) -> Any:
+def coerce(p: Param, value: Any, factory: Deps) -> Any:
     """One option's value as the API wants it; errors name the flag."""
     t = p.type
     flag = p.flag
@@ -200,7 +200,7 @@ def take_typed_parts(op: Operation, body: dict[str, Any]) -> list[FilePart]:
     ]
 
 
-def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -> Request:
+def build_request(spec: CommandSpec, factory: Deps, values: dict[str, Any]) -> Request:
     op = spec.op
     io = factory.io
     path = fill(

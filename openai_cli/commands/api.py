@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from openai_cli.options import add_command, argument, option
 
 if TYPE_CHECKING:
+    from openai_cli.api.model import Operation
     from openai_cli.context import Factory
+    from openai_cli.input.fields import FieldKind
+    from openai_cli.io import IO
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
 
@@ -66,58 +69,26 @@ def api(factory: Factory, opts: ApiOptions) -> int:
     from openai_cli.api.lookup import find
     from openai_cli.api.request import Request, is_admin_path
     from openai_cli.api.runner import execute
+    from openai_cli.api.values import take_typed_parts
     from openai_cli.errors import UsageError
     from openai_cli.http.paths import fill_from_fields, literal
-    from openai_cli.input.assemble import collect
 
-    method, path, field, body = opts.method, opts.path, opts.field, opts.body
+    method, path = opts.method, opts.path
     if path is None:
         if method.upper() in _METHODS:
             raise UsageError(f"PATH: missing after {method}", hint=f"e.g. oai api {method} /models")
-        method, path = ("POST" if field or opts.raw_field or body else "GET"), method
-    stream, max_items, all_pages = opts.stream, opts.max_items, opts.all_pages
-    m = method.upper()
-    if m not in _METHODS:
-        raise UsageError(f"METHOD: {method!r} is not one of {', '.join(_METHODS)}")
+        method, path = ("POST" if opts.field or opts.raw_field or opts.body else "GET"), method
+    m = _method(method)
     path = literal(path)
     op = find(m, path)
-    from openai_cli.api.values import field_kinds, take_typed_parts
-    from openai_cli.input.assemble import is_upload
-
-    kinds = field_kinds(op) if op is not None else None
-    multipart = opts.form or (
-        op is not None
-        and op.multipart
-        and (not op.json_body or any(is_upload(f, kinds) for f in field or []))
-    )
-    values, files = collect(
-        factory.io,
-        typed=field or [],
-        raw=opts.raw_field or [],
-        body=body,
-        multipart=multipart,
-        kinds=kinds,
-    )
+    multipart, values, files = _fields(factory.io, op, opts)
     path = fill_from_fields(path, values)
     if multipart and op is not None:
         files.extend(take_typed_parts(op, values))
-    headers: dict[str, str] = {}
-    for h in opts.header or []:
-        name, sep, value = h.partition(":")
-        if not sep or not name.strip():
-            raise UsageError(f"-H {h!r}: expected NAME:VALUE")
-        headers[name.strip()] = value.strip()
-    q: dict[str, object] = {}
-    in_query = m in ("GET", "DELETE", "HEAD") and not body and not files
-    if in_query:
-        q.update(values)
-    if (
-        stream
-        and not in_query
-        and "stream" not in values
-        and op is not None
-        and any(p.name == "stream" for p in op.body)
-    ):
+    headers = _headers(opts.header or [])
+    in_query = m in ("GET", "DELETE", "HEAD") and not opts.body and not files
+    q: dict[str, object] = dict(values) if in_query else {}
+    if opts.stream and not in_query and "stream" not in values and _streams(op):
         values["stream"] = True
     # Unknown paths, and operations whose answer is JSON, go by the answer's content type.
     binary = True if op is not None and op.binary else None
@@ -130,14 +101,80 @@ def api(factory: Factory, opts: ApiOptions) -> int:
         multipart=multipart,
         headers=headers,
         admin=is_admin_path(path),
-        stream=stream,
+        stream=opts.stream,
         binary=binary,
-        pagination=(op and op.pagination) or ("cursor" if (all_pages or max_items) else None),
-        max_items=max_items,
-        all_pages=all_pages,
+        pagination=_pagination(op, opts),
+        max_items=opts.max_items,
+        all_pages=opts.all_pages,
         output_file=opts.output_file,
     )
     return execute(factory, request)
+
+
+def _method(method: str) -> str:
+    from openai_cli.errors import UsageError
+
+    m = method.upper()
+    if m not in _METHODS:
+        raise UsageError(f"METHOD: {method!r} is not one of {', '.join(_METHODS)}")
+    return m
+
+
+def _fields(
+    io: IO, op: Operation | None, opts: ApiOptions
+) -> tuple[bool, dict[str, Any], list[Any]]:
+    """Whether the body is a form, and the -F/-f/--body values and files."""
+    from openai_cli.api.values import field_kinds
+    from openai_cli.input.assemble import collect
+
+    kinds = field_kinds(op) if op is not None else None
+    multipart = _is_multipart(op, opts, kinds)
+    values, files = collect(
+        io,
+        typed=opts.field or [],
+        raw=opts.raw_field or [],
+        body=opts.body,
+        multipart=multipart,
+        kinds=kinds,
+    )
+    return multipart, values, files
+
+
+def _pagination(op: Operation | None, opts: ApiOptions) -> str | None:
+    """The operation's way of paging; a path we do not know pages by cursor when asked."""
+    if op is not None and op.pagination:
+        return op.pagination
+    return "cursor" if opts.all_pages or opts.max_items else None
+
+
+def _is_multipart(
+    op: Operation | None, opts: ApiOptions, kinds: dict[str, FieldKind] | None
+) -> bool:
+    """A form when asked for, or when the operation takes only a form or a file is given."""
+    from openai_cli.input.assemble import is_upload
+
+    return opts.form or (
+        op is not None
+        and op.multipart
+        and (not op.json_body or any(is_upload(f, kinds) for f in opts.field or []))
+    )
+
+
+def _headers(given: list[str]) -> dict[str, str]:
+    from openai_cli.errors import UsageError
+
+    headers: dict[str, str] = {}
+    for h in given:
+        name, sep, value = h.partition(":")
+        if not sep or not name.strip():
+            raise UsageError(f"-H {h!r}: expected NAME:VALUE")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def _streams(op: Operation | None) -> bool:
+    """Whether the operation's body has a ``stream`` field that --stream can set."""
+    return op is not None and any(p.name == "stream" for p in op.body)
 
 
 add_command(app, "api", ApiOptions, api, help=HELP)

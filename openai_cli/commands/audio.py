@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from openai_cli import writer
-from openai_cli.api.builder import Default
 from openai_cli.api.streams import Sink, StreamEvent
+from openai_cli.builder import Default
 from openai_cli.commands.streaming import live_or_run
 from openai_cli.options import OptionSpec
 
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     import httpx
     from typer.core import TyperCommand
 
-    from openai_cli.api.builder import CommandSpec
     from openai_cli.api.request import Request
+    from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
     from openai_cli.io import IO
     from openai_cli.writer import Replacement

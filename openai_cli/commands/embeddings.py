@@ -13,15 +13,16 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from openai_cli.api.builder import Default, body_given
+from openai_cli.builder import Default, body_given
 from openai_cli.options import OptionSpec
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.builder import CommandSpec
     from openai_cli.api.request import Request
+    from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
+    from openai_cli.io import IO
 
 EMBEDDING_MODEL = "text-embedding-3-small"
 # The embeddings API takes at most 2048 inputs and 300,000 tokens per request (a
@@ -176,14 +177,10 @@ def _batched(factory: Factory, request: Request, size: int, key: str, *, renumbe
     from openai_cli.http.client import MAX_ANSWER
 
     body = request.body or {}
-    inputs = body.get("input")
-    if isinstance(inputs, str):
-        inputs = [inputs]
-    texts = isinstance(inputs, list) and all(isinstance(t, str) for t in inputs)
-    if factory.common.dry_run or not texts or not inputs:
+    inputs = _texts(body.get("input"))
+    if factory.common.dry_run or not inputs:
         # Token arrays and multimodal inputs go as given, in one request.
         return execute(factory, request)
-    assert isinstance(inputs, list)
     io = factory.io
     fmt = factory.output_format()
     lines = fmt in ("auto", "jsonl") and not factory.common.query
@@ -200,30 +197,9 @@ def _batched(factory: Factory, request: Request, size: int, key: str, *, renumbe
         request.body = {**body, "input": batch}
         answer = answer_json(send(factory.client(admin=request.admin), request))
         count += 1
-        items = answer.get(key) if isinstance(answer, dict) else None
-        if not isinstance(items, list) or len(items) != len(batch):
-            from openai_cli.errors import ProtocolError
-
-            # Results are matched to inputs by position: a count that differs would
-            # pair every later line with the wrong input.
-            from openai_cli.textfmt import count as counted
-
-            got = counted(len(items), "result") if isinstance(items, list) else f"no {key!r} list"
-            raise ProtocolError(f"the answer holds {got} for {counted(len(batch), 'input')}")
-        if renumber:
-            items = sorted(items, key=lambda item: item.get("index", 0))
-        out = []
-        for i, item in enumerate(items):
-            if not isinstance(item, dict):
-                continue
-            if renumber:
-                out.append({**item, "index": offset + int(item.get("index", i))})
-            else:
-                out.append({"index": offset + i, **item})
+        out = _results(answer, key, len(batch), offset, renumber=renumber)
         offset += len(batch)
-        for k, v in (answer.get("usage") or {}).items():
-            if isinstance(v, int):
-                usage[k] = usage.get(k, 0) + v
+        _add_usage(usage, answer)
         last = answer
         if lines:
             write = io.out.write
@@ -233,17 +209,61 @@ def _batched(factory: Factory, request: Request, size: int, key: str, *, renumbe
         else:
             gathered.extend(out)
     if not lines:
+        # One answer, shaped as the last one was, holding every result.
         merged = {k: v for k, v in last.items() if k not in (key, "usage")}
-        merged[key] = gathered
-        if usage:
-            merged["usage"] = usage
-        renderer.answer(merged)
+        renderer.answer({**merged, key: gathered, **({"usage": usage} if usage else {})})
     if factory.common.verbose:
-        from openai_cli.render.live import usage_text
-
-        io.message(
-            f"{len(inputs)} input{'s' if len(inputs) != 1 else ''} in {count} "
-            f"request{'s' if count != 1 else ''}"
-            + (f"; usage: {usage_text(usage)}" if usage else "")
-        )
+        _say_counts(io, len(inputs), count, usage)
     return 0
+
+
+def _say_counts(io: IO, inputs: int, requests: int, usage: dict[str, int]) -> None:
+    from openai_cli.render.live import usage_text
+
+    io.message(
+        f"{inputs} input{'s' if inputs != 1 else ''} in {requests} "
+        f"request{'s' if requests != 1 else ''}"
+        + (f"; usage: {usage_text(usage)}" if usage else "")
+    )
+
+
+def _texts(inputs: Any) -> list[str] | None:
+    """The inputs as a list of texts; None for token arrays, images or nothing."""
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    if isinstance(inputs, list) and inputs and all(isinstance(t, str) for t in inputs):
+        return inputs
+    return None
+
+
+def _results(
+    answer: Any, key: str, sent: int, offset: int, *, renumber: bool
+) -> list[dict[str, Any]]:
+    """One batch's results, numbered by their input's place in the whole input."""
+    items = answer.get(key) if isinstance(answer, dict) else None
+    if not isinstance(items, list) or len(items) != sent:
+        from openai_cli.errors import ProtocolError
+
+        # Results are matched to inputs by position: a count that differs would
+        # pair every later line with the wrong input.
+        from openai_cli.textfmt import count as counted
+
+        got = counted(len(items), "result") if isinstance(items, list) else f"no {key!r} list"
+        raise ProtocolError(f"the answer holds {got} for {counted(sent, 'input')}")
+    if renumber:
+        items = sorted(items, key=lambda item: item.get("index", 0))
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        if renumber:
+            out.append({**item, "index": offset + int(item.get("index", i))})
+        else:
+            out.append({"index": offset + i, **item})
+    return out
+
+
+def _add_usage(usage: dict[str, int], answer: dict[str, Any]) -> None:
+    for k, v in (answer.get("usage") or {}).items():
+        if isinstance(v, int):
+            usage[k] = usage.get(k, 0) + v

@@ -22,8 +22,8 @@ from openai_cli.options import OptionSpec, argument, command, option
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.builder import CommandSpec
     from openai_cli.api.request import Request
+    from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
     from openai_cli.progress import Progress
 

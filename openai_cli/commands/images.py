@@ -26,8 +26,8 @@ from openai_cli.options import OptionSpec
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.builder import CommandSpec
     from openai_cli.api.request import Request
+    from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
     from openai_cli.io import IO
 
@@ -110,7 +110,7 @@ def create_variation(spec: CommandSpec) -> TyperCommand:
 
 def _format_from_extension(spec: CommandSpec, values: dict[str, Any]) -> None:
     """``-O x.webp`` asks for webp, where the model takes an output format at all."""
-    from openai_cli.api.builder import body_given
+    from openai_cli.builder import body_given
 
     out = values.get("x_output_file")
     if not out or body_given(values):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from openai_cli.api.builder import CommandSpec
+    from openai_cli.builder import CommandSpec
 
 
 @dataclass(frozen=True)

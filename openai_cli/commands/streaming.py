@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from openai_cli.api.builder import Default
+from openai_cli.builder import Default
 from openai_cli.errors import UsageError
 from openai_cli.options import OptionSpec
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.builder import CommandSpec
     from openai_cli.api.request import Request
+    from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
     from openai_cli.render.live import LiveText
 

@@ -19,8 +19,8 @@ from openai_cli.http.paths import fill
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.builder import CommandSpec
     from openai_cli.api.request import Request
+    from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
 
 VIDEO = Kind("video", frozenset({"completed"}), frozenset({"failed"}))

@@ -29,8 +29,8 @@ from openai_cli.options import OptionSpec
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.builder import CommandSpec
     from openai_cli.api.request import Request
+    from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
 
 _PANEL = "Waiting"

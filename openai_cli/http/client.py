@@ -321,12 +321,6 @@ class Client:
 
     # -- sending -------------------------------------------------------------------
 
-    def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        """Send, retrying as the policy allows; the body is read; errors raise."""
-        with self.stream(method, path, **kw) as resp:
-            read_answer(resp)
-            return resp
-
     @contextmanager
     def stream(
         self,
@@ -366,60 +360,15 @@ class Client:
                 accept=accept,
             )
             sent_at = _note_sent(request)
-            try:
-                resp = self.http.send(request, stream=True)
-            except httpx.TooManyRedirects as exc:
-                _close_files(request)
-                raise ProtocolError(
-                    f"too many redirects: {redact(str(exc.request.url))} led to more than "
-                    f"{self.http.max_redirects} hops (a redirect loop?)"
-                ) from exc
-            except httpx.TransportError as exc:
-                _close_files(request)
-                if self._closed:
-                    # Cut by close() on another thread: nothing to retry, nothing to say.
-                    raise NetworkError("the command is ending; no more requests are sent") from exc
-                if attempt < self.max_retries and replayable and _retryable_transport(exc):
-                    attempt += 1
-                    delay = retry.backoff(attempt)
-                    self.io.message(
-                        f"oai: {_describe_transport(exc)}; retrying in {delay:.1f} s "
-                        f"(attempt {attempt + 1} of {self.max_retries + 1})"
-                    )
-                    self._sleep(delay)
-                    continue
-                raise self._network_error(exc) from exc
+            resp = self._send(request, attempt, replayable)
+            if resp is None:  # a broken connection, worth another attempt
+                attempt += 1
+                continue
             deadline.guard(resp, float(self.settings.timeout.value), sent_at[0])
             if resp.status_code < 400:
-                try:
-                    yield resp
-                except httpx.TransportError as exc:
-                    # The body broke off while the caller read it (a stall, a reset):
-                    # the same report as a failure before the answer, never a traceback.
-                    raise self._network_error(exc, reading=True) from exc
-                finally:
-                    resp.close()
-                    _close_files(request)
+                yield from self._hand_over(resp, request)
                 return
-            # An error answer: read its start (a proxy's error page may be huge),
-            # decide whether to retry.
-            try:
-                start = _head_of(resp, MAX_ERROR_BODY)
-            except httpx.TransportError as exc:
-                raise self._network_error(exc) from exc
-            finally:
-                resp.close()
-                _close_files(request)
-            resp = _with_body(resp, start)
-            error = self.api_error(resp)
-            verdict = retry.decide(
-                attempt,
-                resp.status_code,
-                resp.headers,
-                self.max_retries,
-                error_code=error.code,
-                replayable=replayable,
-            )
+            resp, error, verdict = self._judge(resp, request, attempt, replayable)
             if (
                 verdict.wait is not None
                 and (resp.status_code != 429 or retry_rate_limits)
@@ -440,6 +389,69 @@ class Client:
                 raise error
             yield resp
             return
+
+    def _send(
+        self, request: httpx.Request, attempt: int, replayable: bool
+    ) -> httpx.Response | None:
+        """The answer's head; None after a transport failure that is retried (once paused)."""
+        try:
+            return self.http.send(request, stream=True)
+        except httpx.TooManyRedirects as exc:
+            _close_files(request)
+            raise ProtocolError(
+                f"too many redirects: {redact(str(exc.request.url))} led to more than "
+                f"{self.http.max_redirects} hops (a redirect loop?)"
+            ) from exc
+        except httpx.TransportError as exc:
+            _close_files(request)
+            if self._closed:
+                # Cut by close() on another thread: nothing to retry, nothing to say.
+                raise NetworkError("the command is ending; no more requests are sent") from exc
+            if attempt < self.max_retries and replayable and _retryable_transport(exc):
+                delay = retry.backoff(attempt + 1)
+                self.io.message(
+                    f"oai: {_describe_transport(exc)}; retrying in {delay:.1f} s "
+                    f"(attempt {attempt + 2} of {self.max_retries + 1})"
+                )
+                self._sleep(delay)
+                return None
+            raise self._network_error(exc) from exc
+
+    def _hand_over(self, resp: httpx.Response, request: httpx.Request) -> Iterator[httpx.Response]:
+        """Give a successful answer to the caller, who reads its body; then close it."""
+        try:
+            yield resp
+        except httpx.TransportError as exc:
+            # The body broke off while the caller read it (a stall, a reset):
+            # the same report as a failure before the answer, never a traceback.
+            raise self._network_error(exc, reading=True) from exc
+        finally:
+            resp.close()
+            _close_files(request)
+
+    def _judge(
+        self, resp: httpx.Response, request: httpx.Request, attempt: int, replayable: bool
+    ) -> tuple[httpx.Response, ApiError, retry.Verdict]:
+        """An error answer, read up to its start (a proxy's error page may be huge), and
+        what the retry policy makes of it."""
+        try:
+            start = _head_of(resp, MAX_ERROR_BODY)
+        except httpx.TransportError as exc:
+            raise self._network_error(exc) from exc
+        finally:
+            resp.close()
+            _close_files(request)
+        resp = _with_body(resp, start)
+        error = self.api_error(resp)
+        verdict = retry.decide(
+            attempt,
+            resp.status_code,
+            resp.headers,
+            self.max_retries,
+            error_code=error.code,
+            replayable=replayable,
+        )
+        return resp, error, verdict
 
     # -- errors ----------------------------------------------------------------------
 

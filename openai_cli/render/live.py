@@ -25,7 +25,7 @@ from openai_cli.terminal import neutralise
 if TYPE_CHECKING:
     import httpx
 
-    from openai_cli.context import Factory
+    from openai_cli.api.deps import Deps
     from openai_cli.io import IO
 
 # Event types whose "delta" is answer text.
@@ -44,7 +44,7 @@ _ITEM_EVENTS = frozenset({"response.output_item.added", "response.output_item.do
 _MARKDOWN_INTERVAL = 0.1  # seconds between redraws; each one re-parses the whole text
 
 
-def live_wanted(factory: Factory) -> bool:
+def live_wanted(factory: Deps) -> bool:
     """True when a stream should print its text rather than its events.
 
     That is the default format; an explicit ``-o`` (``jsonl`` above all) or a
@@ -261,7 +261,7 @@ def answer_text(payload: Any) -> str | None:
     return text if isinstance(text, str) else None
 
 
-def print_answer_text(factory: Factory, resp: httpx.Response, sink: LiveText) -> int:
+def print_answer_text(factory: Deps, resp: httpx.Response, sink: LiveText) -> int:
     """A server that did not stream: print the text of its whole answer instead."""
     ctype = resp.headers.get("content-type", "")
     sink.start(resp.headers.get("x-request-id"))

@@ -245,41 +245,66 @@ def layout(rows: list[dict[str, Any]], width: int | None, *, terminal: bool) -> 
         for c in cols
     }
 
-    def need(shown: list[str], sizes: dict[str, int]) -> int:
-        return sum(sizes[c] for c in shown) + len(GAP) * (len(shown) - 1)
-
-    shown = list(cols)
-    if width is not None:
-        for c in drop_first:
-            if need(shown, natural) > width:
-                shown.remove(c)
-        for c in drop_then:
-            if need(shown, floor) <= width or len(shown) == 1:
-                break
-            shown.remove(c)
-    widths = {c: natural[c] for c in shown}
-    if width is not None and need(shown, widths) > width:
-        widths = {c: floor[c] for c in shown}
-        # The room left goes to the cut columns, most important first.
-        spare = width - need(shown, widths)
-        for c in shown:
-            if spare <= 0:
-                break
-            grow = min(spare, natural[c] - widths[c])
-            widths[c] += grow
-            spare -= grow
-    right = [
-        c in NUMERIC_KEYS
-        or all(
-            isinstance(v, (int, float)) and not _is_time(c, v) for v in values[c] if v is not None
-        )
-        for c in shown
-    ]
+    shown = _columns_that_fit(cols, drop_first, drop_then, natural, floor, width)
+    widths = _widths(shown, natural, floor, width)
+    right = [_right_aligned(c, values[c]) for c in shown]
     return Layout(
         headers=[heads[c] for c in shown],
         widths=[widths[c] for c in shown],
         right=right,
         rows=[[texts[c][i] for c in shown] for i in range(len(rows))],
+    )
+
+
+def _need(shown: list[str], sizes: dict[str, int]) -> int:
+    return sum(sizes[c] for c in shown) + len(GAP) * (len(shown) - 1)
+
+
+def _columns_that_fit(
+    cols: list[str],
+    drop_first: list[str],
+    drop_then: list[str],
+    natural: dict[str, int],
+    floor: dict[str, int],
+    width: int | None,
+) -> list[str]:
+    """The columns kept: the expendable ones go before any cell is cut, then the least
+    important until the others fit at their floor (one column always stays)."""
+    shown = list(cols)
+    if width is None:
+        return shown
+    for c in drop_first:
+        if _need(shown, natural) > width:
+            shown.remove(c)
+    for c in drop_then:
+        if _need(shown, floor) <= width or len(shown) == 1:
+            break
+        shown.remove(c)
+    return shown
+
+
+def _widths(
+    shown: list[str], natural: dict[str, int], floor: dict[str, int], width: int | None
+) -> dict[str, int]:
+    widths = {c: natural[c] for c in shown}
+    if width is None or _need(shown, widths) <= width:
+        return widths
+    widths = {c: floor[c] for c in shown}
+    # The room left goes to the cut columns, most important first.
+    spare = width - _need(shown, widths)
+    for c in shown:
+        if spare <= 0:
+            break
+        grow = min(spare, natural[c] - widths[c])
+        widths[c] += grow
+        spare -= grow
+    return widths
+
+
+def _right_aligned(key: str, values: list[Any]) -> bool:
+    """Numbers line up on the right; times, though numbers, read as text."""
+    return key in NUMERIC_KEYS or all(
+        isinstance(v, (int, float)) and not _is_time(key, v) for v in values if v is not None
     )
 
 

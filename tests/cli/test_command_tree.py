@@ -22,9 +22,9 @@ import yaml
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from openai_cli.api import catalogue
-from openai_cli.api.builder import load_help
 from openai_cli.api.help import summary
 from openai_cli.app import TOOLS, build
+from openai_cli.builder import load_help
 from openai_cli.commands.overrides import EXTRA_COMMANDS, OVERRIDES
 from tests.contract.steady import SteadyUnavailable, find_spec, unavailable
 from tests.helpers import invoke, subprocess_env, walk_commands

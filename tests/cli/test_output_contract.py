@@ -107,7 +107,7 @@ def listed(cmd: Any) -> set[str]:
 @cache
 def hand_written() -> dict[tuple[str, ...], Any]:
     """Every hand-written command of the real tree, and the groups that take options."""
-    from openai_cli.api.builder import ApiCommand, CatalogueGroup
+    from openai_cli.builder import ApiCommand, CatalogueGroup
 
     root = build()
     found: dict[tuple[str, ...], Any] = {}

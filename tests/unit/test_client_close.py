@@ -8,6 +8,8 @@ import httpx
 import pytest
 import respx
 
+from openai_cli.api.request import Request
+from openai_cli.api.send import send
 from openai_cli.config import Overrides, load_settings
 from openai_cli.errors import NetworkError
 from openai_cli.http.client import Client
@@ -35,7 +37,7 @@ def test_a_request_cut_by_close_is_neither_retried_nor_reported(
 
     route = api.get("/models").mock(side_effect=cut)
     with pytest.raises(NetworkError, match="ending"):
-        client.request("GET", "/models")
+        send(client, Request("GET", "/models"))
     assert route.call_count == 1
     assert err.getvalue() == ""
 
@@ -45,6 +47,6 @@ def test_a_closed_client_sends_nothing_more(env: dict[str, str], unsent: respx.M
     client, err = _client({**env, **api_env()})
     client.close()
     with pytest.raises(NetworkError):
-        client.request("GET", "/models")
+        send(client, Request("GET", "/models"))
     assert not route.called
     assert err.getvalue() == ""

@@ -1,12 +1,14 @@
 """Dependencies point down, and in-function imports stay at the lazy boundaries.
 
 The layers, low to high, are :data:`LAYERS`; a module may import its own layer
-and the ones below. Imports under ``if TYPE_CHECKING:`` are for the type checker
-only and are not counted. Importing a project module inside a function is how a
-command keeps ``--help`` fast, so it is allowed where the CLI loads lazily (the
-loaders of groups and commands, and the bodies of commands, which run only when
-their command does); anywhere else it hides a dependency and must be listed in
-:data:`ALLOWED` with its reason. Third-party modules imported late (httpx, rich,
+and the ones below. Imports under ``if TYPE_CHECKING:`` count too: a type named
+from a layer above is a dependency on it all the same (a lower layer that needs
+something from above declares what it needs, as ``api/deps.py`` does).
+Importing a project module inside a function is how a command keeps ``--help``
+fast, so it is allowed where the CLI loads lazily (the loaders of groups and
+commands, and the bodies of commands, which run only when their command does);
+anywhere else it hides a dependency and must be listed in :data:`ALLOWED` with
+its reason. Third-party modules imported late (httpx, rich,
 yaml, keyring) are a matter of start-up time, not of layering, and are not checked.
 """
 
@@ -40,8 +42,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # Shared options, the per-invocation factory, lazy Typer groups: what every
     # command is built with.
     ("openai_cli.options", "openai_cli.context", "openai_cli.lazy"),
-    # Generated commands from the catalogue.
-    ("openai_cli.api.builder",),
+    # Generated commands from the catalogue, and how their parsed values become a
+    # request (it reads the command's spec).
+    ("openai_cli.builder", "openai_cli.api.values"),
     ("openai_cli.commands",),
     ("openai_cli.app", "openai_cli.main", "openai_cli.__main__"),
 )
@@ -52,7 +55,7 @@ LAZY_BOUNDARIES = (
     "openai_cli.main",  # builds the app only when not answering completion or --version
     "openai_cli.lazy",  # the lazy group itself
     "openai_cli.context",  # builds settings, clients and the renderer on first use
-    "openai_cli.api.builder",  # loads a catalogue group, then one command of it
+    "openai_cli.builder",  # loads a catalogue group, then one command of it
     "openai_cli.commands",  # a command's body runs only when the command does
 )
 
@@ -65,7 +68,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     "factory's class is fetched only inside a running command",
     ("openai_cli.api.streams", "openai_cli.api.lookup"): "the whole catalogue is indexed "
     "only when a stream ends without its final event and its path decides",
-    ("openai_cli.api.builder", "openai_cli.commands.overrides"): "the registry of "
+    ("openai_cli.builder", "openai_cli.commands.overrides"): "the registry of "
     "hand-written replacements, looked up when a group or command is built",
     ("openai_cli.config.settings", "openai_cli.config.store"): "the config file is read only "
     "when a setting needs it",
@@ -109,16 +112,6 @@ class _Imports(ast.NodeVisitor):
 
     visit_FunctionDef = _function
     visit_AsyncFunctionDef = _function
-
-    def visit_If(self, node: ast.If) -> None:
-        test = node.test
-        if (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-            isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-        ):
-            for stmt in node.orelse:
-                self.visit(stmt)
-            return
-        self.generic_visit(node)
 
     def _add(self, name: str, line: int) -> None:
         if name == "openai_cli" or name.startswith("openai_cli."):
@@ -217,5 +210,8 @@ def test_the_checks_find_what_they_forbid(tmp_path: Path) -> None:
         "    from openai_cli.errors import UsageError\n",
         encoding="utf-8",
     )
-    assert upward(tmp_path) == ["openai_cli.input.x:2 imports openai_cli.api.runner"]
+    assert upward(tmp_path) == [
+        "openai_cli.input.x:2 imports openai_cli.api.runner",
+        "openai_cli.input.x:4 imports openai_cli.context",
+    ]
     assert hidden(tmp_path) == ["openai_cli.input.x:6 imports openai_cli.errors inside a function"]

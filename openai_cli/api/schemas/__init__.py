@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 from openai_cli.input.jsonl import BodyCheck, Problems
 
 if TYPE_CHECKING:
+    from openai_cli.api.deps import Deps
     from openai_cli.api.request import Request
-    from openai_cli.context import Factory
 
 DATA = Path(__file__).with_name("requests.json")
 FINE_TUNE_METHODS = ("supervised", "dpo", "reinforcement")
@@ -118,18 +118,18 @@ def line_check() -> BodyCheck:
     return lambda url, body, root: body_problems("POST", url, body, root)
 
 
-def enabled(factory: Factory, no_validate: bool) -> bool:
+def enabled(factory: Deps, no_validate: bool) -> bool:
     """Whether bodies are checked: not with ``--no-validate``, nor for a profile that
     says ``validate = false`` (a gateway that takes more than the API)."""
     return not no_validate and factory.settings().validate.value
 
 
-def batch_check(factory: Factory, no_validate: bool) -> BodyCheck | None:
+def batch_check(factory: Deps, no_validate: bool) -> BodyCheck | None:
     """The check of each batch (or ``map``) line's body, or None when it is turned off."""
     return line_check() if enabled(factory, no_validate) else None
 
 
-def check_request(factory: Factory, req: Request) -> None:
+def check_request(factory: Deps, req: Request) -> None:
     """A usage error listing what is wrong with a JSON request's body (``--dry-run``)."""
     if req.body is None or req.multipart or not enabled(factory, not req.validate):
         return

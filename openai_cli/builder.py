@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import typer
-from typer.core import TyperCommand
 
 from openai_cli.input.times import is_unix_time
 from openai_cli.lazy import LazyGroup, Loader, PlainUsageCommand, command_from
@@ -26,7 +25,9 @@ from openai_cli.options import (
     factory_of,
     parameters,
     pop_common,
+    signature,
 )
+from openai_cli.typer_compat import TyperCommand
 
 if TYPE_CHECKING:
     from openai_cli.api.model import Operation, Param
@@ -439,13 +440,8 @@ class CommandSpec:
         return _PANEL_PLACES[loc]
 
     def signature(self, extra: Sequence[OptionSpec] = ()) -> inspect.Signature:
-        P = inspect.Parameter
-        return inspect.Signature(
-            [
-                P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
-                *parameters(self.options(extra)),
-                *common_parameters(frozenset(self.taken)),
-            ]
+        return signature(
+            [*parameters(self.options(extra)), *common_parameters(frozenset(self.taken))]
         )
 
     def help_text(self, prefix: str | None = None) -> str:
