@@ -9,16 +9,16 @@ from openai_cli.input.estimate import Estimate, Spent
 from openai_cli.input.prices import Prices, load
 
 if TYPE_CHECKING:
-    from openai_cli.context import Factory
+    from openai_cli.api.deps import Deps
 
 
-def prices(factory: Factory) -> Prices:
+def prices(factory: Deps) -> Prices:
     return load(factory.settings().prices.value)
 
 
-def estimate(factory: Factory, *, batch: bool) -> Estimate:
+def estimate(factory: Deps, *, batch: bool) -> Estimate:
     return Estimate(prices(factory), batch=batch)
 
 
-def spent(factory: Factory, *, batch: bool = False) -> Spent:
+def spent(factory: Deps, *, batch: bool = False) -> Spent:
     return Spent(prices(factory), batch=batch)
