@@ -335,13 +335,13 @@ def build_command(op: Operation) -> TyperCommand:
     if override is not None:
         cmd: TyperCommand = override(spec)
         return cmd
-    return spec.command(lambda factory, request, values: _run(factory, request))
+    return spec.command(lambda factory, call, values: _run(factory, call))
 
 
-def _run(factory: Any, request: Any) -> int:
+def _run(factory: Any, call: Any) -> int:
     from openai_cli.api.runner import execute
 
-    return execute(factory, request)
+    return execute(factory, call)
 
 
 class CommandSpec:
@@ -459,7 +459,10 @@ class CommandSpec:
         help_prefix: str | None = None,
         prepare: Callable[[Any, dict[str, Any]], None] | None = None,
     ) -> TyperCommand:
-        """The Typer command; ``handler(factory, request, values)`` does the work.
+        """The Typer command; ``handler(factory, call, values)`` does the work.
+
+        ``call`` is the :class:`~openai_cli.api.request.Call` the parsed values make:
+        the request and what to do with its answer.
 
         ``prepare(factory, values)`` may adjust the parsed values before the request is
         built (a positional FILE becoming ``--file``, a default model), so the usual
@@ -472,8 +475,8 @@ class CommandSpec:
             factory.use(pop_common(kwargs))
             if prepare is not None:
                 prepare(factory, kwargs)
-            request = spec.request(factory, kwargs)
-            rc = handler(factory, request, kwargs)
+            call = spec.call(factory, kwargs)
+            rc = handler(factory, call, kwargs)
             raise typer.Exit(rc)
 
         callback.__signature__ = self.signature(extra)  # type: ignore[attr-defined]
@@ -482,7 +485,7 @@ class CommandSpec:
         cmd.spec, cmd.help_prefix = self, help_prefix
         return cmd
 
-    def request(self, factory: Any, values: dict[str, Any]) -> Any:
+    def call(self, factory: Any, values: dict[str, Any]) -> Any:
         from openai_cli.api.values import build_request
 
         return build_request(self, factory, values)

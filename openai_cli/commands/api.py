@@ -58,7 +58,7 @@ class ApiOptions:
 
 def api(factory: Factory, opts: ApiOptions) -> int:
     from openai_cli.api.lookup import find
-    from openai_cli.api.request import Request, is_admin_path
+    from openai_cli.api.request import Answer, Call, Request, is_admin_path
     from openai_cli.api.runner import execute
     from openai_cli.errors import UsageError
     from openai_cli.http.paths import fill_from_fields, literal
@@ -121,13 +121,15 @@ def api(factory: Factory, opts: ApiOptions) -> int:
         headers=headers,
         admin=is_admin_path(path),
         stream=stream,
+    )
+    answer = Answer(
         binary=binary,
         pagination=(op and op.pagination) or ("cursor" if (all_pages or max_items) else None),
         max_items=max_items,
         all_pages=all_pages,
         output_file=opts.output_file,
     )
-    return execute(factory, request)
+    return execute(factory, Call(request, answer))
 
 
 add_command(app, "api", ApiOptions, api, help=HELP)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from openai_cli.api.streams import Sink, StreamEvent
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from typer.core import TyperCommand
 
     from openai_cli.api.builder import CommandSpec
-    from openai_cli.api.request import Request
+    from openai_cli.api.request import Call
     from openai_cli.context import Factory
     from openai_cli.io import IO
 
@@ -88,8 +89,8 @@ def transcriptions(spec: CommandSpec) -> TyperCommand:
         move_argument(spec, values, "x_file_arg", "file")
         set_default(spec, values, "model", TRANSCRIBE_MODEL)
 
-    def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
-        return live_or_run(factory, request, markdown=False)
+    def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
+        return live_or_run(factory, call, markdown=False)
 
     return spec.command(
         handler,
@@ -105,10 +106,10 @@ def translations(spec: CommandSpec) -> TyperCommand:
         move_argument(spec, values, "x_file_arg", "file")
         set_default(spec, values, "model", TRANSLATE_MODEL)
 
-    def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
+    def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
         from openai_cli.api.runner import execute
 
-        return execute(factory, request)
+        return execute(factory, call)
 
     return spec.command(
         handler,
@@ -148,23 +149,22 @@ def speech(spec: CommandSpec) -> TyperCommand:
     )
 
 
-def _speech(factory: Factory, request: Request, values: dict[str, Any]) -> int:
+def _speech(factory: Factory, call: Call, values: dict[str, Any]) -> int:
     from openai_cli.api.runner import execute, stream_events
     from openai_cli.errors import UsageError
     from openai_cli.input.outputs import check_outputs
 
-    check_outputs(("--output-file", request.output_file))
-    sse = (request.body or {}).get("stream_format") == "sse"
+    check_outputs(("--output-file", call.answer.output_file))
+    sse = (call.request.body or {}).get("stream_format") == "sse"
     # Without --stream-format sse the audio bytes already go to the file as they
     # arrive, and --stream could only ask for events the server will not send.
-    request.stream = sse
+    request = replace(call.request, stream=sse)
     if not sse or factory.common.dry_run:
-        return execute(factory, request, nothing="audio")
+        return execute(factory, replace(call, request=request), nothing="audio")
     io = factory.io
-    path = request.output_file
+    path = call.answer.output_file
     if (not path or path == "-") and io.stdout_tty:
         raise UsageError("the answer is audio: give -O/--output-file PATH (or pipe stdout)")
-    request.binary = False
     sink = _AudioSink(io, path if path and path != "-" else None)
     ok = False
     try:
