@@ -106,9 +106,12 @@ def answer_json(resp: httpx.Response, what: str | None = None) -> Any:
     except (ValueError, RecursionError) as exc:  # RecursionError: nested past the limit
         excerpt = " ".join(text.split())[:120]
         rid = resp.headers.get("x-request-id")
+        ctype = resp.headers.get("content-type", "").split(";")[0].strip()
         raise ProtocolError(
             (f"{what}: " if what else "")
-            + f"HTTP {resp.status_code} with a body that is not valid JSON: {excerpt!r}"
+            + f"HTTP {resp.status_code}"
+            + (f" ({ctype})" if ctype else "")
+            + f" with a body that is not valid JSON: {excerpt!r}"
             + (f" (request id {rid})" if rid else "")
         ) from exc
 

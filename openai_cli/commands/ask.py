@@ -298,8 +298,11 @@ def _state_path(factory: Factory) -> Path:
 
 
 def _state_key(factory: Factory) -> str:
+    """The profile and the base URL, with no password or credential in the URL."""
+    from openai_cli.http.redact import stored_url
+
     s = factory.settings()
-    return f"{s.profile.value or ''}@{s.base_url.value}"
+    return f"{s.profile.value or ''}@{stored_url(s.base_url.value, query=True)}"
 
 
 def recall(factory: Factory) -> dict[str, Any] | None:
@@ -318,6 +321,8 @@ def remember(factory: Factory, reply: Reply, turn: Turn, conversation_id: str | 
     That is the response id, where the server keeps responses, and the logged
     conversation; best effort.
     """
+    from openai_cli.config.lock import exclusive
+    from openai_cli.errors import ConfigError
     from openai_cli.state import write_json
 
     response_id = reply.response_id if reply.api == "responses" and turn.stored else None
@@ -325,20 +330,30 @@ def remember(factory: Factory, reply: Reply, turn: Turn, conversation_id: str | 
         return
     try:
         path = _state_path(factory)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {}
-        if not isinstance(data, dict):
-            data = {}
-        data[_state_key(factory)] = {
-            "id": response_id,
-            "model": turn.model,
-            "cid": conversation_id,
-        }
-        write_json(path, data)
-    except OSError as exc:
+        with exclusive(path):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = {}
+            if not isinstance(data, dict):
+                data = {}
+            # Keys written before passwords were left out of them go.
+            data = {k: v for k, v in data.items() if "://" not in k or _no_secret(k)}
+            data[_state_key(factory)] = {
+                "id": response_id,
+                "model": turn.model,
+                "cid": conversation_id,
+            }
+            write_json(path, data)
+    except (OSError, ConfigError) as exc:
         factory.io.message(f"oai: warning: could not remember the last answer: {exc}")
+
+
+def _no_secret(key: str) -> bool:
+    from openai_cli.http.redact import stored_url
+
+    url = key.partition("@")[2]
+    return stored_url(url, query=True) == url
 
 
 @dataclass
