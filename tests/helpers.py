@@ -158,3 +158,10 @@ def walk_commands(
         else:
             assert isinstance(cmd, TyperCommand), (*prefix, name)
             yield (*prefix, name), cmd, sub
+
+
+def temporaries(folder: Path) -> list[Path]:
+    """The temporary files of openai_cli.writer (``.NAME.XXXXXXXX.part``) left in ``folder``."""
+    return sorted(
+        p for p in folder.iterdir() if p.name.startswith(".") and p.name.endswith(".part")
+    )

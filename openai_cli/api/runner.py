@@ -6,7 +6,6 @@ streams, downloads, ``--dry-run`` and error handling behave the same everywhere.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shlex
@@ -14,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from openai_cli import writer
 from openai_cli.api.curl import Curl
 from openai_cli.api.request import Answer, Call, Request, flatten
 from openai_cli.api.schemas import check_request
@@ -100,28 +100,23 @@ def download(
 ) -> int:
     """Stream ``resp``'s body into ``path`` with progress; returns the byte count.
 
-    The bytes go to ``PATH.part`` and are renamed only when complete: a partial
-    download must never pass for the whole file. With ``nothing`` (what the bytes
-    are, "audio"), an empty body is an error and leaves any old file as it was.
+    The bytes go to a temporary file renamed over ``path`` only when complete
+    (:mod:`openai_cli.writer`): a partial download must never pass for the whole
+    file. With ``nothing`` (what the bytes are, "audio"), an empty body is an error
+    and leaves any old file as it was.
     """
-    tmp = f"{os.fspath(path)}.part"
     total = 0
     try:
-        with open(tmp, "wb") as fh, download_progress(io, resp, label) as bar:
+        with writer.replace(path) as out, download_progress(io, resp, label) as bar:
             for chunk in resp.iter_bytes(DOWNLOAD_CHUNK):
-                fh.write(chunk)
+                out.write(chunk)
                 total += len(chunk)
                 bar.advance(len(chunk))
-        if nothing and not total:
-            raise NothingSaved(f"the answer holds no {nothing}; nothing was written to {label}")
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            # The answer was paid for: a file that cannot take it is an output error.
-            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
+            if nothing and not total:
+                raise NothingSaved(f"the answer holds no {nothing}; nothing was written to {label}")
+    except OSError as exc:
+        # The answer was paid for: a file that cannot take it is an output error.
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     return total
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from openai_cli import writer
 from openai_cli.api.streams import Sink, StreamEvent
 from openai_cli.commands.streaming import live_or_run, set_default
 from openai_cli.options import OptionSpec
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from openai_cli.api.request import Call
     from openai_cli.context import Factory
     from openai_cli.io import IO
+    from openai_cli.writer import Replacement
 
 TRANSCRIBE_MODEL = "gpt-4o-mini-transcribe"  # streams, unlike whisper-1
 TRANSLATE_MODEL = "whisper-1"  # the only model translations accept
@@ -182,8 +185,13 @@ class _AudioSink(Sink):
         self.io = io
         self.path = path
         self.total = 0
-        # Closed in finish(), which the caller runs in a finally block.
-        self._out: BinaryIO = open(path + ".part", "wb") if path else io.stdout_bytes  # noqa: SIM115
+        # Committed or discarded in finish(), which the caller runs in a finally block.
+        self._file: Replacement | None = None
+        self._out: BinaryIO = io.stdout_bytes
+        if path:
+            with _writing(path):
+                self._file = writer.replace(path)
+            self._out = self._file.file
 
     def event(self, ev: StreamEvent) -> None:
         p = ev.payload
@@ -191,11 +199,13 @@ class _AudioSink(Sink):
             self._write(_b64(str(p.get("audio") or "")))
 
     def _write(self, chunk: bytes) -> None:
-        self._out.write(chunk)
+        with _writing(self.path):
+            self._out.write(chunk)
         self.total += len(chunk)
 
     def flush(self) -> None:
-        self._out.flush()
+        with _writing(self.path):
+            self._out.flush()
 
     def whole(self, resp: httpx.Response) -> int:
         """The server sent the audio itself rather than events."""
@@ -207,21 +217,34 @@ class _AudioSink(Sink):
         """Rename the file into place; a stream that carried no audio is an error."""
         from openai_cli.errors import NothingSaved
 
-        if self.path is None:
+        if self._file is None:
             self._out.flush()
+        elif ok and self.total:
+            with _writing(self.path):
+                self._file.commit()
+            self.io.message(f"saved {self.total} bytes to {self.path}")
+            return
         else:
-            self._out.close()
-            if ok and self.total:
-                os.replace(self.path + ".part", self.path)
-                self.io.message(f"saved {self.total} bytes to {self.path}")
-                return
             # A partial (or empty) file must never pass for the whole audio.
-            with contextlib.suppress(OSError):
-                os.unlink(self.path + ".part")
+            self._file.discard()
         if ok and not self.total:
             raise NothingSaved(
                 f"the stream held no audio; nothing was written to {self.path or 'stdout'}"
             )
+
+
+@contextlib.contextmanager
+def _writing(path: str | None) -> Iterator[None]:
+    """A file that cannot take the audio is an output error naming it (stdout's own
+    failures are main.py's)."""
+    from openai_cli.errors import OutputError
+
+    try:
+        yield
+    except OSError as exc:
+        if path is None:
+            raise
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _b64(text: str) -> bytes:

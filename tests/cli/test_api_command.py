@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from tests.helpers import BASE, CANARY_ADMIN_KEY, CANARY_KEY, api_env, invoke
+from tests.helpers import BASE, CANARY_ADMIN_KEY, CANARY_KEY, api_env, invoke, temporaries
 
 
 def test_get_prints_the_json_exactly_as_sent_when_piped(api: respx.MockRouter) -> None:
@@ -316,7 +316,7 @@ def test_binary_answer_refused_on_a_terminal_and_saved_to_file(
     )
     assert r.code == 0, r
     assert out.read_bytes() == b"\x00\x01binary"
-    assert not Path(str(out) + ".part").exists()
+    assert temporaries(out.parent) == []
 
 
 def test_binary_answer_goes_to_stdout_when_piped(api: respx.MockRouter) -> None:
