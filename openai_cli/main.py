@@ -190,8 +190,9 @@ def _invoke(argv: list[str], factory: Factory) -> int:
 
 def _usage(io: IO, exc: Exception) -> int:
     """Typer's own usage errors, in the same one-line shape as ours."""
-    from openai_cli.typer_compat import is_no_args_help
+    from openai_cli.typer_compat import is_no_args_help, keep_close_suggestions
 
+    keep_close_suggestions(exc)
     ctx = getattr(exc, "ctx", None)
     if is_no_args_help(exc) and ctx is not None:
         # A group run without a command: its help, on stderr, as a usage error.

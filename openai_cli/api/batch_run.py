@@ -36,6 +36,7 @@ from openai_cli.input.numbers import positive
 from openai_cli.input.outputs import STDOUT
 from openai_cli.progress import Progress
 from openai_cli.state import read_json, state_dir, write_json
+from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
     from openai_cli.context import Factory
@@ -554,8 +555,7 @@ def _listed(
         after = last
 
 
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'s' if count != 1 else ''}"
+_n = count
 
 
 def _succeeded(rec: dict[str, Any]) -> bool:

@@ -350,6 +350,18 @@ def _note_key(factory: Factory, place: str, var: str, *, admin: bool) -> None:
         return
     token = f"oai --profile {shlex.quote(str(settings.profile.value))} auth token"
     token += " --admin" if admin else ""
+    kind = "admin_key" if admin else "api_key"
+    if settings.api_key_optional.value and not settings.config.profile(
+        str(settings.profile.value)
+    ).get(kind):
+        # The usual gateway profile: no key at all. The keyring is not read here, so
+        # one kept there is mentioned, not assumed.
+        factory.io.message(
+            f"oai: profile '{settings.profile.value}' has no {label} in its file and needs"
+            f" none (api_key_optional); one kept in the OS keyring would be sent: `{token}`"
+            " prints it"
+        )
+        return
     factory.io.message(
         f"oai: the {label} is in profile '{settings.profile.value}' (its file or the OS"
         f" keyring), not in ${var}; to run the curl command: export {var}=$({token})"

@@ -16,8 +16,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from openai_cli import writer
+from openai_cli.api.builder import Default
 from openai_cli.api.streams import Sink, StreamEvent
-from openai_cli.commands.streaming import live_or_run, set_default
+from openai_cli.commands.streaming import live_or_run
 from openai_cli.options import OptionSpec
 
 if TYPE_CHECKING:
@@ -90,7 +91,6 @@ def move_argument(
 def transcriptions(spec: CommandSpec) -> TyperCommand:
     def prepare(factory: Factory, values: dict[str, Any]) -> None:
         move_argument(spec, values, "x_file_arg", "file")
-        set_default(spec, values, "model", TRANSCRIBE_MODEL)
 
     def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
         return live_or_run(factory, call, markdown=False)
@@ -99,6 +99,7 @@ def transcriptions(spec: CommandSpec) -> TyperCommand:
         handler,
         extra=[file_argument()],
         prepare=prepare,
+        defaults={"model": Default.fixed(TRANSCRIBE_MODEL)},
         help_prefix="Transcribe FILE. With --stream the text is printed as it is recognised "
         "(-o jsonl: the raw events). The model defaults to " + TRANSCRIBE_MODEL + ".",
     )
@@ -107,7 +108,6 @@ def transcriptions(spec: CommandSpec) -> TyperCommand:
 def translations(spec: CommandSpec) -> TyperCommand:
     def prepare(factory: Factory, values: dict[str, Any]) -> None:
         move_argument(spec, values, "x_file_arg", "file")
-        set_default(spec, values, "model", TRANSLATE_MODEL)
 
     def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
         from openai_cli.api.runner import execute
@@ -118,6 +118,7 @@ def translations(spec: CommandSpec) -> TyperCommand:
         handler,
         extra=[file_argument()],
         prepare=prepare,
+        defaults={"model": Default.fixed(TRANSLATE_MODEL)},
         help_prefix="Translate the speech in FILE into English text. The model defaults to "
         + TRANSLATE_MODEL
         + ".",
@@ -126,7 +127,6 @@ def translations(spec: CommandSpec) -> TyperCommand:
 
 def speech(spec: CommandSpec) -> TyperCommand:
     def prepare(factory: Factory, values: dict[str, Any]) -> None:
-        set_default(spec, values, "model", SPEECH_MODEL)
         name = spec.param_name("input")
         if values.get(name) == "-":
             from openai_cli.input import reader
@@ -135,7 +135,7 @@ def speech(spec: CommandSpec) -> TyperCommand:
         out = values.get("x_output_file")
         if out and out != "-":
             fmt = SPEECH_FORMATS.get(os.path.splitext(out)[1].lower())
-            set_default(spec, values, "response_format", fmt)
+            spec.set_default(values, "response_format", fmt)
 
     return spec.command(
         _speech,
@@ -146,6 +146,7 @@ def speech(spec: CommandSpec) -> TyperCommand:
             )
         ],
         prepare=prepare,
+        defaults={"model": Default.fixed(SPEECH_MODEL)},
         help_prefix="Speak --input TEXT (- reads it from stdin) into an audio file: "
         "oai audio speech create --input 'Hello' --voice alloy -O hello.mp3. "
         "The model defaults to " + SPEECH_MODEL + ".",

@@ -111,7 +111,7 @@ def create_variation(spec: CommandSpec) -> TyperCommand:
 
 def _format_from_extension(spec: CommandSpec, values: dict[str, Any]) -> None:
     """``-O x.webp`` asks for webp, where the model takes an output format at all."""
-    from openai_cli.commands.streaming import body_given
+    from openai_cli.api.builder import body_given
 
     out = values.get("x_output_file")
     if not out or body_given(values):
@@ -194,9 +194,7 @@ def save_images(factory: Factory, call: Call, output_dir: str | None) -> int:
     # The answer is JSON; files are written here, not by the runner.
     call = replace(call, answer=replace(call.answer, output_file=None))
     _check_destinations(factory, request, output_file, output_dir)
-    explicit = bool(factory.common.query) or (
-        (factory.common.output or factory.settings().output.value) != "auto"
-    )
+    explicit = bool(factory.common.query) or factory.output_format() != "auto"
     if factory.common.dry_run or (explicit and not output_file and not output_dir):
         return execute(factory, call)
     dest = Destinations(output_file, output_dir, factory.io)

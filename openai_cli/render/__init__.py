@@ -10,7 +10,7 @@ visible (:mod:`openai_cli.terminal`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from openai_cli.errors import ProtocolError, UsageError
@@ -79,9 +79,20 @@ class Renderer:
 
     # -- whole answers -------------------------------------------------------------
 
-    def answer(self, data: Any, raw: str | None = None) -> None:
-        """Print one answer. ``raw`` is the body as the API sent it, when there is one."""
+    def answer(
+        self, data: Any, raw: str | None = None, *, view: Callable[[], None] | None = None
+    ) -> None:
+        """Print one answer. ``raw`` is the body as the API sent it, when there is one.
+
+        ``view`` prints a command's own layout for people (``profile list`` marks the
+        default with ``*``), used instead of the table or indented JSON a terminal
+        would get, and for ``-o table``; every other format prints ``data``.
+        """
         out = self.io.out
+        if view is not None and self._compiled is None and self.effective in ("pretty", "table"):
+            view()
+            out.flush()
+            return
         if self._compiled is not None:
             data = self._apply(data)
             raw = None

@@ -506,7 +506,7 @@ def test_embeddings_answer_with_a_missing_vector_is_an_error(api: respx.MockRout
     api.post("/embeddings").respond(200, json={"data": [{"index": 0, "embedding": [1.0]}]})
     r = invoke("embeddings", "create", "a", "b", env=api_env())
     assert r.code == 6, r
-    assert "1 results for 2 inputs" in r.err
+    assert "the answer holds 1 result for 2 inputs" in r.err
 
 
 def test_batches_respect_the_byte_budget() -> None:
