@@ -361,13 +361,13 @@ def build_command(op: Operation) -> TyperCommand:
     if override is not None:
         cmd: TyperCommand = override(spec)
         return cmd
-    return spec.command(lambda factory, request, values: _run(factory, request))
+    return spec.command(lambda factory, call, values: _run(factory, call))
 
 
-def _run(factory: Any, request: Any) -> int:
+def _run(factory: Any, call: Any) -> int:
     from openai_cli.api.runner import execute
 
-    return execute(factory, request)
+    return execute(factory, call)
 
 
 class CommandSpec:
@@ -483,7 +483,10 @@ class CommandSpec:
         prepare: Callable[[Any, dict[str, Any]], None] | None = None,
         defaults: Mapping[str, Default] | None = None,
     ) -> TyperCommand:
-        """The Typer command; ``handler(factory, request, values)`` does the work.
+        """The Typer command; ``handler(factory, call, values)`` does the work.
+
+        ``call`` is the :class:`~openai_cli.api.request.Call` the parsed values make:
+        the request and what to do with its answer.
 
         ``prepare(factory, values)`` may adjust the parsed values before the request is
         built (a positional FILE becoming ``--file``), so the usual checks for required
@@ -500,8 +503,8 @@ class CommandSpec:
                 prepare(factory, kwargs)
             for field, default in spec.defaults.items():
                 spec.set_default(kwargs, field, default.value(factory))
-            request = spec.request(factory, kwargs)
-            rc = handler(factory, request, kwargs)
+            call = spec.call(factory, kwargs)
+            rc = handler(factory, call, kwargs)
             raise typer.Exit(rc)
 
         callback.__signature__ = self.signature(extra)  # type: ignore[attr-defined]
@@ -518,7 +521,7 @@ class CommandSpec:
         if values.get(name) in (None, []):
             values[name] = value
 
-    def request(self, factory: Any, values: dict[str, Any]) -> Any:
+    def call(self, factory: Any, values: dict[str, Any]) -> Any:
         from openai_cli.api.values import build_request
 
         return build_request(self, factory, values)

@@ -355,10 +355,10 @@ class Mapper:
             try:
                 # Error answers come back as answers, and a 429 at once: each line
                 # keeps its own error, and the gate paces everyone after a 429.
-                req = Request(
-                    "POST", self.path, body=body, raise_for_status=False, retry_rate_limits=False
-                )
-                with open_response(self.client, req) as resp:
+                req = Request("POST", self.path, body=body)
+                with open_response(
+                    self.client, req, raise_for_status=False, retry_rate_limits=False
+                ) as resp:
                     read_answer(resp)
                     headers = resp.headers
             except NetworkError as exc:

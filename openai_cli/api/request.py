@@ -9,8 +9,14 @@ from typing import Any
 from openai_cli.http.client import FilePart
 
 
-@dataclass
+@dataclass(frozen=True)
 class Request:
+    """What goes on the wire, and nothing else: the client builds it as it is.
+
+    Frozen, so a request derived from another (a page, a poll, a batch of inputs)
+    is made with :func:`dataclasses.replace` and never changes the one it came from.
+    """
+
     method: str
     path: str  # path parameters already substituted
     query: dict[str, Any] = field(default_factory=dict)
@@ -18,23 +24,48 @@ class Request:
     files: list[FilePart] = field(default_factory=list)
     multipart: bool = False
     headers: dict[str, str] = field(default_factory=dict)
-    admin: bool = False
+    admin: bool = False  # sent with the admin key
     stream: bool = False  # ask for server-sent events
     accept: str | None = None  # an Accept header other than the default (or the stream's)
-    # False hands a 429 straight back, for a caller that paces many requests itself.
-    retry_rate_limits: bool = True
-    # False hands an error answer back as a response instead of raising it.
-    raise_for_status: bool = True
+
+    def poll(self, path: str) -> Request:
+        """A ``GET`` of ``path`` that identifies itself as this request does.
+
+        Only what says who asks and what to include (query, headers, the key) is
+        carried over; what shapes the answer stays with the command that asked.
+        """
+        return Request(
+            "GET", path, query=dict(self.query), headers=dict(self.headers), admin=self.admin
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to do with the answer: print it, follow its pages or save its bytes.
+
+    None of it is sent, so none of it can leak into a request derived from another.
+    """
+
     binary: bool | None = False  # None: decide from the answer's content type
     pagination: str | None = None  # "cursor" | "page"
     max_items: int | None = None
     all_pages: bool = False
     output_file: str | None = None
-    # The most of a successful answer read into memory; None: http.client.MAX_ANSWER.
-    answer_limit: int | None = None
     # Check the body against its operation's schema under --dry-run: generated commands
     # do unless --no-validate; `oai api` sends what it is given.
     validate: bool = False
+
+
+# The answer printed as it comes, as most requests a command makes want it.
+PRINT = Answer()
+
+
+@dataclass(frozen=True)
+class Call:
+    """A request and what to do with its answer: what a command hands to the runner."""
+
+    request: Request
+    answer: Answer = PRINT
 
 
 def _scalar(v: Any) -> str:

@@ -1,4 +1,4 @@
-"""The one runner: sends a :class:`Request`, follows pages, reads streams, saves bytes.
+"""The one runner: sends a :class:`Call`'s request, follows pages, reads streams, saves bytes.
 
 Every API command, generated or hand-written, ends here, so retries, pagination,
 streams, downloads, ``--dry-run`` and error handling behave the same everywhere.
@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from openai_cli import writer
 from openai_cli.api.curl import Curl
-from openai_cli.api.request import Request, flatten
+from openai_cli.api.request import Answer, Call, Request, flatten
 from openai_cli.api.schemas import check_request
-from openai_cli.api.send import EVENT_STREAM, answer_json, open_response, send
+from openai_cli.api.send import answer_json, build_offline, open_response, send
 from openai_cli.api.streams import Sink, StreamEvent, consume
 from openai_cli.config.table import ENV_NAMES
 from openai_cli.errors import NothingSaved, OutputError, ProtocolError, UsageError
-from openai_cli.http.client import json_bytes, read_answer
+from openai_cli.http.client import read_answer
 from openai_cli.http.redact import redact_url
 from openai_cli.input.outputs import STDOUT, check_outputs
 from openai_cli.progress import download_progress
@@ -38,8 +38,8 @@ JSON_TYPES = ("application/json", "text/json")
 DOWNLOAD_CHUNK = 1 << 16
 
 
-def execute(factory: Deps, req: Request, *, nothing: str | None = None) -> int:
-    """Send ``req`` and print, page, stream or save its answer.
+def execute(factory: Deps, call: Call, *, nothing: str | None = None) -> int:
+    """Send the call's request and print, page, stream or save its answer.
 
     ``nothing`` names what a helper asked to save ("audio", "video"): an answer
     without a byte of it fails (exit 7) rather than leaving an empty file.
@@ -47,26 +47,27 @@ def execute(factory: Deps, req: Request, *, nothing: str | None = None) -> int:
     # An unknown -o or a malformed --query is a usage error (2), and 2 promises that
     # nothing was sent: find it out before the request rather than after the answer.
     factory.renderer()
-    if req.max_items is not None and req.max_items < 1:
+    req, how = call.request, call.answer
+    if how.max_items is not None and how.max_items < 1:
         raise UsageError("--max-items: must be at least 1")
-    (to_file,) = check_outputs(("--output-file", req.output_file))
-    if req.binary and not to_file and factory.io.stdout_tty and not req.stream:
+    (to_file,) = check_outputs(("--output-file", how.output_file))
+    if how.binary and not to_file and factory.io.stdout_tty and not req.stream:
         raise UsageError(
             "this operation answers with raw bytes: give -O/--output-file PATH (or pipe stdout)"
         )
     if factory.common.dry_run:
-        return dry_run(factory, req)
+        return dry_run(factory, req, how)
     client = factory.client(admin=req.admin)
     if req.stream:
         return _stream(factory, req)
-    if req.pagination and (req.all_pages or req.max_items is not None):
-        factory.renderer().pages(_pages(factory, req))
+    if how.pagination and (how.all_pages or how.max_items is not None):
+        factory.renderer().pages(_pages(factory, req, how))
         return 0
     with open_response(client, req) as resp:
         ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
-        if req.binary or (req.binary is None and not _is_text(ctype)) or req.output_file:
-            return _save(factory, req, resp, nothing)
-        read_answer(resp, req.answer_limit)
+        if how.binary or (how.binary is None and not _is_text(ctype)) or how.output_file:
+            return _save(factory, how, resp, nothing)
+        read_answer(resp)
     return _print_answer(factory, resp)
 
 
@@ -118,11 +119,11 @@ def download(
     return total
 
 
-def _save(factory: Deps, req: Request, resp: httpx.Response, nothing: str | None) -> int:
+def _save(factory: Deps, how: Answer, resp: httpx.Response, nothing: str | None) -> int:
     io = factory.io
-    if req.output_file and req.output_file != STDOUT:
-        total = download(io, resp, req.output_file, req.output_file, nothing=nothing)
-        io.message(f"saved {total} bytes to {req.output_file}")
+    if how.output_file and how.output_file != STDOUT:
+        total = download(io, resp, how.output_file, how.output_file, nothing=nothing)
+        io.message(f"saved {total} bytes to {how.output_file}")
         return 0
     if io.stdout_tty:
         raise UsageError("the answer is raw bytes: give -O/--output-file PATH (or pipe stdout)")
@@ -142,13 +143,13 @@ def _save(factory: Deps, req: Request, resp: httpx.Response, nothing: str | None
 # -- pagination ---------------------------------------------------------------------
 
 
-def _pages(factory: Deps, req: Request) -> Iterator[Any]:
+def _pages(factory: Deps, req: Request, how: Answer) -> Iterator[Any]:
     client = factory.client(admin=req.admin)
     query = dict(req.query)
-    remaining = req.max_items
+    remaining = how.max_items
     seen_cursors: set[str] = set()
     while True:
-        if remaining is not None and "limit" not in req.query and req.pagination == "cursor":
+        if remaining is not None and "limit" not in req.query and how.pagination == "cursor":
             query["limit"] = min(remaining, 100)
         page = answer_json(send(client, replace(req, query=dict(query))))
         if not isinstance(page, dict):
@@ -158,7 +159,7 @@ def _pages(factory: Deps, req: Request) -> Iterator[Any]:
         if not isinstance(items, list):
             yield page
             return
-        cursor = _next_cursor(req.pagination, page)
+        cursor = _next_cursor(how.pagination, page)
         # A page that ends where an earlier one did is that page again: stop before
         # printing its items a second time.
         if cursor is not None and cursor in seen_cursors:
@@ -174,7 +175,7 @@ def _pages(factory: Deps, req: Request) -> Iterator[Any]:
         if cursor is None:
             return
         seen_cursors.add(cursor)
-        if req.pagination == "page":
+        if how.pagination == "page":
             query["page"] = cursor
         else:
             query["after"] = cursor
@@ -230,7 +231,7 @@ def stream_events(
         rid = resp.headers.get("x-request-id")
         ctype = resp.headers.get("content-type", "")
         if "text/event-stream" not in ctype:
-            read_answer(resp, req.answer_limit)
+            read_answer(resp)
             return answer(resp) if answer is not None else _print_answer(factory, resp)
         consume(resp.iter_bytes(), sink, request_id=rid, request=req)
     return 0
@@ -239,37 +240,24 @@ def stream_events(
 # -- dry run ------------------------------------------------------------------------
 
 
-def dry_run(factory: Deps, req: Request) -> int:
+def dry_run(factory: Deps, req: Request, how: Answer) -> int:
     """Show the request with the key masked; nothing is sent and no key is needed.
 
+    What is shown is the request the HTTP client builds for a send (URL, the
+    profile's query and headers, the Idempotency-Key), with a placeholder for the
+    key: one description of a request, not a second one that could drift.
     On a terminal: a curl command to copy, the JSON body pretty-printed in it; with
     any other output (piped, ``-o``, ``--query``) the request as one JSON object,
     which scripts read.
     """
-    check_request(factory, req)
+    check_request(factory, req, validate=how.validate)
     settings = factory.settings()
-    base = settings.base_url.value.rstrip("/")
-    import httpx
-
-    params = flatten(req.query)
-    # The profile's query and headers, as the client adds them (compatible servers).
-    given = {k for k, _ in params}
-    params = [(k, v) for k, v in settings.query_params() if k not in given] + params
-    url = redact_url(str(httpx.URL(base + req.path, params=params)))
     kind: KeyKind = "admin_key" if req.admin else "api_key"
     var = ENV_NAMES[kind]
+    built, common = build_offline(settings, factory.io, req, f"${var}")
+    url = redact_url(str(built.url))
     auth = settings.auth_header_template(f"${var}")
-    headers = dict(auth)
-    if settings.organization.value:
-        headers["OpenAI-Organization"] = settings.organization.value
-    if settings.project.value and not req.admin:
-        headers["OpenAI-Project"] = settings.project.value
-    headers.update(settings.extra_headers())
-    headers.update(req.headers)
-    if req.stream:
-        headers["Accept"] = EVENT_STREAM
-    if req.accept:
-        headers["Accept"] = req.accept
+    headers = _shown_headers(built, common, multipart=req.multipart)
     renderer = factory.renderer()
     terminal = renderer.effective == "pretty" and renderer.query is None
     curl = Curl(req.method, url)
@@ -300,17 +288,14 @@ def dry_run(factory: Deps, req: Request) -> int:
                     value = fh.read().decode("utf-8", "replace")
                 curl.typed_part(f.field, value, f.content_type)
     elif req.body is not None:
-        json_bytes(req.body)  # what sending would refuse, --dry-run refuses too
         shown["body"] = req.body
-        headers["Content-Type"] = "application/json"
-        curl.header("Content-Type", "application/json")
         if terminal:
             body_text = json_escape(json.dumps(req.body, indent=2, ensure_ascii=False))
             curl.option("--data-binary", "@-")
         else:
             curl.option("-d", json.dumps(req.body))
-    if terminal and req.output_file and req.output_file != "-":
-        curl.option("-o", req.output_file)
+    if terminal and how.output_file and how.output_file != STDOUT:
+        curl.option("-o", how.output_file)
     _note_key(factory, settings.key_place(kind), var, admin=req.admin)
     if not terminal:
         shown["curl"] = curl.line()
@@ -325,6 +310,27 @@ def dry_run(factory: Deps, req: Request) -> int:
     out.write(text + "\n")
     out.flush()
     return 0
+
+
+# Headers about how the bytes travel, which curl (or the HTTP library) decides for
+# itself; a form's Content-Type names a boundary drawn anew for every send.
+_TRANSPORT_HEADERS = frozenset({"host", "content-length"})
+
+
+def _shown_headers(
+    built: httpx.Request, common: httpx.Headers, *, multipart: bool
+) -> dict[str, str]:
+    """The headers this request adds to those every request carries, as they are spelt."""
+    out: dict[str, str] = {}
+    for raw_name, raw_value in built.headers.raw:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        low = name.lower()
+        if low in _TRANSPORT_HEADERS or common.get(low) == value:
+            continue
+        if multipart and low == "content-type":
+            continue
+        out[name] = value
+    return out
 
 
 def _note_key(factory: Deps, place: str, var: str, *, admin: bool) -> None:

@@ -16,28 +16,26 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.request import Request, flatten
 from openai_cli.errors import ProtocolError
-from openai_cli.http.client import Multipart, read_answer
+from openai_cli.http.client import Client, Multipart, read_answer
 
 if TYPE_CHECKING:
     import httpx
 
     from openai_cli.config import Settings
-    from openai_cli.http.client import Client
+    from openai_cli.io import IO
 
 EVENT_STREAM = "text/event-stream"
 
 
-def _keywords(req: Request) -> dict[str, Any]:
-    kw: dict[str, Any] = {
-        "query": flatten(req.query),
-        "headers": req.headers,
-        "raise_for_status": req.raise_for_status,
-        "retry_rate_limits": req.retry_rate_limits,
-    }
+def keywords(req: Request) -> dict[str, Any]:
+    """``req`` as the HTTP client's arguments: what it builds, sends and shows under --dry-run."""
+    kw: dict[str, Any] = {"query": flatten(req.query), "headers": req.headers}
     if req.multipart:
         kw["multipart"] = Multipart(fields=flatten(req.body or {}), files=req.files)
     elif req.body is not None:
@@ -49,20 +47,55 @@ def _keywords(req: Request) -> dict[str, Any]:
 
 
 @contextmanager
-def open_response(client: Client, req: Request) -> Iterator[httpx.Response]:
+def open_response(
+    client: Client,
+    req: Request,
+    *,
+    raise_for_status: bool = True,
+    retry_rate_limits: bool = True,
+) -> Iterator[httpx.Response]:
     """Send ``req``; the response's body is left for the caller to read or stream.
 
     Retries happen before the response is handed over, never once its body is read.
+    ``raise_for_status=False`` hands an error answer back as a response;
+    ``retry_rate_limits=False`` hands a 429 straight back, for a caller that paces
+    many requests itself.
     """
-    with client.stream(req.method, req.path, **_keywords(req)) as resp:
+    with client.stream(
+        req.method,
+        req.path,
+        raise_for_status=raise_for_status,
+        retry_rate_limits=retry_rate_limits,
+        **keywords(req),
+    ) as resp:
         yield resp
 
 
-def send(client: Client, req: Request) -> httpx.Response:
-    """Send ``req`` and read its whole answer."""
+def send(client: Client, req: Request, *, answer_limit: int | None = None) -> httpx.Response:
+    """Send ``req`` and read its whole answer (at most ``answer_limit`` bytes, or the default)."""
     with open_response(client, req) as resp:
-        read_answer(resp, req.answer_limit)
+        read_answer(resp, answer_limit)
         return resp
+
+
+def build_offline(
+    settings: Settings, io: IO, req: Request, placeholder: str
+) -> tuple[httpx.Request, httpx.Headers]:
+    """The request a send of ``req`` would build, with ``placeholder`` for the key (which
+    is never read), and the headers every request carries: what ``--dry-run`` shows.
+
+    The files are not opened: their parts are empty (their names and types stay), so
+    a dry run reads neither a large file nor stdin.
+    """
+    kw = keywords(req)
+    multipart = kw.get("multipart")
+    if multipart is not None:
+        kw["multipart"] = replace(
+            multipart, files=[replace(f, opener=BytesIO) for f in multipart.files]
+        )
+    client = Client(settings, io, admin=req.admin, placeholder=placeholder)
+    kw["headers"] = client.with_idempotency_key(req.method, kw["headers"])
+    return client.build(req.method, req.path, **kw), client.http.headers
 
 
 def answer_json(resp: httpx.Response, what: str | None = None) -> Any:

@@ -8,7 +8,7 @@ import math
 import os
 from typing import TYPE_CHECKING, Any
 
-from openai_cli.api.request import Request
+from openai_cli.api.request import Answer, Call, Request
 from openai_cli.errors import UsageError
 from openai_cli.http.client import FilePart
 from openai_cli.http.paths import fill
@@ -200,7 +200,7 @@ def take_typed_parts(op: Operation, body: dict[str, Any]) -> list[FilePart]:
     ]
 
 
-def build_request(spec: CommandSpec, factory: Deps, values: dict[str, Any]) -> Request:
+def build_request(spec: CommandSpec, factory: Deps, values: dict[str, Any]) -> Call:
     op = spec.op
     io = factory.io
     path = fill(
@@ -293,7 +293,7 @@ def build_request(spec: CommandSpec, factory: Deps, values: dict[str, Any]) -> R
             " (give them as flags, in --body or with -F)"
         )
     has_body = bool(op.content_types) and (bool(body) or bool(files) or op.body_required)
-    return Request(
+    request = Request(
         method=op.method,
         path=path,
         query=query,
@@ -303,6 +303,8 @@ def build_request(spec: CommandSpec, factory: Deps, values: dict[str, Any]) -> R
         headers=headers,
         admin=op.admin,
         stream=stream,
+    )
+    answer = Answer(
         binary=op.binary,
         pagination=op.pagination,
         max_items=values.pop("x_max_items", None),
@@ -311,3 +313,4 @@ def build_request(spec: CommandSpec, factory: Deps, values: dict[str, Any]) -> R
         # Read, not taken: a command's own --no-validate (files create) reads it too.
         validate=not values.get("x_no_validate"),
     )
+    return Call(request, answer)

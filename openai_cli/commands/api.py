@@ -67,7 +67,7 @@ class ApiOptions:
 
 def api(factory: Factory, opts: ApiOptions) -> int:
     from openai_cli.api.lookup import find
-    from openai_cli.api.request import Request, is_admin_path
+    from openai_cli.api.request import Answer, Call, Request, is_admin_path
     from openai_cli.api.runner import execute
     from openai_cli.api.values import take_typed_parts
     from openai_cli.errors import UsageError
@@ -102,13 +102,15 @@ def api(factory: Factory, opts: ApiOptions) -> int:
         headers=headers,
         admin=is_admin_path(path),
         stream=opts.stream,
+    )
+    answer = Answer(
         binary=binary,
         pagination=_pagination(op, opts),
         max_items=opts.max_items,
         all_pages=opts.all_pages,
         output_file=opts.output_file,
     )
-    return execute(factory, request)
+    return execute(factory, Call(request, answer))
 
 
 def _method(method: str) -> str:

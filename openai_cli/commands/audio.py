@@ -12,6 +12,7 @@ import base64
 import contextlib
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from openai_cli import writer
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     import httpx
     from typer.core import TyperCommand
 
-    from openai_cli.api.request import Request
+    from openai_cli.api.request import Call
     from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
     from openai_cli.io import IO
@@ -91,8 +92,8 @@ def transcriptions(spec: CommandSpec) -> TyperCommand:
     def prepare(factory: Factory, values: dict[str, Any]) -> None:
         move_argument(spec, values, "x_file_arg", "file")
 
-    def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
-        return live_or_run(factory, request, markdown=False)
+    def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
+        return live_or_run(factory, call, markdown=False)
 
     return spec.command(
         handler,
@@ -108,10 +109,10 @@ def translations(spec: CommandSpec) -> TyperCommand:
     def prepare(factory: Factory, values: dict[str, Any]) -> None:
         move_argument(spec, values, "x_file_arg", "file")
 
-    def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
+    def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
         from openai_cli.api.runner import execute
 
-        return execute(factory, request)
+        return execute(factory, call)
 
     return spec.command(
         handler,
@@ -152,23 +153,22 @@ def speech(spec: CommandSpec) -> TyperCommand:
     )
 
 
-def _speech(factory: Factory, request: Request, values: dict[str, Any]) -> int:
+def _speech(factory: Factory, call: Call, values: dict[str, Any]) -> int:
     from openai_cli.api.runner import execute, stream_events
     from openai_cli.errors import UsageError
     from openai_cli.input.outputs import check_outputs
 
-    check_outputs(("--output-file", request.output_file))
-    sse = (request.body or {}).get("stream_format") == "sse"
+    check_outputs(("--output-file", call.answer.output_file))
+    sse = (call.request.body or {}).get("stream_format") == "sse"
     # Without --stream-format sse the audio bytes already go to the file as they
     # arrive, and --stream could only ask for events the server will not send.
-    request.stream = sse
+    request = replace(call.request, stream=sse)
     if not sse or factory.common.dry_run:
-        return execute(factory, request, nothing="audio")
+        return execute(factory, replace(call, request=request), nothing="audio")
     io = factory.io
-    path = request.output_file
+    path = call.answer.output_file
     if (not path or path == "-") and io.stdout_tty:
         raise UsageError("the answer is audio: give -O/--output-file PATH (or pipe stdout)")
-    request.binary = False
     sink = _AudioSink(io, path if path and path != "-" else None)
     ok = False
     try:

@@ -442,7 +442,7 @@ def _refuses_previous_response(turn: Turn, exc: ApiError) -> bool:
 def _exchange(
     factory: Factory, engine: Engine, turn: Turn, logging: Logging, *, markdown: bool
 ) -> Reply:
-    from openai_cli.api.request import Request
+    from openai_cli.api.request import PRINT, Request
     from openai_cli.api.runner import dry_run
     from openai_cli.render.live import live_wanted
 
@@ -450,7 +450,7 @@ def _exchange(
     stream = bool(body.get("stream"))
     req = Request(method="POST", path=engine.path, body=body, stream=stream)
     if factory.common.dry_run:
-        dry_run(factory, req)
+        dry_run(factory, req, PRINT)
         return Reply(api=engine.name)
     live = live_wanted(factory)
     entry = _begin(factory, engine, turn, logging)

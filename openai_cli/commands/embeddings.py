@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.builder import Default, body_given
@@ -19,7 +20,7 @@ from openai_cli.options import OptionSpec
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.request import Request
+    from openai_cli.api.request import Call
     from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
     from openai_cli.io import IO
@@ -111,9 +112,9 @@ def _prepare(spec: CommandSpec) -> Any:
 
 
 def embeddings(spec: CommandSpec) -> TyperCommand:
-    def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
+    def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
         size = _batch_size(values, MAX_INPUTS_PER_REQUEST, MAX_INPUTS_PER_REQUEST)
-        return _batched(factory, request, size, "data", renumber=True)
+        return _batched(factory, call, size, "data", renumber=True)
 
     return spec.command(
         handler,
@@ -127,9 +128,9 @@ def embeddings(spec: CommandSpec) -> TyperCommand:
 
 
 def moderations(spec: CommandSpec) -> TyperCommand:
-    def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
+    def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
         size = _batch_size(values, MODERATION_BATCH, None)
-        return _batched(factory, request, size, "results", renumber=False)
+        return _batched(factory, call, size, "results", renumber=False)
 
     return spec.command(
         handler,
@@ -171,16 +172,18 @@ def batches(
         yield batch
 
 
-def _batched(factory: Factory, request: Request, size: int, key: str, *, renumber: bool) -> int:
+def _batched(factory: Factory, call: Call, size: int, key: str, *, renumber: bool) -> int:
     from openai_cli.api.runner import execute
     from openai_cli.api.send import answer_json, send
     from openai_cli.http.client import MAX_ANSWER
 
+    request = call.request
     body = request.body or {}
     inputs = _texts(body.get("input"))
     if factory.common.dry_run or not inputs:
         # Token arrays and multimodal inputs go as given, in one request.
-        return execute(factory, request)
+        return execute(factory, call)
+    assert isinstance(inputs, list)
     io = factory.io
     fmt = factory.output_format()
     lines = fmt in ("auto", "jsonl") and not factory.common.query
@@ -192,10 +195,11 @@ def _batched(factory: Factory, request: Request, size: int, key: str, *, renumbe
     count = 0
     # A whole batch of vectors (2048 of 3072 floats, as the API lays them out) is
     # larger than most answers may be; allow for it, per input.
-    request.answer_limit = max(MAX_ANSWER, size * ANSWER_PER_INPUT)
+    limit = max(MAX_ANSWER, size * ANSWER_PER_INPUT)
+    client = factory.client(admin=request.admin)
     for batch in batches(inputs, size):
-        request.body = {**body, "input": batch}
-        answer = answer_json(send(factory.client(admin=request.admin), request))
+        part = replace(request, body={**body, "input": batch})
+        answer = answer_json(send(client, part, answer_limit=limit))
         count += 1
         out = _results(answer, key, len(batch), offset, renumber=renumber)
         offset += len(batch)

@@ -22,7 +22,7 @@ from openai_cli.options import OptionSpec, argument, command, option
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.request import Request
+    from openai_cli.api.request import Call
     from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
     from openai_cli.progress import Progress
@@ -103,7 +103,7 @@ def create(spec: CommandSpec) -> TyperCommand:
     )
 
 
-def _handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
+def _handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
     from openai_cli.api import uploads
     from openai_cli.input.local import local_input
     from openai_cli.input.numbers import parse_size, positive
@@ -120,6 +120,7 @@ def _handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
         raise UsageError("--part-size: the Uploads API takes parts of at most 64 MiB")
     mime_type = values.pop("x_mime_type", None)
     validate = not values.pop("x_no_validate", None)
+    request = call.request
     body = request.body or {}
     purpose = str(body.get("purpose", ""))
     part = next((f for f in request.files if f.field == "file"), None)
@@ -151,7 +152,7 @@ def _handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
         from openai_cli.input.body import guess_type
 
         if not chunked:
-            return _simple(factory, request, path, filename)
+            return _simple(factory, call, path, filename)
         spec = uploads.UploadSpec(
             path=path,
             size=size,
@@ -188,7 +189,7 @@ def _validate(path: str, shown: str, purpose: str) -> None:
             jsonl.validate_fine_tune(fh, shown, examples=fine_tune_problems)
 
 
-def _simple(factory: Factory, request: Request, path: str, filename: str) -> int:
+def _simple(factory: Factory, call: Call, path: str, filename: str) -> int:
     from openai_cli.api.runner import execute
     from openai_cli.progress import Progress
 
@@ -198,12 +199,12 @@ def _simple(factory: Factory, request: Request, path: str, filename: str) -> int
         bar.update(completed=0)
         return _Counting(open(path, "rb"), bar)
 
-    request.files = [
+    files = [
         replace(f, filename=filename, opener=opener) if f.field == "file" else f
-        for f in request.files
+        for f in call.request.files
     ]
     try:
-        return execute(factory, request)
+        return execute(factory, replace(call, request=replace(call.request, files=files)))
     finally:
         bar.close()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ from openai_cli.options import OptionSpec
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.request import Request
+    from openai_cli.api.request import Call, Request
     from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
     from openai_cli.io import IO
@@ -76,8 +77,8 @@ def _command(spec: CommandSpec, positional: str | None, help_prefix: str) -> Typ
             move_argument(spec, values, "x_images", "image", many=positional == "many")
         _format_from_extension(spec, values)
 
-    def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
-        return save_images(factory, request, values.pop("x_output_dir", None))
+    def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
+        return save_images(factory, call, values.pop("x_output_dir", None))
 
     return spec.command(handler, extra=extra, prepare=prepare, help_prefix=help_prefix)
 
@@ -185,16 +186,17 @@ class Destinations:
         return final.with_name(f"{final.stem}.partial-{k}{final.suffix}")
 
 
-def save_images(factory: Factory, request: Request, output_dir: str | None) -> int:
+def save_images(factory: Factory, call: Call, output_dir: str | None) -> int:
     from openai_cli.api.runner import execute, stream_events
     from openai_cli.api.send import answer_json, send
 
-    output_file = request.output_file
-    request.output_file = None  # the answer is JSON; files are written here, not by the runner
+    request, output_file = call.request, call.answer.output_file
+    # The answer is JSON; files are written here, not by the runner.
+    call = replace(call, answer=replace(call.answer, output_file=None))
     _check_destinations(factory, request, output_file, output_dir)
     explicit = bool(factory.common.query) or factory.output_format() != "auto"
     if factory.common.dry_run or (explicit and not output_file and not output_dir):
-        return execute(factory, request)
+        return execute(factory, call)
     dest = Destinations(output_file, output_dir, factory.io)
     io = factory.io
     if request.stream:

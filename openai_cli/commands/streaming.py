@@ -8,6 +8,7 @@ terminal); ``-o jsonl`` prints the raw events, as ``oai api ... --stream`` does.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.builder import Default
@@ -17,7 +18,7 @@ from openai_cli.options import OptionSpec
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.request import Request
+    from openai_cli.api.request import Call, Request
     from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
     from openai_cli.render.live import LiveText
@@ -42,17 +43,17 @@ MARKDOWN = OptionSpec(
 )
 
 
-def live_or_run(factory: Factory, request: Request, *, markdown: bool) -> int:
+def live_or_run(factory: Factory, call: Call, *, markdown: bool) -> int:
     """Print a stream's text live when that is what the output format asks for."""
     from openai_cli.api.runner import execute
     from openai_cli.render.live import live_wanted
 
-    live = request.stream and live_wanted(factory)
+    live = call.request.stream and live_wanted(factory)
     if live and factory.common.verbose:
-        ask_for_usage(request)
+        call = replace(call, request=ask_for_usage(call.request))
     if not live or factory.common.dry_run:
-        return execute(factory, request)
-    stream_text(factory, request, markdown=markdown)
+        return execute(factory, call)
+    stream_text(factory, call.request, markdown=markdown)
     return 0
 
 
@@ -70,23 +71,24 @@ def stream_text(factory: Factory, req: Request, *, markdown: bool = False) -> Li
 _USAGE_ON_REQUEST = frozenset({"/chat/completions", "/completions"})
 
 
-def ask_for_usage(request: Request) -> None:
-    """Ask a chat or completions stream for its usage, so ``-v`` can show it.
+def ask_for_usage(request: Request) -> Request:
+    """``request`` asking a chat or completions stream for its usage, so ``-v`` can show it.
 
     A choice the user made about ``stream_options.include_usage`` stands.
     """
     body = request.body
     if request.path not in _USAGE_ON_REQUEST or not isinstance(body, dict):
-        return
+        return request
     options = body.get("stream_options")
     if options is None:
-        body["stream_options"] = {"include_usage": True}
-    elif isinstance(options, dict) and "include_usage" not in options:
-        body["stream_options"] = {**options, "include_usage": True}
+        options = {}
+    elif not isinstance(options, dict) or "include_usage" in options:
+        return request
+    return replace(request, body={**body, "stream_options": {**options, "include_usage": True}})
 
 
-def _handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
-    return live_or_run(factory, request, markdown=bool(values.pop("x_markdown", None)))
+def _handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
+    return live_or_run(factory, call, markdown=bool(values.pop("x_markdown", None)))
 
 
 def text_stream(spec: CommandSpec) -> TyperCommand:
@@ -106,14 +108,14 @@ def model_text_stream(spec: CommandSpec) -> TyperCommand:
     waitable = spec.op.command == ("responses", "create")
     extra = [MARKDOWN, *(waiters.WAIT_OPTIONS if waitable else ())]
 
-    def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
+    def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
         if waitable:
-            if values.get("x_wait") and request.stream:
+            if values.get("x_wait") and call.request.stream:
                 raise UsageError("--wait: not with --stream, which already follows the answer")
             if values.get("x_wait"):
-                return waiters.run_or_wait(factory, request, values, spec)
+                return waiters.run_or_wait(factory, call, values, spec)
             waiters.take_wait_options(factory, values)  # --timeout alone is an error
-        return _handler(factory, request, values)
+        return _handler(factory, call, values)
 
     return spec.command(
         handler,

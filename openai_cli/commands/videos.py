@@ -10,6 +10,7 @@ A failed video exits 7; ``--timeout`` passing first exits 124 (the video goes on
 from __future__ import annotations
 
 import shlex
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.commands.audio import output_file_option
@@ -19,7 +20,7 @@ from openai_cli.http.paths import fill
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.request import Request
+    from openai_cli.api.request import Call
     from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
 
@@ -52,25 +53,26 @@ def job(spec: CommandSpec) -> TyperCommand:
 def download(spec: CommandSpec) -> TyperCommand:
     """download-content, with ``-O`` beside ``--output-file`` as on the other commands."""
 
-    def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
+    def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
         from openai_cli.api.runner import execute
 
-        return execute(factory, request)
+        return execute(factory, call)
 
     return spec.command(
         handler, extra=[output_file_option("Write the video (or --variant) to PATH.")]
     )
 
 
-def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
-    from openai_cli.api.request import Request
+def _run(factory: Factory, call: Call, values: dict[str, Any]) -> int:
+    from openai_cli.api.request import Answer, Call
     from openai_cli.api.runner import execute
     from openai_cli.api.send import answer_object, send
     from openai_cli.commands.waiters import take_wait_options, wait_and_print
     from openai_cli.input.outputs import check_outputs
 
-    out = request.output_file
-    request.output_file = None  # the answer is the video object; the content comes later
+    request, out = call.request, call.answer.output_file
+    # The answer is the video object; the content comes later.
+    call = replace(call, answer=replace(call.answer, output_file=None))
     if out == "-" and factory.io.stdout_tty:
         from openai_cli.errors import UsageError
 
@@ -80,7 +82,7 @@ def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
         values["x_wait"] = True
     wait, timeout = take_wait_options(factory, values)
     if not wait or factory.common.dry_run:
-        return execute(factory, request)
+        return execute(factory, call)
     client = factory.client(admin=request.admin)
     first = answer_object(send(client, request), f"{request.method} {request.path}")
     ident = first.get("id")
@@ -99,7 +101,7 @@ def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
     wait_and_print(
         factory,
         first,
-        Request(method="GET", path=path, headers=request.headers),
+        request.poll(path),
         VIDEO,
         timeout=timeout,
         rewait=rewait,
@@ -107,8 +109,9 @@ def _run(factory: Factory, request: Request, values: dict[str, Any]) -> int:
         print_final=out != "-",
     )
     if out:
-        content = Request(
-            method="GET", path=fill("/videos/{id}/content", *named), binary=True, output_file=out
+        content = Call(
+            request.poll(fill("/videos/{id}/content", *named)),
+            Answer(binary=True, output_file=out),
         )
         return execute(factory, content, nothing="video")
     return 0

@@ -14,7 +14,6 @@ the same option under an unambiguous name.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -29,7 +28,7 @@ from openai_cli.options import OptionSpec
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.request import Request
+    from openai_cli.api.request import Call, Request
     from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
 
@@ -58,19 +57,17 @@ WAIT_OPTIONS = (
 
 
 def build(spec: CommandSpec) -> TyperCommand:
-    def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
-        return run_or_wait(factory, request, values, spec)
+    def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
+        return run_or_wait(factory, call, values, spec)
 
     return spec.command(handler, extra=WAIT_OPTIONS)
 
 
-def run_or_wait(
-    factory: Factory, request: Request, values: dict[str, Any], spec: CommandSpec
-) -> int:
+def run_or_wait(factory: Factory, call: Call, values: dict[str, Any], spec: CommandSpec) -> int:
     """The ``--wait`` path of ``spec``'s command; ``execute`` when not waiting."""
     command = spec.op.command
     template = spec.op.path if command[-1] != "create" else spec.op.path + "/{id}"
-    return _run(factory, request, values, KINDS[command[:-1]], command, template)
+    return _run(factory, call, values, KINDS[command[:-1]], command, template)
 
 
 def take_wait_options(factory: Factory, values: dict[str, Any]) -> tuple[bool, float | None]:
@@ -90,7 +87,7 @@ def take_wait_options(factory: Factory, values: dict[str, Any]) -> tuple[bool, f
 
 def _run(
     factory: Factory,
-    request: Request,
+    call: Call,
     values: dict[str, Any],
     kind: Kind,
     command: tuple[str, ...],
@@ -101,7 +98,8 @@ def _run(
 
     wait, timeout = take_wait_options(factory, values)
     if not wait or factory.common.dry_run:
-        return execute(factory, request)
+        return execute(factory, call)
+    request = call.request
     # The polls are the command's own request: one that asks for events would get them.
     if request.stream or request.query.get("stream") is True:
         raise UsageError("--wait: not with --stream, which already follows the answer")
@@ -126,22 +124,10 @@ def poll_of(request: Request, created: str | None = None) -> Request:
     It is the command's own request, so a poll carries the same query (``--include``)
     and headers as the command; after a create, the path gains the new object's id.
     """
-    path = (
-        request.path
-        if created is None
-        else fill(request.path + "/{id}", {"id": created}, {"id": "the id in the answer"})
-    )
-    return replace(
-        request,
-        method="GET",
-        path=path,
-        body=None,
-        files=[],
-        multipart=False,
-        stream=False,
-        binary=False,
-        pagination=None,
-        output_file=None,
+    if created is None:
+        return request.poll(request.path)
+    return request.poll(
+        fill(request.path + "/{id}", {"id": created}, {"id": "the id in the answer"})
     )
 
 

@@ -100,6 +100,18 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+# The headers of every request, set on the HTTP library's client (which adds its own:
+# Accept, Accept-Encoding, Connection). --dry-run shows only what a request adds.
+COMMON_HEADERS = {"User-Agent": f"oai/{__version__}"}
+
+
+class _Offline(httpx.BaseTransport):
+    """The transport of a client that only builds requests (``--dry-run``)."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("a client with a placeholder key builds requests; it never sends")
+
+
 class Client:
     def __init__(
         self,
@@ -111,10 +123,14 @@ class Client:
         include: bool = False,
         verbose: bool = False,
         sleep: Callable[[float], None] | None = None,
+        placeholder: str | None = None,
     ) -> None:
+        """``placeholder`` makes a client that builds requests with it for the key,
+        which it never reads, and sends nothing: what ``--dry-run`` shows."""
         self.settings = settings
         self.io = io
         self.admin = admin
+        self.placeholder = placeholder
         self.debug = debug
         self.include = include
         self.verbose = verbose
@@ -151,6 +167,8 @@ class Client:
     def http(self) -> httpx.Client:
         if self._closed:
             raise NetworkError("the command is ending; no more requests are sent")
+        if self._http is None and self.placeholder is not None:
+            self._http = httpx.Client(headers=COMMON_HEADERS, transport=_Offline(), trust_env=False)
         if self._http is None:
             s = self.settings
             options = s.transport_options()
@@ -159,7 +177,7 @@ class Client:
                 self._http = httpx.Client(
                     timeout=httpx.Timeout(s.timeout.value, connect=s.connect_timeout.value),
                     follow_redirects=True,
-                    headers={"User-Agent": f"oai/{__version__}"},
+                    headers=COMMON_HEADERS,
                     # Every hop of a redirect passes here, the first request too: the
                     # log shows what was sent, once the credentials are kept home.
                     event_hooks={
@@ -227,9 +245,12 @@ class Client:
     def headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         """Every header of a request (``extra`` last), checked that it can be sent."""
         s = self.settings
-        h = s.auth_headers(self.admin)
-        if h:
-            self._check_key()
+        if self.placeholder is not None:
+            h = s.auth_header_template(self.placeholder)
+        else:
+            h = s.auth_headers(self.admin)
+            if h:
+                self._check_key()
         if s.organization.value:
             h["OpenAI-Organization"] = s.organization.value
         if s.project.value and not self.admin:
@@ -319,6 +340,18 @@ class Client:
             params = [(k, v) for k, v in extra if k not in given] + params
         return httpx.QueryParams(tuple(params))
 
+    @staticmethod
+    def with_idempotency_key(method: str, headers: Mapping[str, str] | None) -> dict[str, str]:
+        """``headers`` with a new Idempotency-Key for a POST that has none.
+
+        Made once per request and kept for every attempt: a retried POST is not
+        billed twice by servers that honour it.
+        """
+        extra = dict(headers or {})
+        if method.upper() == "POST" and "Idempotency-Key" not in extra:
+            extra["Idempotency-Key"] = f"oai-{uuid.uuid4()}"
+        return extra
+
     # -- sending -------------------------------------------------------------------
 
     @contextmanager
@@ -342,11 +375,7 @@ class Client:
         ``retry_rate_limits=False`` hands a 429 straight back, for a caller that
         paces many requests itself (``oai map``).
         """
-        extra = dict(headers or {})
-        if method.upper() == "POST" and "Idempotency-Key" not in extra:
-            # One key for every attempt: a retried POST is not billed twice by
-            # servers that honour it.
-            extra["Idempotency-Key"] = f"oai-{uuid.uuid4()}"
+        extra = self.with_idempotency_key(method, headers)
         replayable = multipart is None or all(f.replayable for f in multipart.files)
         attempt = 0
         while True:

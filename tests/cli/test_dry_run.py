@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -24,6 +25,13 @@ CHAT = (
 SESSION = {"type": "realtime", "instructions": "say hi; then stop"}
 # Prints each argument on its own line, then what came on stdin.
 FAKE_CURL = '#!/bin/sh\nfor a in "$@"; do printf \'%s\\n\' "$a"; done\necho ---\ncat\n'
+
+
+def idempotency_key(text: str) -> str:
+    """The one Idempotency-Key in ``text``, as the client makes them."""
+    keys = re.findall(r"oai-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", text)
+    assert len(set(keys)) == 1, text
+    return str(keys[0])
 
 
 def run_in_shell(command: str, tmp_path: Path, **env: str) -> list[str]:
@@ -51,9 +59,11 @@ def test_a_terminal_gets_a_curl_command_with_the_body_pretty_printed(
     r = invoke(*CHAT, "--dry-run", env=api_env(), stdout_tty=True)
     assert r.code == 0, r
     assert r.err == ""
+    key = idempotency_key(r.out)
     assert r.out == (
         "curl -X POST https://api.openai.test/v1/chat/completions \\\n"
         '  -H "Authorization: Bearer $OPENAI_API_KEY" \\\n'
+        f"  -H 'Idempotency-Key: {key}' \\\n"
         "  -H 'Content-Type: application/json' \\\n"
         "  --data-binary @- <<'JSON'\n"
         "{\n"
@@ -75,6 +85,8 @@ def test_a_terminal_gets_a_curl_command_with_the_body_pretty_printed(
         "https://api.openai.test/v1/chat/completions",
         "-H",
         "Authorization: Bearer sk-from-the-shell",
+        "-H",
+        f"Idempotency-Key: {key}",
         "-H",
         "Content-Type: application/json",
         "--data-binary",
@@ -100,9 +112,12 @@ def test_piped_the_request_stays_one_json_object() -> None:
     assert r.code == 0, r
     shown = json.loads(r.out)
     assert list(shown) == ["method", "url", "headers", "body", "curl"]
+    key = idempotency_key(r.out)
+    assert shown["headers"]["Idempotency-Key"] == key
     assert shown["curl"] == (
         "curl -X POST https://api.openai.test/v1/chat/completions"
         ' -H "Authorization: Bearer $OPENAI_API_KEY"'
+        f" -H 'Idempotency-Key: {key}'"
         " -H 'Content-Type: application/json' -d "
         + "'"
         + json.dumps(shown["body"]).replace("'", "'\"'\"'")

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from openai_cli.api import runner
-from openai_cli.api.request import Request
+from openai_cli.api.request import Answer, Call, Request
 from openai_cli.errors import UsageError
 from openai_cli.io import IO
 
@@ -95,8 +95,8 @@ def test_pages_are_fetched_with_the_command_s_query_and_printed() -> None:
         {"data": [{"id": "b"}], "has_more": False, "last_id": "b"},
     )
     deps = Deps(client_=client)
-    req = Request("GET", "/files", query={"purpose": "batch"}, pagination="cursor", all_pages=True)
-    assert runner.execute(deps, req) == 0
+    req = Request("GET", "/files", query={"purpose": "batch"})
+    assert runner.execute(deps, Call(req, Answer(pagination="cursor", all_pages=True))) == 0
     assert [q["query"] for _, _, q in client.sent] == [
         [("purpose", "batch")],
         [("purpose", "batch"), ("after", "a")],
@@ -107,5 +107,5 @@ def test_pages_are_fetched_with_the_command_s_query_and_printed() -> None:
 def test_raw_bytes_for_a_terminal_are_refused_before_a_client_is_made() -> None:
     deps = Deps(stdout_tty=True)
     with pytest.raises(UsageError, match="-O/--output-file"):
-        runner.execute(deps, Request("GET", "/files/f/content", binary=True))
+        runner.execute(deps, Call(Request("GET", "/files/f/content"), Answer(binary=True)))
     assert deps.printer.printed == []

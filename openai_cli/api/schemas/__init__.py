@@ -129,9 +129,9 @@ def batch_check(factory: Deps, no_validate: bool) -> BodyCheck | None:
     return line_check() if enabled(factory, no_validate) else None
 
 
-def check_request(factory: Deps, req: Request) -> None:
+def check_request(factory: Deps, req: Request, *, validate: bool) -> None:
     """A usage error listing what is wrong with a JSON request's body (``--dry-run``)."""
-    if req.body is None or req.multipart or not enabled(factory, not req.validate):
+    if req.body is None or req.multipart or not enabled(factory, not validate):
         return
     found = body_problems(req.method, req.path, req.body, "body")
     if found:
