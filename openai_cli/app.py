@@ -25,6 +25,7 @@ TOOLS: dict[str, tuple[str, str]] = {
     "completion": ("openai_cli.commands.completion", "Shell completion for bash, zsh and fish."),
     "map": ("openai_cli.commands.map", "Call an endpoint for every line of a JSONL file, fast."),
     "help": ("openai_cli.commands.help", "Find commands by name or summary: `oai help WORDS`."),
+    "cache": ("openai_cli.commands.cache", "The IDs remembered for completion on TAB."),
 }
 
 _PANEL = "Connection"

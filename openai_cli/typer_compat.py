@@ -8,11 +8,14 @@ else, against the new version: the class names it relies on, the private
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from typer.core import TyperCommand, TyperGroup
+
+from openai_cli.errors import OaiError
 
 __all__ = [
     "TyperCommand",
@@ -133,7 +136,14 @@ def shared_copy(
     name = option.name
 
     def callback(ctx: Any, param: Any, value: Any) -> None:
-        if value is not None and not ctx.resilient_parsing:
+        if value is None:
+            return
+        if not ctx.resilient_parsing:
+            apply(ctx, name, value)
+            return
+        # Completing: a --profile after the command still picks the IDs offered, and a
+        # bad value (checked when the command runs) is no reason to offer nothing.
+        with contextlib.suppress(OaiError):
             apply(ctx, name, value)
 
     clone = copy.copy(option)

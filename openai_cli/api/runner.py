@@ -13,6 +13,7 @@ import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from openai_cli.api.curl import Curl
 from openai_cli.api.request import Request, flatten
@@ -63,6 +64,9 @@ def execute(factory: Factory, req: Request, *, nothing: str | None = None) -> in
         factory.renderer().pages(_pages(factory, req))
         return 0
     with open_response(client, req) as resp:
+        if req.method == "DELETE" and resp.is_success:
+            # The object is gone even when the answer is empty: its ID leaves the cache.
+            factory.seen.forget(unquote(req.path.rstrip("/").rsplit("/", 1)[-1]))
         ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
         if req.binary or (req.binary is None and not _is_text(ctype)) or req.output_file:
             return _save(factory, req, resp, nothing)

@@ -25,7 +25,7 @@ from openai_cli.errors import ConfigError, OaiError, UsageError
 from openai_cli.options import add_command, argument
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from openai_cli.context import Factory
     from openai_cli.io import IO
@@ -212,6 +212,51 @@ def complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
     except OaiError:
         return []
     return sorted(n for n in names if n.startswith(incomplete))
+
+
+def seen_ids(
+    ctx: typer.Context,
+    kind: str,
+    incomplete: str,
+    known: Callable[[], Sequence[str]] | Sequence[str] = (),
+) -> list[tuple[str, str]]:
+    """The IDs of ``kind`` in this profile's ID cache (the newest first), described.
+
+    Read from the cache alone: a TAB never sends a request. With nothing cached,
+    ``known`` (the spec's model names, for ``--model``).
+    """
+    from openai_cli import idcache
+    from openai_cli.config import Overrides
+
+    root = ctx.find_root()
+    factory = root.obj
+    found: list[tuple[str, str]] = []
+    try:
+        # The root's own --profile and --base-url; the copies after the command set
+        # the factory's flags as they are parsed, and come later, so they win.
+        given = {k: root.params.get(k) for k in ("profile", "base_url")}
+        factory.flags = Overrides.from_flags(given).merged(factory.flags or Overrides())
+        settings = factory.settings()
+        if settings.id_cache.value:
+            key = idcache.section(settings.profile.value, settings.base_url.value)
+            found = idcache.read(factory.io.env, key, kind)
+    except OaiError:
+        pass
+    if not found:
+        found = [(name, "") for name in (known() if callable(known) else known)]
+    return [(oid, text) for oid, text in found if oid.startswith(incomplete)]
+
+
+def spec_models(command: tuple[str, ...]) -> tuple[str, ...]:
+    """The model names the spec lists for ``command``'s ``model`` field."""
+    from openai_cli.api.catalogue import load
+
+    for op in load(command[0]):
+        if op.command == command:
+            for p in op.params:
+                if p.name == "model":
+                    return tuple(str(e) for e in p.enum or ())
+    return ()
 
 
 # -- the commands ------------------------------------------------------------------------

@@ -27,8 +27,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("openai_cli.http",),
     ("openai_cli.input",),
     # Progress bars, resumable state files and the local log of conversations, for the
-    # workflows above them.
-    ("openai_cli.progress", "openai_cli.state", "openai_cli.logs"),
+    # workflows above them; the IDs seen, for completion.
+    ("openai_cli.progress", "openai_cli.state", "openai_cli.logs", "openai_cli.idcache"),
     ("openai_cli.api",),
     ("openai_cli.render",),
     # Shared options, the per-invocation factory, lazy Typer groups: what every
@@ -68,6 +68,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("openai_cli.options", "openai_cli.commands.completion"): "profile names, read from the "
     "config only when --profile is completed",
     ("openai_cli.commands.completion", "openai_cli.app"): "completion walks the root group",
+    ("openai_cli.idcache", "openai_cli.http.redact"): "the base URL is masked only when the "
+    "ID cache is read or written, never when a command is built",
+    ("openai_cli.idcache", "openai_cli.state"): "the state folder is found only when the ID "
+    "cache is read or written",
     ("openai_cli.lazy", "openai_cli.commands.help"): "the index of the whole tree, built "
     "only for the error of a command no group has",
     ("openai_cli.commands.help", "openai_cli.app"): "the index lists the tools the root registers",
