@@ -216,6 +216,9 @@ def complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
     return from_config(ctx, incomplete)
 
 
+complete_profile.tab_source = ("profile",)  # type: ignore[attr-defined]
+
+
 def complete_ids(
     kind: str, known: Callable[[], Sequence[str]] | Sequence[str] = ()
 ) -> Callable[..., list[tuple[str, str]]]:
@@ -230,6 +233,8 @@ def complete_ids(
 
         return seen_ids(ctx, kind, incomplete, known)
 
+    # Where tab.py, which answers without building the command, finds them.
+    complete.tab_source = ("ids", kind, known)  # type: ignore[attr-defined]
     return complete
 
 

@@ -21,12 +21,14 @@ __all__ = [
     "TyperCommand",
     "TyperGroup",
     "complete",
+    "completion_source",
+    "context_for",
     "is_no_args_help",
     "option_flags",
+    "param_facts",
     "set_command_class",
     "set_group_class",
     "shared_copy",
-    "split_arg_string",
     "subcommands",
 ]
 
@@ -39,14 +41,6 @@ def is_no_args_help(exc: BaseException) -> bool:
     from typer._click.exceptions import NoArgsIsHelpError
 
     return isinstance(exc, NoArgsIsHelpError)
-
-
-def split_arg_string(line: str) -> list[str]:
-    """A command line split into words as a shell would (unfinished quotes allowed)."""
-    from typer._click.shell_completion import split_arg_string as split
-
-    words: list[str] = split(line)
-    return words
 
 
 def complete(group: Any, obj: Any, args: list[str], incomplete: str) -> list[tuple[str, str, str]]:
@@ -155,3 +149,54 @@ def shared_copy(
     clone.is_eager = False
     clone.callback = callback
     return clone
+
+
+def context_for(group: Any, obj: Any, args: list[str]) -> Any:
+    """The context completion reaches for ``args``: their groups and command built."""
+    from typer._click.shell_completion import _resolve_context
+
+    return _resolve_context(group, {"obj": obj}, "oai", args)
+
+
+def completion_source(param: Any) -> Any:
+    """The ``tab_source`` mark of the function a parameter completes with, if any.
+
+    Typer wraps the function twice; the mark is found through the wrappers' closures.
+    """
+    todo = [getattr(param, "_custom_shell_complete", None)]
+    seen: set[int] = set()
+    while todo:
+        fn = todo.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        mark = getattr(fn, "tab_source", None)
+        if mark is not None:
+            return mark
+        for cell in getattr(fn, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            if callable(value):
+                todo.append(value)
+    return None
+
+
+def param_facts(param: Any) -> dict[str, Any]:
+    """How completion reads a parameter: its spellings, whether it takes a value."""
+    from typer.core import TyperArgument, TyperOption
+
+    argument = isinstance(param, TyperArgument)
+    takes_value = not argument and not (param.is_flag or param.count)
+    return {
+        "name": param.name,
+        "arg": argument,
+        "opts": [*param.opts, *param.secondary_opts] if not argument else [],
+        "value": takes_value,
+        "multiple": bool(param.multiple),
+        "listed": isinstance(param, TyperOption) and not param.hidden,
+        # Several words for one value: left to Click.
+        "complex": param.nargs != 1 and (argument or takes_value),
+        "help": str(param.help or "") if not argument else "",
+    }

@@ -45,8 +45,11 @@ def test_no_module_but_the_compat_one_reaches_into_typer_internals() -> None:
     assert not offenders
 
 
-def test_split_arg_string_allows_an_unfinished_quote() -> None:
-    assert typer_compat.split_arg_string("oai files list --order 'de") == [
+def test_the_line_splitter_allows_an_unfinished_quote() -> None:
+    # tab.split is the splitter of both completion paths (Click's own is not used).
+    from openai_cli.tab import split
+
+    assert split("oai files list --order 'de") == [
         "oai",
         "files",
         "list",
