@@ -135,9 +135,12 @@ class ApiError(OaiError):
         request_id: str | None = None,
         hint: str | None = None,
         key_rejected: bool = False,
+        from_api: bool = False,
     ) -> None:
         super().__init__(message, hint=hint)
         self.status = status
+        # The body was JSON, as an API answers; not a proxy's page.
+        self.from_api = from_api
         # The body said the key was refused although the status is not 401/403.
         self.key_rejected = key_rejected
         self.type = type

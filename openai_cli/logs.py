@@ -2,9 +2,25 @@
 
 The file is ``logs.db`` in the user data directory (``OAI_DATA_DIR`` overrides the
 directory). It holds what was asked and answered, the model, usage, ids and
-timings, never a key or a header. An exchange is written when its request is sent
-and updated while the answer streams, so a crash or Ctrl-C leaves the text so far,
-marked ``partial``; only ``complete`` exchanges are sent again as history.
+timings, never a key, a header, a password in a URL or a signed link's query.
+
+An exchange is written when its request is sent and added to while the answer
+streams: a few times a second the text that came since the last save is appended
+to ``answer_pieces``, so saving costs time in proportion to the answer's length,
+and a crash or Ctrl-C leaves the text so far, marked ``partial``. When the answer
+ends it is written whole into ``exchanges`` (and the full-text index) once, and its
+pieces are dropped. Only ``complete`` exchanges are sent again as history; an
+answer cut short (a broken stream, the token limit, a content filter) stays
+``partial``, with the reason in ``error``.
+
+Deleting a conversation leaves none of its words in the file or its write-ahead
+log: rows are overwritten (``secure_delete``), the full-text index is merged so
+that no segment still holds them, the file is rebuilt (``VACUUM``) and the
+write-ahead log truncated.
+
+The schema changes through :data:`MIGRATIONS`, applied in order, each once, and
+recorded by name in the ``_migrations`` table. A file that cannot be written (a
+read-only file system) can still be read, if it needs no migration.
 
 Writing is best effort: a log that cannot be opened or written is reported once
 on stderr and the answer goes on.
@@ -18,71 +34,113 @@ import os
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from openai_cli.config.table import Environment
+from openai_cli.http.redact import stored_url
 
 if TYPE_CHECKING:
     from openai_cli.io import IO
 
 FILE_NAME = "logs.db"
-SCHEMA_VERSION = 1
 PROGRESS_INTERVAL = 0.5  # seconds between saves of a streaming answer
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS conversations (
-    id TEXT PRIMARY KEY,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    title TEXT,
-    model TEXT,
-    profile TEXT,
-    base_url TEXT
-);
-CREATE TABLE IF NOT EXISTS exchanges (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-    started_at REAL NOT NULL,
-    first_text_ms INTEGER,
-    duration_ms INTEGER,
-    status TEXT NOT NULL,
-    api TEXT NOT NULL,
-    model TEXT,
-    system TEXT,
-    prompt TEXT NOT NULL,
-    attachments TEXT,
-    answer TEXT NOT NULL DEFAULT '',
-    usage TEXT,
-    request_id TEXT,
-    response_id TEXT,
-    stored INTEGER NOT NULL DEFAULT 1,
-    error TEXT,
-    profile TEXT,
-    base_url TEXT
-);
-CREATE INDEX IF NOT EXISTS exchanges_by_conversation ON exchanges(conversation_id, id);
-"""
-# External-content full-text index over prompts and answers, kept in step by triggers.
-_FTS = """
-CREATE VIRTUAL TABLE IF NOT EXISTS exchanges_fts
-    USING fts5(prompt, answer, content='exchanges', content_rowid='id');
-CREATE TRIGGER IF NOT EXISTS exchanges_ai AFTER INSERT ON exchanges BEGIN
-    INSERT INTO exchanges_fts(rowid, prompt, answer) VALUES (new.id, new.prompt, new.answer);
-END;
-CREATE TRIGGER IF NOT EXISTS exchanges_ad AFTER DELETE ON exchanges BEGIN
-    INSERT INTO exchanges_fts(exchanges_fts, rowid, prompt, answer)
-        VALUES ('delete', old.id, old.prompt, old.answer);
-END;
-CREATE TRIGGER IF NOT EXISTS exchanges_au AFTER UPDATE OF prompt, answer ON exchanges BEGIN
-    INSERT INTO exchanges_fts(exchanges_fts, rowid, prompt, answer)
-        VALUES ('delete', old.id, old.prompt, old.answer);
-    INSERT INTO exchanges_fts(rowid, prompt, answer) VALUES (new.id, new.prompt, new.answer);
-END;
-"""
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    """Add ``fn`` to :data:`MIGRATIONS`; its name is what the database records."""
+    MIGRATIONS.append(fn)
+    return fn
+
+
+def _run(db: sqlite3.Connection, script: str) -> None:
+    # One statement at a time: executescript would commit the migration's transaction.
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+@migration
+def m001_initial(db: sqlite3.Connection) -> None:
+    """The first schema; a file made before migrations were recorded already has it."""
+    _run(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS conversations (
+            id TEXT PRIMARY KEY,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            title TEXT,
+            model TEXT,
+            profile TEXT,
+            base_url TEXT
+        );
+        CREATE TABLE IF NOT EXISTS exchanges (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            started_at REAL NOT NULL,
+            first_text_ms INTEGER,
+            duration_ms INTEGER,
+            status TEXT NOT NULL,
+            api TEXT NOT NULL,
+            model TEXT,
+            system TEXT,
+            prompt TEXT NOT NULL,
+            attachments TEXT,
+            answer TEXT NOT NULL DEFAULT '',
+            usage TEXT,
+            request_id TEXT,
+            response_id TEXT,
+            stored INTEGER NOT NULL DEFAULT 1,
+            error TEXT,
+            profile TEXT,
+            base_url TEXT
+        );
+        CREATE INDEX IF NOT EXISTS exchanges_by_conversation ON exchanges(conversation_id, id)
+        """,
+    )
+
+
+@migration
+def m002_answer_pieces(db: sqlite3.Connection) -> None:
+    """The text of an answer still streaming, appended piece by piece."""
+    db.execute(
+        """
+        CREATE TABLE answer_pieces (
+            exchange_id INTEGER NOT NULL REFERENCES exchanges(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            PRIMARY KEY (exchange_id, seq)
+        )
+        """
+    )
+
+
+# External-content full-text index over prompts and answers, kept in step by
+# triggers. Not a migration: it depends on the SQLite at hand having FTS5, and is
+# made (and filled from the rows already there) by the first one that has.
+_FTS = (
+    """CREATE VIRTUAL TABLE exchanges_fts
+        USING fts5(prompt, answer, content='exchanges', content_rowid='id')""",
+    """CREATE TRIGGER exchanges_ai AFTER INSERT ON exchanges BEGIN
+        INSERT INTO exchanges_fts(rowid, prompt, answer) VALUES (new.id, new.prompt, new.answer);
+    END""",
+    """CREATE TRIGGER exchanges_ad AFTER DELETE ON exchanges BEGIN
+        INSERT INTO exchanges_fts(exchanges_fts, rowid, prompt, answer)
+            VALUES ('delete', old.id, old.prompt, old.answer);
+    END""",
+    """CREATE TRIGGER exchanges_au AFTER UPDATE OF prompt, answer ON exchanges BEGIN
+        INSERT INTO exchanges_fts(exchanges_fts, rowid, prompt, answer)
+            VALUES ('delete', old.id, old.prompt, old.answer);
+        INSERT INTO exchanges_fts(rowid, prompt, answer) VALUES (new.id, new.prompt, new.answer);
+    END""",
+    "INSERT INTO exchanges_fts(exchanges_fts) VALUES ('rebuild')",
+)
 
 
 class LogError(Exception):
@@ -100,18 +158,6 @@ def data_dir(env: Mapping[str, str]) -> Path:
 
 def db_path(env: Mapping[str, str]) -> Path:
     return data_dir(env) / FILE_NAME
-
-
-def public_url(url: str) -> str:
-    """The base URL without a user name, password or query: nothing secret is logged."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def clean(text: str) -> str:
@@ -147,10 +193,17 @@ class Log:
 
     @classmethod
     def open(cls, env: Mapping[str, str], *, create: bool = True) -> Log | None:
-        """The log, created when missing (or None when missing and ``create`` is off)."""
+        """The log to write to, created when missing.
+
+        Without ``create``: the log to read, or None when there is none; a file that
+        cannot be written (a read-only file system) is opened read-only.
+        """
         path = db_path(env)
-        if not create and not path.exists():
-            return None
+        if not create:
+            if not path.exists():
+                return None
+            if _unwritable(path) is not None:
+                return cls._read_only(path)
         try:
             if create:
                 _private_dir(path.parent)
@@ -159,6 +212,9 @@ class Log:
                     # files take the same permissions.
                     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                     os.close(fd)
+                problem = _unwritable(path)
+                if problem is not None:
+                    raise LogError(f"cannot write {path}: {problem}")
             db = sqlite3.connect(path, timeout=5.0, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise LogError(f"cannot open {path}: {exc}") from None
@@ -167,6 +223,35 @@ class Log:
         except sqlite3.Error as exc:
             db.close()
             raise LogError(f"cannot use {path}: {exc}") from None
+
+    @classmethod
+    def _read_only(cls, path: Path) -> Log:
+        """``path`` opened for reading only, as a read-only file system allows."""
+        uri = path.resolve().as_uri()
+        problem: Exception | None = None
+        # mode=ro still needs the -shm file of a WAL database, which a read-only
+        # file system may not have; there nothing can change the file, so it may
+        # be read as immutable.
+        for query in ("mode=ro", "immutable=1"):
+            try:
+                db = sqlite3.connect(f"{uri}?{query}", uri=True, isolation_level=None)
+            except sqlite3.Error as exc:
+                raise LogError(f"cannot open {path}: {exc}") from None
+            try:
+                db.row_factory = sqlite3.Row
+                pending = _pending(db)
+            except sqlite3.Error as exc:
+                db.close()
+                problem = exc
+                continue
+            if pending:
+                db.close()
+                raise LogError(
+                    f"cannot read {path}: it needs an upgrade ({pending[0].__name__}), "
+                    "and it cannot be written"
+                )
+            return cls(path, db, _has_table(db, "exchanges_fts"))
+        raise LogError(f"cannot read {path}: {problem}")
 
     def close(self) -> None:
         self.db.close()
@@ -207,8 +292,11 @@ class Log:
     ) -> Entry:
         """Record a turn about to be sent (as ``partial``); a new conversation if none."""
         now = time.time()
-        url = public_url(base_url)
+        url = stored_url(base_url)
         prompt = clean(prompt)
+        # An attachment named by its URL keeps only where it points: a signed link's
+        # query is a credential for as long as it lasts.
+        kept = [{**a, "name": stored_url(str(a["name"]))} for a in attachments]
         with self._tx() as db:
             if conversation_id is None or not self._exists(conversation_id):
                 conversation_id = conversation_id or new_id()
@@ -233,7 +321,7 @@ class Log:
                     model,
                     clean(system) if system else None,
                     prompt,
-                    json.dumps(attachments) if attachments else None,
+                    json.dumps(kept) if kept else None,
                     int(stored),
                     profile,
                     url,
@@ -249,23 +337,51 @@ class Log:
         return row is not None
 
     def delete(self, conversation_id: str) -> bool:
+        self._wiping()
         with self._tx() as db:
+            db.execute(
+                "DELETE FROM answer_pieces WHERE exchange_id IN "
+                "(SELECT id FROM exchanges WHERE conversation_id = ?)",
+                (conversation_id,),
+            )
             db.execute("DELETE FROM exchanges WHERE conversation_id = ?", (conversation_id,))
             gone = db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
-        self._checkpoint()
+        self._forget()
         return gone.rowcount > 0
 
     def delete_all(self) -> int:
+        self._wiping()
         with self._tx() as db:
+            db.execute("DELETE FROM answer_pieces")
             db.execute("DELETE FROM exchanges")
             gone = db.execute("DELETE FROM conversations")
-        self._checkpoint()
+        self._forget()
         return gone.rowcount
 
-    def _checkpoint(self) -> None:
-        # Deleted text must not linger in the write-ahead log either.
-        with contextlib.suppress(sqlite3.Error):
+    def _wiping(self) -> None:
+        try:
+            self.db.execute("PRAGMA secure_delete = ON")
+        except sqlite3.Error as exc:
+            raise LogError(f"{self.path}: {exc}") from None
+
+    def _forget(self) -> None:
+        """Leave no copy of deleted text anywhere in the files.
+
+        The rows were overwritten as they were deleted (``secure_delete``), but the
+        full-text index keeps a deleted document's terms in its old segments, and
+        its delete marker in a new one, until the segments are merged; pages freed
+        earlier, and the write-ahead log, may still hold old copies of the text.
+        """
+        try:
+            if self.fts:
+                with self._tx() as db:
+                    db.execute("INSERT INTO exchanges_fts(exchanges_fts) VALUES ('optimize')")
+            self.db.execute("VACUUM")
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            raise LogError(
+                f"{self.path}: deleted, but not yet wiped from the file: {exc}"
+            ) from None
 
     # -- reading -----------------------------------------------------------------------
 
@@ -274,13 +390,23 @@ class Log:
         if not rows:
             return None
         out = _conversation(rows[0])
-        out["exchanges"] = [
-            _exchange(r)
-            for r in self._query(
-                "SELECT * FROM exchanges WHERE conversation_id = ? ORDER BY id",
-                (conversation_id,),
-            )
-        ]
+        out["exchanges"] = self._exchanges(
+            "SELECT * FROM exchanges WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+        )
+        return out
+
+    def _exchanges(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+        """Exchanges as dicts; an answer still streaming (or cut by a crash) with its pieces."""
+        out = []
+        for row in self._query(sql, args):
+            item = _exchange(row)
+            if row["status"] == "partial":
+                pieces = self._query(
+                    "SELECT text FROM answer_pieces WHERE exchange_id = ? ORDER BY seq",
+                    (row["id"],),
+                )
+                item["answer"] += "".join(p["text"] for p in pieces)
+            out.append(item)
         return out
 
     def history(self, conversation_id: str) -> list[Past]:
@@ -335,7 +461,7 @@ class Log:
                 params += [pattern + "%", pattern + "%"]
             sql = f"SELECT * FROM exchanges WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ?"
             args = (*params, limit)
-        return [_exchange(r) for r in self._query(sql, args)]
+        return self._exchanges(sql, args)
 
 
 class Entry:
@@ -348,22 +474,32 @@ class Entry:
         self.started = started
         self.first_text: float | None = None
         self._saved_at = 0.0
-        self._saved_len = 0
+        self._saved = 0  # how many of the answer's pieces are in the file
 
-    def progress(self, text: str) -> None:
-        """The answer so far; saved a few times a second at most."""
+    def progress(self, pieces: list[str]) -> None:
+        """The answer so far, as the pieces it came in (a list that only grows).
+
+        A few times a second at most, the pieces that came since the last save are
+        appended to the file as one: the text already saved is never written again.
+        """
         now = time.time()
-        if self.first_text is None and text:
+        if self.first_text is None and any(pieces):
             self.first_text = now
-        if len(text) == self._saved_len or now - self._saved_at < PROGRESS_INTERVAL:
+        count = len(pieces)
+        if count == self._saved or now - self._saved_at < PROGRESS_INTERVAL:
             return
-        self._saved_at = now
-        self._saved_len = len(text)
+        new = "".join(pieces[self._saved : count])
         with self.log._tx() as db:
             db.execute(
-                "UPDATE exchanges SET answer = ?, first_text_ms = ? WHERE id = ?",
-                (clean(text), self._ms(self.first_text), self.row),
+                "INSERT INTO answer_pieces(exchange_id, seq, text) VALUES (?, ?, ?)",
+                (self.row, count, clean(new)),
             )
+            db.execute(
+                "UPDATE exchanges SET first_text_ms = ? WHERE id = ?",
+                (self._ms(self.first_text), self.row),
+            )
+        self._saved_at = now
+        self._saved = count
 
     def finish(
         self,
@@ -376,6 +512,7 @@ class Entry:
         response_id: str | None = None,
         error: str | None = None,
     ) -> None:
+        """The whole answer and its outcome, written (and indexed) once."""
         now = time.time()
         if self.first_text is None and text:
             self.first_text = now
@@ -397,6 +534,7 @@ class Entry:
                     self.row,
                 ),
             )
+            db.execute("DELETE FROM answer_pieces WHERE exchange_id = ?", (self.row,))
             db.execute(
                 "UPDATE conversations SET updated_at = ? WHERE id = ?",
                 (now, self.conversation_id),
@@ -405,6 +543,7 @@ class Entry:
     def discard(self) -> None:
         """Forget a turn that got no answer at all (refused, or cancelled before any text)."""
         with self.log._tx() as db:
+            db.execute("DELETE FROM answer_pieces WHERE exchange_id = ?", (self.row,))
             db.execute("DELETE FROM exchanges WHERE id = ?", (self.row,))
             db.execute(
                 "DELETE FROM conversations WHERE id = ? AND NOT EXISTS "
@@ -426,23 +565,84 @@ def _private_dir(path: Path) -> None:
         os.chmod(path, 0o700)
 
 
+def _unwritable(path: Path) -> str | None:
+    """Why ``path`` (or its folder, where SQLite keeps its -wal and -shm) cannot be
+    written, or None; a read-only file system says so even to root."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    os.close(fd)
+    if not os.access(path.parent, os.W_OK):
+        return f"its folder {path.parent} is not writable"
+    return None
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    row = db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    return row is not None
+
+
+def _pending(db: sqlite3.Connection) -> list[Migration]:
+    """The migrations not yet applied, in order; a file from a newer oai is refused."""
+    applied: set[str] = set()
+    if _has_table(db, "_migrations"):
+        applied = {r[0] for r in db.execute("SELECT name FROM _migrations")}
+    unknown = applied - {m.__name__ for m in MIGRATIONS}
+    if unknown:
+        raise sqlite3.DatabaseError(
+            f"written by a newer oai (it has {', '.join(sorted(unknown))}, "
+            "which this one does not know)"
+        )
+    return [m for m in MIGRATIONS if m.__name__ not in applied]
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Apply the pending migrations, each once, in order, recording each by name."""
+    if not _pending(db):
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations "
+            "(name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+        )
+        # Another process may have migrated the file between the check and the lock.
+        for step in _pending(db):
+            step(db)
+            db.execute(
+                "INSERT INTO _migrations(name, applied_at) VALUES (?, ?)",
+                (step.__name__, time.time()),
+            )
+        # An older oai, which knows only user_version, refuses a file past its own.
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
 def _prepare(db: sqlite3.Connection) -> bool:
     """Settings for this connection and the schema; True when full-text search works."""
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA busy_timeout = 5000")
     db.execute("PRAGMA journal_mode = WAL")
+    # A commit survives the process being killed; only a power cut may lose the last.
+    db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
-    # Deleted conversations are overwritten on disk, not just unlinked from the tree.
-    db.execute("PRAGMA secure_delete = ON")
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise sqlite3.DatabaseError(
-            f"written by a newer oai (schema {version}, this one knows {SCHEMA_VERSION})"
-        )
-    if version < SCHEMA_VERSION:
-        db.executescript("BEGIN;" + _SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+    # Deleted text is overwritten on disk where that costs no extra writes (the
+    # pieces of an answer dropped once it is whole); deleting a conversation turns
+    # this fully on and rebuilds the file (Log._forget).
+    db.execute("PRAGMA secure_delete = FAST")
+    _migrate(db)
+    if _has_table(db, "exchanges_fts"):
+        return True
     try:
-        db.executescript("BEGIN;" + _FTS + "COMMIT;")
+        db.execute("BEGIN IMMEDIATE")
+        if not _has_table(db, "exchanges_fts"):
+            for statement in _FTS:
+                db.execute(statement)
+        db.execute("COMMIT")
     except sqlite3.OperationalError:
         # This SQLite was built without FTS5: search falls back to LIKE.
         with contextlib.suppress(sqlite3.Error):

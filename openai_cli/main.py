@@ -93,7 +93,7 @@ def run(argv: Sequence[str], io: IO | None = None) -> int:
 
 
 # Errors that mean the output could not be written, rather than a bug.
-_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG})
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EROFS})
 
 
 def _internal_error(io: IO, exc: Exception, debug: bool) -> int:

@@ -193,6 +193,16 @@ def specs_of(options: type[Any]) -> list[OptionSpec]:
 
 # -- the shared options -------------------------------------------------------------------
 
+# Skips the offline check of request bodies against the API's schemas (api/schemas):
+# generated commands (with --dry-run), `batches run` and `map` take it.
+NO_VALIDATE = OptionSpec(
+    "no_validate",
+    bool,
+    ("--no-validate",),
+    default=False,
+    help="Do not check request bodies against the API's schemas (a server that takes more).",
+)
+
 
 @dataclass(frozen=True)
 class CommonOptions:

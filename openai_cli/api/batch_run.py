@@ -21,6 +21,7 @@ from openai_cli.api import catalogue
 from openai_cli.api.missing import naming_missing
 from openai_cli.api.request import Request
 from openai_cli.api.runner import download
+from openai_cli.api.schemas import batch_check
 from openai_cli.api.send import answer_object, open_response, send
 from openai_cli.api.uploads import RangeReader
 from openai_cli.api.wait import WaitTimedOut, error_text, intervals
@@ -81,6 +82,7 @@ class BatchRun:
         metadata: str | None,
         output_file: str | None,
         errors_file: str | None,
+        no_validate: bool = False,
     ) -> BatchRun | None:
         io = factory.io
         limit = positive(max_requests, "--max-requests", jsonl.MAX_BATCH_LINES)
@@ -126,6 +128,7 @@ class BatchRun:
                     enforce_limits=False,
                     on_line=plan,
                     consequence="nothing was uploaded",
+                    bodies=batch_check(factory, no_validate),
                 )
             if factory.common.dry_run:
                 _show_plan(factory, summary.endpoint, summary.lines, chunks)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -19,6 +20,7 @@ from openai_cli.idcache import param_kind
 from openai_cli.input.times import is_unix_time
 from openai_cli.lazy import LazyGroup, Loader, PlainUsageCommand, command_from
 from openai_cli.options import (
+    NO_VALIDATE,
     PANEL_OUTPUT,
     OptionSpec,
     common_parameters,
@@ -284,6 +286,10 @@ _RUNNER_OPTIONS: tuple[tuple[str, OptionSpec], ...] = (
             help="String field, sent as is.",
             panel=_PANEL_INPUT,
         ),
+    ),
+    (
+        "body",
+        replace(NO_VALIDATE, name="x_no_validate", type=bool | None, panel=_PANEL_INPUT),
     ),
     (
         "upload",

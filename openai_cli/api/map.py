@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from openai_cli.api.request import Request
 from openai_cli.api.send import answer_json, open_response
 from openai_cli.errors import ApiError, NetworkError, ProtocolError
+from openai_cli.http.client import AnswerTooLarge, read_answer
 from openai_cli.http.retry import MAX_RETRY_AFTER, retry_after
 
 if TYPE_CHECKING:
@@ -344,10 +345,14 @@ class Mapper:
                     "POST", self.path, body=body, raise_for_status=False, retry_rate_limits=False
                 )
                 with open_response(self.client, req) as resp:
-                    resp.read()
+                    read_answer(resp)
                     headers = resp.headers
             except NetworkError as exc:
                 return _record(number, cid, error={"type": "network_error", "message": exc.message})
+            except AnswerTooLarge as exc:
+                return _record(
+                    number, cid, error={"type": "answer_too_large", "message": exc.message}
+                )
             finally:
                 self.gate.release(headers)
             status = resp.status_code

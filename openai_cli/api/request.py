@@ -30,6 +30,11 @@ class Request:
     max_items: int | None = None
     all_pages: bool = False
     output_file: str | None = None
+    # The most of a successful answer read into memory; None: http.client.MAX_ANSWER.
+    answer_limit: int | None = None
+    # Check the body against its operation's schema under --dry-run: generated commands
+    # do unless --no-validate; `oai api` sends what it is given.
+    validate: bool = False
 
 
 def _scalar(v: Any) -> str:

@@ -17,11 +17,12 @@ from urllib.parse import unquote
 
 from openai_cli.api.curl import Curl
 from openai_cli.api.request import Request, flatten
+from openai_cli.api.schemas import check_request
 from openai_cli.api.send import EVENT_STREAM, answer_json, open_response, send
 from openai_cli.api.streams import Sink, StreamEvent, consume
 from openai_cli.config.table import ENV_NAMES
 from openai_cli.errors import NothingSaved, OutputError, ProtocolError, UsageError
-from openai_cli.http.client import json_bytes
+from openai_cli.http.client import json_bytes, read_answer
 from openai_cli.http.redact import redact_url
 from openai_cli.input.outputs import STDOUT, check_outputs
 from openai_cli.progress import download_progress
@@ -70,7 +71,7 @@ def execute(factory: Factory, req: Request, *, nothing: str | None = None) -> in
         ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
         if req.binary or (req.binary is None and not _is_text(ctype)) or req.output_file:
             return _save(factory, req, resp, nothing)
-        resp.read()
+        read_answer(resp, req.answer_limit)
     return _print_answer(factory, resp)
 
 
@@ -239,7 +240,7 @@ def stream_events(
         rid = resp.headers.get("x-request-id")
         ctype = resp.headers.get("content-type", "")
         if "text/event-stream" not in ctype:
-            resp.read()
+            read_answer(resp, req.answer_limit)
             return answer(resp) if answer is not None else _print_answer(factory, resp)
         consume(resp.iter_bytes(), sink, request_id=rid, request=req)
     return 0
@@ -255,6 +256,7 @@ def dry_run(factory: Factory, req: Request) -> int:
     any other output (piped, ``-o``, ``--query``) the request as one JSON object,
     which scripts read.
     """
+    check_request(factory, req)
     settings = factory.settings()
     base = settings.base_url.value.rstrip("/")
     import httpx

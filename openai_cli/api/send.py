@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.request import Request, flatten
 from openai_cli.errors import ProtocolError
-from openai_cli.http.client import Multipart
+from openai_cli.http.client import Multipart, read_answer
 
 if TYPE_CHECKING:
     import httpx
@@ -61,7 +61,7 @@ def open_response(client: Client, req: Request) -> Iterator[httpx.Response]:
 def send(client: Client, req: Request) -> httpx.Response:
     """Send ``req`` and read its whole answer."""
     with open_response(client, req) as resp:
-        resp.read()
+        read_answer(resp, req.answer_limit)
         return resp
 
 
@@ -73,9 +73,12 @@ def answer_json(resp: httpx.Response, what: str | None = None) -> Any:
     except (ValueError, RecursionError) as exc:  # RecursionError: nested past the limit
         excerpt = " ".join(text.split())[:120]
         rid = resp.headers.get("x-request-id")
+        ctype = resp.headers.get("content-type", "").split(";")[0].strip()
         raise ProtocolError(
             (f"{what}: " if what else "")
-            + f"HTTP {resp.status_code} with a body that is not valid JSON: {excerpt!r}"
+            + f"HTTP {resp.status_code}"
+            + (f" ({ctype})" if ctype else "")
+            + f" with a body that is not valid JSON: {excerpt!r}"
             + (f" (request id {rid})" if rid else "")
         ) from exc
 

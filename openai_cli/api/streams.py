@@ -42,7 +42,6 @@ FAILED_EVENTS = frozenset(
     {
         "error",
         "response.failed",
-        "response.incomplete",
         "thread.run.failed",
         "thread.run.incomplete",
         "thread.run.expired",
@@ -52,6 +51,7 @@ FAILED_EVENTS = frozenset(
 FINAL_EVENTS = frozenset(
     {
         "response.completed",
+        "response.incomplete",
         "response.done",
         "transcript.text.done",
         "speech.audio.done",
@@ -60,6 +60,15 @@ FINAL_EVENTS = frozenset(
 # The stream may end after one of these, but another may follow (one per image).
 COMPLETING_EVENTS = frozenset({"image_generation.completed", "image_edit.completed"})
 PARTIAL = "the output above is partial"
+# Why an answer stopped short, by the name the API gives the reason: the Responses
+# API's incomplete_details.reason, the finish_reason of Chat Completions.
+_CUT = {
+    "length": "it reached the output token limit",
+    "max_tokens": "it reached the output token limit",
+    "max_output_tokens": "it reached the output token limit",
+    "content_filter": "a content filter stopped it",
+}
+_CUT_FINISH = frozenset({"length", "content_filter"})
 # The C scanner behind json.loads, called without its checks (typeshed omits it).
 _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
@@ -100,12 +109,19 @@ class Sink:
     def close(self, ok: bool) -> None:
         """Called last, also when the stream failed or was interrupted."""
 
+    fails_when_cut = False
+    """Whether a chat or completions answer cut short (``finish_reason`` ``length`` or
+    ``content_filter``) fails the stream, as ``ask`` and ``repl`` want; a generic
+    command prints the chunks, which say so themselves. A Responses answer that is
+    ``incomplete`` always fails."""
+
 
 class _Reader:
     """Parses each event, hands it on, and follows what it says about the end."""
 
     def __init__(self, sink: Sink, request_id: str | None) -> None:
         self.on_event = sink.event
+        self.chat_cut_fails = sink.fails_when_cut
         self.request_id = request_id
         self.finished = False  # a terminal event came: nothing more to read
         self.may_end = False  # a clean end of the body would complete the stream
@@ -113,6 +129,7 @@ class _Reader:
         # finish_reason (the usage chunk's empty choice after it does not undo that).
         self.choices: set[Any] = set()
         self.finished_choices: set[Any] = set()
+        self.cut: str | None = None  # why the answer stopped short, when it did
 
     def take(self, sse: ServerSentEvent) -> bool:
         """Handle one event; True once the stream is finished."""
@@ -139,6 +156,8 @@ class _Reader:
             kind = name if name != "message" else None
         self.on_event(StreamEvent(payload, data, kind, is_json))
         if kind in FINAL_EVENTS:
+            if kind == "response.incomplete":
+                self.cut = cut_short(payload)
             self.finished = True
             return True
         if kind in FAILED_EVENTS or name == "error" or _bare_error(payload, kind):
@@ -157,8 +176,11 @@ class _Reader:
                         if type(index) is not int:
                             index = 0
                         self.choices.add(index)
-                        if choice.get("finish_reason"):
+                        finish = choice.get("finish_reason")
+                        if finish:
                             self.finished_choices.add(index)
+                            if finish in _CUT_FINISH and self.chat_cut_fails:
+                                self.cut = self.cut or cut_short(payload)
         return False
 
     def complete_at_clean_end(self) -> bool:
@@ -226,6 +248,8 @@ def consume(
             ) from exc
         if not reader.finished:
             _check_clean_end(reader, decoder.unterminated, request, request_id)
+        if reader.cut:
+            raise answer_cut(reader.cut, request_id)
         problem = sink.unusable()
         if problem:
             raise StreamError(problem, request_id=request_id)
@@ -292,3 +316,41 @@ def event_error(payload: Any, kind: str | None = None) -> str:
         if name:
             return str(name)
     return str(payload)[:200]
+
+
+def cut_short(payload: Any) -> str | None:
+    """Why an answer stopped short of its end, or None when it did not.
+
+    The one rule for every answer, whole or streamed: a Responses object (or the
+    ``response.incomplete`` event) whose status is ``incomplete``, and a chat or
+    completions answer with a choice whose ``finish_reason`` is ``length`` or
+    ``content_filter``.
+    """
+    if type(payload) is not dict:
+        return None
+    response = payload.get("response") if payload.get("type") == "response.incomplete" else payload
+    if payload.get("type") == "response.incomplete" or (
+        isinstance(response, dict) and response.get("status") == "incomplete"
+    ):
+        details = response.get("incomplete_details") if isinstance(response, dict) else None
+        reason = details.get("reason") if isinstance(details, dict) else None
+        return _cut_text(str(reason) if reason else None)
+    choices = payload.get("choices")
+    for choice in choices if type(choices) is list else ():
+        if type(choice) is dict and choice.get("finish_reason") in _CUT_FINISH:
+            return _cut_text(choice["finish_reason"])
+    return None
+
+
+def _cut_text(reason: str | None) -> str:
+    if reason is None:
+        return "the answer is incomplete"
+    return f"the answer is incomplete: {_CUT.get(reason, reason)} ({reason})"
+
+
+def answer_cut(why: str, request_id: str | None) -> StreamError:
+    """The error for an answer cut short (exit 7); the text that came is kept."""
+    hint = None
+    if "token limit" in why:
+        hint = "raise the limit (--max-output-tokens, max_tokens) to get the rest"
+    return StreamError(why, request_id=request_id, hint=hint)

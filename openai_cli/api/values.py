@@ -13,7 +13,7 @@ from openai_cli.errors import UsageError
 from openai_cli.http.client import FilePart
 from openai_cli.http.paths import fill
 from openai_cli.input.assemble import collect, file_part, is_upload
-from openai_cli.input.body import parse_json_text, read_text_file
+from openai_cli.input.body import json_value, parse_json_text
 from openai_cli.input.fields import FieldKind, merge
 from openai_cli.input.times import UNIX_TIME_OBJECTS, is_unix_time, unix_bounds, unix_seconds
 
@@ -23,19 +23,6 @@ if TYPE_CHECKING:
     from openai_cli.context import Factory
 
 
-def _json_value(text: str, flag: str, factory: Factory) -> Any:
-    if text == "@-":
-        return parse_json_text(factory.io.stdin.read(), what=f"{flag} (stdin)")
-    if text.startswith("@"):
-        path = text[1:]
-        return parse_json_text(
-            read_text_file(path, what=flag),
-            what=f"{flag} {path}",
-            yaml_ok=path.endswith((".yaml", ".yml")),
-        )
-    return parse_json_text(text, what=flag)
-
-
 def coerce(p: Param, value: Any, factory: Factory) -> Any:
     """One option's value as the API wants it; errors name the flag."""
     t = p.type
@@ -43,14 +30,14 @@ def coerce(p: Param, value: Any, factory: Factory) -> Any:
     if is_unix_time(p.name, t) and isinstance(value, str):
         return unix_seconds(value, what=flag)
     if t == "json":
-        parsed = _json_value(value, flag, factory)
+        parsed = json_value(value, flag=flag, io=lambda: factory.io)
         return unix_bounds(parsed, what=flag) if p.name in UNIX_TIME_OBJECTS else parsed
     closed = p.closed
     enum = p.enum or ()
     if t == "string_or_json":
         stripped = value.lstrip()
         if stripped.startswith(("{", "[")) or value.startswith("@"):
-            return _json_value(value, flag, factory)
+            return json_value(value, flag=flag, io=lambda: factory.io)
         if closed and value not in enum:
             # The enum is all the text the field takes, so anything else must be one of
             # its other alternatives: `--max-output-tokens 1000` means the number.
@@ -321,4 +308,6 @@ def build_request(spec: CommandSpec, factory: Factory, values: dict[str, Any]) -
         max_items=values.pop("x_max_items", None),
         all_pages=bool(values.pop("x_all", None)),
         output_file=values.pop("x_output_file", None),
+        # Read, not taken: a command's own --no-validate (files create) reads it too.
+        validate=not values.get("x_no_validate"),
     )

@@ -168,10 +168,13 @@ class AskOptions:
 def ask(factory: Factory, opts: AskOptions) -> None:
     from openai_cli.commands.conversation import Logging, Turn, choose, converse, open_log
     from openai_cli.errors import UsageError
+    from openai_cli.input import reader
 
     io = factory.io
     prompt = " ".join(opts.prompt or [])
-    context = None if io.stdin_tty else io.stdin.read()
+    # stdin is read once: when --schema takes it, there is no piped context.
+    piped = not io.stdin_tty and opts.schema != "@-"
+    context = reader.read_text(io, "-", reader.PROMPT, what="stdin") if piped else None
     if not prompt.strip() and not (context and context.strip()):
         raise UsageError(
             "nothing to ask: give a PROMPT (and/or pipe text in)",
@@ -243,7 +246,9 @@ def attachment(value: str, *, what: str) -> dict[str, Any]:
     """One ``--file``: an image, a file to read, or text, as a Responses input part."""
     from urllib.parse import urlsplit
 
-    from openai_cli.input.body import check_readable_file, guess_type
+    from openai_cli.errors import UsageError
+    from openai_cli.input import reader
+    from openai_cli.input.body import guess_type
 
     if value.startswith(("https://", "http://")):
         ext = os.path.splitext(urlsplit(value).path)[1].lower()
@@ -252,11 +257,12 @@ def attachment(value: str, *, what: str) -> dict[str, Any]:
         return {"type": "input_file", "file_url": value}
     if value.startswith("file-") and not os.path.exists(value):
         return {"type": "input_file", "file_id": value}
-    check_readable_file(value, what=what)
     name = os.path.basename(value)
     ext = os.path.splitext(name)[1].lower()
-    with open(value, "rb") as fh:
-        data = fh.read()
+    use = reader.IMAGE if ext in IMAGE_TYPES else reader.ATTACHMENT
+    data = reader.read_file(value, use, what=what)
+    if not data:
+        raise UsageError(f"{what}: {value} is empty (0 bytes)")
     if ext in IMAGE_TYPES:
         url = f"data:{IMAGE_TYPES[ext]};base64,{base64.b64encode(data).decode()}"
         return {"type": "input_image", "image_url": url, "detail": "auto"}
@@ -279,19 +285,9 @@ def attachment(value: str, *, what: str) -> dict[str, Any]:
 def schema_format(factory: Factory, value: str) -> dict[str, Any]:
     """``--schema``: a JSON schema, or the ``{name, schema, strict}`` object itself."""
     from openai_cli.errors import UsageError
-    from openai_cli.input.body import parse_json_text, read_text_file
+    from openai_cli.input.body import json_value
 
-    if value == "@-":
-        data = parse_json_text(factory.io.stdin.read(), what="--schema (stdin)")
-    elif value.startswith("@"):
-        path = value[1:]
-        data = parse_json_text(
-            read_text_file(path, what="--schema"),
-            what=f"--schema {path}",
-            yaml_ok=path.endswith((".yaml", ".yml")),
-        )
-    else:
-        data = parse_json_text(value, what="--schema")
+    data = json_value(value, flag="--schema", io=lambda: factory.io)
     if not isinstance(data, dict):
         raise UsageError("--schema: expected a JSON object (a JSON schema)")
     if isinstance(data.get("schema"), dict):
@@ -311,8 +307,11 @@ def _state_path(factory: Factory) -> Path:
 
 
 def _state_key(factory: Factory) -> str:
+    """The profile and the base URL, with no password or credential in the URL."""
+    from openai_cli.http.redact import stored_url
+
     s = factory.settings()
-    return f"{s.profile.value or ''}@{s.base_url.value}"
+    return f"{s.profile.value or ''}@{stored_url(s.base_url.value, query=True)}"
 
 
 def recall(factory: Factory) -> dict[str, Any] | None:
@@ -331,6 +330,8 @@ def remember(factory: Factory, reply: Reply, turn: Turn, conversation_id: str | 
     That is the response id, where the server keeps responses, and the logged
     conversation; best effort.
     """
+    from openai_cli.config.lock import exclusive
+    from openai_cli.errors import ConfigError
     from openai_cli.state import write_json
 
     response_id = reply.response_id if reply.api == "responses" and turn.stored else None
@@ -338,20 +339,30 @@ def remember(factory: Factory, reply: Reply, turn: Turn, conversation_id: str | 
         return
     try:
         path = _state_path(factory)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {}
-        if not isinstance(data, dict):
-            data = {}
-        data[_state_key(factory)] = {
-            "id": response_id,
-            "model": turn.model,
-            "cid": conversation_id,
-        }
-        write_json(path, data)
-    except OSError as exc:
+        with exclusive(path):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = {}
+            if not isinstance(data, dict):
+                data = {}
+            # Keys written before passwords were left out of them go.
+            data = {k: v for k, v in data.items() if "://" not in k or _no_secret(k)}
+            data[_state_key(factory)] = {
+                "id": response_id,
+                "model": turn.model,
+                "cid": conversation_id,
+            }
+            write_json(path, data)
+    except (OSError, ConfigError) as exc:
         factory.io.message(f"oai: warning: could not remember the last answer: {exc}")
+
+
+def _no_secret(key: str) -> bool:
+    from openai_cli.http.redact import stored_url
+
+    url = key.partition("@")[2]
+    return stored_url(url, query=True) == url
 
 
 @dataclass

@@ -125,7 +125,9 @@ def speech(spec: CommandSpec) -> TyperCommand:
         set_default(spec, values, "model", SPEECH_MODEL)
         name = spec.param_name("input")
         if values.get(name) == "-":
-            values[name] = factory.io.stdin.read()
+            from openai_cli.input import reader
+
+            values[name] = reader.read_text(factory.io, "-", reader.SPEECH, what="--input -")
         out = values.get("x_output_file")
         if out and out != "-":
             fmt = SPEECH_FORMATS.get(os.path.splitext(out)[1].lower())

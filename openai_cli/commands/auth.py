@@ -24,6 +24,7 @@ from openai_cli.commands.profile import (
     want_json,
 )
 from openai_cli.errors import AuthError, ConfigError, OaiError, UsageError
+from openai_cli.input import reader
 from openai_cli.options import OptionSpec, add_command, complete_profile, option, shared
 
 if TYPE_CHECKING:
@@ -63,13 +64,9 @@ def _read_key(f: Factory, with_key_stdin: bool, key_file: Path | None, prompt: s
     if with_key_stdin and key_file is not None:
         raise UsageError("use either --with-key-stdin or --key-file, not both")
     if with_key_stdin or (key_file is not None and str(key_file) == "-"):
-        text = f.io.stdin.read()
+        text = reader.read_text(f.io, "-", reader.KEY, what="--with-key-stdin")
     elif key_file is not None:
-        try:
-            text = key_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            detail = getattr(exc, "strerror", None) or exc
-            raise UsageError(f"cannot read the key file {key_file}: {detail}") from None
+        text = reader.file_text(str(key_file), reader.KEY, what="--key-file")
     elif f.io.stdin_tty:
         import getpass
 

@@ -23,8 +23,9 @@ import typer
 
 from openai_cli.api.batch_run import BatchRun, Sink
 from openai_cli.errors import UsageError
+from openai_cli.input.jsonl import MAX_BATCH_LINES
 from openai_cli.input.outputs import STDOUT, check_outputs
-from openai_cli.options import argument, command, option
+from openai_cli.options import NO_VALIDATE, argument, command, option, shared
 from openai_cli.state import hold
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ class RunOptions:
     metadata: str | None = option(
         "--metadata", metavar="JSON", help="Metadata for every batch created."
     )
+    no_validate: bool = shared(NO_VALIDATE)
 
 
 def run_command() -> TyperCommand:
@@ -149,6 +151,7 @@ def _run(factory: Factory, opts: RunOptions) -> None:
             metadata=metadata,
             output_file=output_file,
             errors_file=errors_file,
+            no_validate=opts.no_validate,
         )
         if started is None:  # --dry-run
             raise typer.Exit(0)
@@ -253,6 +256,12 @@ def _prepare(factory: Factory, opts: PrepareOptions) -> None:
         raise UsageError("--model: every request needs a model (or set --default-model)")
     if system is not None and endpoint not in ("/v1/responses", "/v1/chat/completions"):
         raise UsageError("--system: only /v1/responses and /v1/chat/completions take one")
+    from openai_cli.input import reader
+
+    if prompts == "-":
+        reader.check_stdin(io, what="PROMPTS")
+    else:
+        reader.check_streamable(prompts, what="PROMPTS", allow_empty=True)
     src = io.stdin_bytes if prompts == "-" else None
     try:
         fh = src if src is not None else open(prompts, "rb")  # noqa: SIM115
@@ -296,3 +305,54 @@ def _prepare(factory: Factory, opts: PrepareOptions) -> None:
         io.message(
             f"oai: {written} requests; {skipped} empty line{'s' if skipped > 1 else ''} skipped"
         )
+
+
+# -- batches validate ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValidateOptions:
+    input: str = argument(metavar="INPUT", help="JSONL file of batch requests, or - for stdin.")
+    endpoint: str | None = option(
+        "--endpoint",
+        metavar="PATH",
+        help="Endpoint every line must call, e.g. /v1/chat/completions (default: the lines').",
+    )
+
+
+def validate_command() -> TyperCommand:
+    return command(
+        "validate",
+        ValidateOptions,
+        _validate,
+        help="Check a JSONL file of batch requests without sending anything.\n\n"
+        "Each line's shape (custom_id, method, url, body), and its body against the API's "
+        "schema for its url, offline. Every problem is listed with its line and the path of "
+        "the field (exit 2); a valid file exits 0 with a one-line summary on stderr. "
+        "`batches run` and `map` run the same check first.",
+        common=(),
+    )
+
+
+def _validate(factory: Factory, opts: ValidateOptions) -> None:
+    from openai_cli.api.batch_run import batch_endpoints
+    from openai_cli.api.schemas import line_check
+    from openai_cli.input.jsonl import validate_batch
+    from openai_cli.input.local import local_input
+
+    with local_input(factory.io, opts.input, what="INPUT") as (path, shown), open(path, "rb") as fh:
+        summary = validate_batch(
+            fh,
+            shown,
+            endpoint=opts.endpoint,
+            endpoints=batch_endpoints(),
+            enforce_limits=False,
+            bodies=line_check(),
+            consequence="fix them before sending the file",
+        )
+    n = summary.lines
+    split = -(-n // MAX_BATCH_LINES)
+    more = f"; `batches run` sends it as {split} batches" if split > 1 else ""
+    factory.io.message(
+        f"oai: {shown}: {n:,} request{'s' if n != 1 else ''} to {summary.endpoint}, all valid{more}"
+    )

@@ -8,10 +8,12 @@ into a :class:`Reply`: text, usage and ids.
 
 Which engine: ``--api``, else the profile's ``api`` setting, else what was found
 out earlier for the profile's base URL, else the Responses API. A server that
-answers ``POST /responses`` with 404 or 405 is said to lack it, once, and
-Chat Completions is used from then on for that base URL (remembered in the state
-directory). Turns are written to the conversation log (:mod:`openai_cli.logs`)
-unless ``--no-log`` or the profile's ``log = false`` says otherwise.
+answers ``POST /responses`` with a 404 or 405 whose body is an API's JSON (not a
+proxy's page) is said to lack it, once, and Chat Completions is used from then on
+for that base URL (remembered in the state directory, under its lock, keyed by
+the base URL and query without credentials) until the Responses API answers there.
+Turns are written to the conversation log (:mod:`openai_cli.logs`) unless
+``--no-log`` or the profile's ``log = false`` says otherwise.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.streams import Sink
 from openai_cli.config.table import CONVERSATION_APIS
-from openai_cli.errors import ApiError, UsageError
+from openai_cli.errors import ApiError, OaiError, UsageError
 from openai_cli.render.live import LiveText
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import httpx
 
     from openai_cli.api.request import Request
@@ -244,35 +248,55 @@ def choose(factory: Factory, flag: str | None) -> Choice:
 
 
 def _server_key(factory: Factory) -> str:
-    from openai_cli.logs import public_url
+    """The base URL as engine memory knows it: the query too (an ``api-version`` makes
+    another API), without a password or any parameter that may be a credential."""
+    from urllib.parse import urlencode
 
-    return public_url(factory.settings().base_url.value)
+    from openai_cli.http.redact import stored_url
+
+    s = factory.settings()
+    url = s.base_url.value
+    extra = urlencode(s.query_params())  # the profile's query goes on every request too
+    if extra:
+        url += ("&" if "?" in url else "?") + extra
+    return stored_url(url, query=True)
+
+
+def _engines_path(factory: Factory) -> Path:
+    from openai_cli.state import state_dir
+
+    return state_dir(factory.io.env) / ENGINE_STATE
 
 
 def _engine_state(factory: Factory) -> dict[str, Any]:
-    from openai_cli.state import state_dir
-
     try:
-        data = json.loads((state_dir(factory.io.env) / ENGINE_STATE).read_text(encoding="utf-8"))
+        data = json.loads(_engines_path(factory).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
 
 
 def _remember_engine(factory: Factory, name: str | None) -> None:
-    from openai_cli.state import state_dir, write_json
+    """Record which API this base URL has (None: forget it), under the file's lock."""
+    from openai_cli.config.lock import exclusive
+    from openai_cli.errors import ConfigError
+    from openai_cli.state import write_json
 
-    data = _engine_state(factory)
     key = _server_key(factory)
-    if name is None:
-        if key not in data:
-            return
-        del data[key]
-    else:
-        data[key] = name
+    if name is None and key not in _engine_state(factory):
+        return  # the usual case, without taking the lock
     try:
-        write_json(state_dir(factory.io.env) / ENGINE_STATE, data)
-    except OSError as exc:
+        path = _engines_path(factory)
+        with exclusive(path):
+            data = _engine_state(factory)
+            if data.get(key) == name:
+                return
+            if name is None:
+                data.pop(key, None)
+            else:
+                data[key] = name
+            write_json(path, data)
+    except (OSError, ConfigError) as exc:
         factory.io.message(f"oai: warning: could not remember which API the server has: {exc}")
 
 
@@ -315,7 +339,7 @@ def converse(
     if why is not None:
         raise UsageError(why)
     try:
-        return _exchange(factory, engine, turn, logging, markdown=markdown), choice
+        reply = _exchange(factory, engine, turn, logging, markdown=markdown)
     except ApiError as exc:
         from openai_cli.api.missing import endpoint_missing, full_path, missing_note
 
@@ -323,6 +347,11 @@ def converse(
             raise
         chat = ENGINES["chat"]
         chat_path = full_path(factory, chat.path)
+        if endpoint_missing(exc) and not exc.from_api:
+            # A page, not an API's answer: a proxy or a wrong base URL says nothing
+            # about the server behind it, so nothing is switched or remembered.
+            exc.hint = f"if this server has only {chat_path}, --api chat uses it"
+            raise
         if endpoint_missing(exc):
             why, status = missing_note(factory, "POST", engine.path), f"HTTP {exc.status}"
             instead = f"uses {chat_path}"
@@ -341,6 +370,11 @@ def converse(
         _remember_engine(factory, "chat")
         switched = Choice(chat, explicit=False)
         return _exchange(factory, chat, turn, logging, markdown=markdown), switched
+    if engine.name == "responses" and not factory.common.dry_run:
+        # The server has the Responses API after all: a switch remembered for it
+        # earlier no longer holds.
+        _remember_engine(factory, None)
+    return reply, choice
 
 
 UNKEPT = "this server keeps no responses to continue from"
@@ -378,14 +412,18 @@ def _exchange(
     entry = _begin(factory, engine, turn, logging)
     recorder = _Recorder(factory, live=live, markdown=markdown, entry=entry)
     ok = False
+    error: str | None = None
     try:
         if stream:
             _streamed(factory, req, recorder)
         else:
             _whole(factory, req, recorder)
         ok = True
+    except OaiError as exc:
+        error = exc.message  # why the answer is partial, kept with it
+        raise
     finally:
-        _end(factory, engine, recorder, entry, ok, logging)
+        _end(factory, engine, recorder, entry, ok, logging, error)
     return Reply(
         text=recorder.kept_text,
         usage=recorder.usage,
@@ -428,6 +466,7 @@ def _end(
     entry: Entry | None,
     ok: bool,
     logging: Logging,
+    error: str | None,
 ) -> None:
     if entry is None:
         return
@@ -445,6 +484,7 @@ def _end(
             usage=recorder.usage,
             request_id=recorder.request_id,
             response_id=recorder.response_id,
+            error=error,
         )
     except LogError as exc:
         warn(factory.io, exc)
@@ -471,6 +511,8 @@ def _whole(factory: Factory, req: Request, recorder: _Recorder) -> None:
 
 class _Recorder(Sink):
     """The sink of one answer: prints it (text or events), keeps its text, logs it."""
+
+    fails_when_cut = True  # a cut answer is logged partial and never sent as history
 
     def __init__(
         self, factory: Factory, *, live: bool, markdown: bool, entry: Entry | None
@@ -525,28 +567,20 @@ class _Recorder(Sink):
         assert self.entry is not None
         # A failure is reported when the exchange ends, if it still fails then.
         with contextlib.suppress(LogError):
-            self.entry.progress(self.kept_text)
+            self.entry.progress(self.text.kept)
 
     # A whole (not streamed) answer.
 
     def whole(self, resp: httpx.Response) -> None:
         from openai_cli.api.send import answer_json
+        from openai_cli.api.streams import answer_cut, cut_short, event_error
         from openai_cli.errors import JobFailed
         from openai_cli.render.live import answer_text
 
         rid = resp.headers.get("x-request-id")
-        ctype = resp.headers.get("content-type", "")
         self.text.start(rid)
-        if "json" not in ctype and ctype:
-            # Not JSON at all: the body is the answer's text.
-            if self.live:
-                self.text.text(resp.text)
-                self.text.close(True)
-            else:
-                self.text.kept.append(resp.text)
-                self.factory.renderer().answer(resp.text, raw=resp.text)
-            return
-        payload = answer_json(resp, "the answer")
+        # A body that is not JSON (a captive portal's page) is no answer: exit 6.
+        payload = answer_json(resp)
         text = answer_text(payload)
         sink = self.text
         if isinstance(payload, dict):
@@ -554,25 +588,26 @@ class _Recorder(Sink):
                 sink.response_id = payload["id"]
             if isinstance(payload.get("usage"), dict):
                 sink.usage = payload["usage"]
-        status = payload.get("status") if isinstance(payload, dict) else None
-        failed = status in ("failed", "incomplete")
+        failed = isinstance(payload, dict) and payload.get("status") == "failed"
+        cut = cut_short(payload)
         if self.live and text is not None:
             if text:
                 sink.text(text)
                 sink.flush()
-            sink.close(not failed)
+            sink.close(not failed and cut is None)
         else:
             if text:
                 sink.kept.append(text)
             self.factory.renderer().answer(payload, raw=resp.text)
         if failed:
-            from openai_cli.api.streams import event_error
-
             self.complete = False
-            reason = event_error({"type": f"response.{status}", "response": payload})
+            reason = event_error({"type": "response.failed", "response": payload})
             raise JobFailed(
-                f"the response is {status}: {reason}" + (f" (request id {rid})" if rid else "")
+                f"the response is failed: {reason}" + (f" (request id {rid})" if rid else "")
             )
+        if cut is not None:
+            self.complete = False
+            raise answer_cut(cut, rid)
 
     @property
     def kept_text(self) -> str:

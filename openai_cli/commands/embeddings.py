@@ -29,6 +29,7 @@ EMBEDDING_MODEL = "text-embedding-3-small"
 # UTF-8, so a request within 300,000 bytes is within the token limit whatever the
 # tokenizer.
 MAX_INPUTS_PER_REQUEST = 2048
+ANSWER_PER_INPUT = 128 * 1024  # one embedding of 3072 floats as the API writes it: ~100 KB
 MAX_BYTES_PER_REQUEST = 300_000
 # Moderations publish no count limit; small batches keep each request quick.
 MODERATION_BATCH = 32
@@ -82,21 +83,23 @@ def read_lines(text: str, what: str) -> list[str]:
 def _prepare(spec: CommandSpec, model: str | None) -> Any:
     def prepare(factory: Factory, values: dict[str, Any]) -> None:
         from openai_cli.errors import UsageError
-        from openai_cli.input.body import read_text_file
+        from openai_cli.input import reader
 
         set_default(spec, values, "model", model)
         texts = list(values.pop("x_texts", None) or [])
         source = values.pop("x_input_file", None)
         io = factory.io
         if source == "-":
-            texts += read_lines(io.stdin.read(), "--input-file -")
+            text = reader.read_text(io, "-", reader.LINES, what="--input-file -")
+            texts += read_lines(text, "--input-file -")
         elif source:
-            texts += read_lines(read_text_file(source, what="--input-file"), source)
+            text = reader.file_text(source, reader.LINES, what="--input-file")
+            texts += read_lines(text, source)
         name = spec.param_name("input")
         if not texts and values.get(name) is None and not body_given(values):
             if io.stdin_tty:
                 return  # the usual "missing --input" error follows
-            texts = read_lines(io.stdin.read(), "stdin")
+            texts = read_lines(reader.read_text(io, "-", reader.LINES, what="stdin"), "stdin")
             if not texts:
                 raise UsageError("no input: stdin was empty")
         if texts:
@@ -170,6 +173,7 @@ def batches(
 def _batched(factory: Factory, request: Request, size: int, key: str, *, renumber: bool) -> int:
     from openai_cli.api.runner import execute
     from openai_cli.api.send import answer_json, send
+    from openai_cli.http.client import MAX_ANSWER
 
     body = request.body or {}
     inputs = body.get("input")
@@ -189,6 +193,9 @@ def _batched(factory: Factory, request: Request, size: int, key: str, *, renumbe
     usage: dict[str, int] = {}
     offset = 0
     count = 0
+    # A whole batch of vectors (2048 of 3072 floats, as the API lays them out) is
+    # larger than most answers may be; allow for it, per input.
+    request.answer_limit = max(MAX_ANSWER, size * ANSWER_PER_INPUT)
     for batch in batches(inputs, size):
         request.body = {**body, "input": batch}
         answer = answer_json(send(factory.client(admin=request.admin), request))

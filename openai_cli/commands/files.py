@@ -178,13 +178,14 @@ def _upload_mime(filename: str, guessed: str) -> str:
 
 def _validate(path: str, shown: str, purpose: str) -> None:
     from openai_cli.api.batch_run import batch_endpoints
+    from openai_cli.api.schemas import fine_tune_problems
     from openai_cli.input import jsonl
 
     with open(path, "rb") as fh:
         if purpose == "batch":
             jsonl.validate_batch(fh, shown, endpoints=batch_endpoints())
         elif purpose == "fine-tune":
-            jsonl.validate_fine_tune(fh, shown)
+            jsonl.validate_fine_tune(fh, shown, examples=fine_tune_problems)
 
 
 def _simple(factory: Factory, request: Request, path: str, filename: str) -> int:

@@ -268,6 +268,7 @@ def _markdown(factory: Factory, conversation: dict[str, Any]) -> None:
     from rich.markdown import Markdown
 
     from openai_cli.render.live import usage_text
+    from openai_cli.terminal import neutralise
 
     facts = [f"`{conversation['id']}`", _when(conversation["created_at"])]
     facts += [conversation[k] for k in ("model", "profile", "base_url") if conversation.get(k)]
@@ -291,6 +292,9 @@ def _markdown(factory: Factory, conversation: dict[str, Any]) -> None:
         if notes:
             lines += [f"*{'; '.join(notes)}*", ""]
     io = factory.io
-    Console(file=io.out, force_terminal=io.color, no_color=not io.color).print(
-        Markdown("\n".join(lines))
+    # The bare stream, so that rich's own styling reaches the terminal as styling;
+    # everything the log holds (answers are the server's text) is neutralised, and
+    # links are shown as "text (url)", never as hidden targets.
+    Console(file=io.term_out, force_terminal=io.color, no_color=not io.color).print(
+        Markdown(neutralise("\n".join(lines)), hyperlinks=False)
     )

@@ -34,7 +34,7 @@ from openai_cli.http.paths import literal
 from openai_cli.input.local import local_input
 from openai_cli.input.numbers import positive
 from openai_cli.input.outputs import check_outputs
-from openai_cli.options import add_command, argument, option
+from openai_cli.options import NO_VALIDATE, add_command, argument, option, shared
 from openai_cli.state import hold, state_dir, write_json
 
 if TYPE_CHECKING:
@@ -124,6 +124,7 @@ class MapOptions:
         default=False,
         help="With --resume: keep the errors already in the results, send only the lines it lacks.",
     )
+    no_validate: bool = shared(NO_VALIDATE)
 
 
 def _map(factory: Factory, opts: MapOptions) -> None:
@@ -155,6 +156,7 @@ def _run(
     factory: Factory, opts: MapOptions, output_file: str | None, url: str | None, workers: int
 ) -> None:
     from openai_cli.api.map import InputIdentity, Mapper, identity_differences
+    from openai_cli.api.schemas import batch_check
     from openai_cli.input.jsonl import raw_lines, validate_requests
     from openai_cli.progress import Progress
 
@@ -162,7 +164,13 @@ def _run(
     with local_input(io, opts.input, what="INPUT") as (path, shown):
         identity = InputIdentity()
         with open(path, "rb") as fh:
-            summary = validate_requests(fh, shown, endpoint=url, on_line=identity)
+            summary = validate_requests(
+                fh,
+                shown,
+                endpoint=url,
+                on_line=identity,
+                bodies=batch_check(factory, opts.no_validate),
+            )
         if summary.endpoint is None:
             raise UsageError("--endpoint: give the API path (the lines are bare request bodies)")
         api_path = _api_path(summary.endpoint)

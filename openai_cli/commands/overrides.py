@@ -98,6 +98,14 @@ EXTRA_COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
         "openai_cli.commands.batches:run_command",
         "Run a JSONL file through the Batch API and collect the results in input order.",
     ),
+    ("batches", "validate"): (
+        "openai_cli.commands.batches:validate_command",
+        "Check a JSONL file of batch requests against the API's schemas; nothing is sent.",
+    ),
+    ("fine-tuning", "validate"): (
+        "openai_cli.commands.fine_tuning:command_",
+        "Check fine-tuning data (schema, answers, duplicates, size); nothing is uploaded.",
+    ),
     ("batches", "prepare"): (
         "openai_cli.commands.batches:prepare_command",
         "Turn plain prompts, one per line, into batch request lines.",

@@ -337,15 +337,16 @@ class _Session:
         self.send(update)
 
     def converse(self) -> None:
+        from openai_cli.input import reader
+
         while True:
             self.drain()
             if self.io.stdin_tty:
                 self.io.err.write("> ")
                 self.io.err.flush()
-            line = self.io.stdin.readline()
-            if not line:
+            text = reader.read_line(self.io, reader.PROMPT, what="stdin")
+            if text is None:
                 return
-            text = line.rstrip("\r\n")
             if not text.strip():
                 continue
             self.turn(text)

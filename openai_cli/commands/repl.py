@@ -113,14 +113,16 @@ def line_reader(factory: Factory) -> Reader:
             import readline  # noqa: F401  (line editing and history for input())
         return input
 
+    from openai_cli.input import reader
+
     def read(prompt: str) -> str:
         if io.stdin_tty:
             io.err.write(prompt)
             io.err.flush()
-        line = io.stdin.readline()
-        if not line:
+        line = reader.read_line(io, reader.PROMPT, what="stdin")
+        if line is None:
             raise EOFError
-        return line.rstrip("\r\n")
+        return line
 
     return read
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ import typer
 
 from openai_cli.config.table import Environment
 from openai_cli.errors import ExitCode, OaiError, UsageError
+from openai_cli.input import reader
 from openai_cli.options import PRINTING, add_command, argument, option
 from openai_cli.textfmt import human_seconds as _ago
 
@@ -182,15 +184,10 @@ def parse_header_text(text: str, source: str) -> dict[str, str]:
     return out
 
 
-def _read_bytes(factory: Factory, path: str, what: str) -> bytes:
-    if path == "-":
-        return factory.io.stdin_bytes.read()
-    from pathlib import Path
-
-    try:
-        return Path(path).expanduser().read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+def _read_bytes(factory: Factory, path: str, use: reader.Use, flag: str) -> bytes:
+    if path != "-":
+        path = os.path.expanduser(path)
+    return reader.read_bytes(factory.io, path, use, what=flag)
 
 
 def collect_headers(
@@ -199,7 +196,7 @@ def collect_headers(
     """Headers from --headers FILE, then each -H on top of them."""
     out: dict[str, str] = {}
     if headers_file is not None:
-        raw = _read_bytes(factory, headers_file, "headers file")
+        raw = _read_bytes(factory, headers_file, reader.WEBHOOK_HEADERS, "--headers")
         out.update(parse_header_text(raw.decode("utf-8", "replace"), headers_file))
     for item in header or []:
         name, colon, value = item.partition(":")
@@ -230,7 +227,7 @@ def _check(
             hint="set it to the endpoint's signing secret (whsec_...) from the dashboard",
         )
     headers = collect_headers(factory, header, headers_file)
-    body = _read_bytes(factory, payload, "payload")
+    body = _read_bytes(factory, payload, reader.WEBHOOK_PAYLOAD, "PAYLOAD")
     verify(body, headers, secret, tolerance=tolerance)
     return body, headers
 

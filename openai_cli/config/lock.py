@@ -60,7 +60,12 @@ def exclusive(path: Path, *, wait: float = DEFAULT_WAIT, what: str | None = None
     private_dir(lock.parent)
     deadline = time.monotonic() + wait
     while True:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        except OSError as exc:
+            # Named after the file being changed, which is what cannot be written
+            # (a read-only file system), not after its lock.
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

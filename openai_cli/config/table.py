@@ -391,6 +391,16 @@ class Table:
         kind="bool",
         always_shown=False,
     )
+    validate: Setting[bool] = Setting(
+        help="Check request bodies against the API's schemas before sending "
+        "(batches run, map, --dry-run); false for a gateway that takes more",
+        check=_boolean,
+        parse=_yes_no,
+        default=True,
+        env=("OAI_VALIDATE",),
+        kind="bool",
+        always_shown=False,
+    )
     id_cache: Setting[bool] = Setting(
         help="Remember the IDs of objects in answers, for completing ID arguments on TAB",
         check=_boolean,

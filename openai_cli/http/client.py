@@ -39,6 +39,10 @@ from openai_cli.io import IO
 
 # An error answer is read up to this much; its message is at the start.
 MAX_ERROR_BODY = 256 * 1024
+# A successful answer read into memory (not streamed to a file) is parsed as JSON,
+# which costs several times its size: 64 MiB holds any page, object or list the API
+# returns, and keeps the worst case a few hundred MB. Bigger ones go to a file (-O).
+MAX_ANSWER = 64 * 1024 * 1024
 
 
 @dataclass
@@ -320,7 +324,7 @@ class Client:
     def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
         """Send, retrying as the policy allows; the body is read; errors raise."""
         with self.stream(method, path, **kw) as resp:
-            resp.read()
+            read_answer(resp)
             return resp
 
     @contextmanager
@@ -571,6 +575,39 @@ def _retryable_transport(exc: httpx.TransportError) -> bool:
             httpx.ReadError,
             httpx.WriteError,
         ),
+    )
+
+
+class AnswerTooLarge(ProtocolError):
+    """A successful answer larger than the CLI holds in memory."""
+
+
+def read_answer(resp: httpx.Response, limit: int | None = None) -> None:
+    """Read a successful answer's body into ``resp``, at most ``limit`` bytes (decoded).
+
+    Every answer that is not streamed (to a file, to stdout, as events) is read here,
+    so no server can make the CLI hold more: a larger one fails as soon as it is
+    known to be larger, before it is parsed.
+    """
+    limit = MAX_ANSWER if limit is None else limit
+    declared = resp.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit and "content-encoding" not in resp.headers:
+        raise _too_large(resp, limit)
+    buf = bytearray()
+    for chunk in resp.iter_bytes():
+        buf += chunk
+        if len(buf) > limit:
+            raise _too_large(resp, limit)
+    resp._content = bytes(buf)  # what httpx's own read() sets; .content and .text follow
+
+
+def _too_large(resp: httpx.Response, limit: int) -> AnswerTooLarge:
+    rid = resp.headers.get("x-request-id")
+    return AnswerTooLarge(
+        f"the answer is larger than {limit // (1024 * 1024)} MiB, the most oai reads "
+        "into memory" + (f" (request id {rid})" if rid else ""),
+        hint="stream it to a file instead with -O FILE (-O - for stdout); a command "
+        "without -O can send the same request with oai api METHOD PATH -O FILE",
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from openai_cli.config.settings import mask_key
@@ -40,6 +40,8 @@ class ErrorBody:
     type: str | None = None
     code: str | None = None
     param: str | None = None
+    from_api: bool = field(default=False, compare=False)
+    """The body is a JSON object or list, as an API answers; not a page or plain text."""
 
     @property
     def rejects_key(self) -> bool:
@@ -64,6 +66,7 @@ def parse_error_body(status: int, reason: str, content_type: str, text: str) -> 
         found.type,
         found.code,
         found.param,
+        from_api=isinstance(data, (dict, list)),
     )
 
 
@@ -102,6 +105,7 @@ def api_error(
         request_id=headers.get("x-request-id"),
         hint=hint,
         key_rejected=key_rejected,
+        from_api=found.from_api,
     )
 
 

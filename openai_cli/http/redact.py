@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
 
 # OpenAI keys (sk-..., sk-proj-..., sk-admin-...), bearer tokens and proxy passwords.
 _KEY = re.compile(r"sk-[A-Za-z0-9_\-]{6,}")
@@ -70,3 +70,43 @@ def redact_url(url: str) -> str:
         user = userinfo.partition(":")[0]
         url = urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
     return redact(url)
+
+
+# Query parameters that carry a credential, by name (case ignored): keys and tokens
+# (`key`, `api-key`, `access_token`), and what signs a URL for a while (S3's
+# `X-Amz-Signature`/`-Credential`/`-Security-Token`, Azure's `sig`, Google's
+# `X-Goog-*`, CloudFront's `Signature`/`Policy`/`Key-Pair-Id`, the `Expires` of all
+# of them).
+_CREDENTIAL_PARAM = re.compile(
+    r"key|token|sig|secret|passw|credential|auth|session|policy|expires|^x-amz-|^x-goog-",
+    re.IGNORECASE,
+)
+
+
+def stored_url(url: str, *, query: bool = False) -> str:
+    """``url`` as it may be written to disk, with nothing in it that grants access.
+
+    No user name or password and no fragment; no query at all (an attachment's
+    signed link keeps only where it pointed), or with ``query`` the parameters
+    whose names cannot be credentials (a base URL's ``api-version`` tells servers
+    apart). Text that is not a URL is returned as it is, keys masked.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return redact(url)
+    if not parts.scheme or not parts.netloc:
+        return redact(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None:
+        host += f":{port}"
+    kept = ""
+    if query and parts.query:
+        pairs = [p for p in parts.query.split("&") if p]
+        kept = "&".join(
+            p for p in pairs if not _CREDENTIAL_PARAM.search(unquote(p.partition("=")[0]))
+        )
+    return redact(urlunsplit((parts.scheme, host, parts.path, kept, "")))

@@ -8,14 +8,8 @@ from typing import Any
 
 from openai_cli.errors import UsageError
 from openai_cli.http.client import FilePart
-from openai_cli.input.body import (
-    check_readable_file,
-    file_opener,
-    guess_type,
-    load_body,
-    read_capped,
-    read_text_file,
-)
+from openai_cli.input import reader
+from openai_cli.input.body import file_opener, guess_type, load_body, read_text_file
 from openai_cli.input.fields import FieldArg, FieldKind, merge, parse_fields, top_name
 from openai_cli.io import IO
 
@@ -31,9 +25,10 @@ def file_part(
     """A file to upload from a path, or from stdin with ``-``; checked before sending."""
     if value == "-":
         name = filename or "stdin"
+        reader.check_stdin(io, what=what)
         stdin = io.stdin_bytes
         return FilePart(field, name, lambda: stdin, guess_type(name), replayable=False)
-    check_readable_file(value, what=what)
+    reader.check_streamable(value, what=what)
     # A file name that is not UTF-8 is sent with its undecodable bytes replaced: the
     # form header is text, while the file is still opened by its real name.
     name = filename or printable_name(os.path.basename(value))
@@ -83,7 +78,7 @@ def collect(
         if stdin_used or body in ("-", "@-"):
             raise UsageError("-F: stdin (@-) can only be read once")
         stdin_used = True
-        return read_capped(io.stdin, what="-F @- (stdin)")
+        return reader.read_text(io, "-", reader.JSON, what="-F @- (stdin)")
 
     base = load_body(body, io) if body is not None else {}
     fields = parse_fields(

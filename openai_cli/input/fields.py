@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from openai_cli.errors import UsageError
-from openai_cli.input.body import file_error, parse_json_text
+from openai_cli.input.body import parse_json_text
+from openai_cli.input.reader import file_error
 
 # What a top-level field holds, as the operation's schema says, for ``-F name=@file``:
 # JSON (an object or an array), text, a file to upload, or either text or JSON

@@ -18,7 +18,9 @@ Three kinds of file:
 
 from __future__ import annotations
 
+import hashlib
 import json
+import statistics
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO as BinaryFile
@@ -36,6 +38,15 @@ MAX_REPORTED = 20
 
 # parse_line's answer for a line that is not JSON (None is a valid JSON value).
 _BAD: Any = object()
+# A check of a request body for the operation at a url, given by the caller (the schemas
+# live above this layer): ``(url, body, root) -> ["root.path: reason", ...]``.
+BodyCheck = Callable[[str, Any, str], list[str]]
+# A check of a fine-tuning line against its method's schema: ``(method, line) -> [...]``.
+ExampleCheck = Callable[[str, Any], list[str]]
+# Tokens of one example (a plug-in point for an exact counter): ``line -> count``.
+TokenCounter = Callable[[Any], int]
+# The fewest examples a fine-tuning job takes.
+MIN_FINE_TUNE_EXAMPLES = 10
 _CHAT_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
 
@@ -135,6 +146,7 @@ class BatchCheck:
     allowed: tuple[str, ...] = ()
     endpoint_line: int | None = None
     seen: dict[str, int] = field(default_factory=dict)
+    bodies: BodyCheck | None = None
 
     def __call__(self, line: Line) -> None:
         p = self.problems
@@ -167,6 +179,9 @@ class BatchCheck:
         else:
             if body.get("stream") is True:
                 p.add(n, "body.stream is true; batch requests cannot stream")
+            if self.bodies is not None and line.url is not None:
+                for reason in self.bodies(line.url, body, "body"):
+                    p.add(n, reason)
             if line.url == "/v1/embeddings":
                 line.weight = _embedding_inputs(body)
                 if line.weight > MAX_BATCH_EMBEDDING_INPUTS:
@@ -266,6 +281,7 @@ class Summary:
     endpoint: str | None = None
     weight: int = 0
     batch_lines: bool = False  # map: the lines were batch requests rather than bodies
+    notes: list[str] = field(default_factory=list)  # observations, for stderr
 
 
 def scan(
@@ -299,11 +315,12 @@ def validate_batch(
     enforce_limits: bool = True,
     on_line: Callable[[Line], None] | None = None,
     consequence: str = "nothing was uploaded",
+    bodies: BodyCheck | None = None,
 ) -> Summary:
     """Check a Batch API input file; raise one usage error listing every problem.
 
     ``endpoints`` are the urls a batch may call (the API's list, which the caller
-    knows); empty, any url is taken.
+    knows); empty, any url is taken. ``bodies`` checks each line's body.
     """
     problems = Problems(name)
     allowed = tuple(endpoints)
@@ -311,7 +328,7 @@ def validate_batch(
         raise UsageError(
             f"--endpoint: {endpoint!r} is not a batch endpoint (one of: {', '.join(allowed)})"
         )
-    check = BatchCheck(problems, endpoint=endpoint, allowed=allowed)
+    check = BatchCheck(problems, endpoint=endpoint, allowed=allowed, bodies=bodies)
     summary = scan(stream, problems, check, on_line)
     summary.endpoint = check.endpoint
     summary.batch_lines = True
@@ -335,13 +352,118 @@ def validate_batch(
     return summary
 
 
+def _method_of(obj: dict[str, Any]) -> str | None:
+    """The fine-tuning method a line's shape belongs to (None: the legacy prompt form)."""
+    if "preferred_output" in obj or "non_preferred_output" in obj:
+        return "dpo"
+    messages = obj.get("messages")
+    if not isinstance(messages, list):
+        return None
+    taught = any(isinstance(m, dict) and m.get("role") == "assistant" for m in messages)
+    return "supervised" if taught else "reinforcement"
+
+
+def _message_count(obj: dict[str, Any]) -> int:
+    if "preferred_output" in obj:
+        inp = obj.get("input")
+        messages = inp.get("messages") if isinstance(inp, dict) else None
+        return (len(messages) if isinstance(messages, list) else 0) + 1
+    messages = obj.get("messages")
+    return len(messages) if isinstance(messages, list) else 0
+
+
+@dataclass
+class FineTuneCheck:
+    """What ``prepare_data`` used to look for, beyond each line's own shape.
+
+    ``method`` None takes each line's method from its shape; then chat lines without
+    an assistant message are an error only beside lines that have one (a file of
+    prompts alone is reinforcement data).
+    """
+
+    problems: Problems
+    method: str | None = None
+    examples: ExampleCheck | None = None
+    tokens: TokenCounter | None = None
+    seen: dict[bytes, int] = field(default_factory=dict)
+    untaught: list[int] = field(default_factory=list)
+    taught: int = 0
+    count: int = 0
+    messages: list[int] = field(default_factory=list)
+    counted: list[int] = field(default_factory=list)
+
+    def __call__(self, line: Line) -> None:
+        obj = line.data
+        if not isinstance(obj, dict):
+            return
+        n = line.number
+        digest = hashlib.blake2b(
+            json.dumps(obj, sort_keys=True, ensure_ascii=False).encode(), digest_size=16
+        ).digest()
+        if digest in self.seen:
+            self.problems.add(n, f"the same example as line {self.seen[digest]}")
+        else:
+            self.seen[digest] = n
+        self.count += 1
+        shape = _method_of(obj)
+        if shape is None:
+            return
+        self.messages.append(_message_count(obj))
+        if self.tokens is not None:
+            self.counted.append(self.tokens(obj))
+        if shape == "supervised":
+            self.taught += 1
+        elif shape == "reinforcement":
+            self.untaught.append(n)
+        if self.examples is not None:
+            for reason in self.examples(self.method or shape, obj):
+                self.problems.add(n, reason)
+
+    def finish(self, summary: Summary) -> None:
+        p = self.problems
+        if self.method == "supervised" or (self.method is None and self.taught):
+            for n in self.untaught:
+                p.add(n, "no assistant message: the example teaches nothing")
+        examples = self.count
+        if summary.lines and examples < MIN_FINE_TUNE_EXAMPLES:
+            p.add(
+                None,
+                f"{examples} example{'s' if examples != 1 else ''}; a fine-tuning job takes "
+                f"at least {MIN_FINE_TUNE_EXAMPLES}",
+            )
+        if self.messages:
+            summary.notes.append(f"messages per example: {_spread(self.messages)}")
+        if self.counted:
+            summary.notes.append(f"tokens per example: {_spread(self.counted)}")
+
+
+def _spread(values: list[int]) -> str:
+    return f"min {min(values)}, median {statistics.median(values):g}, max {max(values)}"
+
+
 def validate_fine_tune(
-    stream: BinaryFile[bytes], name: str, *, consequence: str = "nothing was uploaded"
+    stream: BinaryFile[bytes],
+    name: str,
+    *,
+    consequence: str = "nothing was uploaded",
+    method: str | None = None,
+    examples: ExampleCheck | None = None,
+    tokens: TokenCounter | None = None,
 ) -> Summary:
+    """Check fine-tuning data: each line's shape (and, with ``examples``, its method's
+    schema), duplicates, answers, the number of examples; notes on the spread."""
     problems = Problems(name)
-    summary = scan(stream, problems, _check_fine_tune(problems))
+    shape = _check_fine_tune(problems)
+    more = FineTuneCheck(problems, method=method, examples=examples, tokens=tokens)
+
+    def check(line: Line) -> None:
+        shape(line)
+        more(line)
+
+    summary = scan(stream, problems, check)
     if summary.lines == 0:
         problems.add(None, "the file is empty")
+    more.finish(summary)
     if problems:
         raise problems.error(consequence)
     return summary
@@ -354,10 +476,11 @@ def validate_requests(
     endpoint: str | None = None,
     consequence: str = "nothing was sent",
     on_line: Callable[[Line], None] | None = None,
+    bodies: BodyCheck | None = None,
 ) -> Summary:
     """Request bodies for ``oai map``: bare JSON objects, or batch lines (by the first)."""
     problems = Problems(name)
-    batch = BatchCheck(problems, endpoint=endpoint)
+    batch = BatchCheck(problems, endpoint=endpoint, bodies=bodies)
     form: list[bool] = []
 
     def check(line: Line) -> None:
@@ -374,6 +497,9 @@ def validate_requests(
             return
         if is_batch:
             batch(line)
+        elif bodies is not None and endpoint is not None:
+            for reason in bodies(endpoint, obj, ""):
+                problems.add(line.number, reason)
 
     summary = scan(stream, problems, check, on_line)
     summary.batch_lines = bool(form and form[0])

@@ -8,18 +8,22 @@ import tempfile
 from collections.abc import Iterator
 
 from openai_cli.errors import UsageError
+from openai_cli.input.reader import check_stdin, check_streamable
 from openai_cli.io import IO
 
 _COPY_CHUNK = 1 << 20
 
 
-def spool_stdin(io: IO, *, directory: str | None = None, suffix: str = ".jsonl") -> str:
+def spool_stdin(
+    io: IO, *, directory: str | None = None, suffix: str = ".jsonl", what: str = "stdin"
+) -> str:
     """Copy stdin to a file, a chunk at a time, and return its path.
 
     Input that must be checked before anything is sent, or read twice, or sent
     again on a retry, cannot come straight from a pipe; a file on disk costs no
     memory whatever its size.
     """
+    check_stdin(io, what=what)
     fd, path = tempfile.mkstemp(prefix="oai-stdin-", suffix=suffix, dir=directory)
     try:
         src = io.stdin_bytes
@@ -41,11 +45,10 @@ def local_input(io: IO, value: str, *, what: str) -> Iterator[tuple[str, str]]:
             if not os.path.exists(value):
                 raise UsageError(f"{what}: file not found: {value}")
             raise UsageError(f"{what}: {value} is not a regular file")
-        if not os.access(value, os.R_OK):
-            raise UsageError(f"{what}: permission denied reading {value}")
+        check_streamable(value, what=what, allow_empty=True)
         yield value, value
         return
-    path = spool_stdin(io)
+    path = spool_stdin(io, what=what)
     try:
         yield path, "<stdin>"
     finally:

@@ -192,6 +192,19 @@ class Server:
         self.sock.close()
 
 
+def bench_env(base_url: str) -> dict[str, str]:
+    """The environment of a client under test: this checkout's oai, the local server."""
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": "sk-bench",
+        "OPENAI_BASE_URL": base_url,
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "NO_PROXY": "*",
+    }
+    env.pop("OAI_PROFILE", None)
+    return env
+
+
 @dataclass
 class Sample:
     cpu: float
@@ -255,14 +268,7 @@ def main() -> int:
     args = parser.parse_args()
 
     server = Server()
-    env = {
-        **os.environ,
-        "OPENAI_API_KEY": "sk-bench",
-        "OPENAI_BASE_URL": server.base_url,
-        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-        "NO_PROXY": "*",
-    }
-    env.pop("OAI_PROFILE", None)
+    env = bench_env(server.base_url)
     todo = clients(server.base_url, args.sdk_python)
 
     # Every client must print exactly the text that was streamed.

@@ -252,7 +252,9 @@ def test_incomplete_answer_prints_what_came_and_exits_7(api: respx.MockRouter) -
     r = invoke("ask", "-m", "m", "x", env=api_env())
     assert r.code == 7, r
     assert r.out == "cut sho\n"
-    assert "the response is incomplete: response.incomplete: max_output_tokens" in r.err
+    assert (
+        "the answer is incomplete: it reached the output token limit (max_output_tokens)" in r.err
+    )
     assert "req_7" in r.err
 
 

@@ -48,12 +48,12 @@ def chat_only() -> Iterator[ChatServer]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
-            if self.path != "/v1/chat/completions":
+            if self.path.split("?")[0] != "/v1/chat/completions":
                 state.requests.append((self.path, {}))
                 self._json(404, NOT_FOUND)
                 return
             body = json.loads(raw)
-            state.requests.append((self.path, body))
+            state.requests.append((self.path.split("?")[0], body))
             text = state.answers.pop(0) if state.answers else "ok"
             if body.get("stream"):
                 self._stream(text, body)
@@ -432,7 +432,11 @@ def test_the_log_is_private(two_conversations: list[str], isolated: Path) -> Non
     assert data.stat().st_mode & 0o777 == 0o700
     assert (data / "logs.db").stat().st_mode & 0o777 == 0o600
     db = sqlite3.connect(data / "logs.db")
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert [r[0] for r in db.execute("SELECT name FROM _migrations ORDER BY rowid")] == [
+        "m001_initial",
+        "m002_answer_pieces",
+    ]
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
 

@@ -141,7 +141,7 @@ def test_help_files_are_read_only_for_help_and_only_the_family_asked_for() -> No
         "--model",
         "m",
         "--messages",
-        "[]",
+        '[{"role": "user", "content": "hi"}]',
         "--dry-run",
         env=api_env(),
     )

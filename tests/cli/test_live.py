@@ -219,7 +219,7 @@ FAILURES: dict[str, tuple[bytes, str]] = {
             },
             "response.incomplete",
         ),
-        "the stream reported an error: response.incomplete: max_output_tokens",
+        "the answer is incomplete: it reached the output token limit (max_output_tokens)",
     ),
 }
 

@@ -223,8 +223,8 @@ def test_missing_headers_are_named() -> None:
     ("args", "needle"),
     [
         (["-H", "no-colon"], "expected NAME:VALUE"),
-        (["--headers", "/nonexistent/h.txt"], "cannot read the headers file /nonexistent/h.txt"),
-        (["/nonexistent/body.json"], "cannot read the payload /nonexistent/body.json"),
+        (["--headers", "/nonexistent/h.txt"], "--headers: file not found: /nonexistent/h.txt"),
+        (["/nonexistent/body.json"], "PAYLOAD: file not found: /nonexistent/body.json"),
         (["--headers", "-"], "cannot both come from stdin"),
         (["--tolerance", "-1"], "--tolerance"),
     ],

@@ -140,8 +140,9 @@ def _responses() -> dict[str, Case]:
             out=partial,
             code=7,
             err=(
-                "oai: the stream reported an error: response.incomplete: max_output_tokens"
-                f" (request id {REQUEST_ID})\n"
+                "oai: the answer is incomplete: it reached the output token limit"
+                f" (max_output_tokens) (request id {REQUEST_ID})\n"
+                "  raise the limit (--max-output-tokens, max_tokens) to get the rest\n"
             ),
         ),
     }

@@ -499,6 +499,7 @@ EXAMPLES += [
             "oai videos create",
             "cat lines.txt | oai embeddings",
             "oai batches prepare",
+            "oai batches validate",
             "oai batches run",
             "oai map",
         ),

@@ -130,8 +130,18 @@ def test_fine_tuning_formats() -> None:
             "preferred_output": [{"role": "assistant", "content": "a"}],
             "non_preferred_output": [{"role": "assistant", "content": "b"}],
         },
+        # A job takes at least 10 examples.
+        *(
+            {
+                "messages": [
+                    {"role": "user", "content": f"q{i}"},
+                    {"role": "assistant", "content": "a"},
+                ]
+            }
+            for i in range(6)
+        ),
     )
-    assert jsonl.validate_fine_tune(io.BytesIO(good), "ft.jsonl").lines == 4
+    assert jsonl.validate_fine_tune(io.BytesIO(good), "ft.jsonl").lines == 10
     bad = dump(
         {"messages": []},
         {"messages": [{"role": "robot", "content": "x"}]},
@@ -151,6 +161,7 @@ def test_fine_tuning_formats() -> None:
         "ft.jsonl:5: preferred_output must be a non-empty array of messages",
         "ft.jsonl:5: non_preferred_output is missing",
         "ft.jsonl:5: input.messages must be a non-empty array, got an array",
+        "ft.jsonl: 5 examples; a fine-tuning job takes at least 10",
     ]
 
 
@@ -219,3 +230,15 @@ def test_other_purposes_are_not_checked(oai: Oai, tmp_path: Path) -> None:
     path.write_bytes(b"not json\n")
     r = oai("files", "create", "--file", str(path), "--purpose", "user_data")
     assert r.code == 0, r
+
+
+def test_fine_tuning_tokens_come_from_the_counter_it_is_given() -> None:
+    # The plug-in point for an exact token counter: one count per example, spread noted.
+    examples = [{"messages": [{"role": "user", "content": "q" * i}]} for i in range(1, 11)]
+    summary = jsonl.validate_fine_tune(
+        io.BytesIO(dump(*examples)), "ft.jsonl", tokens=lambda ex: len(ex["messages"][0]["content"])
+    )
+    assert summary.notes == [
+        "messages per example: min 1, median 1, max 1",
+        "tokens per example: min 1, median 5.5, max 10",
+    ]

@@ -145,3 +145,19 @@ def test_a_key_in_a_message_is_masked() -> None:
 )
 def test_rejects_key(etype: str | None, code: str | None, rejects: bool) -> None:
     assert ErrorBody("m", etype, code).rejects_key is rejects
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype", "from_api"),
+    [
+        ('{"error": {"message": "Not found"}}', J, True),
+        ('{"error": "Not Found", "message": "Cannot POST /v1/responses"}', J, True),
+        ('[{"error": {"message": "x"}}]', J, True),
+        ("<html><body><h1>404 Not Found</h1></body></html>", "text/html", False),
+        ("404 page not found", "text/plain", False),
+        ('"just a string"', J, False),
+        ("", J, False),
+    ],
+)
+def test_from_api_tells_an_apis_answer_from_a_page(body: str, ctype: str, from_api: bool) -> None:
+    assert parse_error_body(404, "Not Found", ctype, body).from_api is from_api

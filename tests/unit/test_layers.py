@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("openai_cli.config",),
     ("openai_cli.http",),
     ("openai_cli.input",),
-    # Progress bars, resumable state files and the local log of conversations, for the
+    # Progress bars, resumable state files and the conversation log, for the
     # workflows above them; the IDs seen, and the answers to a TAB, for completion.
     (
         "openai_cli.progress",

@@ -350,7 +350,7 @@ def test_login_prompts_only_on_a_terminal(
         ("  \n\n", ["--with-key-stdin"], "empty"),
         ("sk-one\nsk-two\n", ["--with-key-stdin"], "whitespace"),
         (API_KEY, ["--with-key-stdin", "--key-file", "k"], "not both"),
-        (API_KEY, ["--key-file", "/nonexistent/key"], "cannot read"),
+        (API_KEY, ["--key-file", "/nonexistent/key"], "--key-file: file not found"),
         (API_KEY, ["--with-key-stdin", "--profile", "bad name"], "invalid profile name"),
     ],
 )
