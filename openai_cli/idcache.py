@@ -152,7 +152,8 @@ def read(env: Mapping[str, str], key: str, kind: str) -> list[tuple[str, str]]:
 def save(env: Mapping[str, str], key: str, seen: Seen) -> None:
     """Merge what a run saw into the cache (under its lock: runs may end together)."""
     path = cache_path(env)
-    with exclusive(path, what="the ID cache"):
+    # Briefly: a command is not kept waiting at its end for a cache of TAB candidates.
+    with exclusive(path, wait=2.0, what="the ID cache"):
         sections = _load(path)
         kinds: dict[str, list[list[str]]] = sections.setdefault(key, {})
         fresh: dict[str, dict[str, str]] = {}

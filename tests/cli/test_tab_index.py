@@ -170,3 +170,9 @@ def test_a_tab_imports_neither_typer_nor_click_nor_rich(tab_env: dict[str, str])
         assert p.returncode == 0, p.stderr
         assert p.stdout, line
         assert p.stderr.split() == ["MODULES", "0"], p.stderr
+
+
+def test_every_shell_with_a_script_is_answered() -> None:
+    from openai_cli.commands.completion import Shell
+
+    assert set(tab.SHELLS) == {s.value for s in Shell}

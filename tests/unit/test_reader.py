@@ -66,6 +66,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("commands/map.py", "lines"): "the input read a line at a time",
     ("commands/completion.py", "install"): "a completion script oai installs",
     ("commands/completion.py", "_notes"): "the shell's rc file, searched for one line",
+    ("idcache.py", "_load"): "the ID cache oai writes",
+    ("idcache.py", "write_private"): "the ID cache's temporary file, opened to write it",
+    ("tab.py", "get"): "the index of the command tree shipped with the package",
 }
 
 _WRITES = ("w", "a", "x", "+")
