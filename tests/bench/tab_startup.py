@@ -1,27 +1,24 @@
-"""Start-up of a TAB and of help, next to ``python -c pass``, in one hyperfine run.
+"""Start-up of a TAB and of help, next to ``python -c pass``, all in one run.
 
 A config with two profiles and an ID cache of 200 files is written to a temporary
 folder first, so the TAB that completes an ID reads real files (no request is ever
-made). Every command runs through ``env`` (the TAB's variables are set that way),
-``python -c pass`` too, so each carries the same small cost of ``env``. Needs
-hyperfine (``apt-get install hyperfine``); prints its table and each median as a
-ratio to ``python -c pass``.
+made). Each command runs as ``python -m openai_cli`` with ``PYTHONPATH`` naming the
+checkout, and prints a Markdown table of CPU times and their ratios to
+``python -c pass``.
 
-    python tests/bench/tab_startup.py            # --runs 40 --warmup 5
+    python tests/bench/tab_startup.py            # --runs 40
     python tests/bench/tab_startup.py --before /tmp/old   # also a checkout to compare
 
 With ``--before DIR`` (a checkout of the project, say ``git worktree add --detach
-/tmp/old main``) every oai command runs a second time as that checkout's code, in
-the same run (``PYTHONPATH=DIR python -m openai_cli``), and once more as this one's
-the same way, so both sides start alike.
+/tmp/old main``) every oai command runs first as that checkout's code, in the same
+run.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,49 +60,48 @@ def _setup(home: Path) -> dict[str, str]:
     return env
 
 
+def _cpu(argv: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
+    """The least and the median CPU time (user + system) of ``runs`` runs, in ms.
+
+    CPU time, read from the child's rusage: on a machine shared with other work the
+    wall clock (hyperfine's table) moves with the load, the CPU time far less.
+    """
+    used = []
+    for _ in range(runs):
+        p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, _, usage = os.wait4(p.pid, 0)
+        used.append((usage.ru_utime + usage.ru_stime) * 1000)
+    return min(used), statistics.median(used)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=40)
-    parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--before", type=Path, help="a checkout of the project to compare")
     args = parser.parse_args()
-    if shutil.which("hyperfine") is None:
-        print("needs hyperfine (apt-get install hyperfine)", file=sys.stderr)
-        return 2
+    here = Path(__file__).resolve().parents[2]
+    trees = [("before", args.before.resolve())] if args.before else []
+    trees.append(("after", here))
     with tempfile.TemporaryDirectory() as tmp:
-        env = _setup(Path(tmp))
-        setting = " ".join(f"{k}={v}" for k, v in env.items())
-        commands: dict[str, str] = {"python -c pass": f"env {BIN}/python -c pass"}
-        for name, line in TABS.items():
-            commands[name] = (
-                f"env {setting} _OAI_COMPLETE=complete_bash '_OAI_COMPLETE_LINE={line}' {BIN}/oai"
-            )
-        for name, argv in HELP.items():
-            commands[name] = f"env {setting} {BIN}/oai {' '.join(argv)}"
-        if args.before:
-            here = Path(__file__).resolve().parents[2]
-            for label, tree in (("before", args.before.resolve()), ("after", here)):
-                run = f"env {setting} PYTHONPATH={tree}"
-                for name, line in TABS.items():
-                    commands[f"{label}: {name}"] = (
-                        f"{run} _OAI_COMPLETE=complete_bash '_OAI_COMPLETE_LINE={line}' "
-                        f"{BIN}/python -m openai_cli"
-                    )
-                for name, argv in HELP.items():
-                    commands[f"{label}: {name}"] = (
-                        f"{run} {BIN}/python -m openai_cli {' '.join(argv)}"
-                    )
-        out = Path(tmp) / "results.json"
-        cmd = ["hyperfine", "-N", "--warmup", str(args.warmup), "--runs", str(args.runs)]
-        cmd += ["--export-json", str(out)]
-        for name, line in commands.items():
-            cmd += ["-n", name, line]
-        subprocess.run(cmd, check=True, stdout=sys.stderr, env={**os.environ, **env})
-        results = json.loads(out.read_text())["results"]
-    base = results[0]["median"]
-    print("| command | median | x `python -c pass` |\n|---|---|---|")
-    for r in results:
-        print(f"| {r['command']} | {r['median'] * 1000:.1f} ms | {r['median'] / base:.2f} |")
+        env = {**os.environ, **_setup(Path(tmp))}
+        base = _cpu([f"{BIN}/python", "-c", "pass"], env, args.runs)
+        print("| command | CPU, least | x `python -c pass` | CPU, median | x |")
+        print("|---|---|---|---|---|")
+        print(f"| python -c pass | {base[0]:.1f} ms | 1.00 | {base[1]:.1f} ms | 1.00 |")
+        for label, tree in trees:
+            runs: dict[str, tuple[list[str], dict[str, str]]] = {}
+            for name, line in TABS.items():
+                tab_env = {"_OAI_COMPLETE": "complete_bash", "_OAI_COMPLETE_LINE": line}
+                runs[name] = ([], tab_env)
+            for name, argv in HELP.items():
+                runs[name] = (argv, {})
+            for name, (argv, extra) in runs.items():
+                the_env = {**env, "PYTHONPATH": str(tree), **extra}
+                low, mid = _cpu([f"{BIN}/python", "-m", "openai_cli", *argv], the_env, args.runs)
+                print(
+                    f"| {label}: {name} | {low:.1f} ms | {low / base[0]:.2f} "
+                    f"| {mid:.1f} ms | {mid / base[1]:.2f} |"
+                )
     return 0
 
 
