@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from openai_cli.formats import OUTPUT_FORMATS
 from openai_cli.idcache import Seen
 from openai_cli.io import IO
 from openai_cli.options import CommonOptions
@@ -24,6 +25,8 @@ class Factory:
     io: IO
     flags: Overrides | None = None  # the root's connection flags; output comes from common
     common: CommonOptions = field(default_factory=CommonOptions)
+    # The -o formats the running command prints in (options.command says which).
+    formats: tuple[str, ...] = OUTPUT_FORMATS
     _settings: Settings | None = None
     _clients: dict[bool, Client] = field(default_factory=dict)
     # The objects in the answers this run printed, for completing IDs (idcache.py).
@@ -64,13 +67,21 @@ class Factory:
             )
         return self._clients[admin]
 
-    def renderer(self) -> Renderer:
-        from openai_cli.render import Renderer
-
+    def output_format(self) -> str:
+        """``-o`` as given; else the profile's format where the command prints in it."""
         fmt = self.common.output
         if fmt is None:
             fmt = self.settings().output.value
-        return Renderer(self.io, fmt=fmt, query=self.common.query, observe=self.seen.answer)
+            if fmt not in self.formats:
+                fmt = "auto"
+        return fmt
+
+    def renderer(self) -> Renderer:
+        from openai_cli.render import Renderer
+
+        return Renderer(
+            self.io, fmt=self.output_format(), query=self.common.query, observe=self.seen.answer
+        )
 
     def close(self) -> None:
         for c in self._clients.values():

@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     FAILED = 7  # stream cut, error event, job failed
     IO_ERROR = 74  # the output could not be written (full disk, I/O error); sysexits' EX_IOERR
     TIMED_OUT = 124  # --wait gave up; the job itself goes on (as timeout(1) exits)
+    HUNG_UP = 129  # SIGHUP (128 + 1): the terminal closed; cleaned up as after Ctrl-C
     INTERRUPTED = 130  # Ctrl-C
     TERMINATED = 143  # SIGTERM (128 + 15), cleaned up as after Ctrl-C
 
@@ -33,6 +34,16 @@ class Terminated(KeyboardInterrupt):
     takes; only the message and the exit code differ, and what treats Ctrl-C as
     "drop this and go on" (the repl) lets it through.
     """
+
+    exit_code = ExitCode.TERMINATED
+    message = "terminated"
+
+
+class HungUp(Terminated):
+    """SIGHUP (a closed terminal, a dropped SSH session), cleaned up as SIGTERM is."""
+
+    exit_code = ExitCode.HUNG_UP
+    message = "hung up"
 
 
 class OaiError(Exception):

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from openai_cli import writer
 from openai_cli.config.lock import exclusive
 
 LIMIT = 200
@@ -170,7 +170,8 @@ def save(env: Mapping[str, str], key: str, seen: Seen) -> None:
                 kinds[kind] = merged[:LIMIT]
             else:
                 kinds.pop(kind, None)
-        write_private(path, json.dumps({"version": _VERSION, "sections": sections}) + "\n")
+        text = json.dumps({"version": _VERSION, "sections": sections}) + "\n"
+        writer.write_file(path, text.encode("utf-8"), mode=0o600)
 
 
 def clear(env: Mapping[str, str]) -> bool:
@@ -182,27 +183,3 @@ def clear(env: Mapping[str, str]) -> bool:
         except FileNotFoundError:
             return False
     return True
-
-
-def write_private(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one step, readable by the owner only.
-
-    Called with the cache's lock held, so a temporary file left by a crash is stale.
-    O_NOFOLLOW and O_EXCL: a link planted at the temporary name is never written
-    through.
-    """
-    tmp = path.with_name(f".{path.name}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(tmp, flags, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise

@@ -10,25 +10,39 @@ from collections.abc import Sequence
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
-from openai_cli.errors import ExitCode, OaiError, OutputError, Terminated, UsageError
+from openai_cli import writer
+from openai_cli.errors import ExitCode, HungUp, OaiError, OutputError, Terminated, UsageError
 from openai_cli.io import IO
 
 if TYPE_CHECKING:
     from openai_cli.context import Factory
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
-    # A second SIGTERM ends the process at once, should the cleanup itself hang.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    raise Terminated()
+# SIGTERM and SIGHUP end the process as Ctrl-C does (through every cleanup path),
+# rather than at once with temporary files left behind.
+_ENDING = {signal.SIGTERM: Terminated}
+if hasattr(signal, "SIGHUP"):
+    _ENDING[signal.SIGHUP] = HungUp
+
+
+def _on_ending_signal(signum: int, frame: object) -> None:
+    # A second one ends the process at once, should the cleanup itself hang.
+    for sig in _ENDING:
+        if signal.getsignal(sig) is _on_ending_signal:
+            signal.signal(sig, signal.SIG_DFL)
+    raise _ENDING[signal.Signals(signum)]()
 
 
 def main() -> None:
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    for sig in _ENDING:
+        # An ignored SIGHUP (nohup) stays ignored.
+        if sig == signal.SIGTERM or signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, _on_ending_signal)
     try:
         code = run(sys.argv[1:])
-    except Terminated:  # before run() could handle it
-        code = ExitCode.TERMINATED
+    except Terminated as exc:  # before run() could handle it
+        writer.discard_all()
+        code = exc.exit_code
     sys.exit(code)
 
 
@@ -69,8 +83,7 @@ def run(argv: Sequence[str], io: IO | None = None) -> int:
         return _output_failed(io, exc, debug)
     except KeyboardInterrupt as exc:
         if isinstance(exc, Terminated):
-            io.message("oai: terminated")
-            return ExitCode.TERMINATED
+            return _ended(io, exc)
         io.message("oai: interrupted")
         return ExitCode.INTERRUPTED
     except OaiError as exc:
@@ -90,6 +103,20 @@ def run(argv: Sequence[str], io: IO | None = None) -> int:
         return _internal_error(io, exc, debug)
     finally:
         factory.close()
+        # Whatever stopped a write halfway (a signal inside its own cleanup), no
+        # temporary file outlives the command.
+        writer.discard_all()
+
+
+def _ended(io: IO, exc: Terminated) -> int:
+    """SIGTERM or SIGHUP: say so if anyone is still there to read it."""
+    # After a hang-up the terminal may be gone.
+    with suppress(OSError, ValueError):
+        io.message(f"oai: {exc.message}")
+    if isinstance(exc, HungUp) and io.stdout_tty:
+        # Nor can what stdout still buffers reach the closed terminal.
+        _discard_stdout()
+    return int(exc.exit_code)
 
 
 # Errors that mean the output could not be written, rather than a bug.
@@ -163,8 +190,9 @@ def _invoke(argv: list[str], factory: Factory) -> int:
 
 def _usage(io: IO, exc: Exception) -> int:
     """Typer's own usage errors, in the same one-line shape as ours."""
-    from openai_cli.typer_compat import is_no_args_help
+    from openai_cli.typer_compat import is_no_args_help, keep_close_suggestions
 
+    keep_close_suggestions(exc)
     ctx = getattr(exc, "ctx", None)
     if is_no_args_help(exc) and ctx is not None:
         # A group run without a command: its help, on stderr, as a usage error.

@@ -34,11 +34,13 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_type_hints
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_args, get_origin, get_type_hints
 
 import typer
 
 from openai_cli.config.table import Table
+from openai_cli.errors import UsageError
 from openai_cli.formats import OUTPUT_FORMATS
 from openai_cli.io import IO
 from openai_cli.lazy import command_from
@@ -78,6 +80,19 @@ class OptionSpec:
     show_default: bool = True
 
 
+# Metavars in one style, as the generated commands write them (TEXT, INTEGER, ...);
+# Typer would show ``<str>`` for an optional text option.
+_METAVARS: dict[Any, str] = {str: "TEXT", int: "INTEGER", float: "NUMBER", Path: "PATH"}
+
+
+def _metavar(spec: OptionSpec) -> str | None:
+    if spec.metavar is not None or spec.argument:
+        return spec.metavar
+    kinds = [k for k in get_args(spec.type) or (spec.type,) if k is not type(None)]
+    kinds = [get_args(k)[0] if get_origin(k) is list else k for k in kinds]
+    return _METAVARS.get(kinds[0]) if len(kinds) == 1 else None
+
+
 def parameter(spec: OptionSpec) -> inspect.Parameter:
     """The function parameter Typer reads ``spec`` from."""
     P = inspect.Parameter
@@ -94,7 +109,7 @@ def parameter(spec: OptionSpec) -> inspect.Parameter:
         info = typer.Option(
             *spec.flags,
             help=spec.help,
-            metavar=spec.metavar,
+            metavar=_metavar(spec),
             rich_help_panel=spec.panel,
             **extra,
         )
@@ -248,8 +263,14 @@ def complete_ids(
     return complete
 
 
-def _complete_output(incomplete: str) -> list[str]:
-    return [f for f in OUTPUT_FORMATS if f.startswith(incomplete)]
+def _completer(formats: Sequence[str]) -> Callable[[str], list[str]]:
+    def complete(incomplete: str) -> list[str]:
+        return [f for f in formats if f.startswith(incomplete)]
+
+    return complete
+
+
+_complete_output = _completer(OUTPUT_FORMATS)
 
 
 _COMMON = (
@@ -297,22 +318,39 @@ _COMMON = (
 COMMON = tuple(c.name for c in _COMMON)
 # What a command that sends nothing but prints data takes.
 PRINTING = ("output", "query")
+# What a command that sends requests but prints no data of its own would take.
+SENDING = ("include", "debug", "dry_run", "verbose")
+# Why a command leaves out a shared option, for the error when one is given anyway.
+# --debug is never refused: it shows the traceback of any command.
+_UNUSED = {
+    "output": "its output has no other form",
+    "query": "it prints no JSON data to query",
+    "include": "it sends no request",
+    "dry_run": "it sends no request",
+    "verbose": "it sends no request",
+}
 
 
 def common_parameters(
-    taken: frozenset[str] = frozenset(), only: Sequence[str] = COMMON
+    taken: frozenset[str] = frozenset(),
+    only: Sequence[str] = COMMON,
+    formats: Sequence[str] = OUTPUT_FORMATS,
 ) -> list[inspect.Parameter]:
     """Keyword parameters for the shared options in ``only``, without the flags in ``taken``.
 
     ``taken`` holds the flags an API field already uses; the API keeps its name and
     the shared option keeps whatever spelling is still free (``-i`` without
-    ``--include``), or is left to the root copy.
+    ``--include``), or is left to the root copy. ``-o`` offers ``formats``.
     """
     out = []
     for c in _COMMON:
         free = [f for f in c.flags if f not in taken]
         if c.name not in only or not free:
             continue
+        if c.name == "output" and tuple(formats) != OUTPUT_FORMATS:
+            c = replace(
+                c, help="Output format: " + ", ".join(formats) + ".", completion=_completer(formats)
+            )
         if c.type is bool | None and not any(f.startswith("--") for f in free):
             # A bool option needs a long name for Typer to build it as a flag.
             free = [*free, f"--{c.name.replace('_', '-')}-opt"]
@@ -325,6 +363,28 @@ def common_parameters(
 def pop_common(kwargs: dict[str, Any]) -> CommonOptions:
     """Take the shared options out of a command's keyword arguments."""
     return CommonOptions(**{c.name: kwargs.pop(f"common_{c.name}", None) for c in _COMMON})
+
+
+def refuse_unused(
+    given: CommonOptions, command: str, common: Sequence[str], formats: Sequence[str]
+) -> None:
+    """A shared option the command does not take, or a format it does not print in, is an
+    error rather than ignored.
+
+    ``given`` holds what the command line said, before or after the command (the
+    root's hidden copies accept every shared option anywhere).
+    """
+    for c in _COMMON:
+        if c.name in _UNUSED and c.name not in common and getattr(given, c.name) is not None:
+            raise UsageError(
+                f"{'/'.join(c.flags)} does not apply to `{command}`: {_UNUSED[c.name]}",
+                hint=f"`{command} --help` lists its options",
+            )
+    fmt = given.output
+    if "output" in common and fmt in OUTPUT_FORMATS and fmt not in formats:
+        raise UsageError(
+            f"-o {fmt}: `{command}` does not print in that format; choose from {', '.join(formats)}"
+        )
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -349,6 +409,7 @@ def callback(
     run: Run[T],
     common: Sequence[str] = COMMON,
     example: str | Sequence[str] = (),
+    formats: Sequence[str] = OUTPUT_FORMATS,
 ) -> Callable[..., None]:
     """The function Typer calls: parses into ``options``, applies the shared ones, runs.
 
@@ -360,6 +421,8 @@ def callback(
         factory = factory_of(ctx)
         if common:
             factory.use(pop_common(kwargs))
+        refuse_unused(factory.common, ctx.command_path, common, formats)
+        factory.formats = tuple(formats)
         raise typer.Exit(run(factory, options(**kwargs)) or 0)
 
     P = inspect.Parameter
@@ -367,7 +430,7 @@ def callback(
         [
             P("ctx", P.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
             *parameters(specs_of(options)),
-            *common_parameters(only=common),
+            *common_parameters(only=common, formats=formats),
         ]
     )
     invoke.example = example  # type: ignore[attr-defined]
@@ -383,13 +446,15 @@ def command(
     short_help: str | None = None,
     common: Sequence[str] = COMMON,
     example: str | Sequence[str] = (),
+    formats: Sequence[str] = OUTPUT_FORMATS,
 ) -> TyperCommand:
     """A command on its own (a loader's answer): ``run(factory, options)``.
 
-    The help is ``run``'s docstring unless given.
+    The help is ``run``'s docstring unless given. ``common`` names the shared options
+    it takes, ``formats`` the ``-o`` formats it prints in; the others are refused.
     """
     return command_from(
-        callback(options, run, common, example),
+        callback(options, run, common, example=example, formats=formats),
         name,
         help=help or inspect.getdoc(run),
         short_help=short_help,
@@ -406,8 +471,9 @@ def add_command(
     short_help: str | None = None,
     common: Sequence[str] = COMMON,
     example: str | Sequence[str] = (),
+    formats: Sequence[str] = OUTPUT_FORMATS,
 ) -> None:
     """The same, as a command of the Typer app ``app`` (a group of hand-written commands)."""
     app.command(name, help=help or inspect.getdoc(run), short_help=short_help)(
-        callback(options, run, common, example)
+        callback(options, run, common, example=example, formats=formats)
     )

@@ -1,7 +1,8 @@
 """Small JSON state files that let long operations resume after an interruption.
 
 They live in the user state directory (``OAI_STATE_DIR`` overrides it), are
-written whole to a temporary file and renamed over the old one, so a crash or
+written whole to a temporary file and renamed over the old one
+(:mod:`openai_cli.writer`), so a crash or
 Ctrl-C at any moment leaves either the old state or the new, never half of one.
 A run that reads, changes and writes one holds its lock (:func:`hold`) from the
 first read to the last write, so two runs of one state never both act on it.
@@ -16,8 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from openai_cli.config.lock import exclusive
-from openai_cli.config.store import write_private
+from openai_cli import writer
+from openai_cli.config.lock import exclusive, private_dir
 from openai_cli.config.table import Environment
 from openai_cli.errors import UsageError
 
@@ -36,8 +37,14 @@ def state_dir(env: Mapping[str, str], *parts: str) -> Path:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Replace ``path`` with ``data`` in one step, readable by the owner only."""
-    write_private(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
+    """Replace ``path`` with ``data`` in one step, readable by the owner only.
+
+    A symlink at ``path`` is replaced, not written through (``--state`` is a path
+    the user names; the config file alone keeps a dotfiles link).
+    """
+    private_dir(path.parent)
+    text = json.dumps(data, indent=1, sort_keys=True) + "\n"
+    writer.write_file(path, text.encode("utf-8"), mode=writer.PRIVATE)
 
 
 def read_json(path: Path, *, what: str) -> dict[str, Any]:

@@ -10,3 +10,8 @@ def human_seconds(seconds: float) -> str:
     if seconds >= 60:
         return f"{seconds / 60:.0f} min"
     return f"{seconds:.0f} s"
+
+
+def count(n: int, noun: str) -> str:
+    """``1 result``, ``2 results``: a number and its noun, in the right number."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

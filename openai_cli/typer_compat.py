@@ -24,6 +24,7 @@ __all__ = [
     "completion_source",
     "context_for",
     "is_no_args_help",
+    "keep_close_suggestions",
     "option_flags",
     "param_facts",
     "set_command_class",
@@ -41,6 +42,21 @@ def is_no_args_help(exc: BaseException) -> bool:
     from typer._click.exceptions import NoArgsIsHelpError
 
     return isinstance(exc, NoArgsIsHelpError)
+
+
+def keep_close_suggestions(exc: BaseException, cutoff: float = 0.75) -> None:
+    """Keep only close matches among the options an unknown option's error suggests.
+
+    Click's cutoff (0.6) offers ``--org, --verbose`` for ``--bogus``; a typo such as
+    ``--modle`` or ``--purpos`` is well above this one. With none left, the error
+    names the option alone and the caller points to ``--help``.
+    """
+    from difflib import get_close_matches
+
+    from typer._click.exceptions import NoSuchOption
+
+    if isinstance(exc, NoSuchOption) and exc.possibilities:
+        exc.possibilities = get_close_matches(exc.option_name, exc.possibilities, cutoff=cutoff)
 
 
 def complete(group: Any, obj: Any, args: list[str], incomplete: str) -> list[tuple[str, str, str]]:

@@ -5,6 +5,7 @@ Also the respx routers that stand in for the API at ``BASE``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +42,10 @@ _SCRUBBED = (
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     for name in _SCRUBBED:
         monkeypatch.delenv(name, raising=False)
+    # Where the XDG variables point is the machine's: a test that installs a
+    # completion script or a config file must neither miss HOME nor write there.
+    for name in [n for n in os.environ if n.startswith("XDG_")]:
+        monkeypatch.delenv(name)
     home = tmp_path / "oai-home"
     home.mkdir()
     monkeypatch.setenv("OAI_CONFIG_DIR", str(home / "config"))

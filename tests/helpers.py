@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openai_cli.config import Overrides, Settings, config_path, load_settings
+from openai_cli.config import Overrides, config_path
+from openai_cli.context import Factory
 from openai_cli.io import IO
 from openai_cli.main import run
+from openai_cli.options import CommonOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 CANARY_KEY = "sk-test-CANARY0123456789abcdefCANARY"
@@ -69,6 +72,23 @@ def api_env(base_url: str = BASE) -> dict[str, str]:
         "OPENAI_ADMIN_KEY": CANARY_ADMIN_KEY,
         "OPENAI_BASE_URL": base_url,
     }
+
+
+def default_sigint(then: Callable[[], object] | None = None) -> Callable[[], None]:
+    """A ``preexec_fn`` that gives a child the default Ctrl-C, then runs ``then``.
+
+    A suite started in the background (``cmd &``, nohup, some CI runners) ignores
+    SIGINT; exec keeps an ignored signal ignored, and Python then installs no
+    KeyboardInterrupt handler, so an ``oai`` a test interrupts would carry on. A CLI
+    started that way is meant to ignore Ctrl-C: the test's child is what must not.
+    """
+
+    def preexec() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if then is not None:
+            then()
+
+    return preexec
 
 
 def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -127,15 +147,15 @@ def write_config(env: dict[str, str], text: str, mode: int = 0o600) -> Path:
     return path
 
 
-@dataclass
-class SettingsFactory:
-    """The root app's factory cut down to settings, for commands that need no API client."""
+class SettingsFactory(Factory):
+    """The root app's factory without an API client, for commands that need none."""
 
-    io: IO
-    overrides: Overrides = field(default_factory=Overrides)
+    client = None  # type: ignore[assignment]  # `auth status --check` says it cannot check
 
-    def settings(self) -> Settings:
-        return load_settings(self.overrides, self.io.env, self.io)
+    def __init__(self, io: IO, overrides: Overrides | None = None) -> None:
+        overrides = overrides or Overrides()
+        # The root takes -o as a shared option rather than a connection flag.
+        super().__init__(io, flags=overrides, common=CommonOptions(output=overrides.output))
 
 
 def walk_commands(
@@ -158,3 +178,10 @@ def walk_commands(
         else:
             assert isinstance(cmd, TyperCommand), (*prefix, name)
             yield (*prefix, name), cmd, sub
+
+
+def temporaries(folder: Path) -> list[Path]:
+    """The temporary files of openai_cli.writer (``.NAME.XXXXXXXX.part``) left in ``folder``."""
+    return sorted(
+        p for p in folder.iterdir() if p.name.startswith(".") and p.name.endswith(".part")
+    )

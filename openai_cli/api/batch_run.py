@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from openai_cli import writer
 from openai_cli.api import catalogue
 from openai_cli.api.missing import naming_missing
 from openai_cli.api.request import Request
@@ -35,6 +36,7 @@ from openai_cli.input.numbers import positive
 from openai_cli.input.outputs import STDOUT
 from openai_cli.progress import Progress
 from openai_cli.state import read_json, state_dir, write_json
+from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
     from openai_cli.context import Factory
@@ -553,8 +555,7 @@ def _listed(
         after = last
 
 
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'s' if count != 1 else ''}"
+_n = count
 
 
 def _succeeded(rec: dict[str, Any]) -> bool:
@@ -604,14 +605,14 @@ class Sink:
         self.path = path
         self.optional = optional
         self._fh: Any = None
-        self._tmp: str | None = None
+        self._file: writer.Replacement | None = None
 
     def __enter__(self) -> Sink:
         if self.path == STDOUT:
             self._fh = self.io.stdout_bytes
         elif self.path:
-            self._tmp = f"{self.path}.part"
-            self._fh = open(self._tmp, "wb")
+            self._file = writer.replace(self.path)
+            self._fh = self._file.file
         elif not self.optional:
             self._fh = self.io.stdout_bytes
         return self
@@ -621,16 +622,11 @@ class Sink:
             self._fh.write(data)
 
     def __exit__(self, exc_type: Any, *rest: Any) -> None:
-        if self._tmp is None:
+        if self._file is None:
             if self._fh is not None:
                 self._fh.flush()
             return
-        self._fh.close()
-        if exc_type is None:
-            os.replace(self._tmp, str(self.path))
-        else:
-            with contextlib.suppress(OSError):
-                os.unlink(self._tmp)
+        self._file.__exit__(exc_type)
 
 
 def _stored(path: str | None) -> str | None:

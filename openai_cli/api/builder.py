@@ -9,8 +9,8 @@ the runner (or to a hand-written override registered in ``commands.overrides``).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -148,8 +148,31 @@ def _group_help(ops: list[Operation]) -> str:
 # -- commands ---------------------------------------------------------------------------
 
 
-def _facts(p: Param) -> str:
-    """What the spec says about a field, in one bracket: ``[0..2; default: 1]``."""
+@dataclass(frozen=True)
+class Default:
+    """What the CLI puts in an API field the user left out (no flag, no --body or -F).
+
+    Such a field is never listed as required, and its help names the default.
+    """
+
+    shown: str  # in the flag's help: ``[default: shown]``
+    value: Callable[[Any], Any]  # the factory -> the value, or None for none after all
+
+    @classmethod
+    def fixed(cls, value: Any) -> Default:
+        return cls(str(value), lambda factory: value)
+
+
+def body_given(values: dict[str, Any]) -> bool:
+    """True when --body, -F or -f may carry any field, so defaults must not overrule them."""
+    return bool(values.get("x_body") or values.get("x_fields") or values.get("x_raw_fields"))
+
+
+def _facts(p: Param, default: Default | None = None) -> str:
+    """What the spec says about a field, in one bracket: ``[0..2; default: 1]``.
+
+    ``default`` is the CLI's own, which is what happens when the field is left out.
+    """
     parts = []
     if p.type == "string_or_json":
         parts.append(p.shape or "text or JSON")
@@ -172,9 +195,11 @@ def _facts(p: Param) -> str:
             parts[0] = f"one of: {shown}; anything else is read as JSON"
         else:
             parts.append(("e.g. " if p.open_enum else "one of: ") + shown)
-    if p.default is not None:
-        default = str(p.default).lower() if isinstance(p.default, bool) else str(p.default)
-        parts.append(f"default: {default}")
+    if default is not None:
+        parts.append(f"default: {default.shown}")
+    elif p.default is not None:
+        shown = str(p.default).lower() if isinstance(p.default, bool) else str(p.default)
+        parts.append(f"default: {shown}")
     if p.shape and p.type == "json":
         parts.append(p.shape)
     if p.deprecated:
@@ -186,11 +211,11 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _param_help(command: tuple[str, ...], p: Param) -> str:
+def _param_help(command: tuple[str, ...], p: Param, default: Default | None = None) -> str:
     from openai_cli.api.help import flag_help
 
     words = flag_help(command, p.flag.removeprefix("--")) or ""
-    return " ".join(part for part in (words, _facts(p)) if part)
+    return " ".join(part for part in (words, _facts(p, default)) if part)
 
 
 def _metavar(p: Param) -> str:
@@ -369,6 +394,8 @@ class CommandSpec:
             for p in params:
                 self.params.append((f"api_{len(self.params)}", loc, p))
         self.taken = {p.flag for _, _, p in self.params}
+        # API field -> what the CLI fills it with (set by command()).
+        self.defaults: dict[str, Default] = {}
         self.stream_field = any(p.name == "stream" and p.type == "boolean" for p in op.body)
 
     def param_name(self, field: str) -> str:
@@ -421,7 +448,7 @@ class CommandSpec:
         return sorted(self.params, key=lambda item: _rank(self.panel(item[1], item[2]), rank))
 
     def panel(self, loc: str, p: Param) -> str:
-        if p.required:
+        if p.required and p.name not in self.defaults:
             return _PANEL_REQUIRED
         if p.flag in _COMMON_FLAGS:
             return _PANEL_COMMON
@@ -474,20 +501,25 @@ class CommandSpec:
         extra: Sequence[OptionSpec] = (),
         help_prefix: str | None = None,
         prepare: Callable[[Any, dict[str, Any]], None] | None = None,
+        defaults: Mapping[str, Default] | None = None,
     ) -> TyperCommand:
         """The Typer command; ``handler(factory, request, values)`` does the work.
 
         ``prepare(factory, values)`` may adjust the parsed values before the request is
-        built (a positional FILE becoming ``--file``, a default model), so the usual
-        checks for required fields see the final values.
+        built (a positional FILE becoming ``--file``), so the usual checks for required
+        fields see the final values. ``defaults`` fills API fields the user left out,
+        after ``prepare``; a field filled that way is not listed as required.
         """
         spec = self
+        self.defaults = dict(defaults or {})
 
         def callback(ctx: typer.Context, **kwargs: Any) -> int:
             factory = factory_of(ctx)
             factory.use(pop_common(kwargs))
             if prepare is not None:
                 prepare(factory, kwargs)
+            for field, default in spec.defaults.items():
+                spec.set_default(kwargs, field, default.value(factory))
             request = spec.request(factory, kwargs)
             rc = handler(factory, request, kwargs)
             raise typer.Exit(rc)
@@ -497,6 +529,14 @@ class CommandSpec:
         assert isinstance(cmd, ApiCommand)
         cmd.spec, cmd.help_prefix = self, help_prefix
         return cmd
+
+    def set_default(self, values: dict[str, Any], field: str, value: Any) -> None:
+        """Fill the API field ``field`` unless the user gave it in any way."""
+        if value is None or body_given(values):
+            return
+        name = self.param_name(field)
+        if values.get(name) in (None, []):
+            values[name] = value
 
     def request(self, factory: Any, values: dict[str, Any]) -> Any:
         from openai_cli.api.values import build_request
@@ -539,7 +579,8 @@ class ApiCommand(PlainUsageCommand):
         for param in params:
             name = str(param.name)
             if name in fields:
-                param.help = _param_help(op.command, fields[name])
+                p = fields[name]
+                param.help = _param_help(op.command, p, self.spec.defaults.get(p.name))
             elif name.startswith("path_") and not getattr(param, "help", None):
                 param.help = argument_help(op.command, name.removeprefix("path_"))
 

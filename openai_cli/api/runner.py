@@ -6,7 +6,6 @@ streams, downloads, ``--dry-run`` and error handling behave the same everywhere.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shlex
@@ -15,6 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from openai_cli import writer
 from openai_cli.api.curl import Curl
 from openai_cli.api.request import Request, flatten
 from openai_cli.api.schemas import check_request
@@ -103,28 +103,23 @@ def download(
 ) -> int:
     """Stream ``resp``'s body into ``path`` with progress; returns the byte count.
 
-    The bytes go to ``PATH.part`` and are renamed only when complete: a partial
-    download must never pass for the whole file. With ``nothing`` (what the bytes
-    are, "audio"), an empty body is an error and leaves any old file as it was.
+    The bytes go to a temporary file renamed over ``path`` only when complete
+    (:mod:`openai_cli.writer`): a partial download must never pass for the whole
+    file. With ``nothing`` (what the bytes are, "audio"), an empty body is an error
+    and leaves any old file as it was.
     """
-    tmp = f"{os.fspath(path)}.part"
     total = 0
     try:
-        with open(tmp, "wb") as fh, download_progress(io, resp, label) as bar:
+        with writer.replace(path) as out, download_progress(io, resp, label) as bar:
             for chunk in resp.iter_bytes(DOWNLOAD_CHUNK):
-                fh.write(chunk)
+                out.write(chunk)
                 total += len(chunk)
                 bar.advance(len(chunk))
-        if nothing and not total:
-            raise NothingSaved(f"the answer holds no {nothing}; nothing was written to {label}")
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            # The answer was paid for: a file that cannot take it is an output error.
-            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
+            if nothing and not total:
+                raise NothingSaved(f"the answer holds no {nothing}; nothing was written to {label}")
+    except OSError as exc:
+        # The answer was paid for: a file that cannot take it is an output error.
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     return total
 
 
@@ -353,6 +348,18 @@ def _note_key(factory: Factory, place: str, var: str, *, admin: bool) -> None:
         return
     token = f"oai --profile {shlex.quote(str(settings.profile.value))} auth token"
     token += " --admin" if admin else ""
+    kind = "admin_key" if admin else "api_key"
+    if settings.api_key_optional.value and not settings.config.profile(
+        str(settings.profile.value)
+    ).get(kind):
+        # The usual gateway profile: no key at all. The keyring is not read here, so
+        # one kept there is mentioned, not assumed.
+        factory.io.message(
+            f"oai: profile '{settings.profile.value}' has no {label} in its file and needs"
+            f" none (api_key_optional); one kept in the OS keyring would be sent: `{token}`"
+            " prints it"
+        )
+        return
     factory.io.message(
         f"oai: the {label} is in profile '{settings.profile.value}' (its file or the OS"
         f" keyring), not in ${var}; to run the curl command: export {var}=$({token})"

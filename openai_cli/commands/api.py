@@ -17,7 +17,9 @@ app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 
 HELP = (
-    "Call any API path directly, like `gh api`.\n\n"
+    "Call any API path directly, like `gh api`: `oai api /models` is a GET, and a POST "
+    "when -f, -F or --body gives fields; `oai api DELETE /files/file-abc` names the "
+    "method.\n\n"
     "PATH is relative to the base URL (/models, /files/file-abc/content). Fields from -F and "
     "-f go to the query string for GET and DELETE, to the JSON body otherwise; with a "
     "multipart operation (or --form) `-F file=@path` uploads the file. Admin paths "
@@ -28,8 +30,12 @@ HELP = (
 
 @dataclass(frozen=True, kw_only=True)
 class ApiOptions:
-    method: str = argument(metavar="METHOD", help="GET, POST, DELETE, ...")
-    path: str = argument(metavar="PATH", help="API path, e.g. /models.")
+    # `oai api /models` as `gh api` reads it: one word is the PATH.
+    method: str = argument(
+        metavar="[METHOD]",
+        help="GET, POST, DELETE, ...; without it GET, or POST when -f, -F or --body is given.",
+    )
+    path: str | None = argument(default=None, metavar="PATH", help="API path, e.g. /models.")
     field: list[str] | None = option(
         "-F",
         "--field",
@@ -65,6 +71,10 @@ def api(factory: Factory, opts: ApiOptions) -> int:
     from openai_cli.input.assemble import collect
 
     method, path, field, body = opts.method, opts.path, opts.field, opts.body
+    if path is None:
+        if method.upper() in _METHODS:
+            raise UsageError(f"PATH: missing after {method}", hint=f"e.g. oai api {method} /models")
+        method, path = ("POST" if field or opts.raw_field or body else "GET"), method
     stream, max_items, all_pages = opts.stream, opts.max_items, opts.all_pages
     m = method.upper()
     if m not in _METHODS:

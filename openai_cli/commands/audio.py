@@ -11,10 +11,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from openai_cli import writer
+from openai_cli.api.builder import Default
 from openai_cli.api.streams import Sink, StreamEvent
-from openai_cli.commands.streaming import live_or_run, set_default
+from openai_cli.commands.streaming import live_or_run
 from openai_cli.options import OptionSpec
 
 if TYPE_CHECKING:
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from openai_cli.api.request import Request
     from openai_cli.context import Factory
     from openai_cli.io import IO
+    from openai_cli.writer import Replacement
 
 TRANSCRIBE_MODEL = "gpt-4o-mini-transcribe"  # streams, unlike whisper-1
 TRANSLATE_MODEL = "whisper-1"  # the only model translations accept
@@ -86,7 +90,6 @@ def move_argument(
 def transcriptions(spec: CommandSpec) -> TyperCommand:
     def prepare(factory: Factory, values: dict[str, Any]) -> None:
         move_argument(spec, values, "x_file_arg", "file")
-        set_default(spec, values, "model", TRANSCRIBE_MODEL)
 
     def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
         return live_or_run(factory, request, markdown=False)
@@ -95,6 +98,7 @@ def transcriptions(spec: CommandSpec) -> TyperCommand:
         handler,
         extra=[file_argument()],
         prepare=prepare,
+        defaults={"model": Default.fixed(TRANSCRIBE_MODEL)},
         help_prefix="Transcribe FILE. With --stream the text is printed as it is recognised "
         "(-o jsonl: the raw events). The model defaults to " + TRANSCRIBE_MODEL + ".",
     )
@@ -103,7 +107,6 @@ def transcriptions(spec: CommandSpec) -> TyperCommand:
 def translations(spec: CommandSpec) -> TyperCommand:
     def prepare(factory: Factory, values: dict[str, Any]) -> None:
         move_argument(spec, values, "x_file_arg", "file")
-        set_default(spec, values, "model", TRANSLATE_MODEL)
 
     def handler(factory: Factory, request: Request, values: dict[str, Any]) -> int:
         from openai_cli.api.runner import execute
@@ -114,6 +117,7 @@ def translations(spec: CommandSpec) -> TyperCommand:
         handler,
         extra=[file_argument()],
         prepare=prepare,
+        defaults={"model": Default.fixed(TRANSLATE_MODEL)},
         help_prefix="Translate the speech in FILE into English text. The model defaults to "
         + TRANSLATE_MODEL
         + ".",
@@ -122,7 +126,6 @@ def translations(spec: CommandSpec) -> TyperCommand:
 
 def speech(spec: CommandSpec) -> TyperCommand:
     def prepare(factory: Factory, values: dict[str, Any]) -> None:
-        set_default(spec, values, "model", SPEECH_MODEL)
         name = spec.param_name("input")
         if values.get(name) == "-":
             from openai_cli.input import reader
@@ -131,7 +134,7 @@ def speech(spec: CommandSpec) -> TyperCommand:
         out = values.get("x_output_file")
         if out and out != "-":
             fmt = SPEECH_FORMATS.get(os.path.splitext(out)[1].lower())
-            set_default(spec, values, "response_format", fmt)
+            spec.set_default(values, "response_format", fmt)
 
     return spec.command(
         _speech,
@@ -142,6 +145,7 @@ def speech(spec: CommandSpec) -> TyperCommand:
             )
         ],
         prepare=prepare,
+        defaults={"model": Default.fixed(SPEECH_MODEL)},
         help_prefix="Speak --input TEXT (- reads it from stdin) into an audio file: "
         "oai audio speech create --input 'Hello' --voice alloy -O hello.mp3. "
         "The model defaults to " + SPEECH_MODEL + ".",
@@ -182,8 +186,13 @@ class _AudioSink(Sink):
         self.io = io
         self.path = path
         self.total = 0
-        # Closed in finish(), which the caller runs in a finally block.
-        self._out: BinaryIO = open(path + ".part", "wb") if path else io.stdout_bytes  # noqa: SIM115
+        # Committed or discarded in finish(), which the caller runs in a finally block.
+        self._file: Replacement | None = None
+        self._out: BinaryIO = io.stdout_bytes
+        if path:
+            with _writing(path):
+                self._file = writer.replace(path)
+            self._out = self._file.file
 
     def event(self, ev: StreamEvent) -> None:
         p = ev.payload
@@ -191,11 +200,13 @@ class _AudioSink(Sink):
             self._write(_b64(str(p.get("audio") or "")))
 
     def _write(self, chunk: bytes) -> None:
-        self._out.write(chunk)
+        with _writing(self.path):
+            self._out.write(chunk)
         self.total += len(chunk)
 
     def flush(self) -> None:
-        self._out.flush()
+        with _writing(self.path):
+            self._out.flush()
 
     def whole(self, resp: httpx.Response) -> int:
         """The server sent the audio itself rather than events."""
@@ -207,21 +218,34 @@ class _AudioSink(Sink):
         """Rename the file into place; a stream that carried no audio is an error."""
         from openai_cli.errors import NothingSaved
 
-        if self.path is None:
+        if self._file is None:
             self._out.flush()
+        elif ok and self.total:
+            with _writing(self.path):
+                self._file.commit()
+            self.io.message(f"saved {self.total} bytes to {self.path}")
+            return
         else:
-            self._out.close()
-            if ok and self.total:
-                os.replace(self.path + ".part", self.path)
-                self.io.message(f"saved {self.total} bytes to {self.path}")
-                return
             # A partial (or empty) file must never pass for the whole audio.
-            with contextlib.suppress(OSError):
-                os.unlink(self.path + ".part")
+            self._file.discard()
         if ok and not self.total:
             raise NothingSaved(
                 f"the stream held no audio; nothing was written to {self.path or 'stdout'}"
             )
+
+
+@contextlib.contextmanager
+def _writing(path: str | None) -> Iterator[None]:
+    """A file that cannot take the audio is an output error naming it (stdout's own
+    failures are main.py's)."""
+    from openai_cli.errors import OutputError
+
+    try:
+        yield
+    except OSError as exc:
+        if path is None:
+            raise
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _b64(text: str) -> bytes:

@@ -18,14 +18,19 @@ from openai_cli.commands.profile import (
     keep_default,
     load_config,
     note_not_default,
-    print_json,
     print_rows,
     target_profile,
-    want_json,
 )
 from openai_cli.errors import AuthError, ConfigError, OaiError, UsageError
 from openai_cli.input import reader
-from openai_cli.options import OptionSpec, add_command, complete_profile, option, shared
+from openai_cli.options import (
+    PRINTING,
+    OptionSpec,
+    add_command,
+    complete_profile,
+    option,
+    shared,
+)
 
 if TYPE_CHECKING:
     from openai_cli.config import Settings
@@ -219,20 +224,21 @@ def status(f: Factory, opts: StatusOptions) -> None:
     failure: OaiError | None = None
     if check:
         results, failure = _check_keys(f, settings)
-    if want_json(f):
-        data: dict[str, Any] = {
-            name: {"value": None if value == NOT_SET else value, "source": source}
-            for name, value, source in rows
+    data: dict[str, Any] = {
+        name: {"value": None if value == NOT_SET else value, "source": source}
+        for name, value, source in rows
+    }
+    if check:
+        data["check"] = {
+            kind: {"request": request, "result": result} for kind, request, result in results
         }
-        if check:
-            data["check"] = {
-                kind: {"request": request, "result": result} for kind, request, result in results
-            }
-        print_json(f, data)
-    else:
+
+    def view() -> None:
         table: list[tuple[str, ...]] = list(rows)
         table += [(f"check {kind}", result, request) for kind, request, result in results]
         print_rows(f, table, ("setting", "value", "source"))
+
+    f.renderer().answer(data, view=view)
     if failure is not None:
         raise failure
 
@@ -287,8 +293,8 @@ def token(f: Factory, opts: TokenOptions) -> None:
     f.io.out.flush()
 
 
-# The root's -o shapes what `status` prints; these commands take none of the shared options.
+# Only `status` prints data; `token` prints the bare key, which no format reshapes.
 add_command(app, "login", LoginOptions, login, common=())
 add_command(app, "logout", LogoutOptions, logout, common=())
-add_command(app, "status", StatusOptions, status, common=())
+add_command(app, "status", StatusOptions, status, common=PRINTING)
 add_command(app, "token", TokenOptions, token, common=())

@@ -27,6 +27,7 @@ from openai_cli.input.jsonl import MAX_BATCH_LINES
 from openai_cli.input.outputs import STDOUT, check_outputs
 from openai_cli.options import NO_VALIDATE, argument, command, option, shared
 from openai_cli.state import hold
+from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -231,6 +232,8 @@ def prepare_command() -> TyperCommand:
         "and --body merged under it; pipe it into `oai batches run - --wait`.",
         example="printf 'Name three rivers in Europe.\\nWrite a haiku about rain.\\n' | "
         "oai batches prepare - --endpoint /v1/responses --model gpt-4o-mini -O requests.jsonl",
+        # Local: it sends nothing, and its lines are a file format, not data to reshape.
+        common=(),
     )
 
 
@@ -302,9 +305,7 @@ def _prepare(factory: Factory, opts: PrepareOptions) -> None:
     if written == 0:
         raise UsageError(f"PROMPTS: no prompts in {prompts}")
     if skipped:
-        io.message(
-            f"oai: {written} requests; {skipped} empty line{'s' if skipped > 1 else ''} skipped"
-        )
+        io.message(f"oai: {count(written, 'request')}; {count(skipped, 'empty line')} skipped")
 
 
 # -- batches validate ---------------------------------------------------------------------
@@ -354,5 +355,5 @@ def _validate(factory: Factory, opts: ValidateOptions) -> None:
     split = -(-n // MAX_BATCH_LINES)
     more = f"; `batches run` sends it as {split} batches" if split > 1 else ""
     factory.io.message(
-        f"oai: {shown}: {n:,} request{'s' if n != 1 else ''} to {summary.endpoint}, all valid{more}"
+        f"oai: {shown}: {count(n, 'request')} to {summary.endpoint}, all valid{more}"
     )

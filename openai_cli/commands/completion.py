@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from openai_cli import tab
+from openai_cli import tab, writer
 from openai_cli.errors import ConfigError, OaiError, UsageError
 from openai_cli.options import add_command, argument
 
@@ -239,9 +239,7 @@ def install(factory: Factory, opts: InstallOptions) -> None:
         current = path.read_text(encoding="utf-8") if path.is_file() else None
         if current != text:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, path)
+            writer.write_file(path, text.encode("utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
     if current == text:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from openai_cli.commands.streaming import body_given, set_default
+from openai_cli.api.builder import Default, body_given
 from openai_cli.options import OptionSpec
 
 if TYPE_CHECKING:
@@ -80,12 +80,11 @@ def read_lines(text: str, what: str) -> list[str]:
     return lines
 
 
-def _prepare(spec: CommandSpec, model: str | None) -> Any:
+def _prepare(spec: CommandSpec) -> Any:
     def prepare(factory: Factory, values: dict[str, Any]) -> None:
         from openai_cli.errors import UsageError
         from openai_cli.input import reader
 
-        set_default(spec, values, "model", model)
         texts = list(values.pop("x_texts", None) or [])
         source = values.pop("x_input_file", None)
         io = factory.io
@@ -118,7 +117,8 @@ def embeddings(spec: CommandSpec) -> TyperCommand:
     return spec.command(
         handler,
         extra=_options(MAX_INPUTS_PER_REQUEST, MAX_INPUTS_PER_REQUEST),
-        prepare=_prepare(spec, EMBEDDING_MODEL),
+        prepare=_prepare(spec),
+        defaults={"model": Default.fixed(EMBEDDING_MODEL)},
         help_prefix="Embed texts: oai embeddings create 'first text' 'second text'; "
         "oai embeddings create --input-file lines.txt; cat lines.txt | oai embeddings create. "
         "Prints one JSON line per input, in order. The model defaults to " + EMBEDDING_MODEL + ".",
@@ -133,7 +133,7 @@ def moderations(spec: CommandSpec) -> TyperCommand:
     return spec.command(
         handler,
         extra=_options(MODERATION_BATCH, None),
-        prepare=_prepare(spec, None),
+        prepare=_prepare(spec),
         help_prefix="Classify texts: oai moderations create 'some text'; "
         "cat lines.txt | oai moderations create. Prints one JSON line per input, in order, "
         "with its index.",
@@ -185,7 +185,7 @@ def _batched(factory: Factory, request: Request, size: int, key: str, *, renumbe
         return execute(factory, request)
     assert isinstance(inputs, list)
     io = factory.io
-    fmt = factory.common.output or factory.settings().output.value
+    fmt = factory.output_format()
     lines = fmt in ("auto", "jsonl") and not factory.common.query
     renderer = factory.renderer()
     gathered: list[Any] = []
@@ -206,8 +206,10 @@ def _batched(factory: Factory, request: Request, size: int, key: str, *, renumbe
 
             # Results are matched to inputs by position: a count that differs would
             # pair every later line with the wrong input.
-            got = f"{len(items)} results" if isinstance(items, list) else f"no {key!r} list"
-            raise ProtocolError(f"the answer holds {got} for {len(batch)} inputs")
+            from openai_cli.textfmt import count as counted
+
+            got = counted(len(items), "result") if isinstance(items, list) else f"no {key!r} list"
+            raise ProtocolError(f"the answer holds {got} for {counted(len(batch), 'input')}")
         if renumber:
             items = sorted(items, key=lambda item: item.get("index", 0))
         out = []

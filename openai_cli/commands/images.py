@@ -12,11 +12,11 @@ format without a destination prints the API's answer as it is.
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from openai_cli import writer
 from openai_cli.api.streams import Sink, StreamEvent
 from openai_cli.commands.audio import move_argument, output_file_option
 from openai_cli.errors import NothingSaved, OutputError
@@ -110,7 +110,7 @@ def create_variation(spec: CommandSpec) -> TyperCommand:
 
 def _format_from_extension(spec: CommandSpec, values: dict[str, Any]) -> None:
     """``-O x.webp`` asks for webp, where the model takes an output format at all."""
-    from openai_cli.commands.streaming import body_given
+    from openai_cli.api.builder import body_given
 
     out = values.get("x_output_file")
     if not out or body_given(values):
@@ -150,9 +150,9 @@ class Destinations:
         several = i > 0 if count is None else count > 1
         if self.file is not None:
             base = self.dir / self.file if self.dir is not None else self.file
-            if not several:
-                return base
-            return base.with_name(f"{base.stem}-{i + 1}{base.suffix or self._extension(fmt)}")
+            if several:
+                return _numbered(base, i, self._extension(fmt))
+            return base
         ext = self._extension(fmt)
         if self.stamp is None:
             # The server's number, and only a number, names the file.
@@ -192,9 +192,7 @@ def save_images(factory: Factory, request: Request, output_dir: str | None) -> i
     output_file = request.output_file
     request.output_file = None  # the answer is JSON; files are written here, not by the runner
     _check_destinations(factory, request, output_file, output_dir)
-    explicit = bool(factory.common.query) or (
-        (factory.common.output or factory.settings().output.value) != "auto"
-    )
+    explicit = bool(factory.common.query) or factory.output_format() != "auto"
     if factory.common.dry_run or (explicit and not output_file and not output_dir):
         return execute(factory, request)
     dest = Destinations(output_file, output_dir, factory.io)
@@ -227,7 +225,19 @@ def _check_destinations(
     shown = output_file
     if output_file and output_file != STDOUT and output_dir:
         shown = os.path.join(output_dir, output_file)
-    check_outputs(("--output-file", shown), dirs=[("--output-dir", output_dir)])
+    files = [("--output-file", shown)]
+    n = (request.body or {}).get("n")
+    if shown and shown != STDOUT and isinstance(n, int) and n > 1:
+        # Several images are PATH-1, PATH-2, ...: each is a destination to check.
+        fmt = str((request.body or {}).get("output_format") or "png")
+        ext = _EXTENSIONS.get(fmt, f".{fmt}")
+        files = [("--output-file", str(_numbered(Path(shown), i, ext))) for i in range(min(n, 128))]
+    check_outputs(*files, dirs=[("--output-dir", output_dir)])
+
+
+def _numbered(base: Path, i: int, ext: str) -> Path:
+    """Image ``i`` (from 0) of several written to ``base``."""
+    return base.with_name(f"{base.stem}-{i + 1}{base.suffix or ext}")
 
 
 def _nothing(dest: Destinations) -> str:
@@ -332,18 +342,15 @@ def _print_path(io: IO, path: Path | None) -> None:
 
 
 def _write(io: IO, path: Path | None, data: bytes) -> None:
-    """The image at ``path`` (through ``PATH.part``), its path printed; or on stdout."""
+    """The image at ``path`` (in one step, :mod:`openai_cli.writer`), its path printed; or
+    on stdout."""
     if path is None:
         io.stdout_bytes.write(data)
         io.stdout_bytes.flush()
         return
-    tmp = path.with_name(path.name + ".part")
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        writer.write_file(path, data)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         # The request was paid for already: an output error, not a usage error.
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     _print_path(io, path)

@@ -18,6 +18,7 @@ import typer
 from openai_cli.errors import UsageError
 from openai_cli.input.numbers import positive
 from openai_cli.options import (
+    PRINTING,
     OptionSpec,
     add_command,
     argument,
@@ -116,8 +117,9 @@ def list_(factory: Factory, opts: ListOptions) -> None:
     _recent(factory, opts.n)
 
 
-add_command(app, "list", ListOptions, list_)
-_list_all = callback(ListOptions, list_)
+# The log is local: these print data and send nothing.
+add_command(app, "list", ListOptions, list_, common=PRINTING)
+_list_all = callback(ListOptions, list_, PRINTING)
 
 
 def _root(ctx: typer.Context, **kwargs: Any) -> None:
@@ -243,10 +245,10 @@ def delete(factory: Factory, opts: DeleteOptions) -> None:
         factory.io.message(f"Deleted {count} conversation{'s' if count != 1 else ''}.")
 
 
-add_command(app, "show", ShowOptions, show)
-add_command(app, "search", SearchOptions, search)
-add_command(app, "path", PathOptions, path)
-add_command(app, "delete", DeleteOptions, delete)
+add_command(app, "show", ShowOptions, show, common=PRINTING)
+add_command(app, "search", SearchOptions, search, common=PRINTING)
+add_command(app, "path", PathOptions, path, common=())
+add_command(app, "delete", DeleteOptions, delete, common=())
 
 
 def _confirm(factory: Factory, question: str) -> None:

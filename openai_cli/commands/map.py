@@ -10,8 +10,9 @@ Results are written as JSONL in input order, ``{"line": N, "response": ...}`` or
 the output is always a complete prefix of the input, ``--resume`` continues after
 the last line written. It also sends again the lines whose result is an error
 (an outage leaves a file of them, which is never what was wanted): the good answers
-are copied, the failed lines' new results put in their place, into ``FILE.part``,
-which replaces the results file when the run ends, however it ends. Until then the
+are copied, the failed lines' new results put in their place, into a private
+temporary file beside it (``openai_cli/writer.py``), which replaces the results
+file when the run ends, however it ends. Until then the
 old file stands, so a run killed outright loses nothing that was there.
 """
 
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import typer
 
+from openai_cli import writer
 from openai_cli.errors import ExitCode, OutputError, UsageError
 from openai_cli.http.paths import literal
 from openai_cli.input.local import local_input
@@ -52,10 +54,10 @@ def _api_path(endpoint: str) -> str:
     return endpoint[3:] if endpoint.startswith("/v1/") else endpoint
 
 
-def _answered(path: str) -> tuple[int, int]:
-    """``(lines, failed)`` already in a results file; a torn last line is cut off."""
+def _answered(path: str) -> tuple[int, int, int]:
+    """``(lines, failed, end)`` already in a results file: ``end`` is where the whole
+    lines end, past which a torn last line is cut off before writing."""
     lines = failed = good_end = 0
-    size = os.path.getsize(path)
     with open(path, "rb") as fh:
         for raw in fh:
             if not raw.endswith(b"\n"):
@@ -72,10 +74,7 @@ def _answered(path: str) -> tuple[int, int]:
             lines += 1
             failed += "error" in rec
             good_end += len(raw)
-    if good_end < size:
-        with open(path, "r+b") as fh:
-            fh.truncate(good_end)
-    return lines, failed
+    return lines, failed, good_end
 
 
 def _identity_file(env: Mapping[str, str], output_file: str) -> Path:
@@ -95,6 +94,24 @@ def _recorded(path: Path | None) -> dict[str, Any] | None:
         return None
     found = data.get("input") if isinstance(data, dict) else None
     return found if isinstance(found, dict) else None
+
+
+def _results(path: str, whole: int) -> BinaryIO:
+    """The results file, opened to append after its first ``whole`` bytes (a torn last
+    line is cut off); a symlink or anything but a regular file is refused."""
+    try:
+        out = writer.append(path)
+    except writer.NotAFile as exc:
+        raise UsageError(f"--output-file: {path} {exc.strerror}") from None
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        if os.fstat(out.fileno()).st_size > whole:
+            os.ftruncate(out.fileno(), whole)
+    except OSError as exc:
+        out.close()
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,7 +192,7 @@ def _run(
             raise UsageError("--endpoint: give the API path (the lines are bare request bodies)")
         api_path = _api_path(summary.endpoint)
         source = identity.record(path, spooled=opts.input == "-")
-        done, failed_before = (0, 0)
+        done, failed_before, whole = (0, 0, 0)
         record = None if output_file is None else _identity_file(io.env, output_file)
         if opts.resume and output_file and os.path.exists(output_file):
             recorded = _recorded(record)
@@ -186,7 +203,7 @@ def _run(
                     f"(changed: {', '.join(differs)})",
                     hint="give the input it was made from, or remove it to start over",
                 )
-            done, failed_before = _answered(output_file)
+            done, failed_before, whole = _answered(output_file)
             if done > summary.lines:
                 raise UsageError(
                     f"--resume: {output_file} has {done} results for {summary.lines} input lines"
@@ -214,19 +231,20 @@ def _run(
             )
         elif done:
             io.message(f"oai: {done} of {summary.lines} lines already answered; going on")
-        if record is not None:
-            write_json(record, {"version": 1, "results": output_file, "input": source})
         client = factory.client()
         client.headers()  # the key is looked up once, before the threads start
-        part = f"{output_file}.part" if again else None
+        rewrite: writer.Replacement | None = None
         out: BinaryIO
-        if part is not None:
-            out = open(part, "wb")  # noqa: SIM115
+        if output_file and again:
+            rewrite = _rewrite(output_file)
+            out = rewrite.file
         elif output_file:
-            out = open(output_file, "ab")  # noqa: SIM115
+            out = _results(output_file, whole)
         else:
             out = io.stdout_bytes
-        first = 1 if part is not None else done + 1
+        if record is not None:
+            write_json(record, {"version": 1, "results": output_file, "input": source})
+        first = 1 if rewrite is not None else done + 1
         mapper = Mapper(client, io, path=api_path, concurrency=workers, out=out, first_line=first)
 
         def lines() -> Any:
@@ -234,7 +252,11 @@ def _run(
 
             with contextlib.ExitStack() as stack:
                 src = stack.enter_context(open(path, "rb"))
-                old = stack.enter_context(open(output_file, "rb")) if part and output_file else None
+                old = (
+                    stack.enter_context(open(output_file, "rb"))
+                    if rewrite and output_file
+                    else None
+                )
                 for number, _, raw in raw_lines(src):
                     if number <= done:
                         if old is None:
@@ -258,20 +280,22 @@ def _run(
                     mapper.run(lines(), summary.lines)
             except BaseException:
                 mapper.abort.set()
-                if output_file:
+                if rewrite is not None and output_file:
+                    with mapper.lock:
+                        _settle(rewrite, output_file, mapper.next_line - 1, done, failing=True)
+                elif output_file:
                     # What is still buffered may fail again; the first failure is the one
                     # to report.
                     with mapper.lock, contextlib.suppress(OSError):
                         out.close()
-                    if part is not None:
-                        _settle(part, output_file, mapper.next_line - 1, done, failing=True)
                 raise
-            if output_file:
-                # Under the lock: no worker is halfway through writing a line.
+            # Under the lock: no worker is halfway through writing a line.
+            if rewrite is not None and output_file:
+                with mapper.lock:
+                    _settle(rewrite, output_file, mapper.next_line - 1, done, failing=False)
+            elif output_file:
                 with mapper.lock:
                     out.close()
-                if part is not None:
-                    _settle(part, output_file, mapper.next_line - 1, done, failing=False)
         except KeyboardInterrupt:
             where = f" in {output_file}" if output_file else ""
             io.message(
@@ -284,7 +308,7 @@ def _run(
                 raise
             # The file keeps whole lines up to the failure (a torn last one is cut on
             # resume), so the run can go on once there is room.
-            kept = max(mapper.next_line - 1, done) if part is None else done
+            kept = max(mapper.next_line - 1, done) if rewrite is None else done
             raise OutputError(
                 f"cannot write {output_file}: {exc.strerror or exc}",
                 hint=f"the results up to line {kept} are kept; once it can be "
@@ -316,26 +340,37 @@ def _run(
     raise typer.Exit(int(ExitCode.FAILED))
 
 
-def _settle(part: str, results: str, written: int, had: int, *, failing: bool) -> None:
+def _settle(
+    rewrite: writer.Replacement, results: str, written: int, had: int, *, failing: bool
+) -> None:
     """Put the rewritten results in place of the old ones.
 
-    ``part`` holds lines 1 to ``written``; the old file's lines after that (up to
+    ``rewrite`` holds lines 1 to ``written``; the old file's lines after that (up to
     ``had``) are added, so the file stays a complete prefix of the input whatever
     stopped the run. If that cannot be done, the old file stays as it was; when the
     run is failing anyway, its own failure is the one reported.
     """
     try:
         if written < had:
-            with open(results, "rb") as old, open(part, "ab") as new:
+            with open(results, "rb") as old:
                 for number, raw in enumerate(old, 1):
                     if number > written:
-                        new.write(raw)
-        os.replace(part, results)
+                        rewrite.write(raw)
+        rewrite.commit()
     except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(part)
+        rewrite.discard()
         if not failing:
             raise
+
+
+def _rewrite(path: str) -> writer.Replacement:
+    """A new copy of the results file, to take its place when the run ends."""
+    try:
+        return writer.replace(path)
+    except writer.NotAFile as exc:
+        raise UsageError(f"--output-file: {path} {exc.strerror}") from None
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 add_command(

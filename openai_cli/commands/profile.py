@@ -6,7 +6,6 @@ read them, and aligned text when a person is looking.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import typer
 from openai_cli.errors import ConfigError, OaiError, UsageError
 from openai_cli.http.redact import redact_url
 from openai_cli.options import (
+    PRINTING,
     OptionSpec,
     add_command,
     argument,
@@ -40,18 +40,6 @@ app = typer.Typer(
 
 
 # -- helpers shared with `oai auth` ---------------------------------------------------
-
-
-def want_json(f: Factory) -> bool:
-    fmt = f.overrides.output
-    if fmt in (None, "auto"):
-        return not f.io.stdout_tty
-    # Every structured format can take JSON (YAML is a superset of it).
-    return fmt not in ("table", "raw")
-
-
-def print_json(f: Factory, data: object) -> None:
-    f.io.out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def print_rows(f: Factory, rows: list[tuple[str, ...]], header: tuple[str, ...] | None) -> None:
@@ -147,15 +135,15 @@ def list_(f: Factory, opts: ListOptions) -> None:
     cfg = load_config(f)
     current = default_profile_name(cfg)
     names = cfg.profile_names()
-    if want_json(f):
-        print_json(f, [{"name": n, "current": n == current} for n in names])
-        return
-    if not names:
-        f.io.message(
-            f"no profiles in {cfg.path}; `oai auth login` or `oai profile set` creates one"
-        )
-        return
-    print_rows(f, [("*" if n == current else " ", n) for n in names], None)
+
+    def view() -> None:
+        if not names:
+            f.io.message(
+                f"no profiles in {cfg.path}; `oai auth login` or `oai profile set` creates one"
+            )
+        print_rows(f, [("*" if n == current else " ", n) for n in names], None)
+
+    f.renderer().answer([{"name": n, "current": n == current} for n in names], view=view)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,6 +160,7 @@ def show(f: Factory, opts: ShowOptions) -> None:
     """Show a profile's settings and where its keys are stored (keys masked)."""
     from openai_cli.config.secrets import KEY_KINDS, Keyring
     from openai_cli.config.store import SETTING_KEYS
+    from openai_cli.config.table import spelled
 
     cfg = load_config(f)
     name = opts.name or default_profile_name(cfg)
@@ -191,26 +180,25 @@ def show(f: Factory, opts: ShowOptions) -> None:
         # A gateway's URL may carry a password; it is never shown.
         settings["base_url"] = redact_url(settings["base_url"])
     current = name == default_profile_name(cfg)
-    if want_json(f):
-        print_json(
-            f,
-            {"name": name, "current": current, "path": str(cfg.path), "settings": settings, **keys},
-        )
-        return
-    rows: list[tuple[str, ...]] = [("profile", name + (" (current)" if current else ""))]
-    for k, v in settings.items():
-        if isinstance(v, dict):
-            rows += [(f"{k}.{name}", str(item)) for name, item in v.items()]
-        else:
-            rows.append((k, str(v)))
-    for key_name, info in keys.items():
-        if info is None:
-            rows.append((key_name, "(not set)"))
-        elif "error" in info:
-            rows.append((key_name, f"(unavailable: {info['error']})"))
-        else:
-            rows.append((key_name, f"{info['value']} ({info['stored_in']})"))
-    print_rows(f, rows, None)
+
+    def view() -> None:
+        rows: list[tuple[str, ...]] = [("profile", name + (" (current)" if current else ""))]
+        for k, v in settings.items():
+            if isinstance(v, dict):
+                rows += [(f"{k}.{item}", str(value)) for item, value in v.items()]
+            else:
+                rows.append((k, spelled(v)))
+        for key_name, info in keys.items():
+            if info is None:
+                rows.append((key_name, "(not set)"))
+            elif "error" in info:
+                rows.append((key_name, f"(unavailable: {info['error']})"))
+            else:
+                rows.append((key_name, f"{info['value']} ({info['stored_in']})"))
+        print_rows(f, rows, None)
+
+    data = {"name": name, "current": current, "path": str(cfg.path), "settings": settings, **keys}
+    f.renderer().answer(data, view=view)
 
 
 def _describe_key(
@@ -243,6 +231,7 @@ class SetOptions:
 def set_(f: Factory, opts: SetOptions) -> None:
     """Set one setting in a profile, creating the profile if needed."""
     from openai_cli.config.store import parse_setting
+    from openai_cli.config.table import spelled
 
     key, value, profile = opts.key, opts.value, opts.profile
     parsed = parse_setting(key, value)
@@ -255,7 +244,7 @@ def set_(f: Factory, opts: SetOptions) -> None:
     if created:
         f.io.message(f"Created profile '{name}' in {cfg.path}")
     shown = redact_url(parsed) if key == "base_url" and isinstance(parsed, str) else parsed
-    f.io.message(f"Set {key} = {shown} in profile '{name}'")
+    f.io.message(f"Set {key} = {spelled(shown)} in profile '{name}'")
     if created:
         note_not_default(f, cfg, name)
 
@@ -354,9 +343,9 @@ def delete(f: Factory, opts: DeleteOptions) -> None:
             f.io.message(f"Removed the {LABEL[kind]} of profile '{name}' from the OS keyring")
 
 
-# Profiles are settings, not requests: none of the shared options apply.
-add_command(app, "list", ListOptions, list_, common=())
-add_command(app, "show", ShowOptions, show, common=())
+# Profiles are settings, not requests: list and show print data, the rest nothing.
+add_command(app, "list", ListOptions, list_, common=PRINTING)
+add_command(app, "show", ShowOptions, show, common=PRINTING)
 add_command(app, "set", SetOptions, set_, common=())
 add_command(app, "unset", UnsetOptions, unset, common=())
 add_command(app, "use", UseOptions, use, common=())

@@ -93,6 +93,7 @@ def command() -> TyperCommand:
         help=HELP,
         short_help="Text session over the Realtime WebSocket (stdin in, text out).",
         example="echo 'What is the capital of Australia?' | oai realtime connect",
+        formats=TEXT_FORMATS + EVENT_FORMATS,
     )
 
 
@@ -126,12 +127,7 @@ def session_update(instructions: str | None, session: str | None) -> dict[str, A
 
 
 def connect(factory: Factory, opts: ConnectOptions) -> int:
-    fmt = factory.common.output or factory.settings().output.value
-    if fmt not in EVENT_FORMATS + TEXT_FORMATS:
-        raise UsageError(
-            f"-o {fmt}: a session prints text, or events with -o jsonl; "
-            f"choose one of {', '.join(TEXT_FORMATS + EVENT_FORMATS)}"
-        )
+    fmt = factory.output_format()
     update = session_update(opts.instructions, opts.session)
     settings = factory.settings()
     chosen = opts.model or settings.model.value or DEFAULT_MODEL

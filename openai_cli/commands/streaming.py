@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from openai_cli.api.builder import Default
 from openai_cli.errors import UsageError
 from openai_cli.options import OptionSpec
 
@@ -28,6 +29,8 @@ LIVE_HELP = (
     "-v adds the request id and token usage on stderr."
 )
 
+# --model of the commands that answer with text (--default-model sets it).
+PROFILE_MODEL = Default("the profile's model", lambda factory: factory.settings().model.value)
 
 # For every command that prints an answer's text live.
 MARKDOWN = OptionSpec(
@@ -37,33 +40,6 @@ MARKDOWN = OptionSpec(
     help="On a terminal, render the answer as Markdown as it arrives.",
     panel=_PANEL,
 )
-
-
-def body_given(values: dict[str, Any]) -> bool:
-    """True when --body, -F or -f may carry any field, so defaults must not overrule them."""
-    return bool(values.get("x_body") or values.get("x_fields") or values.get("x_raw_fields"))
-
-
-def set_default(spec: CommandSpec, values: dict[str, Any], field: str, value: Any) -> None:
-    """Fill the API field ``field`` unless the user gave it in any way."""
-    if value is None or body_given(values):
-        return
-    name = spec.param_name(field)
-    if values.get(name) in (None, []):
-        values[name] = value
-
-
-def default_model(spec: CommandSpec, fallback: str | None = None) -> Any:
-    """A ``prepare`` hook: the profile's model (``--default-model``), else ``fallback``."""
-
-    def prepare(factory: Factory, values: dict[str, Any]) -> None:
-        if body_given(values):
-            return
-        name = spec.param_name("model")
-        if values.get(name) is None:
-            values[name] = factory.settings().model.value or fallback
-
-    return prepare
 
 
 def live_or_run(factory: Factory, request: Request, *, markdown: bool) -> int:
@@ -145,5 +121,5 @@ def model_text_stream(spec: CommandSpec) -> TyperCommand:
         help_prefix=LIVE_HELP
         + " The model defaults to the profile's (--default-model)."
         + (" With --background, --wait polls until the response ends." if waitable else ""),
-        prepare=default_model(spec),
+        defaults={"model": PROFILE_MODEL},
     )

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Literal, TypeVar, cast
 
 from openai_cli.config.table import ENV_NAMES, Environment
-from openai_cli.errors import ConfigError
+from openai_cli.errors import AuthError, ConfigError
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -44,6 +44,15 @@ def keyring_timeout(env: Mapping[str, str]) -> float:
 
 def _instead(kind: KeyKind) -> str:
     return f"set {ENV_VAR[kind]} or use `oai auth login --insecure-storage`"
+
+
+def _kept_elsewhere(kind: KeyKind) -> str:
+    return (
+        f"instead: set {ENV_VAR[kind]}; or run `oai auth login --insecure-storage` (plain "
+        "text in the config file); or use a keyring kept in a file: `pipx inject oai-cli "
+        "keyrings.alt` (or `pip install keyrings.alt`), `export PYTHON_KEYRING_BACKEND="
+        "keyrings.alt.file.PlaintextKeyring` (plain text too, in its own file) and log in again"
+    )
 
 
 def _one_line(exc: BaseException) -> str:
@@ -86,14 +95,27 @@ class Keyring:
         return self._call(op, f"reading the {LABEL[kind]} of profile '{profile}'", _instead(kind))
 
     def set(self, profile: str, kind: KeyKind, secret: str) -> None:
-        def op() -> None:
-            self._load_backend().set_password(SERVICE, username(profile, kind), secret)
+        """Store the key and read it back: some backends (keyring's null backend, a
+        headless session without a secret service) accept it and keep nothing."""
 
-        self._call(
+        def op() -> str | None:
+            backend = self._load_backend()
+            backend.set_password(SERVICE, username(profile, kind), secret)
+            if backend.get_password(SERVICE, username(profile, kind)) == secret:
+                return None
+            return f"{type(backend).__module__}.{type(backend).__qualname__}"
+
+        lost = self._call(
             op,
             f"storing the {LABEL[kind]} of profile '{profile}'",
             "use `oai auth login --insecure-storage` to keep it in the config file instead",
         )
+        if lost is not None:
+            raise AuthError(
+                f"the OS keyring ({lost}) did not keep the {LABEL[kind]} of profile "
+                f"'{profile}': nothing was stored",
+                hint=_kept_elsewhere(kind),
+            )
 
     def delete(self, profile: str, kind: KeyKind) -> bool:
         """Remove the key; False when there was nothing to remove."""
@@ -102,7 +124,11 @@ class Keyring:
             from keyring.errors import NoKeyringError, PasswordDeleteError
 
             try:
-                self._load_backend().delete_password(SERVICE, username(profile, kind))
+                backend = self._load_backend()
+                # A backend that keeps nothing also "deletes" without complaint.
+                if backend.get_password(SERVICE, username(profile, kind)) is None:
+                    return False
+                backend.delete_password(SERVICE, username(profile, kind))
             except PasswordDeleteError:
                 return False
             except NoKeyringError:

@@ -29,6 +29,7 @@ from openai_cli.config.table import (
     Setting,
     Sourced,
     Table,
+    spelled,
 )
 from openai_cli.errors import AuthError, ConfigError, OaiError
 
@@ -308,7 +309,7 @@ class Settings(Table):
 
 
 def _show(value: object) -> str:
-    return NOT_SET if value is None else str(value)
+    return NOT_SET if value is None else spelled(value)
 
 
 def _readable(item: Sourced[str | None], what: str) -> str | None:

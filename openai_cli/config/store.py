@@ -1,19 +1,17 @@
 """The profiles file, ``<config dir>/config.toml``.
 
-The file is only ever rewritten whole, through a temporary file in the same
-directory and ``os.replace``, so a crash or a full disk leaves either the old file
-or the new one, never half of each. A file that fails to parse is never written
-back: the user's text stays exactly as they left it. Keys this version does not
-know are kept on rewrite, so an older ``oai`` does not erase a newer one's settings.
-Comments are not kept: the file is data the CLI owns.
+The file is only ever rewritten whole, through :mod:`openai_cli.writer` (a
+temporary file in the same directory renamed over it), so a crash or a full disk
+leaves either the old file or the new one, never half of each. A file that fails
+to parse is never written back: the user's text stays exactly as they left it.
+Keys this version does not know are kept on rewrite, so an older ``oai`` does not
+erase a newer one's settings. Comments are not kept: the file is data the CLI owns.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from openai_cli.config.table import SECRET_KEYS as SECRET_KEYS
 from openai_cli.config.table import SETTING_KEYS as SETTING_KEYS
 from openai_cli.errors import ConfigError, UsageError
 from openai_cli.io import IO
+from openai_cli.writer import PRIVATE, write_file
 
 PROFILE_KEYS = SETTING_KEYS + SECRET_KEYS
 # Set to 1 to use a config file that another user owns or may change.
@@ -298,35 +297,8 @@ def write_private(path: Path, text: str) -> None:
     """Replace ``path`` atomically with ``text``, readable by the owner only."""
     # Through a symlink (dotfiles managers) the link is kept and its target replaced.
     target = Path(os.path.realpath(path))
-    directory = target.parent
-    private_dir(directory)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            os.chmod(tmp, 0o600)
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(directory)
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable; not possible (nor needed) everywhere.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    private_dir(target.parent)
+    write_file(target, text.encode("utf-8"), mode=PRIVATE)
 
 
 def _check_safe(

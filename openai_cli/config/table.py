@@ -27,6 +27,13 @@ T = TypeVar("T")
 # -- checks: a value from the config file (TOML types) or parsed from text -----------
 
 
+def spelled(value: object) -> str:
+    """A setting's value as the config file writes it: ``true``, not Python's ``True``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def nonempty_string(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be a non-empty string")
@@ -322,8 +329,9 @@ class Setting(Generic[T]):
     def help_line(self) -> str:
         """The option's help in ``oai --help``: what it is, its variable, its default."""
         notes = [f"env {v}" for v in self.env]
-        if self.default not in (None, "", {}, False):
-            shown = f"{self.default:g}" if isinstance(self.default, float) else str(self.default)
+        default = self.default
+        if default not in (None, "", {}, False):
+            shown = f"{default:g}" if isinstance(default, float) else spelled(default)
             notes.append(f"default {shown}")
         return self.help + (f" ({'; '.join(notes)})" if notes else "") + "."
 

@@ -7,6 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 
+from openai_cli import writer
 from openai_cli.errors import UsageError
 from openai_cli.input.reader import check_stdin, check_streamable
 from openai_cli.io import IO
@@ -24,16 +25,12 @@ def spool_stdin(
     memory whatever its size.
     """
     check_stdin(io, what=what)
-    fd, path = tempfile.mkstemp(prefix="oai-stdin-", suffix=suffix, dir=directory)
-    try:
+    folder = directory or tempfile.gettempdir()
+    # Private, and removed if the copy fails or is interrupted.
+    with writer.new_file(folder, prefix="oai-stdin-", suffix=suffix) as (path, out):
         src = io.stdin_bytes
-        with os.fdopen(fd, "wb") as out:
-            while chunk := src.read(_COPY_CHUNK):
-                out.write(chunk)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        raise
+        while chunk := src.read(_COPY_CHUNK):
+            out.write(chunk)
     return path
 
 

@@ -1,9 +1,11 @@
 """Output paths (``-O``, ``--errors``, ``--output-dir``), checked before the first request.
 
 An answer that was paid for must find somewhere to go: a missing folder, a
-directory where a file was meant, a folder that cannot be written or two flags
-naming one file are usage errors found before anything is sent, never after.
-``-`` is stdout wherever a file flag takes it.
+directory, named pipe, device or socket where a file was meant, a folder that
+cannot be written or two flags naming one file are usage errors found before
+anything is sent, never after. ``-`` is stdout wherever a file flag takes it (and
+is the way to write to a pipe or a device: ``-O - > /dev/null``). The files
+themselves are written by :mod:`openai_cli.writer`, which checks again.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 from collections.abc import Sequence
 
 from openai_cli.errors import UsageError
+from openai_cli.writer import refusal
 
 STDOUT = "-"
 
@@ -24,8 +27,8 @@ def check_outputs(
 
     ``-`` is stdout for the first output only.
 
-    A file is written as ``PATH.part`` and then renamed, so its folder must be
-    writable even when the file exists. ``dirs`` are folders that will be created
+    A file is written to a temporary file beside it and then renamed over it, so its
+    folder must be writable even when the file exists. ``dirs`` are folders that will be created
     when missing (``--output-dir``); a file path may lie inside one of them.
     """
     created: list[str] = []
@@ -50,14 +53,22 @@ def check_outputs(
         if key in taken:
             raise UsageError(f"{flag}: {path} is also where {taken[key]} goes; give another file")
         taken[key] = flag
-        _check_file(flag, path, created)
+        _check_file(flag, path, created, stdout=not out)
         out.append(path)
     return out
 
 
-def _check_file(flag: str, path: str, created: Sequence[str]) -> None:
+def _check_file(flag: str, path: str, created: Sequence[str], *, stdout: bool) -> None:
     if os.path.isdir(path) or path.endswith(("/", os.sep)):
         raise UsageError(f"{flag}: {path} is a directory; give a file name")
+    reason = refusal(path)
+    if reason is not None:
+        # Written into, a pipe would hang the command after the paid request and a
+        # device would take the bytes nowhere a file would; replaced, it would be lost.
+        raise UsageError(
+            f"{flag}: {path} {reason}, not a regular file",
+            hint=f"give a file name{f', or {flag} - for stdout' if stdout else ''}",
+        )
     folder = os.path.dirname(os.path.abspath(path))
     if folder in created:
         return  # made by --output-dir, whose own check covers it

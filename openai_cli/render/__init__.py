@@ -95,14 +95,25 @@ class Renderer:
 
     # -- whole answers -------------------------------------------------------------
 
-    def answer(self, data: Any, raw: str | None = None) -> None:
-        """Print one answer. ``raw`` is the body as the API sent it, when there is one."""
+    def answer(
+        self, data: Any, raw: str | None = None, *, view: Callable[[], None] | None = None
+    ) -> None:
+        """Print one answer. ``raw`` is the body as the API sent it, when there is one.
+
+        ``view`` prints a command's own layout for people (``profile list`` marks the
+        default with ``*``), used instead of the table or indented JSON a terminal
+        would get, and for ``-o table``; every other format prints ``data``.
+        """
         if self.observe is not None:
             self.observe(data)
-        self._print(data, raw)
+        self._print(data, raw, view)
 
-    def _print(self, data: Any, raw: str | None) -> None:
+    def _print(self, data: Any, raw: str | None, view: Callable[[], None] | None = None) -> None:
         out = self.io.out
+        if view is not None and self._compiled is None and self.effective in ("pretty", "table"):
+            view()
+            out.flush()
+            return
         if self._compiled is not None:
             data = self._apply(data)
             raw = None

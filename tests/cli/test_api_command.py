@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from tests.helpers import BASE, CANARY_ADMIN_KEY, CANARY_KEY, api_env, invoke
+from tests.helpers import BASE, CANARY_ADMIN_KEY, CANARY_KEY, api_env, invoke, temporaries
 
 
 def test_get_prints_the_json_exactly_as_sent_when_piped(api: respx.MockRouter) -> None:
@@ -316,7 +316,7 @@ def test_binary_answer_refused_on_a_terminal_and_saved_to_file(
     )
     assert r.code == 0, r
     assert out.read_bytes() == b"\x00\x01binary"
-    assert not Path(str(out) + ".part").exists()
+    assert temporaries(out.parent) == []
 
 
 def test_binary_answer_goes_to_stdout_when_piped(api: respx.MockRouter) -> None:
@@ -450,3 +450,22 @@ def test_redirect_to_another_host_drops_the_key(api: respx.MockRouter) -> None:
     r = invoke("api", "get", "/files/f/content", env=api_env())
     assert r.code == 0, r
     assert "authorization" not in other.calls.last.request.headers
+
+
+def test_a_path_alone_is_a_get_and_with_fields_a_post(api: respx.MockRouter) -> None:
+    """`oai api /models`, as `gh api` takes it; `oai api METHOD PATH` still works."""
+    listed = api.get("/models").respond(200, json={"object": "list", "data": []})
+    made = api.post("/vector_stores").respond(200, json={"id": "vs_1"})
+    assert invoke("api", "/models", env=api_env()).code == 0
+    assert invoke("api", "GET", "/models", env=api_env()).code == 0
+    for fields in (["-f", "name=docs"], ["-F", "name=docs"], ["--body", '{"name": "docs"}']):
+        r = invoke("api", "/vector_stores", *fields, env=api_env())
+        assert r.code == 0, r
+    assert listed.call_count == 2 and made.call_count == 3
+    assert json.loads(made.calls[-1].request.content) == {"name": "docs"}
+
+
+def test_a_method_without_a_path_is_a_usage_error(unsent: respx.MockRouter) -> None:
+    r = invoke("api", "get", env=api_env())
+    assert r.code == 2, r
+    assert r.err.startswith("oai: PATH: missing after get")

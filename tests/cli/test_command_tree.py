@@ -187,9 +187,10 @@ HELP_CASES: list[tuple[tuple[str, ...], list[str]]] = [
     (
         ("audio", "speech", "create"),
         [
-            "Required:\n  --model TEXT ",
-            "\n  --input TEXT ",
+            "Required:\n  --input TEXT ",
             "\n  --voice TEXT|JSON ",
+            # Filled in when left out, so not required.
+            "Common:\n  --model TEXT ",
             "e.g. alloy, ash",
             "answers with bytes (--output-file)",
         ],

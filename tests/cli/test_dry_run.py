@@ -186,6 +186,18 @@ def test_a_key_from_a_profile_is_never_shown_and_the_way_to_export_it_is(insecur
         )
 
 
+def test_a_profile_that_needs_no_key_and_has_none_says_so() -> None:
+    for key, value in (("base_url", BASE), ("api_key_optional", "true")):
+        assert invoke("profile", "set", key, value, "--profile", "gw").code == 0
+    for tty in (True, False):
+        r = invoke("--profile", "gw", "models", "list", "--dry-run", stdout_tty=tty)
+        assert r.code == 0, r
+        assert r.err == (
+            "oai: profile 'gw' has no API key in its file and needs none (api_key_optional);"
+            " one kept in the OS keyring would be sent: `oai --profile gw auth token` prints it\n"
+        )
+
+
 def test_an_admin_key_from_the_environment_needs_no_note(tmp_path: Path) -> None:
     env = {"OPENAI_BASE_URL": BASE, "OPENAI_ADMIN_KEY": CANARY_KEY}
     r = invoke("admin", "organization", "projects", "list", "--dry-run", env=env, stdout_tty=True)

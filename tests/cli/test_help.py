@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from pathlib import Path
 
 import pytest
 
 from openai_cli.api import catalogue
+from openai_cli.api.builder import ApiCommand, build_command
 from openai_cli.api.help import _read
+from openai_cli.api.model import Param
 from tests.helpers import api_env, invoke
 
 OPERATIONS = [op for group in catalogue.GROUPS for op in catalogue.load(group)]
@@ -81,12 +84,19 @@ def test_every_command_help_teaches_how_to_use_it() -> None:
             for term, text in entries(parts.get(title, [])):
                 if not text or text == "[required]":
                     missing.append(f"{where}: {term} has no description")
-        required = {p.flag for p in op.params if p.required}
+        # A field the CLI fills in when left out (a default model) is not required.
+        built = build_command(op)
+        assert isinstance(built, ApiCommand)
+        filled = {p.flag for p in op.params if p.name in built.spec.defaults}
+        required = {p.flag for p in op.params if p.required} - filled
         if required:
             first = options[0]
             shown = {t.split()[0].rstrip(",") for t, _ in entries(parts[first])}
             if first != "Required" or not required <= shown:
                 missing.append(f"{where}: required flags are not first")
+        listed = {t.split()[0].rstrip(",") for t, _ in entries(parts.get("Required", []))}
+        if filled & listed:
+            missing.append(f"{where}: {', '.join(sorted(filled & listed))} listed as required")
         example = parts.get("Example", [])
         if not example or not example[0].strip().startswith(" ".join(("oai", *op.command))):
             missing.append(f"{where}: no example")
@@ -224,3 +234,55 @@ def test_the_everyday_examples_ask_real_questions() -> None:
     for command, lines in examples.items():
         for line in lines:
             assert "path/to/file" not in line and "Hello" not in line, (command, line)
+
+
+def _sample(p: Param, upload: Path) -> list[str]:
+    """A value ``p`` accepts, as the arguments that give it."""
+    if p.type == "boolean":
+        return [p.flag]
+    if p.is_file:
+        return [p.flag, str(upload)]
+    if p.enum:
+        return [p.flag, str(p.enum[0])]
+    kind = p.items if p.type == "array" else p.type
+    return [p.flag, {"integer": "1", "number": "1", "json": "{}"}.get(str(kind), "x")]
+
+
+def test_every_flag_listed_as_required_is_required(tmp_path: Path) -> None:
+    """Leaving out any one flag of the Required panel, with the others given, is refused.
+
+    A flag the CLI fills in (``--model`` of audio transcriptions) would be sent anyway.
+    """
+    upload = tmp_path / "sample.jsonl"
+    upload.write_text('{"a": 1}\n')
+    env = {**api_env(), **WIDE}
+    wrong = []
+    for op in OPERATIONS:
+        r = invoke(*op.command, "--help", env=env)
+        listed = [t.split()[0].rstrip(",") for t, _ in entries(sections(r.out).get("Required", []))]
+        if not listed:
+            continue
+        by_flag = {p.flag: p for p in op.params}
+        given = {flag: _sample(by_flag[flag], upload) for flag in listed}
+        # --default-model stands for a profile's model, which those commands take.
+        base = ["--default-model", "gpt-4o-mini", *op.command]
+        base += [pp.metavar.lower() for pp in op.path_params]
+        everything = invoke(*base, *(a for v in given.values() for a in v), "--dry-run", env=env)
+        assert everything.code == 0, (op.command, everything)
+        for flag in listed:
+            rest = [a for other, v in given.items() if other != flag for a in v]
+            r = invoke(*base, *rest, "--dry-run", env=env)
+            if r.code == 0:
+                wrong.append(f"{' '.join(op.command)} {flag}")
+    assert wrong == []
+
+
+def test_a_flag_the_cli_fills_in_says_with_what() -> None:
+    r = invoke("audio", "transcriptions", "create", "--help", env=WIDE)
+    parts = sections(r.out)
+    assert "--model" not in " ".join(parts["Required"])
+    model = dict(entries(parts["Common"]))["--model TEXT"]
+    assert flat(model).replace("- ", "-").endswith("default: gpt-4o-mini-transcribe]")
+    r = invoke("chat", "completions", "create", "--help", env=WIDE)
+    model = dict(entries(sections(r.out)["Common"]))["--model TEXT"]
+    assert "default: the profile's model]" in flat(model)

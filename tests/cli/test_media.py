@@ -16,15 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.cli.test_live import event, sse
-from tests.helpers import BASE, api_env, invoke
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return work
+from tests.helpers import BASE, api_env, invoke, temporaries
 
 
 def form(route: respx.Route, n: int = -1) -> bytes:
@@ -99,7 +91,7 @@ def test_speech_streams_bytes_to_the_file_and_takes_the_format_from_it(
     )  # fmt: skip
     assert r.code == 0, r
     assert (workdir / "hi.wav").read_bytes() == b"".join(chunks)
-    assert not (workdir / "hi.wav.part").exists()
+    assert temporaries(workdir) == []
     assert json.loads(route.calls.last.request.content) == {
         "model": "gpt-4o-mini-tts",
         "input": "Hello",
@@ -155,7 +147,7 @@ def test_speech_sse_cut_short_leaves_no_file(api: respx.MockRouter, workdir: Pat
         "--stream-format", "sse", "-O", "s.pcm", env=api_env(),
     )  # fmt: skip
     assert r.code == 7, r
-    assert not (workdir / "s.pcm").exists() and not (workdir / "s.pcm.part").exists()
+    assert not (workdir / "s.pcm").exists() and temporaries(workdir) == []
 
 
 def test_speech_to_a_terminal_without_a_file_is_refused(unsent: respx.MockRouter) -> None:
@@ -514,7 +506,7 @@ def test_embeddings_answer_with_a_missing_vector_is_an_error(api: respx.MockRout
     api.post("/embeddings").respond(200, json={"data": [{"index": 0, "embedding": [1.0]}]})
     r = invoke("embeddings", "create", "a", "b", env=api_env())
     assert r.code == 6, r
-    assert "1 results for 2 inputs" in r.err
+    assert "the answer holds 1 result for 2 inputs" in r.err
 
 
 def test_batches_respect_the_byte_budget() -> None:

@@ -17,14 +17,6 @@ import respx
 from tests.helpers import api_env, invoke
 
 
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return work
-
-
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 

@@ -18,7 +18,7 @@ import pytest
 from openai_cli.api import catalogue
 from tests.contract.steady import Steady
 from tests.contract.test_operations import failing_diagnostics, json_part_misreads, tiny_png
-from tests.helpers import CANARY_KEY, Result, api_env, invoke
+from tests.helpers import CANARY_KEY, Result, api_env, invoke, temporaries
 
 Entry = dict[str, Any]
 
@@ -238,7 +238,7 @@ def test_speech_saved_to_a_file(steady: Steady, tmp_path: Path) -> None:
     size = out.stat().st_size
     assert size > 0
     assert f"saved {size} bytes to {out}" in result.err
-    assert not (tmp_path / "speech.mp3.part").exists()
+    assert temporaries(tmp_path) == []
 
 
 def test_file_content_saved_and_piped(steady: Steady, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from openai_cli.api import catalogue
 from openai_cli.api.model import Operation, Param
 from openai_cli.commands.overrides import OVERRIDES
 from tests.contract.steady import Steady, find_spec
-from tests.helpers import Result, api_env, invoke
+from tests.helpers import Result, api_env, invoke, temporaries
 
 Schema = dict[str, Any]
 
@@ -484,7 +484,7 @@ def test_operation(op: Operation, steady: Steady, tmp_path: Path, record_propert
         record_property("steady_info", info)
     if "--output-file" in args:
         assert out.is_file() and out.stat().st_size > 0
-        assert not out.with_name(out.name + ".part").exists()
+        assert temporaries(out.parent) == []
     elif op.command not in OVERRIDES:
         # Piped, a generated command prints the answer as it came: JSON, or text (SDP).
         response = entries[0]["response"]

@@ -122,6 +122,7 @@ NOT_RUN: dict[tuple[str, str], str] = {
         "docs/configuration.md",
         "oai auth login --admin                   # the admin key, for /organization endpoints",
     ): _PROMPT,
+    ("docs/configuration.md", "oai auth login"): _PROMPT,
     (
         "docs/compatible-servers.md",
         "oai auth login --profile azure          # the resource's key, into the OS keyring",

@@ -81,6 +81,7 @@ class Spawned:
             stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            preexec_fn=helpers.default_sigint(),
         )
         self.out = b""
 

@@ -21,7 +21,7 @@ from tests.faults.server import (
     trickle,
 )
 from tests.faults.support import TRACEBACK, env_for, free_port, oai
-from tests.helpers import CANARY_KEY
+from tests.helpers import CANARY_KEY, temporaries
 
 pytestmark = pytest.mark.faults
 
@@ -136,7 +136,7 @@ def test_7_download_cut_off_leaves_no_file(server: FaultServer, tmp_path: Path) 
         env=env_for(server.base_url),
     )  # fmt: skip
     assert r.code == 6, r
-    assert not target.exists() and not Path(f"{target}.part").exists()
+    assert not target.exists() and temporaries(tmp_path) == []
 
 
 # -- 9: proxies -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 
 from tests.faults.server import FaultServer, partial, stall
 from tests.faults.support import TRACEBACK, Spawned, env_for, stalled_chunked_upload
+from tests.helpers import temporaries
 
 pytestmark = pytest.mark.faults
 
@@ -35,13 +36,12 @@ def test_sigterm_during_a_download_leaves_no_part_file(
         "api", "get", "/files/file-1/content", "--output-file", str(target),
         env=env_for(server.base_url),
     )  # fmt: skip
-    part = Path(f"{target}.part")
-    wait_until(part.exists, p, "the download never started")
+    wait_until(lambda: temporaries(tmp_path), p, "the download never started")
     p.proc.send_signal(signal.SIGTERM)
     r = p.finish()
     assert r.code == 143, r
     assert "oai: terminated" in r.err and TRACEBACK not in r.err
-    assert not target.exists() and not part.exists()
+    assert not target.exists() and temporaries(tmp_path) == []
     assert server.wait_gone(), "the connection was closed"
 
 

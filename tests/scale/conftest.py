@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.canary import check_run
-from tests.helpers import Result, api_env, invoke, subprocess_env
+from tests.helpers import Result, api_env, default_sigint, invoke, subprocess_env
 from tests.scale.server import ApiState, Server, start
 
 
@@ -67,6 +67,7 @@ class Oai:
             env=subprocess_env({**self.env, **env}),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            preexec_fn=default_sigint(),
         )
         deadline = time.monotonic() + 30
         while not self.state.held and time.monotonic() < deadline:
@@ -82,4 +83,5 @@ class Oai:
         env = subprocess_env({**self.env, **popen.pop("env", {})})
         popen.setdefault("stdout", subprocess.PIPE)
         popen.setdefault("stderr", subprocess.PIPE)
+        popen["preexec_fn"] = default_sigint(popen.get("preexec_fn"))
         return subprocess.Popen([sys.executable, "-m", "openai_cli", *args], env=env, **popen)

@@ -397,3 +397,18 @@ def test_a_second_resume_of_one_run_is_refused_at_once(
     r = oai("batches", "run", "--resume", str(state), "--wait")
     assert r.code == 0, r
     assert len(oai.state.batches) == 1
+
+
+def test_a_state_file_that_is_a_dangling_link_is_replaced_not_written_through(
+    oai: Oai, tmp_path: Path
+) -> None:
+    src = write(tmp_path / "in.jsonl", lines(2))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    state = tmp_path / "run.json"
+    state.symlink_to(elsewhere / "state.json")
+    r = oai("batches", "run", str(src), "--endpoint", URL, "--state", str(state), "--wait")
+    assert r.code == 0, r
+    assert list(elsewhere.iterdir()) == []
+    assert not state.is_symlink() and json.loads(state.read_text())["finished"] is True
+    assert state.stat().st_mode & 0o777 == 0o600

@@ -13,7 +13,7 @@ from openai_cli.io import IO
 from openai_cli.main import run
 from openai_cli.progress import Progress, human_bytes
 from tests.canary import check_run
-from tests.helpers import BASE, api_env, invoke
+from tests.helpers import BASE, api_env, invoke, temporaries
 from tests.scale.conftest import Oai
 from tests.scale.server import FileRec
 
@@ -51,7 +51,7 @@ def test_file_content_is_streamed_to_disk(oai: Oai, tmp_path: Path) -> None:
         tracemalloc.stop()
     assert code == 0, err
     assert target.read_bytes() == content
-    assert not (tmp_path / "copy.bin.part").exists()
+    assert temporaries(tmp_path) == []
     assert f"saved {len(content)} bytes to {target}" in err
     # A few chunks at a time, never the file.
     assert peak < len(content) / 3, peak

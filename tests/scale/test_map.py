@@ -296,13 +296,23 @@ def test_a_full_disk_stops_the_run_and_the_results_still_resume(oai: Oai, tmp_pa
     assert [x["response"]["echo"]["input"] for x in got] == [f"text {i}" for i in range(1, 41)]
 
 
-def test_dev_full_is_an_output_error(oai: Oai, tmp_path: Path) -> None:
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_dev_full_is_a_device_refused_before_sending(oai: Oai, tmp_path: Path) -> None:
+    # A device is no results file (a full disk is the RLIMIT_FSIZE test above); stdout
+    # still takes it: `-O - > /dev/full` is exit 74.
     src = write(tmp_path / "in.jsonl", bodies(3))
     proc = oai.spawn("map", str(src), "--endpoint", "/v1/embeddings", "-O", "/dev/full")
     _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2, err
+    assert err.decode().splitlines()[0] == (
+        "oai: --output-file: /dev/full is a device, not a regular file"
+    )
+    assert oai.state.log == []
+    with open("/dev/full", "wb") as full:
+        proc = oai.spawn("map", str(src), "--endpoint", "/v1/embeddings", stdout=full)
+        _, err = proc.communicate(timeout=30)
     assert proc.returncode == 74, err
-    assert b"cannot write /dev/full: No space left on device" in err
-    assert b"Traceback" not in err
+    assert b"No space left on device" in err and b"Traceback" not in err
 
 
 def test_a_second_run_on_the_same_results_is_refused_at_once(oai: Oai, tmp_path: Path) -> None:

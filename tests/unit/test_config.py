@@ -62,21 +62,14 @@ class FakeClient:
         yield httpx.Response(200, json={})
 
 
-@dataclass
-class StandInFactory:
-    """The part of the root app's factory that `oai auth` / `oai profile` use."""
+class StandInFactory(SettingsFactory):
+    """The root app's factory with a client that records what `oai auth` asks it."""
 
-    io: IO
-    overrides: Overrides = field(default_factory=Overrides)
-    clients: dict[bool, FakeClient] = field(default_factory=dict)
-    _settings: Settings | None = None
+    def __init__(self, io: IO, overrides: Overrides | None = None) -> None:
+        super().__init__(io, overrides)
+        self.clients: dict[bool, FakeClient] = {}
 
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings(self.overrides, self.io.env, self.io)
-        return self._settings
-
-    def client(self, admin: bool = False) -> FakeClient:
+    def client(self, admin: bool = False) -> FakeClient:  # type: ignore[override]
         return self.clients.setdefault(admin, FakeClient())
 
 

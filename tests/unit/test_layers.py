@@ -22,7 +22,13 @@ PACKAGE = Path(openai_cli.__file__).parent
 
 # Low to high. A name covers its submodules; the longest name decides.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("openai_cli", "openai_cli.errors", "openai_cli.terminal", "openai_cli.io"),
+    (
+        "openai_cli",
+        "openai_cli.errors",
+        "openai_cli.terminal",
+        "openai_cli.io",
+        "openai_cli.writer",
+    ),
     ("openai_cli.config",),
     ("openai_cli.http",),
     ("openai_cli.input",),

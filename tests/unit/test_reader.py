@@ -36,7 +36,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("commands/conversation.py", "__init__"): "stdin handed on, unread, to a quiet IO",
     ("config/settings.py", "_readable"): "the config file oai writes",
     ("config/store.py", "load"): "the config file oai writes",
-    ("config/store.py", "_fsync_dir"): "a directory opened to fsync it, not read",
+    ("writer.py", "append"): "the writer opens a file to add to it, not to read it",
+    ("writer.py", "_create"): "the writer creates its temporary file, not a read",
+    ("writer.py", "_sync_folder"): "a directory opened to fsync it, not read",
     ("state.py", "read_json"): "a state file oai writes",
     ("commands/ask.py", "recall"): "a state file oai writes",
     ("commands/ask.py", "remember"): "a state file oai writes",
@@ -67,7 +69,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("commands/completion.py", "install"): "a completion script oai installs",
     ("commands/completion.py", "_notes"): "the shell's rc file, searched for one line",
     ("idcache.py", "_load"): "the ID cache oai writes",
-    ("idcache.py", "write_private"): "the ID cache's temporary file, opened to write it",
     ("tab.py", "get"): "the index of the command tree shipped with the package",
 }
 
