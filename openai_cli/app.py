@@ -38,6 +38,7 @@ TOOLS: dict[str, tuple[str, str]] = {
     "tokens": ("openai_cli.commands.tokens", "Count tokens offline with a model's encoding."),
     "prices": ("openai_cli.commands.prices", "The prices cost estimates use (editable)."),
     "help": ("openai_cli.commands.help", "Find commands by name or summary: `oai help WORDS`."),
+    "cache": ("openai_cli.commands.cache", "The IDs remembered for completion on TAB."),
 }
 
 _PANEL = "Connection"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from openai_cli.idcache import param_kind
 from openai_cli.input.times import is_unix_time
 from openai_cli.lazy import LazyGroup, Loader, PlainUsageCommand, command_from
 from openai_cli.options import (
@@ -22,6 +23,7 @@ from openai_cli.options import (
     PANEL_OUTPUT,
     OptionSpec,
     common_parameters,
+    complete_ids,
     factory_of,
     parameters,
     pop_common,
@@ -258,8 +260,21 @@ def _api_option(name: str, p: Param, panel: str) -> OptionSpec:
         flags,
         panel=panel,
         metavar=metavar,
-        completion=_completer(p.enum) if p.enum else None,
+        completion=_completion(p),
     )
+
+
+def _path_completion(name: str, path: str) -> Callable[..., list[Any]] | None:
+    kind = param_kind(name, path)
+    return complete_ids(kind) if kind else None
+
+
+def _completion(p: Param) -> Callable[..., list[Any]] | None:
+    kind = param_kind(p.name) if p.type in ("string", "array") and not p.is_file else None
+    if kind is not None:
+        # IDs this profile has seen; a model field falls back on the spec's names.
+        return complete_ids(kind, tuple(str(e) for e in p.enum or ()))
+    return _completer(p.enum) if p.enum else None
 
 
 # The runner's own options, and when an operation has each. An API field with the same
@@ -417,6 +432,7 @@ class CommandSpec:
                 argument=True,
                 required=True,
                 show_default=False,
+                completion=_path_completion(pp.name, self.op.path),
             )
             for pp in self.op.path_params
         ]

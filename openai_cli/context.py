@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.formats import OUTPUT_FORMATS
+from openai_cli.idcache import Seen
 from openai_cli.io import IO
 from openai_cli.options import CommonOptions
 
@@ -28,6 +29,8 @@ class Factory:
     formats: tuple[str, ...] = OUTPUT_FORMATS
     _settings: Settings | None = None
     _clients: dict[bool, Client] = field(default_factory=dict)
+    # The objects in the answers this run printed, for completing IDs (idcache.py).
+    seen: Seen = field(default_factory=Seen)
 
     @property
     def debug(self) -> bool:
@@ -78,12 +81,35 @@ class Factory:
         """The renderer of -o; ``default`` is a command's own format when -o is not given."""
         from openai_cli.render import Renderer
 
-        return Renderer(self.io, fmt=self.output_format(default), query=self.common.query)
+        return Renderer(
+            self.io,
+            fmt=self.output_format(default),
+            query=self.common.query,
+            observe=self.seen.answer,
+        )
 
     def close(self) -> None:
         for c in self._clients.values():
             c.close()
         self._clients.clear()
+        self._remember()
+
+    def _remember(self) -> None:
+        # Only after an answer, which means the settings were read for its request.
+        settings, seen = self._settings, self.seen
+        self.seen = Seen()
+        if not seen or settings is None or not settings.id_cache.value:
+            return
+        from openai_cli import idcache
+
+        try:
+            idcache.save(
+                self.io.env, idcache.section(settings.profile.value, settings.base_url.value), seen
+            )
+        except Exception as exc:
+            # A cache for TAB is never worth failing the command that filled it.
+            if self.debug:
+                self.io.message(f"oai: the ID cache was not updated: {exc}")
 
     def __enter__(self) -> Factory:
         return self

@@ -62,8 +62,8 @@ def run(argv: Sequence[str], io: IO | None = None) -> int:
     argv = _argv_text(argv)
     if io.env.get("_OAI_COMPLETE"):
         # A shell asking for candidates on TAB (completions/): answered from the
-        # typed path alone; no command runs.
-        from openai_cli.commands.completion import answer
+        # index of the command tree, without Typer; no command runs.
+        from openai_cli.tab import answer
 
         return answer(io)
     debug = "--debug" in argv[: argv.index("--")] if "--" in argv else "--debug" in argv

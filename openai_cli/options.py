@@ -73,7 +73,8 @@ class OptionSpec:
     panel: str | None = None  # the help panel it is listed under
     metavar: str | None = None
     required: bool = False  # no default: Typer asks for it
-    completion: Callable[..., list[str]] | None = None
+    # Values, or (value, description) pairs for the shells that show descriptions.
+    completion: Callable[..., list[Any]] | None = None
     hidden: bool = False
     argument: bool = False  # positional
     show_default: bool = True
@@ -146,7 +147,7 @@ def option(
     panel: str | None = None,
     metavar: str | None = None,
     required: bool = False,
-    completion: Callable[..., list[str]] | None = None,
+    completion: Callable[..., list[Any]] | None = None,
     hidden: bool = False,
     show_default: bool = True,
 ) -> Any:
@@ -174,7 +175,7 @@ def argument(
     default: Any = MISSING,
     help: str | None = None,
     metavar: str | None = None,
-    completion: Callable[..., list[str]] | None = None,
+    completion: Callable[..., list[Any]] | None = None,
     hidden: bool = False,
     show_default: bool = True,
 ) -> Any:
@@ -251,6 +252,28 @@ def complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
     from openai_cli.commands.completion import complete_profile as from_config
 
     return from_config(ctx, incomplete)
+
+
+complete_profile.tab_source = ("profile",)  # type: ignore[attr-defined]
+
+
+def complete_ids(
+    kind: str, known: Callable[[], Sequence[str]] | Sequence[str] = ()
+) -> Callable[..., list[tuple[str, str]]]:
+    """The IDs of ``kind`` this profile has seen, for an ID parameter.
+
+    With none seen, ``known`` (the spec's model names; a function to read them only
+    on TAB).
+    """
+
+    def complete(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+        from openai_cli.commands.completion import seen_ids
+
+        return seen_ids(ctx, kind, incomplete, known)
+
+    # Where tab.py, which answers without building the command, finds them.
+    complete.tab_source = ("ids", kind, known)  # type: ignore[attr-defined]
+    return complete
 
 
 def _completer(formats: Sequence[str]) -> Callable[[str], list[str]]:

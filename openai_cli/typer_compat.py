@@ -8,23 +8,28 @@ else, against the new version: the class names it relies on, the private
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from typer.core import TyperCommand, TyperGroup
 
+from openai_cli.errors import OaiError
+
 __all__ = [
     "TyperCommand",
     "TyperGroup",
     "complete",
+    "completion_source",
+    "context_for",
     "is_no_args_help",
     "keep_close_suggestions",
     "option_flags",
+    "param_facts",
     "set_command_class",
     "set_group_class",
     "shared_copy",
-    "split_arg_string",
     "subcommands",
 ]
 
@@ -52,14 +57,6 @@ def keep_close_suggestions(exc: BaseException, cutoff: float = 0.75) -> None:
 
     if isinstance(exc, NoSuchOption) and exc.possibilities:
         exc.possibilities = get_close_matches(exc.option_name, exc.possibilities, cutoff=cutoff)
-
-
-def split_arg_string(line: str) -> list[str]:
-    """A command line split into words as a shell would (unfinished quotes allowed)."""
-    from typer._click.shell_completion import split_arg_string as split
-
-    words: list[str] = split(line)
-    return words
 
 
 def complete(group: Any, obj: Any, args: list[str], incomplete: str) -> list[tuple[str, str, str]]:
@@ -149,7 +146,14 @@ def shared_copy(
     name = option.name
 
     def callback(ctx: Any, param: Any, value: Any) -> None:
-        if value is not None and not ctx.resilient_parsing:
+        if value is None:
+            return
+        if not ctx.resilient_parsing:
+            apply(ctx, name, value)
+            return
+        # Completing: a --profile after the command still picks the IDs offered, and a
+        # bad value (checked when the command runs) is no reason to offer nothing.
+        with contextlib.suppress(OaiError):
             apply(ctx, name, value)
 
     clone = copy.copy(option)
@@ -161,3 +165,54 @@ def shared_copy(
     clone.is_eager = False
     clone.callback = callback
     return clone
+
+
+def context_for(group: Any, obj: Any, args: list[str]) -> Any:
+    """The context completion reaches for ``args``: their groups and command built."""
+    from typer._click.shell_completion import _resolve_context
+
+    return _resolve_context(group, {"obj": obj}, "oai", args)
+
+
+def completion_source(param: Any) -> Any:
+    """The ``tab_source`` mark of the function a parameter completes with, if any.
+
+    Typer wraps the function twice; the mark is found through the wrappers' closures.
+    """
+    todo = [getattr(param, "_custom_shell_complete", None)]
+    seen: set[int] = set()
+    while todo:
+        fn = todo.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        mark = getattr(fn, "tab_source", None)
+        if mark is not None:
+            return mark
+        for cell in getattr(fn, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            if callable(value):
+                todo.append(value)
+    return None
+
+
+def param_facts(param: Any) -> dict[str, Any]:
+    """How completion reads a parameter: its spellings, whether it takes a value."""
+    from typer.core import TyperArgument, TyperOption
+
+    argument = isinstance(param, TyperArgument)
+    takes_value = not argument and not (param.is_flag or param.count)
+    return {
+        "name": param.name,
+        "arg": argument,
+        "opts": [*param.opts, *param.secondary_opts] if not argument else [],
+        "value": takes_value,
+        "multiple": bool(param.multiple),
+        "listed": isinstance(param, TyperOption) and not param.hidden,
+        # Several words for one value: left to Click.
+        "complex": param.nargs != 1 and (argument or takes_value),
+        "help": str(param.help or "") if not argument else "",
+    }

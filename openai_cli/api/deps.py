@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from openai_cli.config import Settings
     from openai_cli.http.client import Client
+    from openai_cli.idcache import Seen
     from openai_cli.io import IO
 
 
@@ -62,3 +63,8 @@ class Deps(Protocol):
     def client(self, admin: bool = False) -> Client: ...
 
     def renderer(self) -> Printer: ...
+
+    @property
+    def seen(self) -> Seen:
+        """The IDs of this invocation's answers, for completion on TAB."""
+        ...

@@ -12,6 +12,7 @@ import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from openai_cli import writer
 from openai_cli.api.curl import Curl
@@ -64,6 +65,9 @@ def execute(factory: Deps, call: Call, *, nothing: str | None = None) -> int:
         factory.renderer().pages(_pages(factory, req, how))
         return 0
     with open_response(client, req) as resp:
+        if req.method == "DELETE" and resp.is_success:
+            # The object is gone even when the answer is empty: its ID leaves the cache.
+            factory.seen.forget(unquote(req.path.rstrip("/").rsplit("/", 1)[-1]))
         ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
         if how.binary or (how.binary is None and not _is_text(ctype)) or how.output_file:
             return _save(factory, how, resp, nothing)

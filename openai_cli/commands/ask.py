@@ -20,9 +20,17 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from openai_cli.commands.completion import spec_models
 from openai_cli.commands.streaming import MARKDOWN
 from openai_cli.config.table import CONVERSATION_APIS
-from openai_cli.options import OptionSpec, add_command, argument, option, shared
+from openai_cli.options import (
+    OptionSpec,
+    add_command,
+    argument,
+    complete_ids,
+    option,
+    shared,
+)
 
 if TYPE_CHECKING:
     from openai_cli.commands.conversation import Reply, Turn
@@ -51,6 +59,7 @@ MODEL = OptionSpec(
     ("-m", "--model"),
     metavar="MODEL",
     help=f"Model; default: --default-model or the profile's, else {DEFAULT_MODEL}.",
+    completion=complete_ids("model", lambda: spec_models(("responses", "create"))),
 )
 INSTRUCTIONS = OptionSpec(
     "instructions",

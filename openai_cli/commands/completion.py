@@ -3,8 +3,10 @@
 The scripts are small shims that run ``oai`` itself on every TAB (with
 ``_OAI_COMPLETE`` set), so commands, flags and enum values always match the
 installed version and a new command needs no new script. ``main.run`` hands such a
-request to :func:`answer` before anything else happens: only the groups on the
-typed path are built, and nothing reads a key or opens a connection.
+request to ``tab.answer`` before anything else happens: it answers from the index of
+the command tree without Typer, and what the index cannot tell comes to
+:func:`complete`, which builds only the groups on the typed path. Nothing reads a
+key or opens a connection.
 
 The request protocol: ``_OAI_COMPLETE=complete_SHELL``, ``_OAI_COMPLETE_LINE`` the
 command line up to the cursor and, for bash, ``_OAI_COMPLETE_WORD`` the word bash
@@ -18,23 +20,19 @@ import sys
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from openai_cli import writer
+from openai_cli import tab, writer
 from openai_cli.errors import ConfigError, OaiError, UsageError
 from openai_cli.options import add_command, argument
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from openai_cli.context import Factory
     from openai_cli.io import IO
-
-COMPLETE_VAR = "_OAI_COMPLETE"
-LINE_VAR = "_OAI_COMPLETE_LINE"
-WORD_VAR = "_OAI_COMPLETE_WORD"
 
 
 class Shell(StrEnum):
@@ -159,94 +157,66 @@ def script(shell: Shell) -> str:
 
 
 # -- answering a request ------------------------------------------------------------------
-
-_HELP_WIDTH = 80
-
-
-def answer(io: IO) -> int:
-    """Print the candidates for one completion request; called by ``main.run``."""
-    shell = io.env.get(COMPLETE_VAR, "").removeprefix("complete_")
-    if shell not in FILES:
-        io.message(f"oai: unknown completion request {io.env.get(COMPLETE_VAR)!r}")
-        return 2
-    line = io.env.get(LINE_VAR, "")
-    try:
-        lines = candidates(line, io, Shell(shell))
-    except Exception as exc:  # a TAB must never print a traceback into the prompt
-        io.message(f"oai: completion failed: {type(exc).__name__}: {exc}")
-        return 1
-    if lines:
-        io.out.write("\n".join(lines) + "\n")
-    io.out.flush()
-    return 0
+# tab.py answers from the index of the command tree; what it cannot tell is asked of
+# Click here, with only the groups on the typed path built.
 
 
-def candidates(line: str, io: IO, shell: Shell) -> list[str]:
-    """The lines the shell script reads back, for the command line up to the cursor."""
-    from openai_cli.typer_compat import split_arg_string
+def complete(args: list[str], incomplete: str, io: IO, root: Any = None) -> list[tuple[str, str]]:
+    """Click's candidates for the words before the cursor and the word being typed.
 
-    words = split_arg_string(line)
-    incomplete = words.pop() if words and line and not line[-1].isspace() else ""
-    items = _complete(words[1:], incomplete, io)
-    # The same split Click makes: `--order=a` completes the value `a`.
-    prefix = ""
-    if incomplete.startswith("-") and "=" in incomplete and "--" not in words:
-        prefix = incomplete.partition("=")[0] + "="
-    out: list[str] = []
-    for value, help_text in items:
-        full = prefix + value
-        if shell is Shell.bash:
-            cut = _bash_word(full, incomplete, io.env.get(WORD_VAR, incomplete))
-            if cut is not None:
-                out.append(cut)
-        elif shell is Shell.zsh:
-            entry = full.replace("\\", "\\\\").replace(":", "\\:")
-            out.append(f"{entry}:{help_text}" if help_text else entry)
-        else:  # fish and PowerShell
-            out.append(f"{full}\t{help_text}" if help_text else full)
-    return out
-
-
-def _bash_word(full: str, token: str, word: str) -> str | None:
-    # bash replaces only its own last word, which COMP_WORDBREAKS (= and :) may have
-    # cut from the middle of the token: answer with the part that replaces that word.
-    if not token.endswith(word):
-        return full
-    lead = token[: len(token) - len(word)]
-    return full[len(lead) :] if full.startswith(lead) else None
-
-
-def _complete(args: list[str], incomplete: str, io: IO) -> list[tuple[str, str]]:
+    ``root``: the root group, when one is built already.
+    """
     from openai_cli.app import build
     from openai_cli.context import Factory
-    from openai_cli.typer_compat import complete
+    from openai_cli.typer_compat import complete as click_complete
 
     factory = Factory(io)
     try:
-        items = complete(build(), factory, args, incomplete)
+        items = click_complete(root or build(), factory, args, incomplete)
     finally:
         factory.close()
     # Click marks path parameters with type "file" or "dir": leaving them out lets
     # the script fall back to the shell's own file name completion.
-    return [(value, _one_line(help_text)) for value, kind, help_text in items if kind == "plain"]
-
-
-def _one_line(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _HELP_WIDTH else text[: _HELP_WIDTH - 3].rstrip() + "..."
+    return [(value, help_text) for value, kind, help_text in items if kind == "plain"]
 
 
 def complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
     """Profile names from the config file (never the keyring), for ``--profile``."""
-    from openai_cli.config import config_path
-    from openai_cli.config.store import ConfigFile
-
     env: Mapping[str, str] = getattr(getattr(ctx.obj, "io", None), "env", None) or os.environ
+    return tab.profile_names(env, incomplete)
+
+
+def seen_ids(
+    ctx: typer.Context,
+    kind: str,
+    incomplete: str,
+    known: Callable[[], Sequence[str]] | Sequence[str] = (),
+) -> list[tuple[str, str]]:
+    """The IDs of ``kind`` this profile has seen, for the profile the line names."""
+    from openai_cli.config import Overrides
+
+    root = ctx.find_root()
+    factory = root.obj
     try:
-        names = ConfigFile.load(config_path(env)).profile_names()
+        # The root's own --profile and --base-url; the copies after the command set
+        # the factory's flags as they are parsed, and come later, so they win.
+        given = {k: root.params.get(k) for k in ("profile", "base_url")}
+        flags = Overrides.from_flags(given).merged(factory.flags or Overrides())
     except OaiError:
         return []
-    return sorted(n for n in names if n.startswith(incomplete))
+    return tab.seen_ids(factory.io, flags, kind, incomplete, known)
+
+
+def spec_models(command: tuple[str, ...]) -> tuple[str, ...]:
+    """The model names the spec lists for ``command``'s ``model`` field."""
+    from openai_cli.api.catalogue import load
+
+    for op in load(command[0]):
+        if op.command == command:
+            for p in op.params:
+                if p.name == "model":
+                    return tuple(str(e) for e in p.enum or ())
+    return ()
 
 
 # -- the commands ------------------------------------------------------------------------

@@ -418,6 +418,15 @@ class Table:
         kind="path",
         always_shown=False,
     )
+    id_cache: Setting[bool] = Setting(
+        help="Remember the IDs of objects in answers, for completing ID arguments on TAB",
+        check=_boolean,
+        parse=_yes_no,
+        default=True,
+        env=("OAI_ID_CACHE",),
+        kind="bool",
+        always_shown=False,
+    )
     output: Setting[str] = Setting(
         help="Output format: " + ", ".join(OUTPUT_FORMATS),
         check=_output,

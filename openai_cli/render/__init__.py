@@ -33,8 +33,21 @@ def _items(data: Any) -> list[Any] | None:
     return None
 
 
+def _observed(pages: Iterable[Any], observe: Callable[[Any], None]) -> Iterable[Any]:
+    for page in pages:
+        observe(page)
+        yield page
+
+
 class Renderer:
-    def __init__(self, io: IO, *, fmt: str = "auto", query: str | None = None) -> None:
+    def __init__(
+        self,
+        io: IO,
+        *,
+        fmt: str = "auto",
+        query: str | None = None,
+        observe: Callable[[Any], None] | None = None,
+    ) -> None:
         if fmt not in FORMATS:
             raise UsageError(
                 f"-o/--output: unknown format {fmt!r}; choose from {', '.join(FORMATS)}"
@@ -42,6 +55,9 @@ class Renderer:
         self.io = io
         self.fmt = fmt
         self.query = query
+        # Shown each answer and each page as read, before --query: the context notes
+        # the objects in them (their IDs complete on TAB).
+        self.observe = observe
         self._compiled: Any = None
         if query:
             import jmespath
@@ -92,6 +108,11 @@ class Renderer:
         default with ``*``), used instead of the table or indented JSON a terminal
         would get, and for ``-o table``; every other format prints ``data``.
         """
+        if self.observe is not None:
+            self.observe(data)
+        self._print(data, raw, view)
+
+    def _print(self, data: Any, raw: str | None, view: Callable[[], None] | None = None) -> None:
         out = self.io.out
         if view is not None and self._compiled is None and self.effective in ("pretty", "table"):
             view()
@@ -205,6 +226,8 @@ class Renderer:
         """Print the items of several pages as one list, as the pages arrive."""
         mode = self.effective
         out = self.io.out
+        if self.observe is not None:
+            pages = _observed(pages, self.observe)
         if self._compiled is not None or mode in ("table", "pretty", "yaml", "explore"):
             items: list[Any] = []
             last: dict[str, Any] = {}
@@ -213,7 +236,7 @@ class Renderer:
                 last = page if isinstance(page, dict) else {}
             merged = {**last, "data": items}
             merged.pop("next_page", None)
-            self.answer(merged)
+            self._print(merged, None)
             return
         if mode == "jsonl":
             for page in pages:

@@ -159,7 +159,7 @@ def test_powershell_gets_values_with_their_descriptions(isolated: Path) -> None:
 def test_powershell_script_speaks_the_protocol() -> None:
     """What the PowerShell script sends and reads, checked against the protocol where
     no PowerShell can run (test_pwsh_completes_from_the_committed_script runs it)."""
-    from openai_cli.commands.completion import COMPLETE_VAR, LINE_VAR
+    from openai_cli.tab import COMPLETE_VAR, LINE_VAR
 
     text = script(Shell.powershell)
     assert "Register-ArgumentCompleter -Native -CommandName oai" in text
@@ -240,7 +240,17 @@ def test_a_request_builds_only_the_typed_path_and_never_the_keyring() -> None:
     assert "--after" in p.stdout.split()
     line = next(x for x in p.stderr.splitlines() if x.startswith("MODULES"))
     assert line.split()[1] == "0"
-    assert line.split()[2:] == ["openai_cli.api.catalogue.fine_tuning"]
+    # Answered from the index of the tree: no catalogue module at all.
+    assert line.split()[2:] == []
+    # A line only Click can answer (after `--`) builds the typed path alone.
+    env["_OAI_COMPLETE_LINE"] = "oai --profile work fine-tuning jobs list -- "
+    env["_OAI_COMPLETE_WORD"] = ""
+    p = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert p.returncode == 0, p.stderr
+    line = next(x for x in p.stderr.splitlines() if x.startswith("MODULES"))
+    assert line.split()[1:] == ["0", "openai_cli.api.catalogue.fine_tuning"]
 
 
 # -- oai completion install ---------------------------------------------------------------

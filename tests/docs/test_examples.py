@@ -99,6 +99,11 @@ NOT_RUN: dict[tuple[str, str], str] = {
     ("docs/getting-started.md", "oai repl -m gpt-4o"): "interactive: reads a terminal",
     (
         "README.md",
+        "oai batches cancel <TAB>                         # IDs from earlier answers,"
+        " with status and date",
+    ): "a shell's TAB, not a command: tests/cli/test_id_completion.py completes it",
+    (
+        "README.md",
         "python3 -m venv .venv && .venv/bin/pip install -q . && .venv/bin/oai --help",
     ): _INSTALL,
     (

@@ -35,8 +35,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("openai_cli.http",),
     ("openai_cli.input",),
     # Progress bars, resumable state files and the conversation log, for the
-    # workflows above them.
-    ("openai_cli.progress", "openai_cli.state", "openai_cli.logs"),
+    # workflows above them; the IDs seen, and the answers to a TAB, for completion.
+    (
+        "openai_cli.progress",
+        "openai_cli.state",
+        "openai_cli.logs",
+        "openai_cli.idcache",
+        "openai_cli.tab",
+    ),
     ("openai_cli.api",),
     ("openai_cli.render",),
     # Shared options, the per-invocation factory, lazy Typer groups: what every
@@ -57,6 +63,7 @@ LAZY_BOUNDARIES = (
     "openai_cli.context",  # builds settings, clients and the renderer on first use
     "openai_cli.builder",  # loads a catalogue group, then one command of it
     "openai_cli.commands",  # a command's body runs only when the command does
+    "openai_cli.tab",  # a TAB reads the config, the ID cache or the app only when it must
 )
 
 # (importer, imported) in-function imports outside the boundaries, or upward ones.
@@ -77,6 +84,12 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("openai_cli.options", "openai_cli.commands.completion"): "profile names, read from the "
     "config only when --profile is completed",
     ("openai_cli.commands.completion", "openai_cli.app"): "completion walks the root group",
+    ("openai_cli.tab", "openai_cli.commands.completion"): "a line the index of the tree "
+    "cannot answer goes to Click, through the built app",
+    ("openai_cli.idcache", "openai_cli.http.redact"): "the base URL is masked only when the "
+    "ID cache is read or written, never when a command is built",
+    ("openai_cli.idcache", "openai_cli.state"): "the state folder is found only when the ID "
+    "cache is read or written",
     ("openai_cli.lazy", "openai_cli.commands.help"): "the index of the whole tree, built "
     "only for the error of a command no group has",
     ("openai_cli.render", "openai_cli.render.explore"): "the outline of -o explore, only "

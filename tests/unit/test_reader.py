@@ -70,6 +70,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("commands/map.py", "lines"): "the input read a line at a time",
     ("commands/completion.py", "install"): "a completion script oai installs",
     ("commands/completion.py", "_notes"): "the shell's rc file, searched for one line",
+    ("idcache.py", "_load"): "the ID cache oai writes",
+    ("tab.py", "get"): "the index of the command tree shipped with the package",
 }
 
 _WRITES = ("w", "a", "x", "+")

@@ -19,6 +19,7 @@ import pytest
 from openai_cli.api import runner
 from openai_cli.api.request import Answer, Call, Request
 from openai_cli.errors import UsageError
+from openai_cli.idcache import Seen
 from openai_cli.io import IO
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ class Deps:
     printer: Printer = field(default_factory=Printer)
     common: Shared = field(default_factory=Shared)
     stdout_tty: bool = False
+    seen: Seen = field(default_factory=Seen)
 
     @property
     def io(self) -> IO:

@@ -172,8 +172,11 @@ def test_the_internals_scan_finds_each_way_in(tmp_path: Path) -> None:
     ]
 
 
-def test_split_arg_string_allows_an_unfinished_quote() -> None:
-    assert typer_compat.split_arg_string("oai files list --order 'de") == [
+def test_the_line_splitter_allows_an_unfinished_quote() -> None:
+    # tab.split is the splitter of both completion paths (Click's own is not used).
+    from openai_cli.tab import split
+
+    assert split("oai files list --order 'de") == [
         "oai",
         "files",
         "list",

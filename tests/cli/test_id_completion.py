@@ -1,0 +1,253 @@
+"""Completion of IDs and models from the answers oai has already printed.
+
+Every request a test expects is a respx route that must be called; a TAB runs under
+``unsent`` or with no router at all, so a request made on TAB fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import time
+from pathlib import Path
+from typing import Any
+
+import respx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from openai_cli import idcache
+from tests.helpers import BASE, api_env, invoke
+
+NOW = 1_780_000_000
+FILE_ROWS = [
+    {"id": "file-new", "object": "file", "filename": "train.jsonl", "created_at": NOW},
+    {"id": "file-old", "object": "file", "filename": "notes: v2.txt", "created_at": NOW - 60},
+]
+FILES = {"object": "list", "data": FILE_ROWS, "has_more": False}
+BATCH = {"id": "batch_1", "object": "batch", "status": "in_progress", "created_at": NOW}
+
+
+def when(ts: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+def complete(shell: str, line: str, word: str | None = None, **env: str) -> list[str]:
+    full = {**api_env(), "_OAI_COMPLETE": f"complete_{shell}", "_OAI_COMPLETE_LINE": line, **env}
+    if word is not None:
+        full["_OAI_COMPLETE_WORD"] = word
+    with respx.mock(base_url=BASE, assert_all_mocked=True):  # any request on TAB fails
+        r = invoke(env=full)
+    assert r.code == 0, r
+    assert r.err == ""
+    return r.out.splitlines()
+
+
+def run(api: respx.MockRouter, method: str, path: str, body: Any, *args: str, **env: str) -> None:
+    api.route(method=method, path=path.removeprefix("/v1")).respond(200, json=body)
+    r = invoke(*args, env={**api_env(), **env})
+    assert r.code == 0, r
+
+
+def cache_file(isolated: Path) -> Path:
+    return isolated / "state" / idcache.FILE_NAME
+
+
+def test_listed_files_complete_with_their_names(api: respx.MockRouter, isolated: Path) -> None:
+    assert complete("bash", "oai files retrieve ", "") == []
+    run(api, "GET", "/files", FILES, "files", "list")
+    assert complete("bash", "oai files retrieve ", "") == ["file-new", "file-old"]
+    assert complete("zsh", "oai files retrieve file-o") == [
+        f"file-old:notes: v2.txt · {when(NOW - 60)}"
+    ]
+    assert complete("fish", "oai files delete ") == [
+        f"file-new\ttrain.jsonl · {when(NOW)}",
+        f"file-old\tnotes: v2.txt · {when(NOW - 60)}",
+    ]
+    # A body field taking a file, and a file of a vector store (its ID is the file's).
+    assert complete("bash", "oai fine-tuning jobs create --training-file ", "") == [
+        "file-new",
+        "file-old",
+    ]
+    assert complete("bash", "oai vector-stores files retrieve vs_1 ", "") == [
+        "file-new",
+        "file-old",
+    ]
+    assert stat.S_IMODE(cache_file(isolated).stat().st_mode) == 0o600
+    assert "sk-" not in cache_file(isolated).read_text()
+
+
+def test_created_batch_completes_with_its_status(api: respx.MockRouter) -> None:
+    run(
+        api,
+        "POST",
+        "/batches",
+        BATCH,
+        "batches",
+        "create",
+        "--input-file-id",
+        "file-x",
+        "--endpoint",
+        "/v1/responses",
+        "--completion-window",
+        "24h",
+    )
+    assert complete("fish", "oai batches cancel ") == [f"batch_1\tin_progress · {when(NOW)}"]
+    # Not a batch of a vector store, nor a file.
+    assert complete("bash", "oai vector-stores file-batches cancel vs_1 ", "") == []
+    assert complete("bash", "oai files retrieve ", "") == []
+
+
+def test_vector_store_files_list_completes_vector_stores(api: respx.MockRouter) -> None:
+    stores = {"object": "list", "data": [{"id": "vs_1", "object": "vector_store", "name": "docs"}]}
+    run(api, "GET", "/vector_stores", stores, "vector-stores", "list")
+    assert complete("fish", "oai vector-stores files list ") == ["vs_1\tdocs"]
+
+
+def test_previous_response_id(api: respx.MockRouter) -> None:
+    resp = {"id": "resp_1", "object": "response", "status": "completed", "created_at": NOW}
+    run(api, "GET", "/responses/resp_1", resp, "responses", "retrieve", "resp_1")
+    assert complete("bash", "oai responses create --previous-response-id ", "") == ["resp_1"]
+
+
+def test_a_successful_delete_removes_the_id(api: respx.MockRouter) -> None:
+    run(api, "GET", "/files", FILES, "files", "list")
+    run(
+        api,
+        "DELETE",
+        "/files/file-new",
+        {"id": "file-new", "object": "file", "deleted": True},
+        "files",
+        "delete",
+        "file-new",
+    )
+    assert complete("bash", "oai files retrieve ", "") == ["file-old"]
+    # An empty answer to a delete, too.
+    api.delete("/files/file-old").respond(204)
+    assert invoke("files", "delete", "file-old", env=api_env()).code == 0
+    assert complete("bash", "oai files retrieve ", "") == []
+
+
+def test_a_failed_delete_keeps_the_id(api: respx.MockRouter) -> None:
+    run(api, "GET", "/files", FILES, "files", "list")
+    api.delete("/files/file-new").respond(404, json={"error": {"message": "no such file"}})
+    assert invoke("files", "delete", "file-new", env=api_env()).code != 0
+    assert complete("bash", "oai files retrieve ", "") == ["file-new", "file-old"]
+
+
+def test_kept_per_profile_and_base_url(api: respx.MockRouter, isolated: Path) -> None:
+    config = isolated / "config"
+    config.mkdir(parents=True)
+    (config / "config.toml").write_text("[profiles.work]\n[profiles.home]\n")
+    run(api, "GET", "/files", FILES, "files", "list", "--profile", "work")
+    assert complete("bash", "oai --profile work files retrieve ", "") == ["file-new", "file-old"]
+    assert complete("bash", "oai files retrieve --profile work ", "") == ["file-new", "file-old"]
+    assert complete("bash", "oai --profile home files retrieve ", "") == []
+    other = "https://user:hunter2@other.test/v1"
+    assert complete("bash", "oai --profile work files retrieve ", "", OPENAI_BASE_URL=other) == []
+    assert complete("bash", f"oai --profile work --base-url {BASE} files retrieve ", "") == [
+        "file-new",
+        "file-old",
+    ]
+
+
+def test_password_of_the_base_url_is_never_written(isolated: Path) -> None:
+    base = "https://user:hunter2@api.openai.test/v1"
+    with respx.mock(base_url="https://api.openai.test/v1", assert_all_called=True) as api:
+        api.get("/files").respond(200, json=FILES)
+        r = invoke("files", "list", env={**api_env(), "OPENAI_BASE_URL": base})
+        assert r.code == 0, r
+    assert "hunter2" not in cache_file(isolated).read_text()
+    assert complete("bash", "oai files retrieve ", "", OPENAI_BASE_URL=base) == [
+        "file-new",
+        "file-old",
+    ]
+
+
+def test_setting_turns_it_off(api: respx.MockRouter, isolated: Path) -> None:
+    run(api, "GET", "/files", FILES, "files", "list", OAI_ID_CACHE="no")
+    assert not cache_file(isolated).exists()
+    assert invoke("files", "list", env=api_env()).code == 0
+    assert complete("bash", "oai files retrieve ", "", OAI_ID_CACHE="false") == []
+
+
+def test_cache_clear_empties_it(api: respx.MockRouter, isolated: Path) -> None:
+    run(api, "GET", "/files", FILES, "files", "list")
+    r = invoke("cache", "clear")
+    assert r.code == 0, r
+    assert not cache_file(isolated).exists()
+    assert complete("bash", "oai files retrieve ", "") == []
+    r = invoke("cache", "clear")
+    assert r.code == 0, r
+    assert "empty" in r.err
+
+
+def test_models_from_the_last_models_list(api: respx.MockRouter) -> None:
+    spec_names = complete("bash", "oai chat completions create --model gpt-4o", "gpt-4o")
+    assert "gpt-4o" in spec_names and "gpt-4o-mini" in spec_names, "the spec's names"
+    assert complete("bash", "oai ask --model gpt-4o", "gpt-4o") == spec_names
+    models = {"object": "list", "data": [{"id": "local-llm", "object": "model", "created": NOW}]}
+    run(api, "GET", "/models", models, "models", "list")
+    assert complete("bash", "oai chat completions create --model ", "") == ["local-llm"]
+    assert complete("bash", "oai ask -m ", "") == ["local-llm"]
+    assert complete("bash", "oai models retrieve ", "") == ["local-llm"]
+
+
+def test_a_broken_cache_file_offers_nothing(isolated: Path) -> None:
+    path = cache_file(isolated)
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json")
+    assert complete("bash", "oai files retrieve ", "") == []
+
+
+def test_all_pages_are_remembered(api: respx.MockRouter) -> None:
+    page1 = {"object": "list", "data": FILE_ROWS[:1], "has_more": True}
+    page2 = {"object": "list", "data": FILE_ROWS[1:], "has_more": False}
+    api.get("/files", params={"after": "file-new"}).respond(200, json=page2)
+    api.get("/files").respond(200, json=page1)
+    r = invoke("files", "list", "--all", "-o", "table", env=api_env())
+    assert r.code == 0, r
+    # The later page was seen last: it comes first.
+    assert complete("bash", "oai files retrieve ", "") == ["file-old", "file-new"]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.integers(0, idcache.LIMIT * 2), min_size=1, max_size=idcache.LIMIT * 3))
+def test_bounded_and_most_recent_first(env: dict[str, str], seen_ids: list[int]) -> None:
+    idcache.clear(env)
+    for chunk in range(0, len(seen_ids), 97):
+        seen = idcache.Seen()
+        for n in seen_ids[chunk : chunk + 97]:
+            seen.answer({"id": f"file-{n}", "object": "file"})
+        idcache.save(env, "p", seen)
+    got = [oid for oid, _ in idcache.read(env, "p", "file")]
+    expected = list(dict.fromkeys(f"file-{n}" for n in reversed(seen_ids)))[: idcache.LIMIT]
+    assert got == expected
+    assert json.loads(Path(env["OAI_STATE_DIR"], idcache.FILE_NAME).read_text())["version"] == 1
+
+
+def test_param_kinds_name_what_answers_hold() -> None:
+    # Every ID path parameter of the catalogue names a kind an answer's object has.
+    from openai_cli.api.catalogue import GROUPS, load
+
+    kinds = set()
+    for group in GROUPS:
+        for op in load(group):
+            for pp in op.path_params:
+                kinds.add(idcache.param_kind(pp.name, op.path))
+    for expected in (
+        "file",
+        "batch",
+        "vector_store",
+        "response",
+        "job",
+        "completion",
+        "file_batch",
+        "model",
+        "run",
+        "message",
+        "project",
+    ):
+        assert expected in kinds

@@ -1,0 +1,178 @@
+"""The index of the command tree (openai_cli/tab_index/) answers a TAB as Click does.
+
+For every group and command of the app, the lines a user most often completes (its
+commands, its options, the values of each option and argument, an option given
+already) are answered both from the index (``tab.quick``, no Typer) and by Click
+through the built app, and must be equal, descriptions included. Profile names and
+IDs are read from a config file and an ID cache filled for the test.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from openai_cli import idcache, tab
+from openai_cli.commands.completion import complete
+from openai_cli.io import IO
+from tests.helpers import ROOT
+
+TOPS = sorted(p.stem for p in tab.INDEX.glob("*.json"))
+
+
+def _nodes(top: str) -> dict[str, Any]:
+    nodes: dict[str, Any] = json.loads((tab.INDEX / f"{top}.json").read_text())
+    return nodes
+
+
+def _lines(path: str, node: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The lines to compare, and those the index leaves to Click (variadic arguments).
+
+    Every option whose value completes to something; of those that complete to
+    nothing (free text), the first only: they are all answered alike.
+    """
+    base = f"oai {path} ".replace("  ", " ")
+    params = node.get("params", [])
+    # The line itself completes the first argument, if there is one.
+    lines = [base + "-", base + "--"] + ([] if any(p.get("arg") for p in params) else [base])
+    left: list[str] = []
+    placeholders = ""
+    plain_done = given_done = False
+    for p in params:
+        if p.get("arg"):
+            (left if p.get("complex") else lines).append(base + placeholders)
+            placeholders += "x "
+        elif p.get("value") and not p.get("complex"):
+            if not (p.get("values") or p.get("source")):
+                if plain_done:
+                    continue
+                plain_done = True
+            lines.append(f"{base}{p['opts'][0]} ")
+            if p.get("listed") and not given_done:
+                # As --flag=VALUE; and given once, no longer offered (unless it repeats).
+                lines += [f"{base}{p['opts'][-1]}=", f"{base}{p['opts'][0]} v -"]
+                given_done = True
+    return lines, left
+
+
+@pytest.fixture
+def tab_env(isolated: Path) -> dict[str, str]:
+    env = {
+        "OAI_CONFIG_DIR": str(isolated / "config"),
+        "OAI_STATE_DIR": str(isolated / "state"),
+        "OAI_DATA_DIR": str(isolated / "data"),
+    }
+    (isolated / "config").mkdir()
+    (isolated / "config" / "config.toml").write_text(
+        'current_profile = "work"\n[profiles.work]\n[profiles.home]\n'
+    )
+    seen = idcache.Seen()
+    for kind in ("file", "batch", "vector_store", "response", "model", "job", "project"):
+        seen.answer({"id": f"{kind}_1", "object": kind, "name": f"a {kind}", "created_at": 1})
+    idcache.save(env, idcache.section("work", "https://api.openai.com/v1"), seen)
+    return env
+
+
+def _io(env: dict[str, str]) -> IO:
+    return IO(stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO(), env=env)
+
+
+@pytest.mark.parametrize("top", TOPS)
+def test_index_answers_as_click_does(top: str, tab_env: dict[str, str]) -> None:
+    # A fresh app for each file, as each TAB is a fresh process: a group lists a
+    # command it has built with that command's own summary.
+    from openai_cli.app import build
+
+    root = build()
+
+    def click(args: list[str], incomplete: str, the_io: IO) -> list[tuple[str, str]]:
+        return complete(args, incomplete, the_io, root)
+
+    answered = 0
+    for path, node in _nodes(top).items():
+        lines, left = _lines(path, node)
+        for line in lines:
+            quick = tab.candidates(line, _io(tab_env), "fish", tab.quick)
+            slow = tab.candidates(line, _io(tab_env), "fish", click)
+            assert quick is not None, f"the index cannot answer {line!r}"
+            assert slow is not None
+            if any(c.startswith(("-h\t", "--help\t")) for c in slow):
+                # Click keeps the help option's spellings in a set: their order is
+                # the set's, which changes from process to process.
+                quick, slow = sorted(quick), sorted(slow)
+            assert quick == slow, line
+            answered += 1
+        for line in left:
+            assert tab.candidates(line, _io(tab_env), "fish", tab.quick) is None, line
+    assert answered >= 3
+
+
+def test_ids_and_profiles_come_from_the_files(tab_env: dict[str, str]) -> None:
+    the_io = _io(tab_env)
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(1))
+    assert tab.candidates("oai files retrieve ", the_io, "fish", tab.quick) == [
+        f"file_1\ta file · {when}"
+    ]
+    assert tab.candidates("oai --profile ", the_io, "bash", tab.quick) == ["home", "work"]
+    assert tab.candidates("oai --profile home files retrieve ", the_io, "bash", tab.quick) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "oai files list -- ",  # after --: Click's business
+        "oai nosuch ",
+        "oai files list --nosuch ",
+        "oai ask -sm ",  # short options run together
+    ],
+)
+def test_lines_the_index_leaves_to_click(line: str, tab_env: dict[str, str]) -> None:
+    assert tab.candidates(line, _io(tab_env), "bash", tab.quick) is None
+
+
+def test_the_committed_index_is_current() -> None:
+    p = subprocess.run(
+        [sys.executable, "-m", "tools.gen_tab_index", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_a_tab_imports_neither_typer_nor_click_nor_rich(tab_env: dict[str, str]) -> None:
+    probe = (
+        "import sys\n"
+        "from openai_cli.main import run\n"
+        "code = run([])\n"
+        "heavy = ('typer', 'click', 'rich', 'httpx')\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in heavy)\n"
+        "print('MODULES', code, *bad, file=sys.stderr)\n"
+    )
+    for line in ("oai files retrieve ", "oai fine-tuning jobs list --", "oai --profile "):
+        env = {
+            **tab_env,
+            "PATH": "/usr/bin:/bin",
+            "_OAI_COMPLETE": "complete_bash",
+            "_OAI_COMPLETE_LINE": line,
+        }
+        p = subprocess.run(
+            [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert p.returncode == 0, p.stderr
+        assert p.stdout, line
+        assert p.stderr.split() == ["MODULES", "0"], p.stderr
+
+
+def test_every_shell_with_a_script_is_answered() -> None:
+    from openai_cli.commands.completion import Shell
+
+    assert set(tab.SHELLS) == {s.value for s in Shell}
