@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from openai_cli import writer
-from openai_cli.errors import ConfigError, OaiError, UsageError
+from openai_cli.errors import OaiError, UsageError, cannot_write
 from openai_cli.options import add_command, argument
 
 if TYPE_CHECKING:
@@ -271,7 +271,7 @@ def install(factory: Factory, opts: InstallOptions) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             writer.write_file(path, text.encode("utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise cannot_write(path, exc) from None
     if current == text:
         io.message(f"The {shell.value} completion in {path} is up to date")
     else:
