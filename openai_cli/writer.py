@@ -64,17 +64,42 @@ def refusal(path: str | os.PathLike[str]) -> str | None:
     its place. A name longer than the file system takes could never be created:
     refused too, before an answer is paid for that could not be saved.
     """
+    if too_long(path):
+        return _TOO_LONG
     try:
         mode = os.stat(path).st_mode
-    except OSError as exc:
-        if exc.errno == errno.ENAMETOOLONG:
-            return _TOO_LONG
+    except OSError:
         # Missing, or unreachable: creating the file will say why, in its own words.
         return None
     return _kind(mode)
 
 
 _TOO_LONG = "has a name too long for its file system"
+
+
+def too_long(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path``, or a folder on the way to it still to be made, has a name
+    longer than the file system takes: creating it could only fail."""
+    full = os.path.abspath(path)
+    try:
+        os.stat(full)
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            return True
+    else:
+        return False
+    there = full
+    while not os.path.isdir(there):
+        parent = os.path.dirname(there)
+        if parent == there:
+            break
+        there = parent
+    try:
+        most = os.pathconf(there, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        most = 255
+    missing = os.fsencode(os.path.relpath(full, there))
+    return any(len(name) > most for name in missing.split(os.fsencode(os.sep)))
 
 
 def reason_text(reason: str) -> str:

@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 
 from openai_cli.errors import UsageError
-from openai_cli.writer import reason_text, refusal
+from openai_cli.writer import reason_text, refusal, too_long
 
 STDOUT = "-"
 
@@ -86,6 +86,8 @@ def _check_dir(flag: str, folder: str) -> None:
     """A folder that exists and can be written in, or one that can be created."""
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise UsageError(f"{flag}: {folder} is a file, not a folder")
+    if too_long(folder):
+        raise UsageError(f"{flag}: {folder} has a name too long for its file system")
     probe = os.path.abspath(folder)
     while not os.path.exists(probe):
         probe = os.path.dirname(probe)
