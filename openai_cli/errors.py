@@ -6,6 +6,8 @@ place that turns one into a message on stderr and a process exit code.
 
 from __future__ import annotations
 
+import errno
+import os
 from enum import IntEnum
 
 
@@ -107,6 +109,19 @@ class OutputError(OaiError):
     """Writing the output failed (a full disk, an I/O error): the data did not arrive."""
 
     default_exit_code = ExitCode.IO_ERROR
+
+
+# A write that failed for want of room or of a sound, writable disk: nothing the
+# user typed was wrong, so exit 74 wherever the file was being written.
+OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+
+
+def cannot_write(path: str | os.PathLike[str], exc: OSError) -> OaiError:
+    """The error for a file oai keeps (config, a completion script) that could not be
+    written: an :class:`OutputError` for a full, broken or read-only disk, else a
+    :class:`ConfigError` (a permission, a folder in the way) the user can fix."""
+    message = f"cannot write {os.fspath(path)}: {exc.strerror or exc}"
+    return OutputError(message) if exc.errno in OUTPUT_ERRNOS else ConfigError(message)
 
 
 class JobFailed(OaiError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import os
 import signal
 import sys
@@ -11,7 +10,15 @@ from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from openai_cli import writer
-from openai_cli.errors import ExitCode, HungUp, OaiError, OutputError, Terminated, UsageError
+from openai_cli.errors import (
+    OUTPUT_ERRNOS,
+    ExitCode,
+    HungUp,
+    OaiError,
+    OutputError,
+    Terminated,
+    UsageError,
+)
 from openai_cli.io import IO
 
 if TYPE_CHECKING:
@@ -78,7 +85,7 @@ def run(argv: Sequence[str], io: IO | None = None) -> int:
     except BrokenPipeError:
         return _broken_pipe()
     except OSError as exc:
-        if exc.errno not in _OUTPUT_ERRNOS:
+        if exc.errno not in OUTPUT_ERRNOS:
             return _internal_error(io, exc, debug)
         return _output_failed(io, exc, debug)
     except KeyboardInterrupt as exc:
@@ -117,10 +124,6 @@ def _ended(io: IO, exc: Terminated) -> int:
         # Nor can what stdout still buffers reach the closed terminal.
         _discard_stdout()
     return int(exc.exit_code)
-
-
-# Errors that mean the output could not be written, rather than a bug.
-_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EROFS})
 
 
 def _internal_error(io: IO, exc: Exception, debug: bool) -> int:

@@ -21,6 +21,7 @@ from openai_cli import writer
 from openai_cli.config.lock import exclusive, private_dir
 from openai_cli.config.table import Environment
 from openai_cli.errors import UsageError
+from openai_cli.input.reader import read_kept
 
 
 def state_dir(env: Mapping[str, str], *parts: str) -> Path:
@@ -49,10 +50,14 @@ def write_json(path: Path, data: Any) -> None:
 
 def read_json(path: Path, *, what: str) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_kept(path).decode("utf-8"))
     except FileNotFoundError:
         raise UsageError(f"{what}: no state file at {path}") from None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        raise UsageError(
+            f"{what}: cannot read the state file {path}: {exc.strerror or exc}"
+        ) from None
+    except ValueError as exc:
         raise UsageError(f"{what}: cannot read the state file {path}: {exc}") from None
     if not isinstance(data, dict):
         raise UsageError(f"{what}: {path} is not a state file")

@@ -61,14 +61,50 @@ def refusal(path: str | os.PathLike[str]) -> str | None:
 
     A symlink is judged by what it points to: a link to a folder or a pipe is
     refused as one. A missing file, or a dangling link, is fine: the new file takes
-    its place.
+    its place. A name longer than the file system takes could never be created:
+    refused too, before an answer is paid for that could not be saved.
     """
+    if too_long(path):
+        return _TOO_LONG
     try:
         mode = os.stat(path).st_mode
     except OSError:
         # Missing, or unreachable: creating the file will say why, in its own words.
         return None
     return _kind(mode)
+
+
+_TOO_LONG = "has a name too long for its file system"
+
+
+def too_long(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path``, or a folder on the way to it still to be made, has a name
+    longer than the file system takes: creating it could only fail."""
+    full = os.path.abspath(path)
+    try:
+        os.stat(full)
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            return True
+    else:
+        return False
+    there = full
+    while not os.path.isdir(there):
+        parent = os.path.dirname(there)
+        if parent == there:
+            break
+        there = parent
+    try:
+        most = os.pathconf(there, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        most = 255
+    missing = os.fsencode(os.path.relpath(full, there))
+    return any(len(name) > most for name in missing.split(os.fsencode(os.sep)))
+
+
+def reason_text(reason: str) -> str:
+    """A :func:`refusal` as the end of a sentence that begins with the path."""
+    return reason if reason == _TOO_LONG else f"{reason}, not a regular file"
 
 
 def _kind(mode: int) -> str | None:
@@ -100,7 +136,7 @@ def _not_regular(path: str) -> str | None:
 def _refuse(path: str) -> None:
     reason = refusal(path)
     if reason is not None:
-        raise NotAFile(errno.EINVAL, f"{reason}, not a regular file", path)
+        raise NotAFile(errno.EINVAL, reason_text(reason), path)
 
 
 class Replacement:

@@ -24,7 +24,7 @@ from openai_cli.api.missing import naming_missing
 from openai_cli.api.request import Request
 from openai_cli.api.runner import download
 from openai_cli.api.schemas import batch_check
-from openai_cli.api.send import answer_object, open_response, send
+from openai_cli.api.send import answer_id, answer_object, open_response, send
 from openai_cli.api.uploads import RangeReader
 from openai_cli.api.wait import WaitTimedOut, error_text, intervals
 from openai_cli.errors import ExitCode, UsageError
@@ -309,10 +309,11 @@ class BatchRun:
             )
             with naming_missing(self.factory, "POST", "/files", MAP_INSTEAD):
                 resp = send(client, req)
-        file = answer_object(resp, "files create")
-        chunk["file_id"] = file["id"]
+        chunk["file_id"] = answer_id(answer_object(resp, "files create"), "files create")
         self.save()
-        self.io.message(f"oai: uploaded {name} ({_n(chunk['lines'], 'request')}): {file['id']}")
+        self.io.message(
+            f"oai: uploaded {name} ({_n(chunk['lines'], 'request')}): {chunk['file_id']}"
+        )
 
     def _create(self, client: Client, chunk: dict[str, Any]) -> None:
         tag = self._tag(chunk)
@@ -356,7 +357,7 @@ class BatchRun:
 
     @staticmethod
     def _update(chunk: dict[str, Any], batch: dict[str, Any]) -> None:
-        chunk["batch_id"] = batch["id"]
+        chunk["batch_id"] = answer_id(batch, "batches")
         for key in ("status", "output_file_id", "error_file_id", "request_counts", "errors"):
             chunk[key] = batch.get(key)
 

@@ -124,6 +124,15 @@ def answer_object(resp: httpx.Response, what: str) -> dict[str, Any]:
     return data
 
 
+def answer_id(answer: dict[str, Any], what: str) -> str:
+    """The ``id`` of an answer the command goes on with (a file to attach, a batch to
+    poll); an answer without one is not what the API speaks (exit 6)."""
+    ident = answer.get("id")
+    if not isinstance(ident, str) or not ident:
+        raise ProtocolError(f"{what}: the answer has no id: {str(answer)[:120]!r}")
+    return ident
+
+
 @contextmanager
 def open_foreign(settings: Settings, url: str) -> Iterator[httpx.Response]:
     """``GET url`` on a host that is not the API (a signed download link).

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.request import Request
-from openai_cli.api.send import answer_object, send
-from openai_cli.errors import ApiError, JobFailed, ProtocolError
+from openai_cli.api.send import answer_id, answer_object, send
+from openai_cli.errors import ApiError, JobFailed
 from openai_cli.http.client import FilePart
 from openai_cli.http.paths import fill
 from openai_cli.io import IO
@@ -279,9 +279,7 @@ class ChunkedUpload:
         s = self.spec
         body = create_body(s)
         upload = answer_object(send(self.client, Request("POST", "/uploads", body=body)), "uploads")
-        uid = upload.get("id")
-        if not isinstance(uid, str) or not uid:
-            raise ProtocolError("POST /uploads answered without an upload id")
+        uid = answer_id(upload, "POST /uploads")
         created = time.time()
         expires = upload.get("expires_at")
         if not isinstance(expires, (int, float)):
@@ -432,9 +430,7 @@ class ChunkedUpload:
         data = FilePart("data", self.spec.filename, opener, "application/octet-stream")
         req = Request("POST", _path(uid, "parts"), files=[data], multipart=True)
         part = answer_object(send(self.client, req), f"part {index + 1}")
-        pid = part.get("id")
-        if not isinstance(pid, str) or not pid:
-            raise ProtocolError(f"part {index + 1}: the answer has no part id")
+        pid = answer_id(part, f"part {index + 1}")
         return pid
 
     def _abandon(self, uid: str, total: int, sent: int) -> None:

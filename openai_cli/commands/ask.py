@@ -316,8 +316,10 @@ def _state_key(factory: Factory) -> str:
 
 def recall(factory: Factory) -> dict[str, Any] | None:
     """The last answer (response id, logged conversation, model) for this profile and base URL."""
+    from openai_cli.input.reader import read_kept
+
     try:
-        data = json.loads(_state_path(factory).read_text(encoding="utf-8"))
+        data = json.loads(read_kept(_state_path(factory)))
     except (OSError, ValueError):
         return None
     entry = data.get(_state_key(factory)) if isinstance(data, dict) else None
@@ -332,6 +334,7 @@ def remember(factory: Factory, reply: Reply, turn: Turn, conversation_id: str | 
     """
     from openai_cli.config.lock import exclusive
     from openai_cli.errors import ConfigError
+    from openai_cli.input.reader import read_kept
     from openai_cli.state import write_json
 
     response_id = reply.response_id if reply.api == "responses" and turn.stored else None
@@ -341,7 +344,7 @@ def remember(factory: Factory, reply: Reply, turn: Turn, conversation_id: str | 
         path = _state_path(factory)
         with exclusive(path):
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
+                data = json.loads(read_kept(path))
             except (OSError, ValueError):
                 data = {}
             if not isinstance(data, dict):

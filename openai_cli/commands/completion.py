@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from openai_cli import tab, writer
-from openai_cli.errors import ConfigError, OaiError, UsageError
+from openai_cli.errors import ConfigError, OaiError, UsageError, cannot_write
 from openai_cli.options import add_command, argument
 
 if TYPE_CHECKING:
@@ -299,7 +299,7 @@ def _write(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         writer.write_file(path, text.encode("utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise cannot_write(path, exc) from None
 
 
 def _source_from_profile(script_path: Path, env: Mapping[str, str]) -> None:

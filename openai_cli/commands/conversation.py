@@ -270,8 +270,10 @@ def _engines_path(factory: Factory) -> Path:
 
 
 def _engine_state(factory: Factory) -> dict[str, Any]:
+    from openai_cli.input.reader import read_kept
+
     try:
-        data = json.loads(_engines_path(factory).read_text(encoding="utf-8"))
+        data = json.loads(read_kept(_engines_path(factory)))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}

@@ -22,7 +22,8 @@ from openai_cli.config.lock import exclusive, private_dir
 from openai_cli.config.table import BY_KEY, TABLE_KEYS, Environment
 from openai_cli.config.table import SECRET_KEYS as SECRET_KEYS
 from openai_cli.config.table import SETTING_KEYS as SETTING_KEYS
-from openai_cli.errors import ConfigError, UsageError
+from openai_cli.errors import ConfigError, UsageError, cannot_write
+from openai_cli.input.reader import read_kept
 from openai_cli.io import IO
 from openai_cli.writer import PRIVATE, write_file
 
@@ -127,10 +128,8 @@ class ConfigFile:
     ) -> ConfigFile:
         """The file at ``path`` (empty when missing); refused when others can change it."""
         try:
-            with path.open("rb") as f:
-                # Checked on the open file, so what is read is what was checked.
-                _check_safe(path, os.fstat(f.fileno()), io, env)
-                raw = f.read()
+            # Checked on the open file, so what is read is what was checked.
+            raw = read_kept(path, lambda st: _check_safe(path, st, io, env))
         except FileNotFoundError:
             return cls(path)
         except OSError as exc:
@@ -279,7 +278,7 @@ class ConfigFile:
         try:
             write_private(self.path, text)
         except OSError as exc:
-            raise ConfigError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+            raise cannot_write(self.path, exc) from None
         self.exists = True
 
 

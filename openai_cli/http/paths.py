@@ -100,8 +100,22 @@ def literal(path: str, what: str = "PATH") -> str:
             f"{what}: {path!r} contains '?'; give query values as fields "
             "(-f KEY=VALUE, sent as the query string of a GET or DELETE)"
         )
-    if "\\" in unquote(path):
+    decoded = unquote(path)
+    if "\\" in decoded:
         raise UsageError(f"{what}: {path!r} contains an encoded backslash (%5C)")
+    for c in decoded:
+        if ord(c) < 0x20 or ord(c) == 0x7F:
+            # A server that decodes the path may end it at %00 or split it at %0A.
+            raise UsageError(
+                f"{what}: {path!r} contains an encoded control character (U+{ord(c):04X})"
+            )
+    if any(part in (".", "..") for part in decoded.split("/")):
+        # %2F..%2F: one segment as sent, a dot segment to a server or proxy that
+        # decodes before it routes.
+        raise UsageError(
+            f"{what}: {path!r} holds an encoded '/' around a dot segment, which would "
+            "send the request to another path on a server that decodes it"
+        )
     return path
 
 

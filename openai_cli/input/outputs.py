@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 
 from openai_cli.errors import UsageError
-from openai_cli.writer import refusal
+from openai_cli.writer import reason_text, refusal, too_long
 
 STDOUT = "-"
 
@@ -66,7 +66,7 @@ def _check_file(flag: str, path: str, created: Sequence[str], *, stdout: bool) -
         # Written into, a pipe would hang the command after the paid request and a
         # device would take the bytes nowhere a file would; replaced, it would be lost.
         raise UsageError(
-            f"{flag}: {path} {reason}, not a regular file",
+            f"{flag}: {path} {reason_text(reason)}",
             hint=f"give a file name{f', or {flag} - for stdout' if stdout else ''}",
         )
     folder = os.path.dirname(os.path.abspath(path))
@@ -86,6 +86,8 @@ def _check_dir(flag: str, folder: str) -> None:
     """A folder that exists and can be written in, or one that can be created."""
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise UsageError(f"{flag}: {folder} is a file, not a folder")
+    if too_long(folder):
+        raise UsageError(f"{flag}: {folder} has a name too long for its file system")
     probe = os.path.abspath(folder)
     while not os.path.exists(probe):
         probe = os.path.dirname(probe)

@@ -20,6 +20,7 @@ import contextlib
 import errno
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -102,6 +103,12 @@ EXPLORE = Use(
     "the most oai explore holds in memory",
     hint="narrow it first (jq, or --query on the command that made it)",
 )
+KEPT = Use(
+    "Files oai writes and reads back: config.toml, state files (`batches run --state` "
+    "and `--resume`, `uploads --resume`, `map`), last-response.json, engines.json",
+    16 * MIB,  # a state file of a 50,000-request batch is well under 1 MiB
+    "the most oai reads as a file it keeps",
+)
 
 USES = (
     JSON,
@@ -114,6 +121,7 @@ USES = (
     WEBHOOK_HEADERS,
     KEY,
     EXPLORE,
+    KEPT,
 )
 
 
@@ -238,6 +246,36 @@ def read_file(path: str, use: Use, *, what: str) -> bytes:
         raise file_error(what, path, exc) from None
     if data is None:
         raise too_large(use, what, path)
+    return data
+
+
+def read_kept(
+    path: str | os.PathLike[str], check: Callable[[os.stat_result], None] | None = None
+) -> bytes:
+    """The bytes of a file oai keeps (config, state), within :data:`KEPT`'s limit.
+
+    Only a regular file is read: such a file is never a pipe or a device, and a
+    named pipe put in its place would otherwise hold the command forever, and
+    ``/dev/zero`` would fill memory. The pipe is opened without waiting and refused by
+    what the descriptor is. ``check`` sees the opened file's status (who owns it).
+    Every failure is an ``OSError`` naming ``path`` (``FileNotFoundError`` when
+    missing), so each caller keeps its own way of saying it.
+    """
+    name = os.fspath(path)
+    fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a named pipe" if stat.S_ISFIFO(st.st_mode) else _kind(st.st_mode)
+            raise OSError(errno.EINVAL, f"it is {kind}, not a regular file", name)
+        if check is not None:
+            check(st)
+        os.set_blocking(fd, True)
+        data = _read_fd(fd, KEPT.limit)
+    finally:
+        os.close(fd)
+    if data is None:
+        raise OSError(errno.EFBIG, f"larger than {size_text(KEPT.limit)}, {KEPT.most}", name)
     return data
 
 

@@ -225,3 +225,24 @@ def test_a_password_in_the_base_url_is_masked_by_profile_set_and_show() -> None:
         assert shown.code == 0, shown
         assert "s3cret-pass" not in shown.out + shown.err
         assert "user:***@gateway.example" in shown.out
+
+
+@POSIX
+def test_a_config_write_that_finds_no_room_is_an_output_error() -> None:
+    """A full disk (here a file-size limit, EFBIG) is exit 74 as for any other file,
+    not a usage error: nothing typed was wrong."""
+    import resource
+
+    def no_room() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (5, 5))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "openai_cli", "profile", "set", "model", "gpt-x"],
+        env=subprocess_env(),
+        capture_output=True,
+        timeout=60,
+        preexec_fn=no_room,
+    )
+    assert proc.returncode == 74, proc
+    assert proc.stderr.decode() == f"oai: cannot write {config_path(os.environ)}: File too large\n"
+    assert [p.name for p in config_path(os.environ).parent.iterdir()] in ([], ["config.toml.lock"])

@@ -531,3 +531,24 @@ def test_audit_log_bounds_take_dates(api: respx.MockRouter) -> None:
     params = route.calls.last.request.url.params
     assert params["effective_at[gte]"] == "1793491200"
     assert params["effective_at[lt]"] == "1793577600"
+
+
+# -- values in the server's answers -------------------------------------------------------
+
+
+@pytest.mark.parametrize("answer", [{"object": "file"}, {"id": None}, {"id": ""}, {"id": 7}])
+def test_batches_run_on_an_upload_answer_without_an_id(
+    api: respx.MockRouter, tmp_path: Path, answer: dict[str, Any]
+) -> None:
+    """A 200 without the id the run goes on with is an answer the API does not give
+    (exit 6), not an internal KeyError."""
+    requests = tmp_path / "in.jsonl"
+    line = {"custom_id": "a", "method": "POST", "url": "/v1/embeddings",
+            "body": {"model": "m", "input": "x"}}  # fmt: skip
+    requests.write_text(json.dumps(line) + "\n")
+    api.post("/files").respond(json=answer)
+    r = invoke("batches", "run", str(requests), "--state", str(tmp_path / "s.json"),
+               env=api_env())  # fmt: skip
+    assert r.code == 6, r
+    assert "files create: the answer has no id" in r.err
+    assert "internal error" not in r.err

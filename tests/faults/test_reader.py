@@ -347,3 +347,43 @@ def test_an_answer_over_the_limit_says_to_stream_it_to_a_file(
     r = oai("api", "get", "/big", "-O", str(out), env=env_for(server.base_url))
     assert r.code == 0, r
     assert out.stat().st_size == len(big)
+
+
+# -- files oai keeps: config and state are read as regular files only --------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+@pytest.mark.parametrize("kind", ["fifo", "link to /dev/zero"])
+def test_a_config_file_that_is_a_pipe_or_a_device_is_refused(kind: str) -> None:
+    from openai_cli.config import config_path
+
+    config = config_path(dict(os.environ))
+    config.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if kind == "fifo":
+        os.mkfifo(config)  # nobody writes it: reading it would wait forever
+    else:
+        config.symlink_to("/dev/zero")  # read whole, it would fill memory
+    for args in (("models", "list"), ("profile", "set", "model", "m")):
+        r = oai(*args, env=env_for("http://127.0.0.1:9/v1"), timeout=20)
+        assert r.code == 2, r
+        assert f"cannot read {config}: it is a " in r.err, r
+        assert TRACEBACK not in r.err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_state_file_that_is_a_pipe_or_a_device_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "state.fifo"
+    os.mkfifo(fifo)
+    for state, kind in ((str(fifo), "a named pipe"), ("/dev/zero", "a character device")):
+        r = oai("batches", "run", "--resume", state, env=env_for("http://127.0.0.1:9/v1"))
+        assert r.code == 2, r
+        assert f"--resume: cannot read the state file {state}: it is {kind}" in r.err, r
+
+
+def test_a_state_file_over_its_limit_is_refused(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    with open(state, "wb") as fh:  # sparse: no disk space, no time
+        fh.truncate(16 * MIB + 1)
+    r = oai("batches", "run", "--resume", str(state), env=env_for("http://127.0.0.1:9/v1"))
+    assert r.code == 2, r
+    assert "larger than 16 MiB, the most oai reads as a file it keeps" in r.err, r

@@ -23,7 +23,7 @@ from typer.testing import CliRunner, Result
 from openai_cli.config import Overrides, Settings, config_path, load_settings, mask_key
 from openai_cli.config import store as store_module
 from openai_cli.config.store import ConfigFile
-from openai_cli.errors import ApiError, AuthError, ConfigError, UsageError
+from openai_cli.errors import ApiError, AuthError, ConfigError, OutputError, UsageError
 from openai_cli.io import IO
 from tests import keyring_backend
 from tests.helpers import SettingsFactory, err, make_io, out, write_config
@@ -485,7 +485,8 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(ConfigError, match="No space left"):
+    # A full disk is an output error (exit 74), as for every file oai writes.
+    with pytest.raises(OutputError, match="No space left"):
         cfg.save()
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["config.toml"]

@@ -30,6 +30,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "openai_cli.terminal",
         "openai_cli.io",
         "openai_cli.writer",
+        # The one reader, like the one writer, depends on nothing of the project's:
+        # the config and state files are read through it too.
+        "openai_cli.input.reader",
     ),
     ("openai_cli.config",),
     ("openai_cli.http",),

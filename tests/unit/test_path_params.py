@@ -167,6 +167,12 @@ def test_dot_ids_are_refused_before_sending(args: list[str], unsent: respx.MockR
         "/files/a%5cb/content",
         "/files/%2E%2e/x",
         "/files/x\x00",
+        # Encoded: one segment as sent, another path to a server that decodes first.
+        "/vector_stores/vs_1%2F..%2Ffoo",
+        "/vector_stores/vs_1%2f..",
+        "/files/file-1%00",
+        "/files/file-1%0A/content",
+        "/files/file-1%7f",
     ],
 )
 def test_api_paths_that_would_be_rewritten_are_refused(path: str, unsent: respx.MockRouter) -> None:
