@@ -180,9 +180,15 @@ class Outline:
             return None
         find = _Search(needle, backwards, self._texts)
         try:
-            return find(self.root, after) or find(self.root, find.wrap)
+            found = find(self.root, after) or find(self.root, find.wrap)
         except RecursionError:
             return None
+        if found is None and not backwards:
+            # Wrapping forwards starts after the root: the root itself comes last.
+            path, key, value = self.root
+            if find._matches(key, value):
+                return path
+        return found
 
 
 class _Search:

@@ -201,6 +201,7 @@ def test_ordinary_ids_with_dots_still_work(api: respx.MockRouter) -> None:
 
 # f-strings that join text and "/" without being a request path, and what they are.
 NOT_PATHS = {
+    ("render/viewer.py", "f'/{self.needle}'"): "the explorer's search line, as less shows it",
     ("builder.py", "f'{p.flag}/--no-{p.flag[2:]}'"): "a boolean flag's two names",
     ("commands/files.py", "f'{base}/uploads'"): "--dry-run's description of a chunked upload",
     (

@@ -62,7 +62,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("commands/map.py", "_settle"): "map's own output, its lines past the rewritten ones copied",
     ("commands/map.py", "_run"): "the input counted a line at a time",
     ("commands/map.py", "lines"): "the input read a line at a time",
-    ("commands/completion.py", "install"): "a completion script oai installs",
+    ("commands/completion.py", "_read"): "a completion script oai installs, read to compare",
+    ("render/viewer.py", "run"): "the explorer's keys from the terminal while stdin holds the "
+    "data, as less reads them",
     ("commands/completion.py", "_notes"): "the shell's rc file, searched for one line",
     ("idcache.py", "_load"): "the ID cache oai writes",
     ("tab.py", "get"): "the index of the command tree shipped with the package",
