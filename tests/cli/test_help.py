@@ -255,7 +255,8 @@ def test_every_flag_listed_as_required_is_required(tmp_path: Path) -> None:
     """
     upload = tmp_path / "sample.jsonl"
     upload.write_text('{"a": 1}\n')
-    env = {**api_env(), **WIDE}
+    # The bodies are placeholders, not what the schemas take: the flags are checked here.
+    env = {**api_env(), **WIDE, "OAI_VALIDATE": "false"}
     wrong = []
     for op in OPERATIONS:
         r = invoke(*op.command, "--help", env=env)

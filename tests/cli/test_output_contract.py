@@ -92,6 +92,8 @@ LOCAL: dict[tuple[str, ...], Local] = {
     ("tokens", "count"): Local(False, True, ("hi", "--encoding", "o200k_base")),
     ("prices",): Local(False, True),
     ("logs", "usage"): Local(False, True),
+    ("cache", "clear"): Local(False, False),
+    ("explore",): Local(False, True, ("data.json",)),
 }
 
 
@@ -231,6 +233,7 @@ def local_data(tmp_path: Path) -> dict[tuple[str, ...], dict[str, Any]]:
         ("logs", "usage"): {},
         ("tokens", "count"): {"args": ["hello world", "--encoding", "o200k_base"]},
         ("prices",): {"args": ["gpt-4o-mini"]},
+        ("explore",): {"input": '[{"id": "file-abc123", "bytes": 120}]\n'},
         ("help",): {"args": ["--search", "files", "list"]},
         ("webhooks", "unwrap"): {
             "args": headers,
@@ -289,6 +292,10 @@ def test_every_format_of_every_local_command_that_prints_data(
                 assert [line.split("\t")[0] for line in r.out.splitlines()] == [
                     row["command"] for row in rows
                 ], r
+            elif fmt == "explore":
+                # Not a terminal: the viewer prints what -o json prints.
+                assert comparable(json.loads(r.out)) == data, path
+                assert r.out == json.dumps(json.loads(r.out), indent=2, ensure_ascii=False) + "\n"
             elif fmt != "json":
                 # Piped: what oai makes is one line of compact JSON; an API's body as sent.
                 shown = json.loads(r.out)
