@@ -27,6 +27,9 @@ from tests.real.conftest import PROFILE, use_server
 from tests.real.llama import MODEL, N_PREDICT, LlamaServer
 
 SHORT = ("-F", "temperature=0", "--max-output-tokens", "24")
+# A turn that -c carries must end by itself: an answer cut at the token limit is
+# partial, and a partial turn is not sent again as history. The first sentence ends it.
+SENTENCE = ("-F", "temperature=0", "-F", "stop[]=.", "--max-output-tokens", "24")
 
 
 def oai(*args: str, input: str = "") -> Result:
@@ -81,10 +84,10 @@ def test_ask(local: LlamaServer) -> None:
 
 
 def test_ask_continue_carries_the_first_turn(local: LlamaServer) -> None:
-    r = oai("ask", "-m", MODEL, *SHORT, "My name is Ada. Say hello to me.")
+    r = oai("ask", "-m", MODEL, *SENTENCE, "My name is Ada. Say hello to me.")
     assert r.code == 0, r
     assert r.out.strip(), r
-    r = oai("ask", "-c", *SHORT, "What is my name?")
+    r = oai("ask", "-c", *SENTENCE, "What is my name?")
     assert r.code == 0, r
     assert r.out.strip(), r
     # /responses here refuses previous_response_id: the history goes through chat.
@@ -97,10 +100,10 @@ def test_ask_continue_carries_the_first_turn(local: LlamaServer) -> None:
 
 
 def test_ask_continue_through_chat_completions(local: LlamaServer) -> None:
-    r = oai("ask", "--api", "chat", "-m", MODEL, *SHORT, "My name is Ada. Say hello to me.")
+    r = oai("ask", "--api", "chat", "-m", MODEL, *SENTENCE, "My name is Ada. Say hello to me.")
     assert r.code == 0, r
-    # -v: a chat stream carries its token counts only when asked (stream_options).
-    r = oai("ask", "--api", "chat", "-c", "--stream", "-v", *SHORT, "What is my name?")
+    # -v: the token counts on stderr.
+    r = oai("ask", "--api", "chat", "-c", "--stream", "-v", *SENTENCE, "What is my name?")
     assert r.code == 0, r
     assert r.out.strip(), r
     assert "tokens" in r.err, r
