@@ -17,15 +17,16 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from openai_cli.api.request import Request
 from openai_cli.api.send import answer_json, open_response
 from openai_cli.errors import ApiError, NetworkError, ProtocolError
 from openai_cli.http.client import AnswerTooLarge, read_answer
 from openai_cli.http.retry import MAX_RETRY_AFTER, retry_after
+from openai_cli.input.jsonl import raw_lines
 
 if TYPE_CHECKING:
     from openai_cli.http.client import Client
@@ -163,6 +164,27 @@ class Kept:
 
     number: int
     record: bytes
+
+
+def schedule(
+    src: BinaryIO, old: BinaryIO | None, done: int, *, batch_lines: bool
+) -> Iterator[Kept | tuple[int, str | None, dict[str, Any], bytes]]:
+    """The items of :meth:`Mapper.run` from a checked input: the lines after the
+    first ``done``, and, when the old results ``old`` are rewritten, their good
+    answers kept and their failed lines sent again."""
+    for number, _, raw in raw_lines(src):
+        if number <= done:
+            if old is None:
+                continue
+            had = old.readline()
+            if b'"error"' not in had or "error" not in json.loads(had):
+                yield Kept(number, had)
+                continue
+        obj = json.loads(raw)
+        if batch_lines:
+            yield number, obj["custom_id"], obj["body"], raw
+        else:
+            yield number, None, obj, raw
 
 
 class _Abandoned(Exception):

@@ -23,7 +23,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -42,9 +42,11 @@ from openai_cli.state import hold, state_dir, write_json
 from openai_cli.textfmt import dollars
 
 if TYPE_CHECKING:
+    from openai_cli.api.map import Mapper
     from openai_cli.context import Factory
     from openai_cli.input.estimate import Spent
-    from openai_cli.input.jsonl import Line
+    from openai_cli.input.jsonl import Line, Summary
+    from openai_cli.io import IO
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
 
@@ -160,7 +162,7 @@ class MapOptions:
     no_validate: bool = shared(NO_VALIDATE)
 
 
-def _map(factory: Factory, opts: MapOptions) -> None:
+def _map(factory: Factory, opts: MapOptions) -> int:
     endpoint, concurrency, resume = opts.endpoint, opts.concurrency, opts.resume
     # `-O -` is stdout, as everywhere (None from the check).
     (output_file,) = check_outputs(("--output-file", opts.output_file))
@@ -173,8 +175,7 @@ def _map(factory: Factory, opts: MapOptions) -> None:
     if opts.keep_failed and not resume:
         raise UsageError("--keep-failed: only with --resume")
     if output_file is None:
-        _run(factory, opts, None, url, workers)
-        return
+        return _run(factory, opts, None, url, workers)
     if not resume and os.path.isfile(output_file) and os.path.getsize(output_file) > 0:
         raise UsageError(
             f"--output-file: {output_file} exists; --resume continues it",
@@ -182,209 +183,294 @@ def _map(factory: Factory, opts: MapOptions) -> None:
         )
     # One run per results file: a second would write the same lines again.
     with hold(Path(output_file), what="--output-file"):
-        _run(factory, opts, output_file, url, workers)
+        return _run(factory, opts, output_file, url, workers)
 
 
 def _run(
     factory: Factory, opts: MapOptions, output_file: str | None, url: str | None, workers: int
-) -> None:
+) -> int:
     from openai_cli.api import cost
-    from openai_cli.api.map import InputIdentity, Mapper, identity_differences
-    from openai_cli.api.schemas import batch_check
+    from openai_cli.api.map import Mapper
     from openai_cli.input.estimate import max_cost
-    from openai_cli.input.jsonl import raw_lines, validate_requests
-    from openai_cli.progress import Progress
 
     io = factory.io
     cap = max_cost(opts.max_cost)
     with local_input(io, opts.input, what="INPUT") as (path, shown):
-        identity = InputIdentity()
-        estimate = cost.estimate(factory, batch=False) if cap is not None else None
-
-        def read(line: Line) -> None:
-            identity(line)
-            if estimate is not None:
-                estimate(line)
-
-        with open(path, "rb") as fh:
-            summary = validate_requests(
-                fh,
-                shown,
-                endpoint=url,
-                on_line=read,
-                bodies=batch_check(factory, opts.no_validate),
-            )
-        if summary.endpoint is None:
-            raise UsageError("--endpoint: give the API path (the lines are bare request bodies)")
-        if estimate is not None:
-            for said in estimate.report():
-                io.message(f"oai: {said}")
-            estimate.cap(cap, "--max-cost")
+        summary, api_path, source = _check_input(factory, opts, path, shown, url, cap)
         spent = cost.spent(factory)
-        api_path = _api_path(summary.endpoint)
-        source = identity.record(path, spooled=opts.input == "-")
-        done, failed_before, whole = (0, 0, 0)
         record = None if output_file is None else _identity_file(io.env, output_file)
+        had = _Had()
         if opts.resume and output_file and os.path.exists(output_file):
-            recorded = _recorded(record)
-            differs = [] if recorded is None else identity_differences(recorded, source)
-            if differs:
-                raise UsageError(
-                    f"--resume: {output_file} holds the results of another input than {shown} "
-                    f"(changed: {', '.join(differs)})",
-                    hint="give the input it was made from, or remove it to start over",
-                )
-            done, failed_before, whole = _answered(output_file, spent)
-            if cap is not None and spent.dollars >= cap:
-                raise UsageError(
-                    f"--max-cost: the answers in {output_file} already cost "
-                    f"{dollars(spent.dollars)}, the cap of {dollars(cap)}; nothing was sent",
-                    hint="give a higher --max-cost to go on",
-                )
-            if done > summary.lines:
-                raise UsageError(
-                    f"--resume: {output_file} has {done} results for {summary.lines} input lines"
-                )
+            had = _resumed(output_file, _recorded(record), source, shown, spent, cap, summary.lines)
         # Failed lines are sent again unless asked not to; their new results go in
         # their places in a rewritten copy of the results file.
-        again = 0 if opts.keep_failed else failed_before
+        again = 0 if opts.keep_failed else had.failed
         if factory.common.dry_run:
-            factory.renderer().answer(
-                {
-                    "method": "POST",
-                    "url": factory.settings().base_url.value.rstrip("/") + api_path,
-                    "requests": summary.lines - done + again,
-                    "already_answered": done,
-                    "failed_sent_again": again,
-                    "concurrency": workers,
-                }
-            )
-            raise typer.Exit(0)
-        if again:
-            left = summary.lines - done
-            io.message(
-                f"oai: {done} of {summary.lines} lines already answered, {again} of them "
-                "failed; sending those again" + (f" and the {left} left" if left else "")
-            )
-        elif done:
-            io.message(f"oai: {done} of {summary.lines} lines already answered; going on")
+            return _show_plan(factory, api_path, summary.lines, had.done, again, workers)
+        _say_resuming(factory, summary.lines, had.done, again)
         client = factory.client()
         client.headers()  # the key is looked up once, before the threads start
-        rewrite: writer.Replacement | None = None
-        out: BinaryIO
-        if output_file and again:
-            rewrite = _rewrite(output_file)
-            out = rewrite.file
-        elif output_file:
-            out = _results(output_file, whole)
-        else:
-            out = io.stdout_bytes
+        results = _Results.open(io, output_file, had, again)
         if record is not None:
             write_json(record, {"version": 1, "results": output_file, "input": source})
-        first = 1 if rewrite is not None else done + 1
         mapper = Mapper(
             client,
             io,
             path=api_path,
             concurrency=workers,
-            out=out,
-            first_line=first,
+            out=results.out,
+            first_line=results.first_line,
             spent=spent,
             cap=cap,
         )
-
-        def lines() -> Any:
-            from openai_cli.api.map import Kept
-
-            with contextlib.ExitStack() as stack:
-                src = stack.enter_context(open(path, "rb"))
-                old = (
-                    stack.enter_context(open(output_file, "rb"))
-                    if rewrite and output_file
-                    else None
-                )
-                for number, _, raw in raw_lines(src):
-                    if number <= done:
-                        if old is None:
-                            continue
-                        had = old.readline()
-                        if b'"error"' not in had or "error" not in json.loads(had):
-                            yield Kept(number, had)
-                            continue
-                    obj = json.loads(raw)
-                    if summary.batch_lines:
-                        yield number, obj["custom_id"], obj["body"], raw
-                    else:
-                        yield number, None, obj, raw
-
         started = time.monotonic()
-        try:
-            try:
-                with Progress(io, "map", total=summary.lines, unit="items") as bar:
-                    bar.advance(first - 1)
-                    mapper.bar = bar
-                    mapper.run(lines(), summary.lines)
-            except BaseException:
-                mapper.abort.set()
-                if rewrite is not None and output_file:
-                    with mapper.lock:
-                        _settle(rewrite, output_file, mapper.next_line - 1, done, failing=True)
-                elif output_file:
-                    # What is still buffered may fail again; the first failure is the one
-                    # to report.
-                    with mapper.lock, contextlib.suppress(OSError):
-                        out.close()
-                raise
-            # Under the lock: no worker is halfway through writing a line.
-            if rewrite is not None and output_file:
-                with mapper.lock:
-                    _settle(rewrite, output_file, mapper.next_line - 1, done, failing=False)
-            elif output_file:
-                with mapper.lock:
-                    out.close()
-        except KeyboardInterrupt:
-            where = f" in {output_file}" if output_file else ""
-            io.message(
-                f"oai: stopped after line {mapper.next_line - 1}; the results so far are{where}"
-                + ("; the same command with --resume goes on" if output_file else "")
-            )
-            raise
-        except OSError as exc:
-            if output_file is None or isinstance(exc, BrokenPipeError):
-                raise
-            # The file keeps whole lines up to the failure (a torn last one is cut on
-            # resume), so the run can go on once there is room.
-            kept = max(mapper.next_line - 1, done) if rewrite is None else done
-            raise OutputError(
-                f"cannot write {output_file}: {exc.strerror or exc}",
-                hint=f"the results up to line {kept} are kept; once it can be "
-                "written, the same command with --resume goes on",
-            ) from None
+        _send(factory, mapper, _items(path, results, summary.batch_lines), summary.lines, results)
     seconds = max(time.monotonic() - started, 1e-6)
     if spent.answers:
         io.message(f"oai: {spent.report()}")
     if mapper.capped and mapper.next_line <= summary.lines:
-        io.message(
-            f"oai: stopped at the cap of {dollars(cap or 0)}: the results end at line "
-            f"{mapper.next_line - 1} of {summary.lines}"
-            + (
-                "; the same command with --resume and a higher --max-cost goes on"
-                if output_file
-                else "; with -O FILE, --resume and a higher --max-cost would go on"
-            )
+        return _capped(factory, mapper, summary.lines, cap or 0, output_file)
+    failed = (had.failed if opts.keep_failed else 0) + mapper.failed
+    return _report(factory, opts, mapper, summary.lines, failed, seconds, output_file)
+
+
+def _check_input(
+    factory: Factory,
+    opts: MapOptions,
+    path: str,
+    shown: str,
+    url: str | None,
+    cap: float | None,
+) -> tuple[Summary, str, dict[str, Any]]:
+    """The input, checked (and its cost estimated under a cap), the API path its lines
+    go to, and the input's identity."""
+    from openai_cli.api import cost
+    from openai_cli.api.map import InputIdentity
+    from openai_cli.api.schemas import batch_check
+    from openai_cli.input.jsonl import validate_requests
+
+    identity = InputIdentity()
+    estimate = cost.estimate(factory, batch=False) if cap is not None else None
+
+    def read(line: Line) -> None:
+        identity(line)
+        if estimate is not None:
+            estimate(line)
+
+    with open(path, "rb") as fh:
+        summary = validate_requests(
+            fh, shown, endpoint=url, on_line=read, bodies=batch_check(factory, opts.no_validate)
         )
-        raise typer.Exit(int(ExitCode.COST_CAP))
+    if summary.endpoint is None:
+        raise UsageError("--endpoint: give the API path (the lines are bare request bodies)")
+    if estimate is not None:
+        for said in estimate.report():
+            factory.io.message(f"oai: {said}")
+        estimate.cap(cap, "--max-cost")
+    api_path = _api_path(summary.endpoint)
+    return summary, api_path, identity.record(path, spooled=opts.input == "-")
+
+
+@dataclass(frozen=True)
+class _Had:
+    """What a results file being resumed holds: its lines, how many of them are
+    errors, and the bytes its whole lines take."""
+
+    done: int = 0
+    failed: int = 0
+    whole: int = 0
+
+
+def _resumed(
+    output_file: str,
+    recorded: dict[str, Any] | None,
+    source: dict[str, Any],
+    shown: str,
+    spent: Spent,
+    cap: float | None,
+    lines: int,
+) -> _Had:
+    """The results ``--resume`` continues, checked against the input and the cap."""
+    from openai_cli.api.map import identity_differences
+
+    differs = [] if recorded is None else identity_differences(recorded, source)
+    if differs:
+        raise UsageError(
+            f"--resume: {output_file} holds the results of another input than {shown} "
+            f"(changed: {', '.join(differs)})",
+            hint="give the input it was made from, or remove it to start over",
+        )
+    had = _Had(*_answered(output_file, spent))
+    if cap is not None and spent.dollars >= cap:
+        raise UsageError(
+            f"--max-cost: the answers in {output_file} already cost "
+            f"{dollars(spent.dollars)}, the cap of {dollars(cap)}; nothing was sent",
+            hint="give a higher --max-cost to go on",
+        )
+    if had.done > lines:
+        raise UsageError(f"--resume: {output_file} has {had.done} results for {lines} input lines")
+    return had
+
+
+def _show_plan(
+    factory: Factory, api_path: str, lines: int, done: int, again: int, workers: int
+) -> int:
+    """``--dry-run``: what the run would send, and nothing sent."""
+    factory.renderer().answer(
+        {
+            "method": "POST",
+            "url": factory.settings().base_url.value.rstrip("/") + api_path,
+            "requests": lines - done + again,
+            "already_answered": done,
+            "failed_sent_again": again,
+            "concurrency": workers,
+        }
+    )
+    return 0
+
+
+def _say_resuming(factory: Factory, lines: int, done: int, again: int) -> None:
+    if again:
+        left = lines - done
+        factory.io.message(
+            f"oai: {done} of {lines} lines already answered, {again} of them "
+            "failed; sending those again" + (f" and the {left} left" if left else "")
+        )
+    elif done:
+        factory.io.message(f"oai: {done} of {lines} lines already answered; going on")
+
+
+@dataclass(frozen=True)
+class _Results:
+    """Where the results go: stdout, the end of the results file, or (when failed
+    lines are sent again) a rewritten copy of it that replaces it at the end."""
+
+    path: str | None
+    out: BinaryIO
+    rewrite: writer.Replacement | None
+    done: int  # lines the results file already had
+
+    @classmethod
+    def open(cls, io: IO, path: str | None, had: _Had, again: int) -> _Results:
+        if path is None:
+            return cls(None, io.stdout_bytes, None, had.done)
+        if again:
+            rewrite = _rewrite(path)
+            return cls(path, rewrite.file, rewrite, had.done)
+        return cls(path, _results(path, had.whole), None, had.done)
+
+    @property
+    def first_line(self) -> int:
+        """The first line the run writes: a rewritten copy starts from the top."""
+        return 1 if self.rewrite is not None else self.done + 1
+
+    def finish(self, mapper: Mapper, *, failing: bool) -> None:
+        """Close or settle the results file, under the lock: no worker is halfway
+        through writing a line."""
+        if self.path is None:
+            return
+        with mapper.lock:
+            if self.rewrite is not None:
+                _settle(self.rewrite, self.path, mapper.next_line - 1, self.done, failing=failing)
+            elif failing:
+                # What is still buffered may fail again; the first failure is the one
+                # to report.
+                with contextlib.suppress(OSError):
+                    self.out.close()
+            else:
+                self.out.close()
+
+
+def _items(path: str, results: _Results, batch_lines: bool) -> Iterator[Any]:
+    """What the mapper sends or keeps, line by line, the input and old results open
+    only while it reads them."""
+    from openai_cli.api.map import schedule
+
+    with contextlib.ExitStack() as stack:
+        src = stack.enter_context(open(path, "rb"))
+        old = None
+        if results.rewrite is not None and results.path:
+            old = stack.enter_context(open(results.path, "rb"))
+        yield from schedule(src, old, results.done, batch_lines=batch_lines)
+
+
+def _send(
+    factory: Factory, mapper: Mapper, items: Iterator[Any], total: int, results: _Results
+) -> None:
+    """Run the mapper over ``items``; whatever stops it, the results file is left a
+    complete prefix of the input."""
+    from openai_cli.progress import Progress
+
+    io = factory.io
+    try:
+        try:
+            with Progress(io, "map", total=total, unit="items") as bar:
+                bar.advance(results.first_line - 1)
+                mapper.bar = bar
+                mapper.run(items, total)
+        except BaseException:
+            mapper.abort.set()
+            results.finish(mapper, failing=True)
+            raise
+        results.finish(mapper, failing=False)
+    except KeyboardInterrupt:
+        where = f" in {results.path}" if results.path else ""
+        io.message(
+            f"oai: stopped after line {mapper.next_line - 1}; the results so far are{where}"
+            + ("; the same command with --resume goes on" if results.path else "")
+        )
+        raise
+    except OSError as exc:
+        if results.path is None or isinstance(exc, BrokenPipeError):
+            raise
+        # The file keeps whole lines up to the failure (a torn last one is cut on
+        # resume), so the run can go on once there is room.
+        kept = results.done
+        if results.rewrite is None:
+            kept = max(mapper.next_line - 1, kept)
+        raise OutputError(
+            f"cannot write {results.path}: {exc.strerror or exc}",
+            hint=f"the results up to line {kept} are kept; once it can be "
+            "written, the same command with --resume goes on",
+        ) from None
+
+
+def _capped(
+    factory: Factory, mapper: Mapper, lines: int, cap: float, output_file: str | None
+) -> int:
+    factory.io.message(
+        f"oai: stopped at the cap of {dollars(cap)}: the results end at line "
+        f"{mapper.next_line - 1} of {lines}"
+        + (
+            "; the same command with --resume and a higher --max-cost goes on"
+            if output_file
+            else "; with -O FILE, --resume and a higher --max-cost would go on"
+        )
+    )
+    return int(ExitCode.COST_CAP)
+
+
+def _report(
+    factory: Factory,
+    opts: MapOptions,
+    mapper: Mapper,
+    lines: int,
+    failed: int,
+    seconds: float,
+    output_file: str | None,
+) -> int:
+    """The summary of a run that went to its end: 0 when every line succeeded."""
+    io = factory.io
     if mapper.sent:
         pace = f"{mapper.sent} sent, {mapper.sent / seconds:.1f} requests/s"
     else:
         pace = "nothing was left to send"
-    failed = (failed_before if opts.keep_failed else 0) + mapper.failed
     if not failed:
-        io.message(f"oai: all {summary.lines} lines answered ({pace})")
-        return
+        io.message(f"oai: all {lines} lines answered ({pace})")
+        return 0
     where = f" in {output_file}" if output_file else ""
     io.message(
-        f"oai: {failed} of {summary.lines} lines failed, {summary.lines - failed} succeeded; "
+        f"oai: {failed} of {lines} lines failed, {lines - failed} succeeded; "
         f"each keeps its error{where} ({pace})"
     )
     for line in mapper.first_failures:
@@ -396,7 +482,7 @@ def _run(
     else:
         retry = "the same command with --resume sends them again"
     io.message(f"  {retry}")
-    raise typer.Exit(int(ExitCode.FAILED))
+    return int(ExitCode.FAILED)
 
 
 def _settle(

@@ -22,6 +22,12 @@ import openai_cli
 
 PACKAGE = Path(openai_cli.__file__).parent
 
+# The CLI framework. Below the layer commands are built in, nothing knows of it: the
+# request layer's run functions return an exit code and raise the project's errors,
+# which the command's callback and ``main.run`` turn into Typer's exit. Only
+# ``typer_compat``, the one module that wraps its internals, is exempt.
+FRAMEWORK = frozenset({"typer", "click"})
+
 # Low to high. A name covers its submodules; the longest name decides.
 LAYERS: tuple[tuple[str, ...], ...] = (
     (
@@ -120,6 +126,7 @@ class _Imports(ast.NodeVisitor):
         self.importer = importer
         self.depth = 0
         self.found: list[Import] = []
+        self.framework: list[Import] = []
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self.depth += 1
@@ -132,6 +139,8 @@ class _Imports(ast.NodeVisitor):
     def _add(self, name: str, line: int) -> None:
         if name == "openai_cli" or name.startswith("openai_cli."):
             self.found.append(Import(self.importer, name, line, self.depth > 0))
+        elif name.split(".")[0] in FRAMEWORK:
+            self.framework.append(Import(self.importer, name, line, self.depth > 0))
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -139,6 +148,9 @@ class _Imports(ast.NodeVisitor):
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.level or node.module is None:
+            return
+        if node.module.split(".")[0] in FRAMEWORK:
+            self._add(node.module, node.lineno)
             return
         for alias in node.names:
             # ``from openai_cli.api import send`` imports the module openai_cli.api.send.
@@ -165,15 +177,31 @@ def layer(module: str) -> int:
     return next(i for i, names in enumerate(LAYERS) if name in names)
 
 
-def imports(root: Path) -> list[Import]:
-    out: list[Import] = []
+def _visited(root: Path) -> list[_Imports]:
+    out: list[_Imports] = []
     for path in sorted(root.rglob("*.py")):
         if "catalogue" in path.relative_to(root).parts[:-1]:
             continue  # generated data
         v = _Imports(_module_name(path, root))
         v.visit(ast.parse(path.read_text(encoding="utf-8")))
-        out += dict.fromkeys(v.found)  # one per statement, however many names it imports
+        out.append(v)
     return out
+
+
+def imports(root: Path) -> list[Import]:
+    # One per statement, however many names it imports.
+    return [i for v in _visited(root) for i in dict.fromkeys(v.found)]
+
+
+def framework(root: Path) -> list[str]:
+    """Imports of the CLI framework below the layer commands are built in."""
+    lowest = layer("openai_cli.options")
+    return [
+        f"{i.importer}:{i.line} imports {i.imported}"
+        for v in _visited(root)
+        for i in v.framework
+        if layer(i.importer) < lowest and i.importer != "openai_cli.typer_compat"
+    ]
 
 
 def _allowed(imp: Import) -> bool:
@@ -208,6 +236,10 @@ def test_in_function_imports_only_at_lazy_boundaries() -> None:
     assert hidden(PACKAGE) == []
 
 
+def test_the_cli_framework_stays_above_the_request_layer() -> None:
+    assert framework(PACKAGE) == []
+
+
 def test_every_allowed_import_still_exists() -> None:
     # An entry whose import is gone would let the next one back in unnoticed.
     found = {(i.importer, i.imported) for i in imports(PACKAGE)}
@@ -231,3 +263,23 @@ def test_the_checks_find_what_they_forbid(tmp_path: Path) -> None:
         "openai_cli.input.x:4 imports openai_cli.context",
     ]
     assert hidden(tmp_path) == ["openai_cli.input.x:6 imports openai_cli.errors inside a function"]
+
+
+def test_the_framework_check_finds_typer_below_the_commands(tmp_path: Path) -> None:
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "x.py").write_text(
+        "from typing import TYPE_CHECKING\n"
+        "import typer\n"
+        "if TYPE_CHECKING:\n"
+        "    from click import Context\n"
+        "def f():\n"
+        "    from typer import Exit\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "commands").mkdir()
+    (tmp_path / "commands" / "y.py").write_text("import typer\n", encoding="utf-8")
+    assert framework(tmp_path) == [
+        "openai_cli.api.x:2 imports typer",
+        "openai_cli.api.x:4 imports click",
+        "openai_cli.api.x:6 imports typer",
+    ]
