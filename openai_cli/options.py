@@ -32,15 +32,17 @@ responses) keeps the API's meaning; the root copy stays available.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Sequence
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_args, get_origin, get_type_hints
 
 import typer
 
+from openai_cli.config import Overrides
 from openai_cli.config.table import Table
-from openai_cli.errors import UsageError
+from openai_cli.errors import OaiError, UsageError
 from openai_cli.formats import OUTPUT_FORMATS
 from openai_cli.io import IO
 from openai_cli.lazy import command_from
@@ -248,10 +250,12 @@ class CommonOptions:
 
 
 def complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
-    """Profile names for every ``--profile`` and profile argument (read on TAB only)."""
-    from openai_cli.commands.completion import complete_profile as from_config
+    """Profile names for every ``--profile`` and profile argument, from the config file
+    (never the keyring; read on TAB only)."""
+    from openai_cli import tab
 
-    return from_config(ctx, incomplete)
+    env: Mapping[str, str] = getattr(getattr(ctx.obj, "io", None), "env", None) or os.environ
+    return tab.profile_names(env, incomplete)
 
 
 complete_profile.tab_source = ("profile",)  # type: ignore[attr-defined]
@@ -267,9 +271,18 @@ def complete_ids(
     """
 
     def complete(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
-        from openai_cli.commands.completion import seen_ids
+        from openai_cli import tab
 
-        return seen_ids(ctx, kind, incomplete, known)
+        root = ctx.find_root()
+        factory = root.obj
+        try:
+            # The root's own --profile and --base-url; the copies after the command set
+            # the factory's flags as they are parsed, and come later, so they win.
+            given = {k: root.params.get(k) for k in ("profile", "base_url")}
+            flags = Overrides.from_flags(given).merged(factory.flags or Overrides())
+        except OaiError:
+            return []
+        return tab.seen_ids(factory.io, flags, kind, incomplete, known)
 
     # Where tab.py, which answers without building the command, finds them.
     complete.tab_source = ("ids", kind, known)  # type: ignore[attr-defined]

@@ -15,7 +15,6 @@ will replace (bash splits ``--order=a`` at ``=``, so the answer is cut to fit).
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from openai_cli import tab, writer
-from openai_cli.errors import ConfigError, OaiError, UsageError, cannot_write
+from openai_cli import writer
+from openai_cli.errors import ConfigError, UsageError, cannot_write
 from openai_cli.options import add_command, argument
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping
 
     from openai_cli.context import Factory
     from openai_cli.io import IO
@@ -178,33 +177,6 @@ def complete(args: list[str], incomplete: str, io: IO, root: Any = None) -> list
     # Click marks path parameters with type "file" or "dir": leaving them out lets
     # the script fall back to the shell's own file name completion.
     return [(value, help_text) for value, kind, help_text in items if kind == "plain"]
-
-
-def complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
-    """Profile names from the config file (never the keyring), for ``--profile``."""
-    env: Mapping[str, str] = getattr(getattr(ctx.obj, "io", None), "env", None) or os.environ
-    return tab.profile_names(env, incomplete)
-
-
-def seen_ids(
-    ctx: typer.Context,
-    kind: str,
-    incomplete: str,
-    known: Callable[[], Sequence[str]] | Sequence[str] = (),
-) -> list[tuple[str, str]]:
-    """The IDs of ``kind`` this profile has seen, for the profile the line names."""
-    from openai_cli.config import Overrides
-
-    root = ctx.find_root()
-    factory = root.obj
-    try:
-        # The root's own --profile and --base-url; the copies after the command set
-        # the factory's flags as they are parsed, and come later, so they win.
-        given = {k: root.params.get(k) for k in ("profile", "base_url")}
-        flags = Overrides.from_flags(given).merged(factory.flags or Overrides())
-    except OaiError:
-        return []
-    return tab.seen_ids(factory.io, flags, kind, incomplete, known)
 
 
 def spec_models(command: tuple[str, ...]) -> tuple[str, ...]:

@@ -90,8 +90,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     "when a setting needs it",
     ("openai_cli.config.settings", "openai_cli.config.secrets"): "the keyring only when a key "
     "is looked up",
-    ("openai_cli.options", "openai_cli.commands.completion"): "profile names, read from the "
-    "config only when --profile is completed",
+    ("openai_cli.options", "openai_cli.tab"): "profile names and the IDs seen, read only "
+    "when a flag is completed",
     ("openai_cli.commands.completion", "openai_cli.app"): "completion walks the root group",
     ("openai_cli.tab", "openai_cli.commands.completion"): "a line the index of the tree "
     "cannot answer goes to Click, through the built app",
