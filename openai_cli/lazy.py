@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from openai_cli.textfmt import plural
 from openai_cli.typer_compat import (
     TyperCommand,
     TyperGroup,
@@ -195,7 +196,7 @@ class PlainUsageCommand(TyperCommand):
         examples = self.examples
         if examples:
             width = formatter.width - formatter.current_indent - EXAMPLE_INDENT
-            with formatter.section("Example" if len(examples) == 1 else "Examples"):
+            with formatter.section(plural(len(examples), "Example")):
                 for example in examples:
                     # \b keeps the lines as they are: Click would rewrap them.
                     formatter.write_text("\b\n" + fold_example(example, width))

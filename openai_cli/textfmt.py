@@ -25,6 +25,15 @@ def dollars(amount: float) -> str:
     return f"${amount:.{places}f}"
 
 
+def plural(n: int, noun: str) -> str:
+    """``noun`` in the number ``n`` asks for: ``field`` for one, ``fields`` otherwise.
+
+    Every word that follows a number of things is put in its number here (and by
+    :func:`count`), so that no message reads ``1 results`` or ``0 result``.
+    """
+    return noun if n == 1 else noun + "s"
+
+
 def count(n: int, noun: str) -> str:
-    """``1 result``, ``2 results``: a number and its noun, in the right number."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+    """``1 result``, ``2 results``: a number and its noun."""
+    return f"{n} {plural(n, noun)}"

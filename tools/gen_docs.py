@@ -22,6 +22,7 @@ from typing import Any
 import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
+from openai_cli.textfmt import count
 from tools._generated import Folder, sync
 
 REPO = Path(__file__).resolve().parent.parent
@@ -286,7 +287,7 @@ def render_family(node: Node, title: str, examples: dict[str, list[str]]) -> str
         "[global options](index.md#global-options).",
         "",
     ]
-    lines += [f"{len(leaves)} command{'s' if len(leaves) != 1 else ''}:", "", *_toc(leaves), ""]
+    lines += [f"{count(len(leaves), 'command')}:", "", *_toc(leaves), ""]
     for leaf in leaves:
         lines += render_command(leaf, 2, examples)
     return "\n".join(lines).rstrip("\n") + "\n"

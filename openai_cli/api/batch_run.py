@@ -520,7 +520,7 @@ class BatchRun:
         total = ok + failed
         where = f" to {out_path}" if out_path and out_path != STDOUT else ""
         if not failed:
-            self.io.message(f"oai: all {total} requests succeeded; results written{where}")
+            self.io.message(f"oai: all {count(total, 'request')} succeeded; results written{where}")
             return 0
         self.io.message(f"oai: {failed} of {total} requests failed, {ok} succeeded{where}")
         for first in firsts:

@@ -27,6 +27,7 @@ from openai_cli.http.redact import redact_url
 from openai_cli.input.outputs import STDOUT, check_outputs
 from openai_cli.progress import download_progress
 from openai_cli.terminal import json_escape
+from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
     import httpx
@@ -127,7 +128,7 @@ def _save(factory: Deps, how: Answer, resp: httpx.Response, nothing: str | None)
     io = factory.io
     if how.output_file and how.output_file != STDOUT:
         total = download(io, resp, how.output_file, how.output_file, nothing=nothing)
-        io.message(f"saved {total} bytes to {how.output_file}")
+        io.message(f"saved {count(total, 'byte')} to {how.output_file}")
         return 0
     if io.stdout_tty:
         raise UsageError("the answer is raw bytes: give -O/--output-file PATH (or pipe stdout)")

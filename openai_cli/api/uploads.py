@@ -40,6 +40,7 @@ from openai_cli.http.paths import fill
 from openai_cli.io import IO
 from openai_cli.progress import Progress, human_bytes
 from openai_cli.state import read_json, remove, state_dir, write_json
+from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
     from openai_cli.http.client import Client
@@ -349,8 +350,8 @@ class ChunkedUpload:
         seconds = max(time.monotonic() - started, 1e-6)
         sent = s.size - already
         self.io.message(
-            f"oai: uploaded {human_bytes(s.size)} in {len(parts)} part"
-            f"{'s' if len(parts) != 1 else ''} ({human_bytes(sent / seconds)}/s)"
+            f"oai: uploaded {human_bytes(s.size)} in {count(len(parts), 'part')} "
+            f"({human_bytes(sent / seconds)}/s)"
         )
         file = upload.get("file")
         return file if isinstance(file, dict) else upload

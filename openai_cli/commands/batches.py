@@ -352,12 +352,14 @@ def _validate(factory: Factory, opts: ValidateOptions) -> None:
     from openai_cli.api.batch_run import batch_endpoints
     from openai_cli.api.cost import estimate
     from openai_cli.api.schemas import line_check
-    from openai_cli.input.jsonl import validate_batch
-    from openai_cli.input.local import local_input
+    from openai_cli.input.jsonl import check_file, validate_batch
 
     cost = estimate(factory, batch=True)
-    with local_input(factory.io, opts.input, what="INPUT") as (path, shown), open(path, "rb") as fh:
-        summary = validate_batch(
+    summary, shown = check_file(
+        factory.io,
+        opts.input,
+        what="INPUT",
+        check=lambda fh, shown: validate_batch(
             fh,
             shown,
             endpoint=opts.endpoint,
@@ -365,8 +367,9 @@ def _validate(factory: Factory, opts: ValidateOptions) -> None:
             enforce_limits=False,
             on_line=cost,
             bodies=line_check(),
-            consequence="fix them before sending the file",
-        )
+            consequence="fix {them} before sending the file",
+        ),
+    )
     n = summary.lines
     split = -(-n // MAX_BATCH_LINES)
     more = f"; `batches run` sends it as {split} batches" if split > 1 else ""

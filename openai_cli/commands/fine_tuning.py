@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from openai_cli.api.schemas import FINE_TUNE_METHODS
 from openai_cli.errors import UsageError
 from openai_cli.options import argument, command, option
+from openai_cli.textfmt import plural
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -65,8 +66,7 @@ def command_() -> TyperCommand:
 def _validate(factory: Factory, opts: ValidateOptions) -> None:
     from openai_cli.api.schemas import fine_tune_problems
     from openai_cli.input import tokens
-    from openai_cli.input.jsonl import validate_fine_tune
-    from openai_cli.input.local import local_input
+    from openai_cli.input.jsonl import check_file, validate_fine_tune
     from openai_cli.input.numbers import positive
 
     if opts.method is not None and opts.method not in FINE_TUNE_METHODS:
@@ -81,22 +81,26 @@ def _validate(factory: Factory, opts: ValidateOptions) -> None:
         def counter(example: object) -> int:
             return tokens.count_example(example, encoding)
 
-    with local_input(factory.io, opts.input, what="FILE") as (path, shown), open(path, "rb") as fh:
-        summary = validate_fine_tune(
+    summary, shown = check_file(
+        factory.io,
+        opts.input,
+        what="FILE",
+        check=lambda fh, shown: validate_fine_tune(
             fh,
             shown,
             method=opts.method,
             examples=fine_tune_problems,
-            consequence="fix them before uploading the file",
+            consequence="fix {them} before uploading the file",
             tokens=counter,
             token_limit=limit,
-        )
+        ),
+    )
     for note in summary.notes:
         factory.io.message(f"oai: {note}")
     if opts.model is not None:
         factory.io.message(f"oai: {_training(factory, opts.model, summary.weight, epochs)}")
     n = summary.lines
-    factory.io.message(f"oai: {shown}: {n:,} example{'s' if n != 1 else ''}, all valid")
+    factory.io.message(f"oai: {shown}: {n:,} {plural(n, 'example')}, all valid")
 
 
 def _training(factory: Factory, model: str, per_epoch: int, epochs: int) -> str:

@@ -39,7 +39,7 @@ from openai_cli.input.outputs import check_outputs
 from openai_cli.input.reader import read_kept
 from openai_cli.options import NO_VALIDATE, add_command, argument, option, shared
 from openai_cli.state import hold, state_dir, write_json
-from openai_cli.textfmt import dollars
+from openai_cli.textfmt import count, dollars
 
 if TYPE_CHECKING:
     from openai_cli.api.map import Mapper
@@ -210,7 +210,7 @@ def _run(
         _say_resuming(factory, summary.lines, had.done, again)
         client = factory.client()
         client.headers()  # the key is looked up once, before the threads start
-        results = _Results.open(io, output_file, had, again)
+        results = _Results.of(io, output_file, had, again)
         if record is not None:
             write_json(record, {"version": 1, "results": output_file, "input": source})
         mapper = Mapper(
@@ -308,7 +308,10 @@ def _resumed(
             hint="give a higher --max-cost to go on",
         )
     if had.done > lines:
-        raise UsageError(f"--resume: {output_file} has {had.done} results for {lines} input lines")
+        raise UsageError(
+            f"--resume: {output_file} has {count(had.done, 'result')} for "
+            f"{count(lines, 'input line')}"
+        )
     return had
 
 
@@ -351,7 +354,7 @@ class _Results:
     done: int  # lines the results file already had
 
     @classmethod
-    def open(cls, io: IO, path: str | None, had: _Had, again: int) -> _Results:
+    def of(cls, io: IO, path: str | None, had: _Had, again: int) -> _Results:
         if path is None:
             return cls(None, io.stdout_bytes, None, had.done)
         if again:
@@ -466,7 +469,7 @@ def _report(
     else:
         pace = "nothing was left to send"
     if not failed:
-        io.message(f"oai: all {lines} lines answered ({pace})")
+        io.message(f"oai: all {count(lines, 'line')} answered ({pace})")
         return 0
     where = f" in {output_file}" if output_file else ""
     io.message(

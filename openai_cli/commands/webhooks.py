@@ -26,6 +26,7 @@ from openai_cli.errors import ExitCode, OaiError, UsageError
 from openai_cli.input import reader
 from openai_cli.options import PRINTING, add_command, argument, option
 from openai_cli.textfmt import human_seconds as _ago
+from openai_cli.textfmt import plural
 
 if TYPE_CHECKING:
     from openai_cli.context import Factory
@@ -88,7 +89,7 @@ def verify(
     missing = [h for h in REQUIRED_HEADERS if not headers.get(h, "").strip()]
     if missing:
         raise UsageError(
-            f"missing webhook header{'s' if len(missing) > 1 else ''}: {', '.join(missing)}",
+            f"missing webhook {plural(len(missing), 'header')}: {', '.join(missing)}",
             hint="give the request's headers with -H NAME:VALUE or --headers FILE",
         )
     webhook_id = headers["webhook-id"].strip()

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from openai_cli.errors import UsageError
 from openai_cli.input.body import parse_json_text
 from openai_cli.input.reader import file_error
+from openai_cli.textfmt import count
 
 # What a top-level field holds, as the operation's schema says, for ``-F name=@file``:
 # JSON (an object or an array), text, a file to upload, or either text or JSON
@@ -363,7 +364,7 @@ def _put(node: dict[str, Any] | list[Any], pos: str | int, value: Any) -> None:
 def _skipped(arg: FieldArg, where: tuple[str | int, ...], pos: int, size: int) -> UsageError:
     at = _dotted(where)
     return UsageError(
-        f"{arg.show()}: {at!r} has {size} {'element' if size == 1 else 'elements'}, "
+        f"{arg.show()}: {at!r} has {count(size, 'element')}, "
         f"so [{pos}] skips ahead (positions count from 0, in order)",
         hint=f"for an object key made of digits write {at}.{pos}",
     )

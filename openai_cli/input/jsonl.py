@@ -24,9 +24,14 @@ import statistics
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO as BinaryFile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openai_cli.errors import UsageError
+from openai_cli.input.local import local_input
+from openai_cli.textfmt import count, plural
+
+if TYPE_CHECKING:
+    from openai_cli.io import IO
 
 MAX_BATCH_LINES = 50_000
 # The Batch API's "200 MB"; binary units so that any file called 200 MB passes.
@@ -81,8 +86,11 @@ class Problems:
         return self.count > 0
 
     def error(self, consequence: str) -> UsageError:
+        """The error listing the problems; ``{them}`` in ``consequence`` is ``it`` or
+        ``them``, as their number asks."""
         n = self.count
-        lines = [f"{self.name}: {n} problem{'s' if n != 1 else ''} found; {consequence}"]
+        then = consequence.format(them="it" if n == 1 else "them")
+        lines = [f"{self.name}: {count(n, 'problem')} found; {then}"]
         lines.extend(self.shown)
         if n > len(self.shown):
             lines.append(f"... and {n - len(self.shown)} more")
@@ -194,7 +202,7 @@ class BatchCheck:
             p.add(n, f"{line.end - line.start:,} bytes; a batch file is at most 200 MB")
         extra = sorted(set(obj) - {"custom_id", "method", "url", "body"})
         if extra:
-            p.add(n, f"unknown field{'s' if len(extra) > 1 else ''}: {', '.join(extra)}")
+            p.add(n, f"unknown {plural(len(extra), 'field')}: {', '.join(extra)}")
 
     def _url(self, line: Line, obj: dict[str, Any]) -> None:
         p = self.problems
@@ -436,7 +444,7 @@ class FineTuneCheck:
         if summary.lines and examples < MIN_FINE_TUNE_EXAMPLES:
             p.add(
                 None,
-                f"{examples} example{'s' if examples != 1 else ''}; a fine-tuning job takes "
+                f"{count(examples, 'example')}; a fine-tuning job takes "
                 f"at least {MIN_FINE_TUNE_EXAMPLES}",
             )
         if self.messages:
@@ -522,3 +530,12 @@ def validate_requests(
     if problems:
         raise problems.error(consequence)
     return summary
+
+
+def check_file(
+    io: IO, value: str, *, what: str, check: Callable[[BinaryFile[bytes], str], Summary]
+) -> tuple[Summary, str]:
+    """Check the JSONL file a user names with ``check`` (given the open file and its
+    name for messages); ``-`` is stdin, spooled first. The summary, and that name."""
+    with local_input(io, value, what=what) as (path, shown), open(path, "rb") as fh:
+        return check(fh, shown), shown

@@ -21,6 +21,7 @@ from bisect import bisect_left
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.terminal import json_escape, neutralise
+from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
     from openai_cli.io import IO
@@ -55,9 +56,9 @@ def scalar_text(value: Any) -> str:
 def summary(value: Any) -> str:
     """What a folded container holds, in a few characters."""
     if isinstance(value, dict):
-        return "{}" if not value else f"{{…}} {len(value)} {'key' if len(value) == 1 else 'keys'}"
+        return "{}" if not value else f"{{…}} {count(len(value), 'key')}"
     if isinstance(value, list):
-        return "[]" if not value else f"[…] {len(value)} {'item' if len(value) == 1 else 'items'}"
+        return "[]" if not value else f"[…] {count(len(value), 'item')}"
     return scalar_text(value)
 
 

@@ -21,6 +21,7 @@ from openai_cli.api.send import answer_json
 from openai_cli.api.streams import Sink, StreamEvent
 from openai_cli.errors import ProtocolError
 from openai_cli.terminal import neutralise
+from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
     import httpx
@@ -212,7 +213,7 @@ class LiveText(Sink):
         if not self.events:
             return "the stream ended without a single event: no answer came"
         return (
-            f"the stream carried {self.events} event{'s' if self.events > 1 else ''}"
+            f"the stream carried {count(self.events, 'event')}"
             " but no answer text this command can read; -o jsonl prints them as they are"
         )
 

@@ -63,6 +63,22 @@ def test_batches_validate_names_the_line_the_field_and_what_was_expected(
     assert not route.called
 
 
+@pytest.mark.parametrize(
+    ("bad", "said"),
+    [
+        (1, "1 problem found; fix it before sending the file"),
+        (2, "2 problems found; fix them before sending the file"),
+    ],
+)
+def test_batches_validate_counts_its_problems_in_their_number(
+    tmp_path: Path, bad: int, said: str
+) -> None:
+    path = batch_file(tmp_path, *(chat_line(3 + i, role="usr") for i in range(bad)))
+    r = invoke("batches", "validate", path)
+    assert r.code == 2, r
+    assert r.err.splitlines()[0] == f"oai: {path}: {said}"
+
+
 def test_batches_validate_lists_up_to_the_cap_and_counts_the_rest(tmp_path: Path) -> None:
     path = write(tmp_path / "in.jsonl", [chat_line(i, role="usr") for i in range(1, 31)])
     r = invoke("batches", "validate", path)
@@ -181,6 +197,18 @@ def chat_example(i: int, answer: bool = True) -> dict[str, Any]:
     if answer:
         messages.append({"role": "assistant", "content": f"a{i}"})
     return {"messages": messages}
+
+
+def test_fine_tuning_validate_says_it_for_one_problem(tmp_path: Path) -> None:
+    examples = [chat_example(i) for i in range(1, 11)]
+    examples.append(chat_example(11, answer=False))
+    path = write(tmp_path / "ft.jsonl", examples)
+    r = invoke("fine-tuning", "validate", path, "--method", "supervised")
+    assert r.code == 2, r
+    assert r.err.splitlines() == [
+        f"oai: {path}: 1 problem found; fix it before uploading the file",
+        f"{path}:11: no assistant message: the example teaches nothing",
+    ]
 
 
 def test_fine_tuning_validate_reports_every_problem(tmp_path: Path) -> None:

@@ -217,7 +217,7 @@ NOT_PATHS = {
     ("commands/repl.py", "f'unknown command /{name}; /help lists the commands'"): "a message",
     ("http/websocket.py", "f'{scheme}://{uri.host}:{uri.port}{uri.resource_name}'"): "a URL "
     "shown in a message, masked",
-    ("api/uploads.py", 'f"oai: uploaded {human_bytes(s.size)} in {len(parts)} part{('): "a message",
+    ("api/uploads.py", 'f"oai: uploaded {human_bytes(s.size)} in {count(len(parts), '): "a message",
 }
 
 

@@ -46,22 +46,15 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("api/batch_run.py", "_write_results"): "the input read a line at a time, for ids",
     ("api/map.py", "record"): "the input hashed a chunk at a time",
     ("commands/files.py", "_validate"): "an upload checked a line at a time",
-    (
-        "commands/batches.py",
-        "_validate",
-    ): "a batch file checked a line at a time",
-    (
-        "commands/fine_tuning.py",
-        "_validate",
-    ): "training data checked a line at a time",
+    ("input/jsonl.py", "check_file"): "a batch file or training data checked a line at a time",
     ("api/schemas/__init__.py", "_data"): "the package's own request schemas",
     ("input/prices.py", "load"): "the package's own price table (a user's file goes through "
     "the reader)",
     ("commands/files.py", "opener"): "an upload streamed from disk",
     ("commands/map.py", "_answered"): "map's own output, read back a line at a time",
     ("commands/map.py", "_settle"): "map's own output, its lines past the rewritten ones copied",
-    ("commands/map.py", "_run"): "the input counted a line at a time",
-    ("commands/map.py", "lines"): "the input read a line at a time",
+    ("commands/map.py", "_check_input"): "the input counted a line at a time",
+    ("commands/map.py", "_items"): "the input and the results rewritten read a line at a time",
     ("commands/completion.py", "_read"): "a completion script oai installs, read to compare",
     ("render/viewer.py", "run"): "the explorer's keys from the terminal while stdin holds the "
     "data, as less reads them",
