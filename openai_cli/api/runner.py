@@ -274,7 +274,28 @@ def dry_run(factory: Deps, req: Request, how: Answer) -> int:
         else:
             curl.header(k, v)
     shown: dict[str, Any] = {"method": req.method, "url": url, "headers": headers}
-    body_text = None
+    body_text = _show_body(req, shown, curl, terminal=terminal)
+    if terminal and how.output_file and how.output_file != STDOUT:
+        curl.option("-o", how.output_file)
+    _note_key(factory, settings.key_place(kind), var, admin=req.admin)
+    if not terminal:
+        shown["curl"] = curl.line()
+        renderer.answer(shown)
+        return 0
+    text = curl.text()
+    if body_text is not None:
+        # The body as a here-document: pretty-printed, and still one command to copy.
+        # No line of indented JSON can be the bare word that ends it.
+        text += f" <<'JSON'\n{body_text}\nJSON"
+    out = factory.io.out
+    out.write(text + "\n")
+    out.flush()
+    return 0
+
+
+def _show_body(req: Request, shown: dict[str, Any], curl: Curl, *, terminal: bool) -> str | None:
+    """Add the body to what the dry run shows and to its curl command. On a terminal a
+    JSON body is returned pretty-printed, to follow the command as its stdin."""
     if req.multipart:
         form = flatten(req.body or {})
         shown["multipart"] = {
@@ -295,26 +316,10 @@ def dry_run(factory: Deps, req: Request, how: Answer) -> int:
     elif req.body is not None:
         shown["body"] = req.body
         if terminal:
-            body_text = json_escape(json.dumps(req.body, indent=2, ensure_ascii=False))
             curl.option("--data-binary", "@-")
-        else:
-            curl.option("-d", json.dumps(req.body))
-    if terminal and how.output_file and how.output_file != STDOUT:
-        curl.option("-o", how.output_file)
-    _note_key(factory, settings.key_place(kind), var, admin=req.admin)
-    if not terminal:
-        shown["curl"] = curl.line()
-        renderer.answer(shown)
-        return 0
-    text = curl.text()
-    if body_text is not None:
-        # The body as a here-document: pretty-printed, and still one command to copy.
-        # No line of indented JSON can be the bare word that ends it.
-        text += f" <<'JSON'\n{body_text}\nJSON"
-    out = factory.io.out
-    out.write(text + "\n")
-    out.flush()
-    return 0
+            return json_escape(json.dumps(req.body, indent=2, ensure_ascii=False))
+        curl.option("-d", json.dumps(req.body))
+    return None
 
 
 # Headers about how the bytes travel, which curl (or the HTTP library) decides for
