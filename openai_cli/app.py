@@ -77,7 +77,7 @@ _COMPLETERS = {"profile": complete_profile}
 
 
 def _setting_specs() -> list[OptionSpec]:
-    from openai_cli.config.table import FLAGGED
+    from openai_cli.config.settings_table import FLAGGED
 
     return [
         OptionSpec(

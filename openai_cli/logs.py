@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from openai_cli.config.table import Environment
+from openai_cli.config.settings_table import Environment
 from openai_cli.http.redact import stored_url
 from openai_cli.input.estimate import usage_tokens
 

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_args, get_origin,
 import typer
 
 from openai_cli.config import Overrides
-from openai_cli.config.table import Table
+from openai_cli.config.settings_table import SettingsTable
 from openai_cli.errors import OaiError, UsageError
 from openai_cli.formats import OUTPUT_FORMATS
 from openai_cli.io import IO
@@ -304,9 +304,9 @@ _COMMON = (
     OptionSpec(
         "output",
         str | None,
-        Table.output.flags,
-        help=Table.output.help + ".",
-        metavar=Table.output.metavar,
+        SettingsTable.output.flags,
+        help=SettingsTable.output.help + ".",
+        metavar=SettingsTable.output.metavar,
         completion=_complete_output,
     ),
     OptionSpec(

@@ -12,7 +12,7 @@ import threading
 from types import TracebackType
 from typing import Any
 
-from openai_cli.config.table import Environment
+from openai_cli.config.settings_table import Environment
 from openai_cli.io import IO
 from openai_cli.terminal import neutralise
 

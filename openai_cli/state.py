@@ -19,7 +19,7 @@ from typing import Any
 
 from openai_cli import writer
 from openai_cli.config.lock import exclusive, private_dir
-from openai_cli.config.table import Environment
+from openai_cli.config.settings_table import Environment
 from openai_cli.errors import UsageError
 from openai_cli.input.reader import read_kept
 

@@ -20,7 +20,7 @@ from openai_cli.api.request import Answer, Call, Request, flatten
 from openai_cli.api.schemas import check_request
 from openai_cli.api.send import answer_json, build_offline, open_response, send
 from openai_cli.api.streams import Sink, StreamEvent, consume
-from openai_cli.config.table import ENV_NAMES
+from openai_cli.config.settings_table import ENV_NAMES
 from openai_cli.errors import NothingSaved, OutputError, ProtocolError, UsageError
 from openai_cli.http.client import read_answer
 from openai_cli.http.redact import redact_url

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
-from openai_cli.config.table import Environment
+from openai_cli.config.settings_table import Environment
 from openai_cli.errors import ExitCode, JobFailed, OaiError, UsageError
 from openai_cli.io import IO
 from openai_cli.progress import Progress

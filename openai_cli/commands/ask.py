@@ -22,7 +22,7 @@ import typer
 
 from openai_cli.commands.completion import spec_models
 from openai_cli.commands.streaming import MARKDOWN
-from openai_cli.config.table import CONVERSATION_APIS
+from openai_cli.config.settings_table import CONVERSATION_APIS
 from openai_cli.options import (
     OptionSpec,
     add_command,

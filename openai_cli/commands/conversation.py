@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.streams import Sink
-from openai_cli.config.table import CONVERSATION_APIS
+from openai_cli.config.settings_table import CONVERSATION_APIS
 from openai_cli.errors import ApiError, OaiError, UsageError
 from openai_cli.render.live import LiveText
 from openai_cli.textfmt import dollars

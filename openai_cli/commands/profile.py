@@ -159,8 +159,8 @@ class ShowOptions:
 def show(f: Factory, opts: ShowOptions) -> None:
     """Show a profile's settings and where its keys are stored (keys masked)."""
     from openai_cli.config.secrets import KEY_KINDS, Keyring
+    from openai_cli.config.settings_table import spelled
     from openai_cli.config.store import SETTING_KEYS
-    from openai_cli.config.table import spelled
 
     cfg = load_config(f)
     name = opts.name or default_profile_name(cfg)
@@ -230,8 +230,8 @@ class SetOptions:
 
 def set_(f: Factory, opts: SetOptions) -> None:
     """Set one setting in a profile, creating the profile if needed."""
+    from openai_cli.config.settings_table import spelled
     from openai_cli.config.store import parse_setting
-    from openai_cli.config.table import spelled
 
     key, value, profile = opts.key, opts.value, opts.profile
     parsed = parse_setting(key, value)

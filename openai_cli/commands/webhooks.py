@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from openai_cli.config.table import Environment
+from openai_cli.config.settings_table import Environment
 from openai_cli.errors import ExitCode, OaiError, UsageError
 from openai_cli.input import reader
 from openai_cli.options import PRINTING, add_command, argument, option

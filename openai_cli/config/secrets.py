@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Literal, TypeVar, cast
 
-from openai_cli.config.table import ENV_NAMES, Environment
+from openai_cli.config.settings_table import ENV_NAMES, Environment
 from openai_cli.errors import AuthError, ConfigError
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from openai_cli.config.table import (
+from openai_cli.config.settings_table import (
     DEFAULT_BASE_URL,
     ENV_NAMES,
     FLAG_NAMES,
@@ -27,8 +27,8 @@ from openai_cli.config.table import (
     Environment,
     Overrides,
     Setting,
+    SettingsTable,
     Sourced,
-    Table,
     spelled,
 )
 from openai_cli.errors import AuthError, ConfigError, OaiError
@@ -43,10 +43,10 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_BASE_URL", "ENV_NAMES", "FLAG_NAMES", "Overrides", "Settings", "Sourced"]
 
 CONFIG_DIR_ENV = Environment.config_dir.env[0]
-PROFILE_ENV = Table.profile.env[0]
+PROFILE_ENV = SettingsTable.profile.env[0]
 # Read when no profile names a ca_bundle. Systems often set them for everything, so
 # unlike the other variables they never outrank a profile.
-CA_FILE_ENV = Table.ca_bundle.env[0]
+CA_FILE_ENV = SettingsTable.ca_bundle.env[0]
 CA_DIR_ENV = Environment.ca_dir.env[0]
 
 NOT_SET = "(not set)"
@@ -107,10 +107,10 @@ def default_profile(cfg: ConfigFile, io: IO | None) -> Sourced[str | None]:
     return Sourced(None, "no profile")
 
 
-class Settings(Table):
+class Settings(SettingsTable):
     """Every setting with its provenance; keys are looked up only when asked for.
 
-    Each row of :class:`Table` reads as an attribute: ``settings.timeout`` is a
+    Each row of :class:`SettingsTable` reads as an attribute: ``settings.timeout`` is a
     ``Sourced[float]``.
     """
 
@@ -408,6 +408,6 @@ def load_settings(overrides: Overrides, env: Mapping[str, str], io: IO | None = 
             return Sourced(stored, profile_source)
         return Sourced(setting.default, "default")
 
-    resolved = {s.name: pick(s) for s in SETTINGS if s is not Table.profile}
+    resolved = {s.name: pick(s) for s in SETTINGS if s is not SettingsTable.profile}
     resolved["profile"] = profile
     return Settings(env=env, config=cfg, values=resolved, explicit_profile=explicit is not None)

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from openai_cli.config.lock import exclusive, private_dir
-from openai_cli.config.table import BY_KEY, TABLE_KEYS, Environment
-from openai_cli.config.table import SECRET_KEYS as SECRET_KEYS
-from openai_cli.config.table import SETTING_KEYS as SETTING_KEYS
+from openai_cli.config.settings_table import BY_KEY, TABLE_KEYS, Environment
+from openai_cli.config.settings_table import SECRET_KEYS as SECRET_KEYS
+from openai_cli.config.settings_table import SETTING_KEYS as SETTING_KEYS
 from openai_cli.errors import ConfigError, UsageError, cannot_write
 from openai_cli.input.reader import read_kept
 from openai_cli.io import IO

@@ -21,7 +21,7 @@ import httpx
 
 from openai_cli import __version__
 from openai_cli.config import Settings
-from openai_cli.config.table import Environment
+from openai_cli.config.settings_table import Environment
 from openai_cli.errors import (
     ApiError,
     AuthError,

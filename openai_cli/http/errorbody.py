@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openai_cli.config.settings import mask_key
-from openai_cli.config.table import Sourced
+from openai_cli.config.settings_table import Sourced
 from openai_cli.errors import ApiError
 from openai_cli.http.redact import redact
 

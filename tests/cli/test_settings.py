@@ -69,7 +69,7 @@ def test_good_root_options_reach_the_request(api: respx.MockRouter) -> None:
 
 
 def test_root_help_lists_every_root_setting_with_its_variable() -> None:
-    from openai_cli.config.table import FLAGGED
+    from openai_cli.config.settings_table import FLAGGED
 
     r = invoke("--help")
     assert r.code == 0, r
@@ -82,7 +82,7 @@ def test_root_help_lists_every_root_setting_with_its_variable() -> None:
 
 
 def test_auth_status_shows_every_setting_of_the_table(unsent: respx.MockRouter) -> None:
-    from openai_cli.config.table import SETTINGS
+    from openai_cli.config.settings_table import SETTINGS
 
     r = invoke("-o", "json", "auth", "status", env={**api_env(), "OPENAI_BASE_URL": BASE})
     assert r.code == 0, r
@@ -128,7 +128,7 @@ def test_the_config_package_imports_nothing_above_it() -> None:
 
 
 def test_the_output_formats_are_the_ones_the_table_checks() -> None:
-    from openai_cli.config.table import OUTPUT_FORMATS
+    from openai_cli.config.settings_table import OUTPUT_FORMATS
     from openai_cli.options import OUTPUT_FORMATS as OPTION_FORMATS
 
     assert tuple(OPTION_FORMATS) == OUTPUT_FORMATS

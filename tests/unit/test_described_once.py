@@ -18,7 +18,7 @@ import respx
 
 import openai_cli
 from openai_cli.api.catalogue import GROUP_TITLES
-from openai_cli.config import table
+from openai_cli.config import settings_table
 from tests.helpers import BASE, api_env, invoke
 
 PACKAGE = Path(openai_cli.__file__).parent
@@ -30,7 +30,7 @@ HELP = PACKAGE / "api" / "help"
 # A variable of ours: OAI_... or OPENAI_... ("_OAI_COMPLETE..." is the completion
 # scripts' protocol with the shell, not a knob).
 _OURS = re.compile(r"(OAI|OPENAI)_[A-Z0-9_]+")
-TABLE = "openai_cli/config/table.py"
+TABLE = "openai_cli/config/settings_table.py"
 
 
 def named_variables(source: str, where: str) -> list[str]:
@@ -63,7 +63,7 @@ def test_the_variable_check_catches_a_knob_read_by_name() -> None:
 
 
 def test_each_row_is_read_and_checked_as_the_table_says() -> None:
-    knobs = table.Environment
+    knobs = settings_table.Environment
     assert knobs.poll_interval.read({"OAI_POLL_INTERVAL": "0.5"}) == 0.5
     assert knobs.poll_interval.read({}) is None
     assert knobs.no_progress.read({"OAI_NO_PROGRESS": "1"}) is True
@@ -91,7 +91,7 @@ def test_a_shared_option_that_is_a_setting_is_the_settings_row() -> None:
     from openai_cli.options import _COMMON
 
     for spec in _COMMON:
-        for row in table.FLAGGED:
+        for row in settings_table.FLAGGED:
             if set(spec.flags) & set(row.flags):
                 assert (spec.flags, spec.help, spec.metavar) == (
                     row.flags,

@@ -5,7 +5,7 @@ key in a profile, its type (how text becomes a value and how a value is checked)
 its default and its help. The root options (``app.py``), the flag values
 (:class:`Overrides`), the provenance names, the profile keys (``store.py``),
 ``oai profile set`` and ``oai auth status`` are all read from here, so a new
-setting is one more row in :class:`Table`.
+setting is one more row in :class:`SettingsTable`.
 
 This module imports nothing beyond the standard library, ``errors`` and
 ``formats``: the config package stays cheap to import.
@@ -217,7 +217,7 @@ class Sourced(Generic[T]):
 
 
 class Setting(Generic[T]):
-    """One setting. As a class attribute of :class:`Table` it reads as ``Sourced[T]``.
+    """One setting. As a class attribute of :class:`SettingsTable` it reads as ``Sourced[T]``.
 
     ``kind`` says how ``oai profile set`` takes it: ``text``, ``table`` (a JSON
     object, or one entry as ``NAME.ENTRY``), ``path`` (stored absolute) or ``bool``.
@@ -341,7 +341,7 @@ class Setting(Generic[T]):
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
-class Table:
+class SettingsTable:
     """The settings, one row each, in the order `oai auth status` shows them."""
 
     profile: Setting[str | None] = Setting(
@@ -515,7 +515,7 @@ class Table:
 
 class _Keys:
     # Keys never come from the command line (argv shows in `ps`) and are looked up
-    # only when asked for, so they are rows of their own, outside `Table`.
+    # only when asked for, so they are rows of their own, outside `SettingsTable`.
     api_key: Setting[str] = Setting(
         help="API key", check=nonempty_string, default="", env=("OPENAI_API_KEY",)
     )
@@ -617,7 +617,7 @@ def _rows(cls: type) -> tuple[Setting[Any], ...]:
     return tuple(v for v in vars(cls).values() if isinstance(v, Setting))
 
 
-SETTINGS: tuple[Setting[Any], ...] = _rows(Table)
+SETTINGS: tuple[Setting[Any], ...] = _rows(SettingsTable)
 KEYS: tuple[Setting[Any], ...] = _rows(_Keys)
 ENVIRONMENT: tuple[Setting[Any], ...] = _rows(Environment)
 BY_NAME: dict[str, Setting[Any]] = {s.name: s for s in SETTINGS + KEYS}
