@@ -15,12 +15,14 @@ yaml, keyring) are a matter of start-up time, not of layering, and are not check
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import openai_cli
 
 PACKAGE = Path(openai_cli.__file__).parent
+ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
 
 # The CLI framework. Below the layer commands are built in, nothing knows of it: the
 # request layer's run functions return an exit code and raise the project's errors,
@@ -283,3 +285,76 @@ def test_the_framework_check_finds_typer_below_the_commands(tmp_path: Path) -> N
         "openai_cli.api.x:4 imports click",
         "openai_cli.api.x:6 imports typer",
     ]
+
+
+# -- the diagram of docs/architecture.md ---------------------------------------------------
+
+# Ends of the diagram's arrows that are not modules.
+_OUTSIDE = {"argv", "API"}
+_ARROW = re.compile(r"\s*(─▶|┈▶)\s*")
+
+
+def _diagram_module(name: str, root: Path) -> str:
+    """``api/runner.execute`` -> ``openai_cli.api.runner``: the longest module it starts with."""
+    parts = [p for p in name.replace("/", ".").split(".") if p and p != "*"]
+    while parts and not _is_module_in(root, parts):
+        parts.pop()
+    assert parts, f"{name!r} names no module"
+    return ".".join(["openai_cli", *parts])
+
+
+def _is_module_in(root: Path, parts: list[str]) -> bool:
+    path = root.joinpath(*parts)
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def diagram_arrows(text: str, root: Path) -> list[tuple[str, str]]:
+    """The ``A ─▶ B`` arrows of the first code block, as modules (``┈▶``, an import by
+    name, is not read)."""
+    block = text.split("```", 2)[1]
+    arrows: list[tuple[str, str]] = []
+    for line in block.splitlines():
+        pieces = _ARROW.split(line.strip())
+        names = [p.split()[0] for p in pieces[::2] if p]
+        for a, arrow, b in zip(names, pieces[1::2], names[1:], strict=False):
+            if arrow == "─▶" and a not in _OUTSIDE and b not in _OUTSIDE:
+                arrows.append((_diagram_module(a, root), _diagram_module(b, root)))
+    return arrows
+
+
+def _under(module: str, name: str) -> bool:
+    return module == name or module.startswith(name + ".")
+
+
+def undrawn(text: str, root: Path) -> list[str]:
+    """The diagram's arrows no import of ``root`` draws."""
+    found = imports(root)
+    return [
+        f"{a} ─▶ {b}"
+        for a, b in diagram_arrows(text, root)
+        if not any(_under(i.importer, a) and _under(i.imported, b) for i in found)
+    ]
+
+
+def test_the_architecture_diagram_draws_real_imports() -> None:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    assert len(diagram_arrows(text, PACKAGE)) >= 10
+    assert undrawn(text, PACKAGE) == []
+
+
+def test_the_diagram_check_finds_an_arrow_no_import_draws(tmp_path: Path) -> None:
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "api" / "runner.py").write_text(
+        "from openai_cli.api import send\n", encoding="utf-8"
+    )
+    (tmp_path / "api" / "send.py").write_text("", encoding="utf-8")
+    (tmp_path / "context.py").write_text("", encoding="utf-8")
+    text = (
+        "```\n"
+        "argv ─▶ api/runner.execute ─▶ api/send   drawn\n"
+        "context.Factory ─▶ api/runner            not drawn by any import\n"
+        "api/send ┈▶ context                      by name, not read\n"
+        "```\n"
+    )
+    assert undrawn(text, tmp_path) == ["openai_cli.context ─▶ openai_cli.api.runner"]
