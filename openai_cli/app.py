@@ -11,11 +11,11 @@ from openai_cli.context import Factory
 from openai_cli.lazy import LazyGroup, typer_loader
 from openai_cli.options import (
     OptionSpec,
-    common_parameters,
     complete_profile,
     parameter,
     parameters,
-    pop_common,
+    pop_shared,
+    shared_parameters,
     signature,
 )
 
@@ -63,7 +63,7 @@ def apply_root_options(factory: Factory, given: dict[str, Any]) -> None:
     """
     from openai_cli.config import Overrides
 
-    factory.use(pop_common(given))
+    factory.use(pop_shared(given))
     given.pop("version", None)
     factory.flags = (factory.flags or Overrides()).merged(Overrides.from_flags(given))
 
@@ -105,7 +105,7 @@ _VERSION = OptionSpec(
     eager=True,
 )
 
-_root_params = [*parameters(_setting_specs()), *common_parameters(), parameter(_VERSION)]
+_root_params = [*parameters(_setting_specs()), *shared_parameters(), parameter(_VERSION)]
 _root.__signature__ = signature(_root_params)  # type: ignore[attr-defined]
 
 

@@ -22,11 +22,11 @@ from openai_cli.options import (
     NO_VALIDATE,
     PANEL_OUTPUT,
     OptionSpec,
-    common_parameters,
     complete_ids,
     factory_of,
     parameters,
-    pop_common,
+    pop_shared,
+    shared_parameters,
     signature,
 )
 from openai_cli.typer_compat import TyperCommand
@@ -457,7 +457,7 @@ class CommandSpec:
 
     def signature(self, extra: Sequence[OptionSpec] = ()) -> inspect.Signature:
         return signature(
-            [*parameters(self.options(extra)), *common_parameters(frozenset(self.taken))]
+            [*parameters(self.options(extra)), *shared_parameters(frozenset(self.taken))]
         )
 
     def help_text(self, prefix: str | None = None) -> str:
@@ -514,7 +514,7 @@ class CommandSpec:
 
         def callback(ctx: typer.Context, **kwargs: Any) -> int:
             factory = factory_of(ctx)
-            factory.use(pop_common(kwargs))
+            factory.use(pop_shared(kwargs))
             if prepare is not None:
                 prepare(factory, kwargs)
             for field, default in spec.defaults.items():

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from openai_cli.formats import OUTPUT_FORMATS
 from openai_cli.idcache import Seen
 from openai_cli.io import IO
-from openai_cli.options import CommonOptions
+from openai_cli.options import SharedOptions
 
 if TYPE_CHECKING:
     from openai_cli.config import Overrides, Settings
@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 @dataclass
 class Factory:
     io: IO
-    flags: Overrides | None = None  # the root's connection flags; output comes from common
-    common: CommonOptions = field(default_factory=CommonOptions)
+    flags: Overrides | None = None  # the root's connection flags; output comes from shared
+    shared: SharedOptions = field(default_factory=SharedOptions)
     # The -o formats the running command prints in (options.command says which).
     formats: tuple[str, ...] = OUTPUT_FORMATS
     _settings: Settings | None = None
@@ -34,17 +34,17 @@ class Factory:
 
     @property
     def debug(self) -> bool:
-        return bool(self.common.debug)
+        return bool(self.shared.debug)
 
-    def use(self, common: CommonOptions) -> None:
+    def use(self, shared: SharedOptions) -> None:
         """Apply a command's own copies of the shared options over the root ones."""
-        self.common = self.common.merged(common)
+        self.shared = self.shared.merged(shared)
 
     @property
     def overrides(self) -> Overrides:
         from openai_cli.config import Overrides
 
-        return (self.flags or Overrides()).replace(output=self.common.output)
+        return (self.flags or Overrides()).replace(output=self.shared.output)
 
     def settings(self) -> Settings:
         if self._settings is None:
@@ -62,15 +62,15 @@ class Factory:
                 self.io,
                 admin=admin,
                 debug=self.debug,
-                include=bool(self.common.include),
-                verbose=bool(self.common.verbose),
+                include=bool(self.shared.include),
+                verbose=bool(self.shared.verbose),
             )
         return self._clients[admin]
 
     def output_format(self, default: str | None = None) -> str:
         """``-o`` as given; else the command's own ``default`` (``oai explore``); else the
         profile's format where the command prints in it."""
-        fmt = self.common.output or default
+        fmt = self.shared.output or default
         if fmt is None:
             fmt = self.settings().output.value
             if fmt not in self.formats:
@@ -84,7 +84,7 @@ class Factory:
         return Renderer(
             self.io,
             fmt=self.output_format(default),
-            query=self.common.query,
+            query=self.shared.query,
             observe=self.seen.answer,
         )
 

@@ -15,7 +15,7 @@ hand-written command is an options class and a run function::
 
     def verify(factory: Factory, opts: VerifyOptions) -> int | None: ...
 
-    add_command(app, "verify", VerifyOptions, verify, help="...", common=())
+    add_command(app, "verify", VerifyOptions, verify, help="...", shared=())
 
 The fields of the class are the options, in help order; :func:`command` and
 :func:`add_command` give the run function the factory and the parsed options. The
@@ -235,7 +235,7 @@ NO_VALIDATE = OptionSpec(
 
 
 @dataclass(frozen=True)
-class CommonOptions:
+class SharedOptions:
     output: str | None = None
     query: str | None = None
     debug: bool | None = None
@@ -243,7 +243,7 @@ class CommonOptions:
     dry_run: bool | None = None
     verbose: bool | None = None
 
-    def merged(self, other: CommonOptions) -> CommonOptions:
+    def merged(self, other: SharedOptions) -> SharedOptions:
         """``other`` wins where it was given (the option nearer to the command)."""
         given = {f.name: getattr(other, f.name) for f in fields(other)}
         return replace(self, **{k: v for k, v in given.items() if v is not None})
@@ -299,7 +299,7 @@ def _completer(formats: Sequence[str]) -> Callable[[str], list[str]]:
 _complete_output = _completer(OUTPUT_FORMATS)
 
 
-_COMMON = (
+_SHARED = (
     # The setting's row says what -o is; this is where every command takes it.
     OptionSpec(
         "output",
@@ -341,7 +341,7 @@ _COMMON = (
         help="Say more on stderr (usage, request ids).",
     ),
 )
-COMMON = tuple(c.name for c in _COMMON)
+SHARED = tuple(c.name for c in _SHARED)
 # What a command that sends nothing but prints data takes.
 PRINTING = ("output", "query")
 # What a command that sends requests but prints no data of its own would take.
@@ -357,9 +357,9 @@ _UNUSED = {
 }
 
 
-def common_parameters(
+def shared_parameters(
     taken: frozenset[str] = frozenset(),
-    only: Sequence[str] = COMMON,
+    only: Sequence[str] = SHARED,
     formats: Sequence[str] = OUTPUT_FORMATS,
 ) -> list[inspect.Parameter]:
     """Keyword parameters for the shared options in ``only``, without the flags in ``taken``.
@@ -369,7 +369,7 @@ def common_parameters(
     ``--include``), or is left to the root copy. ``-o`` offers ``formats``.
     """
     out = []
-    for c in _COMMON:
+    for c in _SHARED:
         free = [f for f in c.flags if f not in taken]
         if c.name not in only or not free:
             continue
@@ -381,18 +381,18 @@ def common_parameters(
             # A bool option needs a long name for Typer to build it as a flag.
             free = [*free, f"--{c.name.replace('_', '-')}-opt"]
         out.append(
-            parameter(replace(c, name=f"common_{c.name}", flags=tuple(free), panel=PANEL_OUTPUT))
+            parameter(replace(c, name=f"shared_{c.name}", flags=tuple(free), panel=PANEL_OUTPUT))
         )
     return out
 
 
-def pop_common(kwargs: dict[str, Any]) -> CommonOptions:
+def pop_shared(kwargs: dict[str, Any]) -> SharedOptions:
     """Take the shared options out of a command's keyword arguments."""
-    return CommonOptions(**{c.name: kwargs.pop(f"common_{c.name}", None) for c in _COMMON})
+    return SharedOptions(**{c.name: kwargs.pop(f"shared_{c.name}", None) for c in _SHARED})
 
 
 def refuse_unused(
-    given: CommonOptions, command: str, common: Sequence[str], formats: Sequence[str]
+    given: SharedOptions, command: str, shared: Sequence[str], formats: Sequence[str]
 ) -> None:
     """A shared option the command does not take, or a format it does not print in, is an
     error rather than ignored.
@@ -400,14 +400,14 @@ def refuse_unused(
     ``given`` holds what the command line said, before or after the command (the
     root's hidden copies accept every shared option anywhere).
     """
-    for c in _COMMON:
-        if c.name in _UNUSED and c.name not in common and getattr(given, c.name) is not None:
+    for c in _SHARED:
+        if c.name in _UNUSED and c.name not in shared and getattr(given, c.name) is not None:
             raise UsageError(
                 f"{'/'.join(c.flags)} does not apply to `{command}`: {_UNUSED[c.name]}",
                 hint=f"`{command} --help` lists its options",
             )
     fmt = given.output
-    if "output" in common and fmt in OUTPUT_FORMATS and fmt not in formats:
+    if "output" in shared and fmt in OUTPUT_FORMATS and fmt not in formats:
         raise UsageError(
             f"-o {fmt}: `{command}` does not print in that format; choose from {', '.join(formats)}"
         )
@@ -433,7 +433,7 @@ Run = Callable[["Factory", T], "int | None"]
 def callback(
     options: type[T],
     run: Run[T],
-    common: Sequence[str] = COMMON,
+    shared: Sequence[str] = SHARED,
     example: str | Sequence[str] = (),
     formats: Sequence[str] = OUTPUT_FORMATS,
 ) -> Callable[..., None]:
@@ -445,14 +445,14 @@ def callback(
 
     def invoke(ctx: typer.Context, **kwargs: Any) -> None:
         factory = factory_of(ctx)
-        if common:
-            factory.use(pop_common(kwargs))
-        refuse_unused(factory.common, ctx.command_path, common, formats)
+        if shared:
+            factory.use(pop_shared(kwargs))
+        refuse_unused(factory.shared, ctx.command_path, shared, formats)
         factory.formats = tuple(formats)
         raise typer.Exit(run(factory, options(**kwargs)) or 0)
 
     invoke.__signature__ = signature(  # type: ignore[attr-defined]
-        [*parameters(specs_of(options)), *common_parameters(only=common, formats=formats)]
+        [*parameters(specs_of(options)), *shared_parameters(only=shared, formats=formats)]
     )
     invoke.example = example  # type: ignore[attr-defined]
     return invoke
@@ -465,17 +465,17 @@ def command(
     *,
     help: str | None = None,
     short_help: str | None = None,
-    common: Sequence[str] = COMMON,
+    shared: Sequence[str] = SHARED,
     example: str | Sequence[str] = (),
     formats: Sequence[str] = OUTPUT_FORMATS,
 ) -> TyperCommand:
     """A command on its own (a loader's answer): ``run(factory, options)``.
 
-    The help is ``run``'s docstring unless given. ``common`` names the shared options
+    The help is ``run``'s docstring unless given. ``shared`` names the shared options
     it takes, ``formats`` the ``-o`` formats it prints in; the others are refused.
     """
     return command_from(
-        callback(options, run, common, example=example, formats=formats),
+        callback(options, run, shared, example=example, formats=formats),
         name,
         help=help or inspect.getdoc(run),
         short_help=short_help,
@@ -490,11 +490,11 @@ def add_command(
     *,
     help: str | None = None,
     short_help: str | None = None,
-    common: Sequence[str] = COMMON,
+    shared: Sequence[str] = SHARED,
     example: str | Sequence[str] = (),
     formats: Sequence[str] = OUTPUT_FORMATS,
 ) -> None:
     """The same, as a command of the Typer app ``app`` (a group of hand-written commands)."""
     app.command(name, help=help or inspect.getdoc(run), short_help=short_help)(
-        callback(options, run, common, example=example, formats=formats)
+        callback(options, run, shared, example=example, formats=formats)
     )

@@ -17,7 +17,7 @@ from openai_cli.config import Overrides, config_path
 from openai_cli.context import Factory
 from openai_cli.io import IO
 from openai_cli.main import run
-from openai_cli.options import CommonOptions
+from openai_cli.options import SharedOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 CANARY_KEY = "sk-test-CANARY0123456789abcdefCANARY"
@@ -155,7 +155,7 @@ class SettingsFactory(Factory):
     def __init__(self, io: IO, overrides: Overrides | None = None) -> None:
         overrides = overrides or Overrides()
         # The root takes -o as a shared option rather than a connection flag.
-        super().__init__(io, flags=overrides, common=CommonOptions(output=overrides.output))
+        super().__init__(io, flags=overrides, shared=SharedOptions(output=overrides.output))
 
 
 def walk_commands(

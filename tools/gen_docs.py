@@ -181,9 +181,9 @@ def _anchor(title: str) -> str:
 
 
 def _shared(param: Any) -> bool:
-    # The shared output options (options.common_parameters) are on every API
+    # The shared output options (options.shared_parameters) are on every API
     # command; they are described once, in the index.
-    return str(param.name).startswith("common_")
+    return str(param.name).startswith("shared_")
 
 
 def _usage(node: Node) -> str:

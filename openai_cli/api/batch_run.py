@@ -144,7 +144,7 @@ class BatchRun:
             for said in cost.report():
                 io.message(f"oai: {said}")
             cost.cap(max_cost, "--max-cost")
-            if factory.common.dry_run:
+            if factory.shared.dry_run:
                 _show_plan(factory, summary.endpoint, summary.lines, chunks)
                 if spooled:
                     os.unlink(path)

@@ -57,7 +57,7 @@ def execute(factory: Deps, call: Call, *, nothing: str | None = None) -> int:
         raise UsageError(
             "this operation answers with raw bytes: give -O/--output-file PATH (or pipe stdout)"
         )
-    if factory.common.dry_run:
+    if factory.shared.dry_run:
         return dry_run(factory, req, how)
     client = factory.client(admin=req.admin)
     if req.stream:

@@ -181,7 +181,7 @@ def ask(factory: Factory, opts: AskOptions) -> None:
             hint='e.g. oai ask "Say this is a test"',
         )
     choice = choose(factory, opts.api)
-    dry = bool(factory.common.dry_run)
+    dry = bool(factory.shared.dry_run)
     log = None if dry else open_log(factory, no_log=opts.no_log)
     thread = continue_from(factory, log, asdict(opts))
     parts: list[dict[str, Any]] = []

@@ -163,7 +163,7 @@ def _speech(factory: Factory, call: Call, values: dict[str, Any]) -> int:
     # Without --stream-format sse the audio bytes already go to the file as they
     # arrive, and --stream could only ask for events the server will not send.
     request = replace(call.request, stream=sse)
-    if not sse or factory.common.dry_run:
+    if not sse or factory.shared.dry_run:
         return execute(factory, replace(call, request=request), nothing="audio")
     io = factory.io
     path = call.answer.output_file

@@ -294,7 +294,7 @@ def token(f: Factory, opts: TokenOptions) -> None:
 
 
 # Only `status` prints data; `token` prints the bare key, which no format reshapes.
-add_command(app, "login", LoginOptions, login, common=())
-add_command(app, "logout", LogoutOptions, logout, common=())
-add_command(app, "status", StatusOptions, status, common=PRINTING)
-add_command(app, "token", TokenOptions, token, common=())
+add_command(app, "login", LoginOptions, login, shared=())
+add_command(app, "logout", LogoutOptions, logout, shared=())
+add_command(app, "status", StatusOptions, status, shared=PRINTING)
+add_command(app, "token", TokenOptions, token, shared=())

@@ -246,7 +246,7 @@ def prepare_command() -> TyperCommand:
         example="printf 'Name three rivers in Europe.\\nWrite a haiku about rain.\\n' | "
         "oai batches prepare - --endpoint /v1/responses --model gpt-4o-mini -O requests.jsonl",
         # Local: it sends nothing, and its lines are a file format, not data to reshape.
-        common=(),
+        shared=(),
     )
 
 
@@ -344,7 +344,7 @@ def validate_command() -> TyperCommand:
         "schema for its url, offline. Every problem is listed with its line and the path of "
         "the field (exit 2); a valid file exits 0 with a one-line summary on stderr. "
         "`batches run` and `map` run the same check first.",
-        common=(),
+        shared=(),
     )
 
 

@@ -47,4 +47,4 @@ def clear(factory: Factory, opts: ClearOptions) -> None:
     io.message("Cleared the ID cache" if removed else "The ID cache is already empty")
 
 
-add_command(app, "clear", ClearOptions, clear, common=())
+add_command(app, "clear", ClearOptions, clear, shared=())

@@ -285,8 +285,8 @@ def _source_from_profile(script_path: Path, env: Mapping[str, str]) -> None:
 
 
 # Nothing is sent: none of the shared options apply.
-add_command(app, "show", ShowOptions, show, common=())
-add_command(app, "install", InstallOptions, install, common=())
+add_command(app, "show", ShowOptions, show, shared=())
+add_command(app, "install", InstallOptions, install, shared=())
 
 
 def _shell_from_env(env: Mapping[str, str]) -> Shell:

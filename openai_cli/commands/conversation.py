@@ -399,7 +399,7 @@ def converse(
         _remember_engine(factory, "chat")
         switched = Choice(chat, explicit=False)
         return _usage_asked(factory, chat, turn, logging, markdown=markdown), switched
-    if engine.name == "responses" and not factory.common.dry_run:
+    if engine.name == "responses" and not factory.shared.dry_run:
         # The server has the Responses API after all: a switch remembered for it
         # earlier no longer holds.
         _remember_engine(factory, None)
@@ -451,7 +451,7 @@ def _exchange(
     body = engine.body(turn, usage=not _refuses_stream_options(factory))
     stream = bool(body.get("stream"))
     req = Request(method="POST", path=engine.path, body=body, stream=stream)
-    if factory.common.dry_run:
+    if factory.shared.dry_run:
         dry_run(factory, req, PRINT)
         return Reply(api=engine.name)
     live = live_wanted(factory)
@@ -471,7 +471,7 @@ def _exchange(
     finally:
         cost = _cost(factory, turn.model, recorder.usage)
         _end(factory, engine, recorder, entry, ok, logging, error, cost)
-    if factory.common.verbose and recorder.usage:
+    if factory.shared.verbose and recorder.usage:
         factory.io.message(
             f"cost: {dollars(cost)}" if cost is not None else f"cost: no price for {turn.model}"
         )
@@ -591,7 +591,7 @@ class _Recorder(Sink):
         self.entry = entry
         self.complete = True
         if live:
-            self.text = _KeepingText(io, markdown=markdown, verbose=bool(factory.common.verbose))
+            self.text = _KeepingText(io, markdown=markdown, verbose=bool(factory.shared.verbose))
             self.echo: Sink | None = None
         else:
             # The events (or the whole object) are what is printed; the text is read

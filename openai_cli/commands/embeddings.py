@@ -180,13 +180,13 @@ def _batched(factory: Factory, call: Call, size: int, key: str, *, renumber: boo
     request = call.request
     body = request.body or {}
     inputs = _texts(body.get("input"))
-    if factory.common.dry_run or not inputs:
+    if factory.shared.dry_run or not inputs:
         # Token arrays and multimodal inputs go as given, in one request.
         return execute(factory, call)
     assert isinstance(inputs, list)
     io = factory.io
     fmt = factory.output_format()
-    lines = fmt in ("auto", "jsonl") and not factory.common.query
+    lines = fmt in ("auto", "jsonl") and not factory.shared.query
     renderer = factory.renderer()
     gathered: list[Any] = []
     last: dict[str, Any] = {}
@@ -216,7 +216,7 @@ def _batched(factory: Factory, call: Call, size: int, key: str, *, renumber: boo
         # One answer, shaped as the last one was, holding every result.
         merged = {k: v for k, v in last.items() if k not in (key, "usage")}
         renderer.answer({**merged, key: gathered, **({"usage": usage} if usage else {})})
-    if factory.common.verbose:
+    if factory.shared.verbose:
         _say_counts(io, len(inputs), count, usage)
     return 0
 

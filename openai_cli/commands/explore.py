@@ -69,4 +69,4 @@ def json_or_jsonl(text: str, shown: str) -> Any:
     raise UsageError(f"FILE: {shown} is neither JSON nor JSONL")
 
 
-add_command(app, "explore", ExploreOptions, explore, common=PRINTING)
+add_command(app, "explore", ExploreOptions, explore, shared=PRINTING)

@@ -165,7 +165,7 @@ def _handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
             resume=resume,
             stable=source != "-",
         )
-        if factory.common.dry_run:
+        if factory.shared.dry_run:
             return _dry_run_chunked(factory, spec)
         file = uploads.ChunkedUpload(factory.client(), io, spec).run()
         factory.renderer().answer(file)
@@ -393,7 +393,7 @@ def _vector_store_upload(factory: Factory, opts: VectorStoreUploadOptions) -> No
             raise UsageError(f"FILE: {shown} is empty (0 bytes)")
         if size > MAX_UPLOAD_BYTES:
             raise UsageError(f"FILE: {shown} is {size:,} bytes; uploads take at most 8 GiB")
-        if factory.common.dry_run:
+        if factory.shared.dry_run:
             base = factory.settings().base_url.value.rstrip("/")
             factory.renderer().answer(
                 {

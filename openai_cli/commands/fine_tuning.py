@@ -59,7 +59,7 @@ def command_() -> TyperCommand:
         "(exit 2, every one listed with its line). The spread of messages per example is a "
         "note on stderr. With --model also each example's tokens (over the model's limit "
         "is an error), and the training tokens and cost estimated for --epochs.",
-        common=(),
+        shared=(),
     )
 
 

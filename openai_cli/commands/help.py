@@ -241,4 +241,4 @@ def _help_of(factory: Factory, words: list[str]) -> str:
     return text + "\n"
 
 
-add_command(app, "help", HelpOptions, find, common=PRINTING)
+add_command(app, "help", HelpOptions, find, shared=PRINTING)

@@ -194,8 +194,8 @@ def save_images(factory: Factory, call: Call, output_dir: str | None) -> int:
     # The answer is JSON; files are written here, not by the runner.
     call = replace(call, answer=replace(call.answer, output_file=None))
     _check_destinations(factory, request, output_file, output_dir)
-    explicit = bool(factory.common.query) or factory.output_format() != "auto"
-    if factory.common.dry_run or (explicit and not output_file and not output_dir):
+    explicit = bool(factory.shared.query) or factory.output_format() != "auto"
+    if factory.shared.dry_run or (explicit and not output_file and not output_dir):
         return execute(factory, call)
     dest = Destinations(output_file, output_dir, factory.io)
     io = factory.io
@@ -278,9 +278,9 @@ def _save_answer(factory: Factory, answer: Any, dest: Destinations, io: IO) -> i
         else:
             empty += 1
             continue
-        if factory.common.verbose and item.get("revised_prompt"):
+        if factory.shared.verbose and item.get("revised_prompt"):
             io.message(f"revised prompt: {item['revised_prompt']}")
-    if factory.common.verbose and isinstance(answer.get("usage"), dict):
+    if factory.shared.verbose and isinstance(answer.get("usage"), dict):
         from openai_cli.render.live import usage_text
 
         io.message("usage: " + usage_text(answer["usage"]))
@@ -322,7 +322,7 @@ class _PartialImages(Sink):
             self.final = None
             self.index += 1
             self.saved += 1
-            if self.factory.common.verbose and isinstance(p.get("usage"), dict):
+            if self.factory.shared.verbose and isinstance(p.get("usage"), dict):
                 from openai_cli.render.live import usage_text
 
                 self.io.message("usage: " + usage_text(p["usage"]))

@@ -25,7 +25,7 @@ from openai_cli.options import (
     callback,
     factory_of,
     option,
-    pop_common,
+    pop_shared,
     shared,
 )
 
@@ -118,7 +118,7 @@ def list_(factory: Factory, opts: ListOptions) -> None:
 
 
 # The log is local: these print data and send nothing.
-add_command(app, "list", ListOptions, list_, common=PRINTING)
+add_command(app, "list", ListOptions, list_, shared=PRINTING)
 _list_all = callback(ListOptions, list_, PRINTING)
 
 
@@ -128,7 +128,7 @@ def _root(ctx: typer.Context, **kwargs: Any) -> None:
         return
     if kwargs.get("n") is not None:
         raise UsageError("-n/--limit: give it after the command (oai logs list -n 3)")
-    factory_of(ctx).use(pop_common(kwargs))
+    factory_of(ctx).use(pop_shared(kwargs))
 
 
 _root.__signature__ = inspect.signature(_list_all)  # type: ignore[attr-defined]
@@ -154,7 +154,7 @@ def show(factory: Factory, opts: ShowOptions) -> None:
         raise UsageError(
             f"no conversation {conversation_id!r} in the log", hint="`oai logs` lists them"
         )
-    if renderer.effective == "pretty" and not factory.common.query:
+    if renderer.effective == "pretty" and not factory.shared.query:
         _markdown(factory, found)
     else:
         renderer.answer(found)
@@ -229,7 +229,7 @@ def usage(factory: Factory, opts: UsageOptions) -> None:
 
 
 add_command(
-    app, "usage", UsageOptions, usage, common=PRINTING, example="oai logs usage --by model -o table"
+    app, "usage", UsageOptions, usage, shared=PRINTING, example="oai logs usage --by model -o table"
 )
 
 
@@ -282,10 +282,10 @@ def delete(factory: Factory, opts: DeleteOptions) -> None:
         factory.io.message(f"Deleted {count} conversation{'s' if count != 1 else ''}.")
 
 
-add_command(app, "show", ShowOptions, show, common=PRINTING)
-add_command(app, "search", SearchOptions, search, common=PRINTING)
-add_command(app, "path", PathOptions, path, common=())
-add_command(app, "delete", DeleteOptions, delete, common=())
+add_command(app, "show", ShowOptions, show, shared=PRINTING)
+add_command(app, "search", SearchOptions, search, shared=PRINTING)
+add_command(app, "path", PathOptions, path, shared=())
+add_command(app, "delete", DeleteOptions, delete, shared=())
 
 
 def _confirm(factory: Factory, question: str) -> None:

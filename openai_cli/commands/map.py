@@ -205,7 +205,7 @@ def _run(
         # Failed lines are sent again unless asked not to; their new results go in
         # their places in a rewritten copy of the results file.
         again = 0 if opts.keep_failed else had.failed
-        if factory.common.dry_run:
+        if factory.shared.dry_run:
             return _show_plan(factory, api_path, summary.lines, had.done, again, workers)
         _say_resuming(factory, summary.lines, had.done, again)
         client = factory.client()

@@ -52,6 +52,6 @@ add_command(
     "prices",
     PricesOptions,
     show,
-    common=PRINTING,
+    shared=PRINTING,
     example=["oai prices gpt-4o-mini", "oai prices -o table"],
 )

@@ -344,9 +344,9 @@ def delete(f: Factory, opts: DeleteOptions) -> None:
 
 
 # Profiles are settings, not requests: list and show print data, the rest nothing.
-add_command(app, "list", ListOptions, list_, common=PRINTING)
-add_command(app, "show", ShowOptions, show, common=PRINTING)
-add_command(app, "set", SetOptions, set_, common=())
-add_command(app, "unset", UnsetOptions, unset, common=())
-add_command(app, "use", UseOptions, use, common=())
-add_command(app, "delete", DeleteOptions, delete, common=())
+add_command(app, "list", ListOptions, list_, shared=PRINTING)
+add_command(app, "show", ShowOptions, show, shared=PRINTING)
+add_command(app, "set", SetOptions, set_, shared=())
+add_command(app, "unset", UnsetOptions, unset, shared=())
+add_command(app, "use", UseOptions, use, shared=())
+add_command(app, "delete", DeleteOptions, delete, shared=())

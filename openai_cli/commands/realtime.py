@@ -134,7 +134,7 @@ def connect(factory: Factory, opts: ConnectOptions) -> int:
     client = factory.client()  # checks the base URL the way every request does
     url = realtime_url(client.base_url, chosen, settings.query_params())
     headers = client.headers()
-    if factory.common.dry_run:
+    if factory.shared.dry_run:
         from openai_cli.http.redact import redact_headers
 
         shown = {"url": url, "headers": dict(redact_headers(headers.items())), "first": update}

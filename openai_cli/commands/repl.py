@@ -80,7 +80,7 @@ def repl(factory: Factory, opts: ReplOptions) -> int:
     from openai_cli.commands.conversation import choose, open_log
 
     choice = choose(factory, opts.api)
-    log = None if factory.common.dry_run else open_log(factory, no_log=opts.no_log)
+    log = None if factory.shared.dry_run else open_log(factory, no_log=opts.no_log)
     thread = continue_from(factory, log, asdict(opts))
     session = Session(
         model=resolve_model(factory, thread.model),
@@ -212,7 +212,7 @@ def run_session(
             session.previous_response_id = None
         elif reply.response_id and not session.conversation:
             session.previous_response_id = reply.response_id
-    if last is not None and not factory.common.dry_run:
+    if last is not None and not factory.shared.dry_run:
         remember(factory, *last, session.conversation_id)
     return 0
 

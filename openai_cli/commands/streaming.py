@@ -49,9 +49,9 @@ def live_or_run(factory: Factory, call: Call, *, markdown: bool) -> int:
     from openai_cli.render.live import live_wanted
 
     live = call.request.stream and live_wanted(factory)
-    if live and factory.common.verbose:
+    if live and factory.shared.verbose:
         call = replace(call, request=ask_for_usage(call.request))
-    if not live or factory.common.dry_run:
+    if not live or factory.shared.dry_run:
         return execute(factory, call)
     stream_text(factory, call.request, markdown=markdown)
     return 0
@@ -62,7 +62,7 @@ def stream_text(factory: Factory, req: Request, *, markdown: bool = False) -> Li
     from openai_cli.api.runner import stream_events
     from openai_cli.render.live import LiveText, print_answer_text
 
-    sink = LiveText(factory.io, markdown=markdown, verbose=bool(factory.common.verbose))
+    sink = LiveText(factory.io, markdown=markdown, verbose=bool(factory.shared.verbose))
     stream_events(factory, req, sink, lambda resp: print_answer_text(factory, resp, sink))
     return sink
 

@@ -103,7 +103,7 @@ add_command(
     "count",
     CountOptions,
     count,
-    common=PRINTING,
+    shared=PRINTING,
     example=[
         "oai tokens count 'hello world' --model gpt-4o",
         'oai tokens count --body \'{"model": "gpt-4o-mini", "messages": '

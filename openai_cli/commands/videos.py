@@ -81,7 +81,7 @@ def _run(factory: Factory, call: Call, values: dict[str, Any]) -> int:
     if out:
         values["x_wait"] = True
     wait, timeout = take_wait_options(factory, values)
-    if not wait or factory.common.dry_run:
+    if not wait or factory.shared.dry_run:
         return execute(factory, call)
     client = factory.client(admin=request.admin)
     first = answer_object(send(client, request), f"{request.method} {request.path}")

@@ -97,7 +97,7 @@ def _run(
     from openai_cli.api.send import answer_object, send
 
     wait, timeout = take_wait_options(factory, values)
-    if not wait or factory.common.dry_run:
+    if not wait or factory.shared.dry_run:
         return execute(factory, call)
     request = call.request
     # The polls are the command's own request: one that asks for events would get them.

@@ -294,7 +294,7 @@ add_command(
     help="Check a webhook's signature; exit 0 when valid, 1 when not, 2 when it cannot tell."
     "\n\nPrints nothing on stdout; one line on stderr says the webhook is valid.",
     short_help="Check a webhook's signature: exit 0 valid, 1 not.",
-    common=(),
+    shared=(),
 )
 add_command(
     app,
@@ -306,5 +306,5 @@ add_command(
     "it was received.",
     short_help="Check the signature, then print the event JSON.",
     # Nothing is sent: only the options that shape what is printed.
-    common=PRINTING,
+    shared=PRINTING,
 )

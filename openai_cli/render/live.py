@@ -51,9 +51,9 @@ def live_wanted(factory: Deps) -> bool:
     That is the default format; an explicit ``-o`` (``jsonl`` above all) or a
     ``--query`` asks for the events themselves.
     """
-    if factory.common.query:
+    if factory.shared.query:
         return False
-    fmt = factory.common.output or factory.settings().output.value
+    fmt = factory.shared.output or factory.settings().output.value
     factory.renderer()  # an unknown format is a usage error before anything is sent
     return fmt == "auto"
 

@@ -100,9 +100,9 @@ LOCAL: dict[tuple[str, ...], Local] = {
 def listed(cmd: Any) -> set[str]:
     """The shared options a command shows in its help."""
     return {
-        p.name.removeprefix("common_")
+        p.name.removeprefix("shared_")
         for p in cmd.params
-        if p.name.startswith("common_") and not p.hidden
+        if p.name.startswith("shared_") and not p.hidden
     }
 
 
@@ -142,7 +142,7 @@ def test_every_hand_written_command_lists_the_shared_options_it_uses() -> None:
 
 
 def test_the_check_catches_a_local_command_that_lists_every_shared_option() -> None:
-    """The bypass the guard is for: a command declared without ``common=``."""
+    """The bypass the guard is for: a command declared without ``shared=``."""
 
     @dataclass(frozen=True, kw_only=True)
     class Nothing:

@@ -88,9 +88,9 @@ def test_a_bad_knob_stops_the_command_naming_it() -> None:
 
 
 def test_a_shared_option_that_is_a_setting_is_the_settings_row() -> None:
-    from openai_cli.options import _COMMON
+    from openai_cli.options import _SHARED
 
-    for spec in _COMMON:
+    for spec in _SHARED:
         for row in settings_table.FLAGGED:
             if set(spec.flags) & set(row.flags):
                 assert (spec.flags, spec.help, spec.metavar) == (

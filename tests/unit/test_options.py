@@ -82,7 +82,7 @@ def test_shared_options_come_from_the_one_table() -> None:
             # A generated command's API field keeps its own name (vector store --query).
             # `_root_` are the root's own options, accepted after the command too.
             name = p.name or ""
-            if flags & SHARED_FLAGS and not name.startswith(("common_", "api_", "_root_")):
+            if flags & SHARED_FLAGS and not name.startswith(("shared_", "api_", "_root_")):
                 own.append((" ".join(path), p.name))
     assert own == []
 
@@ -117,7 +117,7 @@ def test_a_command_gets_the_factory_and_its_options() -> None:
         seen.append(opts)
         return 3
 
-    add_command(app, "sample", Sample, run, help="A sample.", common=())
+    add_command(app, "sample", Sample, run, help="A sample.", shared=())
     result = CliRunner().invoke(app, ["ada", "-n", "5", "--colour", "red"])
     assert result.exit_code == 3, result.output
     assert seen == [Sample(name="ada", count=5, colour="red")]

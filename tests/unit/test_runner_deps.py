@@ -68,7 +68,7 @@ class Shared:
 class Deps:
     client_: Any = None
     printer: Printer = field(default_factory=Printer)
-    common: Shared = field(default_factory=Shared)
+    shared: Shared = field(default_factory=Shared)
     stdout_tty: bool = False
     seen: Seen = field(default_factory=Seen)
 
