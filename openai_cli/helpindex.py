@@ -35,11 +35,11 @@ Call = Sequence[Any]
 
 
 def file_name(words: Sequence[str]) -> str:
-    """The file of the page of ``oai WORDS`` (the root's: ``oai.json``).
+    """The file of the page of ``oai WORDS``: ``oai.files.list.json``, ``oai.json``.
 
     One file per page: the page asked for is the only one read.
     """
-    return ".".join(words or ["oai"]) + ".json"
+    return ".".join(["oai", *words]) + ".json"
 
 
 # The letters of command names; any other word is not looked up as a file name.

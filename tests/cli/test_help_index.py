@@ -23,18 +23,28 @@ from tests.helpers import Result, err, invoke, make_io, out
 PAGES = sorted(p.name for p in helpindex.INDEX.glob("*.json"))
 BARE: list[str] = json.loads((helpindex.INDEX / helpindex.file_name([])).read_text())["bare"]
 
-# Each width with its own colour setting, so that every page meets each of them.
+# Each width with its own colour setting, so that every page meets each of them; the
+# last also with settings in the environment that no page may depend on (nor fail on).
 SETTINGS = [
     (40, {}, False),
     (80, {"FORCE_COLOR": "1", "TERM": "xterm-256color"}, True),
     (120, {"NO_COLOR": "1", "TERM": "dumb"}, False),
-    (200, {"FORCE_COLOR": "1", "TERM": "xterm-256color"}, False),
+    (
+        200,
+        {
+            "FORCE_COLOR": "1",
+            "TERM": "xterm-256color",
+            "OAI_PROFILE": "nosuch",
+            "OPENAI_BASE_URL": "not a url",
+            "OAI_VALIDATE": "bogus",
+        },
+        False,
+    ),
 ]
 
 
 def _words(name: str) -> list[str]:
-    stem = name.removesuffix(".json")
-    return [] if stem == "oai" else stem.split(".")
+    return name.removesuffix(".json").split(".")[1:]
 
 
 def _both(
@@ -108,6 +118,7 @@ def test_a_changed_page_is_caught(
         ["--help", "files"],
         ["files", "nosuch", "--help"],
         ["Files", "--help"],
+        ["oai", "--help"],
         ["files", "list"],  # bare words that run a command
         ["files", "--", "--help"],
         ["../tab_index/oai", "--help"],
