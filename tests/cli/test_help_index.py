@@ -81,6 +81,21 @@ def test_every_page_is_typers(name: str, monkeypatch: pytest.MonkeyPatch) -> Non
         assert _differences(monkeypatch, words) == []
 
 
+@pytest.mark.parametrize(
+    "words",
+    [[], ["vector-stores", "files"], ["chat", "completions", "create"], ["ask"], ["auth"]],
+    ids=" ".join,
+)
+def test_every_width_lays_out_as_typer_does(
+    words: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The widths above are Click's narrowest and widest page; here every one between.
+    for columns in range(helpindex.NARROWEST + 1, helpindex.WIDEST + 4):
+        monkeypatch.setenv("COLUMNS", str(columns))
+        quick, typer = _both(monkeypatch, [*words, "--help"], {}, False)
+        assert quick.out_bytes == typer.out_bytes, columns
+
+
 def test_every_group_and_command_has_a_page() -> None:
     tree = set()
     for path in Path(helpindex.INDEX.parent / "tab_index").glob("*.json"):
