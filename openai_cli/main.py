@@ -73,6 +73,19 @@ def run(argv: Sequence[str], io: IO | None = None) -> int:
         from openai_cli.tab import answer
 
         return answer(io)
+    if not argv or argv[-1] in ("-h", "--help") or all(a[:1].isalnum() for a in argv):
+        # Help, and a group run bare (which shows its help): from the index of help
+        # pages, without Typer, when the line is one of those shapes exactly.
+        from openai_cli import helpindex
+
+        try:
+            code = helpindex.answer(argv, io)
+        except BrokenPipeError:
+            return _broken_pipe()
+        except OSError as exc:
+            return _output_failed(io, exc)
+        if code is not None:
+            return code
     debug = "--debug" in argv[: argv.index("--")] if "--" in argv else "--debug" in argv
     from openai_cli.context import Factory
 

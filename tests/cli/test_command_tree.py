@@ -237,8 +237,13 @@ def _loaded_modules(*args: str, code: int = 0) -> set[str]:
     return modules
 
 
+# An option before the command words leaves --help to Typer (the index of help pages
+# answers only bare words and --help): what Typer's path loads is checked with it.
+TYPER_HELP = "--debug"
+
+
 def test_help_of_one_command_loads_only_its_group() -> None:
-    modules = _loaded_modules("-m", "openai_cli", "files", "list", "--help")
+    modules = _loaded_modules("-m", "openai_cli", TYPER_HELP, "files", "list", "--help")
     # The report must see what it is meant to rule out, or the test proves nothing.
     assert {"typer", "openai_cli.api.catalogue", "openai_cli.api.catalogue.files"} <= modules
     others = {
@@ -254,7 +259,7 @@ def test_help_of_one_command_loads_only_its_group() -> None:
 
 @pytest.mark.parametrize("group", sorted(catalogue.GROUPS))
 def test_help_of_a_group_loads_no_other_group(group: str) -> None:
-    modules = _loaded_modules("-m", "openai_cli", group, "--help")
+    modules = _loaded_modules("-m", "openai_cli", TYPER_HELP, group, "--help")
     own = f"openai_cli.api.catalogue.{catalogue.GROUPS[group]}"
     assert own in modules
     assert {m for m in modules if m.startswith("openai_cli.api.catalogue.")} == {own}
@@ -262,10 +267,17 @@ def test_help_of_a_group_loads_no_other_group(group: str) -> None:
 
 
 def test_root_help_loads_no_group() -> None:
-    modules = _loaded_modules("-m", "openai_cli", "--help")
+    modules = _loaded_modules("-m", "openai_cli", TYPER_HELP, "--help")
     assert "openai_cli.api.catalogue" in modules
     assert {m for m in modules if m.startswith("openai_cli.api.catalogue.")} == set()
     assert {m for m in modules if m.split(".")[0] in ("httpx", "keyring")} == set()
+
+
+@pytest.mark.parametrize("args", [[], ["files"], ["files", "list"]], ids=" ".join)
+def test_help_from_the_index_loads_no_catalogue(args: list[str]) -> None:
+    modules = _loaded_modules("-m", "openai_cli", *args, "--help")
+    assert "openai_cli.helpindex" in modules
+    assert {m for m in modules if m.startswith("openai_cli.api.")} == set()
 
 
 def test_no_usage_line_wraps_arguments_in_braces() -> None:

@@ -157,7 +157,11 @@ def test_help_files_are_read_only_for_help_and_only_the_family_asked_for() -> No
     )
     assert r.code == 0, r
     assert _read.cache_info().currsize == 0
-    invoke("chat", "completions", "create", "--help")
+    # Help from the index of help pages reads no help file at all...
+    assert invoke("chat", "completions", "create", "--help").code == 0
+    assert _read.cache_info().currsize == 0
+    # ...and Typer's (an option before --help: no page of the index) only the family's.
+    assert invoke("--debug", "chat", "completions", "create", "--help").code == 0
     assert _read.cache_info().currsize == 2  # chat.toml and flags.toml
     _read.cache_clear()
 
