@@ -218,11 +218,10 @@ def test_batches_run_to_a_missing_folder_is_refused_before_the_upload(
     line = {"custom_id": "a", "method": "POST", "url": "/v1/embeddings", "body": {"input": "x"}}
     (workdir / "in.jsonl").write_text(json.dumps(line) + "\n")
     route = unsent.post("/files").respond(200, json={"id": "file-1"})
-    r = invoke(
-        "batches", "run", "in.jsonl", "--wait", "-O", "/nonexistent/out.jsonl", env=api_env()
-    )
+    # A folder under the test's own, so that nothing else on the machine can create it.
+    r = invoke("batches", "run", "in.jsonl", "--wait", "-O", "gone/out.jsonl", env=api_env())
     assert r.code == 2, r
-    assert "--output-file: /nonexistent/out.jsonl" in one_line(r.err)
+    assert "--output-file: gone/out.jsonl" in one_line(r.err)
     assert not route.called
 
 
