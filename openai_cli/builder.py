@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import typer
 
@@ -28,11 +28,14 @@ from openai_cli.options import (
     pop_shared,
     shared_parameters,
     signature,
+    specs_of,
 )
 from openai_cli.typer_compat import TyperCommand
 
 if TYPE_CHECKING:
     from openai_cli.api.model import Operation, Param
+    from openai_cli.api.request import Call
+    from openai_cli.context import Factory
 
 _SCALARS: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool}
 # Help panels, listed in this order: what must be given, what most people give, then the
@@ -164,9 +167,57 @@ class Default:
         return cls(str(value), lambda factory: value)
 
 
-def body_given(values: dict[str, Any]) -> bool:
+def _body_given(values: Mapping[str, Any]) -> bool:
     """True when --body, -F or -f may carry any field, so defaults must not overrule them."""
     return bool(values.get("x_body") or values.get("x_fields") or values.get("x_raw_fields"))
+
+
+Opts = TypeVar("Opts")  # an override's options class
+
+# The options an override adds arrive under this prefix, apart from the API's fields
+# (``api_N``), the path parameters (``path_``) and the shared options (``common_``);
+# the runner's own options share it, so an override's field can respell one.
+_OWN = "x_"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoOptions:
+    """The options of a command that adds none to the operation's."""
+
+
+class Fields:
+    """The API fields as the command line gave them, for an override's ``prepare``."""
+
+    def __init__(self, spec: CommandSpec, values: Mapping[str, Any]) -> None:
+        self._spec = spec
+        self._values = values
+
+    def has(self, field: str) -> bool:
+        """Whether the operation has the field ``field`` at all."""
+        return any(p.name == field for _, _, p in self._spec.params)
+
+    def get(self, field: str) -> Any:
+        """The value its flag gave (None when not given); KeyError for no such field."""
+        return self._values.get(self._spec.param_name(field))
+
+    @property
+    def body_given(self) -> bool:
+        """--body, -F or -f was given, and may hold any field."""
+        return _body_given(self._values)
+
+    def unset(self, field: str) -> bool:
+        """The user gave ``field`` in no way: neither its flag nor --body, -F or -f."""
+        return not self.body_given and self.get(field) in (None, [])
+
+
+@dataclass(frozen=True)
+class Prepared(Generic[Opts]):
+    """What an override's ``prepare`` changes before the request is built."""
+
+    # API field -> its value from now on (a positional FILE becoming ``file``).
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    # The override's options, when it derived one of them (the path to upload).
+    options: Opts | None = None
 
 
 def _facts(p: Param, default: Default | None = None) -> str:
@@ -376,10 +427,10 @@ def build_command(op: Operation) -> TyperCommand:
     if override is not None:
         cmd: TyperCommand = override(spec)
         return cmd
-    return spec.command(lambda factory, call, values: _run(factory, call))
+    return spec.command(_run, options=NoOptions)
 
 
-def _run(factory: Any, call: Any) -> int:
+def _run(factory: Factory, call: Call, opts: NoOptions) -> int:
     from openai_cli.api.runner import execute
 
     return execute(factory, call)
@@ -492,52 +543,60 @@ class CommandSpec:
 
     def command(
         self,
-        handler: Callable[[Any, Any, dict[str, Any]], int],
+        handler: Callable[[Factory, Call, Opts], int],
         *,
-        extra: Sequence[OptionSpec] = (),
+        options: type[Opts],
         help_prefix: str | None = None,
-        prepare: Callable[[Any, dict[str, Any]], None] | None = None,
+        prepare: Callable[[Factory, Opts, Fields], Prepared[Opts]] | None = None,
         defaults: Mapping[str, Default] | None = None,
     ) -> TyperCommand:
-        """The Typer command; ``handler(factory, call, values)`` does the work.
+        """The Typer command; ``handler(factory, call, opts)`` does the work.
 
-        ``call`` is the :class:`~openai_cli.api.request.Call` the parsed values make:
-        the request and what to do with its answer.
+        ``options`` is the override's options class (built like a hand-written
+        command's): its fields are the flags it adds, after the operation's, and
+        ``opts`` is one filled in. ``call`` is the :class:`~openai_cli.api.request.Call`
+        the API's fields and the runner's options make: the request and what to do
+        with its answer. A field named like a runner option (``output_file``) respells
+        it: the flag is the override's, and the runner still gets its value.
 
-        ``prepare(factory, values)`` may adjust the parsed values before the request is
-        built (a positional FILE becoming ``--file``), so the usual checks for required
-        fields see the final values. ``defaults`` fills API fields the user left out,
-        after ``prepare``; a field filled that way is not listed as required.
+        ``prepare(factory, opts, fields)`` says what changes before the request is
+        built (a positional FILE becoming the ``file`` field), so the usual checks for
+        required fields see the final values. ``defaults`` fills API fields the user
+        left out, after ``prepare``; a field filled that way is not listed as required.
         """
         spec = self
         self.defaults = dict(defaults or {})
+        own = [s.name for s in specs_of(options)]
+        respelled = {s.name for s in self.runner_options()}
 
         def callback(ctx: typer.Context, **kwargs: Any) -> int:
             factory = factory_of(ctx)
             factory.use(pop_shared(kwargs))
+            opts = options(**{name: kwargs[_OWN + name] for name in own})
+            for name in own:
+                if _OWN + name not in respelled:
+                    del kwargs[_OWN + name]
+            fields = Fields(spec, kwargs)  # reads kwargs as they change below
             if prepare is not None:
-                prepare(factory, kwargs)
-            for field, default in spec.defaults.items():
-                spec.set_default(kwargs, field, default.value(factory))
-            call = spec.call(factory, kwargs)
-            rc = handler(factory, call, kwargs)
-            raise typer.Exit(rc)
+                done = prepare(factory, opts, fields)
+                opts = opts if done.options is None else done.options
+                for name, value in done.fields.items():
+                    kwargs[spec.param_name(name)] = value
+            for name, default in spec.defaults.items():
+                value = default.value(factory)
+                if value is not None and fields.unset(name):
+                    kwargs[spec.param_name(name)] = value
+            raise typer.Exit(handler(factory, spec.call(factory, kwargs), opts))
 
+        extra = [replace(s, name=_OWN + s.name) for s in specs_of(options)]
         callback.__signature__ = self.signature(extra)  # type: ignore[attr-defined]
         cmd = command_from(callback, self.op.command[-1], cls=ApiCommand)
         assert isinstance(cmd, ApiCommand)
         cmd.spec, cmd.help_prefix = self, help_prefix
+        cmd.handler, cmd.options_class = handler, options
         return cmd
 
-    def set_default(self, values: dict[str, Any], field: str, value: Any) -> None:
-        """Fill the API field ``field`` unless the user gave it in any way."""
-        if value is None or body_given(values):
-            return
-        name = self.param_name(field)
-        if values.get(name) in (None, []):
-            values[name] = value
-
-    def call(self, factory: Any, values: dict[str, Any]) -> Any:
+    def call(self, factory: Any, values: Mapping[str, Any]) -> Any:
         from openai_cli.api.values import build_request
 
         return build_request(self, factory, values)
@@ -556,6 +615,9 @@ class ApiCommand(PlainUsageCommand):
 
     spec: CommandSpec
     help_prefix: str | None = None
+    # What it was built from: the function that runs it, and its options class.
+    handler: Callable[..., int]
+    options_class: type[Any]
     _help_loaded = False
 
     @property

@@ -6,6 +6,8 @@ import io
 import json
 import math
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.api.request import Answer, Call, Request
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from openai_cli.api.deps import Deps
     from openai_cli.api.model import Operation, Param
     from openai_cli.builder import CommandSpec
+    from openai_cli.io import IO
 
 
 def coerce(p: Param, value: Any, factory: Deps) -> Any:
@@ -32,30 +35,40 @@ def coerce(p: Param, value: Any, factory: Deps) -> Any:
     if t == "json":
         parsed = json_value(value, flag=flag, io=lambda: factory.io)
         return unix_bounds(parsed, what=flag) if p.name in UNIX_TIME_OBJECTS else parsed
-    closed = p.closed
-    enum = p.enum or ()
     if t == "string_or_json":
-        stripped = value.lstrip()
-        if stripped.startswith(("{", "[")) or value.startswith("@"):
-            return json_value(value, flag=flag, io=lambda: factory.io)
-        if closed and value not in enum:
-            # The enum is all the text the field takes, so anything else must be one of
-            # its other alternatives: `--max-output-tokens 1000` means the number.
-            parsed = _json_scalar(value)
-            if parsed is None:
-                raise UsageError(f"{flag}: {value!r} is not one of: {_shown(enum)}, nor JSON")
-            return parsed
-        return value
-    if t == "string" and closed and value not in enum:
-        raise UsageError(f"{flag}: {value!r} is not one of: {_shown(enum)}")
+        return _text_or_json(p, value, factory)
+    if t == "string" and p.closed:
+        _check_enum(p, value)
     if t == "array":
         items = list(value)
-        if closed and p.items == "string":
+        if p.closed and p.items == "string":
             for item in items:
-                if item not in enum:
-                    raise UsageError(f"{flag}: {item!r} is not one of: {_shown(enum)}")
+                _check_enum(p, item)
         return items
     return value
+
+
+def _text_or_json(p: Param, value: str, factory: Deps) -> Any:
+    """A field that is text or JSON: JSON when it looks like it, or when the text is
+    none of the words the field takes."""
+    stripped = value.lstrip()
+    if stripped.startswith(("{", "[")) or value.startswith("@"):
+        return json_value(value, flag=p.flag, io=lambda: factory.io)
+    enum = p.enum or ()
+    if p.closed and value not in enum:
+        # The enum is all the text the field takes, so anything else must be one of
+        # its other alternatives: `--max-output-tokens 1000` means the number.
+        parsed = _json_scalar(value)
+        if parsed is None:
+            raise UsageError(f"{p.flag}: {value!r} is not one of: {_shown(enum)}, nor JSON")
+        return parsed
+    return value
+
+
+def _check_enum(p: Param, value: Any) -> None:
+    enum = p.enum or ()
+    if value not in enum:
+        raise UsageError(f"{p.flag}: {value!r} is not one of: {_shown(enum)}")
 
 
 def expand_arrays(p: Param, given: list[str]) -> list[str]:
@@ -200,117 +213,144 @@ def take_typed_parts(op: Operation, body: dict[str, Any]) -> list[FilePart]:
     ]
 
 
-def build_request(spec: CommandSpec, factory: Deps, values: dict[str, Any]) -> Call:
+@dataclass
+class _Flagged:
+    """What the API fields' own flags put where, before --body and -F join them."""
+
+    query: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, list[str]] = field(default_factory=dict)  # field -> paths to upload
+
+
+def build_request(spec: CommandSpec, factory: Deps, values: Mapping[str, Any]) -> Call:
+    """The request and the answer's handling that a command's parsed values make.
+
+    ``values`` holds the path parameters (``path_``), the API fields (``api_N``) and
+    the runner's options (``x_``); it is read, never changed.
+    """
     op = spec.op
-    io = factory.io
     path = fill(
         op.path,
-        {pp.name: values.pop("path_" + pp.name) for pp in op.path_params},
+        {pp.name: values["path_" + pp.name] for pp in op.path_params},
         {pp.name: pp.metavar for pp in op.path_params},
     )
-    query: dict[str, Any] = dict(op.fixed_query)
-    headers: dict[str, str] = {}
-    flagged: dict[str, Any] = {}
-    file_fields: dict[str, list[str]] = {}
+    flagged = _Flagged(dict(op.fixed_query))
     for name, loc, p in spec.params:
-        v = values.pop(name, None)
-        if p.type == "array" and v:
-            v = expand_arrays(p, v)
-            # An explicit '[]' empties a body field (no model ids); elsewhere it is no value.
-            if v == [] and loc == "body" and not p.is_file:
-                flagged[p.name] = []
-                continue
-        if v is None or v == []:
-            continue
-        if isinstance(v, float) and not math.isfinite(v):
-            raise UsageError(f"{p.flag}: {v} is not a number JSON can carry; give a finite one")
-        if loc == "body" and takes_reference(p):
-            ref = reference(p, v)
-            if ref is not None:
-                flagged[p.name] = ref
-                continue
-        if loc == "body" and p.is_file:
-            file_fields[p.name] = [v] if isinstance(v, str) else list(v)
-            continue
-        v = coerce(p, v, factory)
-        if loc == "query":
-            query[p.name.removesuffix("[]")] = v
-        elif loc == "headers":
-            headers[p.name] = header_value(v)
-        else:
-            flagged[p.name] = v
+        _add_flag(flagged, loc, p, values.get(name), factory)
+    body, files, multipart = _body_and_files(op, flagged, values, factory.io)
+    stream = bool(values.get("x_stream")) or (spec.stream_field and body.get("stream") is True)
+    if stream and op.streams and spec.stream_field:
+        body["stream"] = True
+    _check_required(spec, flagged, body, files)
+    has_body = bool(op.content_types) and (bool(body) or bool(files) or op.body_required)
+    request = Request(
+        method=op.method,
+        path=path,
+        query=flagged.query,
+        body=body if has_body else None,
+        files=files,
+        multipart=multipart and has_body,
+        headers=flagged.headers,
+        admin=op.admin,
+        stream=stream,
+    )
+    return Call(request, _answer(op, values))
 
+
+def _body_and_files(
+    op: Operation, flagged: _Flagged, values: Mapping[str, Any], io: IO
+) -> tuple[dict[str, Any], list[FilePart], bool]:
+    """The body and uploads from --body, -F and -f with the fields' flags on top, and
+    whether they go as a multipart form."""
     kinds = field_kinds(op)
-    has_files = bool(file_fields) or any(is_upload(f, kinds) for f in values.get("x_fields") or [])
+    typed = values.get("x_fields") or []
+    has_files = bool(flagged.files) or any(is_upload(f, kinds) for f in typed)
     multipart = op.multipart and (has_files or not op.json_body)
     body, files = collect(
         io,
-        typed=values.pop("x_fields", None) or [],
-        raw=values.pop("x_raw_fields", None) or [],
-        body=values.pop("x_body", None),
+        typed=typed,
+        raw=values.get("x_raw_fields") or [],
+        body=values.get("x_body"),
         multipart=multipart,
         kinds=kinds,
     )
-    body = merge(body, flagged)
-    filename = values.pop("x_filename", None)
-    for field, paths in file_fields.items():
-        p = next(p for p in op.body if p.name == field)
-        array = p.type == "array"
-        for path_value in paths:
-            files.append(
-                file_part(
-                    f"{field}[]" if array else field,
-                    path_value,
-                    io,
-                    what=p.flag,
-                    filename=filename,
-                )
-            )
-
+    body = merge(body, flagged.body)
+    files.extend(_file_parts(op, flagged.files, io, values.get("x_filename")))
     if multipart:
         files.extend(take_typed_parts(op, body))
+    return body, files, multipart
 
-    stream = bool(values.pop("x_stream", None)) or (
-        spec.stream_field and body.get("stream") is True
+
+def _answer(op: Operation, values: Mapping[str, Any]) -> Answer:
+    """What the runner does with the answer: the runner's output options."""
+    return Answer(
+        binary=op.binary,
+        pagination=op.pagination,
+        max_items=values.get("x_max_items"),
+        all_pages=bool(values.get("x_all")),
+        output_file=values.get("x_output_file"),
+        validate=not values.get("x_no_validate"),
     )
-    if stream and op.streams and spec.stream_field:
-        body["stream"] = True
-    # Required fields may come from flags, --body or -F: check only once all are merged.
-    sent_files = {f.field.removesuffix("[]") for f in files}
-    missing = [
-        p.flag
-        for _, loc, p in spec.params
-        if p.required
-        and (
-            (loc == "body" and p.name not in body and p.name not in sent_files)
-            or (loc == "query" and p.name.removesuffix("[]") not in query)
-            or (loc == "headers" and p.name not in headers)
+
+
+def _add_flag(out: _Flagged, loc: str, p: Param, value: Any, factory: Deps) -> None:
+    """One API field's flag, checked and converted, into the part of the request it fills."""
+    if p.type == "array" and value:
+        value = expand_arrays(p, value)
+        # An explicit '[]' empties a body field (no model ids); elsewhere it is no value.
+        if value == [] and loc == "body" and not p.is_file:
+            out.body[p.name] = []
+            return
+    if value is None or value == []:
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UsageError(f"{p.flag}: {value} is not a number JSON can carry; give a finite one")
+    if loc == "body":
+        _add_body_flag(out, p, value, factory)
+    elif loc == "query":
+        out.query[p.name.removesuffix("[]")] = coerce(p, value, factory)
+    else:
+        out.headers[p.name] = header_value(coerce(p, value, factory))
+
+
+def _add_body_flag(out: _Flagged, p: Param, value: Any, factory: Deps) -> None:
+    ref = reference(p, value) if takes_reference(p) else None
+    if ref is not None:
+        out.body[p.name] = ref
+    elif p.is_file:
+        out.files[p.name] = [value] if isinstance(value, str) else list(value)
+    else:
+        out.body[p.name] = coerce(p, value, factory)
+
+
+def _file_parts(
+    op: Operation, paths: Mapping[str, list[str]], io: IO, filename: str | None
+) -> list[FilePart]:
+    """The uploads the file fields' flags name, in the order given."""
+    parts: list[FilePart] = []
+    for name, given in paths.items():
+        p = next(p for p in op.body if p.name == name)
+        field_name = f"{name}[]" if p.type == "array" else name
+        parts.extend(
+            file_part(field_name, value, io, what=p.flag, filename=filename) for value in given
         )
-    ]
+    return parts
+
+
+def _check_required(
+    spec: CommandSpec, flagged: _Flagged, body: Mapping[str, Any], files: list[FilePart]
+) -> None:
+    """Required fields may come from flags, --body or -F: checked once all are merged."""
+    sent_files = {f.field.removesuffix("[]") for f in files}
+    present: dict[str, Callable[[Param], bool]] = {
+        "body": lambda p: p.name in body or p.name in sent_files,
+        "query": lambda p: p.name.removesuffix("[]") in flagged.query,
+        "headers": lambda p: p.name in flagged.headers,
+    }
+    missing = [p.flag for _, loc, p in spec.params if p.required and not present[loc](p)]
     if missing:
         raise UsageError(
             f"missing required {'option' if len(missing) == 1 else 'options'} {', '.join(missing)}"
             " (give them as flags, in --body or with -F)"
         )
-    has_body = bool(op.content_types) and (bool(body) or bool(files) or op.body_required)
-    request = Request(
-        method=op.method,
-        path=path,
-        query=query,
-        body=body if has_body else None,
-        files=files,
-        multipart=multipart and has_body,
-        headers=headers,
-        admin=op.admin,
-        stream=stream,
-    )
-    answer = Answer(
-        binary=op.binary,
-        pagination=op.pagination,
-        max_items=values.pop("x_max_items", None),
-        all_pages=bool(values.pop("x_all", None)),
-        output_file=values.pop("x_output_file", None),
-        # Read, not taken: a command's own --no-validate (files create) reads it too.
-        validate=not values.get("x_no_validate"),
-    )
-    return Call(request, answer)

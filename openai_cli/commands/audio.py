@@ -12,14 +12,14 @@ import base64
 import contextlib
 import os
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from openai_cli import writer
 from openai_cli.api.streams import Sink, StreamEvent
-from openai_cli.builder import Default
+from openai_cli.builder import Default, Fields, Prepared
 from openai_cli.commands.streaming import live_or_run
-from openai_cli.options import OptionSpec
+from openai_cli.options import OptionSpec, shared
 
 if TYPE_CHECKING:
     import httpx
@@ -46,59 +46,62 @@ SPEECH_FORMATS = {
 _PANEL = "Request"
 
 
-def file_argument(name: str = "x_file_arg", metavar: str = "FILE") -> OptionSpec:
-    return OptionSpec(
-        name,
-        str | None,
-        metavar=metavar,
-        help="The file to send (same as --file; - for stdin).",
-        argument=True,
-        show_default=False,
+FILE_ARGUMENT = OptionSpec(
+    "file_arg",
+    str | None,
+    metavar="FILE",
+    help="The file to send (same as --file; - for stdin).",
+    argument=True,
+    show_default=False,
+)
+# ``-O/--output-file``: ``-o`` stays the output format, as on every command.
+OUTPUT_FILE = OptionSpec(
+    "output_file", str | None, ("-O", "--output-file"), metavar="PATH", panel=_PANEL
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileArgument:
+    """The file to send as a positional argument (or ``--file``)."""
+
+    file_arg: str | None = shared(FILE_ARGUMENT)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpeechOptions:
+    output_file: str | None = shared(
+        OUTPUT_FILE,
+        help="Write the audio to PATH as it arrives (stdout when piped); the extension "
+        "(.mp3, .wav, .flac, .opus, .aac, .pcm) sets --response-format.",
     )
 
 
-def output_file_option(help: str) -> OptionSpec:
-    """``-O/--output-file``: ``-o`` stays the output format, as on every command."""
-    return OptionSpec(
-        "x_output_file",
-        str | None,
-        ("-O", "--output-file"),
-        metavar="PATH",
-        help=help,
-        panel=_PANEL,
-    )
-
-
-def move_argument(
-    spec: CommandSpec, values: dict[str, Any], arg: str, field: str, *, many: bool = False
-) -> None:
-    """Put a positional argument's value where the API field's option would have put it."""
+def moved_argument(fields: Fields, field: str, given: Any, *, many: bool = False) -> dict[str, Any]:
+    """The API field ``field`` with a positional argument's value where its option puts it."""
     from openai_cli.errors import UsageError
 
-    given = values.pop(arg, None)
     if not given:
-        return
-    name = spec.param_name(field)
-    flag = f"--{field.replace('_', '-')}"
+        return {}
     if many:
-        values[name] = [*(values.get(name) or []), *given]
-        return
-    if values.get(name) is not None:
+        return {field: [*(fields.get(field) or []), *given]}
+    if fields.get(field) is not None:
+        flag = f"--{field.replace('_', '-')}"
         raise UsageError(f"{flag}: the file is already given as an argument; give it once")
-    values[name] = given
+    return {field: given}
+
+
+def _file_first(factory: Factory, opts: FileArgument, fields: Fields) -> Prepared[FileArgument]:
+    return Prepared(moved_argument(fields, "file", opts.file_arg))
 
 
 def transcriptions(spec: CommandSpec) -> TyperCommand:
-    def prepare(factory: Factory, values: dict[str, Any]) -> None:
-        move_argument(spec, values, "x_file_arg", "file")
-
-    def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
+    def handler(factory: Factory, call: Call, opts: FileArgument) -> int:
         return live_or_run(factory, call, markdown=False)
 
     return spec.command(
         handler,
-        extra=[file_argument()],
-        prepare=prepare,
+        options=FileArgument,
+        prepare=_file_first,
         defaults={"model": Default.fixed(TRANSCRIBE_MODEL)},
         help_prefix="Transcribe FILE. With --stream the text is printed as it is recognised "
         "(-o jsonl: the raw events). The model defaults to " + TRANSCRIBE_MODEL + ".",
@@ -106,18 +109,15 @@ def transcriptions(spec: CommandSpec) -> TyperCommand:
 
 
 def translations(spec: CommandSpec) -> TyperCommand:
-    def prepare(factory: Factory, values: dict[str, Any]) -> None:
-        move_argument(spec, values, "x_file_arg", "file")
-
-    def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
+    def handler(factory: Factory, call: Call, opts: FileArgument) -> int:
         from openai_cli.api.runner import execute
 
         return execute(factory, call)
 
     return spec.command(
         handler,
-        extra=[file_argument()],
-        prepare=prepare,
+        options=FileArgument,
+        prepare=_file_first,
         defaults={"model": Default.fixed(TRANSLATE_MODEL)},
         help_prefix="Translate the speech in FILE into English text. The model defaults to "
         + TRANSLATE_MODEL
@@ -126,25 +126,21 @@ def translations(spec: CommandSpec) -> TyperCommand:
 
 
 def speech(spec: CommandSpec) -> TyperCommand:
-    def prepare(factory: Factory, values: dict[str, Any]) -> None:
-        name = spec.param_name("input")
-        if values.get(name) == "-":
+    def prepare(factory: Factory, opts: SpeechOptions, fields: Fields) -> Prepared[SpeechOptions]:
+        changes: dict[str, Any] = {}
+        if fields.get("input") == "-":
             from openai_cli.input import reader
 
-            values[name] = reader.read_text(factory.io, "-", reader.SPEECH, what="--input -")
-        out = values.get("x_output_file")
-        if out and out != "-":
-            fmt = SPEECH_FORMATS.get(os.path.splitext(out)[1].lower())
-            spec.set_default(values, "response_format", fmt)
+            changes["input"] = reader.read_text(factory.io, "-", reader.SPEECH, what="--input -")
+        out = opts.output_file
+        fmt = SPEECH_FORMATS.get(os.path.splitext(out)[1].lower()) if out and out != "-" else None
+        if fmt is not None and fields.unset("response_format"):
+            changes["response_format"] = fmt
+        return Prepared(changes)
 
     return spec.command(
         _speech,
-        extra=[
-            output_file_option(
-                "Write the audio to PATH as it arrives (stdout when piped); the extension "
-                "(.mp3, .wav, .flac, .opus, .aac, .pcm) sets --response-format."
-            )
-        ],
+        options=SpeechOptions,
         prepare=prepare,
         defaults={"model": Default.fixed(SPEECH_MODEL)},
         help_prefix="Speak --input TEXT (- reads it from stdin) into an audio file: "
@@ -153,7 +149,7 @@ def speech(spec: CommandSpec) -> TyperCommand:
     )
 
 
-def _speech(factory: Factory, call: Call, values: dict[str, Any]) -> int:
+def _speech(factory: Factory, call: Call, opts: SpeechOptions) -> int:
     from openai_cli.api.runner import execute, stream_events
     from openai_cli.errors import UsageError
     from openai_cli.input.outputs import check_outputs

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from openai_cli.builder import Default, body_given
-from openai_cli.options import OptionSpec
+from openai_cli.builder import Default, Fields, Prepared
+from openai_cli.options import OptionSpec, shared
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -38,34 +38,47 @@ MODERATION_BATCH = 32
 _PANEL = "Input"
 
 
-def _options(batch_default: int, batch_max: int | None) -> list[OptionSpec]:
-    limit = f" (at most {batch_max})" if batch_max else ""
-    return [
-        OptionSpec(
-            "x_texts",
-            list[str] | None,
-            metavar="[TEXT]...",
-            help="Texts to send, one input each.",
-            argument=True,
-            show_default=False,
-        ),
-        OptionSpec(
-            "x_input_file",
-            str | None,
-            ("--input-file",),
-            metavar="PATH",
-            help="Read the inputs from PATH, one per line (- for stdin).",
-            panel=_PANEL,
-        ),
-        OptionSpec(
-            "x_batch_size",
-            int | None,
-            ("--batch-size",),
-            metavar="N",
-            help=f"Inputs per request (default {batch_default}){limit}.",
-            panel=_PANEL,
-        ),
-    ]
+_TEXTS = OptionSpec(
+    "texts",
+    list[str] | None,
+    metavar="[TEXT]...",
+    help="Texts to send, one input each.",
+    argument=True,
+    show_default=False,
+)
+_INPUT_FILE = OptionSpec(
+    "input_file",
+    str | None,
+    ("--input-file",),
+    metavar="PATH",
+    help="Read the inputs from PATH, one per line (- for stdin).",
+    panel=_PANEL,
+)
+_BATCH_SIZE = OptionSpec("batch_size", int | None, ("--batch-size",), metavar="N", panel=_PANEL)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InputOptions:
+    """Where the inputs come from, besides --input."""
+
+    texts: list[str] | None = shared(_TEXTS)
+    input_file: str | None = shared(_INPUT_FILE)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmbeddingsOptions(InputOptions):
+    batch_size: int | None = shared(
+        _BATCH_SIZE,
+        help=f"Inputs per request (default {MAX_INPUTS_PER_REQUEST}) "
+        f"(at most {MAX_INPUTS_PER_REQUEST}).",
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModerationsOptions(InputOptions):
+    batch_size: int | None = shared(
+        _BATCH_SIZE, help=f"Inputs per request (default {MODERATION_BATCH})."
+    )
 
 
 def read_lines(text: str, what: str) -> list[str]:
@@ -82,44 +95,42 @@ def read_lines(text: str, what: str) -> list[str]:
     return lines
 
 
-def _prepare(spec: CommandSpec) -> Any:
-    def prepare(factory: Factory, values: dict[str, Any]) -> None:
-        from openai_cli.errors import UsageError
-        from openai_cli.input import reader
+def _prepare(factory: Factory, opts: InputOptions, fields: Fields) -> Prepared[Any]:
+    """The inputs from arguments, --input-file or piped stdin, as the API's ``input``."""
+    from openai_cli.errors import UsageError
+    from openai_cli.input import reader
 
-        texts = list(values.pop("x_texts", None) or [])
-        source = values.pop("x_input_file", None)
-        io = factory.io
-        if source == "-":
-            text = reader.read_text(io, "-", reader.LINES, what="--input-file -")
-            texts += read_lines(text, "--input-file -")
-        elif source:
-            text = reader.file_text(source, reader.LINES, what="--input-file")
-            texts += read_lines(text, source)
-        name = spec.param_name("input")
-        if not texts and values.get(name) is None and not body_given(values):
-            if io.stdin_tty:
-                return  # the usual "missing --input" error follows
-            texts = read_lines(reader.read_text(io, "-", reader.LINES, what="stdin"), "stdin")
-            if not texts:
-                raise UsageError("no input: stdin was empty")
-        if texts:
-            if values.get(name) is not None:
-                raise UsageError("--input: give the inputs one way (arguments, a file or --input)")
-            values[name] = json.dumps(texts, ensure_ascii=False)
-
-    return prepare
+    texts = list(opts.texts or [])
+    source = opts.input_file
+    io = factory.io
+    if source == "-":
+        text = reader.read_text(io, "-", reader.LINES, what="--input-file -")
+        texts += read_lines(text, "--input-file -")
+    elif source:
+        text = reader.file_text(source, reader.LINES, what="--input-file")
+        texts += read_lines(text, source)
+    if not texts and fields.get("input") is None and not fields.body_given:
+        if io.stdin_tty:
+            return Prepared()  # the usual "missing --input" error follows
+        texts = read_lines(reader.read_text(io, "-", reader.LINES, what="stdin"), "stdin")
+        if not texts:
+            raise UsageError("no input: stdin was empty")
+    if not texts:
+        return Prepared()
+    if fields.get("input") is not None:
+        raise UsageError("--input: give the inputs one way (arguments, a file or --input)")
+    return Prepared({"input": json.dumps(texts, ensure_ascii=False)})
 
 
 def embeddings(spec: CommandSpec) -> TyperCommand:
-    def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
-        size = _batch_size(values, MAX_INPUTS_PER_REQUEST, MAX_INPUTS_PER_REQUEST)
+    def handler(factory: Factory, call: Call, opts: EmbeddingsOptions) -> int:
+        size = _batch_size(opts.batch_size, MAX_INPUTS_PER_REQUEST, MAX_INPUTS_PER_REQUEST)
         return _batched(factory, call, size, "data", renumber=True)
 
     return spec.command(
         handler,
-        extra=_options(MAX_INPUTS_PER_REQUEST, MAX_INPUTS_PER_REQUEST),
-        prepare=_prepare(spec),
+        options=EmbeddingsOptions,
+        prepare=_prepare,
         defaults={"model": Default.fixed(EMBEDDING_MODEL)},
         help_prefix="Embed texts: oai embeddings create 'first text' 'second text'; "
         "oai embeddings create --input-file lines.txt; cat lines.txt | oai embeddings create. "
@@ -128,24 +139,23 @@ def embeddings(spec: CommandSpec) -> TyperCommand:
 
 
 def moderations(spec: CommandSpec) -> TyperCommand:
-    def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
-        size = _batch_size(values, MODERATION_BATCH, None)
+    def handler(factory: Factory, call: Call, opts: ModerationsOptions) -> int:
+        size = _batch_size(opts.batch_size, MODERATION_BATCH, None)
         return _batched(factory, call, size, "results", renumber=False)
 
     return spec.command(
         handler,
-        extra=_options(MODERATION_BATCH, None),
-        prepare=_prepare(spec),
+        options=ModerationsOptions,
+        prepare=_prepare,
         help_prefix="Classify texts: oai moderations create 'some text'; "
         "cat lines.txt | oai moderations create. Prints one JSON line per input, in order, "
         "with its index.",
     )
 
 
-def _batch_size(values: dict[str, Any], default: int, limit: int | None) -> int:
+def _batch_size(size: int | None, default: int, limit: int | None) -> int:
     from openai_cli.errors import UsageError
 
-    size = values.pop("x_batch_size", None)
     if size is None:
         return default
     if size < 1 or (limit is not None and size > limit):

@@ -16,15 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from openai_cli.builder import Fields, Prepared
+from openai_cli.commands.audio import FILE_ARGUMENT, moved_argument
 from openai_cli.errors import UsageError
-from openai_cli.options import OptionSpec, argument, command, option
+from openai_cli.options import argument, command, option, shared
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.request import Call
+    from openai_cli.api.request import Call, Request
     from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
+    from openai_cli.http.client import FilePart
     from openai_cli.progress import Progress
 
 _PANEL = "Large files"
@@ -32,69 +35,59 @@ _PANEL = "Large files"
 UPLOAD_PURPOSES = ("assistants", "batch", "fine-tune", "vision")
 
 
-EXTRA = (
-    OptionSpec(
-        "x_chunked",
-        bool | None,
-        ("--chunked",),
+@dataclass(frozen=True, kw_only=True)
+class CreateOptions:
+    """``files create``: FILE as an argument, and how a large file is sent."""
+
+    file_arg: str | None = shared(FILE_ARGUMENT)
+    chunked: bool = option(
+        "--chunked",
+        default=False,
         help="Send through the Uploads API in parts (automatic above 512 MB).",
         panel=_PANEL,
-    ),
-    OptionSpec(
-        "x_concurrency",
-        int | None,
-        ("--concurrency",),
-        metavar="N",
-        help="Parts sent at once (default 4).",
-        panel=_PANEL,
-    ),
-    OptionSpec(
-        "x_part_size",
-        str | None,
-        ("--part-size",),
+    )
+    concurrency: int | None = option(
+        "--concurrency", metavar="N", help="Parts sent at once (default 4).", panel=_PANEL
+    )
+    part_size: str | None = option(
+        "--part-size",
         metavar="SIZE",
         help="Bytes per part, e.g. 16MiB (default and most 64 MiB).",
         panel=_PANEL,
-    ),
-    OptionSpec(
-        "x_resume",
-        bool | None,
-        ("--resume",),
+    )
+    resume: bool = option(
+        "--resume",
+        default=False,
         help="Keep a failed or interrupted upload (implies --chunked); the same "
         "command run again sends only the missing parts, within the hour.",
         panel=_PANEL,
-    ),
-    OptionSpec(
-        "x_mime_type",
-        str | None,
-        ("--mime-type",),
+    )
+    mime_type: str | None = option(
+        "--mime-type",
         metavar="TYPE",
         help="MIME type declared to the Uploads API (default from the file name).",
         panel=_PANEL,
-    ),
-    OptionSpec(
-        "x_no_validate",
-        bool | None,
-        ("--no-validate",),
+    )
+    # Respells the runner's --no-validate, which skips the schema check as well.
+    no_validate: bool = option(
+        "--no-validate",
+        default=False,
         help="Skip the check of batch and fine-tuning JSONL before sending.",
         panel=_PANEL,
-    ),
-)
+    )
+    # No flag: the path to upload, FILE or --file (the request keeps only an opener).
+    source: str | None = None
 
 
 def create(spec: CommandSpec) -> TyperCommand:
-    from openai_cli.commands.audio import file_argument, move_argument
-
-    file_param = spec.param_name("file")
-
-    def prepare(factory: Factory, values: dict[str, Any]) -> None:
-        move_argument(spec, values, "x_file_arg", "file")
-        # The request keeps only an opener for the file; the upload needs its path.
-        values["x_source"] = values.get(file_param)
+    def prepare(factory: Factory, opts: CreateOptions, fields: Fields) -> Prepared[CreateOptions]:
+        moved = moved_argument(fields, "file", opts.file_arg)
+        source = moved.get("file", fields.get("file"))
+        return Prepared(moved, replace(opts, source=source))
 
     return spec.command(
         _handler,
-        extra=(file_argument(), *EXTRA),
+        options=CreateOptions,
         prepare=prepare,
         help_prefix="Upload FILE (or --file FILE): oai files create data.jsonl --purpose batch. "
         "JSONL for purpose batch or fine-tune is checked first; "
@@ -103,66 +96,38 @@ def create(spec: CommandSpec) -> TyperCommand:
     )
 
 
-def _handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
+def _handler(factory: Factory, call: Call, opts: CreateOptions) -> int:
     from openai_cli.api import uploads
+    from openai_cli.input.body import guess_type
     from openai_cli.input.local import local_input
-    from openai_cli.input.numbers import parse_size, positive
+    from openai_cli.input.numbers import positive
 
-    source = values.pop("x_source", None)
-    resume = bool(values.pop("x_resume", None))
-    chunked = bool(values.pop("x_chunked", None)) or resume
-    concurrency = positive(values.pop("x_concurrency", None), "--concurrency", 4)
-    size_text = values.pop("x_part_size", None)
-    part_size = (
-        uploads.PART_SIZE if size_text is None else parse_size(size_text, flag="--part-size")
-    )
-    if part_size > uploads.MAX_PART_SIZE:
-        raise UsageError("--part-size: the Uploads API takes parts of at most 64 MiB")
-    mime_type = values.pop("x_mime_type", None)
-    validate = not values.pop("x_no_validate", None)
+    concurrency = positive(opts.concurrency, "--concurrency", 4)
+    part_size = _part_size(opts.part_size)
     request = call.request
     body = request.body or {}
     purpose = str(body.get("purpose", ""))
-    part = next((f for f in request.files if f.field == "file"), None)
-    if not isinstance(source, str) or part is None:
-        raise UsageError("--file: give the path of the file to upload, or - for stdin")
-    if source == "-" and resume:
-        raise UsageError(
-            "--resume needs a file path: stdin cannot be read again by the next run",
-            hint="save the input to a file first",
-        )
+    source, part = _source(opts, request)
     io = factory.io
     with local_input(io, source, what="--file") as (path, shown):
         filename = part.filename
         if source == "-" and filename == "stdin" and purpose in ("batch", "fine-tune"):
             filename = "stdin.jsonl"
         size = os.path.getsize(path)
-        if validate:
+        if not opts.no_validate:
             _validate(path, shown, purpose)
-        if size > uploads.MAX_UPLOAD_BYTES:
-            raise UsageError(
-                f"--file: {shown} is {size:,} bytes; the Uploads API takes at most 8 GiB"
-            )
-        chunked = chunked or size > uploads.SIMPLE_LIMIT
-        if chunked and purpose not in UPLOAD_PURPOSES:
-            raise UsageError(
-                f"--purpose {purpose}: files over 512 MB (and --chunked) go through the "
-                f"Uploads API, which takes purpose {', '.join(UPLOAD_PURPOSES)}"
-            )
-        from openai_cli.input.body import guess_type
-
-        if not chunked:
+        if not _chunked(opts.chunked or opts.resume, size, shown, purpose):
             return _simple(factory, call, path, filename)
         spec = uploads.UploadSpec(
             path=path,
             size=size,
             filename=filename,
             purpose=purpose,
-            mime_type=mime_type or _upload_mime(filename, guess_type(filename)),
+            mime_type=opts.mime_type or _upload_mime(filename, guess_type(filename)),
             part_size=part_size,
             concurrency=concurrency,
             expires_after=body.get("expires_after"),
-            resume=resume,
+            resume=opts.resume,
             stable=source != "-",
         )
         if factory.shared.dry_run:
@@ -170,6 +135,44 @@ def _handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
         file = uploads.ChunkedUpload(factory.client(), io, spec).run()
         factory.renderer().answer(file)
         return 0
+
+
+def _part_size(text: str | None) -> int:
+    from openai_cli.api import uploads
+    from openai_cli.input.numbers import parse_size
+
+    size = uploads.PART_SIZE if text is None else parse_size(text, flag="--part-size")
+    if size > uploads.MAX_PART_SIZE:
+        raise UsageError("--part-size: the Uploads API takes parts of at most 64 MiB")
+    return size
+
+
+def _source(opts: CreateOptions, request: Request) -> tuple[str, FilePart]:
+    """The path to upload (- for stdin) and the request's part for it."""
+    part = next((f for f in request.files if f.field == "file"), None)
+    if not isinstance(opts.source, str) or part is None:
+        raise UsageError("--file: give the path of the file to upload, or - for stdin")
+    if opts.source == "-" and opts.resume:
+        raise UsageError(
+            "--resume needs a file path: stdin cannot be read again by the next run",
+            hint="save the input to a file first",
+        )
+    return opts.source, part
+
+
+def _chunked(asked: bool, size: int, shown: str, purpose: str) -> bool:
+    """Whether the file goes through the Uploads API in parts; checks that it can."""
+    from openai_cli.api import uploads
+
+    if size > uploads.MAX_UPLOAD_BYTES:
+        raise UsageError(f"--file: {shown} is {size:,} bytes; the Uploads API takes at most 8 GiB")
+    chunked = asked or size > uploads.SIMPLE_LIMIT
+    if chunked and purpose not in UPLOAD_PURPOSES:
+        raise UsageError(
+            f"--purpose {purpose}: files over 512 MB (and --chunked) go through the "
+            f"Uploads API, which takes purpose {', '.join(UPLOAD_PURPOSES)}"
+        )
+    return chunked
 
 
 def _upload_mime(filename: str, guessed: str) -> str:
@@ -367,16 +370,14 @@ def _vector_store_upload(factory: Factory, opts: VectorStoreUploadOptions) -> No
     from openai_cli.api.request import Request
     from openai_cli.api.send import answer_object, send
     from openai_cli.api.uploads import MAX_UPLOAD_BYTES
-    from openai_cli.commands.waiters import KINDS, poll_of, take_wait_options, wait_and_print
+    from openai_cli.commands.waiters import KINDS, poll_of, timeout_seconds, wait_and_print
     from openai_cli.http.paths import fill
     from openai_cli.input.body import parse_json_text
     from openai_cli.input.local import local_input
     from openai_cli.input.numbers import positive
 
     io = factory.io
-    waiting, timeout = take_wait_options(
-        factory, {"x_wait": wait or None, "x_wait_timeout": wait_timeout}
-    )
+    timeout = timeout_seconds(wait, wait_timeout)
     workers = positive(concurrency, "--concurrency", 4)
     body: dict[str, Any] = {}
     for flag, text, key in (
@@ -416,7 +417,7 @@ def _vector_store_upload(factory: Factory, opts: VectorStoreUploadOptions) -> No
     io.message(f"oai: uploaded {name}: {file_id}")
     create = Request("POST", target, body={"file_id": file_id, **body})
     first = answer_object(send(factory.client(), create), "vector store files create")
-    if not waiting:
+    if not wait:
         factory.renderer().answer(first)
         raise typer.Exit(0)
     rewait = f"oai vector-stores files retrieve {vector_store_id} {file_id} --wait"

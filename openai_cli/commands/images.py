@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import base64
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openai_cli import writer
 from openai_cli.api.streams import Sink, StreamEvent
-from openai_cli.commands.audio import move_argument, output_file_option
+from openai_cli.builder import Fields, Prepared
+from openai_cli.commands.audio import OUTPUT_FILE, moved_argument
 from openai_cli.errors import NothingSaved, OutputError
 from openai_cli.input.outputs import STDOUT
-from openai_cli.options import OptionSpec
+from openai_cli.options import OptionSpec, shared
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -40,90 +41,110 @@ _PARTIAL = frozenset({"image_generation.partial_image", "image_edit.partial_imag
 _COMPLETED = frozenset({"image_generation.completed", "image_edit.completed"})
 
 
+_SAVE_HELP = (
+    "Save one image to PATH; several become PATH-1, PATH-2, ... With a gpt-image model "
+    "the extension (.png, .jpg, .webp) sets --output-format."
+)
 _OUTPUT_DIR = OptionSpec(
-    "x_output_dir",
+    "output_dir",
     str | None,
     ("--output-dir",),
     metavar="DIR",
     help="Save the images in DIR (created if needed).",
     panel=_PANEL,
 )
+_IMAGES = OptionSpec("images", str | None, argument=True, show_default=False)
 
 
-def _images_argument(many: bool) -> OptionSpec:
-    return OptionSpec(
-        "x_images",
-        list[str] | None if many else str | None,
-        metavar="IMAGE..." if many else "IMAGE",
-        help="Input image path" + ("s (same as repeating --image)." if many else "."),
-        argument=True,
-        show_default=False,
+@dataclass(frozen=True, kw_only=True)
+class SaveOptions:
+    """Where ``images generate`` saves the images."""
+
+    output_file: str | None = shared(OUTPUT_FILE, help=_SAVE_HELP)
+    output_dir: str | None = shared(_OUTPUT_DIR)
+
+
+# The images to work on come first, as they always have (shell completion reads the
+# order): a class lists its bases' fields last base first.
+@dataclass(frozen=True, kw_only=True)
+class _ImagePaths:
+    images: list[str] | None = shared(
+        _IMAGES, metavar="IMAGE...", help="Input image paths (same as repeating --image)."
     )
 
 
-_SAVE_HELP = (
-    "Save one image to PATH; several become PATH-1, PATH-2, ... With a gpt-image model "
-    "the extension (.png, .jpg, .webp) sets --output-format."
-)
+@dataclass(frozen=True, kw_only=True)
+class _ImagePath:
+    images: str | None = shared(_IMAGES, metavar="IMAGE", help="Input image path.")
 
 
-def _command(spec: CommandSpec, positional: str | None, help_prefix: str) -> TyperCommand:
-    extra = [output_file_option(_SAVE_HELP), _OUTPUT_DIR]
-    if positional is not None:
-        extra.insert(0, _images_argument(positional == "many"))
+@dataclass(frozen=True, kw_only=True)
+class EditOptions(SaveOptions, _ImagePaths):
+    """``images edit IMAGE...``: the images to edit, then where the results go."""
 
-    def prepare(factory: Factory, values: dict[str, Any]) -> None:
-        if positional is not None:
-            move_argument(spec, values, "x_images", "image", many=positional == "many")
-        _format_from_extension(spec, values)
 
-    def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
-        return save_images(factory, call, values.pop("x_output_dir", None))
-
-    return spec.command(handler, extra=extra, prepare=prepare, help_prefix=help_prefix)
+@dataclass(frozen=True, kw_only=True)
+class VariationOptions(SaveOptions, _ImagePath):
+    """``images create-variation IMAGE``."""
 
 
 def generate(spec: CommandSpec) -> TyperCommand:
-    return _command(
-        spec,
-        None,
-        "Generate images from --prompt and save them: oai images generate --prompt 'a red "
-        "fox' -O fox.png. The saved paths are printed; --stream saves partial images too.",
+    def prepare(factory: Factory, opts: SaveOptions, fields: Fields) -> Prepared[SaveOptions]:
+        return Prepared(_format_from_extension(opts, fields))
+
+    return spec.command(
+        _save,
+        options=SaveOptions,
+        prepare=prepare,
+        help_prefix="Generate images from --prompt and save them: oai images generate "
+        "--prompt 'a red fox' -O fox.png. The saved paths are printed; --stream saves "
+        "partial images too.",
     )
 
 
 def edit(spec: CommandSpec) -> TyperCommand:
-    return _command(
-        spec,
-        "many",
-        "Edit images (given as paths) following --prompt, with an optional --mask: oai "
-        "images edit room.png --mask mask.png --prompt 'add a cat' -O out.png.",
+    def prepare(factory: Factory, opts: EditOptions, fields: Fields) -> Prepared[EditOptions]:
+        moved = moved_argument(fields, "image", opts.images, many=True)
+        return Prepared({**moved, **_format_from_extension(opts, fields)})
+
+    return spec.command(
+        _save,
+        options=EditOptions,
+        prepare=prepare,
+        help_prefix="Edit images (given as paths) following --prompt, with an optional --mask: "
+        "oai images edit room.png --mask mask.png --prompt 'add a cat' -O out.png.",
     )
 
 
 def create_variation(spec: CommandSpec) -> TyperCommand:
-    return _command(
-        spec,
-        "one",
-        "Variations of IMAGE: oai images create-variation photo.png --n 2 -O var.png.",
+    def prepare(
+        factory: Factory, opts: VariationOptions, fields: Fields
+    ) -> Prepared[VariationOptions]:
+        moved = moved_argument(fields, "image", opts.images)
+        return Prepared({**moved, **_format_from_extension(opts, fields)})
+
+    return spec.command(
+        _save,
+        options=VariationOptions,
+        prepare=prepare,
+        help_prefix="Variations of IMAGE: oai images create-variation photo.png --n 2 -O var.png.",
     )
 
 
-def _format_from_extension(spec: CommandSpec, values: dict[str, Any]) -> None:
-    """``-O x.webp`` asks for webp, where the model takes an output format at all."""
-    from openai_cli.builder import body_given
+def _save(factory: Factory, call: Call, opts: SaveOptions) -> int:
+    return save_images(factory, call, opts.output_file, opts.output_dir)
 
-    out = values.get("x_output_file")
-    if not out or body_given(values):
-        return
-    try:
-        fmt_name = spec.param_name("output_format")
-    except KeyError:
-        return
-    model = values.get(spec.param_name("model")) or ""
+
+def _format_from_extension(opts: SaveOptions, fields: Fields) -> dict[str, Any]:
+    """``-O x.webp`` asks for webp, where the model takes an output format at all."""
+    out = opts.output_file
+    if not out or fields.body_given or not fields.has("output_format"):
+        return {}
+    model = fields.get("model") or ""
     fmt = IMAGE_FORMATS.get(os.path.splitext(out)[1].lower())
-    if fmt and str(model).startswith("gpt-image") and values.get(fmt_name) is None:
-        values[fmt_name] = fmt
+    if fmt and str(model).startswith("gpt-image") and fields.get("output_format") is None:
+        return {"output_format": fmt}
+    return {}
 
 
 class Destinations:
@@ -186,11 +207,14 @@ class Destinations:
         return final.with_name(f"{final.stem}.partial-{k}{final.suffix}")
 
 
-def save_images(factory: Factory, call: Call, output_dir: str | None) -> int:
+def save_images(
+    factory: Factory, call: Call, output_file: str | None, output_dir: str | None
+) -> int:
+    """Send ``call`` and save the images of its answer (JSON, or a stream of events)."""
     from openai_cli.api.runner import execute, stream_events
     from openai_cli.api.send import answer_json, send
 
-    request, output_file = call.request, call.answer.output_file
+    request = call.request
     # The answer is JSON; files are written here, not by the runner.
     call = replace(call, answer=replace(call.answer, output_file=None))
     _check_destinations(factory, request, output_file, output_dir)

@@ -8,12 +8,13 @@ terminal); ``-o jsonl`` prints the raw events, as ``oai api ... --stream`` does.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from openai_cli.builder import Default
+from openai_cli.commands.waiters import WaitOptions
 from openai_cli.errors import UsageError
-from openai_cli.options import OptionSpec
+from openai_cli.options import OptionSpec, shared
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -41,6 +42,16 @@ MARKDOWN = OptionSpec(
     help="On a terminal, render the answer as Markdown as it arrives.",
     panel=_PANEL,
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class StreamOptions:
+    markdown: bool = shared(MARKDOWN, default=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StreamWaitOptions(WaitOptions, StreamOptions):
+    """``responses create``: --markdown, then --wait for a ``--background`` response."""
 
 
 def live_or_run(factory: Factory, call: Call, *, markdown: bool) -> int:
@@ -87,13 +98,13 @@ def ask_for_usage(request: Request) -> Request:
     return replace(request, body={**body, "stream_options": {**options, "include_usage": True}})
 
 
-def _handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
-    return live_or_run(factory, call, markdown=bool(values.pop("x_markdown", None)))
+def _handler(factory: Factory, call: Call, opts: StreamOptions) -> int:
+    return live_or_run(factory, call, markdown=opts.markdown)
 
 
 def text_stream(spec: CommandSpec) -> TyperCommand:
     """Override for an operation whose stream carries answer text."""
-    return spec.command(_handler, extra=[MARKDOWN], help_prefix=LIVE_HELP)
+    return spec.command(_handler, options=StreamOptions, help_prefix=LIVE_HELP)
 
 
 def model_text_stream(spec: CommandSpec) -> TyperCommand:
@@ -105,23 +116,20 @@ def model_text_stream(spec: CommandSpec) -> TyperCommand:
     """
     from openai_cli.commands import waiters
 
-    waitable = spec.op.command == ("responses", "create")
-    extra = [MARKDOWN, *(waiters.WAIT_OPTIONS if waitable else ())]
+    def wait_handler(factory: Factory, call: Call, opts: StreamWaitOptions) -> int:
+        if opts.wait and call.request.stream:
+            raise UsageError("--wait: not with --stream, which already follows the answer")
+        if opts.wait:
+            return waiters.run_or_wait(factory, call, opts, spec)
+        return _handler(factory, call, opts)
 
-    def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
-        if waitable:
-            if values.get("x_wait") and call.request.stream:
-                raise UsageError("--wait: not with --stream, which already follows the answer")
-            if values.get("x_wait"):
-                return waiters.run_or_wait(factory, call, values, spec)
-            waiters.take_wait_options(factory, values)  # --timeout alone is an error
-        return _handler(factory, call, values)
-
-    return spec.command(
-        handler,
-        extra=extra,
-        help_prefix=LIVE_HELP
-        + " The model defaults to the profile's (--default-model)."
-        + (" With --background, --wait polls until the response ends." if waitable else ""),
-        defaults={"model": PROFILE_MODEL},
-    )
+    help_prefix = LIVE_HELP + " The model defaults to the profile's (--default-model)."
+    defaults = {"model": PROFILE_MODEL}
+    if spec.op.command == ("responses", "create"):
+        return spec.command(
+            wait_handler,
+            options=StreamWaitOptions,
+            help_prefix=help_prefix + " With --background, --wait polls until the response ends.",
+            defaults=defaults,
+        )
+    return spec.command(_handler, options=StreamOptions, help_prefix=help_prefix, defaults=defaults)

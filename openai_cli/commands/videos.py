@@ -10,12 +10,13 @@ A failed video exits 7; ``--timeout`` passing first exits 124 (the video goes on
 from __future__ import annotations
 
 import shlex
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from openai_cli.commands.audio import output_file_option
-from openai_cli.commands.waiters import Kind
+from openai_cli.commands.audio import OUTPUT_FILE
+from openai_cli.commands.waiters import Kind, WaitOptions
 from openai_cli.http.paths import fill
+from openai_cli.options import shared
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -38,13 +39,27 @@ def show(video: dict[str, Any]) -> str:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class VideoOptions(WaitOptions):
+    """``--wait``, and ``-O``, which waits as well."""
+
+    output_file: str | None = shared(OUTPUT_FILE, help=_DOWNLOAD_HELP)
+
+    @property
+    def waiting(self) -> bool:
+        return self.wait or bool(self.output_file)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DownloadOptions:
+    output_file: str | None = shared(OUTPUT_FILE, help="Write the video (or --variant) to PATH.")
+
+
 def job(spec: CommandSpec) -> TyperCommand:
     """create, remix, edit, extend and retrieve: ``--wait`` and ``-O``."""
-    from openai_cli.commands.waiters import WAIT_OPTIONS
-
     return spec.command(
         _run,
-        extra=[*WAIT_OPTIONS, output_file_option(_DOWNLOAD_HELP)],
+        options=VideoOptions,
         help_prefix="--wait polls until the video is done and prints its final state; "
         "-O out.mp4 downloads it as well.",
     )
@@ -53,24 +68,22 @@ def job(spec: CommandSpec) -> TyperCommand:
 def download(spec: CommandSpec) -> TyperCommand:
     """download-content, with ``-O`` beside ``--output-file`` as on the other commands."""
 
-    def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
+    def handler(factory: Factory, call: Call, opts: DownloadOptions) -> int:
         from openai_cli.api.runner import execute
 
         return execute(factory, call)
 
-    return spec.command(
-        handler, extra=[output_file_option("Write the video (or --variant) to PATH.")]
-    )
+    return spec.command(handler, options=DownloadOptions)
 
 
-def _run(factory: Factory, call: Call, values: dict[str, Any]) -> int:
+def _run(factory: Factory, call: Call, opts: VideoOptions) -> int:
     from openai_cli.api.request import Answer, Call
     from openai_cli.api.runner import execute
     from openai_cli.api.send import answer_object, send
-    from openai_cli.commands.waiters import take_wait_options, wait_and_print
+    from openai_cli.commands.waiters import wait_and_print
     from openai_cli.input.outputs import check_outputs
 
-    request, out = call.request, call.answer.output_file
+    request, out = call.request, opts.output_file
     # The answer is the video object; the content comes later.
     call = replace(call, answer=replace(call.answer, output_file=None))
     if out == "-" and factory.io.stdout_tty:
@@ -78,10 +91,7 @@ def _run(factory: Factory, call: Call, values: dict[str, Any]) -> int:
 
         raise UsageError("-O -: stdout is a terminal; give a file name (or pipe stdout)")
     check_outputs(("--output-file", out))
-    if out:
-        values["x_wait"] = True
-    wait, timeout = take_wait_options(factory, values)
-    if not wait or factory.shared.dry_run:
+    if not opts.waiting or factory.shared.dry_run:
         return execute(factory, call)
     client = factory.client(admin=request.admin)
     first = answer_object(send(client, request), f"{request.method} {request.path}")
@@ -103,7 +113,7 @@ def _run(factory: Factory, call: Call, values: dict[str, Any]) -> int:
         first,
         request.poll(path),
         VIDEO,
-        timeout=timeout,
+        timeout=opts.timeout,
         rewait=rewait,
         show=show,
         print_final=out != "-",

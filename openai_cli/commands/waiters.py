@@ -14,6 +14,7 @@ the same option under an unambiguous name.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -23,7 +24,7 @@ from openai_cli.commands.overrides import KINDS as KINDS
 from openai_cli.commands.overrides import Kind as Kind
 from openai_cli.errors import UsageError
 from openai_cli.http.paths import fill
-from openai_cli.options import OptionSpec
+from openai_cli.options import OptionSpec, shared
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -35,60 +36,74 @@ if TYPE_CHECKING:
 _PANEL = "Waiting"
 
 
-WAIT_OPTIONS = (
-    OptionSpec(
-        "x_wait",
-        bool | None,
-        ("--wait",),
-        help="Wait until the job ends and print its final state; exit 7 if it "
-        "failed, was cancelled or expired.",
-        panel=_PANEL,
-    ),
-    OptionSpec(
-        "x_wait_timeout",
-        str | None,
-        ("--timeout", "--wait-timeout"),
-        metavar="DURATION",
-        help="With --wait: stop waiting after this long (90s, 10m, 2h); exit 124, "
-        "the job goes on. The HTTP timeout is `oai --timeout N ...`.",
-        panel=_PANEL,
-    ),
+WAIT = OptionSpec(
+    "wait",
+    bool | None,
+    ("--wait",),
+    help="Wait until the job ends and print its final state; exit 7 if it "
+    "failed, was cancelled or expired.",
+    panel=_PANEL,
+)
+WAIT_TIMEOUT = OptionSpec(
+    "wait_timeout",
+    str | None,
+    ("--timeout", "--wait-timeout"),
+    metavar="DURATION",
+    help="With --wait: stop waiting after this long (90s, 10m, 2h); exit 124, "
+    "the job goes on. The HTTP timeout is `oai --timeout N ...`.",
+    panel=_PANEL,
 )
 
 
-def build(spec: CommandSpec) -> TyperCommand:
-    def handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
-        return run_or_wait(factory, call, values, spec)
-
-    return spec.command(handler, extra=WAIT_OPTIONS)
-
-
-def run_or_wait(factory: Factory, call: Call, values: dict[str, Any], spec: CommandSpec) -> int:
-    """The ``--wait`` path of ``spec``'s command; ``execute`` when not waiting."""
-    command = spec.op.command
-    template = spec.op.path if command[-1] != "create" else spec.op.path + "/{id}"
-    return _run(factory, call, values, KINDS[command[:-1]], command, template)
-
-
-def take_wait_options(factory: Factory, values: dict[str, Any]) -> tuple[bool, float | None]:
-    """``(wait, timeout in seconds)`` from the parsed options; checks they agree."""
+def timeout_seconds(wait: bool, text: str | None) -> float | None:
+    """``--timeout`` in seconds; an error when it is given without waiting."""
     from openai_cli.api.wait import parse_duration
 
-    wait = bool(values.pop("x_wait", None))
-    text = values.pop("x_wait_timeout", None)
     if text is not None and not wait:
         raise UsageError(
             "--timeout: only applies with --wait",
             hint="for the HTTP timeout of each request, put it before the command: "
             "oai --timeout SECONDS ...",
         )
-    return wait, None if text is None else parse_duration(text, flag="--timeout")
+    return None if text is None else parse_duration(text, flag="--timeout")
+
+
+@dataclass(frozen=True, kw_only=True)
+class WaitOptions:
+    """``--wait`` and its ``--timeout``, checked as they are parsed."""
+
+    wait: bool = shared(WAIT, default=False)
+    wait_timeout: str | None = shared(WAIT_TIMEOUT)
+    # No flag: --timeout in seconds, from wait_timeout.
+    timeout: float | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "timeout", timeout_seconds(self.waiting, self.wait_timeout))
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the command waits for the job to end."""
+        return self.wait
+
+
+def build(spec: CommandSpec) -> TyperCommand:
+    def handler(factory: Factory, call: Call, opts: WaitOptions) -> int:
+        return run_or_wait(factory, call, opts, spec)
+
+    return spec.command(handler, options=WaitOptions)
+
+
+def run_or_wait(factory: Factory, call: Call, opts: WaitOptions, spec: CommandSpec) -> int:
+    """The ``--wait`` path of ``spec``'s command; ``execute`` when not waiting."""
+    command = spec.op.command
+    template = spec.op.path if command[-1] != "create" else spec.op.path + "/{id}"
+    return _run(factory, call, opts, KINDS[command[:-1]], command, template)
 
 
 def _run(
     factory: Factory,
     call: Call,
-    values: dict[str, Any],
+    opts: WaitOptions,
     kind: Kind,
     command: tuple[str, ...],
     template: str,
@@ -96,8 +111,7 @@ def _run(
     from openai_cli.api.runner import execute
     from openai_cli.api.send import answer_object, send
 
-    wait, timeout = take_wait_options(factory, values)
-    if not wait or factory.shared.dry_run:
+    if not opts.waiting or factory.shared.dry_run:
         return execute(factory, call)
     request = call.request
     # The polls are the command's own request: one that asks for events would get them.
@@ -114,7 +128,7 @@ def _run(
     rewait = " ".join(
         ["oai", *command[:-1], "retrieve", *_path_values(template, poll.path), "--wait"]
     )
-    wait_and_print(factory, first, poll, kind, timeout=timeout, rewait=rewait)
+    wait_and_print(factory, first, poll, kind, timeout=opts.timeout, rewait=rewait)
     return 0
 
 
