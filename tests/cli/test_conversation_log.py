@@ -118,10 +118,15 @@ def test_a_streaming_answer_is_appended_never_rewritten(
     assert out.decode() == "alpha bravo charlie delta echo\n"
     done = the_exchange()
     assert (done["status"], done["answer"]) == ("complete", "alpha bravo charlie delta echo")
+    # The pieces saved while it streamed are the stored answer: the end appended
+    # only the rest, and the whole text was never written again.
     db = sqlite3.connect(isolated / "data" / "logs.db")
-    assert db.execute("SELECT count(*) FROM answer_pieces").fetchone()[0] == 0
+    stored = [r[0] for r in db.execute("SELECT text FROM answer_pieces ORDER BY seq")]
+    assert stored == [*pieces, "echo"]
+    assert db.execute("SELECT answer FROM exchanges").fetchall() == [("",)]
     db.close()
     assert [e["answer"] for e in logs_json("search", "charlie")["data"]] == [done["answer"]]
+    assert [e["answer"] for e in logs_json("search", "echo")["data"]] == [done["answer"]]
 
 
 # -- forgetting -----------------------------------------------------------------------
@@ -342,8 +347,9 @@ def test_a_version_1_log_is_migrated_and_keeps_its_rows(
         "m001_initial",
         "m002_answer_pieces",
         "m003_tokens_and_cost",
+        "m004_answers_in_pieces",
     ]
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 4
     db.close()
     # The tokens of the old turn, read from its usage, count in the totals.
     (totals,) = logs_json("usage", "--by", "model")["data"]
@@ -358,6 +364,54 @@ def test_a_version_1_log_is_migrated_and_keeps_its_rows(
         "An old answer about walruses.",
         "more?",
     ]
+
+
+# The schema of version 3, with an answer a crash left in pieces (its prompt was
+# indexed, its pieces never were) and the index's triggers on the answer column.
+VERSION_3 = (
+    VERSION_1.replace("PRAGMA user_version = 1;", "")
+    + f"""
+CREATE TABLE answer_pieces (
+    exchange_id INTEGER NOT NULL REFERENCES exchanges(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (exchange_id, seq)
+);
+ALTER TABLE exchanges ADD COLUMN input_tokens INTEGER;
+ALTER TABLE exchanges ADD COLUMN cached_tokens INTEGER;
+ALTER TABLE exchanges ADD COLUMN output_tokens INTEGER;
+ALTER TABLE exchanges ADD COLUMN cost REAL;
+CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL);
+INSERT INTO _migrations VALUES ('m001_initial', 0), ('m002_answer_pieces', 0),
+    ('m003_tokens_and_cost', 0);
+PRAGMA user_version = 3;
+INSERT INTO conversations VALUES ('c0ffee000002', 1700000100, 1700000100, 'cut',
+    'M', NULL, 'https://api.example/v1');
+INSERT INTO exchanges(id, conversation_id, started_at, status, api, model, prompt)
+    VALUES (2, 'c0ffee000002', 1700000100, 'partial', 'chat', 'M', 'secretprompt');
+INSERT INTO answer_pieces VALUES (2, 3, 'The {CANARY_WORD} narw'), (2, 9, 'hals swim.');
+"""
+)
+
+
+def test_a_version_3_log_is_upgraded_and_its_pieces_searched_and_wiped(isolated: Path) -> None:
+    data = isolated / "data"
+    data.mkdir(mode=0o700)
+    db = sqlite3.connect(data / "logs.db")
+    db.executescript(VERSION_3)
+    db.close()
+    cut = logs_json("show", "c0ffee000002")
+    assert cut["exchanges"][0]["answer"] == f"The {CANARY_WORD} narwhals swim."
+    # The pieces a crash left are searched as one text, a word across two of them too.
+    assert [e["id"] for e in logs_json("search", "narwhals")["data"]] == [2]
+    assert [e["id"] for e in logs_json("search", CANARY_WORD, "swim")["data"]] == [2]
+    assert [e["id"] for e in logs_json("search", "walruses")["data"]] == [1]
+    assert invoke("logs", "delete", "c0ffee000002", "-y").code == 0
+    assert _words_left(data) == []
+    assert logs_json("search", "narwhals")["data"] == []
+    # The index still answers for what is left.
+    assert [e["id"] for e in logs_json("search", "walruses")["data"]] == [1]
+    db = sqlite3.connect(data / "logs.db")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+    db.close()
 
 
 def test_a_log_from_a_newer_oai_is_refused_by_name(isolated: Path) -> None:
