@@ -31,6 +31,7 @@ on stderr and the answer goes on.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import secrets
@@ -46,6 +47,7 @@ from openai_cli.http.redact import stored_url
 from openai_cli.input.estimate import usage_tokens
 
 if TYPE_CHECKING:
+    from openai_cli.errors import OaiError
     from openai_cli.io import IO
 
 FILE_NAME = "logs.db"
@@ -182,7 +184,41 @@ _FTS = (
 
 
 class LogError(Exception):
-    """The log file cannot be opened, read or written."""
+    """The log file cannot be opened, read or written.
+
+    ``disk`` is set when the file system refused a write (read-only, full, failing,
+    or a permission): a command that had to write says so with the exit code of
+    every file oai cannot write (:meth:`error`).
+    """
+
+    def __init__(self, message: str, *, disk: OSError | None = None) -> None:
+        super().__init__(message)
+        self.disk = disk
+
+    def error(self, prefix: str = "") -> OaiError:
+        """This failure as the error of a command that needed the log."""
+        from openai_cli.errors import UsageError, write_failed
+
+        if self.disk is not None:
+            return write_failed(prefix + str(self), self.disk)
+        return UsageError(prefix + str(self))
+
+
+# SQLite's result codes for a write the disk refused, as the errno they stand for.
+_DISK_CODES = {
+    sqlite3.SQLITE_FULL: errno.ENOSPC,
+    sqlite3.SQLITE_IOERR: errno.EIO,
+    sqlite3.SQLITE_READONLY: errno.EROFS,
+}
+
+
+def _failure(path: Path, exc: sqlite3.Error, doing: str = "") -> LogError:
+    """The LogError for ``exc``; one from the disk as ``cannot write PATH: ...``."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    disk = None if code is None else _DISK_CODES.get(code & 0xFF)
+    if disk is None:
+        return LogError(f"{path}: {doing}{exc}")
+    return LogError(f"cannot write {path}: {doing}{exc}", disk=OSError(disk, str(exc)))
 
 
 def data_dir(env: Mapping[str, str]) -> Path:
@@ -222,10 +258,13 @@ class Past:
 class Log:
     """The conversations database; every method raises :class:`LogError` on failure."""
 
-    def __init__(self, path: Path, db: sqlite3.Connection, fts: bool) -> None:
+    def __init__(
+        self, path: Path, db: sqlite3.Connection, fts: bool, unwritable: OSError | None = None
+    ) -> None:
         self.path = path
         self.db = db
         self.fts = fts
+        self.unwritable = unwritable  # why a log opened read-only cannot be written
 
     # -- opening -----------------------------------------------------------------------
 
@@ -240,8 +279,9 @@ class Log:
         if not create:
             if not path.exists():
                 return None
-            if _unwritable(path) is not None:
-                return cls._read_only(path)
+            problem = _unwritable(path)
+            if problem is not None:
+                return cls._read_only(path, problem)
         try:
             if create:
                 _private_dir(path.parent)
@@ -252,7 +292,7 @@ class Log:
                     os.close(fd)
                 problem = _unwritable(path)
                 if problem is not None:
-                    raise LogError(f"cannot write {path}: {problem}")
+                    raise _refused(path, problem)
             db = sqlite3.connect(path, timeout=5.0, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise LogError(f"cannot open {path}: {exc}") from None
@@ -263,10 +303,11 @@ class Log:
             raise LogError(f"cannot use {path}: {exc}") from None
 
     @classmethod
-    def _read_only(cls, path: Path) -> Log:
+    def _read_only(cls, path: Path, unwritable: OSError) -> Log:
         """``path`` opened for reading only, as a read-only file system allows."""
         uri = path.resolve().as_uri()
         problem: Exception | None = None
+        why = unwritable.strerror or str(unwritable)
         # mode=ro still needs the -shm file of a WAL database, which a read-only
         # file system may not have; there nothing can change the file, so it may
         # be read as immutable.
@@ -286,9 +327,10 @@ class Log:
                 db.close()
                 raise LogError(
                     f"cannot read {path}: it needs an upgrade ({pending[0].__name__}), "
-                    "and it cannot be written"
+                    f"and it cannot be written: {why}",
+                    disk=unwritable,
                 )
-            return cls(path, db, _has_table(db, "exchanges_fts"))
+            return cls(path, db, _has_table(db, "exchanges_fts"), unwritable)
         raise LogError(f"cannot read {path}: {problem}")
 
     def close(self) -> None:
@@ -296,6 +338,9 @@ class Log:
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; a log that was opened read-only refuses it at once."""
+        if self.unwritable is not None:
+            raise _refused(self.path, self.unwritable)
         try:
             self.db.execute("BEGIN IMMEDIATE")
             try:
@@ -305,7 +350,7 @@ class Log:
                 raise
             self.db.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise LogError(f"{self.path}: {exc}") from None
+            raise _failure(self.path, exc) from None
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         try:
@@ -401,10 +446,12 @@ class Log:
         return gone.rowcount
 
     def _wiping(self) -> None:
+        if self.unwritable is not None:
+            raise _refused(self.path, self.unwritable)
         try:
             self.db.execute("PRAGMA secure_delete = ON")
         except sqlite3.Error as exc:
-            raise LogError(f"{self.path}: {exc}") from None
+            raise _failure(self.path, exc) from None
 
     def _forget(self) -> None:
         """Leave no copy of deleted text anywhere in the files.
@@ -421,9 +468,7 @@ class Log:
             self.db.execute("VACUUM")
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error as exc:
-            raise LogError(
-                f"{self.path}: deleted, but not yet wiped from the file: {exc}"
-            ) from None
+            raise _failure(self.path, exc, "deleted, but not yet wiped from the file: ") from None
 
     # -- reading -----------------------------------------------------------------------
 
@@ -663,17 +708,21 @@ def _private_dir(path: Path) -> None:
         os.chmod(path, 0o700)
 
 
-def _unwritable(path: Path) -> str | None:
+def _unwritable(path: Path) -> OSError | None:
     """Why ``path`` (or its folder, where SQLite keeps its -wal and -shm) cannot be
     written, or None; a read-only file system says so even to root."""
     try:
-        fd = os.open(path, os.O_RDWR)
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
     except OSError as exc:
-        return exc.strerror or str(exc)
+        return exc
     os.close(fd)
     if not os.access(path.parent, os.W_OK):
-        return f"its folder {path.parent} is not writable"
+        return OSError(errno.EACCES, f"its folder {path.parent} is not writable")
     return None
+
+
+def _refused(path: Path, problem: OSError) -> LogError:
+    return LogError(f"cannot write {path}: {problem.strerror or problem}", disk=problem)
 
 
 def _answer(db: sqlite3.Connection, row_id: int, column: str, upto: int | None = None) -> str:

@@ -281,6 +281,44 @@ def test_on_a_read_only_file_system_the_log_is_still_read(
 
 
 @read_only_mounts
+@pytest.mark.parametrize("args", [("delete", "CID", "-y"), ("delete", "--all", "--yes")])
+def test_logs_delete_on_a_read_only_file_system_is_exit_74(
+    chat_only: ChatServer,  # noqa: F811
+    isolated: Path,
+    args: tuple[str, ...],
+) -> None:
+    chat_only.answers = ["Kept answer."]
+    assert invoke(*CHAT, "kept question", env=env_for(chat_only)).code == 0
+    gc.collect()
+    (conversation,) = logs_json()["data"]
+    argv = [conversation["id"] if a == "CID" else a for a in args]
+    r = read_only_oai(isolated, "logs", *argv, env={})
+    db = isolated / "data" / "logs.db"
+    assert (r.returncode, r.stderr) == (74, f"oai: cannot write {db}: Read-only file system\n")
+    # Nothing was deleted, and the log is read as before.
+    listed = read_only_oai(isolated, "logs", "-o", "json", env={})
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["data"][0]["exchanges"][0]["answer"] == "Kept answer."
+
+
+@read_only_mounts
+def test_a_log_to_upgrade_on_a_read_only_file_system_is_exit_74(
+    chat_only: ChatServer,  # noqa: F811
+    isolated: Path,
+) -> None:
+    data = old_log(isolated, VERSION_1)
+    for args in (("logs",), ("logs", "search", "walruses"), (*CHAT, "-c", "more?")):
+        r = read_only_oai(isolated, *args, env=env_for(chat_only))
+        assert r.returncode == 74, (args, r.stderr)
+        # ask warns first that this turn is not kept; the error is one line.
+        *_, error = r.stderr.splitlines()
+        assert "Traceback" not in r.stderr
+        assert f"cannot read {data / 'logs.db'}: it needs an upgrade (m001_initial)" in error
+        assert error.endswith("and it cannot be written: Read-only file system")
+    assert chat_only.chats == []
+
+
+@read_only_mounts
 def test_profile_set_on_a_read_only_file_system_is_one_clear_line(isolated: Path) -> None:
     assert invoke("profile", "set", "model", "m1").code == 0
     r = read_only_oai(isolated, "profile", "set", "model", "m2", env={})
@@ -290,6 +328,17 @@ def test_profile_set_on_a_read_only_file_system_is_one_clear_line(isolated: Path
 
 
 # -- migrations -----------------------------------------------------------------------
+
+
+def old_log(home: Path, script: str) -> Path:
+    """A log made by ``script`` (an older schema and its rows); its folder."""
+    data = home / "data"
+    data.mkdir(mode=0o700)
+    db = sqlite3.connect(data / "logs.db")
+    db.executescript(script)
+    db.close()
+    return data
+
 
 # The schema as the first version wrote it (user_version 1, no record of migrations).
 VERSION_1 = """
@@ -334,11 +383,7 @@ def test_a_version_1_log_is_migrated_and_keeps_its_rows(
     chat_only: ChatServer,  # noqa: F811
     isolated: Path,
 ) -> None:
-    data = isolated / "data"
-    data.mkdir(mode=0o700)
-    db = sqlite3.connect(data / "logs.db")
-    db.executescript(VERSION_1)
-    db.close()
+    data = old_log(isolated, VERSION_1)
     (old,) = logs_json()["data"]
     assert old["exchanges"][0]["answer"] == "An old answer about walruses."
     assert [e["prompt"] for e in logs_json("search", "walruses")["data"]] == ["old question"]
@@ -393,11 +438,7 @@ INSERT INTO answer_pieces VALUES (2, 3, 'The {CANARY_WORD} narw'), (2, 9, 'hals 
 
 
 def test_a_version_3_log_is_upgraded_and_its_pieces_searched_and_wiped(isolated: Path) -> None:
-    data = isolated / "data"
-    data.mkdir(mode=0o700)
-    db = sqlite3.connect(data / "logs.db")
-    db.executescript(VERSION_3)
-    db.close()
+    data = old_log(isolated, VERSION_3)
     cut = logs_json("show", "c0ffee000002")
     assert cut["exchanges"][0]["answer"] == f"The {CANARY_WORD} narwhals swim."
     # The pieces a crash left are searched as one text, a word across two of them too.
