@@ -43,11 +43,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.config.table import Environment
+from openai_cli.errors import OaiError, UsageError, write_failed
 from openai_cli.http.redact import stored_url
 from openai_cli.input.estimate import usage_tokens
 
 if TYPE_CHECKING:
-    from openai_cli.errors import OaiError
     from openai_cli.io import IO
 
 FILE_NAME = "logs.db"
@@ -197,8 +197,6 @@ class LogError(Exception):
 
     def error(self, prefix: str = "") -> OaiError:
         """This failure as the error of a command that needed the log."""
-        from openai_cli.errors import UsageError, write_failed
-
         if self.disk is not None:
             return write_failed(prefix + str(self), self.disk)
         return UsageError(prefix + str(self))

@@ -353,10 +353,13 @@ def _validate(factory: Factory, opts: ValidateOptions) -> None:
     from openai_cli.api.cost import estimate
     from openai_cli.api.schemas import line_check
     from openai_cli.input.jsonl import validate_batch
-    from openai_cli.input.local import local_input
+    from openai_cli.input.local import jsonl_input
 
     cost = estimate(factory, batch=True)
-    with local_input(factory.io, opts.input, what="INPUT") as (path, shown), open(path, "rb") as fh:
+    with (
+        jsonl_input(factory.io, opts.input, what="INPUT") as (path, shown, _),
+        open(path, "rb") as fh,
+    ):
         summary = validate_batch(
             fh,
             shown,

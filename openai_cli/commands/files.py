@@ -105,7 +105,7 @@ def create(spec: CommandSpec) -> TyperCommand:
 
 def _handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
     from openai_cli.api import uploads
-    from openai_cli.input.local import local_input
+    from openai_cli.input.local import jsonl_input
     from openai_cli.input.numbers import parse_size, positive
 
     source = values.pop("x_source", None)
@@ -132,7 +132,9 @@ def _handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
             hint="save the input to a file first",
         )
     io = factory.io
-    with local_input(io, source, what="--file") as (path, shown):
+    # Checked JSONL is sent as it was read: UTF-8, whatever the file's encoding.
+    jsonl = validate and purpose in ("batch", "fine-tune")
+    with jsonl_input(io, source, what="--file", transcode=jsonl) as (path, shown, copied):
         filename = part.filename
         if source == "-" and filename == "stdin" and purpose in ("batch", "fine-tune"):
             filename = "stdin.jsonl"
@@ -163,7 +165,7 @@ def _handler(factory: Factory, call: Call, values: dict[str, Any]) -> int:
             concurrency=concurrency,
             expires_after=body.get("expires_after"),
             resume=resume,
-            stable=source != "-",
+            stable=not copied,
         )
         if factory.common.dry_run:
             return _dry_run_chunked(factory, spec)

@@ -66,7 +66,7 @@ def _validate(factory: Factory, opts: ValidateOptions) -> None:
     from openai_cli.api.schemas import fine_tune_problems
     from openai_cli.input import tokens
     from openai_cli.input.jsonl import validate_fine_tune
-    from openai_cli.input.local import local_input
+    from openai_cli.input.local import jsonl_input
     from openai_cli.input.numbers import positive
 
     if opts.method is not None and opts.method not in FINE_TUNE_METHODS:
@@ -81,7 +81,10 @@ def _validate(factory: Factory, opts: ValidateOptions) -> None:
         def counter(example: object) -> int:
             return tokens.count_example(example, encoding)
 
-    with local_input(factory.io, opts.input, what="FILE") as (path, shown), open(path, "rb") as fh:
+    with (
+        jsonl_input(factory.io, opts.input, what="FILE") as (path, shown, _),
+        open(path, "rb") as fh,
+    ):
         summary = validate_fine_tune(
             fh,
             shown,

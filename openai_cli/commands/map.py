@@ -33,7 +33,7 @@ import typer
 from openai_cli import writer
 from openai_cli.errors import ExitCode, OutputError, UsageError
 from openai_cli.http.paths import literal
-from openai_cli.input.local import local_input
+from openai_cli.input.local import jsonl_input
 from openai_cli.input.numbers import positive
 from openai_cli.input.outputs import check_outputs
 from openai_cli.input.reader import read_kept
@@ -197,7 +197,7 @@ def _run(
 
     io = factory.io
     cap = max_cost(opts.max_cost)
-    with local_input(io, opts.input, what="INPUT") as (path, shown):
+    with jsonl_input(io, opts.input, what="INPUT") as (path, shown, copied):
         identity = InputIdentity()
         estimate = cost.estimate(factory, batch=False) if cap is not None else None
 
@@ -222,7 +222,7 @@ def _run(
             estimate.cap(cap, "--max-cost")
         spent = cost.spent(factory)
         api_path = _api_path(summary.endpoint)
-        source = identity.record(path, spooled=opts.input == "-")
+        source = identity.record(path, spooled=copied)
         done, failed_before, whole = (0, 0, 0)
         record = None if output_file is None else _identity_file(io.env, output_file)
         if opts.resume and output_file and os.path.exists(output_file):
