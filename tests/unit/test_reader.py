@@ -34,7 +34,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("commands/profile.py", "delete"): "a yes/no answer",
     ("commands/logs.py", "_confirm"): "a yes/no answer",
     ("commands/conversation.py", "__init__"): "stdin handed on, unread, to a quiet IO",
-    ("config/settings.py", "_readable"): "the config file oai writes",
     ("writer.py", "append"): "the writer opens a file to add to it, not to read it",
     ("writer.py", "_create"): "the writer creates its temporary file, not a read",
     ("writer.py", "_sync_folder"): "a directory opened to fsync it, not read",
