@@ -286,7 +286,11 @@ class Log:
                 if not path.exists():
                     # Created owner-only before SQLite opens it; its -wal and -shm
                     # files take the same permissions.
-                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    fd = os.open(
+                        path,
+                        os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                        0o600,
+                    )
                     os.close(fd)
                 problem = _unwritable(path)
                 if problem is not None:

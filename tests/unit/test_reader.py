@@ -37,6 +37,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("writer.py", "append"): "the writer opens a file to add to it, not to read it",
     ("writer.py", "_create"): "the writer creates its temporary file, not a read",
     ("writer.py", "_sync_folder"): "a directory opened to fsync it, not read",
+    ("config/lock.py", "exclusive"): "a lock file opened to flock it, never read",
     ("api/help/__init__.py", "_read"): "help text shipped with the package",
     ("api/uploads.py", "__init__"): "an upload's part, sent from disk over its byte range",
     ("api/uploads.py", "file_md5"): "an upload's checksum, a chunk at a time",
