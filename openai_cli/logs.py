@@ -285,13 +285,16 @@ class Log:
                 _private_dir(path.parent)
                 if not path.exists():
                     # Created owner-only before SQLite opens it; its -wal and -shm
-                    # files take the same permissions.
-                    fd = os.open(
-                        path,
-                        os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                        0o600,
-                    )
-                    os.close(fd)
+                    # files take the same permissions. Another process may make it
+                    # first.
+                    with contextlib.suppress(FileExistsError):
+                        os.close(
+                            os.open(
+                                path,
+                                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                0o600,
+                            )
+                        )
                 problem = _unwritable(path)
                 if problem is not None:
                     raise _refused(path, problem)

@@ -48,6 +48,16 @@ def the_exchange() -> dict[str, Any]:
 # -- saving a streamed answer ---------------------------------------------------------
 
 
+def start_stream(handler: QuietHandler) -> None:
+    """Read the request, answer 200 and begin a Responses stream."""
+    handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/event-stream")
+    handler.send_header("Connection", "close")
+    handler.end_headers()
+    handler.wfile.write(created())
+
+
 @pytest.fixture
 def paused_stream() -> Iterator[tuple[str, threading.Event, list[str]]]:
     """A Responses stream that sends two pieces 0.7 s apart, then waits to be released."""
@@ -56,12 +66,7 @@ def paused_stream() -> Iterator[tuple[str, threading.Event, list[str]]]:
 
     class Handler(QuietHandler):
         def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(created())
+            start_stream(self)
             for piece in pieces:
                 self.wfile.write(delta(piece))
                 self.wfile.flush()
@@ -127,6 +132,45 @@ def test_a_streaming_answer_is_appended_never_rewritten(
     db.close()
     assert [e["answer"] for e in logs_json("search", "charlie")["data"]] == [done["answer"]]
     assert [e["answer"] for e in logs_json("search", "echo")["data"]] == [done["answer"]]
+
+
+@pytest.fixture
+def slow_stream() -> Iterator[str]:
+    """A Responses stream of six pieces 0.15 s apart: several saves per answer."""
+
+    class Handler(QuietHandler):
+        def do_POST(self) -> None:
+            start_stream(self)
+            for i in range(6):
+                self.wfile.write(delta(f"piece{i} "))
+                self.wfile.flush()
+                time.sleep(0.15)
+            self.wfile.write(completed())
+
+    with http_server(Handler) as origin:
+        yield origin + "/v1"
+
+
+def test_processes_logging_at_once_all_land(slow_stream: str, isolated: Path) -> None:
+    # A fresh data folder: the processes also race to create the file and migrate it.
+    env = subprocess_env(api_env(slow_stream))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "openai_cli", "ask", "--stream", "-m", "m", f"question {i}"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for i in range(4)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        assert (proc.returncode, err) == (0, b""), err
+    answer = "".join(f"piece{i} " for i in range(6))
+    turns = [c["exchanges"][0] for c in logs_json("-n", "10")["data"]]
+    assert sorted(t["prompt"] for t in turns) == [f"question {i}" for i in range(4)]
+    assert {(t["status"], t["answer"]) for t in turns} == {("complete", answer)}
+    assert len(logs_json("search", "piece3", "-n", "10")["data"]) == 4
 
 
 # -- forgetting -----------------------------------------------------------------------

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +18,7 @@ from tests.scale.conftest import Oai
 
 URL = "/v1/chat/completions"
 
-ENCODINGS = {
+ENCODINGS: dict[str, Callable[[str], bytes]] = {
     "utf-8": lambda text: text.encode("utf-8"),
     "utf-8 BOM": lambda text: b"\xef\xbb\xbf" + text.encode("utf-8"),
     "utf-16-le BOM": lambda text: "\ufeff".encode("utf-16-le") + text.encode("utf-16-le"),
@@ -26,7 +28,7 @@ ENCODINGS = {
 }
 
 # Any text a JSON string holds (no lone surrogates: no encoding can carry them).
-words = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=12)
+words = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=12)
 
 
 def jsonl(items: list[dict[str, Any]], ascii_only: bool) -> str:
@@ -100,7 +102,11 @@ def run_all(oai: Oai, folder: Path, name: str, encoded: dict[str, bytes]) -> dic
 )
 @given(texts=st.lists(words, min_size=1, max_size=4), ascii_only=st.booleans())
 def test_every_jsonl_command_reads_every_encoding_alike(
-    oai: Oai, fast_polls: Path, tmp_path_factory: Any, texts: list[str], ascii_only: bool
+    oai: Oai,
+    fast_polls: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    texts: list[str],
+    ascii_only: bool,
 ) -> None:
     folder = tmp_path_factory.mktemp("encodings")
     before = set(oai.state.files)
