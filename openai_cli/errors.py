@@ -120,7 +120,11 @@ def cannot_write(path: str | os.PathLike[str], exc: OSError) -> OaiError:
     """The error for a file oai keeps (config, a completion script) that could not be
     written: an :class:`OutputError` for a full, broken or read-only disk, else a
     :class:`ConfigError` (a permission, a folder in the way) the user can fix."""
-    message = f"cannot write {os.fspath(path)}: {exc.strerror or exc}"
+    return write_failed(f"cannot write {os.fspath(path)}: {exc.strerror or exc}", exc)
+
+
+def write_failed(message: str, exc: OSError) -> OaiError:
+    """:func:`cannot_write`'s choice of error, for a ``message`` already worded."""
     return OutputError(message) if exc.errno in OUTPUT_ERRNOS else ConfigError(message)
 
 

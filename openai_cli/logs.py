@@ -7,11 +7,13 @@ timings, never a key, a header, a password in a URL or a signed link's query.
 An exchange is written when its request is sent and added to while the answer
 streams: a few times a second the text that came since the last save is appended
 to ``answer_pieces``, so saving costs time in proportion to the answer's length,
-and a crash or Ctrl-C leaves the text so far, marked ``partial``. When the answer
-ends it is written whole into ``exchanges`` (and the full-text index) once, and its
-pieces are dropped. Only ``complete`` exchanges are sent again as history; an
-answer cut short (a broken stream, the token limit, a content filter) stays
-``partial``, with the reason in ``error``.
+and a crash or Ctrl-C leaves the text so far, marked ``partial``. The pieces are
+the stored answer: when it ends, only the text not yet saved is appended, and the
+whole answer is added to the full-text index once; it is never written again
+(``exchanges.answer`` holds only the answers of logs made before). An answer is
+read back as that column followed by its pieces. Only ``complete`` exchanges are
+sent again as history; an answer cut short (a broken stream, the token limit, a
+content filter) stays ``partial``, with the reason in ``error``.
 
 Deleting a conversation leaves none of its words in the file or its write-ahead
 log: rows are overwritten (``secure_delete``), the full-text index is merged so
@@ -29,6 +31,7 @@ on stderr and the answer goes on.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import secrets
@@ -40,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.config.settings_table import Environment
+from openai_cli.errors import OaiError, UsageError, write_failed
 from openai_cli.http.redact import stored_url
 from openai_cli.input.estimate import usage_tokens
 
@@ -143,6 +147,17 @@ def m003_tokens_and_cost(db: sqlite3.Connection) -> None:
             )
 
 
+@migration
+def m004_answers_in_pieces(db: sqlite3.Connection) -> None:
+    """Answers stay in ``answer_pieces`` once whole. The full-text index is kept by
+    this module instead of triggers on ``exchanges.answer`` (which a streamed answer
+    no longer fills); ``indexed_seq`` is the last of an exchange's pieces that is in
+    it (0: none, as for every exchange before)."""
+    db.execute("ALTER TABLE exchanges ADD COLUMN indexed_seq INTEGER NOT NULL DEFAULT 0")
+    db.execute("DROP TRIGGER IF EXISTS exchanges_ad")
+    db.execute("DROP TRIGGER IF EXISTS exchanges_au")
+
+
 # What ``oai logs usage`` totals by: the SQL of each grouping.
 USAGE_GROUPS = {
     "day": "date(started_at, 'unixepoch', 'localtime')",
@@ -151,22 +166,17 @@ USAGE_GROUPS = {
 }
 
 
-# External-content full-text index over prompts and answers, kept in step by
-# triggers. Not a migration: it depends on the SQLite at hand having FTS5, and is
-# made (and filled from the rows already there) by the first one that has.
+# External-content full-text index over prompts and answers. A new exchange is
+# indexed by a trigger (its prompt; its answer column, empty for a streamed one).
+# Its pieces are added by the next search (Log.search, _catch_up), not while
+# ``ask`` runs: tokenising a long answer would cost as much as saving it. An
+# exchange leaves the index, with the text it was indexed with, before its row
+# goes (_unindex). Not a migration: it depends on the SQLite at hand having FTS5,
+# and is made (and filled from the rows already there) by the first one that has.
 _FTS = (
     """CREATE VIRTUAL TABLE exchanges_fts
         USING fts5(prompt, answer, content='exchanges', content_rowid='id')""",
     """CREATE TRIGGER exchanges_ai AFTER INSERT ON exchanges BEGIN
-        INSERT INTO exchanges_fts(rowid, prompt, answer) VALUES (new.id, new.prompt, new.answer);
-    END""",
-    """CREATE TRIGGER exchanges_ad AFTER DELETE ON exchanges BEGIN
-        INSERT INTO exchanges_fts(exchanges_fts, rowid, prompt, answer)
-            VALUES ('delete', old.id, old.prompt, old.answer);
-    END""",
-    """CREATE TRIGGER exchanges_au AFTER UPDATE OF prompt, answer ON exchanges BEGIN
-        INSERT INTO exchanges_fts(exchanges_fts, rowid, prompt, answer)
-            VALUES ('delete', old.id, old.prompt, old.answer);
         INSERT INTO exchanges_fts(rowid, prompt, answer) VALUES (new.id, new.prompt, new.answer);
     END""",
     "INSERT INTO exchanges_fts(exchanges_fts) VALUES ('rebuild')",
@@ -174,7 +184,39 @@ _FTS = (
 
 
 class LogError(Exception):
-    """The log file cannot be opened, read or written."""
+    """The log file cannot be opened, read or written.
+
+    ``disk`` is set when the file system refused a write (read-only, full, failing,
+    or a permission): a command that had to write says so with the exit code of
+    every file oai cannot write (:meth:`error`).
+    """
+
+    def __init__(self, message: str, *, disk: OSError | None = None) -> None:
+        super().__init__(message)
+        self.disk = disk
+
+    def error(self, prefix: str = "") -> OaiError:
+        """This failure as the error of a command that needed the log."""
+        if self.disk is not None:
+            return write_failed(prefix + str(self), self.disk)
+        return UsageError(prefix + str(self))
+
+
+# SQLite's result codes for a write the disk refused, as the errno they stand for.
+_DISK_CODES = {
+    sqlite3.SQLITE_FULL: errno.ENOSPC,
+    sqlite3.SQLITE_IOERR: errno.EIO,
+    sqlite3.SQLITE_READONLY: errno.EROFS,
+}
+
+
+def _failure(path: Path, exc: sqlite3.Error, doing: str = "") -> LogError:
+    """The LogError for ``exc``; one from the disk as ``cannot write PATH: ...``."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    disk = None if code is None else _DISK_CODES.get(code & 0xFF)
+    if disk is None:
+        return LogError(f"{path}: {doing}{exc}")
+    return LogError(f"cannot write {path}: {doing}{exc}", disk=OSError(disk, str(exc)))
 
 
 def data_dir(env: Mapping[str, str]) -> Path:
@@ -214,10 +256,13 @@ class Past:
 class Log:
     """The conversations database; every method raises :class:`LogError` on failure."""
 
-    def __init__(self, path: Path, db: sqlite3.Connection, fts: bool) -> None:
+    def __init__(
+        self, path: Path, db: sqlite3.Connection, fts: bool, unwritable: OSError | None = None
+    ) -> None:
         self.path = path
         self.db = db
         self.fts = fts
+        self.unwritable = unwritable  # why a log opened read-only cannot be written
 
     # -- opening -----------------------------------------------------------------------
 
@@ -232,19 +277,27 @@ class Log:
         if not create:
             if not path.exists():
                 return None
-            if _unwritable(path) is not None:
-                return cls._read_only(path)
+            problem = _unwritable(path)
+            if problem is not None:
+                return cls._read_only(path, problem)
         try:
             if create:
                 _private_dir(path.parent)
                 if not path.exists():
                     # Created owner-only before SQLite opens it; its -wal and -shm
-                    # files take the same permissions.
-                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                    os.close(fd)
+                    # files take the same permissions. Another process may make it
+                    # first.
+                    with contextlib.suppress(FileExistsError):
+                        os.close(
+                            os.open(
+                                path,
+                                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                0o600,
+                            )
+                        )
                 problem = _unwritable(path)
                 if problem is not None:
-                    raise LogError(f"cannot write {path}: {problem}")
+                    raise _refused(path, problem)
             db = sqlite3.connect(path, timeout=5.0, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise LogError(f"cannot open {path}: {exc}") from None
@@ -255,10 +308,11 @@ class Log:
             raise LogError(f"cannot use {path}: {exc}") from None
 
     @classmethod
-    def _read_only(cls, path: Path) -> Log:
+    def _read_only(cls, path: Path, unwritable: OSError) -> Log:
         """``path`` opened for reading only, as a read-only file system allows."""
         uri = path.resolve().as_uri()
         problem: Exception | None = None
+        why = unwritable.strerror or str(unwritable)
         # mode=ro still needs the -shm file of a WAL database, which a read-only
         # file system may not have; there nothing can change the file, so it may
         # be read as immutable.
@@ -278,9 +332,10 @@ class Log:
                 db.close()
                 raise LogError(
                     f"cannot read {path}: it needs an upgrade ({pending[0].__name__}), "
-                    "and it cannot be written"
+                    f"and it cannot be written: {why}",
+                    disk=unwritable,
                 )
-            return cls(path, db, _has_table(db, "exchanges_fts"))
+            return cls(path, db, _has_table(db, "exchanges_fts"), unwritable)
         raise LogError(f"cannot read {path}: {problem}")
 
     def close(self) -> None:
@@ -288,6 +343,9 @@ class Log:
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; a log that was opened read-only refuses it at once."""
+        if self.unwritable is not None:
+            raise _refused(self.path, self.unwritable)
         try:
             self.db.execute("BEGIN IMMEDIATE")
             try:
@@ -297,7 +355,7 @@ class Log:
                 raise
             self.db.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise LogError(f"{self.path}: {exc}") from None
+            raise _failure(self.path, exc) from None
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         try:
@@ -369,6 +427,8 @@ class Log:
     def delete(self, conversation_id: str) -> bool:
         self._wiping()
         with self._tx() as db:
+            if self.fts:
+                _unindex(db, "conversation_id = ?", (conversation_id,))
             db.execute(
                 "DELETE FROM answer_pieces WHERE exchange_id IN "
                 "(SELECT id FROM exchanges WHERE conversation_id = ?)",
@@ -382,6 +442,8 @@ class Log:
     def delete_all(self) -> int:
         self._wiping()
         with self._tx() as db:
+            if self.fts:
+                db.execute("INSERT INTO exchanges_fts(exchanges_fts) VALUES ('delete-all')")
             db.execute("DELETE FROM answer_pieces")
             db.execute("DELETE FROM exchanges")
             gone = db.execute("DELETE FROM conversations")
@@ -389,10 +451,12 @@ class Log:
         return gone.rowcount
 
     def _wiping(self) -> None:
+        if self.unwritable is not None:
+            raise _refused(self.path, self.unwritable)
         try:
             self.db.execute("PRAGMA secure_delete = ON")
         except sqlite3.Error as exc:
-            raise LogError(f"{self.path}: {exc}") from None
+            raise _failure(self.path, exc) from None
 
     def _forget(self) -> None:
         """Leave no copy of deleted text anywhere in the files.
@@ -409,9 +473,7 @@ class Log:
             self.db.execute("VACUUM")
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error as exc:
-            raise LogError(
-                f"{self.path}: deleted, but not yet wiped from the file: {exc}"
-            ) from None
+            raise _failure(self.path, exc, "deleted, but not yet wiped from the file: ") from None
 
     # -- reading -----------------------------------------------------------------------
 
@@ -426,25 +488,21 @@ class Log:
         return out
 
     def _exchanges(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
-        """Exchanges as dicts; an answer still streaming (or cut by a crash) with its pieces."""
-        out = []
-        for row in self._query(sql, args):
-            item = _exchange(row)
-            if row["status"] == "partial":
-                pieces = self._query(
-                    "SELECT text FROM answer_pieces WHERE exchange_id = ? ORDER BY seq",
-                    (row["id"],),
-                )
-                item["answer"] += "".join(p["text"] for p in pieces)
-            out.append(item)
-        return out
+        """Exchanges as dicts, each with its whole answer."""
+        return [_exchange(row, self._answer(row)) for row in self._query(sql, args)]
+
+    def _answer(self, row: sqlite3.Row) -> str:
+        try:
+            return _answer(self.db, row["id"], row["answer"])
+        except sqlite3.Error as exc:
+            raise LogError(f"{self.path}: {exc}") from None
 
     def history(self, conversation_id: str) -> list[Past]:
         """The conversation's complete exchanges, oldest first."""
         return [
             Past(
                 r["prompt"],
-                r["answer"],
+                self._answer(r),
                 r["api"],
                 r["model"],
                 r["response_id"],
@@ -492,24 +550,37 @@ class Log:
         words = text.split()
         if not words:
             return []
-        if self.fts:
-            # Each word as a quoted phrase: the user's text is never FTS5 syntax.
-            match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-            sql = (
-                "SELECT e.* FROM exchanges_fts f JOIN exchanges e ON e.id = f.rowid "
-                "WHERE exchanges_fts MATCH ? ORDER BY e.id DESC LIMIT ?"
-            )
-            args: tuple[Any, ...] = (match, limit)
-        else:
-            clauses = []
-            params: list[Any] = []
-            for w in words:
-                pattern = "%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                clauses.append("(prompt LIKE ? ESCAPE '\\' OR answer LIKE ? ESCAPE '\\')")
-                params += [pattern + "%", pattern + "%"]
-            sql = f"SELECT * FROM exchanges WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ?"
-            args = (*params, limit)
-        return self._exchanges(sql, args)
+        if not self.fts:
+            return self._scan(words, limit, "1")
+        # A log that cannot be written keeps its index as it is: the answers not
+        # in it yet are read whole instead.
+        with contextlib.suppress(LogError), self._tx() as db:
+            _catch_up(db)
+        # Each word as a quoted phrase: the user's text is never FTS5 syntax.
+        match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+        found = self._exchanges(
+            "SELECT e.* FROM exchanges_fts f JOIN exchanges e ON e.id = f.rowid "
+            "WHERE exchanges_fts MATCH ? ORDER BY e.id DESC LIMIT ?",
+            (match, limit),
+        )
+        pending = self._scan(words, limit, _PENDING)
+        if pending:
+            merged = {item["id"]: item for item in [*found, *pending]}
+            found = [merged[k] for k in sorted(merged, reverse=True)[:limit]]
+        return found
+
+    def _scan(self, words: list[str], limit: int, where: str) -> list[dict[str, Any]]:
+        """The exchanges ``where`` that hold every word, read whole (an answer may
+        span pieces) and matched as LIKE would: ASCII letters in either case."""
+        wanted = [_ascii_lower(w) for w in words]
+        found = []
+        for item in self._exchanges(f"SELECT * FROM exchanges WHERE {where} ORDER BY id DESC", ()):
+            text = _ascii_lower(item["prompt"] + "\n" + item["answer"])
+            if all(w in text for w in wanted):
+                found.append(item)
+                if len(found) == limit:
+                    break
+        return found
 
 
 class Entry:
@@ -523,6 +594,7 @@ class Entry:
         self.first_text: float | None = None
         self._saved_at = 0.0
         self._saved = 0  # how many of the answer's pieces are in the file
+        self._pieces: list[str] = []  # the list those pieces came from
 
     def progress(self, pieces: list[str]) -> None:
         """The answer so far, as the pieces it came in (a list that only grows).
@@ -548,6 +620,27 @@ class Entry:
             )
         self._saved_at = now
         self._saved = count
+        self._pieces = pieces
+
+    def _save_rest(self, db: sqlite3.Connection, text: str) -> None:
+        """Make the stored pieces ``text``: append what is not saved yet, or, should
+        ``text`` not begin with what was saved, put it in their place."""
+        saved = "".join(self._pieces[: self._saved])
+        if text.startswith(saved):
+            rest = text[len(saved) :]
+        else:
+            # A search may have indexed the pieces: they leave the index with them.
+            if self.log.fts:
+                _unindex(db, "id = ?", (self.row,))
+            db.execute("DELETE FROM answer_pieces WHERE exchange_id = ?", (self.row,))
+            if self.log.fts:
+                _index(db, self.row)
+            rest = text
+        if rest:
+            db.execute(
+                "INSERT INTO answer_pieces(exchange_id, seq, text) VALUES (?, ?, ?)",
+                (self.row, self._saved + 1, clean(rest)),
+            )
 
     def finish(
         self,
@@ -561,21 +654,21 @@ class Entry:
         response_id: str | None = None,
         error: str | None = None,
     ) -> None:
-        """The whole answer and its outcome, written (and indexed) once. ``cost`` is
-        None when the model has no price (the tokens are kept all the same)."""
+        """The outcome, the rest of the answer, and the whole answer into the index.
+        ``cost`` is None when the model has no price (the tokens are kept all the same)."""
         now = time.time()
         if self.first_text is None and text:
             self.first_text = now
         counts = usage_tokens(usage) or (None, None, None)
         with self.log._tx() as db:
+            self._save_rest(db, text)
             db.execute(
-                "UPDATE exchanges SET status = ?, answer = ?, api = ?, usage = ?, "
+                "UPDATE exchanges SET status = ?, api = ?, usage = ?, "
                 "input_tokens = ?, cached_tokens = ?, output_tokens = ?, cost = ?, "
                 "request_id = ?, response_id = ?, error = ?, first_text_ms = ?, duration_ms = ? "
                 "WHERE id = ?",
                 (
                     status,
-                    clean(text),
                     api,
                     json.dumps(usage) if usage else None,
                     *counts,
@@ -588,7 +681,6 @@ class Entry:
                     self.row,
                 ),
             )
-            db.execute("DELETE FROM answer_pieces WHERE exchange_id = ?", (self.row,))
             db.execute(
                 "UPDATE conversations SET updated_at = ? WHERE id = ?",
                 (now, self.conversation_id),
@@ -597,6 +689,8 @@ class Entry:
     def discard(self) -> None:
         """Forget a turn that got no answer at all (refused, or cancelled before any text)."""
         with self.log._tx() as db:
+            if self.log.fts:
+                _unindex(db, "id = ?", (self.row,))
             db.execute("DELETE FROM answer_pieces WHERE exchange_id = ?", (self.row,))
             db.execute("DELETE FROM exchanges WHERE id = ?", (self.row,))
             db.execute(
@@ -619,17 +713,83 @@ def _private_dir(path: Path) -> None:
         os.chmod(path, 0o700)
 
 
-def _unwritable(path: Path) -> str | None:
+def _unwritable(path: Path) -> OSError | None:
     """Why ``path`` (or its folder, where SQLite keeps its -wal and -shm) cannot be
     written, or None; a read-only file system says so even to root."""
     try:
-        fd = os.open(path, os.O_RDWR)
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
     except OSError as exc:
-        return exc.strerror or str(exc)
+        return exc
     os.close(fd)
     if not os.access(path.parent, os.W_OK):
-        return f"its folder {path.parent} is not writable"
+        return OSError(errno.EACCES, f"its folder {path.parent} is not writable")
     return None
+
+
+def _refused(path: Path, problem: OSError) -> LogError:
+    return LogError(f"cannot write {path}: {problem.strerror or problem}", disk=problem)
+
+
+def _answer(db: sqlite3.Connection, row_id: int, column: str, upto: int | None = None) -> str:
+    """An exchange's answer: its ``answer`` column, then its pieces (those up to
+    ``upto``, when given)."""
+    rows = db.execute(
+        "SELECT text FROM answer_pieces WHERE exchange_id = ? AND seq <= ? ORDER BY seq",
+        (row_id, _LAST if upto is None else upto),
+    )
+    return column + "".join(r[0] for r in rows)
+
+
+_LAST = 2**63 - 1  # past any piece's seq
+# Exchanges with pieces the full-text index does not hold yet.
+_PENDING = (
+    "EXISTS (SELECT 1 FROM answer_pieces p WHERE p.exchange_id = exchanges.id "
+    "AND p.seq > exchanges.indexed_seq)"
+)
+
+
+def _unindex(db: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> None:
+    """Take the exchanges ``where`` out of the full-text index, with the very text
+    they were indexed with (an external-content index needs it to find them)."""
+    rows = db.execute(
+        f"SELECT id, prompt, answer, indexed_seq FROM exchanges WHERE {where}", args
+    ).fetchall()
+    for row_id, prompt, column, upto in rows:
+        db.execute(
+            "INSERT INTO exchanges_fts(exchanges_fts, rowid, prompt, answer) "
+            "VALUES ('delete', ?, ?, ?)",
+            (row_id, prompt, _answer(db, row_id, column, upto)),
+        )
+
+
+def _index(db: sqlite3.Connection, row_id: int) -> None:
+    """Put an exchange (not in the index) into it with its whole answer so far."""
+    ((prompt, column),) = db.execute(
+        "SELECT prompt, answer FROM exchanges WHERE id = ?", (row_id,)
+    ).fetchall()
+    db.execute(
+        "INSERT INTO exchanges_fts(rowid, prompt, answer) VALUES (?, ?, ?)",
+        (row_id, prompt, _answer(db, row_id, column)),
+    )
+    db.execute(
+        "UPDATE exchanges SET indexed_seq = "
+        "(SELECT COALESCE(MAX(seq), 0) FROM answer_pieces WHERE exchange_id = ?) WHERE id = ?",
+        (row_id, row_id),
+    )
+
+
+def _catch_up(db: sqlite3.Connection) -> None:
+    """Index the pieces saved since each exchange was last indexed."""
+    for (row_id,) in db.execute(f"SELECT id FROM exchanges WHERE {_PENDING}").fetchall():
+        _unindex(db, "id = ?", (row_id,))
+        _index(db, row_id)
+
+
+def _ascii_lower(text: str) -> str:
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 
 
 def _has_table(db: sqlite3.Connection, name: str) -> bool:
@@ -684,9 +844,9 @@ def _prepare(db: sqlite3.Connection) -> bool:
     # A commit survives the process being killed; only a power cut may lose the last.
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
-    # Deleted text is overwritten on disk where that costs no extra writes (the
-    # pieces of an answer dropped once it is whole); deleting a conversation turns
-    # this fully on and rebuilds the file (Log._forget).
+    # Deleted text is overwritten on disk where that costs no extra writes;
+    # deleting a conversation turns this fully on and rebuilds the file
+    # (Log._forget).
     db.execute("PRAGMA secure_delete = FAST")
     _migrate(db)
     if _has_table(db, "exchanges_fts"):
@@ -696,6 +856,8 @@ def _prepare(db: sqlite3.Connection) -> bool:
         if not _has_table(db, "exchanges_fts"):
             for statement in _FTS:
                 db.execute(statement)
+            # The rebuild read the answer columns only; searches add the pieces.
+            db.execute("UPDATE exchanges SET indexed_seq = 0")
         db.execute("COMMIT")
     except sqlite3.OperationalError:
         # This SQLite was built without FTS5: search falls back to LIKE.
@@ -723,7 +885,7 @@ def _conversation(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def _exchange(row: sqlite3.Row) -> dict[str, Any]:
+def _exchange(row: sqlite3.Row, answer: str) -> dict[str, Any]:
     return {
         "id": row["id"],
         "object": "oai.exchange",
@@ -735,7 +897,7 @@ def _exchange(row: sqlite3.Row) -> dict[str, Any]:
         "system": row["system"],
         "prompt": row["prompt"],
         "attachments": json.loads(row["attachments"]) if row["attachments"] else [],
-        "answer": row["answer"],
+        "answer": answer,
         "usage": json.loads(row["usage"]) if row["usage"] else None,
         "cost": row["cost"],
         "request_id": row["request_id"],

@@ -35,6 +35,7 @@ from openai_cli.input.body import parse_json_text
 from openai_cli.input.local import spool_stdin
 from openai_cli.input.numbers import positive
 from openai_cli.input.outputs import STDOUT
+from openai_cli.input.reader import utf8_copy
 from openai_cli.progress import Progress
 from openai_cli.state import read_json, state_dir, write_json
 from openai_cli.textfmt import count
@@ -105,6 +106,12 @@ class BatchRun:
             if not os.path.isfile(input):
                 raise UsageError(f"INPUT: file not found: {input}")
             path, shown = os.path.abspath(input), input
+            state_path.parent.mkdir(parents=True, exist_ok=True)
+            # Text in another encoding is sent as a UTF-8 copy, kept (as stdin's
+            # is) until the run ends, for --resume.
+            copy = utf8_copy(path, what="INPUT", shown=shown, directory=str(state_path.parent))
+            if copy is not None:
+                path, spooled = copy, True
         try:
             chunks: list[dict[str, Any]] = []
 
@@ -150,7 +157,7 @@ class BatchRun:
                     os.unlink(path)
                 return None
             st = os.stat(path)
-            stem = Path(input).stem if not spooled else "stdin"
+            stem = Path(input).stem if input != "-" else "stdin"
             data: dict[str, Any] = {
                 "version": 1,
                 "run_id": run_id,

@@ -419,7 +419,7 @@ def continue_from(factory: Factory, log: Log | None, options: dict[str, Any]) ->
         try:
             thread.history = reading.history(thread.conversation_id)
         except LogError as exc:
-            raise UsageError(f"cannot read the conversation log: {exc}") from None
+            raise exc.error("cannot read the conversation log: ") from None
         if cid and thread.history:
             last_turn = thread.history[-1]
             if last_turn.api == "responses" and last_turn.stored:
@@ -439,9 +439,7 @@ def _read_only_log(factory: Factory) -> Log | None:
     try:
         return Log.open(factory.io.env, create=False)
     except LogError as exc:
-        from openai_cli.errors import UsageError
-
-        raise UsageError(f"cannot read the conversation log: {exc}") from None
+        raise exc.error("cannot read the conversation log: ") from None
 
 
 def attachment_info(value: str) -> dict[str, Any]:

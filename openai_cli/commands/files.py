@@ -99,7 +99,7 @@ def create(spec: CommandSpec) -> TyperCommand:
 def _handler(factory: Factory, call: Call, opts: CreateOptions) -> int:
     from openai_cli.api import uploads
     from openai_cli.input.body import guess_type
-    from openai_cli.input.local import local_input
+    from openai_cli.input.local import jsonl_input
     from openai_cli.input.numbers import positive
 
     concurrency = positive(opts.concurrency, "--concurrency", 4)
@@ -109,7 +109,9 @@ def _handler(factory: Factory, call: Call, opts: CreateOptions) -> int:
     purpose = str(body.get("purpose", ""))
     source, part = _source(opts, request)
     io = factory.io
-    with local_input(io, source, what="--file") as (path, shown):
+    # Checked JSONL is sent as it was read: UTF-8, whatever the file's encoding.
+    jsonl = not opts.no_validate and purpose in ("batch", "fine-tune")
+    with jsonl_input(io, source, what="--file", transcode=jsonl) as (path, shown, copied):
         filename = part.filename
         if source == "-" and filename == "stdin" and purpose in ("batch", "fine-tune"):
             filename = "stdin.jsonl"
@@ -128,7 +130,7 @@ def _handler(factory: Factory, call: Call, opts: CreateOptions) -> int:
             concurrency=concurrency,
             expires_after=body.get("expires_after"),
             resume=opts.resume,
-            stable=source != "-",
+            stable=not copied,
         )
         if factory.shared.dry_run:
             return _dry_run_chunked(factory, spec)

@@ -58,7 +58,7 @@ def _open(factory: Factory) -> Log | None:
     try:
         return Log.open(factory.io.env, create=False)
     except LogError as exc:
-        raise UsageError(str(exc)) from None
+        raise exc.error() from None
 
 
 def _print_list(factory: Factory, rows: list[dict[str, Any]]) -> None:
@@ -79,7 +79,7 @@ def _read(fn: Any, *args: Any) -> Any:
     try:
         return fn(*args)
     except LogError as exc:
-        raise UsageError(str(exc)) from None
+        raise exc.error() from None
 
 
 def _table(factory: Factory) -> bool:

@@ -33,7 +33,7 @@ import typer
 from openai_cli import writer
 from openai_cli.errors import ExitCode, OutputError, UsageError
 from openai_cli.http.paths import literal
-from openai_cli.input.local import local_input
+from openai_cli.input.local import jsonl_input
 from openai_cli.input.numbers import positive
 from openai_cli.input.outputs import check_outputs
 from openai_cli.input.reader import read_kept
@@ -195,8 +195,10 @@ def _run(
 
     io = factory.io
     cap = max_cost(opts.max_cost)
-    with local_input(io, opts.input, what="INPUT") as (path, shown):
-        summary, api_path, source = _check_input(factory, opts, path, shown, url, cap)
+    with jsonl_input(io, opts.input, what="INPUT") as (path, shown, copied):
+        summary, api_path, source = _check_input(
+            factory, opts, path, shown, url, cap, copied=copied
+        )
         spent = cost.spent(factory)
         record = None if output_file is None else _identity_file(io.env, output_file)
         had = _Had()
@@ -241,6 +243,8 @@ def _check_input(
     shown: str,
     url: str | None,
     cap: float | None,
+    *,
+    copied: bool,
 ) -> tuple[Summary, str, dict[str, Any]]:
     """The input, checked (and its cost estimated under a cap), the API path its lines
     go to, and the input's identity."""
@@ -268,7 +272,7 @@ def _check_input(
             factory.io.message(f"oai: {said}")
         estimate.cap(cap, "--max-cost")
     api_path = _api_path(summary.endpoint)
-    return summary, api_path, identity.record(path, spooled=opts.input == "-")
+    return summary, api_path, identity.record(path, spooled=copied)
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,28 @@ releases when the process ends, so a crash never leaves a stale lock behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from openai_cli.errors import ConfigError
+from openai_cli.input.reader import file_kind
 
 DEFAULT_WAIT = 10.0
 _POLL = 0.02
+# Never through a symlink planted at the lock's path (it would create or lock the
+# file it points to), never blocking on a pipe put there, never inherited.
+_OPEN = (
+    os.O_RDWR
+    | os.O_CREAT
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+)
 
 
 class LockBusy(ConfigError):
@@ -61,11 +73,18 @@ def exclusive(path: Path, *, wait: float = DEFAULT_WAIT, what: str | None = None
     deadline = time.monotonic() + wait
     while True:
         try:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+            fd = os.open(lock, _OPEN, 0o600)
         except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EISDIR):
+                kind = "a symbolic link" if exc.errno == errno.ELOOP else "a directory"
+                raise _not_a_lock(lock, kind) from None
             # Named after the file being changed, which is what cannot be written
             # (a read-only file system), not after its lock.
             raise OSError(exc.errno, exc.strerror, str(path)) from None
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            raise _not_a_lock(lock, file_kind(mode))
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -93,6 +112,13 @@ def exclusive(path: Path, *, wait: float = DEFAULT_WAIT, what: str | None = None
         with contextlib.suppress(OSError):
             os.unlink(lock)
         os.close(fd)
+
+
+def _not_a_lock(lock: Path, kind: str) -> ConfigError:
+    return ConfigError(
+        f"the lock file {lock} is {kind}, not a regular file",
+        hint="oai makes it and removes it itself; remove what is there",
+    )
 
 
 def _same_file(fd: int, path: Path) -> bool:

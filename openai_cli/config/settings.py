@@ -15,6 +15,8 @@ more specific act; the default profile ranks below it so that a CI job's
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +34,7 @@ from openai_cli.config.settings_table import (
     spelled,
 )
 from openai_cli.errors import AuthError, ConfigError, OaiError
+from openai_cli.input.reader import read_kept
 
 if TYPE_CHECKING:
     import ssl
@@ -313,17 +316,40 @@ def _show(value: object) -> str:
 
 
 def _readable(item: Sourced[str | None], what: str) -> str | None:
+    """The path of a certificate or key file, once the reader has read it as a file
+    oai keeps: a regular file within its limit. OpenSSL then opens it itself; a
+    named pipe or a device there would have held it forever."""
     if not item.value:
         return None
     path = Path(item.value).expanduser()
     try:
-        with path.open("rb") as f:
-            f.read(1)
+        read_kept(path)
     except OSError as exc:
         raise ConfigError(
             f"cannot read the {what} {path} (from {item.source}): {exc.strerror or exc}"
         ) from None
     return str(path)
+
+
+def _ca_dir(env: Mapping[str, str]) -> str | None:
+    """``SSL_CERT_DIR``, once each of its folders (``:`` between them) is a folder."""
+    value = Environment.ca_dir.read(env)
+    if not value:
+        return value
+    for folder in value.split(os.pathsep):
+        try:
+            mode = os.stat(folder).st_mode if folder else stat.S_IFDIR
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read the CA folder {folder} (from env {CA_DIR_ENV}): {exc.strerror or exc}"
+            ) from None
+        if not stat.S_ISDIR(mode):
+            raise ConfigError(
+                f"the CA folder {folder} (from env {CA_DIR_ENV}) is not a folder",
+                hint=f"{CA_DIR_ENV} names folders of certificates; a single file goes in "
+                "SSL_CERT_FILE",
+            )
+    return value
 
 
 def _no_passphrase() -> bytes:
@@ -335,7 +361,7 @@ def _build_ssl_context(s: Settings) -> ssl.SSLContext:
     import ssl
 
     cafile = _readable(s.ca_bundle, "CA bundle")
-    capath = Environment.ca_dir.read(s.env)
+    capath = _ca_dir(s.env) if cafile is None else None
     try:
         if cafile is not None:
             ctx = ssl.create_default_context(cafile=cafile)

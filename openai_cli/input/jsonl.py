@@ -27,7 +27,7 @@ from typing import IO as BinaryFile
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.errors import UsageError
-from openai_cli.input.local import local_input
+from openai_cli.input.local import jsonl_input
 from openai_cli.textfmt import count, plural
 
 if TYPE_CHECKING:
@@ -537,5 +537,5 @@ def check_file(
 ) -> tuple[Summary, str]:
     """Check the JSONL file a user names with ``check`` (given the open file and its
     name for messages); ``-`` is stdin, spooled first. The summary, and that name."""
-    with local_input(io, value, what=what) as (path, shown), open(path, "rb") as fh:
+    with jsonl_input(io, value, what=what) as (path, shown, _), open(path, "rb") as fh:
         return check(fh, shown), shown

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from openai_cli import writer
 from openai_cli.errors import UsageError
-from openai_cli.input.reader import check_stdin, check_streamable
+from openai_cli.input.reader import check_stdin, check_streamable, utf8_copy
 from openai_cli.io import IO
 
 _COPY_CHUNK = 1 << 20
@@ -32,6 +32,25 @@ def spool_stdin(
         while chunk := src.read(_COPY_CHUNK):
             out.write(chunk)
     return path
+
+
+@contextlib.contextmanager
+def jsonl_input(
+    io: IO, value: str, *, what: str, transcode: bool = True
+) -> Iterator[tuple[str, str, bool]]:
+    """``(path, name for messages, copied)`` of a JSONL file argument, as UTF-8
+    without a BOM (:func:`utf8_copy`; not without ``transcode``); ``copied`` when
+    the path is not the file named (stdin spooled, or another encoding made UTF-8)."""
+    with local_input(io, value, what=what) as (path, shown):
+        copy = utf8_copy(path, what=what, shown=shown) if transcode else None
+        if copy is None:
+            yield path, shown, value == "-"
+            return
+        try:
+            yield copy, shown, True
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(copy)
 
 
 @contextlib.contextmanager

@@ -16,14 +16,17 @@ into memory.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import os
 import stat
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from openai_cli import writer
 from openai_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -143,9 +146,12 @@ def too_large(use: Use, what: str, path: str | None) -> UsageError:
 # -- what a file is -------------------------------------------------------------------
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words."""
     if stat.S_ISDIR(mode):
         return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
     if stat.S_ISCHR(mode):
         return "a character device"
     if stat.S_ISBLK(mode):
@@ -158,7 +164,7 @@ def _kind(mode: int) -> str:
 def _refuse(what: str, path: str, mode: int) -> UsageError:
     if stat.S_ISDIR(mode):
         return UsageError(f"{what}: {path} is a directory, not a file")
-    return UsageError(f"{what}: {path} is {_kind(mode)}, not a regular file or a pipe")
+    return UsageError(f"{what}: {path} is {file_kind(mode)}, not a regular file or a pipe")
 
 
 def file_error(what: str, path: str, exc: OSError | UnicodeDecodeError) -> UsageError:
@@ -266,7 +272,7 @@ def read_kept(
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            kind = "a named pipe" if stat.S_ISFIFO(st.st_mode) else _kind(st.st_mode)
+            kind = file_kind(st.st_mode)
             raise OSError(errno.EINVAL, f"it is {kind}, not a regular file", name)
         if check is not None:
             check(st)
@@ -296,7 +302,7 @@ def check_stdin(io: IO, *, what: str) -> None:
         with contextlib.suppress(OSError):
             if st.st_rdev == os.stat(os.devnull).st_rdev:
                 return
-    kind = _kind(mode)
+    kind = file_kind(mode)
     line = f"stdin is {kind}, not a " + ("file" if stat.S_ISDIR(mode) else "regular file or a pipe")
     raise UsageError(line if what == "stdin" else f"{what}: {line}")
 
@@ -358,19 +364,61 @@ def read_bytes(io: IO, source: str, use: Use, *, what: str) -> bytes:
 
 def decode(data: bytes, *, what: str, path: str | None = None) -> str:
     """Text from bytes: UTF-8 (a BOM dropped), or UTF-16/32 when a BOM says so."""
-    skip, encoding = 0, "utf-8"
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            skip, encoding = len(bom), codec
-            break
+    skip, encoding = encoding_of(data)
     try:
         return data[skip:].decode(encoding)
     except UnicodeDecodeError as exc:
-        shown = path or "stdin"
-        raise UsageError(
-            f"{what}: {shown} is not {encoding.upper()} text "
-            f"(invalid byte at offset {exc.start + skip})"
-        ) from None
+        raise not_text(what, path, encoding, exc.start + skip) from None
+
+
+def encoding_of(head: bytes) -> tuple[int, str]:
+    """``(length of the BOM, encoding)`` of text starting with ``head`` (its first
+    four bytes suffice): the encoding its BOM names, else UTF-8 with no BOM. The one
+    rule for every text oai reads (:func:`decode`, JSONL files in input/local.py)."""
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            return len(bom), codec
+    return 0, "utf-8"
+
+
+def not_text(what: str, path: str | None, encoding: str, offset: int) -> UsageError:
+    return UsageError(
+        f"{what}: {path or 'stdin'} is not {encoding.upper()} text "
+        f"(invalid byte at offset {offset})"
+    )
+
+
+def utf8_copy(path: str, *, what: str, shown: str, directory: str | None = None) -> str | None:
+    """A private UTF-8 copy, without its BOM, of a file that starts with one (UTF-8,
+    UTF-16 or UTF-32, as :func:`decode` reads any text); None for a file
+    without a BOM, which is read as it is.
+
+    JSONL is read as bytes, line by line, and sent (uploaded, split into batches)
+    as it is on disk, so text in another encoding is made UTF-8 once, here, a
+    chunk at a time: memory stays bounded whatever the file's size.
+    """
+    try:
+        fd = _open(path, what)
+    except OSError as exc:
+        raise file_error(what, shown, exc) from None
+    with os.fdopen(fd, "rb") as src:
+        skip, encoding = encoding_of(src.read(4))
+        if skip == 0:
+            return None
+        src.seek(skip)
+        decoder = codecs.getincrementaldecoder(encoding)()
+        start = skip  # where in the file the bytes the decoder holds begin
+        with writer.new_file(
+            directory or tempfile.gettempdir(), prefix="oai-utf8-", suffix=".jsonl"
+        ) as (copy, out):
+            try:
+                while chunk := src.read(_CHUNK):
+                    out.write(decoder.decode(chunk).encode("utf-8"))
+                    start = src.tell() - len(decoder.getstate()[0])
+                out.write(decoder.decode(b"", final=True).encode("utf-8"))
+            except UnicodeDecodeError as exc:
+                raise not_text(what, shown, encoding, start + exc.start) from None
+    return copy
 
 
 # UTF-32's BOMs first: UTF-32-LE's starts with UTF-16-LE's.

@@ -135,6 +135,35 @@ def test_the_lock_helper_refuses_a_second_holder_and_leaves_nothing_behind(
         pass
 
 
+@POSIX
+@pytest.mark.parametrize("planted", ["symlink", "dangling symlink", "fifo", "directory"])
+def test_a_lock_file_that_is_not_a_regular_file_is_refused(tmp_path: Path, planted: str) -> None:
+    config = config_path(dict(os.environ))
+    config.parent.mkdir(parents=True, exist_ok=True)
+    lock = config.with_name(config.name + ".lock")
+    victim = tmp_path / "victim"
+    if planted == "symlink":
+        victim.write_text("keep me\n")
+        lock.symlink_to(victim)
+    elif planted == "dangling symlink":
+        lock.symlink_to(victim)
+    elif planted == "fifo":
+        os.mkfifo(lock)
+    else:
+        lock.mkdir()
+    kind = {"fifo": "a named pipe", "directory": "a directory"}.get(planted, "a symbolic link")
+    r = invoke("profile", "set", "model", "m1")
+    assert r.code == 2, r
+    assert r.err.splitlines()[0] == f"oai: the lock file {lock} is {kind}, not a regular file"
+    # Nothing was created, changed or locked through the link.
+    assert not config.exists()
+    if planted == "symlink":
+        assert victim.read_text() == "keep me\n"
+    else:
+        assert not victim.exists()
+    assert os.path.lexists(lock)
+
+
 # -- a config file others can change --------------------------------------------------------
 
 

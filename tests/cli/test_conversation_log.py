@@ -48,6 +48,16 @@ def the_exchange() -> dict[str, Any]:
 # -- saving a streamed answer ---------------------------------------------------------
 
 
+def start_stream(handler: QuietHandler) -> None:
+    """Read the request, answer 200 and begin a Responses stream."""
+    handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/event-stream")
+    handler.send_header("Connection", "close")
+    handler.end_headers()
+    handler.wfile.write(created())
+
+
 @pytest.fixture
 def paused_stream() -> Iterator[tuple[str, threading.Event, list[str]]]:
     """A Responses stream that sends two pieces 0.7 s apart, then waits to be released."""
@@ -56,12 +66,7 @@ def paused_stream() -> Iterator[tuple[str, threading.Event, list[str]]]:
 
     class Handler(QuietHandler):
         def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(created())
+            start_stream(self)
             for piece in pieces:
                 self.wfile.write(delta(piece))
                 self.wfile.flush()
@@ -118,10 +123,54 @@ def test_a_streaming_answer_is_appended_never_rewritten(
     assert out.decode() == "alpha bravo charlie delta echo\n"
     done = the_exchange()
     assert (done["status"], done["answer"]) == ("complete", "alpha bravo charlie delta echo")
+    # The pieces saved while it streamed are the stored answer: the end appended
+    # only the rest, and the whole text was never written again.
     db = sqlite3.connect(isolated / "data" / "logs.db")
-    assert db.execute("SELECT count(*) FROM answer_pieces").fetchone()[0] == 0
+    stored = [r[0] for r in db.execute("SELECT text FROM answer_pieces ORDER BY seq")]
+    assert stored == [*pieces, "echo"]
+    assert db.execute("SELECT answer FROM exchanges").fetchall() == [("",)]
     db.close()
     assert [e["answer"] for e in logs_json("search", "charlie")["data"]] == [done["answer"]]
+    assert [e["answer"] for e in logs_json("search", "echo")["data"]] == [done["answer"]]
+
+
+@pytest.fixture
+def slow_stream() -> Iterator[str]:
+    """A Responses stream of six pieces 0.15 s apart: several saves per answer."""
+
+    class Handler(QuietHandler):
+        def do_POST(self) -> None:
+            start_stream(self)
+            for i in range(6):
+                self.wfile.write(delta(f"piece{i} "))
+                self.wfile.flush()
+                time.sleep(0.15)
+            self.wfile.write(completed())
+
+    with http_server(Handler) as origin:
+        yield origin + "/v1"
+
+
+def test_processes_logging_at_once_all_land(slow_stream: str, isolated: Path) -> None:
+    # A fresh data folder: the processes also race to create the file and migrate it.
+    env = subprocess_env(api_env(slow_stream))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "openai_cli", "ask", "--stream", "-m", "m", f"question {i}"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for i in range(4)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        assert (proc.returncode, err) == (0, b""), err
+    answer = "".join(f"piece{i} " for i in range(6))
+    turns = [c["exchanges"][0] for c in logs_json("-n", "10")["data"]]
+    assert sorted(t["prompt"] for t in turns) == [f"question {i}" for i in range(4)]
+    assert {(t["status"], t["answer"]) for t in turns} == {("complete", answer)}
+    assert len(logs_json("search", "piece3", "-n", "10")["data"]) == 4
 
 
 # -- forgetting -----------------------------------------------------------------------
@@ -276,6 +325,44 @@ def test_on_a_read_only_file_system_the_log_is_still_read(
 
 
 @read_only_mounts
+@pytest.mark.parametrize("args", [("delete", "CID", "-y"), ("delete", "--all", "--yes")])
+def test_logs_delete_on_a_read_only_file_system_is_exit_74(
+    chat_only: ChatServer,  # noqa: F811
+    isolated: Path,
+    args: tuple[str, ...],
+) -> None:
+    chat_only.answers = ["Kept answer."]
+    assert invoke(*CHAT, "kept question", env=env_for(chat_only)).code == 0
+    gc.collect()
+    (conversation,) = logs_json()["data"]
+    argv = [conversation["id"] if a == "CID" else a for a in args]
+    r = read_only_oai(isolated, "logs", *argv, env={})
+    db = isolated / "data" / "logs.db"
+    assert (r.returncode, r.stderr) == (74, f"oai: cannot write {db}: Read-only file system\n")
+    # Nothing was deleted, and the log is read as before.
+    listed = read_only_oai(isolated, "logs", "-o", "json", env={})
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["data"][0]["exchanges"][0]["answer"] == "Kept answer."
+
+
+@read_only_mounts
+def test_a_log_to_upgrade_on_a_read_only_file_system_is_exit_74(
+    chat_only: ChatServer,  # noqa: F811
+    isolated: Path,
+) -> None:
+    data = old_log(isolated, VERSION_1)
+    for args in (("logs",), ("logs", "search", "walruses"), (*CHAT, "-c", "more?")):
+        r = read_only_oai(isolated, *args, env=env_for(chat_only))
+        assert r.returncode == 74, (args, r.stderr)
+        # ask warns first that this turn is not kept; the error is one line.
+        *_, error = r.stderr.splitlines()
+        assert "Traceback" not in r.stderr
+        assert f"cannot read {data / 'logs.db'}: it needs an upgrade (m001_initial)" in error
+        assert error.endswith("and it cannot be written: Read-only file system")
+    assert chat_only.chats == []
+
+
+@read_only_mounts
 def test_profile_set_on_a_read_only_file_system_is_one_clear_line(isolated: Path) -> None:
     assert invoke("profile", "set", "model", "m1").code == 0
     r = read_only_oai(isolated, "profile", "set", "model", "m2", env={})
@@ -285,6 +372,17 @@ def test_profile_set_on_a_read_only_file_system_is_one_clear_line(isolated: Path
 
 
 # -- migrations -----------------------------------------------------------------------
+
+
+def old_log(home: Path, script: str) -> Path:
+    """A log made by ``script`` (an older schema and its rows); its folder."""
+    data = home / "data"
+    data.mkdir(mode=0o700)
+    db = sqlite3.connect(data / "logs.db")
+    db.executescript(script)
+    db.close()
+    return data
+
 
 # The schema as the first version wrote it (user_version 1, no record of migrations).
 VERSION_1 = """
@@ -329,11 +427,7 @@ def test_a_version_1_log_is_migrated_and_keeps_its_rows(
     chat_only: ChatServer,  # noqa: F811
     isolated: Path,
 ) -> None:
-    data = isolated / "data"
-    data.mkdir(mode=0o700)
-    db = sqlite3.connect(data / "logs.db")
-    db.executescript(VERSION_1)
-    db.close()
+    data = old_log(isolated, VERSION_1)
     (old,) = logs_json()["data"]
     assert old["exchanges"][0]["answer"] == "An old answer about walruses."
     assert [e["prompt"] for e in logs_json("search", "walruses")["data"]] == ["old question"]
@@ -342,8 +436,9 @@ def test_a_version_1_log_is_migrated_and_keeps_its_rows(
         "m001_initial",
         "m002_answer_pieces",
         "m003_tokens_and_cost",
+        "m004_answers_in_pieces",
     ]
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 4
     db.close()
     # The tokens of the old turn, read from its usage, count in the totals.
     (totals,) = logs_json("usage", "--by", "model")["data"]
@@ -358,6 +453,50 @@ def test_a_version_1_log_is_migrated_and_keeps_its_rows(
         "An old answer about walruses.",
         "more?",
     ]
+
+
+# The schema of version 3, with an answer a crash left in pieces (its prompt was
+# indexed, its pieces never were) and the index's triggers on the answer column.
+VERSION_3 = (
+    VERSION_1.replace("PRAGMA user_version = 1;", "")
+    + f"""
+CREATE TABLE answer_pieces (
+    exchange_id INTEGER NOT NULL REFERENCES exchanges(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (exchange_id, seq)
+);
+ALTER TABLE exchanges ADD COLUMN input_tokens INTEGER;
+ALTER TABLE exchanges ADD COLUMN cached_tokens INTEGER;
+ALTER TABLE exchanges ADD COLUMN output_tokens INTEGER;
+ALTER TABLE exchanges ADD COLUMN cost REAL;
+CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL);
+INSERT INTO _migrations VALUES ('m001_initial', 0), ('m002_answer_pieces', 0),
+    ('m003_tokens_and_cost', 0);
+PRAGMA user_version = 3;
+INSERT INTO conversations VALUES ('c0ffee000002', 1700000100, 1700000100, 'cut',
+    'M', NULL, 'https://api.example/v1');
+INSERT INTO exchanges(id, conversation_id, started_at, status, api, model, prompt)
+    VALUES (2, 'c0ffee000002', 1700000100, 'partial', 'chat', 'M', 'secretprompt');
+INSERT INTO answer_pieces VALUES (2, 3, 'The {CANARY_WORD} narw'), (2, 9, 'hals swim.');
+"""
+)
+
+
+def test_a_version_3_log_is_upgraded_and_its_pieces_searched_and_wiped(isolated: Path) -> None:
+    data = old_log(isolated, VERSION_3)
+    cut = logs_json("show", "c0ffee000002")
+    assert cut["exchanges"][0]["answer"] == f"The {CANARY_WORD} narwhals swim."
+    # The pieces a crash left are searched as one text, a word across two of them too.
+    assert [e["id"] for e in logs_json("search", "narwhals")["data"]] == [2]
+    assert [e["id"] for e in logs_json("search", CANARY_WORD, "swim")["data"]] == [2]
+    assert [e["id"] for e in logs_json("search", "walruses")["data"]] == [1]
+    assert invoke("logs", "delete", "c0ffee000002", "-y").code == 0
+    assert _words_left(data) == []
+    assert logs_json("search", "narwhals")["data"] == []
+    # The index still answers for what is left.
+    assert [e["id"] for e in logs_json("search", "walruses")["data"]] == [1]
+    db = sqlite3.connect(data / "logs.db")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+    db.close()
 
 
 def test_a_log_from_a_newer_oai_is_refused_by_name(isolated: Path) -> None:

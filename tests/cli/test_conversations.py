@@ -439,11 +439,12 @@ def test_the_log_is_private(two_conversations: list[str], isolated: Path) -> Non
     assert data.stat().st_mode & 0o777 == 0o700
     assert (data / "logs.db").stat().st_mode & 0o777 == 0o600
     db = sqlite3.connect(data / "logs.db")
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 4
     assert [r[0] for r in db.execute("SELECT name FROM _migrations ORDER BY rowid")] == [
         "m001_initial",
         "m002_answer_pieces",
         "m003_tokens_and_cost",
+        "m004_answers_in_pieces",
     ]
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()

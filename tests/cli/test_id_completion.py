@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import stat
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from openai_cli import idcache
-from tests.helpers import BASE, api_env, invoke
+from tests.helpers import BASE, api_env, invoke, subprocess_env
+from tests.serving import QuietHandler, http_server
 
 NOW = 1_780_000_000
 FILE_ROWS = [
@@ -251,3 +255,44 @@ def test_param_kinds_name_what_answers_hold() -> None:
         "project",
     ):
         assert expected in kinds
+
+
+def test_processes_filling_the_cache_at_once_lose_no_id(isolated: Path) -> None:
+    # Each process lists one file of its own; they end, and save, together.
+    count = 8
+    arrived = threading.Barrier(count, timeout=30)
+    lock = threading.Lock()
+    served: list[int] = []
+
+    class Handler(QuietHandler):
+        def do_GET(self) -> None:
+            with lock:
+                served.append(len(served))
+                n = served[-1]
+            arrived.wait()
+            body = json.dumps(
+                {"object": "list", "data": [{"id": f"file-p{n}", "object": "file",
+                 "filename": f"f{n}.txt", "bytes": 1, "created_at": 0, "purpose": "x"}]}
+            ).encode()  # fmt: skip
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    with http_server(Handler) as origin:
+        env = subprocess_env(api_env(origin + "/v1"))
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "openai_cli", "files", "list", "-o", "json"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            for _ in range(count)
+        ]
+        for proc in procs:
+            _, err = proc.communicate(timeout=60)
+            assert (proc.returncode, err) == (0, b""), err
+    (section,) = json.loads(cache_file(isolated).read_text())["sections"].values()
+    assert sorted(oid for oid, _ in section["file"]) == sorted(f"file-p{n}" for n in range(count))

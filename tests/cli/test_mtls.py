@@ -6,7 +6,10 @@ The CA, server and client certificates are made fresh for the test session.
 from __future__ import annotations
 
 import json
+import os
 import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
@@ -19,7 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tests import certs
-from tests.helpers import CANARY_KEY, api_env, invoke
+from tests.helpers import CANARY_KEY, api_env, invoke, subprocess_env
 from tests.serving import QuietHandler, http_server, ws_server
 
 MODELS = {"object": "list", "data": [{"id": "m1", "object": "model"}]}
@@ -362,3 +365,64 @@ def test_a_reset_over_plain_http_is_not_blamed_on_tls(pki: PKI) -> None:
     assert tls_hint(REFUSALS["reset"], settings) is None
     verify = "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed"
     assert "set SSL_CERT_FILE" in (tls_hint(verify, settings) or "")
+
+
+TLS_FILES = {
+    "SSL_CERT_FILE": "CA bundle",
+    "OPENAI_MTLS_CLIENT_CERT_FILE": "mTLS client certificate",
+    "OPENAI_MTLS_CLIENT_KEY_FILE": "mTLS client key",
+}
+
+
+@pytest.mark.parametrize("variable", sorted(TLS_FILES))
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_tls_file_that_is_a_pipe_or_a_device_is_refused(
+    https: tuple[str, Seen], pki: PKI, tmp_path: Path, variable: str, kind: str
+) -> None:
+    base, seen = https
+    if kind == "fifo":
+        path = tmp_path / "tls.pem"
+        os.mkfifo(path)
+        said = "it is a named pipe, not a regular file"
+    else:
+        path, said = Path("/dev/zero"), "it is a character device, not a regular file"
+    env = {**mtls_env(base, pki, pki.client), variable: str(path)}
+    # A process, with a timeout: OpenSSL opening the pipe would wait for ever.
+    r = subprocess.run(
+        [sys.executable, "-m", "openai_cli", "api", "get", "/models"],
+        env=subprocess_env(env),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (r.returncode, r.stderr.splitlines()[0]) == (
+        2,
+        f"oai: cannot read the {TLS_FILES[variable]} {path} (from env {variable}): {said}",
+    ), r.stderr
+    assert seen.clients == []
+
+
+@pytest.mark.parametrize("kind", ["file", "fifo"])
+def test_an_ssl_cert_dir_that_is_not_a_folder_is_refused(
+    https: tuple[str, Seen], pki: PKI, tmp_path: Path, kind: str
+) -> None:
+    base, seen = https
+    path = tmp_path / "certs"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.write_bytes(pki.ca.pem.read_bytes())
+    env = subprocess_env({**mtls_env(base, pki, pki.client), "SSL_CERT_DIR": f"{tmp_path}:{path}"})
+    del env["SSL_CERT_FILE"]
+    r = subprocess.run(
+        [sys.executable, "-m", "openai_cli", "api", "get", "/models"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith(
+        f"oai: the CA folder {path} (from env SSL_CERT_DIR) is not a folder\n"
+    ), r.stderr
+    assert seen.clients == []
