@@ -233,7 +233,7 @@ def _facts(p: Param, default: Default | None = None) -> str:
     if p.type == "array":
         parts.append("repeatable")
     if is_unix_time(p.name, p.type):
-        # Converted in api/values.py; the spec knows only the integer.
+        # Converted in values.py; the spec knows only the integer.
         parts.append("Unix seconds, or a date: 2026-11-01 or 2026-11-01T12:00:00Z")
     elif p.unit:
         parts.append(p.unit)
@@ -303,7 +303,7 @@ def _api_option(name: str, p: Param, panel: str) -> OptionSpec:
         item = _SCALARS.get(p.items or "string", str)
         kind = list[str] if item is bool else list[item]  # type: ignore[valid-type]
     else:
-        # A Unix time also takes a date, converted in api/values.py.
+        # A Unix time also takes a date, converted in values.py.
         kind = str if is_unix_time(p.name, t) else _SCALARS.get(t, str)
     return OptionSpec(
         name,
@@ -597,7 +597,7 @@ class CommandSpec:
         return cmd
 
     def call(self, factory: Any, values: Mapping[str, Any]) -> Any:
-        from openai_cli.api.values import build_request
+        from openai_cli.values import build_request
 
         return build_request(self, factory, values)
 

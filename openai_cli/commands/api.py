@@ -69,9 +69,9 @@ def api(factory: Factory, opts: ApiOptions) -> int:
     from openai_cli.api.lookup import find
     from openai_cli.api.request import Answer, Call, Request, is_admin_path
     from openai_cli.api.runner import execute
-    from openai_cli.api.values import take_typed_parts
     from openai_cli.errors import UsageError
     from openai_cli.http.paths import fill_from_fields, literal
+    from openai_cli.values import take_typed_parts
 
     method, path = opts.method, opts.path
     if path is None:
@@ -126,8 +126,8 @@ def _fields(
     io: IO, op: Operation | None, opts: ApiOptions
 ) -> tuple[bool, dict[str, Any], list[Any]]:
     """Whether the body is a form, and the -F/-f/--body values and files."""
-    from openai_cli.api.values import field_kinds
     from openai_cli.input.assemble import collect
+    from openai_cli.values import field_kinds
 
     kinds = field_kinds(op) if op is not None else None
     multipart = _is_multipart(op, opts, kinds)

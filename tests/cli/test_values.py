@@ -429,7 +429,7 @@ def test_every_flag_that_takes_a_file_or_a_reference_does() -> None:
     """The flags that take both are those where the spec pairs an upload with an object."""
     from openai_cli.api.catalogue import GROUPS
     from openai_cli.api.catalogue import load as load_ops
-    from openai_cli.api.values import takes_reference
+    from openai_cli.values import takes_reference
     from tools.spec_facts import FACTS_SPEC
 
     spec = json.loads(FACTS_SPEC.read_text(encoding="utf-8"))

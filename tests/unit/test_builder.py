@@ -11,9 +11,9 @@ import respx
 
 from openai_cli.api import catalogue
 from openai_cli.api.model import Operation, Param
-from openai_cli.api.values import coerce, header_value
 from openai_cli.builder import CommandSpec
 from openai_cli.errors import UsageError
+from openai_cli.values import coerce, header_value
 from tests.helpers import BASE, api_env, invoke
 
 

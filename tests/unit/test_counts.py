@@ -22,7 +22,7 @@ TOOLS = PACKAGE.parent / "tools"
 # Files with a plural of their own, changed in parallel when the guard was written;
 # each is to go through ``count`` too, and then leave this list.
 PENDING = {
-    "openai_cli/api/values.py",
+    "openai_cli/values.py",
     "openai_cli/builder.py",
     "openai_cli/commands/embeddings.py",
     "openai_cli/commands/logs.py",

@@ -61,7 +61,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("openai_cli.options", "openai_cli.context", "openai_cli.lazy"),
     # Generated commands from the catalogue, and how their parsed values become a
     # request (it reads the command's spec).
-    ("openai_cli.builder", "openai_cli.api.values"),
+    ("openai_cli.builder", "openai_cli.values"),
     ("openai_cli.commands",),
     ("openai_cli.app", "openai_cli.main", "openai_cli.__main__"),
 )
