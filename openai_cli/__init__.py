@@ -4,6 +4,6 @@ __version__ = "0.1.0"
 
 
 def version_text() -> str:
-    from openai_cli.api.catalogue import SPEC_VERSION
+    from openai_cli.operations.catalogue import SPEC_VERSION
 
     return f"oai {__version__} (OpenAI API spec {SPEC_VERSION})"

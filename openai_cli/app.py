@@ -125,8 +125,8 @@ def build() -> LazyGroup:
     group = typer.main.get_command(app)
     assert isinstance(group, LazyGroup)
     group.share_options({p.name for p in _root_params} - {"version"}, _apply_late)
-    from openai_cli.api.catalogue import GROUP_TITLES
     from openai_cli.builder import group_loader
+    from openai_cli.operations.catalogue import GROUP_TITLES
 
     for name in sorted(GROUP_TITLES):
         group.add_lazy(name, group_loader(name), GROUP_TITLES[name])

@@ -33,9 +33,9 @@ from openai_cli.options import (
 from openai_cli.typer_compat import TyperCommand
 
 if TYPE_CHECKING:
-    from openai_cli.api.model import Operation, Param
-    from openai_cli.api.request import Call
     from openai_cli.context import Factory
+    from openai_cli.operations.model import Operation, Param
+    from openai_cli.operations.request import Call
 
 _SCALARS: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool}
 # Help panels, listed in this order: what must be given, what most people give, then the
@@ -61,7 +61,7 @@ _COMMON_FLAGS = (
 
 def group_loader(top: str) -> Loader:
     def load() -> CatalogueGroup:
-        from openai_cli.api.catalogue import load as load_ops
+        from openai_cli.operations.catalogue import load as load_ops
 
         return CatalogueGroup(top, (top,), load_ops(top))
 
@@ -110,7 +110,7 @@ class CatalogueGroup(LazyGroup):
         if self._help_loaded:
             return
         self._help_loaded = True
-        from openai_cli.api.help import summary
+        from openai_cli.operations.help import summary
 
         self.help = summary(self.prefix) or self.help
         for word, (loader, short) in list(self.lazy.items()):
@@ -264,7 +264,7 @@ def _number(value: float) -> str:
 
 
 def _param_help(command: tuple[str, ...], p: Param, default: Default | None = None) -> str:
-    from openai_cli.api.help import flag_help
+    from openai_cli.operations.help import flag_help
 
     words = flag_help(command, p.flag.removeprefix("--")) or ""
     return " ".join(part for part in (words, _facts(p, default)) if part)
@@ -431,7 +431,7 @@ def build_command(op: Operation) -> TyperCommand:
 
 
 def _run(factory: Factory, call: Call, opts: NoOptions) -> int:
-    from openai_cli.api.runner import execute
+    from openai_cli.operations.runner import execute
 
     return execute(factory, call)
 
@@ -513,7 +513,7 @@ class CommandSpec:
 
     def help_text(self, prefix: str | None = None) -> str:
         """Our summary, an override's words, then the operation and its reference page."""
-        from openai_cli.api.help import summary
+        from openai_cli.operations.help import summary
 
         op = self.op
         lines = [summary(op.command) or _short_help(op)]
@@ -554,7 +554,7 @@ class CommandSpec:
 
         ``options`` is the override's options class (built like a hand-written
         command's): its fields are the flags it adds, after the operation's, and
-        ``opts`` is one filled in. ``call`` is the :class:`~openai_cli.api.request.Call`
+        ``opts`` is one filled in. ``call`` is the :class:`~openai_cli.operations.request.Call`
         the API's fields and the runner's options make: the request and what to do
         with its answer. A field named like a runner option (``output_file``) respells
         it: the flag is the override's, and the runner still gets its value.
@@ -629,7 +629,7 @@ class ApiCommand(PlainUsageCommand):
         if self._help_loaded:
             return
         self._help_loaded = True
-        from openai_cli.api.help import argument_help
+        from openai_cli.operations.help import argument_help
 
         op = self.spec.op
         self.help = self.spec.help_text(self.help_prefix)

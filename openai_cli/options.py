@@ -223,7 +223,7 @@ def specs_of(options: type[Any]) -> list[OptionSpec]:
 
 # -- the shared options -------------------------------------------------------------------
 
-# Skips the offline check of request bodies against the API's schemas (api/schemas):
+# Skips the offline check of request bodies against the API's schemas (operations/schemas):
 # generated commands (with --dry-run), `batches run` and `map` take it.
 NO_VALIDATE = OptionSpec(
     "no_validate",

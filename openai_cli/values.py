@@ -10,7 +10,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from openai_cli.api.request import Answer, Call, Request
 from openai_cli.errors import UsageError
 from openai_cli.http.client import FilePart
 from openai_cli.http.paths import fill
@@ -18,12 +17,13 @@ from openai_cli.input.assemble import collect, file_part, is_upload
 from openai_cli.input.body import json_value, parse_json_text
 from openai_cli.input.fields import FieldKind, merge
 from openai_cli.input.times import UNIX_TIME_OBJECTS, is_unix_time, unix_bounds, unix_seconds
+from openai_cli.operations.request import Answer, Call, Request
 
 if TYPE_CHECKING:
-    from openai_cli.api.deps import Deps
-    from openai_cli.api.model import Operation, Param
     from openai_cli.builder import CommandSpec
     from openai_cli.io import IO
+    from openai_cli.operations.deps import Deps
+    from openai_cli.operations.model import Operation, Param
 
 
 def coerce(p: Param, value: Any, factory: Deps) -> Any:

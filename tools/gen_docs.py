@@ -430,7 +430,7 @@ def _take_options(node: Node, words: list[str], example: str) -> list[str]:
 
 def generate(root: Any = None, examples: dict[str, list[str]] | None = None) -> dict[str, str]:
     """File name -> text for every page under docs/reference/."""
-    from openai_cli.api.catalogue import GROUP_TITLES
+    from openai_cli.operations.catalogue import GROUP_TITLES
 
     root = root if root is not None else build_root()
     examples = EXAMPLES if examples is None else examples

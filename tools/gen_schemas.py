@@ -1,4 +1,4 @@
-"""Generate the request schemas that `oai` checks bodies against, offline (api/schemas).
+"""Generate the request schemas that `oai` checks bodies against, offline (operations/schemas).
 
 From the facts-only spec: for every operation with a JSON request body, its schema, and
 the line schema of each fine-tuning method, as JSON Schema (2020-12) sharing one table of
@@ -21,7 +21,7 @@ from tools._generated import Folder, sync
 from tools.gen_catalogue import CatalogueError, default_spec, load_spec
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = REPO / "openai_cli" / "api" / "schemas"
+DEFAULT_OUT = REPO / "openai_cli" / "operations" / "schemas"
 FILE = "requests.json"
 PREFIX = "#/components/schemas/"
 DROPPED = frozenset({"format", "default", "deprecated", "discriminator"})

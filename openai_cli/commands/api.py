@@ -10,10 +10,10 @@ import typer
 from openai_cli.options import add_command, argument, option
 
 if TYPE_CHECKING:
-    from openai_cli.api.model import Operation
     from openai_cli.context import Factory
     from openai_cli.input.fields import FieldKind
     from openai_cli.io import IO
+    from openai_cli.operations.model import Operation
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
 
@@ -66,11 +66,11 @@ class ApiOptions:
 
 
 def api(factory: Factory, opts: ApiOptions) -> int:
-    from openai_cli.api.lookup import find
-    from openai_cli.api.request import Answer, Call, Request, is_admin_path
-    from openai_cli.api.runner import execute
     from openai_cli.errors import UsageError
     from openai_cli.http.paths import fill_from_fields, literal
+    from openai_cli.operations.lookup import find
+    from openai_cli.operations.request import Answer, Call, Request, is_admin_path
+    from openai_cli.operations.runner import execute
     from openai_cli.values import take_typed_parts
 
     method, path = opts.method, opts.path

@@ -16,19 +16,19 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from openai_cli import writer
-from openai_cli.api.streams import Sink, StreamEvent
 from openai_cli.builder import Default, Fields, Prepared
 from openai_cli.commands.streaming import live_or_run
+from openai_cli.operations.streams import Sink, StreamEvent
 from openai_cli.options import OptionSpec, shared
 
 if TYPE_CHECKING:
     import httpx
     from typer.core import TyperCommand
 
-    from openai_cli.api.request import Call
     from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
     from openai_cli.io import IO
+    from openai_cli.operations.request import Call
     from openai_cli.writer import Replacement
 
 TRANSCRIBE_MODEL = "gpt-4o-mini-transcribe"  # streams, unlike whisper-1
@@ -110,7 +110,7 @@ def transcriptions(spec: CommandSpec) -> TyperCommand:
 
 def translations(spec: CommandSpec) -> TyperCommand:
     def handler(factory: Factory, call: Call, opts: FileArgument) -> int:
-        from openai_cli.api.runner import execute
+        from openai_cli.operations.runner import execute
 
         return execute(factory, call)
 
@@ -150,9 +150,9 @@ def speech(spec: CommandSpec) -> TyperCommand:
 
 
 def _speech(factory: Factory, call: Call, opts: SpeechOptions) -> int:
-    from openai_cli.api.runner import execute, stream_events
     from openai_cli.errors import UsageError
     from openai_cli.input.outputs import check_outputs
+    from openai_cli.operations.runner import execute, stream_events
 
     check_outputs(("--output-file", call.answer.output_file))
     sse = (call.request.body or {}).get("stream_format") == "sse"

@@ -246,8 +246,8 @@ def status(f: Factory, opts: StatusOptions) -> None:
 def _check_keys(
     f: Factory, settings: Settings
 ) -> tuple[list[tuple[str, str, str]], OaiError | None]:
-    from openai_cli.api.request import Request
-    from openai_cli.api.send import send
+    from openai_cli.operations.request import Request
+    from openai_cli.operations.send import send
 
     client_of = getattr(f, "client", None)
     if client_of is None:

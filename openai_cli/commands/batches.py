@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from openai_cli.api.batch_run import BatchRun, Sink
 from openai_cli.errors import UsageError
 from openai_cli.input.jsonl import MAX_BATCH_LINES
 from openai_cli.input.outputs import STDOUT, check_outputs
+from openai_cli.operations.batch_run import BatchRun, Sink
 from openai_cli.options import NO_VALIDATE, argument, command, option, shared
 from openai_cli.state import hold
 from openai_cli.textfmt import count
@@ -121,7 +121,7 @@ def _run(factory: Factory, opts: RunOptions) -> None:
         opts.completion_window,
         opts.metadata,
     )
-    from openai_cli.api.wait import parse_duration
+    from openai_cli.operations.wait import parse_duration
 
     timeout = None if wait_timeout is None else parse_duration(wait_timeout, flag="--timeout")
     if timeout is not None and not wait:
@@ -349,10 +349,10 @@ def validate_command() -> TyperCommand:
 
 
 def _validate(factory: Factory, opts: ValidateOptions) -> None:
-    from openai_cli.api.batch_run import batch_endpoints
-    from openai_cli.api.cost import estimate
-    from openai_cli.api.schemas import line_check
     from openai_cli.input.jsonl import check_file, validate_batch
+    from openai_cli.operations.batch_run import batch_endpoints
+    from openai_cli.operations.cost import estimate
+    from openai_cli.operations.schemas import line_check
 
     cost = estimate(factory, batch=True)
     summary, shown = check_file(

@@ -181,7 +181,7 @@ def complete(args: list[str], incomplete: str, io: IO, root: Any = None) -> list
 
 def spec_models(command: tuple[str, ...]) -> tuple[str, ...]:
     """The model names the spec lists for ``command``'s ``model`` field."""
-    from openai_cli.api.catalogue import load
+    from openai_cli.operations.catalogue import load
 
     for op in load(command[0]):
         if op.command == command:

@@ -24,9 +24,9 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from openai_cli.api.streams import Sink
 from openai_cli.config.settings_table import CONVERSATION_APIS
 from openai_cli.errors import ApiError, OaiError, UsageError
+from openai_cli.operations.streams import Sink
 from openai_cli.render.live import LiveText
 from openai_cli.textfmt import dollars
 
@@ -35,10 +35,10 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from openai_cli.api.request import Request
-    from openai_cli.api.streams import StreamEvent
     from openai_cli.context import Factory
     from openai_cli.logs import Entry, Log, Past
+    from openai_cli.operations.request import Request
+    from openai_cli.operations.streams import StreamEvent
 
 ENGINE_STATE = "engines.json"
 
@@ -370,7 +370,7 @@ def converse(
     try:
         reply = _usage_asked(factory, engine, turn, logging, markdown=markdown)
     except ApiError as exc:
-        from openai_cli.api.missing import endpoint_missing, full_path, missing_note
+        from openai_cli.operations.missing import endpoint_missing, full_path, missing_note
 
         if engine.name != "responses":
             raise
@@ -444,8 +444,8 @@ def _refuses_previous_response(turn: Turn, exc: ApiError) -> bool:
 def _exchange(
     factory: Factory, engine: Engine, turn: Turn, logging: Logging, *, markdown: bool
 ) -> Reply:
-    from openai_cli.api.request import PRINT, Request
-    from openai_cli.api.runner import dry_run
+    from openai_cli.operations.request import PRINT, Request
+    from openai_cli.operations.runner import dry_run
     from openai_cli.render.live import live_wanted
 
     body = engine.body(turn, usage=not _refuses_stream_options(factory))
@@ -488,7 +488,7 @@ def _cost(factory: Factory, model: str | None, usage: dict[str, Any] | None) -> 
     """What an answer's usage cost; None without usage or a price for the model."""
     if not usage or model is None:
         return None
-    from openai_cli.api.cost import spent
+    from openai_cli.operations.cost import spent
 
     try:
         return spent(factory).add(model, usage)
@@ -558,7 +558,7 @@ def _end(
 
 
 def _streamed(factory: Factory, req: Request, recorder: _Recorder) -> None:
-    from openai_cli.api.runner import stream_events
+    from openai_cli.operations.runner import stream_events
 
     def whole(resp: httpx.Response) -> int:
         # The server answered with one JSON body instead of a stream.
@@ -569,7 +569,7 @@ def _streamed(factory: Factory, req: Request, recorder: _Recorder) -> None:
 
 
 def _whole(factory: Factory, req: Request, recorder: _Recorder) -> None:
-    from openai_cli.api.send import send
+    from openai_cli.operations.send import send
 
     resp = send(factory.client(), req)
     recorder.whole(resp)
@@ -583,7 +583,7 @@ class _Recorder(Sink):
     def __init__(
         self, factory: Factory, *, live: bool, markdown: bool, entry: Entry | None
     ) -> None:
-        from openai_cli.api.runner import EventLines
+        from openai_cli.operations.runner import EventLines
 
         io = factory.io
         self.factory = factory
@@ -638,9 +638,9 @@ class _Recorder(Sink):
     # A whole (not streamed) answer.
 
     def whole(self, resp: httpx.Response) -> None:
-        from openai_cli.api.send import answer_json
-        from openai_cli.api.streams import answer_cut, cut_short, event_error
         from openai_cli.errors import JobFailed
+        from openai_cli.operations.send import answer_json
+        from openai_cli.operations.streams import answer_cut, cut_short, event_error
         from openai_cli.render.live import answer_text
 
         rid = resp.headers.get("x-request-id")

@@ -20,10 +20,10 @@ from openai_cli.options import OptionSpec, shared
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.request import Call
     from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
     from openai_cli.io import IO
+    from openai_cli.operations.request import Call
 
 EMBEDDING_MODEL = "text-embedding-3-small"
 # The embeddings API takes at most 2048 inputs and 300,000 tokens per request (a
@@ -183,9 +183,9 @@ def batches(
 
 
 def _batched(factory: Factory, call: Call, size: int, key: str, *, renumber: bool) -> int:
-    from openai_cli.api.runner import execute
-    from openai_cli.api.send import answer_json, send
     from openai_cli.http.client import MAX_ANSWER
+    from openai_cli.operations.runner import execute
+    from openai_cli.operations.send import answer_json, send
 
     request = call.request
     body = request.body or {}

@@ -24,10 +24,10 @@ from openai_cli.options import argument, command, option, shared
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.request import Call, Request
     from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
     from openai_cli.http.client import FilePart
+    from openai_cli.operations.request import Call, Request
     from openai_cli.progress import Progress
 
 _PANEL = "Large files"
@@ -97,10 +97,10 @@ def create(spec: CommandSpec) -> TyperCommand:
 
 
 def _handler(factory: Factory, call: Call, opts: CreateOptions) -> int:
-    from openai_cli.api import uploads
     from openai_cli.input.body import guess_type
     from openai_cli.input.local import jsonl_input
     from openai_cli.input.numbers import positive
+    from openai_cli.operations import uploads
 
     concurrency = positive(opts.concurrency, "--concurrency", 4)
     part_size = _part_size(opts.part_size)
@@ -140,8 +140,8 @@ def _handler(factory: Factory, call: Call, opts: CreateOptions) -> int:
 
 
 def _part_size(text: str | None) -> int:
-    from openai_cli.api import uploads
     from openai_cli.input.numbers import parse_size
+    from openai_cli.operations import uploads
 
     size = uploads.PART_SIZE if text is None else parse_size(text, flag="--part-size")
     if size > uploads.MAX_PART_SIZE:
@@ -164,7 +164,7 @@ def _source(opts: CreateOptions, request: Request) -> tuple[str, FilePart]:
 
 def _chunked(asked: bool, size: int, shown: str, purpose: str) -> bool:
     """Whether the file goes through the Uploads API in parts; checks that it can."""
-    from openai_cli.api import uploads
+    from openai_cli.operations import uploads
 
     if size > uploads.MAX_UPLOAD_BYTES:
         raise UsageError(f"--file: {shown} is {size:,} bytes; the Uploads API takes at most 8 GiB")
@@ -183,9 +183,9 @@ def _upload_mime(filename: str, guessed: str) -> str:
 
 
 def _validate(path: str, shown: str, purpose: str) -> None:
-    from openai_cli.api.batch_run import batch_endpoints
-    from openai_cli.api.schemas import fine_tune_problems
     from openai_cli.input import jsonl
+    from openai_cli.operations.batch_run import batch_endpoints
+    from openai_cli.operations.schemas import fine_tune_problems
 
     with open(path, "rb") as fh:
         if purpose == "batch":
@@ -195,7 +195,7 @@ def _validate(path: str, shown: str, purpose: str) -> None:
 
 
 def _simple(factory: Factory, call: Call, path: str, filename: str) -> int:
-    from openai_cli.api.runner import execute
+    from openai_cli.operations.runner import execute
     from openai_cli.progress import Progress
 
     bar = Progress(factory.io, f"uploading {filename}", total=os.path.getsize(path))
@@ -222,7 +222,7 @@ class _Counting:
         self._bar = bar
 
     def read(self, n: int = -1) -> bytes:
-        from openai_cli.api.uploads import SEND_CHUNK
+        from openai_cli.operations.uploads import SEND_CHUNK
 
         # Bigger reads than httpx asks for: see RangeReader.read.
         data: bytes = self._fh.read(n if n < 0 else max(n, SEND_CHUNK))
@@ -250,7 +250,7 @@ class _Counting:
 
 
 def _dry_run_chunked(factory: Factory, spec: Any) -> int:
-    from openai_cli.api.uploads import create_body, parts_of
+    from openai_cli.operations.uploads import create_body, parts_of
 
     n = len(parts_of(spec.size, spec.part_size))
     create = create_body(spec)
@@ -283,11 +283,11 @@ def upload_path(
     concurrency: int,
 ) -> dict[str, Any]:
     """Upload a local file as ``files create`` would; return the File object."""
-    from openai_cli.api import uploads
-    from openai_cli.api.request import Request
-    from openai_cli.api.send import answer_object, send
     from openai_cli.http.client import FilePart
     from openai_cli.input.body import guess_type
+    from openai_cli.operations import uploads
+    from openai_cli.operations.request import Request
+    from openai_cli.operations.send import answer_object, send
     from openai_cli.progress import Progress
 
     size = os.path.getsize(path)
@@ -369,14 +369,14 @@ def _vector_store_upload(factory: Factory, opts: VectorStoreUploadOptions) -> No
         opts.wait,
         opts.wait_timeout,
     )
-    from openai_cli.api.request import Request
-    from openai_cli.api.send import answer_object, send
-    from openai_cli.api.uploads import MAX_UPLOAD_BYTES
     from openai_cli.commands.waiters import KINDS, poll_of, timeout_seconds, wait_and_print
     from openai_cli.http.paths import fill
     from openai_cli.input.body import parse_json_text
     from openai_cli.input.local import local_input
     from openai_cli.input.numbers import positive
+    from openai_cli.operations.request import Request
+    from openai_cli.operations.send import answer_object, send
+    from openai_cli.operations.uploads import MAX_UPLOAD_BYTES
 
     io = factory.io
     timeout = timeout_seconds(wait, wait_timeout)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from openai_cli.api.schemas import FINE_TUNE_METHODS
 from openai_cli.errors import UsageError
+from openai_cli.operations.schemas import FINE_TUNE_METHODS
 from openai_cli.options import argument, command, option
 from openai_cli.textfmt import plural
 
@@ -64,10 +64,10 @@ def command_() -> TyperCommand:
 
 
 def _validate(factory: Factory, opts: ValidateOptions) -> None:
-    from openai_cli.api.schemas import fine_tune_problems
     from openai_cli.input import tokens
     from openai_cli.input.jsonl import check_file, validate_fine_tune
     from openai_cli.input.numbers import positive
+    from openai_cli.operations.schemas import fine_tune_problems
 
     if opts.method is not None and opts.method not in FINE_TUNE_METHODS:
         raise UsageError(f"--method: one of {', '.join(FINE_TUNE_METHODS)}, got {opts.method!r}")
@@ -105,7 +105,7 @@ def _validate(factory: Factory, opts: ValidateOptions) -> None:
 
 def _training(factory: Factory, model: str, per_epoch: int, epochs: int) -> str:
     """The training tokens for ``epochs`` and what they cost at the model's price."""
-    from openai_cli.api.cost import prices
+    from openai_cli.operations.cost import prices
     from openai_cli.textfmt import dollars
 
     trained = per_epoch * epochs

@@ -43,9 +43,9 @@ def index() -> tuple[Entry, ...]:
 
 
 def _catalogue() -> list[Entry]:
-    from openai_cli.api.catalogue import GROUPS, load
-    from openai_cli.api.help import all_summaries
     from openai_cli.commands.overrides import EXTRA_COMMANDS
+    from openai_cli.operations.catalogue import GROUPS, load
+    from openai_cli.operations.help import all_summaries
 
     summaries = all_summaries()
     leaves = {op.command for name in GROUPS for op in load(name)}

@@ -18,20 +18,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openai_cli import writer
-from openai_cli.api.streams import Sink, StreamEvent
 from openai_cli.builder import Fields, Prepared
 from openai_cli.commands.audio import OUTPUT_FILE, moved_argument
 from openai_cli.errors import NothingSaved, OutputError
 from openai_cli.input.outputs import STDOUT
+from openai_cli.operations.streams import Sink, StreamEvent
 from openai_cli.options import OptionSpec, shared
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.request import Call, Request
     from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
     from openai_cli.io import IO
+    from openai_cli.operations.request import Call, Request
 
 _PANEL = "Request"
 # Extensions that name an output format the gpt-image models can produce.
@@ -211,8 +211,8 @@ def save_images(
     factory: Factory, call: Call, output_file: str | None, output_dir: str | None
 ) -> int:
     """Send ``call`` and save the images of its answer (JSON, or a stream of events)."""
-    from openai_cli.api.runner import execute, stream_events
-    from openai_cli.api.send import answer_json, send
+    from openai_cli.operations.runner import execute, stream_events
+    from openai_cli.operations.send import answer_json, send
 
     request = call.request
     # The answer is JSON; files are written here, not by the runner.
@@ -395,9 +395,9 @@ def _download(factory: Factory, url: str, path: Path | None) -> None:
     """Fetch an image URL (signed, on another host: the API key is not sent there)."""
     import httpx
 
-    from openai_cli.api.runner import download
-    from openai_cli.api.send import open_foreign
     from openai_cli.errors import NetworkError
+    from openai_cli.operations.runner import download
+    from openai_cli.operations.send import open_foreign
 
     try:
         with open_foreign(factory.settings(), url) as resp:

@@ -3,7 +3,7 @@
 The fast alternative to the Batch API: the same input (batch request lines, or bare
 request bodies), answers in seconds or minutes rather than hours, at the normal
 price. The requests are paced by the rate limits the API reports and their results
-kept in input order by :mod:`openai_cli.api.map`.
+kept in input order by :mod:`openai_cli.operations.map`.
 
 Results are written as JSONL in input order, ``{"line": N, "response": ...}`` or
 ``{"line": N, "error": ...}`` (with ``custom_id`` when the input had one). Because
@@ -42,11 +42,11 @@ from openai_cli.state import hold, state_dir, write_json
 from openai_cli.textfmt import count, dollars
 
 if TYPE_CHECKING:
-    from openai_cli.api.map import Mapper
     from openai_cli.context import Factory
     from openai_cli.input.estimate import Spent
     from openai_cli.input.jsonl import Line, Summary
     from openai_cli.io import IO
+    from openai_cli.operations.map import Mapper
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
 
@@ -189,9 +189,9 @@ def _map(factory: Factory, opts: MapOptions) -> int:
 def _run(
     factory: Factory, opts: MapOptions, output_file: str | None, url: str | None, workers: int
 ) -> int:
-    from openai_cli.api import cost
-    from openai_cli.api.map import Mapper
     from openai_cli.input.estimate import max_cost
+    from openai_cli.operations import cost
+    from openai_cli.operations.map import Mapper
 
     io = factory.io
     cap = max_cost(opts.max_cost)
@@ -248,10 +248,10 @@ def _check_input(
 ) -> tuple[Summary, str, dict[str, Any]]:
     """The input, checked (and its cost estimated under a cap), the API path its lines
     go to, and the input's identity."""
-    from openai_cli.api import cost
-    from openai_cli.api.map import InputIdentity
-    from openai_cli.api.schemas import batch_check
     from openai_cli.input.jsonl import validate_requests
+    from openai_cli.operations import cost
+    from openai_cli.operations.map import InputIdentity
+    from openai_cli.operations.schemas import batch_check
 
     identity = InputIdentity()
     estimate = cost.estimate(factory, batch=False) if cap is not None else None
@@ -295,7 +295,7 @@ def _resumed(
     lines: int,
 ) -> _Had:
     """The results ``--resume`` continues, checked against the input and the cap."""
-    from openai_cli.api.map import identity_differences
+    from openai_cli.operations.map import identity_differences
 
     differs = [] if recorded is None else identity_differences(recorded, source)
     if differs:
@@ -391,7 +391,7 @@ class _Results:
 def _items(path: str, results: _Results, batch_lines: bool) -> Iterator[Any]:
     """What the mapper sends or keeps, line by line, the input and old results open
     only while it reads them."""
-    from openai_cli.api.map import schedule
+    from openai_cli.operations.map import schedule
 
     with contextlib.ExitStack() as stack:
         src = stack.enter_context(open(path, "rb"))

@@ -19,9 +19,9 @@ from openai_cli.options import OptionSpec, shared
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.request import Call, Request
     from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
+    from openai_cli.operations.request import Call, Request
     from openai_cli.render.live import LiveText
 
 _PANEL = "Request"
@@ -56,7 +56,7 @@ class StreamWaitOptions(WaitOptions, StreamOptions):
 
 def live_or_run(factory: Factory, call: Call, *, markdown: bool) -> int:
     """Print a stream's text live when that is what the output format asks for."""
-    from openai_cli.api.runner import execute
+    from openai_cli.operations.runner import execute
     from openai_cli.render.live import live_wanted
 
     live = call.request.stream and live_wanted(factory)
@@ -70,7 +70,7 @@ def live_or_run(factory: Factory, call: Call, *, markdown: bool) -> int:
 
 def stream_text(factory: Factory, req: Request, *, markdown: bool = False) -> LiveText:
     """Send ``req`` (a streaming request) and print its text live; returns the sink."""
-    from openai_cli.api.runner import stream_events
+    from openai_cli.operations.runner import stream_events
     from openai_cli.render.live import LiveText, print_answer_text
 
     sink = LiveText(factory.io, markdown=markdown, verbose=bool(factory.shared.verbose))

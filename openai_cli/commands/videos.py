@@ -21,9 +21,9 @@ from openai_cli.options import shared
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.request import Call
     from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
+    from openai_cli.operations.request import Call
 
 VIDEO = Kind("video", frozenset({"completed"}), frozenset({"failed"}))
 _DOWNLOAD_HELP = (
@@ -69,7 +69,7 @@ def download(spec: CommandSpec) -> TyperCommand:
     """download-content, with ``-O`` beside ``--output-file`` as on the other commands."""
 
     def handler(factory: Factory, call: Call, opts: DownloadOptions) -> int:
-        from openai_cli.api.runner import execute
+        from openai_cli.operations.runner import execute
 
         return execute(factory, call)
 
@@ -77,11 +77,11 @@ def download(spec: CommandSpec) -> TyperCommand:
 
 
 def _run(factory: Factory, call: Call, opts: VideoOptions) -> int:
-    from openai_cli.api.request import Answer, Call
-    from openai_cli.api.runner import execute
-    from openai_cli.api.send import answer_object, send
     from openai_cli.commands.waiters import wait_and_print
     from openai_cli.input.outputs import check_outputs
+    from openai_cli.operations.request import Answer, Call
+    from openai_cli.operations.runner import execute
+    from openai_cli.operations.send import answer_object, send
 
     request, out = call.request, opts.output_file
     # The answer is the video object; the content comes later.

@@ -29,9 +29,9 @@ from openai_cli.options import OptionSpec, shared
 if TYPE_CHECKING:
     from typer.core import TyperCommand
 
-    from openai_cli.api.request import Call, Request
     from openai_cli.builder import CommandSpec
     from openai_cli.context import Factory
+    from openai_cli.operations.request import Call, Request
 
 _PANEL = "Waiting"
 
@@ -57,7 +57,7 @@ WAIT_TIMEOUT = OptionSpec(
 
 def timeout_seconds(wait: bool, text: str | None) -> float | None:
     """``--timeout`` in seconds; an error when it is given without waiting."""
-    from openai_cli.api.wait import parse_duration
+    from openai_cli.operations.wait import parse_duration
 
     if text is not None and not wait:
         raise UsageError(
@@ -108,8 +108,8 @@ def _run(
     command: tuple[str, ...],
     template: str,
 ) -> int:
-    from openai_cli.api.runner import execute
-    from openai_cli.api.send import answer_object, send
+    from openai_cli.operations.runner import execute
+    from openai_cli.operations.send import answer_object, send
 
     if not opts.waiting or factory.shared.dry_run:
         return execute(factory, call)
@@ -161,8 +161,8 @@ def wait_and_print(
     The state is printed whatever the outcome, so a failed or timed-out job still
     shows what the API said last; the failure then travels as its exception.
     """
-    from openai_cli.api.send import answer_object, send
-    from openai_cli.api.wait import WaitFailed, WaitTimedOut, describe, wait_for
+    from openai_cli.operations.send import answer_object, send
+    from openai_cli.operations.wait import WaitFailed, WaitTimedOut, describe, wait_for
 
     client = factory.client(admin=poll.admin)
     renderer = factory.renderer()

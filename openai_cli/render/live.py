@@ -4,7 +4,7 @@ One sink serves every family that streams text: Responses
 (``response.output_text.delta``), chat completions (``choices[].delta.content``),
 legacy completions (``choices[].text``), assistants runs (``thread.message.delta``)
 and transcriptions (``transcript.text.delta``). How a stream ends, and what counts
-as a failure, is decided in :mod:`openai_cli.api.streams`, not here.
+as a failure, is decided in :mod:`openai_cli.operations.streams`, not here.
 
 Text is written as it comes and flushed once per chunk read off the connection.
 On a terminal it may be shown as Markdown, redrawn as it grows; piped, it is
@@ -17,17 +17,17 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from openai_cli.api.send import answer_json
-from openai_cli.api.streams import Sink, StreamEvent
 from openai_cli.errors import ProtocolError
+from openai_cli.operations.send import answer_json
+from openai_cli.operations.streams import Sink, StreamEvent
 from openai_cli.terminal import neutralise
 from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
     import httpx
 
-    from openai_cli.api.deps import Deps
     from openai_cli.io import IO
+    from openai_cli.operations.deps import Deps
 
 # Event types whose "delta" is answer text.
 _TEXT_DELTAS = frozenset(

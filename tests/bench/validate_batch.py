@@ -5,7 +5,7 @@ The file is generated once: chat completion requests of about 4,190 bytes each
 every check runs. Measures, medians of ``--runs``:
 
 - ``jsonl.validate_batch`` in this process (the structural check alone), then with
-  each body checked against the request schema (``api/schemas``): the difference is
+  each body checked against the request schema (``operations/schemas``): the difference is
   what the schema check adds;
 - ``oai files create --file F --purpose batch --dry-run`` and ``oai batches validate F``
   as processes: start-up, the check, with peak RSS (``os.wait4``); nothing is sent
@@ -33,8 +33,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from openai_cli.api import schemas
 from openai_cli.input import jsonl
+from openai_cli.operations import schemas
 from tests.scale.bench_support import measure, oai, oai_env
 
 LINE_BYTES = (200 * 1024 * 1024) // 50_000

@@ -21,11 +21,11 @@ import typer
 import yaml
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
-from openai_cli.api import catalogue
-from openai_cli.api.help import summary
 from openai_cli.app import TOOLS, build
 from openai_cli.builder import load_help
 from openai_cli.commands.overrides import EXTRA_COMMANDS, OVERRIDES
+from openai_cli.operations import catalogue
+from openai_cli.operations.help import summary
 from tests.contract.steady import SteadyUnavailable, find_spec, unavailable
 from tests.helpers import invoke, subprocess_env, walk_commands
 
@@ -245,11 +245,16 @@ TYPER_HELP = "--debug"
 def test_help_of_one_command_loads_only_its_group() -> None:
     modules = _loaded_modules("-m", "openai_cli", TYPER_HELP, "files", "list", "--help")
     # The report must see what it is meant to rule out, or the test proves nothing.
-    assert {"typer", "openai_cli.api.catalogue", "openai_cli.api.catalogue.files"} <= modules
+    assert {
+        "typer",
+        "openai_cli.operations.catalogue",
+        "openai_cli.operations.catalogue.files",
+    } <= modules
     others = {
         m
         for m in modules
-        if m.startswith("openai_cli.api.catalogue.") and m != "openai_cli.api.catalogue.files"
+        if m.startswith("openai_cli.operations.catalogue.")
+        and m != "openai_cli.operations.catalogue.files"
     }
     assert others == set()
     heavy = {m for m in modules if m.split(".")[0] in ("httpx", "httpcore", "keyring", "yaml")}
@@ -260,16 +265,16 @@ def test_help_of_one_command_loads_only_its_group() -> None:
 @pytest.mark.parametrize("group", sorted(catalogue.GROUPS))
 def test_help_of_a_group_loads_no_other_group(group: str) -> None:
     modules = _loaded_modules("-m", "openai_cli", TYPER_HELP, group, "--help")
-    own = f"openai_cli.api.catalogue.{catalogue.GROUPS[group]}"
+    own = f"openai_cli.operations.catalogue.{catalogue.GROUPS[group]}"
     assert own in modules
-    assert {m for m in modules if m.startswith("openai_cli.api.catalogue.")} == {own}
+    assert {m for m in modules if m.startswith("openai_cli.operations.catalogue.")} == {own}
     assert {m for m in modules if m.split(".")[0] in ("httpx", "httpcore", "keyring")} == set()
 
 
 def test_root_help_loads_no_group() -> None:
     modules = _loaded_modules("-m", "openai_cli", TYPER_HELP, "--help")
-    assert "openai_cli.api.catalogue" in modules
-    assert {m for m in modules if m.startswith("openai_cli.api.catalogue.")} == set()
+    assert "openai_cli.operations.catalogue" in modules
+    assert {m for m in modules if m.startswith("openai_cli.operations.catalogue.")} == set()
     assert {m for m in modules if m.split(".")[0] in ("httpx", "keyring")} == set()
 
 
@@ -277,7 +282,7 @@ def test_root_help_loads_no_group() -> None:
 def test_help_from_the_index_loads_no_catalogue(args: list[str]) -> None:
     modules = _loaded_modules("-m", "openai_cli", *args, "--help")
     assert "openai_cli.helpindex" in modules
-    assert {m for m in modules if m.startswith("openai_cli.api.")} == set()
+    assert {m for m in modules if m.startswith("openai_cli.operations.")} == set()
 
 
 def test_no_usage_line_wraps_arguments_in_braces() -> None:

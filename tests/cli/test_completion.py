@@ -223,7 +223,7 @@ def test_a_request_builds_only_the_typed_path_and_never_the_keyring() -> None:
         "from openai_cli.main import run\n"
         "code = run([])\n"
         "loaded = sorted(m for m in sys.modules if m.startswith(("
-        "'keyring', 'httpx', 'openai_cli.api.catalogue.', 'openai_cli.http', 'rich')))\n"
+        "'keyring', 'httpx', 'openai_cli.operations.catalogue.', 'openai_cli.http', 'rich')))\n"
         "print('MODULES', code, ' '.join(loaded), file=sys.stderr)\n"
     )
     env = subprocess_env(
@@ -250,7 +250,7 @@ def test_a_request_builds_only_the_typed_path_and_never_the_keyring() -> None:
     )
     assert p.returncode == 0, p.stderr
     line = next(x for x in p.stderr.splitlines() if x.startswith("MODULES"))
-    assert line.split()[1:] == ["0", "openai_cli.api.catalogue.fine_tuning"]
+    assert line.split()[1:] == ["0", "openai_cli.operations.catalogue.fine_tuning"]
 
 
 # -- oai completion install ---------------------------------------------------------------

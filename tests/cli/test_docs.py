@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from openai_cli.api.model import Operation
+from openai_cli.operations.model import Operation
 from tests.helpers import ROOT
 from tools import gen_docs
 
@@ -55,7 +55,7 @@ def _without_order_flag(load: Any) -> Any:
 def test_check_fails_when_a_command_changes(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], generated: dict[str, str]
 ) -> None:
-    import openai_cli.api.catalogue as catalogue
+    import openai_cli.operations.catalogue as catalogue
 
     page = f"{gen_docs.OUT / 'files.md'}: out of date"
     assert page not in gen_docs.stale(generated)

@@ -9,8 +9,8 @@ import respx
 import typer
 from typer.core import TyperGroup
 
-from openai_cli.api.help import all_summaries
 from openai_cli.app import build
+from openai_cli.operations.help import all_summaries
 from tests.cli.test_command_tree import _loaded_modules
 from tests.helpers import invoke, walk_commands
 
@@ -80,7 +80,7 @@ def test_the_index_is_built_only_on_the_way_to_the_error() -> None:
     # The same report does see it when a word is unknown, so the check above means something.
     done = _loaded_modules("-m", "openai_cli", "files", "lst", code=2)
     assert "openai_cli.commands.help" in done
-    assert "openai_cli.api.catalogue.vector_stores" in done
+    assert "openai_cli.operations.catalogue.vector_stores" in done
 
 
 # -- oai help --------------------------------------------------------------------------

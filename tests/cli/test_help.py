@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from openai_cli.api import catalogue
-from openai_cli.api.help import _read
-from openai_cli.api.model import Param
 from openai_cli.builder import ApiCommand, build_command
+from openai_cli.operations import catalogue
+from openai_cli.operations.help import _read
+from openai_cli.operations.model import Param
 from tests.helpers import api_env, invoke
 
 OPERATIONS = [op for group in catalogue.GROUPS for op in catalogue.load(group)]

@@ -234,7 +234,7 @@ def test_bounded_and_most_recent_first(env: dict[str, str], seen_ids: list[int])
 
 def test_param_kinds_name_what_answers_hold() -> None:
     # Every ID path parameter of the catalogue names a kind an answer's object has.
-    from openai_cli.api.catalogue import GROUPS, load
+    from openai_cli.operations.catalogue import GROUPS, load
 
     kinds = set()
     for group in GROUPS:

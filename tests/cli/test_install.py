@@ -116,7 +116,7 @@ def test_version_is_answered_without_typer() -> None:
 
 def test_version_names_the_spec_of_the_catalogue() -> None:
     from openai_cli import __version__
-    from openai_cli.api.catalogue import SPEC_VERSION
+    from openai_cli.operations.catalogue import SPEC_VERSION
 
     assert version_text() == f"oai {__version__} (OpenAI API spec {SPEC_VERSION})"
     assert SPEC_VERSION and SPEC_VERSION[0].isdigit()

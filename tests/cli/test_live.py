@@ -12,9 +12,9 @@ import httpx
 import pytest
 import respx
 
-from openai_cli.api.streams import Sink, StreamEvent, consume
 from openai_cli.errors import StreamError
 from openai_cli.io import IO
+from openai_cli.operations.streams import Sink, StreamEvent, consume
 from openai_cli.render.live import LiveText
 from tests.helpers import api_env, invoke
 

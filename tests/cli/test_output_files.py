@@ -55,8 +55,8 @@ def test_every_binary_operation_takes_dash_o(
 
 
 def test_every_command_whose_answer_is_bytes_has_dash_o() -> None:
-    from openai_cli.api.catalogue import GROUPS, load
     from openai_cli.builder import build_command
+    from openai_cli.operations.catalogue import GROUPS, load
 
     missing = []
     for group in GROUPS:

@@ -427,8 +427,8 @@ def test_an_image_mask_takes_a_file_id(
 
 def test_every_flag_that_takes_a_file_or_a_reference_does() -> None:
     """The flags that take both are those where the spec pairs an upload with an object."""
-    from openai_cli.api.catalogue import GROUPS
-    from openai_cli.api.catalogue import load as load_ops
+    from openai_cli.operations.catalogue import GROUPS
+    from openai_cli.operations.catalogue import load as load_ops
     from openai_cli.values import takes_reference
     from tools.spec_facts import FACTS_SPEC
 

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, unquote
 
 import pytest
 
-from openai_cli.api import catalogue
+from openai_cli.operations import catalogue
 from tests.contract.steady import Steady
 from tests.contract.test_operations import failing_diagnostics, json_part_misreads, tiny_png
 from tests.helpers import CANARY_KEY, Result, api_env, invoke, temporaries

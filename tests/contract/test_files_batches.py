@@ -86,7 +86,7 @@ def test_chunked_upload_through_the_uploads_api(steady: Steady, run: Any, tmp_pa
 def test_an_interrupted_chunked_upload_is_cancelled(
     steady: Steady, run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from openai_cli.api import uploads
+    from openai_cli.operations import uploads
 
     def interrupted(*args: object) -> str:
         raise KeyboardInterrupt

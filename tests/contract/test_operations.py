@@ -22,9 +22,9 @@ from urllib.parse import parse_qsl
 import pytest
 import yaml
 
-from openai_cli.api import catalogue
-from openai_cli.api.model import Operation, Param
 from openai_cli.commands.overrides import OVERRIDES
+from openai_cli.operations import catalogue
+from openai_cli.operations.model import Operation, Param
 from tests.contract.steady import Steady, find_spec
 from tests.helpers import Result, api_env, invoke, temporaries
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import respx
 
-from openai_cli.api import map as mapping
+from openai_cli.operations import map as mapping
 from tests.helpers import BASE, api_env, invoke, subprocess_env
 from tests.scale.conftest import Oai
 from tests.scale.server import RateLimit

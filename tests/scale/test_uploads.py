@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from openai_cli.api import uploads
+from openai_cli.operations import uploads
 from tests.scale.conftest import Oai
 
 PART = 1000

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from openai_cli.api.batch_run import batch_endpoints
 from openai_cli.errors import ExitCode, UsageError
 from openai_cli.input import jsonl
+from openai_cli.operations.batch_run import batch_endpoints
 from tests.scale.conftest import Oai
 
 

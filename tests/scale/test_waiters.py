@@ -12,9 +12,9 @@ import httpx
 import pytest
 import respx
 
-from openai_cli.api import wait
 from openai_cli.errors import ConfigError, ExitCode, UsageError
 from openai_cli.io import IO
+from openai_cli.operations import wait
 from tests.helpers import BASE, api_env, invoke
 from tests.scale.conftest import Oai
 

@@ -9,10 +9,10 @@ import httpx
 import pytest
 import respx
 
-from openai_cli.api import catalogue
-from openai_cli.api.model import Operation, Param
 from openai_cli.builder import CommandSpec
 from openai_cli.errors import UsageError
+from openai_cli.operations import catalogue
+from openai_cli.operations.model import Operation, Param
 from openai_cli.values import coerce, header_value
 from tests.helpers import BASE, api_env, invoke
 

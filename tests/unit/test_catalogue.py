@@ -20,13 +20,13 @@ if str(REPO) not in sys.path:
     # Lets the test run without an installed package, from any working directory.
     sys.path.insert(0, str(REPO))
 
-catalogue = importlib.import_module("openai_cli.api.catalogue")
-model = importlib.import_module("openai_cli.api.model")
+catalogue = importlib.import_module("openai_cli.operations.catalogue")
+model = importlib.import_module("openai_cli.operations.model")
 gen = importlib.import_module("tools.gen_catalogue")
 Operation = model.Operation
 Param = model.Param
 
-CATALOGUE_DIR = REPO / "openai_cli" / "api" / "catalogue"
+CATALOGUE_DIR = REPO / "openai_cli" / "operations" / "catalogue"
 SPEC = gen.default_spec()
 TSV = SPEC.with_name("operations.tsv")
 needs_tsv = pytest.mark.skipif(

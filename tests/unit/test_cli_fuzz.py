@@ -35,10 +35,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
-from openai_cli.api import catalogue
-from openai_cli.api.model import Operation, Param
 from openai_cli.app import build
 from openai_cli.input.times import is_unix_time
+from openai_cli.operations import catalogue
+from openai_cli.operations.model import Operation, Param
 from openai_cli.options import OUTPUT_FORMATS
 from tests.helpers import Result, api_env, invoke, walk_commands
 

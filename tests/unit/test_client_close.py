@@ -8,12 +8,12 @@ import httpx
 import pytest
 import respx
 
-from openai_cli.api.request import Request
-from openai_cli.api.send import send
 from openai_cli.config import Overrides, load_settings
 from openai_cli.errors import NetworkError
 from openai_cli.http.client import Client
 from openai_cli.io import IO
+from openai_cli.operations.request import Request
+from openai_cli.operations.send import send
 from tests.helpers import api_env
 
 

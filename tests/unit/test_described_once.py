@@ -17,13 +17,13 @@ from pathlib import Path
 import respx
 
 import openai_cli
-from openai_cli.api.catalogue import GROUP_TITLES
 from openai_cli.config import settings_table
+from openai_cli.operations.catalogue import GROUP_TITLES
 from tests.helpers import BASE, api_env, invoke
 
 PACKAGE = Path(openai_cli.__file__).parent
 ROOT = PACKAGE.parent
-HELP = PACKAGE / "api" / "help"
+HELP = PACKAGE / "operations" / "help"
 
 # -- environment variables ----------------------------------------------------------
 

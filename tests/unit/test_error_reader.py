@@ -2,7 +2,7 @@
 
 What an error answer says is read by ``http/errorbody.py`` (``api_error``, used by
 the client, ``map`` and the Realtime handshake) and an answer's JSON by
-``api/send.py`` (``answer_json``); how long a server asks to wait is read by
+``operations/send.py`` (``answer_json``); how long a server asks to wait is read by
 ``http/retry.py``. A module that decodes an answer's body or reads a
 ``Retry-After`` header itself drifts from them (``map`` once reported errors
 without redaction or the hint naming the key's source, and ignored an HTTP date),
@@ -22,7 +22,7 @@ PACKAGE = Path(openai_cli.__file__).parent
 ROOT = PACKAGE.parent
 
 # The readers themselves.
-BODY_READERS = {"openai_cli/api/send.py", "openai_cli/http/errorbody.py"}
+BODY_READERS = {"openai_cli/operations/send.py", "openai_cli/http/errorbody.py"}
 RETRY_AFTER_READER = "openai_cli/http/retry.py"
 
 _ANSWER_PARTS = frozenset({"text", "content", "body"})
@@ -96,7 +96,7 @@ def test_no_module_reads_an_answer_or_retry_after_around_the_readers() -> None:
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         where = path.relative_to(ROOT).as_posix()
-        if where.startswith("openai_cli/api/catalogue/"):
+        if where.startswith("openai_cli/operations/catalogue/"):
             continue  # generated data
         found += bypasses(path.read_text(encoding="utf-8"), where)
     assert found == []
@@ -140,7 +140,9 @@ def test_the_check_catches_each_way_around() -> None:
     for name, source in BYPASSES.items():
         assert bypasses(source, "openai_cli/commands/sample.py"), name
     # The same code in the reader is the reader.
-    assert not bypasses(BYPASSES["an error body decoded by hand (map)"], "openai_cli/api/send.py")
+    assert not bypasses(
+        BYPASSES["an error body decoded by hand (map)"], "openai_cli/operations/send.py"
+    )
     # Decoding what is not an answer (a file, an event's data) is not reading one.
     assert not bypasses(
         "def f(path, sse):\n    a = json.loads(path.read_text())\n    b = json.loads(sse.data)\n",

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from openai_cli.api import catalogue
+from openai_cli.operations import catalogue
 from tests.examples import Example, examples
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from openai_cli.api import catalogue
-from openai_cli.api.help import all_summaries, argument_help, flag_help, parse, summary
+from openai_cli.operations import catalogue
+from openai_cli.operations.help import all_summaries, argument_help, flag_help, parse, summary
 
 HELP = Path(catalogue.__file__).resolve().parent.parent / "help"
 OPERATIONS = [op for group in catalogue.GROUPS for op in catalogue.load(group)]

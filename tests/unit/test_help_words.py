@@ -69,5 +69,5 @@ def test_no_help_text_copies_the_spec() -> None:
         pytest.skip(f"the upstream spec is not at {SPEC} (CI has it)")
     with SPEC.open(encoding="utf-8") as handle:
         spec = yaml.load(handle, Loader=yaml.CSafeLoader)
-    help_files = sorted((ROOT / "openai_cli" / "api" / "help").glob("*.toml"))
+    help_files = sorted((ROOT / "openai_cli" / "operations" / "help").glob("*.toml"))
     assert copies(list(prose(spec)), help_files) == []

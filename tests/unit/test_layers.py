@@ -3,7 +3,7 @@
 The layers, low to high, are :data:`LAYERS`; a module may import its own layer
 and the ones below. Imports under ``if TYPE_CHECKING:`` count too: a type named
 from a layer above is a dependency on it all the same (a lower layer that needs
-something from above declares what it needs, as ``api/deps.py`` does).
+something from above declares what it needs, as ``operations/deps.py`` does).
 Importing a project module inside a function is how a command keeps ``--help``
 fast, so it is allowed where the CLI loads lazily (the loaders of groups and
 commands, and the bodies of commands, which run only when their command does);
@@ -54,7 +54,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "openai_cli.idcache",
         "openai_cli.tab",
     ),
-    ("openai_cli.api",),
+    ("openai_cli.operations",),
     ("openai_cli.render",),
     # Shared options, the per-invocation factory, lazy Typer groups: what every
     # command is built with.
@@ -79,12 +79,21 @@ LAZY_BOUNDARIES = (
 
 # (importer, imported) in-function imports outside the boundaries, or upward ones.
 ALLOWED: dict[tuple[str, str], str] = {
-    ("openai_cli", "openai_cli.api.catalogue"): "--version reads the spec version only when asked",
-    ("openai_cli.api.lookup", "openai_cli.api.catalogue"): "oai api indexes the catalogue on use",
-    ("openai_cli.api.streams", "openai_cli.http.sse"): "the SSE decoder only for a stream",
+    (
+        "openai_cli",
+        "openai_cli.operations.catalogue",
+    ): "--version reads the spec version only when asked",
+    (
+        "openai_cli.operations.lookup",
+        "openai_cli.operations.catalogue",
+    ): "oai api indexes the catalogue on use",
+    ("openai_cli.operations.streams", "openai_cli.http.sse"): "the SSE decoder only for a stream",
     ("openai_cli.options", "openai_cli.context"): "context builds on the options, so the "
     "factory's class is fetched only inside a running command",
-    ("openai_cli.api.streams", "openai_cli.api.lookup"): "the whole catalogue is indexed "
+    (
+        "openai_cli.operations.streams",
+        "openai_cli.operations.lookup",
+    ): "the whole catalogue is indexed "
     "only when a stream ends without its final event and its path decides",
     ("openai_cli.builder", "openai_cli.commands.overrides"): "the registry of "
     "hand-written replacements, looked up when a group or command is built",
@@ -155,7 +164,8 @@ class _Imports(ast.NodeVisitor):
             self._add(node.module, node.lineno)
             return
         for alias in node.names:
-            # ``from openai_cli.api import send`` imports the module openai_cli.api.send.
+            # ``from openai_cli.operations import send`` imports the module
+            # openai_cli.operations.send.
             sub = f"{node.module}.{alias.name}"
             self._add(sub if _is_module(sub) else node.module, node.lineno)
 
@@ -253,7 +263,7 @@ def test_the_checks_find_what_they_forbid(tmp_path: Path) -> None:
     (tmp_path / "input").mkdir()
     (tmp_path / "input" / "x.py").write_text(
         "from typing import TYPE_CHECKING\n"
-        "from openai_cli.api import runner\n"
+        "from openai_cli.operations import runner\n"
         "if TYPE_CHECKING:\n"
         "    from openai_cli.context import Factory\n"
         "def f():\n"
@@ -261,15 +271,15 @@ def test_the_checks_find_what_they_forbid(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert upward(tmp_path) == [
-        "openai_cli.input.x:2 imports openai_cli.api.runner",
+        "openai_cli.input.x:2 imports openai_cli.operations.runner",
         "openai_cli.input.x:4 imports openai_cli.context",
     ]
     assert hidden(tmp_path) == ["openai_cli.input.x:6 imports openai_cli.errors inside a function"]
 
 
 def test_the_framework_check_finds_typer_below_the_commands(tmp_path: Path) -> None:
-    (tmp_path / "api").mkdir()
-    (tmp_path / "api" / "x.py").write_text(
+    (tmp_path / "operations").mkdir()
+    (tmp_path / "operations" / "x.py").write_text(
         "from typing import TYPE_CHECKING\n"
         "import typer\n"
         "if TYPE_CHECKING:\n"
@@ -281,9 +291,9 @@ def test_the_framework_check_finds_typer_below_the_commands(tmp_path: Path) -> N
     (tmp_path / "commands").mkdir()
     (tmp_path / "commands" / "y.py").write_text("import typer\n", encoding="utf-8")
     assert framework(tmp_path) == [
-        "openai_cli.api.x:2 imports typer",
-        "openai_cli.api.x:4 imports click",
-        "openai_cli.api.x:6 imports typer",
+        "openai_cli.operations.x:2 imports typer",
+        "openai_cli.operations.x:4 imports click",
+        "openai_cli.operations.x:6 imports typer",
     ]
 
 
@@ -295,7 +305,8 @@ _ARROW = re.compile(r"\s*(─▶|┈▶)\s*")
 
 
 def _diagram_module(name: str, root: Path) -> str:
-    """``api/runner.execute`` -> ``openai_cli.api.runner``: the longest module it starts with."""
+    """``operations/runner.execute`` -> ``openai_cli.operations.runner``: the longest
+    module it starts with."""
     parts = [p for p in name.replace("/", ".").split(".") if p and p != "*"]
     while parts and not _is_module_in(root, parts):
         parts.pop()
@@ -343,18 +354,18 @@ def test_the_architecture_diagram_draws_real_imports() -> None:
 
 
 def test_the_diagram_check_finds_an_arrow_no_import_draws(tmp_path: Path) -> None:
-    (tmp_path / "api").mkdir()
-    (tmp_path / "api" / "__init__.py").write_text("", encoding="utf-8")
-    (tmp_path / "api" / "runner.py").write_text(
-        "from openai_cli.api import send\n", encoding="utf-8"
+    (tmp_path / "operations").mkdir()
+    (tmp_path / "operations" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "operations" / "runner.py").write_text(
+        "from openai_cli.operations import send\n", encoding="utf-8"
     )
-    (tmp_path / "api" / "send.py").write_text("", encoding="utf-8")
+    (tmp_path / "operations" / "send.py").write_text("", encoding="utf-8")
     (tmp_path / "context.py").write_text("", encoding="utf-8")
     text = (
         "```\n"
-        "argv ─▶ api/runner.execute ─▶ api/send   drawn\n"
-        "context.Factory ─▶ api/runner            not drawn by any import\n"
-        "api/send ┈▶ context                      by name, not read\n"
+        "argv ─▶ operations/runner.execute ─▶ operations/send   drawn\n"
+        "context.Factory ─▶ operations/runner            not drawn by any import\n"
+        "operations/send ┈▶ context                      by name, not read\n"
         "```\n"
     )
-    assert undrawn(text, tmp_path) == ["openai_cli.context ─▶ openai_cli.api.runner"]
+    assert undrawn(text, tmp_path) == ["openai_cli.context ─▶ openai_cli.operations.runner"]

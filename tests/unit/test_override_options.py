@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 import respx
 
-from openai_cli.api import catalogue
-from openai_cli.api.model import Operation
 from openai_cli.builder import ApiCommand, CommandSpec, NoOptions, build_command
 from openai_cli.commands.overrides import OVERRIDES
 from openai_cli.commands.streaming import StreamOptions
 from openai_cli.commands.waiters import WaitOptions
 from openai_cli.errors import UsageError
+from openai_cli.operations import catalogue
+from openai_cli.operations.model import Operation
 from openai_cli.options import specs_of
 from tests.helpers import api_env, invoke
 

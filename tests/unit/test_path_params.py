@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import openai_cli
-from openai_cli.api import catalogue
-from openai_cli.api.model import Operation
+from openai_cli.operations import catalogue
+from openai_cli.operations.model import Operation
 from tests.helpers import BASE, api_env, invoke
 
 OPERATIONS = [op for group in catalogue.GROUPS for op in catalogue.load(group) if op.path_params]
@@ -217,7 +217,10 @@ NOT_PATHS = {
     ("commands/repl.py", "f'unknown command /{name}; /help lists the commands'"): "a message",
     ("http/websocket.py", "f'{scheme}://{uri.host}:{uri.port}{uri.resource_name}'"): "a URL "
     "shown in a message, masked",
-    ("api/uploads.py", 'f"oai: uploaded {human_bytes(s.size)} in {count(len(parts), '): "a message",
+    (
+        "operations/uploads.py",
+        'f"oai: uploaded {human_bytes(s.size)} in {count(len(parts), ',
+    ): "a message",
 }
 
 

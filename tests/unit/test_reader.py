@@ -38,17 +38,17 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("writer.py", "_create"): "the writer creates its temporary file, not a read",
     ("writer.py", "_sync_folder"): "a directory opened to fsync it, not read",
     ("config/lock.py", "exclusive"): "a lock file opened to flock it, never read",
-    ("api/help/__init__.py", "_read"): "help text shipped with the package",
+    ("operations/help/__init__.py", "_read"): "help text shipped with the package",
     ("helpindex.py", "lookup"): "the help pages shipped with the package",
-    ("api/uploads.py", "__init__"): "an upload's part, sent from disk over its byte range",
-    ("api/uploads.py", "file_md5"): "an upload's checksum, a chunk at a time",
-    ("api/batch_run.py", "start"): "the batch input checked a line at a time",
-    ("api/batch_run.py", "_merge"): "results merged a line at a time",
-    ("api/batch_run.py", "_write_results"): "the input read a line at a time, for ids",
-    ("api/map.py", "record"): "the input hashed a chunk at a time",
+    ("operations/uploads.py", "__init__"): "an upload's part, sent from disk over its byte range",
+    ("operations/uploads.py", "file_md5"): "an upload's checksum, a chunk at a time",
+    ("operations/batch_run.py", "start"): "the batch input checked a line at a time",
+    ("operations/batch_run.py", "_merge"): "results merged a line at a time",
+    ("operations/batch_run.py", "_write_results"): "the input read a line at a time, for ids",
+    ("operations/map.py", "record"): "the input hashed a chunk at a time",
     ("commands/files.py", "_validate"): "an upload checked a line at a time",
     ("input/jsonl.py", "check_file"): "a batch file or training data checked a line at a time",
-    ("api/schemas/__init__.py", "_data"): "the package's own request schemas",
+    ("operations/schemas/__init__.py", "_data"): "the package's own request schemas",
     ("input/prices.py", "load"): "the package's own price table (a user's file goes through "
     "the reader)",
     ("commands/files.py", "opener"): "an upload streamed from disk",
@@ -136,7 +136,7 @@ def reads(root: Path) -> list[tuple[str, str, int, str]]:
     found: list[tuple[str, str, int, str]] = []
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root).as_posix()
-        if rel == READER or rel.startswith("api/catalogue/"):
+        if rel == READER or rel.startswith("operations/catalogue/"):
             continue
         scan = _Scan(rel)
         scan.visit(ast.parse(path.read_text(encoding="utf-8")))
@@ -201,7 +201,7 @@ def answer_reads(root: Path) -> list[str]:
     found = []
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root).as_posix()
-        if rel == ANSWER_READER or rel.startswith("api/catalogue/"):
+        if rel == ANSWER_READER or rel.startswith("operations/catalogue/"):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openai_cli.api.request import Answer, Call, Request
 from openai_cli.http.client import FilePart
+from openai_cli.operations.request import Answer, Call, Request
 
 WIRE = {
     "method",

@@ -1,6 +1,6 @@
 """The runner needs a few services, not a command: it runs with plain fakes.
 
-``runner.execute`` takes ``api.deps.Deps`` (IO, settings, a client, a printer and
+``runner.execute`` takes ``operations.deps.Deps`` (IO, settings, a client, a printer and
 the shared options). These tests hand it fakes and no flags at all, as gh tests a
 command's run function apart from its flag parsing.
 """
@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any, cast
 import httpx
 import pytest
 
-from openai_cli.api import runner
-from openai_cli.api.request import Answer, Call, Request
 from openai_cli.errors import UsageError
 from openai_cli.idcache import Seen
 from openai_cli.io import IO
+from openai_cli.operations import runner
+from openai_cli.operations.request import Answer, Call, Request
 
 if TYPE_CHECKING:
     from openai_cli.config import Settings

@@ -1,4 +1,4 @@
-"""Every request the CLI makes goes through one function: ``openai_cli.api.send``.
+"""Every request the CLI makes goes through one function: ``openai_cli.operations.send``.
 
 A module that called the HTTP client's request methods itself could send a
 request the rest do not (without the command's query, headers or retries), as
@@ -22,7 +22,7 @@ import openai_cli
 
 PACKAGE = Path(openai_cli.__file__).parent
 # The one send path, and the client whose methods it calls.
-SENDERS = {"api/send.py", "http/client.py"}
+SENDERS = {"operations/send.py", "http/client.py"}
 # The HTTP client's request methods; an httpx client's also has the verbs.
 METHODS = frozenset({"request", "stream", "send", "build", "build_request"})
 VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
