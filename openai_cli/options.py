@@ -202,7 +202,7 @@ def argument(
     return field(default=default, metadata={_SPEC: spec})
 
 
-def shared(spec: OptionSpec, **changes: Any) -> Any:
+def reuse(spec: OptionSpec, **changes: Any) -> Any:
     """A field of an options class declared by a spec several commands use."""
     spec = replace(spec, **changes)
     if spec.required:

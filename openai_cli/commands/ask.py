@@ -29,7 +29,7 @@ from openai_cli.options import (
     argument,
     complete_ids,
     option,
-    shared,
+    reuse,
 )
 
 if TYPE_CHECKING:
@@ -124,8 +124,8 @@ class AskOptions:
         help="The prompt (words are joined); piped stdin comes before it as context.",
         show_default=False,
     )
-    model: str | None = shared(MODEL)
-    instructions: str | None = shared(INSTRUCTIONS)
+    model: str | None = reuse(MODEL)
+    instructions: str | None = reuse(INSTRUCTIONS)
     files: list[str] | None = option(
         "-a",
         "--file",
@@ -134,12 +134,12 @@ class AskOptions:
         help="Attach an image, PDF or text file (a path, an https URL or a file id); "
         "repeat for several.",
     )
-    cont: bool = shared(CONTINUE)
-    previous_response_id: str | None = shared(PREVIOUS_RESPONSE_ID)
-    conversation: str | None = shared(CONVERSATION)
-    api: str | None = shared(API)
-    cid: str | None = shared(CID)
-    no_log: bool = shared(NO_LOG)
+    cont: bool = reuse(CONTINUE)
+    previous_response_id: str | None = reuse(PREVIOUS_RESPONSE_ID)
+    conversation: str | None = reuse(CONVERSATION)
+    api: str | None = reuse(API)
+    cid: str | None = reuse(CID)
+    no_log: bool = reuse(NO_LOG)
     schema: str | None = option(
         "--schema",
         metavar="JSON|@FILE",
@@ -162,7 +162,7 @@ class AskOptions:
     stream: bool | None = option(
         "--stream/--no-stream", help="Stream the answer (default: on a terminal)."
     )
-    markdown: bool | None = shared(MARKDOWN, panel=None)
+    markdown: bool | None = reuse(MARKDOWN, panel=None)
 
 
 def ask(factory: Factory, opts: AskOptions) -> None:

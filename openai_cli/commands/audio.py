@@ -19,7 +19,7 @@ from openai_cli import writer
 from openai_cli.builder import Default, Fields, Prepared
 from openai_cli.commands.streaming import live_or_run
 from openai_cli.operations.streams import Sink, StreamEvent
-from openai_cli.options import OptionSpec, shared
+from openai_cli.options import OptionSpec, reuse
 
 if TYPE_CHECKING:
     import httpx
@@ -64,12 +64,12 @@ OUTPUT_FILE = OptionSpec(
 class FileArgument:
     """The file to send as a positional argument (or ``--file``)."""
 
-    file_arg: str | None = shared(FILE_ARGUMENT)
+    file_arg: str | None = reuse(FILE_ARGUMENT)
 
 
 @dataclass(frozen=True, kw_only=True)
 class SpeechOptions:
-    output_file: str | None = shared(
+    output_file: str | None = reuse(
         OUTPUT_FILE,
         help="Write the audio to PATH as it arrives (stdout when piped); the extension "
         "(.mp3, .wav, .flac, .opus, .aac, .pcm) sets --response-format.",

@@ -29,7 +29,7 @@ from openai_cli.options import (
     add_command,
     complete_profile,
     option,
-    shared,
+    reuse,
 )
 
 if TYPE_CHECKING:
@@ -95,8 +95,8 @@ def _read_key(f: Factory, with_key_stdin: bool, key_file: Path | None, prompt: s
 
 @dataclass(frozen=True, kw_only=True)
 class LoginOptions:
-    profile: str | None = shared(PROFILE)
-    admin: bool = shared(ADMIN)
+    profile: str | None = reuse(PROFILE)
+    admin: bool = reuse(ADMIN)
     with_key_stdin: bool = option(
         "--with-key-stdin", default=False, help="Read the key from stdin."
     )
@@ -161,8 +161,8 @@ def login(f: Factory, opts: LoginOptions) -> None:
 
 @dataclass(frozen=True, kw_only=True)
 class LogoutOptions:
-    profile: str | None = shared(PROFILE)
-    admin: bool = shared(ADMIN)
+    profile: str | None = reuse(PROFILE)
+    admin: bool = reuse(ADMIN)
     all_keys: bool = option("--all", default=False, help="Both the API and admin keys.")
 
 
@@ -282,7 +282,7 @@ def _check_keys(
 
 @dataclass(frozen=True, kw_only=True)
 class TokenOptions:
-    admin: bool = shared(ADMIN)
+    admin: bool = reuse(ADMIN)
 
 
 def token(f: Factory, opts: TokenOptions) -> None:

@@ -25,7 +25,7 @@ from openai_cli.errors import UsageError
 from openai_cli.input.jsonl import MAX_BATCH_LINES
 from openai_cli.input.outputs import STDOUT, check_outputs
 from openai_cli.operations.batch_run import BatchRun, Sink
-from openai_cli.options import NO_VALIDATE, argument, command, option, shared
+from openai_cli.options import NO_VALIDATE, argument, command, option, reuse
 from openai_cli.state import hold
 from openai_cli.textfmt import count
 
@@ -88,7 +88,7 @@ class RunOptions:
         metavar="USD",
         help="Refuse to upload anything when the input alone is estimated above USD.",
     )
-    no_validate: bool = shared(NO_VALIDATE)
+    no_validate: bool = reuse(NO_VALIDATE)
 
 
 def run_command() -> TyperCommand:

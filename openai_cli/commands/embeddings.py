@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from openai_cli.builder import Default, Fields, Prepared
-from openai_cli.options import OptionSpec, shared
+from openai_cli.options import OptionSpec, reuse
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -61,13 +61,13 @@ _BATCH_SIZE = OptionSpec("batch_size", int | None, ("--batch-size",), metavar="N
 class InputOptions:
     """Where the inputs come from, besides --input."""
 
-    texts: list[str] | None = shared(_TEXTS)
-    input_file: str | None = shared(_INPUT_FILE)
+    texts: list[str] | None = reuse(_TEXTS)
+    input_file: str | None = reuse(_INPUT_FILE)
 
 
 @dataclass(frozen=True, kw_only=True)
 class EmbeddingsOptions(InputOptions):
-    batch_size: int | None = shared(
+    batch_size: int | None = reuse(
         _BATCH_SIZE,
         help=f"Inputs per request (default {MAX_INPUTS_PER_REQUEST}) "
         f"(at most {MAX_INPUTS_PER_REQUEST}).",
@@ -76,7 +76,7 @@ class EmbeddingsOptions(InputOptions):
 
 @dataclass(frozen=True, kw_only=True)
 class ModerationsOptions(InputOptions):
-    batch_size: int | None = shared(
+    batch_size: int | None = reuse(
         _BATCH_SIZE, help=f"Inputs per request (default {MODERATION_BATCH})."
     )
 

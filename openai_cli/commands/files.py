@@ -19,7 +19,7 @@ import typer
 from openai_cli.builder import Fields, Prepared
 from openai_cli.commands.audio import FILE_ARGUMENT, moved_argument
 from openai_cli.errors import UsageError
-from openai_cli.options import argument, command, option, shared
+from openai_cli.options import argument, command, option, reuse
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -39,7 +39,7 @@ UPLOAD_PURPOSES = ("assistants", "batch", "fine-tune", "vision")
 class CreateOptions:
     """``files create``: FILE as an argument, and how a large file is sent."""
 
-    file_arg: str | None = shared(FILE_ARGUMENT)
+    file_arg: str | None = reuse(FILE_ARGUMENT)
     chunked: bool = option(
         "--chunked",
         default=False,

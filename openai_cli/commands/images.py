@@ -23,7 +23,7 @@ from openai_cli.commands.audio import OUTPUT_FILE, moved_argument
 from openai_cli.errors import NothingSaved, OutputError
 from openai_cli.input.outputs import STDOUT
 from openai_cli.operations.streams import Sink, StreamEvent
-from openai_cli.options import OptionSpec, shared
+from openai_cli.options import OptionSpec, reuse
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -60,22 +60,22 @@ _IMAGES = OptionSpec("images", str | None, argument=True, show_default=False)
 class SaveOptions:
     """Where ``images generate`` saves the images."""
 
-    output_file: str | None = shared(OUTPUT_FILE, help=_SAVE_HELP)
-    output_dir: str | None = shared(_OUTPUT_DIR)
+    output_file: str | None = reuse(OUTPUT_FILE, help=_SAVE_HELP)
+    output_dir: str | None = reuse(_OUTPUT_DIR)
 
 
 # The images to work on come first, as they always have (shell completion reads the
 # order): a class lists its bases' fields last base first.
 @dataclass(frozen=True, kw_only=True)
 class _ImagePaths:
-    images: list[str] | None = shared(
+    images: list[str] | None = reuse(
         _IMAGES, metavar="IMAGE...", help="Input image paths (same as repeating --image)."
     )
 
 
 @dataclass(frozen=True, kw_only=True)
 class _ImagePath:
-    images: str | None = shared(_IMAGES, metavar="IMAGE", help="Input image path.")
+    images: str | None = reuse(_IMAGES, metavar="IMAGE", help="Input image path.")
 
 
 @dataclass(frozen=True, kw_only=True)

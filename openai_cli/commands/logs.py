@@ -26,7 +26,7 @@ from openai_cli.options import (
     factory_of,
     option,
     pop_shared,
-    shared,
+    reuse,
 )
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ def _when(ts: int) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class ListOptions:
-    n: int | None = shared(LIMIT)
+    n: int | None = reuse(LIMIT)
 
 
 def list_(factory: Factory, opts: ListOptions) -> None:
@@ -165,7 +165,7 @@ class SearchOptions:
     text: list[str] = argument(
         metavar="TEXT...", help="Words that must all appear (prompt or answer)."
     )
-    n: int | None = shared(LIMIT)
+    n: int | None = reuse(LIMIT)
 
 
 def search(factory: Factory, opts: SearchOptions) -> None:

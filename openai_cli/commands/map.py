@@ -37,7 +37,7 @@ from openai_cli.input.local import jsonl_input
 from openai_cli.input.numbers import positive
 from openai_cli.input.outputs import check_outputs
 from openai_cli.input.reader import read_kept
-from openai_cli.options import NO_VALIDATE, add_command, argument, option, shared
+from openai_cli.options import NO_VALIDATE, add_command, argument, option, reuse
 from openai_cli.state import hold, state_dir, write_json
 from openai_cli.textfmt import count, dollars
 
@@ -159,7 +159,7 @@ class MapOptions:
         help="Send nothing when the input alone is estimated above USD; stop starting "
         "requests once the answers have cost USD (exit 8; --resume with a higher cap goes on).",
     )
-    no_validate: bool = shared(NO_VALIDATE)
+    no_validate: bool = reuse(NO_VALIDATE)
 
 
 def _map(factory: Factory, opts: MapOptions) -> int:

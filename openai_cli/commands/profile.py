@@ -22,7 +22,7 @@ from openai_cli.options import (
     argument,
     complete_profile,
     option,
-    shared,
+    reuse,
 )
 
 if TYPE_CHECKING:
@@ -225,7 +225,7 @@ class SetOptions:
         "(see docs/compatible-servers.md).",
     )
     value: str = argument(metavar="VALUE", help="The new value.")
-    profile: str | None = shared(PROFILE)
+    profile: str | None = reuse(PROFILE)
 
 
 def set_(f: Factory, opts: SetOptions) -> None:
@@ -252,7 +252,7 @@ def set_(f: Factory, opts: SetOptions) -> None:
 @dataclass(frozen=True, kw_only=True)
 class UnsetOptions:
     key: str = argument(metavar="KEY", help="The setting to remove.")
-    profile: str | None = shared(PROFILE)
+    profile: str | None = reuse(PROFILE)
 
 
 def unset(f: Factory, opts: UnsetOptions) -> None:

@@ -29,7 +29,7 @@ from openai_cli.commands.ask import (
     PREVIOUS_RESPONSE_ID,
 )
 from openai_cli.commands.streaming import MARKDOWN
-from openai_cli.options import add_command, shared
+from openai_cli.options import add_command, reuse
 
 if TYPE_CHECKING:
     from openai_cli.commands.conversation import Choice
@@ -64,15 +64,15 @@ class Session:
 
 @dataclass(frozen=True, kw_only=True)
 class ReplOptions:
-    model: str | None = shared(MODEL)
-    instructions: str | None = shared(INSTRUCTIONS)
-    cont: bool = shared(CONTINUE)
-    previous_response_id: str | None = shared(PREVIOUS_RESPONSE_ID)
-    conversation: str | None = shared(CONVERSATION)
-    api: str | None = shared(API)
-    cid: str | None = shared(CID)
-    no_log: bool = shared(NO_LOG)
-    markdown: bool | None = shared(MARKDOWN, panel=None)
+    model: str | None = reuse(MODEL)
+    instructions: str | None = reuse(INSTRUCTIONS)
+    cont: bool = reuse(CONTINUE)
+    previous_response_id: str | None = reuse(PREVIOUS_RESPONSE_ID)
+    conversation: str | None = reuse(CONVERSATION)
+    api: str | None = reuse(API)
+    cid: str | None = reuse(CID)
+    no_log: bool = reuse(NO_LOG)
+    markdown: bool | None = reuse(MARKDOWN, panel=None)
 
 
 def repl(factory: Factory, opts: ReplOptions) -> int:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from openai_cli.builder import Default
 from openai_cli.commands.waiters import WaitOptions
 from openai_cli.errors import UsageError
-from openai_cli.options import OptionSpec, shared
+from openai_cli.options import OptionSpec, reuse
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -46,7 +46,7 @@ MARKDOWN = OptionSpec(
 
 @dataclass(frozen=True, kw_only=True)
 class StreamOptions:
-    markdown: bool = shared(MARKDOWN, default=False)
+    markdown: bool = reuse(MARKDOWN, default=False)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from openai_cli.commands.audio import OUTPUT_FILE
 from openai_cli.commands.waiters import Kind, WaitOptions
 from openai_cli.http.paths import fill
-from openai_cli.options import shared
+from openai_cli.options import reuse
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -43,7 +43,7 @@ def show(video: dict[str, Any]) -> str:
 class VideoOptions(WaitOptions):
     """``--wait``, and ``-O``, which waits as well."""
 
-    output_file: str | None = shared(OUTPUT_FILE, help=_DOWNLOAD_HELP)
+    output_file: str | None = reuse(OUTPUT_FILE, help=_DOWNLOAD_HELP)
 
     @property
     def waiting(self) -> bool:
@@ -52,7 +52,7 @@ class VideoOptions(WaitOptions):
 
 @dataclass(frozen=True, kw_only=True)
 class DownloadOptions:
-    output_file: str | None = shared(OUTPUT_FILE, help="Write the video (or --variant) to PATH.")
+    output_file: str | None = reuse(OUTPUT_FILE, help="Write the video (or --variant) to PATH.")
 
 
 def job(spec: CommandSpec) -> TyperCommand:

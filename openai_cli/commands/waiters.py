@@ -24,7 +24,7 @@ from openai_cli.commands.overrides import KINDS as KINDS
 from openai_cli.commands.overrides import Kind as Kind
 from openai_cli.errors import UsageError
 from openai_cli.http.paths import fill
-from openai_cli.options import OptionSpec, shared
+from openai_cli.options import OptionSpec, reuse
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -72,8 +72,8 @@ def timeout_seconds(wait: bool, text: str | None) -> float | None:
 class WaitOptions:
     """``--wait`` and its ``--timeout``, checked as they are parsed."""
 
-    wait: bool = shared(WAIT, default=False)
-    wait_timeout: str | None = shared(WAIT_TIMEOUT)
+    wait: bool = reuse(WAIT, default=False)
+    wait_timeout: str | None = reuse(WAIT_TIMEOUT)
     # No flag: --timeout in seconds, from wait_timeout.
     timeout: float | None = field(init=False, default=None)
 

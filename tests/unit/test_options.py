@@ -16,7 +16,7 @@ from openai_cli.options import (
     argument,
     option,
     parameter,
-    shared,
+    reuse,
     specs_of,
 )
 from tests.helpers import ROOT, walk_commands
@@ -95,7 +95,7 @@ class Sample:
     colour: str = option(
         "--colour", required=True, completion=lambda incomplete: ["red"], panel="Looks"
     )
-    reused: bool | None = shared(OptionSpec("x", bool | None, ("--reused",), help="Again."))
+    reused: bool | None = reuse(OptionSpec("x", bool | None, ("--reused",), help="Again."))
 
 
 def test_an_options_class_is_its_specs() -> None:
