@@ -6,8 +6,12 @@ once its body has started.
 
 from __future__ import annotations
 
+import errno
+import io
 import ipaddress
 import json
+import os
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -314,7 +318,8 @@ class Client:
         if multipart is not None:
             kwargs["data"] = _form_dict(multipart.fields)
             kwargs["files"] = [
-                (f.field, (f.filename, f.opener(), f.content_type)) for f in multipart.files
+                (f.field, (f.filename, _PartFile(f.opener(), f.path or f.filename), f.content_type))
+                for f in multipart.files
             ]
             if not multipart.files:
                 # httpx sends urlencoded without files; the API wants multipart.
@@ -590,6 +595,67 @@ def _check_headers(headers: Mapping[str, str], sources: Mapping[str, str]) -> No
                     f"at position {i + 1}",
                     hint="a header value is ASCII text on one line",
                 )
+
+
+class _PartFile:
+    """A file part's bytes, exactly as many as its request declares.
+
+    httpx declares a part's length from its file's size. A pipe has none (its size
+    says 0), so it is given no length and its part goes out chunked. A regular file
+    must then give exactly its size: one that gives fewer or more bytes (cut short or
+    grown while it is sent, a sysfs file whose size is a page) is an input error,
+    raised before the body is complete, so no request is ever finished with other
+    bytes than the file holds.
+    """
+
+    def __init__(self, file: BinaryFile[bytes], name: str) -> None:
+        self._file = file
+        self._name = name
+        self._read = 0
+        self._size: int | None = None
+        self._seekable = False
+        try:
+            st = os.fstat(file.fileno())
+        except (AttributeError, OSError, ValueError):
+            # In memory (BytesIO): its length is its content.
+            self._seekable = True
+        else:
+            if stat.S_ISREG(st.st_mode):
+                self._size = st.st_size
+                self._seekable = True
+
+    def fileno(self) -> int:
+        if self._size is None:
+            raise OSError(errno.ESPIPE, "a pipe has no length")
+        return self._file.fileno()
+
+    def tell(self) -> int:
+        if not self._seekable:
+            raise io.UnsupportedOperation("a pipe has no length")
+        return self._file.tell()
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        if not self._seekable:
+            raise io.UnsupportedOperation("a pipe cannot seek")
+        at = self._file.seek(offset, whence)
+        self._read = at
+        return at
+
+    def read(self, n: int = -1) -> bytes:
+        chunk = self._file.read(n)
+        self._read += len(chunk)
+        if self._size is not None and (
+            self._read > self._size or (not chunk and self._read < self._size)
+        ):
+            more = " or more" if self._read > self._size else ""
+            raise UsageError(
+                f"{self._name} changed while it was sent: it gave {self._read:,} bytes{more} "
+                f"where its size said {self._size:,}; nothing was uploaded"
+            )
+        return chunk
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def _close_files(request: httpx.Request) -> None:
