@@ -73,17 +73,27 @@ def _split_base_url(url: str, source: str) -> SplitResult:
     try:
         parts = urlsplit(url)
         if parts.scheme in ("http", "https") and parts.netloc:
-            # Each raises on what only shows later otherwise, deep in a request: a
-            # port out of range or not a number (urlsplit), a control character or a
-            # malformed IDNA label (httpx), an empty or over-long label (the socket
-            # layer, which the Realtime WebSocket goes through).
-            _ = parts.port
-            _ = httpx.URL(url).host
-            (parts.hostname or "").encode("idna")
+            _check_host(url, parts)
             return parts
     except (ValueError, httpx.InvalidURL) as exc:  # UnicodeError is a ValueError
         problem = " ".join(str(exc).split())
     raise UsageError(f"invalid base URL {redact_url(url)!r} (from {source}): {redact(problem)}")
+
+
+def _check_host(url: str, parts: SplitResult) -> None:
+    """Raise ``ValueError`` for a host and port no connection can be made to.
+
+    Each check raises on what only shows later otherwise, deep in a request: a port
+    out of range or not a number (urlsplit), a control character or a malformed IDNA
+    label (httpx), an empty or over-long label (the socket layer, which the Realtime
+    WebSocket goes through, as do proxies).
+    """
+    _ = parts.port
+    _ = httpx.URL(url).host
+    (parts.hostname or "").encode("idna")
+
+
+_PROXY_VARIABLES = ("https_proxy", "http_proxy", "all_proxy")
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
@@ -178,6 +188,7 @@ class Client:
             options = s.transport_options()
             trace = Trace(self.io.err, debug=self.debug, include=self.include)
             try:
+                self._check_proxies()
                 self._http = httpx.Client(
                     timeout=httpx.Timeout(s.timeout.value, connect=s.connect_timeout.value),
                     follow_redirects=True,
@@ -190,8 +201,9 @@ class Client:
                     },
                     **options,
                 )
-            except (ValueError, httpx.InvalidURL) as exc:
+            except (ValueError, httpx.InvalidURL, ImportError) as exc:
                 # The proxy variables are parsed here; their text may hold a password.
+                # (A SOCKS proxy needs a package oai does not install: ImportError.)
                 raise UsageError(
                     f"cannot use the proxy settings: {redact(str(exc))}",
                     hint="proxy settings: " + (", ".join(self._proxy_settings()) or "none"),
@@ -233,11 +245,19 @@ class Client:
         add_secret(key)
         return (key,) if key else ()
 
+    def _check_proxies(self) -> None:
+        """Raise ``ValueError`` for a proxy whose host no connection can be made to,
+        which httpx would only find when the first request fails."""
+        for name, value in self.io.env.items():
+            if name.lower() in _PROXY_VARIABLES and value.strip():
+                url = value.strip() if "://" in value else f"http://{value.strip()}"
+                _check_host(url, urlsplit(url))
+
     def _proxy_settings(self) -> list[str]:
         return [
             f"{k}={redact(v)}"
             for k, v in sorted(self.io.env.items())
-            if k.lower() in ("https_proxy", "http_proxy", "all_proxy", "no_proxy") and v
+            if k.lower() in (*_PROXY_VARIABLES, "no_proxy") and v
         ]
 
     def close(self) -> None:
