@@ -32,7 +32,7 @@ from openai_cli.http.client import FilePart
 from openai_cli.http.paths import fill
 from openai_cli.input import jsonl
 from openai_cli.input.body import parse_json_text
-from openai_cli.input.local import spool_stdin
+from openai_cli.input.local import check_input_file, spool_stdin
 from openai_cli.input.numbers import positive
 from openai_cli.input.outputs import STDOUT
 from openai_cli.progress import Progress
@@ -102,8 +102,7 @@ class BatchRun:
             path = spool_stdin(io, directory=str(state_path.parent))
             shown = "<stdin>"
         else:
-            if not os.path.isfile(input):
-                raise UsageError(f"INPUT: file not found: {input}")
+            check_input_file(input, what="INPUT")
             path, shown = os.path.abspath(input), input
         try:
             chunks: list[dict[str, Any]] = []

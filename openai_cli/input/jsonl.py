@@ -292,7 +292,16 @@ def scan(
 ) -> Summary:
     """Read every line, parse it and hand it to ``check`` (then ``on_line``)."""
     summary = Summary()
-    for number, offset, raw in raw_lines(stream):
+    lines = raw_lines(stream)
+    while True:
+        try:
+            number, offset, raw = next(lines)
+        except StopIteration:
+            return summary
+        except OSError as exc:
+            # A file that fails as it is read (an I/O error): the input is at fault,
+            # not an output, and nothing has been sent yet.
+            raise UsageError(f"cannot read {problems.name}: {exc.strerror or exc}") from None
         summary.lines = number
         summary.bytes = offset + len(raw)
         data = parse_line(number, raw, problems)
@@ -303,7 +312,6 @@ def scan(
         summary.weight += line.weight
         if on_line is not None:
             on_line(line)
-    return summary
 
 
 def validate_batch(

@@ -143,7 +143,10 @@ def too_large(use: Use, what: str, path: str | None) -> UsageError:
 # -- what a file is -------------------------------------------------------------------
 
 
-def _kind(mode: int) -> str:
+def kind(mode: int) -> str:
+    """What a file that is not a regular file is, as a noun: ``a directory``."""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
     if stat.S_ISDIR(mode):
         return "a directory"
     if stat.S_ISCHR(mode):
@@ -158,7 +161,7 @@ def _kind(mode: int) -> str:
 def _refuse(what: str, path: str, mode: int) -> UsageError:
     if stat.S_ISDIR(mode):
         return UsageError(f"{what}: {path} is a directory, not a file")
-    return UsageError(f"{what}: {path} is {_kind(mode)}, not a regular file or a pipe")
+    return UsageError(f"{what}: {path} is {kind(mode)}, not a regular file or a pipe")
 
 
 def file_error(what: str, path: str, exc: OSError | UnicodeDecodeError) -> UsageError:
@@ -266,8 +269,7 @@ def read_kept(
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            kind = "a named pipe" if stat.S_ISFIFO(st.st_mode) else _kind(st.st_mode)
-            raise OSError(errno.EINVAL, f"it is {kind}, not a regular file", name)
+            raise OSError(errno.EINVAL, f"it is {kind(st.st_mode)}, not a regular file", name)
         if check is not None:
             check(st)
         os.set_blocking(fd, True)
@@ -296,8 +298,9 @@ def check_stdin(io: IO, *, what: str) -> None:
         with contextlib.suppress(OSError):
             if st.st_rdev == os.stat(os.devnull).st_rdev:
                 return
-    kind = _kind(mode)
-    line = f"stdin is {kind}, not a " + ("file" if stat.S_ISDIR(mode) else "regular file or a pipe")
+    line = f"stdin is {kind(mode)}, not a " + (
+        "file" if stat.S_ISDIR(mode) else "regular file or a pipe"
+    )
     raise UsageError(line if what == "stdin" else f"{what}: {line}")
 
 

@@ -430,3 +430,34 @@ def test_a_state_file_that_is_a_dangling_link_is_replaced_not_written_through(
     assert list(elsewhere.iterdir()) == []
     assert not state.is_symlink() and json.loads(state.read_text())["finished"] is True
     assert state.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_input_that_is_not_a_file_is_named_for_what_it_is(oai: Oai, tmp_path: Path) -> None:
+    # Each was "INPUT: file not found", and a file that fails as it is read
+    # (/proc/self/mem gives EIO) was "cannot write the output", exit 74.
+    import socket
+
+    sock_path = tmp_path / "s.sock"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(sock_path))
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    cases = {
+        str(tmp_path): "is a directory",
+        str(sock_path): "is a socket",
+        "/dev/zero": "is a character device",
+        str(loop): "Too many levels of symbolic links",
+        str(tmp_path / "missing.jsonl"): "file not found",
+    }
+    if Path("/proc/self/mem").exists():
+        cases["/proc/self/mem"] = "cannot read /proc/self/mem"
+    try:
+        for path, reason in cases.items():
+            for command in ("batches run", "map"):
+                r = oai(*command.split(), path, "--endpoint", "/v1/embeddings")
+                assert r.code == 2, (command, path, r)
+                assert reason in r.err and path in r.err, (command, r.err)
+                assert len(r.err.strip().splitlines()) == 1, r.err
+    finally:
+        sock.close()
+    assert oai.state.log == []
