@@ -338,6 +338,12 @@ def read_line(io: IO, use: Use, *, what: str) -> str | None:
         return None
     if len(line) > use.limit or len(line.encode("utf-8", "surrogateescape")) > use.limit:
         raise too_large(use, what, None)
+    # Stdin decodes with surrogate escapes: bytes that are not UTF-8 arrive as
+    # U+DC80-U+DCFF, which no request can carry.
+    bad = next((i for i, c in enumerate(line) if "\udc80" <= c <= "\udcff"), None)
+    if bad is not None:
+        offset = len(line[:bad].encode("utf-8", "surrogateescape"))
+        raise UsageError(f"{what}: a line is not UTF-8 text (invalid byte at offset {offset})")
     return line.rstrip("\r\n") if line else None
 
 

@@ -387,3 +387,11 @@ def test_a_state_file_over_its_limit_is_refused(tmp_path: Path) -> None:
     r = oai("batches", "run", "--resume", str(state), env=env_for("http://127.0.0.1:9/v1"))
     assert r.code == 2, r
     assert "larger than 16 MiB, the most oai reads as a file it keeps" in r.err, r
+
+
+def test_a_line_of_stdin_that_is_not_utf8_is_named(server: FaultServer) -> None:
+    # repl's lines were sent with their undecodable bytes and ended in "an argument
+    # is not valid UTF-8 text", which names an argument nobody gave.
+    # (realtime connect reads its lines the same way, once its socket is open.)
+    r = oai("repl", "--no-log", input="café\n".encode("latin-1"), env=env_for(server.base_url))
+    refused(r, server, "stdin: a line is not UTF-8 text (invalid byte at offset 3)")
