@@ -25,6 +25,7 @@ import httpx
 
 from openai_cli import __version__
 from openai_cli.config import Settings
+from openai_cli.config.secrets import key_problem
 from openai_cli.config.table import Environment
 from openai_cli.errors import (
     ApiError,
@@ -296,15 +297,13 @@ class Client:
         # HTTP library would fail with an encoding error that quotes the header.
         k = self.settings.admin_key() if self.admin else self.settings.api_key()
         add_secret(k.value)
-        for i, c in enumerate(k.value):
-            if not "!" <= c <= "~":
-                what = "whitespace" if c.isspace() else f"the character U+{ord(c):04X}"
-                label = "admin key" if self.admin else "API key"
-                raise AuthError(
-                    f"the {label} from {k.source} cannot be sent: it contains {what} "
-                    f"at position {i + 1}",
-                    hint="copy the key again, exactly as shown on platform.openai.com",
-                )
+        problem = key_problem(k.value)
+        if problem is not None:
+            label = "admin key" if self.admin else "API key"
+            raise AuthError(
+                f"the {label} from {k.source} cannot be sent: it contains {problem}",
+                hint="copy the key again, exactly as shown on platform.openai.com",
+            )
 
     def url(self, path: str) -> str:
         # Every request passes here: the last guard against a path that the URL
