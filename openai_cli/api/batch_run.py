@@ -236,6 +236,11 @@ class BatchRun:
         self.save()
 
     @property
+    def input_path(self) -> str:
+        """The file the run's requests are read from (a copy of stdin, if spooled)."""
+        return str(self.state["input"]["path"])
+
+    @property
     def outputs(self) -> tuple[str | None, str | None]:
         """``(results, failed lines)``; ``-`` is stdout, ``None`` the default (stdout for
         the results, nowhere for the failed lines)."""

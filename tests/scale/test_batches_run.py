@@ -461,3 +461,25 @@ def test_an_input_that_is_not_a_file_is_named_for_what_it_is(oai: Oai, tmp_path:
     finally:
         sock.close()
     assert oai.state.log == []
+
+
+def test_the_input_is_never_an_output(oai: Oai, tmp_path: Path, fast_polls: Path) -> None:
+    # -O INPUT replaced the input with the results before --errors copied the failed
+    # lines out of it: the errors file held results, the input was gone.
+    items = lines(3, fail=(2,))
+    src = write(tmp_path / "in.jsonl", items)
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(src)
+    for flag, path in (("--output-file", src), ("--output-file", link), ("--errors", src)):
+        r = oai("batches", "run", str(src), "--wait", flag, str(path))
+        assert r.code == 2, r
+        assert f"{flag}: {path} is the input, which the run reads; give another file" in r.err
+    assert oai.state.log == []
+    assert src.read_text() == "".join(json.dumps(i) + "\n" for i in items)
+    # A resumed run reads the input its state names.
+    r = oai("batches", "run", str(src))
+    assert r.code == 0, r
+    sent = len(oai.state.log)
+    r = oai("batches", "run", "--resume", str(state_file(fast_polls)), "--wait", "-O", str(src))
+    assert r.code == 2 and "is the input, which the run reads" in r.err, r
+    assert len(oai.state.log) == sent
