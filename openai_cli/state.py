@@ -48,7 +48,50 @@ def write_json(path: Path, data: Any) -> None:
     writer.write_file(path, text.encode("utf-8"), mode=writer.PRIVATE)
 
 
-def read_json(path: Path, *, what: str) -> dict[str, Any]:
+class Maybe:
+    """A field that may be null (and, with ``missing``, absent); else it is ``spec``."""
+
+    def __init__(self, spec: Any, *, missing: bool = False) -> None:
+        self.spec = spec
+        self.missing = missing
+
+
+def _problem(value: Any, spec: Any, where: str) -> str | None:
+    """Where ``value`` departs from ``spec``, or None.
+
+    A spec is a type or a tuple of types, ``{key: spec}`` for an object with those
+    keys (others are let be), ``[spec]`` for a list of such items, or :class:`Maybe`.
+    """
+    if isinstance(spec, Maybe):
+        return None if value is None else _problem(value, spec.spec, where)
+    if isinstance(spec, dict):
+        if not isinstance(value, dict):
+            return f"{where} is not an object"
+        for key, inner in spec.items():
+            if key not in value and not (isinstance(inner, Maybe) and inner.missing):
+                return f"{where}.{key} is missing"
+            found = _problem(value.get(key), inner, f"{where}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(spec, list):
+        if not isinstance(value, list):
+            return f"{where} is not a list"
+        for i, item in enumerate(value):
+            found = _problem(item, spec[0], f"{where}[{i}]")
+            if found:
+                return found
+        return None
+    # JSON has no distinct booleans for a number field, but Python does.
+    if isinstance(value, bool) and bool not in (spec if isinstance(spec, tuple) else (spec,)):
+        return f"{where} is not of its kind"
+    return None if isinstance(value, spec) else f"{where} is not of its kind"
+
+
+def read_json(path: Path, *, what: str, shape: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The state file at ``path``; one that does not have ``shape`` (edited by hand,
+    or made by another version) is a usage error naming the first field at fault,
+    never a failure deep inside the run that reads it."""
     try:
         data = json.loads(read_kept(path).decode("utf-8"))
     except FileNotFoundError:
@@ -61,7 +104,16 @@ def read_json(path: Path, *, what: str) -> dict[str, Any]:
         raise UsageError(f"{what}: cannot read the state file {path}: {exc}") from None
     if not isinstance(data, dict):
         raise UsageError(f"{what}: {path} is not a state file")
+    if shape is not None:
+        check_shape(data, shape, what=what, path=path)
     return data
+
+
+def check_shape(data: dict[str, Any], shape: dict[str, Any], *, what: str, path: Path) -> None:
+    """Refuse a state that does not have ``shape``, naming the first field at fault."""
+    problem = _problem(data, shape, "state")
+    if problem is not None:
+        raise UsageError(f"{what}: {path} is not a state oai can resume: {problem}")
 
 
 def remove(path: Path) -> None:

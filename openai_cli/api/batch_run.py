@@ -36,7 +36,7 @@ from openai_cli.input.local import check_input_file, spool_stdin
 from openai_cli.input.numbers import positive
 from openai_cli.input.outputs import STDOUT
 from openai_cli.progress import Progress
-from openai_cli.state import read_json, state_dir, write_json
+from openai_cli.state import Maybe, check_shape, read_json, state_dir, write_json
 from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
@@ -209,6 +209,9 @@ class BatchRun:
         data = read_json(path, what="--resume")
         if data.get("version") != 1 or "chunks" not in data:
             raise UsageError(f"--resume: {path} is not the state of a batch run")
+        check_shape(data, _STATE, what="--resume", path=path)
+        if not data["chunks"]:
+            raise UsageError(f"--resume: {path} is not a state oai can resume: it lists no batch")
         inp = data["input"]
         if data.get("finished") and inp.get("spooled"):
             raise UsageError(
@@ -657,6 +660,52 @@ def _stored(path: str | None) -> str | None:
     if path is None or path == STDOUT:
         return path
     return os.path.abspath(path)
+
+
+# What a run reads back from its state file (state.read_json checks it).
+_ID = Maybe(str)
+_LATER = Maybe(bool, missing=True)
+_WHEN = Maybe((int, float), missing=True)
+_COUNT = Maybe(int, missing=True)
+_STATE: dict[str, Any] = {
+    "input": {
+        "path": str,
+        "name": str,
+        "size": int,
+        "mtime_ns": int,
+        "spooled": _LATER,
+    },
+    "endpoint": str,
+    "completion_window": str,
+    "metadata": Maybe(dict, missing=True),
+    "output_file": Maybe(str),
+    "errors_file": Maybe(str),
+    "requests": int,
+    "finished": bool,
+    "succeeded": _COUNT,
+    "failed": _COUNT,
+    "base_url": Maybe(str, missing=True),
+    "chunks": [
+        {
+            "index": int,
+            "filename": str,
+            "start": int,
+            "end": int,
+            "lines": int,
+            "first_line": int,
+            "file_id": _ID,
+            "batch_id": _ID,
+            "status": _ID,
+            "output_file_id": Maybe(str, missing=True),
+            "error_file_id": Maybe(str, missing=True),
+            "request_counts": Maybe({"completed": _COUNT, "failed": _COUNT}, missing=True),
+            "upload_sent": _LATER,
+            "upload_sent_at": _WHEN,
+            "create_sent": _LATER,
+            "create_sent_at": _WHEN,
+        }
+    ],
+}
 
 
 def _metadata(text: str | None) -> dict[str, str]:

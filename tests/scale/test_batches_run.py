@@ -483,3 +483,49 @@ def test_the_input_is_never_an_output(oai: Oai, tmp_path: Path, fast_polls: Path
     r = oai("batches", "run", "--resume", str(state_file(fast_polls)), "--wait", "-O", str(src))
     assert r.code == 2 and "is the input, which the run reads" in r.err, r
     assert len(oai.state.log) == sent
+
+
+def _kinds_other_than(value: Any) -> list[Any]:
+    """A value of every JSON kind but ``value``'s."""
+    samples: list[Any] = [None, True, 7, 2.5, "x", [1], {"k": "v"}]
+    same = {type(value)} | ({int, float} if type(value) in (int, float) else set())
+    return [s for s in samples if type(s) not in same]
+
+
+def test_a_state_file_with_a_field_of_another_kind_is_a_usage_error(
+    oai: Oai, tmp_path: Path, fast_polls: Path
+) -> None:
+    # A state edited by hand or left by another version: a list where an object was,
+    # a number where an id was. Each ended in an internal error (a KeyError, a
+    # TypeError, exit 1) somewhere inside the run.
+    src = write(tmp_path / "in.jsonl", lines(2))
+    r = oai("batches", "run", str(src))
+    assert r.code == 0, r
+    path = state_file(fast_polls)
+    good = json.loads(path.read_text())
+    bad = tmp_path / "bad.json"
+    places: list[tuple[str, ...]] = [(k,) for k in good if k != "version"]
+    places += [("input", k) for k in good["input"]]
+    places += [("chunks", "0", k) for k in good["chunks"][0]]
+    tried = 0
+    for place in places:
+        holder: Any = good
+        for step in place[:-1]:
+            holder = holder[int(step)] if isinstance(holder, list) else holder[step]
+        empty = [[]] if isinstance(holder[place[-1]], list) else []
+        for other in [*_kinds_other_than(holder[place[-1]]), *empty, "missing"]:
+            state = json.loads(json.dumps(good))
+            target: Any = state
+            for step in place[:-1]:
+                target = target[int(step)] if isinstance(target, list) else target[step]
+            if other == "missing":
+                del target[place[-1]]
+            else:
+                target[place[-1]] = other
+            bad.write_text(json.dumps(state))
+            r = oai("batches", "run", "--resume", str(bad), "--wait", "--wait-timeout", "5")
+            tried += 1
+            assert r.code != 1 and "internal error" not in r.err, (place, other, r)
+            if r.code == 2:
+                assert len(r.err.strip().splitlines()) == 1, r.err
+    assert tried > 100
