@@ -512,7 +512,7 @@ def test_a_state_file_with_a_field_of_another_kind_is_a_usage_error(
         holder: Any = good
         for step in place[:-1]:
             holder = holder[int(step)] if isinstance(holder, list) else holder[step]
-        empty = [[]] if isinstance(holder[place[-1]], list) else []
+        empty: list[Any] = [[]] if isinstance(holder[place[-1]], list) else []
         for other in [*_kinds_other_than(holder[place[-1]]), *empty, "missing"]:
             state = json.loads(json.dumps(good))
             target: Any = state
