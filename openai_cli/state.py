@@ -109,6 +109,11 @@ def read_json(path: Path, *, what: str, shape: dict[str, Any] | None = None) -> 
     return data
 
 
+def fits(data: Any, shape: Any) -> bool:
+    """Whether ``data`` has ``shape``: for a kept file whose odd entry is just ignored."""
+    return _problem(data, shape, "state") is None
+
+
 def check_shape(data: dict[str, Any], shape: dict[str, Any], *, what: str, path: Path) -> None:
     """Refuse a state that does not have ``shape``, naming the first field at fault."""
     problem = _problem(data, shape, "state")
