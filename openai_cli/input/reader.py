@@ -103,6 +103,12 @@ EXPLORE = Use(
     "the most oai explore holds in memory",
     hint="narrow it first (jq, or --query on the command that made it)",
 )
+JSONL_LINE = Use(
+    "One line of a JSONL input: `map`, `batches run`, `files create --purpose batch` "
+    "and `fine-tune`",
+    100 * MIB,  # one line is one request body: as much as any body may hold
+    "the most oai reads as one line",
+)
 KEPT = Use(
     "Files oai writes and reads back: config.toml, state files (`batches run --state` "
     "and `--resume`, `uploads --resume`, `map`), last-response.json, engines.json",
@@ -121,6 +127,7 @@ USES = (
     WEBHOOK_HEADERS,
     KEY,
     EXPLORE,
+    JSONL_LINE,
     KEPT,
 )
 
