@@ -251,7 +251,8 @@ class Client:
         which httpx would only find when the first request fails."""
         for name, value in self.io.env.items():
             if name.lower() in _PROXY_VARIABLES and value.strip():
-                url = value.strip() if "://" in value else f"http://{value.strip()}"
+                # As httpx reads it: a bare host:port is an http:// proxy.
+                url = value.strip() if "://" in value else "http://" + value.strip()
                 _check_host(url, urlsplit(url))
 
     def _proxy_settings(self) -> list[str]:
