@@ -20,7 +20,7 @@ from typing import Any
 from openai_cli import writer
 from openai_cli.config.lock import exclusive, private_dir
 from openai_cli.config.table import Environment
-from openai_cli.errors import UsageError
+from openai_cli.errors import UsageError, cannot_write
 from openai_cli.input.reader import read_kept
 
 
@@ -33,7 +33,11 @@ def state_dir(env: Mapping[str, str], *parts: str) -> Path:
 
         root = platformdirs.user_state_path("oai", appauthor=False)
     path = root.joinpath(*parts)
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        # Under a file, or a file where the folder goes: said before anything is sent.
+        raise cannot_write(path, exc) from None
     return path
 
 
