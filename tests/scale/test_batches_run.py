@@ -493,11 +493,13 @@ def _kinds_other_than(value: Any) -> list[Any]:
 
 
 def test_a_state_file_with_a_field_of_another_kind_is_a_usage_error(
-    oai: Oai, tmp_path: Path, fast_polls: Path
+    oai: Oai, tmp_path: Path, fast_polls: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A state edited by hand or left by another version: a list where an object was,
     # a number where an id was. Each ended in an internal error (a KeyError, a
     # TypeError, exit 1) somewhere inside the run.
+    # A string where a path was ("x" as the results file) is written where it says.
+    monkeypatch.chdir(tmp_path)
     src = write(tmp_path / "in.jsonl", lines(2))
     r = oai("batches", "run", str(src))
     assert r.code == 0, r
