@@ -113,7 +113,10 @@ class OutputError(OaiError):
 
 # A write that failed for want of room or of a sound, writable disk: nothing the
 # user typed was wrong, so exit 74 wherever the file was being written.
-OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+# EBADF: stdout closed (main.py keeps its descriptor held and refuses writes to it).
+OUTPUT_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EBADF}
+)
 
 
 def cannot_write(path: str | os.PathLike[str], exc: OSError) -> OaiError:

@@ -134,5 +134,8 @@ class IO:
     def message(self, text: str) -> None:
         """A line for humans: always stderr, never mixed into data."""
         err = self.err
-        err.write(text + "\n")
-        err.flush()
+        # A stderr that is full or gone loses the message, never the command or
+        # its exit code.
+        with contextlib.suppress(OSError, ValueError):
+            err.write(text + "\n")
+            err.flush()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import signal
 import sys
@@ -41,6 +43,7 @@ def _on_ending_signal(signum: int, frame: object) -> None:
 
 
 def main() -> None:
+    _hold_standard_descriptors()
     for sig in _ENDING:
         # An ignored SIGHUP (nohup) stays ignored.
         if sig == signal.SIGTERM or signal.getsignal(sig) is not signal.SIG_IGN:
@@ -50,7 +53,48 @@ def main() -> None:
     except Terminated as exc:  # before run() could handle it
         writer.discard_all()
         code = exc.exit_code
+    # A stderr that cannot take the last message (a full disk) would fail the
+    # interpreter's own flush and turn the code into 120.
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        _discard(sys.stderr)
     sys.exit(code)
+
+
+class _ClosedStdout(io.TextIOBase):
+    """Stdout of a process started with descriptor 1 closed (``oai ... >&-``): data
+    cannot go anywhere, which is an output error like a full disk."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "stdout is closed")
+
+    def fileno(self) -> int:
+        return 1
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _hold_standard_descriptors() -> None:
+    """Put ``/dev/null`` on descriptors 0-2 that the process was started without.
+
+    Left free, the first file oai opens would take the number, and what is meant for
+    stdout would be written into it. A closed stdin still reads as empty, a closed
+    stderr takes the messages nowhere; a closed stdout refuses data.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            if fd == 1:
+                sys.stdout = _ClosedStdout()
+            elif fd == 2:
+                sys.stderr = open(fd, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
 
 
 def run(argv: Sequence[str], io: IO | None = None) -> int:
@@ -248,9 +292,13 @@ def _broken_pipe() -> int:
 
 
 def _discard_stdout() -> None:
-    # stdout pointed at /dev/null, so the interpreter's final flush cannot complain.
+    _discard(sys.stdout)
+
+
+def _discard(stream: object) -> None:
+    # The stream pointed at /dev/null, so the interpreter's final flush cannot complain.
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
+        os.dup2(devnull, getattr(stream, "fileno")())  # noqa: B009
+    except (OSError, ValueError, AttributeError):
         pass

@@ -165,7 +165,10 @@ class Replacement:
         self.done = False
 
     def write(self, data: bytes) -> int:
-        return self.file.write(data)
+        try:
+            return self.file.write(data)
+        except OSError as exc:
+            raise _named(exc, self.path) from None
 
     def commit(self) -> None:
         """Sync the bytes and rename them over the destination; discard on failure."""
@@ -176,6 +179,9 @@ class Replacement:
             # Checked again: it may have become a folder or a pipe since it was opened.
             _refuse(self.path)
             os.replace(self.temporary, self.path)
+        except OSError as exc:
+            self.discard()
+            raise _named(exc, self.path) from None
         except BaseException:
             self.discard()
             raise
@@ -303,6 +309,13 @@ def _create(folder: str, prefix: str, suffix: str = TEMP_SUFFIX) -> tuple[int, s
             raise
         return fd, path
     raise FileExistsError(errno.EEXIST, "no unused temporary name", os.path.join(folder, prefix))
+
+
+def _named(exc: OSError, path: str) -> OSError:
+    """``exc`` naming the destination: a full disk shows on the temporary file, or on
+    none at all (a buffered write), and the user knows only the destination."""
+    exc.filename = path
+    return exc
 
 
 def _remove(path: str) -> None:

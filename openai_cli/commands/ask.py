@@ -322,8 +322,15 @@ def recall(factory: Factory) -> dict[str, Any] | None:
         data = json.loads(read_kept(_state_path(factory)))
     except (OSError, ValueError):
         return None
+    from openai_cli.state import Maybe, fits
+
     entry = data.get(_state_key(factory)) if isinstance(data, dict) else None
-    return entry if isinstance(entry, dict) and (entry.get("id") or entry.get("cid")) else None
+    # One that is not what remember() writes (edited, another version) is forgotten:
+    # its id would be sent as is, its conversation looked up in the log.
+    text = Maybe(str, missing=True)
+    if not isinstance(entry, dict) or not fits(entry, {"id": text, "cid": text, "model": text}):
+        return None
+    return entry if entry.get("id") or entry.get("cid") else None
 
 
 def remember(factory: Factory, reply: Reply, turn: Turn, conversation_id: str | None) -> None:

@@ -21,6 +21,7 @@ from openai_cli.commands.profile import (
     print_rows,
     target_profile,
 )
+from openai_cli.config.secrets import key_problem
 from openai_cli.errors import AuthError, ConfigError, OaiError, UsageError
 from openai_cli.input import reader
 from openai_cli.options import (
@@ -90,6 +91,13 @@ def _read_key(f: Factory, with_key_stdin: bool, key_file: Path | None, prompt: s
         raise UsageError("the key is empty")
     if any(c.isspace() for c in key):
         raise UsageError("the key contains whitespace; paste exactly one key")
+    problem = key_problem(key)
+    if problem is not None:
+        # Stored, it would fail every command: refused by the rule sending applies.
+        raise UsageError(
+            f"the key contains {problem}",
+            hint="copy the key again, exactly as shown on platform.openai.com",
+        )
     return key
 
 

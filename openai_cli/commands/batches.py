@@ -138,19 +138,19 @@ def _run(factory: Factory, opts: RunOptions) -> None:
             raise UsageError(
                 "--resume: INPUT, --endpoint, --metadata and --state come from the state file"
             )
-        _check_outputs(output_file, errors_file)
+        _check_outputs(output_file, errors_file, reads=None)
         path = Path(resume)
         # One process per run: a second would create what the first is creating.
         with hold(path, what="--resume"):
             run = BatchRun.load(factory, path)
-            _check_outputs(*run.outputs, output_file, errors_file)
+            _check_outputs(*run.outputs, output_file, errors_file, reads=run.input_path)
             run.retarget(output_file, errors_file)
             code = run.go(wait=wait, timeout=timeout)
         raise typer.Exit(code)
     if input is None:
         raise UsageError("INPUT: give a JSONL file of requests, - for stdin, or --resume STATE")
     # Before anything is read or sent: a typo here must not cost a whole run.
-    _check_outputs(output_file, errors_file)
+    _check_outputs(output_file, errors_file, reads=input)
     path, run_id = BatchRun.new_state(factory, state)
     with hold(path, what="--state"):
         started = BatchRun.start(
@@ -178,15 +178,18 @@ def _check_outputs(
     errors_file: str | None,
     new_output: str | None = None,
     new_errors: str | None = None,
+    *,
+    reads: str | None,
 ) -> None:
-    """Refuse output paths that cannot be written, or one file for both outputs.
+    """Refuse output paths that cannot be written, one file for both outputs, or the
+    input ``reads`` as an output.
 
     ``new_*`` are the flags of a resumed run, which replace what the state says.
     """
     out = new_output if new_output is not None else output_file
     errors = new_errors if new_errors is not None else errors_file
     # Results go to stdout without -O, so --errors - would mix with them.
-    check_outputs(("--output-file", out or STDOUT), ("--errors", errors))
+    check_outputs(("--output-file", out or STDOUT), ("--errors", errors), reads=reads)
 
 
 # -- batches prepare ------------------------------------------------------------------

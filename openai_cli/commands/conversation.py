@@ -276,7 +276,11 @@ def _engine_state(factory: Factory) -> dict[str, Any]:
         data = json.loads(read_kept(_engines_path(factory)))
     except (OSError, ValueError):
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    # Each entry names an API or a refusal; anything else (edited by hand, another
+    # version) is forgotten rather than looked up as a name.
+    return {k: v for k, v in data.items() if isinstance(v, str)}
 
 
 # What engine memory keeps of a server besides its API: a Chat Completions server

@@ -34,6 +34,19 @@ LABEL: dict[KeyKind, str] = {"api_key": "API key", "admin_key": "admin key"}
 T = TypeVar("T")
 
 
+def key_problem(key: str) -> str | None:
+    """Why ``key`` cannot be sent in a header (``"whitespace at position 3"``), or None.
+
+    A key is printable ASCII without spaces; a pasted one often brings a
+    typographic dash, a quote or a line break.
+    """
+    for i, c in enumerate(key):
+        if not "!" <= c <= "~":
+            what = "whitespace" if c.isspace() else f"the character U+{ord(c):04X}"
+            return f"{what} at position {i + 1}"
+    return None
+
+
 def username(profile: str, kind: KeyKind) -> str:
     return f"{profile}:{kind}"
 

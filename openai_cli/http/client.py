@@ -6,8 +6,12 @@ once its body has started.
 
 from __future__ import annotations
 
+import errno
+import io
 import ipaddress
 import json
+import os
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -21,6 +25,7 @@ import httpx
 
 from openai_cli import __version__
 from openai_cli.config import Settings
+from openai_cli.config.secrets import key_problem
 from openai_cli.config.settings_table import Environment
 from openai_cli.errors import (
     ApiError,
@@ -69,17 +74,27 @@ def _split_base_url(url: str, source: str) -> SplitResult:
     try:
         parts = urlsplit(url)
         if parts.scheme in ("http", "https") and parts.netloc:
-            # Each raises on what only shows later otherwise, deep in a request: a
-            # port out of range or not a number (urlsplit), a control character or a
-            # malformed IDNA label (httpx), an empty or over-long label (the socket
-            # layer, which the Realtime WebSocket goes through).
-            _ = parts.port
-            _ = httpx.URL(url).host
-            (parts.hostname or "").encode("idna")
+            _check_host(url, parts)
             return parts
     except (ValueError, httpx.InvalidURL) as exc:  # UnicodeError is a ValueError
         problem = " ".join(str(exc).split())
     raise UsageError(f"invalid base URL {redact_url(url)!r} (from {source}): {redact(problem)}")
+
+
+def _check_host(url: str, parts: SplitResult) -> None:
+    """Raise ``ValueError`` for a host and port no connection can be made to.
+
+    Each check raises on what only shows later otherwise, deep in a request: a port
+    out of range or not a number (urlsplit), a control character or a malformed IDNA
+    label (httpx), an empty or over-long label (the socket layer, which the Realtime
+    WebSocket goes through, as do proxies).
+    """
+    _ = parts.port
+    _ = httpx.URL(url).host
+    (parts.hostname or "").encode("idna")
+
+
+_PROXY_VARIABLES = ("https_proxy", "http_proxy", "all_proxy")
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
@@ -174,6 +189,7 @@ class Client:
             options = s.transport_options()
             trace = Trace(self.io.err, debug=self.debug, include=self.include)
             try:
+                self._check_proxies()
                 self._http = httpx.Client(
                     timeout=httpx.Timeout(s.timeout.value, connect=s.connect_timeout.value),
                     follow_redirects=True,
@@ -186,8 +202,9 @@ class Client:
                     },
                     **options,
                 )
-            except (ValueError, httpx.InvalidURL) as exc:
+            except (ValueError, httpx.InvalidURL, ImportError) as exc:
                 # The proxy variables are parsed here; their text may hold a password.
+                # (A SOCKS proxy needs a package oai does not install: ImportError.)
                 raise UsageError(
                     f"cannot use the proxy settings: {redact(str(exc))}",
                     hint="proxy settings: " + (", ".join(self._proxy_settings()) or "none"),
@@ -229,11 +246,20 @@ class Client:
         add_secret(key)
         return (key,) if key else ()
 
+    def _check_proxies(self) -> None:
+        """Raise ``ValueError`` for a proxy whose host no connection can be made to,
+        which httpx would only find when the first request fails."""
+        for name, value in self.io.env.items():
+            if name.lower() in _PROXY_VARIABLES and value.strip():
+                # As httpx reads it: a bare host:port is an http:// proxy.
+                url = value.strip() if "://" in value else "http://" + value.strip()
+                _check_host(url, urlsplit(url))
+
     def _proxy_settings(self) -> list[str]:
         return [
             f"{k}={redact(v)}"
             for k, v in sorted(self.io.env.items())
-            if k.lower() in ("https_proxy", "http_proxy", "all_proxy", "no_proxy") and v
+            if k.lower() in (*_PROXY_VARIABLES, "no_proxy") and v
         ]
 
     def close(self) -> None:
@@ -272,15 +298,13 @@ class Client:
         # HTTP library would fail with an encoding error that quotes the header.
         k = self.settings.admin_key() if self.admin else self.settings.api_key()
         add_secret(k.value)
-        for i, c in enumerate(k.value):
-            if not "!" <= c <= "~":
-                what = "whitespace" if c.isspace() else f"the character U+{ord(c):04X}"
-                label = "admin key" if self.admin else "API key"
-                raise AuthError(
-                    f"the {label} from {k.source} cannot be sent: it contains {what} "
-                    f"at position {i + 1}",
-                    hint="copy the key again, exactly as shown on platform.openai.com",
-                )
+        problem = key_problem(k.value)
+        if problem is not None:
+            label = "admin key" if self.admin else "API key"
+            raise AuthError(
+                f"the {label} from {k.source} cannot be sent: it contains {problem}",
+                hint="copy the key again, exactly as shown on platform.openai.com",
+            )
 
     def url(self, path: str) -> str:
         # Every request passes here: the last guard against a path that the URL
@@ -314,7 +338,8 @@ class Client:
         if multipart is not None:
             kwargs["data"] = _form_dict(multipart.fields)
             kwargs["files"] = [
-                (f.field, (f.filename, f.opener(), f.content_type)) for f in multipart.files
+                (f.field, (f.filename, _PartFile(f.opener(), f.path or f.filename), f.content_type))
+                for f in multipart.files
             ]
             if not multipart.files:
                 # httpx sends urlencoded without files; the API wants multipart.
@@ -590,6 +615,67 @@ def _check_headers(headers: Mapping[str, str], sources: Mapping[str, str]) -> No
                     f"at position {i + 1}",
                     hint="a header value is ASCII text on one line",
                 )
+
+
+class _PartFile:
+    """A file part's bytes, exactly as many as its request declares.
+
+    httpx declares a part's length from its file's size. A pipe has none (its size
+    says 0), so it is given no length and its part goes out chunked. A regular file
+    must then give exactly its size: one that gives fewer or more bytes (cut short or
+    grown while it is sent, a sysfs file whose size is a page) is an input error,
+    raised before the body is complete, so no request is ever finished with other
+    bytes than the file holds.
+    """
+
+    def __init__(self, file: BinaryFile[bytes], name: str) -> None:
+        self._file = file
+        self._name = name
+        self._read = 0
+        self._size: int | None = None
+        self._seekable = False
+        try:
+            st = os.fstat(file.fileno())
+        except (AttributeError, OSError, ValueError):
+            # In memory (BytesIO): its length is its content.
+            self._seekable = True
+        else:
+            if stat.S_ISREG(st.st_mode):
+                self._size = st.st_size
+                self._seekable = True
+
+    def fileno(self) -> int:
+        if self._size is None:
+            raise OSError(errno.ESPIPE, "a pipe has no length")
+        return self._file.fileno()
+
+    def tell(self) -> int:
+        if not self._seekable:
+            raise io.UnsupportedOperation("a pipe has no length")
+        return self._file.tell()
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        if not self._seekable:
+            raise io.UnsupportedOperation("a pipe cannot seek")
+        at = self._file.seek(offset, whence)
+        self._read = at
+        return at
+
+    def read(self, n: int = -1) -> bytes:
+        chunk = self._file.read(n)
+        self._read += len(chunk)
+        if self._size is not None and (
+            self._read > self._size or (not chunk and self._read < self._size)
+        ):
+            more = " or more" if self._read > self._size else ""
+            raise UsageError(
+                f"{self._name} changed while it was sent: it gave {self._read:,} bytes{more} "
+                f"where its size said {self._size:,}; nothing was uploaded"
+            )
+        return chunk
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def _close_files(request: httpx.Request) -> None:

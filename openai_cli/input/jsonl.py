@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from openai_cli.errors import UsageError
 from openai_cli.input.local import jsonl_input
+from openai_cli.input.reader import JSONL_LINE, size_text
 from openai_cli.textfmt import count, plural
 
 if TYPE_CHECKING:
@@ -114,6 +115,32 @@ def raw_lines(stream: BinaryFile[bytes]) -> Iterator[tuple[int, int, bytes]]:
     for number, raw in enumerate(stream, start=1):
         yield number, offset, raw
         offset += len(raw)
+
+
+MAX_LINE = JSONL_LINE.limit
+_SKIP = 1 << 20
+
+
+def _bounded_lines(
+    stream: BinaryFile[bytes], limit: int
+) -> Iterator[tuple[int, int, bytes | None, int]]:
+    """``(number, byte offset, raw line or None, length)``: a line longer than ``limit``
+    is passed over a chunk at a time, never held whole, and given as None."""
+    offset = 0
+    number = 0
+    while raw := stream.readline(limit + 1):
+        number += 1
+        length = len(raw)
+        if length > limit and not raw.endswith(b"\n"):
+            del raw
+            while more := stream.readline(_SKIP):
+                length += len(more)
+                if more.endswith(b"\n"):
+                    break
+            yield number, offset, None, length
+        else:
+            yield number, offset, raw, length
+        offset += length
 
 
 def parse_line(number: int, raw: bytes, problems: Problems) -> Any:
@@ -300,9 +327,23 @@ def scan(
 ) -> Summary:
     """Read every line, parse it and hand it to ``check`` (then ``on_line``)."""
     summary = Summary()
-    for number, offset, raw in raw_lines(stream):
+    lines = _bounded_lines(stream, MAX_LINE)
+    while True:
+        try:
+            number, offset, raw, length = next(lines)
+        except StopIteration:
+            return summary
+        except OSError as exc:
+            # A file that fails as it is read (an I/O error): the input is at fault,
+            # not an output, and nothing has been sent yet.
+            raise UsageError(f"cannot read {problems.name}: {exc.strerror or exc}") from None
         summary.lines = number
-        summary.bytes = offset + len(raw)
+        summary.bytes = offset + length
+        if raw is None:
+            problems.add(
+                number, f"longer than {size_text(MAX_LINE)}, the most oai reads as one line"
+            )
+            continue
         data = parse_line(number, raw, problems)
         if data is _BAD:
             continue
@@ -311,7 +352,6 @@ def scan(
         summary.weight += line.weight
         if on_line is not None:
             on_line(line)
-    return summary
 
 
 def validate_batch(

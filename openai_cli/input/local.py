@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 
 from openai_cli import writer
 from openai_cli.errors import UsageError
-from openai_cli.input.reader import check_stdin, check_streamable, utf8_copy
+from openai_cli.input.reader import check_stdin, check_streamable, file_error, file_kind, utf8_copy
 from openai_cli.io import IO
 
 _COPY_CHUNK = 1 << 20
@@ -32,6 +33,22 @@ def spool_stdin(
         while chunk := src.read(_COPY_CHUNK):
             out.write(chunk)
     return path
+
+
+def check_input_file(path: str, *, what: str) -> None:
+    """A file argument read more than once (checked, then sent): a readable regular
+    file, else one line naming it and what it is."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise file_error(what, path, exc) from None
+    if not stat.S_ISREG(mode):
+        pipe = stat.S_ISFIFO(mode)
+        raise UsageError(
+            f"{what}: {path} is {file_kind(mode)}, not a regular file"
+            + ("; give - for stdin" if pipe else "")
+        )
+    check_streamable(path, what=what, allow_empty=True)
 
 
 @contextlib.contextmanager
@@ -57,11 +74,7 @@ def jsonl_input(
 def local_input(io: IO, value: str, *, what: str) -> Iterator[tuple[str, str]]:
     """``(path, name for messages)`` of a file argument; ``-`` is stdin, spooled."""
     if value != "-":
-        if not os.path.isfile(value):
-            if not os.path.exists(value):
-                raise UsageError(f"{what}: file not found: {value}")
-            raise UsageError(f"{what}: {value} is not a regular file")
-        check_streamable(value, what=what, allow_empty=True)
+        check_input_file(value, what=what)
         yield value, value
         return
     path = spool_stdin(io, what=what)

@@ -22,10 +22,13 @@ STDOUT = "-"
 def check_outputs(
     *files: tuple[str, str | None],
     dirs: Sequence[tuple[str, str | None]] = (),
+    reads: str | None = None,
 ) -> list[str | None]:
     """Check each ``(flag, path)`` output; return the paths, ``None`` for stdout or none.
 
-    ``-`` is stdout for the first output only.
+    ``-`` is stdout for the first output only. ``reads`` is a file the command reads
+    while it writes (a batch run's input): no output may be that file, under any
+    name, or the results would replace what is still to be read.
 
     A file is written to a temporary file beside it and then renamed over it, so its
     folder must be writable even when the file exists. ``dirs`` are folders that will be created
@@ -50,12 +53,22 @@ def check_outputs(
             out.append(None)
             continue
         key = os.path.realpath(path)
+        if reads is not None and reads != STDOUT and _same_file(path, reads):
+            raise UsageError(f"{flag}: {path} is the input, which the run reads; give another file")
         if key in taken:
             raise UsageError(f"{flag}: {path} is also where {taken[key]} goes; give another file")
         taken[key] = flag
         _check_file(flag, path, created, stdout=not out)
         out.append(path)
     return out
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` name one file (through links, hard links included)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _check_file(flag: str, path: str, created: Sequence[str], *, stdout: bool) -> None:

@@ -106,6 +106,12 @@ EXPLORE = Use(
     "the most oai explore holds in memory",
     hint="narrow it first (jq, or --query on the command that made it)",
 )
+JSONL_LINE = Use(
+    "One line of a JSONL input: `map`, `batches run`, `files create --purpose batch` "
+    "and `fine-tune`",
+    100 * MIB,  # one line is one request body: as much as any body may hold
+    "the most oai reads as one line",
+)
 KEPT = Use(
     "Files oai writes and reads back: config.toml, state files (`batches run --state` "
     "and `--resume`, `uploads --resume`, `map`), last-response.json, engines.json",
@@ -124,6 +130,7 @@ USES = (
     WEBHOOK_HEADERS,
     KEY,
     EXPLORE,
+    JSONL_LINE,
     KEPT,
 )
 
@@ -341,6 +348,12 @@ def read_line(io: IO, use: Use, *, what: str) -> str | None:
         return None
     if len(line) > use.limit or len(line.encode("utf-8", "surrogateescape")) > use.limit:
         raise too_large(use, what, None)
+    # Stdin decodes with surrogate escapes: bytes that are not UTF-8 arrive as
+    # U+DC80-U+DCFF, which no request can carry.
+    bad = next((i for i, c in enumerate(line) if "\udc80" <= c <= "\udcff"), None)
+    if bad is not None:
+        offset = len(line[:bad].encode("utf-8", "surrogateescape"))
+        raise UsageError(f"{what}: a line is not UTF-8 text (invalid byte at offset {offset})")
     return line.rstrip("\r\n") if line else None
 
 

@@ -23,7 +23,7 @@ from openai_cli.http.client import FilePart
 from openai_cli.http.paths import fill
 from openai_cli.input import jsonl
 from openai_cli.input.body import parse_json_text
-from openai_cli.input.local import spool_stdin
+from openai_cli.input.local import check_input_file, spool_stdin
 from openai_cli.input.numbers import positive
 from openai_cli.input.outputs import STDOUT
 from openai_cli.input.reader import utf8_copy
@@ -37,7 +37,7 @@ from openai_cli.operations.send import answer_id, answer_object, open_response, 
 from openai_cli.operations.uploads import RangeReader
 from openai_cli.operations.wait import WaitTimedOut, error_text, intervals
 from openai_cli.progress import Progress
-from openai_cli.state import read_json, state_dir, write_json
+from openai_cli.state import Maybe, check_shape, read_json, state_dir, write_json
 from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
@@ -103,8 +103,7 @@ class BatchRun:
             path = spool_stdin(io, directory=str(state_path.parent))
             shown = "<stdin>"
         else:
-            if not os.path.isfile(input):
-                raise UsageError(f"INPUT: file not found: {input}")
+            check_input_file(input, what="INPUT")
             path, shown = os.path.abspath(input), input
             state_path.parent.mkdir(parents=True, exist_ok=True)
             # Text in another encoding is sent as a UTF-8 copy, kept (as stdin's
@@ -217,6 +216,9 @@ class BatchRun:
         data = read_json(path, what="--resume")
         if data.get("version") != 1 or "chunks" not in data:
             raise UsageError(f"--resume: {path} is not the state of a batch run")
+        check_shape(data, _STATE, what="--resume", path=path)
+        if not data["chunks"]:
+            raise UsageError(f"--resume: {path} is not a state oai can resume: it lists no batch")
         inp = data["input"]
         if data.get("finished") and inp.get("spooled"):
             raise UsageError(
@@ -242,6 +244,11 @@ class BatchRun:
         if errors_file is not None:
             self.state["errors_file"] = _stored(errors_file)
         self.save()
+
+    @property
+    def input_path(self) -> str:
+        """The file the run's requests are read from (a copy of stdin, if spooled)."""
+        return str(self.state["input"]["path"])
 
     @property
     def outputs(self) -> tuple[str | None, str | None]:
@@ -660,6 +667,52 @@ def _stored(path: str | None) -> str | None:
     if path is None or path == STDOUT:
         return path
     return os.path.abspath(path)
+
+
+# What a run reads back from its state file (state.read_json checks it).
+_ID = Maybe(str)
+_LATER = Maybe(bool, missing=True)
+_WHEN = Maybe((int, float), missing=True)
+_COUNT = Maybe(int, missing=True)
+_STATE: dict[str, Any] = {
+    "input": {
+        "path": str,
+        "name": str,
+        "size": int,
+        "mtime_ns": int,
+        "spooled": _LATER,
+    },
+    "endpoint": str,
+    "completion_window": str,
+    "metadata": Maybe(dict, missing=True),
+    "output_file": Maybe(str),
+    "errors_file": Maybe(str),
+    "requests": int,
+    "finished": bool,
+    "succeeded": _COUNT,
+    "failed": _COUNT,
+    "base_url": Maybe(str, missing=True),
+    "chunks": [
+        {
+            "index": int,
+            "filename": str,
+            "start": int,
+            "end": int,
+            "lines": int,
+            "first_line": int,
+            "file_id": _ID,
+            "batch_id": _ID,
+            "status": _ID,
+            "output_file_id": Maybe(str, missing=True),
+            "error_file_id": Maybe(str, missing=True),
+            "request_counts": Maybe({"completed": _COUNT, "failed": _COUNT}, missing=True),
+            "upload_sent": _LATER,
+            "upload_sent_at": _WHEN,
+            "create_sent": _LATER,
+            "create_sent_at": _WHEN,
+        }
+    ],
+}
 
 
 def _metadata(text: str | None) -> dict[str, str]:

@@ -39,7 +39,7 @@ from openai_cli.io import IO
 from openai_cli.operations.request import Request
 from openai_cli.operations.send import answer_id, answer_object, send
 from openai_cli.progress import Progress, human_bytes
-from openai_cli.state import read_json, remove, state_dir, write_json
+from openai_cli.state import Maybe, read_json, remove, state_dir, write_json
 from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
@@ -64,6 +64,15 @@ SEND_CHUNK = 1 * MiB
 def _path(uid: str, action: str) -> str:
     # The id comes from the server's answer or a state file: encoded like any other.
     return fill("/uploads/{upload_id}/" + action, {"upload_id": uid}, {"upload_id": "upload id"})
+
+
+# What a resumed upload reads back from its state file (state.read_json checks it).
+_STATE: dict[str, Any] = {
+    "upload_id": str,
+    "part_size": int,
+    "expires_at": Maybe((int, float), missing=True),
+    "parts": Maybe({}, missing=True),
+}
 
 
 class _Stale(Exception):
@@ -246,7 +255,7 @@ class ChunkedUpload:
     def _load(self) -> dict[str, Any] | None:
         if self.state_path is None or not self.state_path.exists():
             return None
-        state = read_json(self.state_path, what="--resume")
+        state = read_json(self.state_path, what="--resume", shape=_STATE)
         expires = float(state.get("expires_at") or 0)
         if expires - LIFETIME_MARGIN < time.time():
             self.io.message(

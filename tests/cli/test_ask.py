@@ -222,6 +222,27 @@ def test_continue_with_nothing_to_continue_is_exit_2(unsent: respx.MockRouter) -
     assert not route.called
 
 
+@pytest.mark.parametrize("field", ["id", "cid"])
+@pytest.mark.parametrize("value", [5, ["resp_1"], {"a": 1}, True])
+def test_continue_from_a_remembered_answer_of_another_kind_is_nothing_to_continue(
+    unsent: respx.MockRouter, state_dir: Path, field: str, value: object
+) -> None:
+    # An id of 5 went out as previous_response_id (the API refused it, exit 1); a
+    # list as the logged conversation was "Error binding parameter" from SQLite.
+    route = unsent.post("/responses").respond(200, json=answer("never"))
+    from openai_cli.http.redact import stored_url
+
+    state_dir.mkdir(parents=True, exist_ok=True)
+    kept = state_dir / "last-response.json"
+    entry = {"id": "resp_1", "cid": None, "model": "m", field: value}
+    where = stored_url(api_env()["OPENAI_BASE_URL"], query=True)
+    kept.write_text(json.dumps({f"@{where}": entry}))
+    r = invoke("ask", "-m", "m", "-c", "more", env=api_env())
+    assert r.code == 2, r
+    assert "no earlier answer" in r.err
+    assert not route.called
+
+
 def test_o_json_prints_the_whole_response(api: respx.MockRouter) -> None:
     body = answer("hi")
     api.post("/responses").respond(200, json=body)

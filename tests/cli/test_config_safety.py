@@ -48,6 +48,26 @@ def test_auth_login_into_a_new_profile_does_not_choose_it() -> None:
     assert "'ci' is not the default profile (the default is 'home')" in r.err
 
 
+@pytest.mark.parametrize(
+    ("bad", "what"),
+    [
+        ("\x00", "the character U+0000"),
+        ("\u2011", "the character U+2011"),
+        ("\x7f", "the character U+007F"),
+    ],
+    ids=["nul", "non-breaking-hyphen", "del"],
+)
+def test_auth_login_refuses_a_key_that_could_never_be_sent(bad: str, what: str) -> None:
+    # It was stored, then every command failed with exit 3 (a file holding NULs, a
+    # key pasted with a typographic dash): refused where it is given, by the rule
+    # that sending it applies.
+    key = CANARY_KEY[:10] + bad + CANARY_KEY[10:]
+    r = invoke("auth", "login", "--with-key-stdin", "--insecure-storage", input=key)
+    assert r.code == 2, r
+    assert r.err.splitlines()[0] == f"oai: the key contains {what} at position 11"
+    assert not config_path(os.environ).exists()
+
+
 def test_profile_use_says_which_profile_is_now_the_default() -> None:
     write_config(dict(os.environ), 'current_profile = "home"\n[profiles.home]\n[profiles.work]\n')
     r = invoke("profile", "use", "work")

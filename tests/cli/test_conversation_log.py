@@ -756,3 +756,17 @@ def test_a_generic_chat_stream_prints_its_chunks_whatever_the_finish_reason(
     api.post("/chat/completions").mock(return_value=sse(chunks))
     r = invoke(*CHAT_STREAM, env=api_env())
     assert (r.code, r.out, r.err) == (0, "Once\n", ""), r
+
+
+@pytest.mark.parametrize("value", [["chat"], {"api": "chat"}])
+def test_engine_memory_of_another_kind_is_ignored(
+    api: respx.MockRouter, isolated: Path, value: object
+) -> None:
+    # A list or an object where the API's name was: an internal error (unhashable
+    # type) on every ask and repl against that server.
+    state = isolated / "state"
+    state.mkdir(parents=True)
+    (state / "engines.json").write_text(json.dumps({BASE: value, f"stream_options {BASE}": value}))
+    api.post("/responses").mock(return_value=sse([created(), delta("yes"), completed()]))
+    r = invoke("ask", "--stream", "-m", "m", "hi", env=api_env())
+    assert (r.code, r.out) == (0, "yes\n"), r

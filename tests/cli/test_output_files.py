@@ -413,3 +413,30 @@ def test_a_video_answer_without_a_status_exits_7_with_dash_o(
     assert r.code == 7, r
     assert "nothing was written to cat.mp4" in r.err
     assert json.loads(r.out)["id"] == "video_1"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("batches", "run", "in.jsonl", "--endpoint", "/v1/embeddings"),
+        ("map", "in.jsonl", "--endpoint", "/v1/embeddings", "-O", "out.jsonl"),
+        ("files", "create", "in.jsonl", "--purpose", "batch", "--chunked", "--resume"),
+    ],
+    ids=["batches-run", "map", "chunked-upload"],
+)
+def test_a_state_folder_that_cannot_be_made_is_named_before_sending(
+    unsent: respx.MockRouter, workdir: Path, args: tuple[str, ...]
+) -> None:
+    # OAI_STATE_DIR under a file (or a file where the folder of runs goes) was an
+    # internal error, NotADirectoryError or FileExistsError.
+    line = {"custom_id": "a", "method": "POST", "url": "/v1/embeddings",
+            "body": {"model": "text-embedding-3-small", "input": "x"}}  # fmt: skip
+    body = line["body"] if args[0] == "map" else line
+    (workdir / "in.jsonl").write_text(json.dumps(body) + "\n")
+    (workdir / "a-file").write_text("")
+    route = unsent.route().respond(200, json={})
+    r = invoke(*args, env={**api_env(), "OAI_STATE_DIR": str(workdir / "a-file" / "state")})
+    assert r.code == 2, r
+    assert f"cannot write {workdir / 'a-file' / 'state'}" in r.err
+    assert len(r.err.strip().splitlines()) == 1, r.err
+    assert not route.called

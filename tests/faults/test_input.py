@@ -226,3 +226,58 @@ def test_16_an_error_body_is_read_only_up_to_a_cap(server: FaultServer) -> None:
     assert r.code == 6, r
     assert "HTTP 500" in r.err and "(text/html): <html>xxx" in r.err
     assert server.wait_gone(), "the client hung up before the body was sent"
+
+
+def _fifo_feeding(data: bytes) -> tuple[Path, Callable[[], None]]:
+    """A named pipe a thread writes ``data`` into, and what to call when done with it."""
+    import tempfile
+    import threading
+
+    # Not under tmp_path: the canary reads every file there, and a pipe would block it.
+    folder = tempfile.TemporaryDirectory()
+    fifo = Path(folder.name) / "part.fifo"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with open(fifo, "wb") as fh:
+            fh.write(data)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+
+    def done() -> None:
+        writer.join(5)
+        folder.cleanup()
+
+    return fifo, done
+
+
+@pytest.mark.parametrize("source", ["stdin", "fifo"])
+def test_16_a_file_part_from_a_pipe_is_sent_whole(server: FaultServer, source: str) -> None:
+    # A pipe has no size: its part was declared empty, then its bytes overflowed the
+    # declared length (an internal error, exit 1). It goes out with chunked framing.
+    data = b"hello from a pipe\n" * 1000
+    server.plan(respond(200, json={"id": "file-1", "object": "file"}))
+    args = ["api", "post", "/files", "-F", "purpose=assistants"]
+    if source == "stdin":
+        r = oai(*args, "-F", "file=@-", env=env_for(server.base_url), input=data)
+    else:
+        fifo, done = _fifo_feeding(data)
+        r = oai(*args, "-F", f"file=@{fifo}", env=env_for(server.base_url))
+        done()
+    assert r.code == 0, r
+    (req,) = server.requests
+    assert data in req.body
+
+
+def test_16_a_file_whose_size_lies_is_an_input_error(server: FaultServer, tmp_path: Path) -> None:
+    # A file that says it holds more than it gives (a sysfs file, or one cut short
+    # while it is sent): one line naming it, exit 2, never an internal error.
+    sysfs = Path("/sys/kernel/mm/transparent_hugepage/enabled")
+    if not sysfs.exists() or sysfs.stat().st_size <= len(sysfs.read_bytes()):
+        pytest.skip("needs a file whose size is more than its bytes")
+    server.plan(respond(200, json={"id": "file-1", "object": "file"}))
+    r = oai("files", "create", str(sysfs), "--purpose", "assistants", env=env_for(server.base_url))
+    assert r.code == 2, r
+    assert TRACEBACK not in r.err and "internal error" not in r.err
+    assert str(sysfs) in r.err and "changed while it was sent" in r.err

@@ -188,8 +188,13 @@ def test_9_unreachable_proxy_is_named_with_its_password_masked(server: FaultServ
     [
         f"ftp://{PROXY_USER}:{PROXY_PASSWORD}@127.0.0.1:1",
         f"http://{PROXY_USER}:{PROXY_PASSWORD}@[::1:1",
+        # A host the socket layer cannot encode (an internal error, exit 1, before).
+        f"http://{PROXY_USER}:{PROXY_PASSWORD}@{'x' * 64}.example:8080",
+        f"http://{PROXY_USER}:{PROXY_PASSWORD}@proxy..example:8080",
+        # A scheme that needs a package oai does not install (an ImportError, before).
+        f"socks5://{PROXY_USER}:{PROXY_PASSWORD}@127.0.0.1:1",
     ],
-    ids=["scheme", "port"],
+    ids=["scheme", "port", "long-label", "empty-label", "socks"],
 )
 def test_9_malformed_proxy_url_is_a_usage_error_with_its_password_masked(
     server: FaultServer, bad: str

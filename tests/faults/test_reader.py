@@ -387,3 +387,38 @@ def test_a_state_file_over_its_limit_is_refused(tmp_path: Path) -> None:
     r = oai("batches", "run", "--resume", str(state), env=env_for("http://127.0.0.1:9/v1"))
     assert r.code == 2, r
     assert "larger than 16 MiB, the most oai reads as a file it keeps" in r.err, r
+
+
+def test_a_line_of_stdin_that_is_not_utf8_is_named(server: FaultServer) -> None:
+    # repl's lines were sent with their undecodable bytes and ended in "an argument
+    # is not valid UTF-8 text", which names an argument nobody gave.
+    # (realtime connect reads its lines the same way, once its socket is open.)
+    r = oai("repl", "--no-log", input="café\n".encode("latin-1"), env=env_for(server.base_url))
+    refused(r, server, "stdin: a line is not UTF-8 text (invalid byte at offset 3)")
+
+
+def test_a_jsonl_line_is_read_only_up_to_its_limit(server: FaultServer, tmp_path: Path) -> None:
+    # One 300 MB line (a file without a newline) was read whole: 650 MB of memory for
+    # map, batches run and files create, and a bigger file, more.
+    big = tmp_path / "one-line.jsonl"
+    with open(big, "wb") as fh:
+        fh.truncate(300 * MIB)
+    for args in (
+        ("map", str(big), "--endpoint", "/v1/embeddings"),
+        ("batches", "run", str(big), "--endpoint", "/v1/embeddings"),
+        ("files", "create", str(big), "--purpose", "fine-tune"),
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-c", PEAK, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=helpers.subprocess_env(env_for(server.base_url)),
+            timeout=120,
+        )
+        err, _, hwm = proc.stderr.decode("utf-8", "replace").rpartition("\nVmHWM:")
+        assert proc.returncode == 2, err
+        assert f"{big}:1: longer than 100 MiB, the most oai reads as one line" in err
+        assert TRACEBACK not in err and server.requests == []
+        peak = int(hwm.split()[0]) * 1024
+        assert peak < 250 * MIB, f"{args[0]}: peak RSS {peak / MIB:.0f} MiB"

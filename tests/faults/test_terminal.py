@@ -210,3 +210,50 @@ def test_20_login_without_a_tty_does_not_prompt() -> None:
     assert r.code == 2, r
     assert "cannot prompt" in r.err and "--with-key-stdin" in r.err
     assert r.elapsed < 10
+
+
+# -- standard streams that are closed or full ---------------------------------------
+
+
+def _shell(server: FaultServer, tmp_path: Path, command: str) -> tuple[int, str, str]:
+    """Run ``oai`` through bash with the redirections in ``command`` ($OAI is oai)."""
+    env = process_env(env_for(server.base_url))
+    proc = subprocess.run(
+        ["bash", "-c", command],
+        env={**env, "OAI": f"{sys.executable} -m openai_cli"},
+        capture_output=True,
+        timeout=30,
+        cwd=tmp_path,
+    )
+    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
+
+def test_a_closed_stdout_is_an_output_error(server: FaultServer, tmp_path: Path) -> None:
+    # `oai ... >&-`: there was no stdout at all, an internal error (exit 1).
+    server.plan(respond(200, json={"object": "list", "data": []}))
+    code, _, err = _shell(server, tmp_path, "$OAI api get /models >&-")
+    assert code == 74, err
+    assert err == "oai: cannot write the output: stdout is closed\n"
+
+
+def test_a_closed_stdout_never_receives_a_file_written(server: FaultServer, tmp_path: Path) -> None:
+    # A file opened while descriptor 1 is free would take its number, and whatever
+    # went to stdout would land in it: the standard descriptors are held first.
+    body = b'{"object": "list", "data": []}'
+    server.plan(respond(200, body, headers=[("content-type", "application/json")]))
+    code, _, err = _shell(server, tmp_path, "$OAI api get /models -O out.json >&-")
+    assert code == 0, err
+    assert (tmp_path / "out.json").read_bytes() == body
+
+
+@pytest.mark.parametrize("redirect", ["2>&-", "2>/dev/full"])
+def test_a_stderr_that_cannot_be_written_keeps_the_exit_code(
+    server: FaultServer, tmp_path: Path, redirect: str
+) -> None:
+    # The message is lost, the code is not: it was 1 (closed) or 120 (full).
+    code, out, _ = _shell(server, tmp_path, f"$OAI models lis {redirect}")
+    assert code == 2
+    assert out == ""
+    server.plan(respond(404, json={"error": {"message": "no such model"}}))
+    code, _, _ = _shell(server, tmp_path, f"$OAI models retrieve m-1 {redirect}")
+    assert code == 4

@@ -5,6 +5,7 @@ What is at the destination and every output flag are in ``tests/cli/test_writer.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import signal
@@ -185,3 +186,34 @@ def test_a_full_disk_is_an_output_error_and_leaves_no_temporary_file(
     assert proc.returncode == 74, err
     assert err.splitlines() == [f"oai: cannot write {target}: File too large"]
     assert not target.exists() and temporaries(tmp_path) == []
+
+
+def test_a_full_disk_names_the_state_file_it_could_not_write(
+    server: FaultServer, tmp_path: Path
+) -> None:
+    # Said "cannot write the output", as if stdout had failed: every write through
+    # the writer names its file, whoever called it.
+    src = tmp_path / "in.jsonl"
+    line = {"custom_id": "a", "method": "POST", "url": "/v1/embeddings",
+            "body": {"model": "text-embedding-3-small", "input": "x"}}  # fmt: skip
+    src.write_text(json.dumps(line) + "\n")
+    state = tmp_path / "run.json"
+
+    def tiny_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+
+    args = ["batches", "run", str(src), "--endpoint", "/v1/embeddings", "--state", str(state)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "openai_cli", *args],
+        env=process_env(env_for(server.base_url)),
+        capture_output=True,
+        preexec_fn=tiny_disk,
+        timeout=30,
+    )
+    check_run(args, stdout=proc.stdout, stderr=proc.stderr)
+    err = proc.stderr.decode()
+    assert proc.returncode == 74, err
+    assert err.splitlines()[-1] == f"oai: cannot write {state}: File too large"
+    assert server.requests == [], "nothing is sent before the state is kept"
+    assert temporaries(tmp_path) == []

@@ -430,3 +430,104 @@ def test_a_state_file_that_is_a_dangling_link_is_replaced_not_written_through(
     assert list(elsewhere.iterdir()) == []
     assert not state.is_symlink() and json.loads(state.read_text())["finished"] is True
     assert state.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_input_that_is_not_a_file_is_named_for_what_it_is(oai: Oai, tmp_path: Path) -> None:
+    # Each was "INPUT: file not found", and a file that fails as it is read
+    # (/proc/self/mem gives EIO) was "cannot write the output", exit 74.
+    import socket
+
+    sock_path = tmp_path / "s.sock"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(sock_path))
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    cases = {
+        str(tmp_path): "is a directory",
+        str(sock_path): "is a socket",
+        "/dev/zero": "is a character device",
+        str(loop): "Too many levels of symbolic links",
+        str(tmp_path / "missing.jsonl"): "file not found",
+    }
+    if Path("/proc/self/mem").exists():
+        cases["/proc/self/mem"] = "cannot read /proc/self/mem"
+    try:
+        for path, reason in cases.items():
+            for command in ("batches run", "map"):
+                r = oai(*command.split(), path, "--endpoint", "/v1/embeddings")
+                assert r.code == 2, (command, path, r)
+                assert reason in r.err and path in r.err, (command, r.err)
+                assert len(r.err.strip().splitlines()) == 1, r.err
+    finally:
+        sock.close()
+    assert oai.state.log == []
+
+
+def test_the_input_is_never_an_output(oai: Oai, tmp_path: Path, fast_polls: Path) -> None:
+    # -O INPUT replaced the input with the results before --errors copied the failed
+    # lines out of it: the errors file held results, the input was gone.
+    items = lines(3, fail=(2,))
+    src = write(tmp_path / "in.jsonl", items)
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(src)
+    for flag, path in (("--output-file", src), ("--output-file", link), ("--errors", src)):
+        r = oai("batches", "run", str(src), "--wait", flag, str(path))
+        assert r.code == 2, r
+        assert f"{flag}: {path} is the input, which the run reads; give another file" in r.err
+    assert oai.state.log == []
+    assert src.read_text() == "".join(json.dumps(i) + "\n" for i in items)
+    # A resumed run reads the input its state names.
+    r = oai("batches", "run", str(src))
+    assert r.code == 0, r
+    sent = len(oai.state.log)
+    r = oai("batches", "run", "--resume", str(state_file(fast_polls)), "--wait", "-O", str(src))
+    assert r.code == 2 and "is the input, which the run reads" in r.err, r
+    assert len(oai.state.log) == sent
+
+
+def _kinds_other_than(value: Any) -> list[Any]:
+    """A value of every JSON kind but ``value``'s."""
+    samples: list[Any] = [None, True, 7, 2.5, "x", [1], {"k": "v"}]
+    same = {type(value)} | ({int, float} if type(value) in (int, float) else set())
+    return [s for s in samples if type(s) not in same]
+
+
+def test_a_state_file_with_a_field_of_another_kind_is_a_usage_error(
+    oai: Oai, tmp_path: Path, fast_polls: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A state edited by hand or left by another version: a list where an object was,
+    # a number where an id was. Each ended in an internal error (a KeyError, a
+    # TypeError, exit 1) somewhere inside the run.
+    # A string where a path was ("x" as the results file) is written where it says.
+    monkeypatch.chdir(tmp_path)
+    src = write(tmp_path / "in.jsonl", lines(2))
+    r = oai("batches", "run", str(src))
+    assert r.code == 0, r
+    path = state_file(fast_polls)
+    good = json.loads(path.read_text())
+    bad = tmp_path / "bad.json"
+    places: list[tuple[str, ...]] = [(k,) for k in good if k != "version"]
+    places += [("input", k) for k in good["input"]]
+    places += [("chunks", "0", k) for k in good["chunks"][0]]
+    tried = 0
+    for place in places:
+        holder: Any = good
+        for step in place[:-1]:
+            holder = holder[int(step)] if isinstance(holder, list) else holder[step]
+        empty: list[Any] = [[]] if isinstance(holder[place[-1]], list) else []
+        for other in [*_kinds_other_than(holder[place[-1]]), *empty, "missing"]:
+            state = json.loads(json.dumps(good))
+            target: Any = state
+            for step in place[:-1]:
+                target = target[int(step)] if isinstance(target, list) else target[step]
+            if other == "missing":
+                del target[place[-1]]
+            else:
+                target[place[-1]] = other
+            bad.write_text(json.dumps(state))
+            r = oai("batches", "run", "--resume", str(bad), "--wait", "--wait-timeout", "5")
+            tried += 1
+            assert r.code != 1 and "internal error" not in r.err, (place, other, r)
+            if r.code == 2:
+                assert len(r.err.strip().splitlines()) == 1, r.err
+    assert tried > 100

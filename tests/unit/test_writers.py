@@ -24,8 +24,12 @@ WRITER = "openai_cli.writer"
 
 # (module, function, call) -> why it does not go through the writer.
 ALLOWED: dict[tuple[str, str, str], str] = {
-    ("openai_cli.main", "_discard_stdout", "os.open"): "opens /dev/null to point stdout at, "
-    "so that what it still buffers has somewhere to go at exit; no file is written",
+    ("openai_cli.main", "_discard", "os.open"): "opens /dev/null to point stdout or stderr "
+    "at, so that what it still buffers has somewhere to go at exit; no file is written",
+    ("openai_cli.main", "_hold_standard_descriptors", "os.open"): "opens /dev/null on a "
+    "standard descriptor the process was started without, so no file takes its number",
+    ("openai_cli.main", "_hold_standard_descriptors", "open"): "makes a text stream of that "
+    "descriptor (now /dev/null) for stderr, whose messages then go nowhere",
     ("openai_cli.config.lock", "exclusive", "os.open"): "a lock file holds no data: it is "
     "created empty (0600) only to be flock'd, and removed when the lock is let go",
     ("openai_cli.logs", "Log.open", "os.open"): "creates the empty database file owner-only "
