@@ -415,7 +415,16 @@ def utf8_copy(path: str, *, what: str, shown: str, directory: str | None = None)
     except OSError as exc:
         raise file_error(what, shown, exc) from None
     with os.fdopen(fd, "rb") as src:
-        skip, encoding = encoding_of(src.read(4))
+
+        def read(size: int) -> bytes:
+            # A file that fails as it is read (EIO) is the input's fault, exit 2; a
+            # failure writing the copy stays the disk's (74).
+            try:
+                return src.read(size)
+            except OSError as exc:
+                raise file_error(what, shown, exc) from None
+
+        skip, encoding = encoding_of(read(4))
         if skip == 0:
             return None
         src.seek(skip)
@@ -425,7 +434,7 @@ def utf8_copy(path: str, *, what: str, shown: str, directory: str | None = None)
             directory or tempfile.gettempdir(), prefix="oai-utf8-", suffix=".jsonl"
         ) as (copy, out):
             try:
-                while chunk := src.read(_CHUNK):
+                while chunk := read(_CHUNK):
                     out.write(decoder.decode(chunk).encode("utf-8"))
                     start = src.tell() - len(decoder.getstate()[0])
                 out.write(decoder.decode(b"", final=True).encode("utf-8"))
