@@ -30,6 +30,7 @@ from openai_cli.options import (
     signature,
     specs_of,
 )
+from openai_cli.textfmt import count
 from openai_cli.typer_compat import TyperCommand
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ def _short_help(op: Operation) -> str:
 
 def _group_help(ops: list[Operation]) -> str:
     verbs = sorted({o.command[-1] for o in ops})
-    return f"{len(ops)} operation{'s' if len(ops) != 1 else ''} under {_common_path(ops[0])}" + (
+    return f"{count(len(ops), 'operation')} under {_common_path(ops[0])}" + (
         f" ({', '.join(verbs[:4])}{', ...' if len(verbs) > 4 else ''})" if len(verbs) > 1 else ""
     )
 

@@ -25,15 +25,19 @@ def dollars(amount: float) -> str:
     return f"${amount:.{places}f}"
 
 
-def plural(n: int, noun: str) -> str:
-    """``noun`` in the number ``n`` asks for: ``field`` for one, ``fields`` otherwise.
+def plural(n: int, noun: str, many: str | None = None) -> str:
+    """``noun`` in the number ``n`` asks for: ``field`` for one, ``fields`` otherwise,
+    or ``many`` for a noun whose plural is not made with an ``s`` (``batches``).
 
     Every word that follows a number of things is put in its number here (and by
     :func:`count`), so that no message reads ``1 results`` or ``0 result``.
     """
-    return noun if n == 1 else noun + "s"
+    if n == 1:
+        return noun
+    return noun + "s" if many is None else many
 
 
-def count(n: int, noun: str) -> str:
-    """``1 result``, ``2 results``: a number and its noun."""
-    return f"{n} {plural(n, noun)}"
+def count(n: int, noun: str, many: str | None = None, *, sep: bool = False) -> str:
+    """``1 result``, ``2 results``: a number and its noun; with ``sep`` the number has
+    thousands separators (``1,234 tokens``), for numbers that run large."""
+    return f"{n:,} {plural(n, noun, many)}" if sep else f"{n} {plural(n, noun, many)}"

@@ -18,6 +18,7 @@ from openai_cli.input.body import json_value, parse_json_text
 from openai_cli.input.fields import FieldKind, merge
 from openai_cli.input.times import UNIX_TIME_OBJECTS, is_unix_time, unix_bounds, unix_seconds
 from openai_cli.operations.request import Answer, Call, Request
+from openai_cli.textfmt import plural
 
 if TYPE_CHECKING:
     from openai_cli.builder import CommandSpec
@@ -351,6 +352,6 @@ def _check_required(
     missing = [p.flag for _, loc, p in spec.params if p.required and not present[loc](p)]
     if missing:
         raise UsageError(
-            f"missing required {'option' if len(missing) == 1 else 'options'} {', '.join(missing)}"
+            f"missing required {plural(len(missing), 'option')} {', '.join(missing)}"
             " (give them as flags, in --body or with -F)"
         )

@@ -20,6 +20,7 @@ from openai_cli.builder import Default, Fields, Prepared
 from openai_cli.commands.streaming import live_or_run
 from openai_cli.operations.streams import Sink, StreamEvent
 from openai_cli.options import OptionSpec, reuse
+from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
     import httpx
@@ -219,7 +220,7 @@ class _AudioSink(Sink):
         elif ok and self.total:
             with _writing(self.path):
                 self._file.commit()
-            self.io.message(f"saved {self.total} bytes to {self.path}")
+            self.io.message(f"saved {count(self.total, 'byte')} to {self.path}")
             return
         else:
             # A partial (or empty) file must never pass for the whole audio.

@@ -375,7 +375,7 @@ def _validate(factory: Factory, opts: ValidateOptions) -> None:
     )
     n = summary.lines
     split = -(-n // MAX_BATCH_LINES)
-    more = f"; `batches run` sends it as {split} batches" if split > 1 else ""
+    more = f"; `batches run` sends it as {count(split, 'batch', 'batches')}" if split > 1 else ""
     factory.io.message(
         f"oai: {shown}: {count(n, 'request')} to {summary.endpoint}, all valid{more}"
     )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from openai_cli.builder import Default, Fields, Prepared
 from openai_cli.options import OptionSpec, reuse
+from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -235,8 +236,7 @@ def _say_counts(io: IO, inputs: int, requests: int, usage: dict[str, int]) -> No
     from openai_cli.render.live import usage_text
 
     io.message(
-        f"{inputs} input{'s' if inputs != 1 else ''} in {requests} "
-        f"request{'s' if requests != 1 else ''}"
+        f"{count(inputs, 'input')} in {count(requests, 'request')}"
         + (f"; usage: {usage_text(usage)}" if usage else "")
     )
 
@@ -260,10 +260,8 @@ def _results(
 
         # Results are matched to inputs by position: a count that differs would
         # pair every later line with the wrong input.
-        from openai_cli.textfmt import count as counted
-
-        got = counted(len(items), "result") if isinstance(items, list) else f"no {key!r} list"
-        raise ProtocolError(f"the answer holds {got} for {counted(sent, 'input')}")
+        got = count(len(items), "result") if isinstance(items, list) else f"no {key!r} list"
+        raise ProtocolError(f"the answer holds {got} for {count(sent, 'input')}")
     if renumber:
         items = sorted(items, key=lambda item: item.get("index", 0))
     out = []

@@ -20,6 +20,7 @@ from openai_cli.builder import Fields, Prepared
 from openai_cli.commands.audio import FILE_ARGUMENT, moved_argument
 from openai_cli.errors import UsageError
 from openai_cli.options import argument, command, option, reuse
+from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -167,7 +168,10 @@ def _chunked(asked: bool, size: int, shown: str, purpose: str) -> bool:
     from openai_cli.operations import uploads
 
     if size > uploads.MAX_UPLOAD_BYTES:
-        raise UsageError(f"--file: {shown} is {size:,} bytes; the Uploads API takes at most 8 GiB")
+        raise UsageError(
+            f"--file: {shown} is {count(size, 'byte', sep=True)}; "
+            "the Uploads API takes at most 8 GiB"
+        )
     chunked = asked or size > uploads.SIMPLE_LIMIT
     if chunked and purpose not in UPLOAD_PURPOSES:
         raise UsageError(
@@ -262,7 +266,7 @@ def _dry_run_chunked(factory: Factory, spec: Any) -> int:
             "body": create,
             "then": [
                 f"POST {base}/uploads/{{upload_id}}/parts x {n} "
-                f"(parts of {spec.part_size} bytes, {spec.concurrency} at a time)",
+                f"(parts of {count(spec.part_size, 'byte')}, {spec.concurrency} at a time)",
                 f"POST {base}/uploads/{{upload_id}}/complete (part_ids in order, md5)",
             ],
         }
@@ -395,7 +399,9 @@ def _vector_store_upload(factory: Factory, opts: VectorStoreUploadOptions) -> No
         if size == 0:
             raise UsageError(f"FILE: {shown} is empty (0 bytes)")
         if size > MAX_UPLOAD_BYTES:
-            raise UsageError(f"FILE: {shown} is {size:,} bytes; uploads take at most 8 GiB")
+            raise UsageError(
+                f"FILE: {shown} is {count(size, 'byte', sep=True)}; uploads take at most 8 GiB"
+            )
         if factory.shared.dry_run:
             base = factory.settings().base_url.value.rstrip("/")
             factory.renderer().answer(

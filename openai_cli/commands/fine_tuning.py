@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from openai_cli.errors import UsageError
 from openai_cli.operations.schemas import FINE_TUNE_METHODS
 from openai_cli.options import argument, command, option
-from openai_cli.textfmt import plural
+from openai_cli.textfmt import count, plural
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -109,7 +109,10 @@ def _training(factory: Factory, model: str, per_epoch: int, epochs: int) -> str:
     from openai_cli.textfmt import dollars
 
     trained = per_epoch * epochs
-    said = f"about {trained:,} training tokens ({per_epoch:,} a pass, {epochs} epochs)"
+    said = (
+        f"about {count(trained, 'training token', sep=True)} "
+        f"({per_epoch:,} a pass, {count(epochs, 'epoch')})"
+    )
     price = prices(factory).find(model)
     if price is None or price.training is None:
         return f"{said}; no training price for {model}"

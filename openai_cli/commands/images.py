@@ -24,6 +24,7 @@ from openai_cli.errors import NothingSaved, OutputError
 from openai_cli.input.outputs import STDOUT
 from openai_cli.operations.streams import Sink, StreamEvent
 from openai_cli.options import OptionSpec, reuse
+from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
     from typer.core import TyperCommand
@@ -285,7 +286,7 @@ def _save_answer(factory: Factory, answer: Any, dest: Destinations, io: IO) -> i
     for i, item in enumerate(items):
         if dest.stdout and i > 0:
             raise NothingSaved(
-                f"the answer holds {len(items)} images; -O - wrote the first only",
+                f"the answer holds {count(len(items), 'image')}; -O - wrote the first only",
                 hint="give -O PATH to save each (PATH-1, PATH-2, ...)",
             )
         path = dest.path(i, len(items), fmt, created)
@@ -309,7 +310,9 @@ def _save_answer(factory: Factory, answer: Any, dest: Destinations, io: IO) -> i
 
         io.message("usage: " + usage_text(answer["usage"]))
     if empty:
-        raise NothingSaved(f"{empty} of the {len(items)} images in the answer held no image data")
+        raise NothingSaved(
+            f"{empty} of the {count(len(items), 'image')} in the answer held no image data"
+        )
     return 0
 
 

@@ -28,6 +28,7 @@ from openai_cli.options import (
     pop_shared,
     reuse,
 )
+from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
     from openai_cli.context import Factory
@@ -266,7 +267,7 @@ def delete(factory: Factory, opts: DeleteOptions) -> None:
             raise UsageError(
                 f"no conversation {conversation_id!r} in the log", hint="`oai logs` lists them"
             )
-        what = f"conversation {conversation_id} ({len(found['exchanges'])} exchanges)"
+        what = f"conversation {conversation_id} ({count(len(found['exchanges']), 'exchange')})"
     else:
         what = "every logged conversation"
     if not yes:
@@ -278,8 +279,8 @@ def delete(factory: Factory, opts: DeleteOptions) -> None:
         _read(log.delete, conversation_id)
         factory.io.message(f"Deleted {what}.")
     else:
-        count = _read(log.delete_all)
-        factory.io.message(f"Deleted {count} conversation{'s' if count != 1 else ''}.")
+        deleted = _read(log.delete_all)
+        factory.io.message(f"Deleted {count(deleted, 'conversation')}.")
 
 
 add_command(app, "show", ShowOptions, show, shared=PRINTING)
@@ -318,7 +319,7 @@ def _markdown(factory: Factory, conversation: dict[str, Any]) -> None:
             lines += [f"*System:* {ex['system']}", ""]
         lines += [ex["prompt"], ""]
         for a in ex["attachments"]:
-            size = f" ({a['bytes']} bytes)" if a.get("bytes") is not None else ""
+            size = f" ({count(a['bytes'], 'byte')})" if a.get("bytes") is not None else ""
             lines.append(f"- attached: {a['name']}{size}")
         lines += ["", f"## {i}. Answer ({ex['model']}, {ex['api']})", "", ex["answer"], ""]
         notes = []

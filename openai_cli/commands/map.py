@@ -340,11 +340,11 @@ def _say_resuming(factory: Factory, lines: int, done: int, again: int) -> None:
     if again:
         left = lines - done
         factory.io.message(
-            f"oai: {done} of {lines} lines already answered, {again} of them "
+            f"oai: {done} of {count(lines, 'line')} already answered, {again} of them "
             "failed; sending those again" + (f" and the {left} left" if left else "")
         )
     elif done:
-        factory.io.message(f"oai: {done} of {lines} lines already answered; going on")
+        factory.io.message(f"oai: {done} of {count(lines, 'line')} already answered; going on")
 
 
 @dataclass(frozen=True)
@@ -477,7 +477,7 @@ def _report(
         return 0
     where = f" in {output_file}" if output_file else ""
     io.message(
-        f"oai: {failed} of {lines} lines failed, {lines - failed} succeeded; "
+        f"oai: {failed} of {count(lines, 'line')} failed, {lines - failed} succeeded; "
         f"each keeps its error{where} ({pace})"
     )
     for line in mapper.first_failures:

@@ -41,6 +41,7 @@ from openai_cli.http.paths import check_path
 from openai_cli.http.redact import add_secret, redact, redact_url
 from openai_cli.http.trace import Trace
 from openai_cli.io import IO
+from openai_cli.textfmt import count
 
 # An error answer is read up to this much; its message is at the start.
 MAX_ERROR_BODY = 256 * 1024
@@ -454,7 +455,7 @@ class Client:
             _close_files(request)
             raise ProtocolError(
                 f"too many redirects: {redact(str(exc.request.url))} led to more than "
-                f"{self.http.max_redirects} hops (a redirect loop?)"
+                f"{count(self.http.max_redirects, 'hop')} (a redirect loop?)"
             ) from exc
         except httpx.TransportError as exc:
             _close_files(request)
@@ -669,7 +670,8 @@ class _PartFile:
         ):
             more = " or more" if self._read > self._size else ""
             raise UsageError(
-                f"{self._name} changed while it was sent: it gave {self._read:,} bytes{more} "
+                f"{self._name} changed while it was sent: "
+                f"it gave {count(self._read, 'byte', sep=True)}{more} "
                 f"where its size said {self._size:,}; nothing was uploaded"
             )
         return chunk

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from openai_cli.errors import UsageError
 from openai_cli.input import tokens
 from openai_cli.input.prices import Prices
-from openai_cli.textfmt import dollars
+from openai_cli.textfmt import count, dollars
 
 if TYPE_CHECKING:
     from openai_cli.input.jsonl import Line
@@ -110,7 +110,7 @@ class Estimate:
         """The lines said on stderr before anything is sent."""
         at = " at the Batch API's price" if self.batch else ""
         guess = "" if all(m.exact for m in self.models.values()) else " (estimated: tools, images)"
-        head = f"{self.input_tokens:,} input tokens{guess}"
+        head = f"{count(self.input_tokens, 'input token', sep=True)}{guess}"
         reasons = self._reasons()
         unknown = list(reasons.values())
         if unknown and not any(n not in reasons for n in self.models):
@@ -191,7 +191,10 @@ class Spent:
         return cost
 
     def report(self) -> str:
-        tokens_ = f"{self.input:,} input tokens ({self.cached:,} cached), {self.output:,} output"
+        tokens_ = (
+            f"{count(self.input, 'input token', sep=True)} ({self.cached:,} cached), "
+            f"{self.output:,} output"
+        )
         cost = f"cost {dollars(self.dollars)}"
         if self.unpriced:
             cost += " without " + ", ".join(sorted(self.unpriced)) + " (no price)"

@@ -222,11 +222,12 @@ class BatchCheck:
                 if line.weight > MAX_BATCH_EMBEDDING_INPUTS:
                     p.add(
                         n,
-                        f"{line.weight} embedding inputs; a batch takes at most "
+                        f"{count(line.weight, 'embedding input')}; a batch takes at most "
                         f"{MAX_BATCH_EMBEDDING_INPUTS:,}",
                     )
         if line.end - line.start > MAX_BATCH_BYTES:
-            p.add(n, f"{line.end - line.start:,} bytes; a batch file is at most 200 MB")
+            size = count(line.end - line.start, "byte", sep=True)
+            p.add(n, f"{size}; a batch file is at most 200 MB")
         extra = sorted(set(obj) - {"custom_id", "method", "url", "body"})
         if extra:
             p.add(n, f"unknown {plural(len(extra), 'field')}: {', '.join(extra)}")
@@ -385,14 +386,17 @@ def validate_batch(
     if enforce_limits:
         if summary.lines > MAX_BATCH_LINES:
             problems.add(
-                None, f"{summary.lines} requests; a batch file holds at most {MAX_BATCH_LINES:,}"
+                None,
+                f"{count(summary.lines, 'request')}; a batch file holds at most "
+                f"{MAX_BATCH_LINES:,}",
             )
         if summary.bytes > MAX_BATCH_BYTES:
-            problems.add(None, f"{summary.bytes:,} bytes; a batch file is at most 200 MB")
+            size = count(summary.bytes, "byte", sep=True)
+            problems.add(None, f"{size}; a batch file is at most 200 MB")
         if check.endpoint == "/v1/embeddings" and summary.weight > MAX_BATCH_EMBEDDING_INPUTS:
             problems.add(
                 None,
-                f"{summary.weight} embedding inputs; an embeddings batch takes at most "
+                f"{count(summary.weight, 'embedding input')}; an embeddings batch takes at most "
                 f"{MAX_BATCH_EMBEDDING_INPUTS:,}",
             )
     if problems:
@@ -465,7 +469,9 @@ class FineTuneCheck:
             if self.token_limit is not None and counted > self.token_limit[0]:
                 limit, model = self.token_limit
                 self.problems.add(
-                    n, f"{counted:,} tokens; {model} trains on at most {limit:,} per example"
+                    n,
+                    f"{count(counted, 'token', sep=True)}; "
+                    f"{model} trains on at most {limit:,} per example",
                 )
         if shape == "supervised":
             self.taught += 1

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from openai_cli import writer
 from openai_cli.errors import UsageError
+from openai_cli.textfmt import count
 
 if TYPE_CHECKING:
     from openai_cli.io import IO
@@ -140,7 +141,7 @@ def size_text(n: int) -> str:
         return f"{n // MIB} MiB"
     if n % KIB == 0:
         return f"{n // KIB} KiB"
-    return f"{n} bytes"
+    return count(n, "byte")
 
 
 def too_large(use: Use, what: str, path: str | None) -> UsageError:

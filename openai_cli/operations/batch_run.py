@@ -198,7 +198,7 @@ class BatchRun:
         n = len(chunks)
         io.message(
             f"oai: {_n(summary.lines, 'request')} to {summary.endpoint} in "
-            f"{n} batch{'es' if n > 1 else ''}; state in {state_path} "
+            f"{_n(n, 'batch', 'batches')}; state in {state_path} "
             f"(after an interruption: oai batches run --resume {state_path})"
         )
         return run
@@ -222,7 +222,8 @@ class BatchRun:
         inp = data["input"]
         if data.get("finished") and inp.get("spooled"):
             raise UsageError(
-                f"--resume: this run has finished ({data.get('succeeded')} requests succeeded, "
+                "--resume: this run has finished "
+                f"({count(int(data.get('succeeded') or 0), 'request')} succeeded, "
                 f"{data.get('failed')} failed; results in {data.get('output_file') or 'stdout'})"
             )
         try:
@@ -403,8 +404,8 @@ class BatchRun:
             failed += int(counts.get("failed") or 0)
         total = self.state["requests"]
         return (
-            f"{ended} of {n} batch{'es' if n > 1 else ''} ended; "
-            f"{done + failed} of {total} requests done ({failed} failed)"
+            f"{ended} of {count(n, 'batch', 'batches')} ended; "
+            f"{done + failed} of {count(total, 'request')} done ({failed} failed)"
         )
 
     def _wait(self, client: Client, timeout: float | None) -> None:
@@ -536,7 +537,7 @@ class BatchRun:
         if not failed:
             self.io.message(f"oai: all {count(total, 'request')} succeeded; results written{where}")
             return 0
-        self.io.message(f"oai: {failed} of {total} requests failed, {ok} succeeded{where}")
+        self.io.message(f"oai: {failed} of {count(total, 'request')} failed, {ok} succeeded{where}")
         for first in firsts:
             self.io.message(f"  {first}")
         if err_path and err_path != STDOUT:

@@ -324,8 +324,8 @@ class ChunkedUpload:
         todo = [i for i in range(len(parts)) if str(i) not in done]
         if resumed is not None:
             self.io.message(
-                f"oai: resuming upload {uid}: {len(parts) - len(todo)} of {len(parts)} parts "
-                "already sent"
+                f"oai: resuming upload {uid}: "
+                f"{len(parts) - len(todo)} of {count(len(parts), 'part')} already sent"
             )
         self._save()
         already = sum(parts[int(i)][1] for i in done)
@@ -447,8 +447,8 @@ class ChunkedUpload:
         if self.state_path is not None:
             until = time.strftime("%H:%M", time.localtime(float(self.state["expires_at"])))
             self.io.message(
-                f"oai: upload {uid} kept ({sent} of {total} parts sent); run the same command "
-                f"again with --resume before {until} to send the rest"
+                f"oai: upload {uid} kept ({sent} of {count(total, 'part')} sent); "
+                f"run the same command again with --resume before {until} to send the rest"
             )
             return
         try:

@@ -434,6 +434,21 @@ def test_logs_path_and_delete(two_conversations: list[str], isolated: Path) -> N
     assert both.code == 2
 
 
+def test_logs_delete_counts_one_exchange_and_one_conversation(
+    two_conversations: list[str],
+) -> None:
+    newest, older = two_conversations
+    asked = invoke("logs", "delete", newest, input="n\n", stdin_tty=True)
+    assert asked.err.startswith(f"Delete conversation {newest} (1 exchange)? [y/N] ")
+    one = invoke("logs", "delete", older, input="n\n", stdin_tty=True)
+    assert one.err.startswith(f"Delete conversation {older} (2 exchanges)? [y/N] ")
+    r = invoke("logs", "delete", older, "--yes")
+    assert r.code == 0, r
+    r = invoke("logs", "delete", "--all", "--yes")
+    assert r.code == 0, r
+    assert r.err == "Deleted 1 conversation.\n"
+
+
 def test_the_log_is_private(two_conversations: list[str], isolated: Path) -> None:
     data = isolated / "data"
     assert data.stat().st_mode & 0o777 == 0o700

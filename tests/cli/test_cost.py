@@ -60,6 +60,15 @@ def test_batches_validate_prints_input_tokens_and_the_range(tmp_path: Path) -> N
     )
 
 
+def test_one_input_token_is_said_in_the_singular(tmp_path: Path) -> None:
+    one = {"model": "text-embedding-3-small", "input": "hello"}
+    request = {"custom_id": "r1", "method": "POST", "url": "/v1/embeddings", "body": one}
+    r = invoke("batches", "validate", write(tmp_path / "in.jsonl", [request]))
+    assert r.code == 0, r
+    assert r.err.splitlines()[0].endswith(": 1 request to /v1/embeddings, all valid")
+    assert r.err.splitlines()[1].startswith("oai: 1 input token; estimated cost ")
+
+
 def test_a_line_without_an_output_limit_leaves_the_range_open(tmp_path: Path) -> None:
     path = write(tmp_path / "in.jsonl", [line(1, max_tokens=10), line(2)])
     r = invoke("batches", "validate", path)
@@ -208,7 +217,7 @@ def test_fine_tuning_validate_counts_tokens_and_estimates_training(tmp_path: Pat
         f"oai: {path}: 10 examples, all valid",
     ]
     r = invoke("fine-tuning", "validate", path, "--model", "gpt-4o-mini", "--epochs", "1")
-    assert "about 170 training tokens (170 a pass, 1 epochs)" in r.err
+    assert "about 170 training tokens (170 a pass, 1 epoch)" in r.err
 
 
 def test_an_example_over_the_model_s_limit_is_an_error(tmp_path: Path) -> None:

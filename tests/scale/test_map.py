@@ -79,6 +79,17 @@ def test_failures_are_kept_per_line(oai: Oai, tmp_path: Path) -> None:
     assert "1 of 5 lines failed" in r.err
 
 
+def test_a_one_line_input_is_counted_as_one_line(oai: Oai, tmp_path: Path) -> None:
+    src = write(tmp_path / "in.jsonl", bodies(1, fail=True))
+    out = tmp_path / "out.jsonl"
+    args = ("map", str(src), "--endpoint", "/embeddings", "-O", str(out))
+    r = oai(*args)
+    assert r.code == 7, r
+    assert "oai: 1 of 1 line failed, 0 succeeded; " in r.err
+    r = oai(*args, "--resume")
+    assert "oai: 1 of 1 line already answered, 1 of them failed; sending those again" in r.err
+
+
 def test_batch_lines_keep_their_custom_id(oai: Oai, tmp_path: Path) -> None:
     items = [
         {"custom_id": f"c{i}", "method": "POST", "url": "/v1/embeddings", "body": {"input": i}}

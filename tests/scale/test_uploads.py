@@ -218,6 +218,21 @@ def test_failure_with_resume_keeps_the_upload_and_the_rerun_sends_only_the_rest(
     assert not list((fast_polls / "uploads").glob("*.json"))
 
 
+def test_a_one_part_upload_is_counted_as_one_part(
+    oai: Oai, tmp_path: Path, fast_polls: Path
+) -> None:
+    path, data = random_file(tmp_path, PART)
+    args = in_parts(path, "--resume")
+    oai.state.faults["POST /uploads/upload_000001/parts"] = [500]
+    broken = oai(*args)
+    assert broken.code == 6, broken
+    assert "upload upload_000001 kept (0 of 1 part sent)" in broken.err
+    again = oai(*args)
+    assert again.code == 0, again
+    assert "resuming upload upload_000001: 0 of 1 part already sent" in again.err
+    assert the_file(oai, again.out) == data
+
+
 def test_an_expired_upload_is_started_again(oai: Oai, tmp_path: Path, fast_polls: Path) -> None:
     path, data = random_file(tmp_path, 2 * PART)
     args = in_parts(path, "--resume")

@@ -206,7 +206,7 @@ NOT_PATHS = {
     ("commands/files.py", "f'{base}/uploads'"): "--dry-run's description of a chunked upload",
     (
         "commands/files.py",
-        "f'POST {base}/uploads/{{upload_id}}/parts x {n} (parts of {s",
+        'f"POST {base}/uploads/{{upload_id}}/parts x {n} (parts of {c',
     ): "the same",
     (
         "commands/files.py",
