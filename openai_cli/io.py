@@ -16,7 +16,6 @@ import io as _io
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO, cast
 
 from openai_cli.terminal import TerminalBytes, TerminalText
@@ -32,18 +31,42 @@ def _utf8_text(stream: TextIO) -> TextIO:
     return stream
 
 
-@dataclass
 class IO:
-    stdin: TextIO
-    stdout: TextIO
-    stderr: TextIO
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    stdin_tty: bool = False
-    stdout_tty: bool = False
-    stderr_tty: bool = False
-    _guards: dict[int, TerminalText] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
+    # A plain class, not a dataclass: ``dataclasses`` (with ``inspect`` and ``ast``)
+    # would cost a TAB and a help page a third of their start-up.
+    def __init__(
+        self,
+        stdin: TextIO,
+        stdout: TextIO,
+        stderr: TextIO,
+        env: Mapping[str, str] | None = None,
+        stdin_tty: bool = False,
+        stdout_tty: bool = False,
+        stderr_tty: bool = False,
+    ) -> None:
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+        self.env: Mapping[str, str] = dict(os.environ) if env is None else env
+        self.stdin_tty = stdin_tty
+        self.stdout_tty = stdout_tty
+        self.stderr_tty = stderr_tty
+        self._guards: dict[int, TerminalText] = {}
+
+    def _fields(self) -> dict[str, object]:
+        # What equality and repr look at: the constructor's arguments, not the guards.
+        return {k: v for k, v in vars(self).items() if k != "_guards"}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, IO) or type(other) is not type(self):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self._fields().items())
+        return f"{type(self).__qualname__}({shown})"
 
     @classmethod
     def system(cls) -> IO:
