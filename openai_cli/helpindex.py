@@ -20,10 +20,12 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any
 
+# Not from typing, which a TAB and a help page do without (see openai_cli/main.py).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import textwrap
+    from typing import Any
 
     from openai_cli.io import IO
 
@@ -32,7 +34,8 @@ INDEX = os.path.join(os.path.dirname(__file__), "help_index")
 # Click's page width: the terminal's columns less 2, kept within these bounds.
 NARROWEST, WIDEST = 50, 78
 
-Call = Sequence[Any]
+if TYPE_CHECKING:
+    Call = Sequence[Any]
 
 
 def file_name(words: Sequence[str]) -> str:

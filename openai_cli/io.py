@@ -16,9 +16,13 @@ import io as _io
 import os
 import sys
 from collections.abc import Mapping
-from typing import BinaryIO, TextIO, cast
 
 from openai_cli.terminal import TerminalBytes, TerminalText
+
+# Not from typing, which a TAB and a help page do without (see openai_cli/main.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO, TextIO
 
 
 def _utf8_text(stream: TextIO) -> TextIO:
@@ -92,19 +96,25 @@ class IO:
             guard = self._guards[id(stream)] = TerminalText(stream)
         return guard
 
+    def _guarded_text(self, stream: TextIO) -> TextIO:
+        # Only a terminal needs the guard, and only then is ``typing`` imported.
+        from typing import cast
+
+        return cast("TextIO", self._guarded(stream))
+
     @property
     def out(self) -> TextIO:
         """Data: as it is when piped; with control characters made visible on a terminal."""
         if not self.stdout_tty:
             return self.stdout
-        return cast(TextIO, self._guarded(self.stdout))
+        return self._guarded_text(self.stdout)
 
     @property
     def err(self) -> TextIO:
         """Messages: as :attr:`out`, for stderr."""
         if not self.stderr_tty:
             return self.stderr
-        return cast(TextIO, self._guarded(self.stderr))
+        return self._guarded_text(self.stderr)
 
     @property
     def term_out(self) -> TextIO:
@@ -132,7 +142,9 @@ class IO:
     @property
     def stdout_bytes(self) -> BinaryIO:
         if self.stdout_tty:
-            return cast(BinaryIO, TerminalBytes(self._guarded(self.stdout)))
+            from typing import cast
+
+            return cast("BinaryIO", TerminalBytes(self._guarded(self.stdout)))
         buf = getattr(self.stdout, "buffer", None)
         if buf is None:
             raise RuntimeError("stdout has no binary buffer")

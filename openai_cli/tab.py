@@ -21,9 +21,12 @@ import json
 import os
 import shlex
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
+# Not from typing, which a TAB and a help page do without (see openai_cli/main.py).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from openai_cli.config import Overrides
     from openai_cli.io import IO
 

@@ -38,7 +38,16 @@ class Result:
 
 # Standard modules that cost a TAB or a help page more than the answer itself (with
 # what they import): such a start-up reads its index with none of them.
-SLOW_STDLIB = ("dataclasses", "inspect", "ast", "pathlib", "urllib", "ipaddress")
+SLOW_STDLIB = (
+    "dataclasses",
+    "inspect",
+    "ast",
+    "pathlib",
+    "urllib",
+    "ipaddress",
+    "typing",
+    "threading",
+)
 # Source for a probe (``python -c``): an editable install's finder loads pathlib
 # before any code runs, so the probe forgets those modules to see whether oai
 # imports them again.
