@@ -17,21 +17,25 @@ before ``--help``, an unknown word) is left to Typer.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Sequence
 from functools import cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+# Not from typing, which a TAB and a help page do without (see openai_cli/main.py).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import textwrap
+    from typing import Any
 
     from openai_cli.io import IO
 
-INDEX = Path(__file__).with_name("help_index")
+# A plain path: ``pathlib`` (with ``urllib`` and ``ipaddress``) costs more than the answer.
+INDEX = os.path.join(os.path.dirname(__file__), "help_index")
 # Click's page width: the terminal's columns less 2, kept within these bounds.
 NARROWEST, WIDEST = 50, 78
 
-Call = Sequence[Any]
+if TYPE_CHECKING:
+    Call = Sequence[Any]
 
 
 def file_name(words: Sequence[str]) -> str:
@@ -51,7 +55,8 @@ def lookup(words: Sequence[str]) -> dict[str, Any] | None:
     if not all(word[:1].isalnum() and _NAME.issuperset(word) for word in words):
         return None
     try:
-        node: dict[str, Any] = json.loads((INDEX / file_name(words)).read_text("utf-8"))
+        with open(os.path.join(INDEX, file_name(words)), encoding="utf-8") as f:
+            node: dict[str, Any] = json.load(f)
     except (OSError, ValueError):
         return None
     return node

@@ -16,10 +16,13 @@ import io as _io
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import BinaryIO, TextIO, cast
 
 from openai_cli.terminal import TerminalBytes, TerminalText
+
+# Not from typing, which a TAB and a help page do without (see openai_cli/main.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO, TextIO
 
 
 def _utf8_text(stream: TextIO) -> TextIO:
@@ -32,18 +35,42 @@ def _utf8_text(stream: TextIO) -> TextIO:
     return stream
 
 
-@dataclass
 class IO:
-    stdin: TextIO
-    stdout: TextIO
-    stderr: TextIO
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    stdin_tty: bool = False
-    stdout_tty: bool = False
-    stderr_tty: bool = False
-    _guards: dict[int, TerminalText] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
+    # A plain class, not a dataclass: ``dataclasses`` (with ``inspect`` and ``ast``)
+    # would cost a TAB and a help page a third of their start-up.
+    def __init__(
+        self,
+        stdin: TextIO,
+        stdout: TextIO,
+        stderr: TextIO,
+        env: Mapping[str, str] | None = None,
+        stdin_tty: bool = False,
+        stdout_tty: bool = False,
+        stderr_tty: bool = False,
+    ) -> None:
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+        self.env: Mapping[str, str] = dict(os.environ) if env is None else env
+        self.stdin_tty = stdin_tty
+        self.stdout_tty = stdout_tty
+        self.stderr_tty = stderr_tty
+        self._guards: dict[int, TerminalText] = {}
+
+    def _fields(self) -> dict[str, object]:
+        # What equality and repr look at: the constructor's arguments, not the guards.
+        return {k: v for k, v in vars(self).items() if k != "_guards"}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, IO) or type(other) is not type(self):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self._fields().items())
+        return f"{type(self).__qualname__}({shown})"
 
     @classmethod
     def system(cls) -> IO:
@@ -69,19 +96,25 @@ class IO:
             guard = self._guards[id(stream)] = TerminalText(stream)
         return guard
 
+    def _guarded_text(self, stream: TextIO) -> TextIO:
+        # Only a terminal needs the guard, and only then is ``typing`` imported.
+        from typing import cast
+
+        return cast("TextIO", self._guarded(stream))
+
     @property
     def out(self) -> TextIO:
         """Data: as it is when piped; with control characters made visible on a terminal."""
         if not self.stdout_tty:
             return self.stdout
-        return cast(TextIO, self._guarded(self.stdout))
+        return self._guarded_text(self.stdout)
 
     @property
     def err(self) -> TextIO:
         """Messages: as :attr:`out`, for stderr."""
         if not self.stderr_tty:
             return self.stderr
-        return cast(TextIO, self._guarded(self.stderr))
+        return self._guarded_text(self.stderr)
 
     @property
     def term_out(self) -> TextIO:
@@ -109,7 +142,9 @@ class IO:
     @property
     def stdout_bytes(self) -> BinaryIO:
         if self.stdout_tty:
-            return cast(BinaryIO, TerminalBytes(self._guarded(self.stdout)))
+            from typing import cast
+
+            return cast("BinaryIO", TerminalBytes(self._guarded(self.stdout)))
         buf = getattr(self.stdout, "buffer", None)
         if buf is None:
             raise RuntimeError("stdout has no binary buffer")

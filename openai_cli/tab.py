@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shlex
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+# Not from typing, which a TAB and a help page do without (see openai_cli/main.py).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from openai_cli.config import Overrides
     from openai_cli.io import IO
 
@@ -31,7 +34,8 @@ COMPLETE_VAR = "_OAI_COMPLETE"
 LINE_VAR = "_OAI_COMPLETE_LINE"
 WORD_VAR = "_OAI_COMPLETE_WORD"
 SHELLS = ("bash", "zsh", "fish", "powershell")
-INDEX = Path(__file__).with_name("tab_index")
+# A plain path: ``pathlib`` (with ``urllib`` and ``ipaddress``) costs more than the answer.
+INDEX = os.path.join(os.path.dirname(__file__), "tab_index")
 HELP_WIDTH = 80
 
 Items = list[tuple[str, str]]
@@ -193,8 +197,9 @@ class _Index:
         top = path.split(" ", 1)[0]
         if top not in self.read:
             self.read.add(top)
-            with contextlib.suppress(OSError, ValueError):
-                self.nodes.update(json.loads((INDEX / file_name(top)).read_text("utf-8")))
+            name = os.path.join(INDEX, file_name(top))
+            with contextlib.suppress(OSError, ValueError), open(name, encoding="utf-8") as f:
+                self.nodes.update(json.load(f))
         node: dict[str, Any] | None = self.nodes.get(path)
         return node
 

@@ -19,7 +19,11 @@ from __future__ import annotations
 import codecs
 import io
 import re
-from typing import TextIO
+
+# Not from typing, which a TAB and a help page do without (see openai_cli/main.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
 _JSON_UNSAFE = re.compile("[\x7f-\x9f]")

@@ -36,6 +36,27 @@ class Result:
         return f"Result(code={self.code}, out={self.out[:2000]!r}, err={self.err[:2000]!r})"
 
 
+# Standard modules that cost a TAB or a help page more than the answer itself (with
+# what they import): such a start-up reads its index with none of them.
+SLOW_STDLIB = (
+    "dataclasses",
+    "inspect",
+    "ast",
+    "pathlib",
+    "urllib",
+    "ipaddress",
+    "typing",
+    "threading",
+)
+# Source for a probe (``python -c``): an editable install's finder loads pathlib
+# before any code runs, so the probe forgets those modules to see whether oai
+# imports them again.
+FORGET_STARTUP_IMPORTS = (
+    f"for _m in [m for m in sys.modules if m.split('.')[0] in {SLOW_STDLIB!r}]:\n"
+    "    del sys.modules[_m]\n"
+)
+
+
 def invoke(
     *args: str,
     input: str | bytes = "",

@@ -25,6 +25,7 @@ READER = "input/reader.py"
 # (file, enclosing function) -> why it may read stdin or open a file itself.
 ALLOWED: dict[tuple[str, str], str] = {
     ("io.py", "system"): "the process's own streams, wrapped once",
+    ("io.py", "__init__"): "the streams handed in, kept as they are",
     ("io.py", "stdin_bytes"): "the binary side of stdin, for the streaming readers below",
     ("input/local.py", "spool_stdin"): "stdin copied to disk a chunk at a time (uploads, map)",
     ("input/assemble.py", "file_part"): "a multipart file part streamed from stdin",
