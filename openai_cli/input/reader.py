@@ -21,7 +21,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -430,6 +429,10 @@ def utf8_copy(path: str, *, what: str, shown: str, directory: str | None = None)
             return None
         src.seek(skip)
         decoder = codecs.getincrementaldecoder(encoding)()
+        # Here, not at the top: the settings read this module on every TAB, and
+        # tempfile brings shutil, random and the compression modules with it.
+        import tempfile
+
         start = skip  # where in the file the bytes the decoder holds begin
         with writer.new_file(
             directory or tempfile.gettempdir(), prefix="oai-utf8-", suffix=".jsonl"
