@@ -94,9 +94,29 @@ def answer(argv: Sequence[str], io: IO) -> int | None:
 
 def page_width() -> int:
     """The width Click gives its help formatter, from the same sources."""
-    import shutil
+    return max(min(terminal_columns(), WIDEST + 2) - 2, NARROWEST)
 
-    return max(min(shutil.get_terminal_size().columns, WIDEST + 2) - 2, NARROWEST)
+
+def terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``, which Click asks, by the same rules:
+    ``COLUMNS`` when it is a positive number, else the terminal on stdout, else 80.
+
+    Importing shutil (with bz2 and lzma) would cost a help page more than a tenth of
+    its start-up; ``tests/cli/test_help_index.py`` holds the two to the same answers.
+    """
+    import os
+    import sys
+
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 def render(pages: Sequence[Sequence[Any]], width: int) -> str:

@@ -47,6 +47,7 @@ SLOW_STDLIB = (
     "ipaddress",
     "typing",
     "threading",
+    "shutil",
 )
 # Source for a probe (``python -c``): an editable install's finder loads pathlib
 # before any code runs, so the probe forgets those modules to see whether oai

@@ -203,3 +203,33 @@ def test_other_commands_do_not_read_the_help_index() -> None:
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
     )
     assert p.stderr.splitlines()[-1] == "LOADED False", p.stderr
+
+
+@pytest.mark.parametrize("columns", [None, "", "0", "-5", "abc", "1", "120", " 90 "])
+@pytest.mark.parametrize("stdout", ["a terminal", "a file"])
+def test_the_width_is_read_as_shutil_reads_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, columns: str | None, stdout: str
+) -> None:
+    import os
+    import pty
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    if stdout == "a terminal":
+        leader, follower = pty.openpty()
+        os.set_blocking(leader, False)
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 97, 0, 0))
+        target = os.fdopen(follower, "w")
+    else:
+        target = open(tmp_path / "out", "w")  # noqa: SIM115
+    monkeypatch.setattr(sys, "__stdout__", target)
+    try:
+        assert helpindex.terminal_columns() == shutil.get_terminal_size().columns
+    finally:
+        target.close()
