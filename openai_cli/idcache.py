@@ -12,15 +12,19 @@ the file's), which is also how an ID parameter names what it takes
 
 from __future__ import annotations
 
-import contextlib
 import json
+import os
 import time
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
 
-from openai_cli import writer
-from openai_cli.config.lock import exclusive
+from openai_cli import dirs
+from openai_cli.input.reader import read_kept
+
+# Not from typing, nor pathlib, nor the writer and the lock (which bring the
+# settings table) at the top: a TAB reads this file and does without them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 LIMIT = 200
 FILE_NAME = "ids.json"
@@ -82,8 +86,10 @@ def describe(obj: Mapping[str, Any]) -> str:
         parts.append(status)
     created = obj.get("created_at", obj.get("created"))
     if isinstance(created, int | float) and not isinstance(created, bool) and created > 0:
-        with contextlib.suppress(OverflowError, OSError, ValueError):
+        try:  # noqa: SIM105 (contextlib costs a TAB, which reads this module, 0.5 ms)
             parts.append(time.strftime("%Y-%m-%d %H:%M", time.localtime(created)))
+        except (OverflowError, OSError, ValueError):
+            pass
     return " ".join(" · ".join(parts).split())
 
 
@@ -119,10 +125,9 @@ class Seen:
         return bool(self.objects or self.gone)
 
 
-def cache_path(env: Mapping[str, str]) -> Path:
-    from openai_cli.state import state_dir
-
-    return state_dir(env) / FILE_NAME
+def cache_path(env: Mapping[str, str]) -> str:
+    """Where the cache is; its folder is made only when the cache is written."""
+    return os.path.join(dirs.folder(dirs.STATE, env), FILE_NAME)
 
 
 def section(profile: str | None, base_url: str) -> str:
@@ -132,9 +137,9 @@ def section(profile: str | None, base_url: str) -> str:
     return f"{profile or ''} {redact_url(base_url.rstrip('/'))}"
 
 
-def _load(path: Path) -> dict[str, Any]:
+def _load(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_kept(path))
     except (OSError, ValueError):
         return {}
     if not isinstance(data, dict) or data.get("version") != _VERSION:
@@ -151,7 +156,11 @@ def read(env: Mapping[str, str], key: str, kind: str) -> list[tuple[str, str]]:
 
 def save(env: Mapping[str, str], key: str, seen: Seen) -> None:
     """Merge what a run saw into the cache (under its lock: runs may end together)."""
-    path = cache_path(env)
+    from openai_cli import writer
+    from openai_cli.config.lock import exclusive
+    from openai_cli.state import state_dir
+
+    path = state_dir(env) / FILE_NAME
     # Briefly: a command is not kept waiting at its end for a cache of TAB candidates.
     with exclusive(path, wait=2.0, what="the ID cache"):
         sections = _load(path)
@@ -176,7 +185,11 @@ def save(env: Mapping[str, str], key: str, seen: Seen) -> None:
 
 def clear(env: Mapping[str, str]) -> bool:
     """Empty the cache; False when there was nothing to remove."""
-    path = cache_path(env)
+    from pathlib import Path
+
+    from openai_cli.config.lock import exclusive
+
+    path = Path(cache_path(env))
     with exclusive(path, what="the ID cache"):
         try:
             path.unlink()

@@ -11,18 +11,18 @@ bare ``term_out``/``term_err`` and are handed neutralised text.
 
 from __future__ import annotations
 
-import contextlib
 import io as _io
 import os
 import sys
-from collections.abc import Mapping
 
-from openai_cli.terminal import TerminalBytes, TerminalText
-
-# Not from typing, which a TAB and a help page do without (see openai_cli/main.py).
+# Not from typing, which a TAB and a help page do without (see openai_cli/main.py);
+# nor the terminal guard, nor contextlib, which only output on a terminal needs.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import BinaryIO, TextIO
+
+    from openai_cli.terminal import TerminalText
 
 
 def _utf8_text(stream: TextIO) -> TextIO:
@@ -30,8 +30,10 @@ def _utf8_text(stream: TextIO) -> TextIO:
     enc = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
     reconfigure = getattr(stream, "reconfigure", None)
     if enc != "utf8" and reconfigure is not None:
-        with contextlib.suppress(ValueError, OSError):
+        try:  # noqa: SIM105 (contextlib costs a TAB half a millisecond)
             reconfigure(encoding="utf-8", errors="replace")
+        except (ValueError, OSError):
+            pass
     return stream
 
 
@@ -91,6 +93,8 @@ class IO:
         )
 
     def _guarded(self, stream: TextIO) -> TerminalText:
+        from openai_cli.terminal import TerminalText
+
         guard = self._guards.get(id(stream))
         if guard is None or guard.stream is not stream:
             guard = self._guards[id(stream)] = TerminalText(stream)
@@ -144,6 +148,8 @@ class IO:
         if self.stdout_tty:
             from typing import cast
 
+            from openai_cli.terminal import TerminalBytes
+
             return cast("BinaryIO", TerminalBytes(self._guarded(self.stdout)))
         buf = getattr(self.stdout, "buffer", None)
         if buf is None:
@@ -171,6 +177,8 @@ class IO:
         err = self.err
         # A stderr that is full or gone loses the message, never the command or
         # its exit code.
-        with contextlib.suppress(OSError, ValueError):
+        try:
             err.write(text + "\n")
             err.flush()
+        except (OSError, ValueError):
+            pass

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from openai_cli.config.settings_table import Environment
+from openai_cli import dirs
 from openai_cli.errors import OaiError, UsageError, write_failed
 from openai_cli.http.redact import stored_url
 from openai_cli.input.estimate import usage_tokens
@@ -220,12 +220,7 @@ def _failure(path: Path, exc: sqlite3.Error, doing: str = "") -> LogError:
 
 
 def data_dir(env: Mapping[str, str]) -> Path:
-    chosen = Environment.data_dir.read(env)
-    if chosen:
-        return Path(chosen).expanduser()
-    import platformdirs
-
-    return platformdirs.user_data_path("oai", appauthor=False)
+    return Path(dirs.folder(dirs.DATA, env))
 
 
 def db_path(env: Mapping[str, str]) -> Path:

@@ -5,53 +5,40 @@ from __future__ import annotations
 import errno
 import io
 import os
-import signal
 import sys
-from collections.abc import Sequence
-from contextlib import suppress
 
-from openai_cli.errors import (
-    OUTPUT_ERRNOS,
-    ExitCode,
-    HungUp,
-    OaiError,
-    OutputError,
-    Terminated,
-    UsageError,
-)
-from openai_cli.io import IO
+from openai_cli import COMPLETE_VAR
 
 # Not typing.TYPE_CHECKING: importing ``typing`` costs a TAB or a help page some
-# 3 ms; mypy takes a name TYPE_CHECKING as true wherever it comes from.
+# 3 ms; mypy takes a name TYPE_CHECKING as true wherever it comes from. Nor the
+# errors and the IO at the top: a TAB, a help page and --version import only what
+# they use, and the errors only when a command runs.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from openai_cli.context import Factory
-
-
-# SIGTERM and SIGHUP end the process as Ctrl-C does (through every cleanup path),
-# rather than at once with temporary files left behind.
-_ENDING = {signal.SIGTERM: Terminated}
-if hasattr(signal, "SIGHUP"):
-    _ENDING[signal.SIGHUP] = HungUp
-
-
-def _on_ending_signal(signum: int, frame: object) -> None:
-    # A second one ends the process at once, should the cleanup itself hang.
-    for sig in _ENDING:
-        if signal.getsignal(sig) is _on_ending_signal:
-            signal.signal(sig, signal.SIG_DFL)
-    raise _ENDING[signal.Signals(signum)]()
+    from openai_cli.errors import OaiError, Terminated
+    from openai_cli.io import IO
 
 
 def main() -> None:
     _hold_standard_descriptors()
-    for sig in _ENDING:
-        # An ignored SIGHUP (nohup) stays ignored.
-        if sig == signal.SIGTERM or signal.getsignal(sig) is not signal.SIG_IGN:
-            signal.signal(sig, _on_ending_signal)
+    from openai_cli import interrupts
+
+    # SIGTERM and SIGHUP as Ctrl-C, before anything could write a file; a TAB, only
+    # if it comes to write one.
+    if os.environ.get(COMPLETE_VAR):
+        interrupts.defer()
+    else:
+        interrupts.catch()
     try:
         code = run(sys.argv[1:])
-    except Terminated as exc:  # before run() could handle it
+    except KeyboardInterrupt as exc:  # SIGTERM or SIGHUP before run() could handle it
+        from openai_cli.errors import Terminated
+
+        if not isinstance(exc, Terminated):
+            raise
         _discard_partial_files()
         code = exc.exit_code
     # A stderr that cannot take the last message (a full disk) would fail the
@@ -100,7 +87,10 @@ def _hold_standard_descriptors() -> None:
 
 def run(argv: Sequence[str], io: IO | None = None) -> int:
     argv = list(argv)
-    io = io or IO.system()
+    if io is None:
+        from openai_cli.io import IO
+
+        io = IO.system()
     if argv in (["--version"], ["-V"]):
         # The commonest probe of all answers before Typer is even imported.
         from openai_cli import version_text
@@ -112,7 +102,7 @@ def run(argv: Sequence[str], io: IO | None = None) -> int:
             return _output_failed(io, exc)
         return 0
     argv = _argv_text(argv)
-    if io.env.get("_OAI_COMPLETE"):
+    if io.env.get(COMPLETE_VAR):
         # A shell asking for candidates on TAB (completions/): answered from the
         # index of the command tree, without Typer; no command runs.
         from openai_cli.tab import answer
@@ -131,9 +121,15 @@ def run(argv: Sequence[str], io: IO | None = None) -> int:
             return _output_failed(io, exc)
         if code is not None:
             return code
-    debug = "--debug" in argv[: argv.index("--")] if "--" in argv else "--debug" in argv
-    from openai_cli.context import Factory
+    return _command(argv, io)
 
+
+def _command(argv: list[str], io: IO) -> int:
+    """Run the command ``argv`` names, and turn whatever stops it into an exit code."""
+    from openai_cli.context import Factory
+    from openai_cli.errors import OUTPUT_ERRNOS, ExitCode, OaiError, Terminated, UsageError
+
+    debug = "--debug" in argv[: argv.index("--")] if "--" in argv else "--debug" in argv
     factory = Factory(io)
     try:
         code = _invoke(argv, factory)
@@ -183,9 +179,10 @@ def _discard_partial_files() -> None:
 
 def _ended(io: IO, exc: Terminated) -> int:
     """SIGTERM or SIGHUP: say so if anyone is still there to read it."""
-    # After a hang-up the terminal may be gone.
-    with suppress(OSError, ValueError):
-        io.message(f"oai: {exc.message}")
+    from openai_cli.errors import HungUp
+
+    # After a hang-up the terminal may be gone (io.message loses the line then).
+    io.message(f"oai: {exc.message}")
     if isinstance(exc, HungUp) and io.stdout_tty:
         # Nor can what stdout still buffers reach the closed terminal.
         _discard_stdout()
@@ -193,6 +190,8 @@ def _ended(io: IO, exc: Terminated) -> int:
 
 
 def _internal_error(io: IO, exc: Exception, debug: bool) -> int:
+    from openai_cli.errors import ExitCode
+
     if debug:
         _traceback(io)
     from openai_cli.http.redact import redact
@@ -207,6 +206,8 @@ def _internal_error(io: IO, exc: Exception, debug: bool) -> int:
 
 def _output_failed(io: IO, exc: OSError, debug: bool = False) -> int:
     """A write that failed for lack of space or an I/O error: say so, exit IO_ERROR."""
+    from openai_cli.errors import OutputError
+
     what = f"{exc.filename}" if exc.filename else "the output"
     code = _report(io, OutputError(f"cannot write {what}: {exc.strerror or exc}"), debug)
     # What is still buffered can never be written: drop it, so the interpreter's
@@ -227,8 +228,10 @@ def _argv_text(argv: list[str]) -> list[str]:
             # Not UTF-8 at all (a file name in another encoding): kept with its
             # surrogate escapes, which open() turns back into the same bytes. Text that
             # must go into a request is checked where it is encoded.
-            with suppress(UnicodeDecodeError):
+            try:  # noqa: SIM105 (contextlib costs a TAB half a millisecond)
                 arg = os.fsencode(arg).decode("utf-8")
+            except UnicodeDecodeError:
+                pass
         out.append(arg)
     return out
 
@@ -237,6 +240,7 @@ def _invoke(argv: list[str], factory: Factory) -> int:
     import typer
 
     from openai_cli.app import build
+    from openai_cli.errors import ExitCode
 
     io = factory.io
     group = build()
@@ -259,6 +263,7 @@ def _invoke(argv: list[str], factory: Factory) -> int:
 
 def _usage(io: IO, exc: Exception) -> int:
     """Typer's own usage errors, in the same one-line shape as ours."""
+    from openai_cli.errors import ExitCode
     from openai_cli.typer_compat import is_no_args_help, keep_close_suggestions
 
     keep_close_suggestions(exc)

@@ -261,6 +261,10 @@ def complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
 complete_profile.tab_source = ("profile",)  # type: ignore[attr-defined]
 
 
+# The settings that decide whose IDs a TAB offers.
+_CONNECTION = ("profile", "base_url")
+
+
 def complete_ids(
     kind: str, known: Callable[[], Sequence[str]] | Sequence[str] = ()
 ) -> Callable[..., list[tuple[str, str]]]:
@@ -278,11 +282,13 @@ def complete_ids(
         try:
             # The root's own --profile and --base-url; the copies after the command set
             # the factory's flags as they are parsed, and come later, so they win.
-            given = {k: root.params.get(k) for k in ("profile", "base_url")}
+            given = {k: root.params.get(k) for k in _CONNECTION}
             flags = Overrides.from_flags(given).merged(factory.flags or Overrides())
         except OaiError:
             return []
-        return tab.seen_ids(factory.io, flags, kind, incomplete, known)
+        # As typed: for text settings the parsed value is the text.
+        typed = {k: v for k in _CONNECTION if isinstance(v := flags.get(k), str)}
+        return tab.seen_ids(factory.io, typed, kind, incomplete, known)
 
     # Where tab.py, which answers without building the command, finds them.
     complete.tab_source = ("ids", kind, known)  # type: ignore[attr-defined]

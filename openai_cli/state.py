@@ -17,22 +17,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from openai_cli import writer
+from openai_cli import dirs, writer
 from openai_cli.config.lock import exclusive, private_dir
-from openai_cli.config.settings_table import Environment
 from openai_cli.errors import UsageError, cannot_write
 from openai_cli.input.reader import read_kept
 
 
 def state_dir(env: Mapping[str, str], *parts: str) -> Path:
-    base = Environment.state_dir.read(env)
-    if base:
-        root = Path(base)
-    else:
-        import platformdirs
-
-        root = platformdirs.user_state_path("oai", appauthor=False)
-    path = root.joinpath(*parts)
+    path = Path(dirs.folder(dirs.STATE, env), *parts)
     try:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:

@@ -16,21 +16,20 @@ profiles and IDs, and writing candidates the way each shell's script reads them.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shlex
-from collections.abc import Callable, Mapping, Sequence
+
+from openai_cli import COMPLETE_VAR as COMPLETE_VAR
 
 # Not from typing, which a TAB and a help page do without (see openai_cli/main.py).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
     from typing import Any
 
-    from openai_cli.config import Overrides
     from openai_cli.io import IO
 
-COMPLETE_VAR = "_OAI_COMPLETE"
 LINE_VAR = "_OAI_COMPLETE_LINE"
 WORD_VAR = "_OAI_COMPLETE_WORD"
 SHELLS = ("bash", "zsh", "fish", "powershell")
@@ -78,7 +77,8 @@ def answer(io: IO) -> int:
     return 0
 
 
-Source = Callable[[list[str], str, "IO"], "Items | None"]
+if TYPE_CHECKING:
+    Source = Callable[[list[str], str, IO], Items | None]
 
 
 def candidates(line: str, io: IO, shell: str, source: Source) -> list[str] | None:
@@ -131,43 +131,31 @@ def one_line(text: str) -> str:
 
 def profile_names(env: Mapping[str, str], incomplete: str) -> list[str]:
     """Profile names from the config file (never the keyring)."""
-    from openai_cli.config import config_path
-    from openai_cli.config.store import ConfigFile
-    from openai_cli.errors import OaiError
+    from openai_cli import tabsettings
 
-    try:
-        names = ConfigFile.load(config_path(env)).profile_names()
-    except OaiError:
-        return []
+    names = tabsettings.profile_names(env, {})
     return sorted(n for n in names if n.startswith(incomplete))
 
 
 def seen_ids(
     io: IO,
-    flags: Overrides | Mapping[str, str | None],
+    flags: Mapping[str, str],
     kind: str,
     incomplete: str,
     known: Callable[[], Sequence[str]] | Sequence[str] = (),
 ) -> Items:
     """The IDs of ``kind`` the profile's answers held (the newest first), described.
 
-    ``flags`` are the connection flags on the line (``--profile``, ``--base-url``),
-    given as parsed (``Overrides``) or as typed. Read from the cache alone: a TAB
-    never sends a request. With nothing cached, ``known`` (the spec's model names).
+    ``flags`` are the connection flags on the line (``profile``, ``base_url``), as
+    typed. Read from the cache alone: a TAB never sends a request. With nothing
+    cached, ``known`` (the spec's model names).
     """
-    from openai_cli import idcache
-    from openai_cli.config import Overrides, load_settings
-    from openai_cli.errors import OaiError
+    from openai_cli import idcache, tabsettings
 
     found: Items = []
-    try:
-        overrides = flags if isinstance(flags, Overrides) else Overrides.from_flags(flags)
-        settings = load_settings(overrides, io.env)
-        if settings.id_cache.value:
-            key = idcache.section(settings.profile.value, settings.base_url.value)
-            found = idcache.read(io.env, key, kind)
-    except OaiError:
-        pass
+    section = tabsettings.id_section(io.env, flags)
+    if section is not None:
+        found = idcache.read(io.env, section, kind)
     if not found:
         found = [(name, "") for name in (known() if callable(known) else known)]
     return [(oid, text) for oid, text in found if oid.startswith(incomplete)]
@@ -198,8 +186,11 @@ class _Index:
         if top not in self.read:
             self.read.add(top)
             name = os.path.join(INDEX, file_name(top))
-            with contextlib.suppress(OSError, ValueError), open(name, encoding="utf-8") as f:
-                self.nodes.update(json.load(f))
+            try:
+                with open(name, encoding="utf-8") as f:
+                    self.nodes.update(json.load(f))
+            except (OSError, ValueError):
+                pass
         node: dict[str, Any] | None = self.nodes.get(path)
         return node
 

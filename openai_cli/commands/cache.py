@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from openai_cli import idcache
+from openai_cli import idcache, tabsettings
 from openai_cli.errors import ConfigError
 from openai_cli.options import add_command
 
@@ -42,6 +42,8 @@ def clear(factory: Factory, opts: ClearOptions) -> None:
     io = factory.io
     try:
         removed = idcache.clear(io.env)
+        # And what TABs kept of the settings: nothing of it is worth keeping alone.
+        tabsettings.forget(io.env)
     except OSError as exc:
         raise ConfigError(f"cannot remove the ID cache: {exc.strerror or exc}") from None
     io.message("Cleared the ID cache" if removed else "The ID cache is already empty")

@@ -33,6 +33,8 @@ from openai_cli.config.settings_table import (
     Sourced,
     spelled,
 )
+from openai_cli.dirs import CONFIG
+from openai_cli.dirs import folder as user_folder
 from openai_cli.errors import AuthError, ConfigError, OaiError
 from openai_cli.input.reader import read_kept
 
@@ -57,12 +59,7 @@ _KEY_KINDS: tuple[KeyKind, ...] = ("api_key", "admin_key")
 
 
 def config_dir(env: Mapping[str, str]) -> Path:
-    chosen = Environment.config_dir.read(env)
-    if chosen:
-        return Path(chosen).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("oai", appauthor=False))
+    return Path(user_folder(CONFIG, env))
 
 
 def config_path(env: Mapping[str, str]) -> Path:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, overload
 
+from openai_cli.dirs import CONFIG, DATA, STATE, VARIABLES
 from openai_cli.errors import ConfigError, OaiError, UsageError
 from openai_cli.formats import OUTPUT_FORMATS as OUTPUT_FORMATS
 
@@ -537,21 +538,21 @@ class Environment:
         help="Folder holding config.toml",
         check=nonempty_string,
         default=None,
-        env=("OAI_CONFIG_DIR",),
+        env=(VARIABLES[CONFIG],),
         key=None,
     )
     data_dir: Setting[str | None] = Setting(
         help="Folder holding logs.db, the local log of ask and repl",
         check=nonempty_string,
         default=None,
-        env=("OAI_DATA_DIR",),
+        env=(VARIABLES[DATA],),
         key=None,
     )
     state_dir: Setting[str | None] = Setting(
         help="Folder of the state that lets batches run, map and uploads resume",
         check=nonempty_string,
         default=None,
-        env=("OAI_STATE_DIR",),
+        env=(VARIABLES[STATE],),
         key=None,
     )
     ca_dir: Setting[str | None] = Setting(

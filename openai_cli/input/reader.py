@@ -17,19 +17,18 @@ into memory.
 from __future__ import annotations
 
 import codecs
-import contextlib
 import errno
 import os
 import stat
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from openai_cli import writer
-from openai_cli.errors import UsageError
-from openai_cli.textfmt import count
-
+# Not from typing, which a TAB does without (see openai_cli/main.py); nor the
+# errors, made only when a read fails (a TAB reads the files oai keeps, and reads
+# none that fails to the user).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from openai_cli.errors import UsageError
     from openai_cli.io import IO
 
 KIB = 1024
@@ -37,14 +36,22 @@ MIB = 1024 * KIB
 _CHUNK = 1 * MIB
 
 
-@dataclass(frozen=True)
 class Use:
     """What a read is for, and the most it may hold."""
 
-    name: str  # for the docs table
-    limit: int  # bytes
-    most: str  # ends the error line: "larger than 100 MiB, <most>"
-    hint: str | None = None
+    # A plain class, not a dataclass: the config and the ID cache are read through
+    # this module on a TAB, which does without dataclasses (and the inspect module
+    # they import).
+    __slots__ = ("hint", "limit", "most", "name")
+
+    def __init__(self, name: str, limit: int, most: str, hint: str | None = None) -> None:
+        self.name = name  # for the docs table
+        self.limit = limit  # bytes
+        self.most = most  # ends the error line: "larger than 100 MiB, <most>"
+        self.hint = hint
+
+    def __repr__(self) -> str:
+        return f"Use({self.name!r}, {self.limit})"
 
 
 # Each limit is far above what the API accepts for that use, so the API names the real
@@ -135,19 +142,25 @@ USES = (
 )
 
 
+def _usage(message: str, *, hint: str | None = None) -> UsageError:
+    from openai_cli.errors import UsageError
+
+    return UsageError(message, hint=hint)
+
+
 def size_text(n: int) -> str:
     if n % MIB == 0:
         return f"{n // MIB} MiB"
     if n % KIB == 0:
         return f"{n // KIB} KiB"
+    from openai_cli.textfmt import count
+
     return count(n, "byte")
 
 
 def too_large(use: Use, what: str, path: str | None) -> UsageError:
     shown = f"{path} is " if path else ""
-    return UsageError(
-        f"{what}: {shown}larger than {size_text(use.limit)}, {use.most}", hint=use.hint
-    )
+    return _usage(f"{what}: {shown}larger than {size_text(use.limit)}, {use.most}", hint=use.hint)
 
 
 # -- what a file is -------------------------------------------------------------------
@@ -170,24 +183,26 @@ def file_kind(mode: int) -> str:
 
 def _refuse(what: str, path: str, mode: int) -> UsageError:
     if stat.S_ISDIR(mode):
-        return UsageError(f"{what}: {path} is a directory, not a file")
-    return UsageError(f"{what}: {path} is {file_kind(mode)}, not a regular file or a pipe")
+        return _usage(f"{what}: {path} is a directory, not a file")
+    return _usage(f"{what}: {path} is {file_kind(mode)}, not a regular file or a pipe")
 
 
 def file_error(what: str, path: str, exc: OSError | UnicodeDecodeError) -> UsageError:
     """One clear line for a file that cannot be read, naming the flag and the file."""
     if isinstance(exc, FileNotFoundError):
-        return UsageError(f"{what}: file not found: {path}")
+        return _usage(f"{what}: file not found: {path}")
     if isinstance(exc, IsADirectoryError):
-        return UsageError(f"{what}: {path} is a directory, not a file")
+        return _usage(f"{what}: {path} is a directory, not a file")
     if isinstance(exc, PermissionError):
-        return UsageError(f"{what}: permission denied reading {path}")
+        return _usage(f"{what}: permission denied reading {path}")
     if isinstance(exc, UnicodeDecodeError):
-        return UsageError(f"{what}: {path} is not UTF-8 text (invalid byte at offset {exc.start})")
+        return _usage(f"{what}: {path} is not UTF-8 text (invalid byte at offset {exc.start})")
     if exc.errno == errno.ENXIO:  # opening a socket
-        with contextlib.suppress(OSError):
+        try:
             return _refuse(what, path, os.stat(path).st_mode)
-    return UsageError(f"{what}: cannot read {path}: {exc.strerror or exc}")
+        except OSError:
+            pass
+    return _usage(f"{what}: cannot read {path}: {exc.strerror or exc}")
 
 
 def check_streamable(path: str, *, what: str, allow_empty: bool = False) -> int:
@@ -200,9 +215,9 @@ def check_streamable(path: str, *, what: str, allow_empty: bool = False) -> int:
     if not (stat.S_ISREG(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
         raise _refuse(what, path, st.st_mode)
     if not os.access(path, os.R_OK):
-        raise UsageError(f"{what}: permission denied reading {path}")
+        raise _usage(f"{what}: permission denied reading {path}")
     if st.st_size == 0 and stat.S_ISREG(st.st_mode) and not allow_empty:
-        raise UsageError(f"{what}: {path} is empty (0 bytes)")
+        raise _usage(f"{what}: {path} is empty (0 bytes)")
     return st.st_size
 
 
@@ -306,12 +321,14 @@ def check_stdin(io: IO, *, what: str) -> None:
     if stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or io.stdin_tty:
         return
     if stat.S_ISCHR(mode):
-        with contextlib.suppress(OSError):
+        try:
             if st.st_rdev == os.stat(os.devnull).st_rdev:
                 return
+        except OSError:
+            pass
     kind = file_kind(mode)
     line = f"stdin is {kind}, not a " + ("file" if stat.S_ISDIR(mode) else "regular file or a pipe")
-    raise UsageError(line if what == "stdin" else f"{what}: {line}")
+    raise _usage(line if what == "stdin" else f"{what}: {line}")
 
 
 def read_stdin(io: IO, use: Use, *, what: str) -> bytes:
@@ -328,7 +345,7 @@ def read_stdin(io: IO, use: Use, *, what: str) -> bytes:
         else:
             data = _read_stream(buf, use.limit)
     except OSError as exc:
-        raise UsageError(f"{what}: cannot read stdin: {exc.strerror or exc}") from None
+        raise _usage(f"{what}: cannot read stdin: {exc.strerror or exc}") from None
     except ValueError:  # closed
         return b""
     if data is None or len(data) > use.limit:
@@ -353,7 +370,7 @@ def read_line(io: IO, use: Use, *, what: str) -> str | None:
     bad = next((i for i, c in enumerate(line) if "\udc80" <= c <= "\udcff"), None)
     if bad is not None:
         offset = len(line[:bad].encode("utf-8", "surrogateescape"))
-        raise UsageError(f"{what}: a line is not UTF-8 text (invalid byte at offset {offset})")
+        raise _usage(f"{what}: a line is not UTF-8 text (invalid byte at offset {offset})")
     return line.rstrip("\r\n") if line else None
 
 
@@ -395,7 +412,7 @@ def encoding_of(head: bytes) -> tuple[int, str]:
 
 
 def not_text(what: str, path: str | None, encoding: str, offset: int) -> UsageError:
-    return UsageError(
+    return _usage(
         f"{what}: {path or 'stdin'} is not {encoding.upper()} text "
         f"(invalid byte at offset {offset})"
     )
@@ -429,9 +446,11 @@ def utf8_copy(path: str, *, what: str, shown: str, directory: str | None = None)
             return None
         src.seek(skip)
         decoder = codecs.getincrementaldecoder(encoding)()
-        # Here, not at the top: the settings read this module on every TAB, and
-        # tempfile brings shutil, random and the compression modules with it.
+        # Here, not at the top: a TAB reads through this module, and tempfile brings
+        # shutil, random and the compression modules with it; the writer, typing.
         import tempfile
+
+        from openai_cli import writer
 
         start = skip  # where in the file the bytes the decoder holds begin
         with writer.new_file(

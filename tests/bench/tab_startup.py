@@ -1,11 +1,18 @@
 """Start-up of a TAB, of help and of a command or two, next to ``python -c pass``, all
 in one run.
 
-A config with two profiles and an ID cache of 200 files is written to a temporary
-folder first, so the TAB that completes an ID reads real files (no request is ever
-made). Each command runs as ``python -m openai_cli`` with ``PYTHONPATH`` naming the
-checkout, and prints a Markdown table of CPU times and their ratios to
-``python -c pass``.
+A temporary folder is the home, with no ``OAI_*_DIR`` or ``XDG_*`` variable set, so
+that oai finds its folders as a user's does: a config with two profiles and an ID
+cache of 200 files are written there first, and the TAB that completes an ID reads
+real files (no request is ever made). Each command runs as the ``oai`` script that pip
+wrote for this interpreter does (``python -m openai_cli`` where there is none), with
+``PYTHONPATH`` naming the checkout, and the script prints a Markdown table of CPU times
+and their ratios to ``python -c pass``.
+
+A TAB that completes IDs or profile names keeps what it resolved of the settings
+(``openai_cli/tabsettings.py``); one more row times the TAB that has nothing kept to
+use, as the first after config.toml changes: its state folder is a copy whose
+``tab.json`` is removed before each run.
 
     python tests/bench/tab_startup.py            # --runs 40
     python tests/bench/tab_startup.py --before /tmp/old   # also a checkout to compare
@@ -18,14 +25,17 @@ run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-from openai_cli import idcache
+from openai_cli import dirs, idcache, tabsettings
 
 BIN = Path(sys.executable).parent
 
@@ -51,17 +61,23 @@ HELP = {
 }
 
 
+CHANGED = "TAB: IDs, nothing kept (the first after config.toml changes)"
+
+
 def _setup(home: Path) -> dict[str, str]:
-    env = {
-        "OAI_CONFIG_DIR": str(home / "config"),
-        "OAI_STATE_DIR": str(home / "state"),
-        "OAI_DATA_DIR": str(home / "data"),
-        # For the commands run with --dry-run: a key, never sent.
-        "OPENAI_API_KEY": "sk-bench",
-    }
-    (home / "config").mkdir()
-    (home / "config" / "config.toml").write_text("[profiles.default]\n[profiles.work]\n")
-    (home / "config" / "config.toml").chmod(0o600)
+    # This process too: the folders of the files written here are found in its own
+    # environment, as platformdirs finds them.
+    for name in list(os.environ):
+        if name.startswith(("OAI_", "OPENAI_", "XDG_", "_OAI_")):
+            del os.environ[name]
+    os.environ["HOME"] = str(home)
+    # For the commands run with --dry-run: a key, never sent.
+    env = {**os.environ, "OPENAI_API_KEY": "sk-bench"}
+    config = _config(env)
+    config.parent.mkdir(parents=True)
+    config.write_text("[profiles.default]\n[profiles.work]\n")
+    config.chmod(0o600)
+    _age(config)
     seen = idcache.Seen()
     for n in range(idcache.LIMIT):
         seen.answer(
@@ -69,6 +85,40 @@ def _setup(home: Path) -> dict[str, str]:
         )
     idcache.save(env, idcache.section("default", "https://api.openai.com/v1"), seen)
     return env
+
+
+def _config(env: dict[str, str]) -> Path:
+    from openai_cli.config import config_path
+
+    return config_path(env)
+
+
+def _age(path: Path) -> None:
+    # An hour ago: a config changed in the last seconds is not kept (tabsettings.RECENT).
+    then = time.time() - 3600
+    os.utime(path, (then, then))
+
+
+def _state_copy(tmp: Path, label: str) -> str:
+    copy = tmp / f"state-{label}"
+    shutil.copytree(dirs.folder(dirs.STATE, os.environ), copy)
+    return str(copy)
+
+
+def _forget(env: dict[str, str]) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(os.path.join(env["OAI_STATE_DIR"], tabsettings.FILE_NAME))
+
+
+def _script(tmp: Path) -> list[str]:
+    """How to run oai as its installed script does, from whichever checkout
+    ``PYTHONPATH`` names."""
+    installed = BIN / "oai"
+    if not installed.is_file():
+        return [f"{BIN}/python", "-m", "openai_cli"]
+    script = tmp / "oai-script.py"
+    script.write_text(installed.read_text().split("\n", 1)[1])
+    return [f"{BIN}/python", str(script)]
 
 
 def _cpu(argv: list[str], env: dict[str, str]) -> float:
@@ -82,7 +132,7 @@ def _cpu(argv: list[str], env: dict[str, str]) -> float:
     p = subprocess.Popen(
         argv,
         env=env,
-        cwd=env["OAI_CONFIG_DIR"],
+        cwd=env["HOME"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -103,24 +153,36 @@ def main() -> int:
         # may not be allowed to write them).
         subprocess.run([f"{BIN}/python", "-m", "compileall", "-q", str(tree / "openai_cli")])
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, **_setup(Path(tmp))}
+        env = _setup(Path(tmp))
+        oai = _script(Path(tmp))
         rows: dict[str, tuple[list[str], dict[str, str]]] = {
             "python -c pass": ([f"{BIN}/python", "-c", "pass"], env)
         }
         for label, tree in trees:
             lines: dict[str, tuple[list[str], dict[str, str]]] = {}
-            for name, line in TABS.items():
+            for name, line in {**TABS, CHANGED: TABS["TAB: IDs from the cache"]}.items():
                 lines[name] = ([], {"_OAI_COMPLETE": "complete_bash", "_OAI_COMPLETE_LINE": line})
             for name, argv in HELP.items():
                 lines[name] = (argv, {})
             for name, (argv, extra) in lines.items():
                 the_env = {**env, "PYTHONPATH": str(tree), **extra}
-                rows[f"{label}: {name}"] = ([f"{BIN}/python", "-m", "openai_cli", *argv], the_env)
+                if name == CHANGED:
+                    the_env["OAI_STATE_DIR"] = _state_copy(Path(tmp), label)
+                rows[f"{label}: {name}"] = ([*oai, *argv], the_env)
+        # A command that fails or, for a TAB, offers nothing would time nothing.
+        for name, (argv, the_env) in rows.items():
+            done = subprocess.run(argv, env=the_env, cwd=env["HOME"], capture_output=True)
+            quiet = "TAB" in name and not done.stdout.strip()
+            if done.returncode not in (0, 2) or quiet:
+                print(f"{name}: exit {done.returncode}, {done.stderr.decode()!r}", file=sys.stderr)
+                return 1
         # Round after round of every command, so that a change in the machine's load
         # falls on all of them alike.
         used: dict[str, list[float]] = {name: [] for name in rows}
         for _ in range(args.runs):
             for name, (argv, the_env) in rows.items():
+                if name.endswith(CHANGED):
+                    _forget(the_env)
                 used[name].append(_cpu(argv, the_env))
         base = min(used["python -c pass"]), statistics.median(used["python -c pass"])
         print("| command | CPU, least | x `python -c pass` | CPU, median | x |")

@@ -177,9 +177,12 @@ def test_setting_turns_it_off(api: respx.MockRouter, isolated: Path) -> None:
 
 def test_cache_clear_empties_it(api: respx.MockRouter, isolated: Path) -> None:
     run(api, "GET", "/files", FILES, "files", "list")
+    kept = cache_file(isolated).with_name("tab.json")
+    kept.write_text("{}")
     r = invoke("cache", "clear")
     assert r.code == 0, r
     assert not cache_file(isolated).exists()
+    assert not kept.exists(), "what TABs kept of the settings is cleared with the IDs"
     assert complete("bash", "oai files retrieve ", "") == []
     r = invoke("cache", "clear")
     assert r.code == 0, r

@@ -101,9 +101,11 @@ def test_the_config_package_imports_nothing_above_it() -> None:
     import openai_cli.config
 
     # formats: the names of the output formats, a module that imports nothing; writer:
-    # the one way to write a file, and input.reader: the one way to read one (layer 1).
+    # the one way to write a file, and input.reader: the one way to read one; dirs:
+    # where the folders are (layer 1).
     allowed = (
         "openai_cli.config",
+        "openai_cli.dirs",
         "openai_cli.errors",
         "openai_cli.io",
         "openai_cli.formats",

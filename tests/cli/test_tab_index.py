@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -151,19 +153,28 @@ def test_the_committed_index_is_current() -> None:
 
 TAB_PROBE = (
     "import sys\n"
+    "mode, watched = sys.argv[1], set(sys.argv[2:])\n"
+    "del sys.argv[1:]\n"
     f"{FORGET_STARTUP_IMPORTS}"
+    # Loaded before any code runs by the editable install's finder, here.
+    "for _m in [m for m in sys.modules if m in watched]:\n"
+    "    del sys.modules[_m]\n"
     "from openai_cli import tab\n"
-    "from openai_cli.main import run\n"
-    "if sys.argv[1] == 'bypass':\n"
+    "from openai_cli.main import main\n"
+    "if mode == 'bypass':\n"
     "    tab.INDEX = '/nonexistent'\n"
-    "code = run([])\n"
-    "bad = sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[2:]))\n"
+    "try:\n"
+    "    main()\n"
+    "except SystemExit as exc:\n"
+    "    code = exc.code\n"
+    "bad = sorted(m for m in sys.modules if m in watched or m.split('.')[0] in watched)\n"
     "print('MODULES', code, *bad, file=sys.stderr)\n"
 )
 
 
 def _tab_modules(env: dict[str, str], line: str, watched: Sequence[str], bypass: bool) -> list[str]:
     env = {
+        "HOME": os.environ["HOME"],
         **env,
         "PATH": "/usr/bin:/bin",
         "_OAI_COMPLETE": "complete_bash",
@@ -179,6 +190,53 @@ def _tab_modules(env: dict[str, str], line: str, watched: Sequence[str], bypass:
     assert p.returncode == 0, p.stderr
     assert p.stdout, line
     return p.stderr.split()
+
+
+# What a TAB with a kept answer (openai_cli/tabsettings.py) needs none of: the
+# settings and their table, the TOML parser, platformdirs, the errors, the terminal
+# guard, contextlib and the signal module.
+SETTINGS_READERS = (
+    "openai_cli.config",
+    "openai_cli.errors",
+    "openai_cli.terminal",
+    "openai_cli.writer",
+    "tomllib",
+    "platformdirs",
+    "contextlib",
+    "signal",
+)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "oai files retrieve ",
+        "oai --profile ",
+        "oai --profile work --base-url https://api.openai.com/v1 files retrieve f",
+    ],
+)
+@pytest.mark.parametrize("folders", ["named", "the platform's"])
+def test_a_tab_with_a_kept_answer_reads_no_settings(
+    tab_env: dict[str, str], isolated: Path, line: str, folders: str
+) -> None:
+    env = dict(tab_env)
+    if folders != "named":
+        # Where a user's are: under the home, found without platformdirs.
+        home = isolated / "home"
+        shutil.copytree(isolated / "config", home / ".config" / "oai")
+        shutil.copytree(isolated / "state", home / ".local" / "state" / "oai")
+        env = {"HOME": str(home)}
+        config = home / ".config" / "oai" / "config.toml"
+    else:
+        config = isolated / "config" / "config.toml"
+    then = time.time() - 3600
+    os.utime(config, (then, then))
+    watched = (*SETTINGS_READERS, *HEAVY, *SLOW_STDLIB, *NOT_TO_READ)
+    # The first TAB resolves the settings (which the check sees) and keeps them...
+    first = _tab_modules(env, line, watched, bypass=False)
+    assert {"openai_cli.config", "tomllib", "signal"} <= set(first), first
+    # ... and the next reads them back, with none of those modules.
+    assert _tab_modules(env, line, watched, bypass=False) == ["MODULES", "0"]
 
 
 HEAVY = ("typer", "click", "rich", "httpx")

@@ -17,6 +17,7 @@ from pathlib import Path
 import respx
 
 import openai_cli
+from openai_cli import dirs
 from openai_cli.config import settings_table
 from openai_cli.operations.catalogue import GROUP_TITLES
 from tests.helpers import BASE, api_env, invoke
@@ -31,6 +32,9 @@ HELP = PACKAGE / "operations" / "help"
 # scripts' protocol with the shell, not a knob).
 _OURS = re.compile(r"(OAI|OPENAI)_[A-Z0-9_]+")
 TABLE = "openai_cli/config/settings_table.py"
+# The folders' variables are named where the folders are found, which a TAB reads
+# without the table; the table's rows take the names from there.
+FOLDERS = "openai_cli/dirs.py"
 
 
 def named_variables(source: str, where: str) -> list[str]:
@@ -43,6 +47,7 @@ def named_variables(source: str, where: str) -> list[str]:
         if isinstance(node, ast.Constant)
         and isinstance(node.value, str)
         and _OURS.fullmatch(node.value)
+        and not (where == FOLDERS and node.value in dirs.VARIABLES.values())
     ]
 
 
@@ -60,6 +65,9 @@ def test_the_variable_check_catches_a_knob_read_by_name() -> None:
     assert named_variables('ENV_VAR = {"api_key": "OPENAI_API_KEY"}\n', "openai_cli/x.py")
     assert not named_variables(sample, TABLE)
     assert not named_variables('COMPLETE_VAR = "_OAI_COMPLETE"\n', "openai_cli/x.py")
+    # Where the folders are found may name their variables, and no other.
+    assert not named_variables('STATE = "OAI_STATE_DIR"\n', FOLDERS)
+    assert named_variables('PROFILE = "OAI_PROFILE"\n', FOLDERS)
 
 
 def test_each_row_is_read_and_checked_as_the_table_says() -> None:

@@ -38,6 +38,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "openai_cli.terminal",
         "openai_cli.io",
         "openai_cli.writer",
+        "openai_cli.interrupts",
+        # Where the config, state and data folders are.
+        "openai_cli.dirs",
         # The one reader, like the one writer, depends on nothing of the project's:
         # the config and state files are read through it too.
         "openai_cli.input.reader",
@@ -52,6 +55,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "openai_cli.state",
         "openai_cli.logs",
         "openai_cli.idcache",
+        "openai_cli.tabsettings",
         "openai_cli.tab",
     ),
     ("openai_cli.operations",),
@@ -75,6 +79,7 @@ LAZY_BOUNDARIES = (
     "openai_cli.builder",  # loads a catalogue group, then one command of it
     "openai_cli.commands",  # a command's body runs only when the command does
     "openai_cli.tab",  # a TAB reads the config, the ID cache or the app only when it must
+    "openai_cli.tabsettings",  # resolves the settings only when no remembered answer fits
 )
 
 # (importer, imported) in-function imports outside the boundaries, or upward ones.
@@ -108,8 +113,21 @@ ALLOWED: dict[tuple[str, str], str] = {
     "cannot answer goes to Click, through the built app",
     ("openai_cli.idcache", "openai_cli.http.redact"): "the base URL is masked only when the "
     "ID cache is read or written, never when a command is built",
-    ("openai_cli.idcache", "openai_cli.state"): "the state folder is found only when the ID "
-    "cache is read or written",
+    ("openai_cli.idcache", "openai_cli.state"): "the state folder is made only when the ID "
+    "cache is written",
+    ("openai_cli.idcache", "openai_cli.writer"): "the writer (and typing) only when the ID "
+    "cache is written: a TAB reads it",
+    ("openai_cli.idcache", "openai_cli.config.lock"): "the lock (and the settings table "
+    "its package brings) only when the ID cache is written or cleared",
+    ("openai_cli.interrupts", "openai_cli.errors"): "the exceptions of SIGTERM and "
+    "SIGHUP, made when one arrives",
+    ("openai_cli.io", "openai_cli.terminal"): "the guard of a terminal's output (and its "
+    "patterns, compiled on import) only when output goes to one: never on a TAB",
+    ("openai_cli.input.reader", "openai_cli.errors"): "the error of a read that fails, "
+    "made then: a TAB reads through the reader and fails no read to the user",
+    ("openai_cli.input.reader", "openai_cli.textfmt"): "sizes are spelled only in errors",
+    ("openai_cli.input.reader", "openai_cli.writer"): "a UTF-8 copy of a JSONL input is the "
+    "one thing the reader writes; a TAB reads through it without the writer",
     ("openai_cli.lazy", "openai_cli.commands.help"): "the index of the whole tree, built "
     "only for the error of a command no group has",
     ("openai_cli.render", "openai_cli.render.explore"): "the outline of -o explore, only "

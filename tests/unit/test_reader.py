@@ -61,7 +61,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("render/viewer.py", "run"): "the explorer's keys from the terminal while stdin holds the "
     "data, as less reads them",
     ("commands/completion.py", "_notes"): "the shell's rc file, searched for one line",
-    ("idcache.py", "_load"): "the ID cache oai writes",
     ("tab.py", "get"): "the index of the command tree shipped with the package",
 }
 
