@@ -148,9 +148,17 @@ def _models(data: dict[str, Any], where: str, source: str) -> dict[str, Price]:
     return out
 
 
+# Far above any price (dollars per million tokens, per minute, per image), and low
+# enough that no count of tokens a request can hold turns a cost into infinity.
+MOST = 1_000_000_000
+
+
 def _number(value: Any, where: str, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise UsageError(f"prices: {where}: {name}: expected a number of dollars")
-    if not math.isfinite(value) or value < 0:
-        raise UsageError(f"prices: {where}: {name}: expected a number of dollars, 0 or more")
+    if not math.isfinite(value) or not 0 <= value <= MOST:
+        raise UsageError(
+            f"prices: {where}: {name}: expected a number of dollars, 0 or more "
+            f"(at most {MOST:,})"
+        )
     return float(value)

@@ -66,6 +66,9 @@ def test_a_prices_file_extends_and_replaces(tmp_path: Path) -> None:
         ("[models", "not valid TOML"),
         ('[models."m"]\ninput = "cheap"\n', "models.m.input: expected a number of dollars"),
         ('[models."m"]\ninput = -1\n', "models.m.input: expected a number of dollars, 0 or more"),
+        # A finite price whose cost of a long request would overflow to infinity.
+        ('[models."m"]\noutput = 1e308\n', "models.m.output: expected a number of dollars"),
+        ('[models."m"]\ninput = inf\n', "models.m.input: expected a number of dollars"),
         ('[models."m"]\nprice = 1\n', "models.m.price: unknown"),
     ],
 )
