@@ -15,6 +15,7 @@ will replace (bash splits ``--order=a`` at ``=``, so the answer is cut to fit).
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
@@ -303,21 +304,38 @@ def _shell_from_env(env: Mapping[str, str]) -> Shell:
 
 def _home(env: Mapping[str, str]) -> Path:
     home = env.get("HOME", "").strip()
-    return Path(home) if home else Path.home()
+    if os.path.isabs(home):
+        return Path(home)
+    if home:
+        raise UsageError(
+            f"HOME={home!r} is not an absolute path, so there is no telling where to install",
+            hint="set HOME to your home folder",
+        )
+    if sys.platform == "win32":
+        return Path.home()
+    # An empty HOME reads as "/" to expanduser: the password database knows better.
+    import pwd
+
+    return Path(pwd.getpwuid(os.getuid()).pw_dir)
+
+
+def _xdg(env: Mapping[str, str], name: str, default: Path) -> Path:
+    # The XDG rule: a relative value is to be ignored, not read from where oai runs.
+    value = env.get(name, "").strip()
+    return Path(value) if os.path.isabs(value) else default
 
 
 def install_path(shell: Shell, env: Mapping[str, str]) -> Path:
     """Where each shell looks for a user's completion files by default."""
     home = _home(env)
     if shell is Shell.bash:
-        data = env.get("XDG_DATA_HOME", "").strip() or str(home / ".local" / "share")
-        return Path(data) / "bash-completion" / "completions" / "oai"
+        data = _xdg(env, "XDG_DATA_HOME", home / ".local" / "share")
+        return data / "bash-completion" / "completions" / "oai"
     if shell is Shell.zsh:
         return home / ".zfunc" / "_oai"
     if shell is Shell.powershell:
         return powershell_profile(env).with_name("oai.ps1")
-    config = env.get("XDG_CONFIG_HOME", "").strip() or str(home / ".config")
-    return Path(config) / "fish" / "completions" / "oai.fish"
+    return _xdg(env, "XDG_CONFIG_HOME", home / ".config") / "fish" / "completions" / "oai.fish"
 
 
 def powershell_profile(env: Mapping[str, str]) -> Path:
@@ -326,8 +344,7 @@ def powershell_profile(env: Mapping[str, str]) -> Path:
     if sys.platform == "win32":
         folder = home / "Documents" / "PowerShell"
     else:
-        folder = Path(env.get("XDG_CONFIG_HOME", "").strip() or str(home / ".config"))
-        folder /= "powershell"
+        folder = _xdg(env, "XDG_CONFIG_HOME", home / ".config") / "powershell"
     return folder / "Microsoft.PowerShell_profile.ps1"
 
 

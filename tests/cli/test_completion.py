@@ -301,6 +301,22 @@ def test_install_follows_xdg_dirs(tmp_path: Path) -> None:
     assert (tmp_path / "cfg/fish/completions/oai.fish").is_file()
 
 
+def test_install_ignores_relative_xdg_dirs_and_refuses_a_relative_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = _install_env(tmp_path / "home", XDG_DATA_HOME="data", XDG_CONFIG_HOME="cfg")
+    assert invoke("completion", "install", "bash", env=env).code == 0
+    assert invoke("completion", "install", "fish", env=env).code == 0
+    assert (tmp_path / "home/.local/share/bash-completion/completions/oai").is_file()
+    assert (tmp_path / "home/.config/fish/completions/oai.fish").is_file()
+    assert not (tmp_path / "data").exists() and not (tmp_path / "cfg").exists()
+    r = invoke("completion", "install", "zsh", env=_install_env(Path("home")))
+    assert r.code == 2, r
+    assert r.err.startswith("oai: HOME='home' is not an absolute path"), r.err
+    assert not (tmp_path / "home/.zfunc").exists()
+
+
 def test_install_picks_the_shell_from_SHELL(tmp_path: Path) -> None:
     r = invoke("completion", "install", env=_install_env(tmp_path, SHELL="/usr/bin/zsh"))
     assert r.code == 0, r
