@@ -119,6 +119,12 @@ def _handler(factory: Factory, call: Call, opts: CreateOptions) -> int:
         size = os.path.getsize(path)
         if not opts.no_validate:
             _validate(path, shown, purpose)
+        if factory.shared.dry_run and copied and source != "-":
+            # The request shown names the file; what oai would send is its UTF-8 copy.
+            io.message(
+                f"note: {shown} has a byte-order mark; oai sends it as UTF-8 without one, "
+                "and the curl command shown sends it as it is"
+            )
         if not _chunked(opts.chunked or opts.resume, size, shown, purpose):
             return _simple(factory, call, path, filename)
         spec = uploads.UploadSpec(

@@ -150,3 +150,18 @@ def test_a_big_utf16_file_is_read_in_little_memory(oai: Oai, tmp_path: Path) -> 
     assert "8000 requests" in r.err, r.err
     # A few chunks of the copy being made, one line and the custom_ids: not the file.
     assert peak < 8 * 1024 * 1024 < size / 3, peak
+
+
+@pytest.mark.parametrize("label", sorted(ENCODINGS))
+def test_a_dry_run_says_the_upload_is_not_the_file_as_it_is(
+    oai: Oai, tmp_path: Path, label: str
+) -> None:
+    # The request shown names the file, and its curl would send the file's bytes;
+    # oai sends the UTF-8 copy, and says so.
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(ENCODINGS[label](jsonl(batch_lines(["hi"]), ascii_only=True)))
+    r = oai("files", "create", "--purpose", "batch", "--file", str(path), "--dry-run")
+    assert r.code == 0, r
+    assert f"-F file=@{path}" in json.loads(r.out)["curl"]
+    noted = f"note: {path} has a byte-order mark; oai sends it as UTF-8 without one"
+    assert (noted in r.err) == (label != "utf-8"), r.err
