@@ -158,7 +158,6 @@ def _number(value: Any, where: str, name: str) -> float:
         raise UsageError(f"prices: {where}: {name}: expected a number of dollars")
     if not math.isfinite(value) or not 0 <= value <= MOST:
         raise UsageError(
-            f"prices: {where}: {name}: expected a number of dollars, 0 or more "
-            f"(at most {MOST:,})"
+            f"prices: {where}: {name}: expected a number of dollars, 0 or more (at most {MOST:,})"
         )
     return float(value)
