@@ -289,6 +289,16 @@ class _Session:
         from openai_cli.http.redact import redact
 
         self._end_line()
+        mine = exc.sent
+        if mine is not None and mine.code == 1009 and not (exc.rcvd and exc.rcvd_then_sent):
+            # The library closed it: an event over the limit, which no server closing
+            # the connection should be blamed for.
+            from openai_cli.input.reader import size_text
+
+            return StreamError(
+                f"the server sent an event larger than {size_text(MAX_FRAME)}, "
+                "the most oai takes; the session ended early"
+            )
         frame = exc.rcvd
         why = f"code {frame.code}" + (f": {frame.reason}" if frame.reason else "") if frame else ""
         return StreamError(

@@ -86,6 +86,9 @@ class FakeRealtime:
                 if self.mode == "warn":
                     send({"type": "error", "error": {"type": "server_error", "message": "hiccup"}})
                 reply = f"Echo: {last_text}"
+                if self.mode == "big":
+                    # One delta larger than the library's default limit of 1 MiB.
+                    reply += " " + "x" * (2 * 1024 * 1024)
                 for part in (reply[:3], reply[3:7], reply[7:]):
                     send({"type": "response.output_text.delta", "response_id": "r", "delta": part})
                 send({"type": "response.output_text.done", "response_id": "r", "text": reply})
@@ -229,6 +232,28 @@ def test_the_server_closing_mid_response_exits_7(realtime: FakeRealtime) -> None
     r = invoke("realtime", "connect", input="hi\n", env=env_for(realtime))
     assert r.code == 7, r
     assert "closed the connection (code 1011: upstream went away)" in r.err
+
+
+def test_an_event_over_a_mebibyte_streams_whole(realtime: FakeRealtime) -> None:
+    realtime.mode = "big"
+    r = invoke("realtime", "connect", input="hi\n", env=env_for(realtime))
+    assert r.code == 0, r.err
+    assert r.out == "Echo: hi " + "x" * (2 * 1024 * 1024) + "\n"
+
+
+def test_an_event_over_the_limit_is_named_as_such(
+    realtime: FakeRealtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openai_cli.commands import realtime as command
+
+    # The limit (64 MiB) made small, so that the test sends megabytes, not a gigabyte.
+    monkeypatch.setattr(command, "MAX_FRAME", 1024 * 1024)
+    realtime.mode = "big"
+    r = invoke("realtime", "connect", input="hi\n", env=env_for(realtime))
+    assert r.code == 7, r
+    assert len(r.out) < 100, r.out[:100]  # the deltas before the one over the limit
+    assert "larger than 1 MiB" in r.err, r.err
+    assert "Traceback" not in r.err
 
 
 def test_no_answer_within_the_timeout_exits_7(realtime: FakeRealtime) -> None:
