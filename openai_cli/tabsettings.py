@@ -7,8 +7,8 @@ the answer in the state folder (``tab.json``, 0600), under a key made of everyth
 the answer came from:
 
 - oai's version and the user it runs as;
-- the config file: its path, and its status (device, inode, size, times, mode,
-  owner), or its absence;
+- the config file: its path, and its bytes with its mode and owner (which decide
+  whether it is trusted), or its absence;
 - the connection flags typed on the line (``--profile``, ``--base-url``);
 - each environment variable the settings code read while it resolved them, by name
   and value: :class:`_Watched` records the names as the code reads them, so the key
@@ -16,17 +16,18 @@ the answer came from:
 
 A TAB whose inputs make the same key reads the answer; any other resolves the
 settings as before (with ``load_settings``, the one description of precedence) and
-keeps what it found. A config file changed in the last :data:`RECENT` seconds is not
-remembered: a second change within the file system's clock tick could leave its
-status as it was (git's "racily clean" index entries). The key is a 64-bit hash, so
-no value read (a base URL's password) is written. Nothing here sends a request.
+keeps what it found. The file is keyed by what it holds, not by its times and
+inode: those can stay as they were across an edit (``cp -p`` or ``touch -r`` within
+one clock tick, a file system whose change time does not follow writes), and the
+bytes keyed are the bytes parsed. The key is a BLAKE2 digest, so no value read (a
+base URL's password) can be worked back from it. Nothing here sends a request.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-import time
 
 from openai_cli import __version__, dirs, idcache
 from openai_cli.input.reader import read_kept
@@ -34,18 +35,19 @@ from openai_cli.input.reader import read_kept
 # Not typing, nor collections.abc: a TAB that reads this file does without them.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
     from typing import Any
+
+    from openai_cli.config.store import Reader
 
 FILE_NAME = "tab.json"
 CONFIG_FILE = "config.toml"
-_VERSION = 1
+_VERSION = 2
 LIMIT = 8  # answers kept: a few profiles, each with and without flags
-RECENT = 2.0  # seconds
-# A prime just under 2**64: the key is the inputs' bytes, as one number, modulo it.
-_PRIME = 18446744073709551557
 
 Answer = dict[str, "Any"]
+# The config file as a TAB read it: its bytes and status, or None when there is none.
+Snapshot = tuple[bytes, os.stat_result] | None
 
 
 def profile_names(env: Mapping[str, str], flags: Mapping[str, str]) -> list[str]:
@@ -65,17 +67,23 @@ def answer(env: Mapping[str, str], flags: Mapping[str, str]) -> Answer:
     """The remembered answer for these inputs, or a fresh one (then remembered)."""
     config = os.path.join(dirs.folder(dirs.CONFIG, env), CONFIG_FILE)
     memo = os.path.join(dirs.folder(dirs.STATE, env), FILE_NAME)
-    status = _status(config)
+    try:
+        snapshot = _read(config)
+    except OSError:
+        # Unreadable (a folder, a pipe, no permission): resolved each time, as the
+        # settings code reads it, and not kept.
+        return _resolve(env, flags, config, read_kept)[0]
+    base = _base(config, snapshot, flags)
     kept = _load(memo)
     for entry in kept:
         names = entry.get("env")
-        if isinstance(names, list) and entry.get("key") == _key(config, status, flags, names, env):
+        if isinstance(names, list) and entry.get("key") == _key(base, names, env):
             return entry
-    fresh, read = _resolve(env, flags)
-    if read is None or (status is not None and time.time() - status[3] / 1e9 < RECENT):
+    fresh, read = _resolve(env, flags, config, _as_read(config, snapshot))
+    if read is None:
         return fresh
     fresh["env"] = read
-    fresh["key"] = _key(config, status, flags, read, env)
+    fresh["key"] = _key(base, read, env)
     _save(env, memo, [fresh, *(e for e in kept if e.get("key") != fresh["key"])][:LIMIT])
     return fresh
 
@@ -88,37 +96,52 @@ def forget(env: Mapping[str, str]) -> None:
         os.unlink(os.path.join(dirs.folder(dirs.STATE, env), FILE_NAME))
 
 
-def _status(path: str) -> tuple[int, ...] | None:
+def _read(path: str) -> Snapshot:
+    """The config file's bytes and status; None when there is none."""
+    seen: list[os.stat_result] = []
     try:
-        st = os.stat(path)
-    except OSError:
+        raw = read_kept(path, seen.append)
+    except FileNotFoundError:
         return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode, st.st_uid)
+    return raw, seen[0]
 
 
-def _key(
-    config: str,
-    status: tuple[int, ...] | None,
-    flags: Mapping[str, str],
-    names: list[Any],
-    env: Mapping[str, str],
-) -> str:
+def _as_read(path: str, snapshot: Snapshot) -> Reader:
+    """A reader of the config file that gives ``snapshot`` again, as read by the key."""
+
+    def read(_: object, check: Callable[[os.stat_result], None]) -> bytes:
+        if snapshot is None:
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
+        raw, status = snapshot
+        check(status)
+        return raw
+
+    return read
+
+
+def _base(config: str, snapshot: Snapshot, flags: Mapping[str, str]) -> list[Any]:
+    """The parts of the key that do not depend on the variables read."""
+    held = None
+    if snapshot is not None:
+        raw, status = snapshot
+        held = [status.st_mode, status.st_uid, _digest(raw)]
+    euid = os.geteuid() if hasattr(os, "geteuid") else None
+    return [_VERSION, __version__, euid, config, held, sorted(flags.items())]
+
+
+def _key(base: list[Any], names: list[Any], env: Mapping[str, str]) -> str:
     # JSON keeps the parts apart (no two inputs join into the same text), and a value
     # that is not set differs from one that is empty.
-    parts = [
-        _VERSION,
-        __version__,
-        os.geteuid() if hasattr(os, "geteuid") else None,
-        config,
-        status,
-        sorted(flags.items()),
-        [[str(n), env.get(str(n))] for n in names],
-    ]
-    data = json.dumps(parts, ensure_ascii=False).encode("utf-8", "surrogatepass")
-    # Not hashlib, whose import costs a TAB more than this whole module; the key only
-    # tells inputs apart, and no more can be learned of a value from it than from a
-    # SHA-256 of the same unsalted text.
-    return f"{int.from_bytes(data, 'big') % _PRIME:016x}"
+    parts = [*base, [[str(n), env.get(str(n))] for n in names]]
+    return _digest(json.dumps(parts, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+
+
+def _digest(data: bytes) -> str:
+    # _blake2 rather than hashlib, whose import (OpenSSL's) costs a TAB more than this
+    # whole module.
+    from _blake2 import blake2b
+
+    return blake2b(data, digest_size=16).hexdigest()
 
 
 def _load(path: str) -> list[Answer]:
@@ -149,12 +172,19 @@ def _save(env: Mapping[str, str], path: str, entries: list[Answer]) -> None:
         pass  # a TAB that cannot remember (a read-only or full disk) still answers
 
 
-def _resolve(env: Mapping[str, str], flags: Mapping[str, str]) -> tuple[Answer, list[str] | None]:
-    """What the settings say, and the names of the variables read to say it (None
-    when the whole environment was walked: such an answer depends on all of it)."""
+def _resolve(
+    env: Mapping[str, str],
+    flags: Mapping[str, str],
+    config: str,
+    read: Reader,
+) -> tuple[Answer, list[str] | None]:
+    """What the settings say, with the config file as ``read`` gives it, and the names
+    of the variables read to say it (None when the whole environment was walked:
+    such an answer depends on all of it)."""
     import collections.abc
+    from pathlib import Path
 
-    from openai_cli.config import Overrides, config_path, load_settings
+    from openai_cli.config import Overrides, load_settings
     from openai_cli.config.store import ConfigFile
     from openai_cli.errors import OaiError
 
@@ -183,12 +213,13 @@ def _resolve(env: Mapping[str, str], flags: Mapping[str, str]) -> tuple[Answer, 
     env = Watched(env)
     found: Answer = {"profiles": [], "section": None}
     # Unreadable settings answer nothing, as an empty config does.
-    try:  # noqa: SIM105 (contextlib costs a TAB, which reads this module, 0.5 ms)
-        found["profiles"] = ConfigFile.load(config_path(env), env=env).profile_names()
-    except OaiError:
-        pass
     try:
-        settings = load_settings(Overrides.from_flags(flags), env)
+        cfg = ConfigFile.load(Path(config), env=env, read=read)
+    except OaiError:
+        return found, None if env.whole else env.read
+    found["profiles"] = cfg.profile_names()
+    try:
+        settings = load_settings(Overrides.from_flags(flags), env, config=cfg)
         if settings.id_cache.value:
             found["section"] = idcache.section(settings.profile.value, settings.base_url.value)
     except OaiError:

@@ -396,10 +396,17 @@ def _build_ssl_context(s: Settings) -> ssl.SSLContext:
     return ctx
 
 
-def load_settings(overrides: Overrides, env: Mapping[str, str], io: IO | None = None) -> Settings:
+def load_settings(
+    overrides: Overrides,
+    env: Mapping[str, str],
+    io: IO | None = None,
+    *,
+    config: ConfigFile | None = None,
+) -> Settings:
+    """The settings; ``config`` is the config file when the caller has loaded it."""
     from openai_cli.config.store import ConfigFile
 
-    cfg = ConfigFile.load(config_path(env), io, env=env)
+    cfg = ConfigFile.load(config_path(env), io, env=env) if config is None else config
     explicit = _explicit_profile(overrides, env)
     if explicit is not None:
         name = explicit.value

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +32,9 @@ PROFILE_KEYS = SETTING_KEYS + SECRET_KEYS
 ALLOW_UNSAFE_ENV = Environment.allow_unsafe_config.env[0]
 
 _warned_permissions: set[str] = set()
+
+# How the file's bytes are read: its path, and a check of the opened file's status.
+Reader = Callable[[Path, Callable[[os.stat_result], None]], bytes]
 
 
 def _check(key: str, value: object) -> object:
@@ -124,12 +127,22 @@ class ConfigFile:
 
     @classmethod
     def load(
-        cls, path: Path, io: IO | None = None, *, env: Mapping[str, str] | None = None
+        cls,
+        path: Path,
+        io: IO | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        read: Reader = read_kept,
     ) -> ConfigFile:
-        """The file at ``path`` (empty when missing); refused when others can change it."""
+        """The file at ``path`` (empty when missing); refused when others can change it.
+
+        ``read`` gives the file's bytes, having shown its status to the check: a TAB
+        passes the bytes it has already read, so that what it keys its kept answer by
+        is what was parsed.
+        """
         try:
             # Checked on the open file, so what is read is what was checked.
-            raw = read_kept(path, lambda st: _check_safe(path, st, io, env))
+            raw = read(path, lambda st: _check_safe(path, st, io, env))
         except FileNotFoundError:
             return cls(path)
         except OSError as exc:

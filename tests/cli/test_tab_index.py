@@ -25,7 +25,13 @@ import pytest
 from openai_cli import idcache, tab
 from openai_cli.commands.completion import complete
 from openai_cli.io import IO
-from tests.helpers import FORGET_STARTUP_IMPORTS, ROOT, SLOW_STDLIB
+from tests.helpers import (
+    FORGET_STARTUP_IMPORTS,
+    ROOT,
+    SLOW_STDLIB,
+    default_sigint,
+    subprocess_env,
+)
 
 TOPS = sorted(p.stem for p in Path(tab.INDEX).glob("*.json"))
 
@@ -268,3 +274,43 @@ def test_every_shell_with_a_script_is_answered() -> None:
     from openai_cli.commands.completion import Shell
 
     assert set(tab.SHELLS) == {s.value for s in Shell}
+
+
+# -- a TAB as a process: kept answers, signals, a stdout that takes nothing ---------------
+
+
+def _tab_process(
+    env: dict[str, str], line: str, *, before: str = "", **run: Any
+) -> subprocess.CompletedProcess[str]:
+    """``oai`` answering a TAB for ``line`` as the shell runs it, ``before`` run first."""
+    full = {
+        **subprocess_env(env),
+        "_OAI_COMPLETE": "complete_bash",
+        "_OAI_COMPLETE_LINE": line,
+    }
+    code = f"{before}\nfrom openai_cli.main import main\nmain()\n"
+    options: dict[str, Any] = {"capture_output": True, "preexec_fn": default_sigint(), **run}
+    return subprocess.run([sys.executable, "-c", code], env=full, text=True, timeout=60, **options)
+
+
+def _aged(config: Path) -> None:
+    # Edited a while ago: any version of oai keeps an answer for it.
+    then = time.time() - 3600
+    os.utime(config, (then, then))
+
+
+def test_profiles_the_key_must_tell_apart_get_their_own_ids(tab_env: dict[str, str]) -> None:
+    # Two names whose texts differ by -1 in one byte and +59 eight bytes later: a
+    # key that is the text as a number modulo a prime next to 2**64 (256**8 is 59
+    # modulo it) made them one, and the second profile was offered the first's IDs.
+    names = ("b12345670", "a1234567k")
+    config = Path(tab_env["OAI_CONFIG_DIR"]) / "config.toml"
+    config.write_text("".join(f"[profiles.{n}]\n" for n in names))
+    _aged(config)
+    for name in names:
+        seen = idcache.Seen()
+        seen.answer({"id": f"file-of-{name}", "object": "file"})
+        idcache.save(tab_env, idcache.section(name, "https://api.openai.com/v1"), seen)
+    for name in (*names, *names):
+        p = _tab_process(tab_env, f"oai --profile {name} files retrieve ")
+        assert (p.returncode, p.stdout, p.stderr) == (0, f"file-of-{name}\n", "")

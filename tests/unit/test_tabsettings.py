@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from openai_cli import idcache, tabsettings
+from openai_cli.input.reader import read_kept
 
 CONFIGS = [
     "",
@@ -69,9 +70,14 @@ class Counted:
         self.calls = 0
         self.real = tabsettings._resolve
 
-    def __call__(self, env: Mapping[str, str], flags: Mapping[str, str]) -> Any:
+    def __call__(self, *args: Any) -> Any:
         self.calls += 1
-        return self.real(env, flags)
+        return self.real(*args)
+
+    def fresh(self, env: Mapping[str, str], flags: Mapping[str, str]) -> Any:
+        """What resolving the settings from the file on disk says now."""
+        config = os.path.join(env["OAI_CONFIG_DIR"], tabsettings.CONFIG_FILE)
+        return self.real(env, flags, config, read_kept)
 
 
 @pytest.fixture
@@ -125,7 +131,7 @@ def test_a_kept_answer_is_what_resolving_afresh_says(
         if config.exists():
             age += 1
             _age(config, age)
-        fresh, _ = counted.real(env, flags)
+        fresh, _ = counted.fresh(env, flags)
         told = tabsettings.answer(env, flags)
         assert (told.get("profiles"), told.get("section")) == (
             fresh["profiles"],
@@ -152,16 +158,43 @@ def _write(home: Path, text: str, age: float = 3600) -> tuple[dict[str, str], Pa
     return env, config
 
 
-def test_a_config_changed_just_now_is_not_kept(tmp_path: Path, counted: Counted) -> None:
+def test_a_config_changed_just_now_is_kept_and_the_next_change_seen(
+    tmp_path: Path, counted: Counted
+) -> None:
+    # Keyed by what the file holds, an answer is good as soon as it is made, and an
+    # edit in the same instant (same size, same times) still misses.
     env, config = _write(tmp_path, "[profiles.a]\n", age=0)
     assert tabsettings.profile_names(env, {}) == ["a"]
     assert tabsettings.profile_names(env, {}) == ["a"]
+    assert counted.calls == 1
+    then = config.stat().st_mtime_ns
+    config.write_text("[profiles.b]\n")
+    os.utime(config, ns=(then, then))
+    assert tabsettings.profile_names(env, {}) == ["b"]
     assert counted.calls == 2
-    assert not (tmp_path / "state" / tabsettings.FILE_NAME).exists()
-    _age(config, 60)
-    tabsettings.profile_names(env, {})
-    tabsettings.profile_names(env, {})
-    assert counted.calls == 3
+
+
+def test_an_edit_that_leaves_the_files_status_as_it_was_is_seen(
+    tmp_path: Path, counted: Counted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A file system whose status does not follow a write (FAT keeps the creation
+    # time as the change time; coarse clocks), after `cp -p` or `touch -r`: the
+    # status is the same, the file is not.
+    env, config = _write(tmp_path, "[profiles.aaa]\n")
+    frozen = config.stat()
+    real_stat, real_fstat = os.stat, os.fstat
+
+    def same(st: os.stat_result) -> os.stat_result:
+        return frozen if (st.st_dev, st.st_ino) == (frozen.st_dev, frozen.st_ino) else st
+
+    monkeypatch.setattr(os, "stat", lambda *a, **k: same(real_stat(*a, **k)))
+    monkeypatch.setattr(os, "fstat", lambda fd: same(real_fstat(fd)))
+    assert tabsettings.profile_names(env, {}) == ["aaa"]
+    with config.open("r+") as f:  # in place: the same inode, the same size
+        f.write("[profiles.bbb]\n")
+    assert os.stat(config) == frozen
+    assert tabsettings.profile_names(env, {}) == ["bbb"]
+    assert counted.calls == 2
 
 
 def test_no_password_is_written(tmp_path: Path) -> None:
@@ -181,6 +214,21 @@ def test_no_password_is_written(tmp_path: Path) -> None:
         assert secret not in kept
     mode = (tmp_path / "state" / tabsettings.FILE_NAME).stat().st_mode
     assert stat.S_IMODE(mode) == 0o600
+
+
+def test_a_password_cannot_be_worked_back_from_the_key(tmp_path: Path) -> None:
+    # A key that is the inputs' bytes as one number modulo a prime is a sum over
+    # those bytes: one division gives back a password of up to eight bytes, and
+    # k(A) + k(D) = k(B) + k(C) whenever A + D = B + C byte by byte.
+    env, _ = _write(tmp_path, "[profiles.default]\n")
+    keys = []
+    for password in ("aaaaaaaa", "baaaaaaa", "aaaaaaab", "baaaaaab"):
+        tabsettings.id_section(env, {"base_url": f"https://me:{password}@in.test/v1"})
+        kept = json.loads((tmp_path / "state" / tabsettings.FILE_NAME).read_text())
+        keys.append(int(kept["answers"][0]["key"], 16))
+    a, b, c, d = keys
+    for modulus in (2**64 - 59, 2**64, 2**128):
+        assert (a + d - b - c) % modulus != 0, modulus
 
 
 def test_at_most_a_few_answers_are_kept(tmp_path: Path) -> None:
@@ -250,10 +298,10 @@ def test_settings_code_that_walks_the_environment_is_not_kept(
 
     real = config.load_settings
 
-    def walking(overrides: Any, env: Mapping[str, str], io: Any = None) -> Any:
+    def walking(overrides: Any, env: Mapping[str, str], io: Any = None, **given: Any) -> Any:
         if any(name.startswith("SOMETHING") for name in env):
             pass
-        return real(overrides, env, io)
+        return real(overrides, env, io, **given)
 
     monkeypatch.setattr(config, "load_settings", walking)
     env, _ = _write(tmp_path, "[profiles.p]\n")
