@@ -15,32 +15,35 @@ from openai_cli import COMPLETE_VAR
 # they use, and the errors only when a command runs.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
+    from typing import TypeVar
 
     from openai_cli.context import Factory
     from openai_cli.errors import OaiError, Terminated
     from openai_cli.io import IO
 
+    T = TypeVar("T")
+
 
 def main() -> None:
-    _hold_standard_descriptors()
-    from openai_cli import interrupts
-
-    # SIGTERM and SIGHUP as Ctrl-C, before anything could write a file; a TAB, only
-    # if it comes to write one.
-    if os.environ.get(COMPLETE_VAR):
-        interrupts.defer()
-    else:
-        interrupts.catch()
     try:
-        code = run(sys.argv[1:])
-    except KeyboardInterrupt as exc:  # SIGTERM or SIGHUP before run() could handle it
-        from openai_cli.errors import Terminated
+        _hold_standard_descriptors()
+        from openai_cli import interrupts
 
-        if not isinstance(exc, Terminated):
-            raise
+        # SIGTERM and SIGHUP as Ctrl-C, before anything could write a file; a TAB,
+        # only if it comes to write one.
+        if os.environ.get(COMPLETE_VAR):
+            interrupts.defer()
+        else:
+            interrupts.catch()
+        code = run(sys.argv[1:])
+    except KeyboardInterrupt as exc:
+        # Ctrl-C, SIGTERM or SIGHUP where run() does not handle them (a TAB, the
+        # imports before a command): no temporary file outlives them, no traceback.
+        from openai_cli.errors import ExitCode, Terminated
+
         _discard_partial_files()
-        code = exc.exit_code
+        code = exc.exit_code if isinstance(exc, Terminated) else ExitCode.INTERRUPTED
     # A stderr that cannot take the last message (a full disk) would fail the
     # interpreter's own flush and turn the code into 120.
     try:
@@ -93,35 +96,42 @@ def run(argv: Sequence[str], io: IO | None = None) -> int:
         io = IO.system()
     if argv in (["--version"], ["-V"]):
         # The commonest probe of all answers before Typer is even imported.
-        from openai_cli import version_text
-
-        try:
-            io.out.write(version_text() + "\n")
-            io.out.flush()
-        except OSError as exc:
-            return _output_failed(io, exc)
-        return 0
+        return _printed(io, lambda: _version(io))
     argv = _argv_text(argv)
     if io.env.get(COMPLETE_VAR):
         # A shell asking for candidates on TAB (completions/): answered from the
         # index of the command tree, without Typer; no command runs.
         from openai_cli.tab import answer
 
-        return answer(io)
+        return _printed(io, lambda: answer(io))
     if not argv or argv[-1] in ("-h", "--help") or all(a[:1].isalnum() for a in argv):
         # Help, and a group run bare (which shows its help): from the index of help
         # pages, without Typer, when the line is one of those shapes exactly.
         from openai_cli import helpindex
 
-        try:
-            code = helpindex.answer(argv, io)
-        except BrokenPipeError:
-            return _broken_pipe()
-        except OSError as exc:
-            return _output_failed(io, exc)
+        code = _printed(io, lambda: helpindex.answer(argv, io))
         if code is not None:
             return code
     return _command(argv, io)
+
+
+def _printed(io: IO, answer: Callable[[], T]) -> T | int:
+    """What ``answer`` returns, having printed it outside any command: a reader that
+    went away is exit 0, as for a command; output that cannot be written, 74."""
+    try:
+        return answer()
+    except BrokenPipeError:
+        return _broken_pipe()
+    except OSError as exc:
+        return _output_failed(io, exc)
+
+
+def _version(io: IO) -> int:
+    from openai_cli import version_text
+
+    io.out.write(version_text() + "\n")
+    io.out.flush()
+    return 0
 
 
 def _command(argv: list[str], io: IO) -> int:

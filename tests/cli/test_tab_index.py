@@ -31,6 +31,7 @@ from tests.helpers import (
     SLOW_STDLIB,
     default_sigint,
     subprocess_env,
+    temporaries,
 )
 
 TOPS = sorted(p.stem for p in Path(tab.INDEX).glob("*.json"))
@@ -314,3 +315,80 @@ def test_profiles_the_key_must_tell_apart_get_their_own_ids(tab_env: dict[str, s
     for name in (*names, *names):
         p = _tab_process(tab_env, f"oai --profile {name} files retrieve ")
         assert (p.returncode, p.stdout, p.stderr) == (0, f"file-of-{name}\n", "")
+
+
+@pytest.mark.parametrize("sig, code", [("SIGINT", 130), ("SIGTERM", 143), ("SIGHUP", 129)])
+def test_a_signal_as_a_tab_writes_leaves_no_file_and_no_traceback(
+    tab_env: dict[str, str], sig: str, code: int
+) -> None:
+    # The signal arrives as the temporary file of tab.json is made: the writer holds
+    # it until the file is registered, then it ends the TAB.
+    before = (
+        "import os, signal\n"
+        "from openai_cli import writer\n"
+        "real = os.open\n"
+        "def opened(path, *args, **kwargs):\n"
+        "    fd = real(path, *args, **kwargs)\n"
+        "    if str(path).endswith(writer.TEMP_SUFFIX):\n"
+        f"        os.kill(os.getpid(), signal.{sig})\n"
+        "    return fd\n"
+        "os.open = opened\n"
+    )
+    _aged(Path(tab_env["OAI_CONFIG_DIR"]) / "config.toml")
+    p = _tab_process(tab_env, "oai files retrieve ", before=before)
+    assert (p.returncode, p.stdout, p.stderr) == (code, "", "")
+    state = Path(tab_env["OAI_STATE_DIR"])
+    assert temporaries(state) == [] and not (state / "tab.json").exists()
+
+
+def test_ctrl_c_before_a_command_runs_is_exit_130_without_a_traceback(
+    tab_env: dict[str, str],
+) -> None:
+    before = (
+        "import os, signal\n"
+        "import openai_cli.main as m\n"
+        "real = m._argv_text\n"
+        "def argv_text(argv):\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    return real(argv)\n"
+        "m._argv_text = argv_text\n"
+        "import sys; sys.argv[1:] = ['profile', 'list']\n"
+    )
+    p = _tab_process({**tab_env, "_OAI_COMPLETE": ""}, "", before=before)
+    assert (p.returncode, p.stdout, p.stderr) == (130, "", "")
+
+
+@pytest.mark.parametrize("stdout", ["closed", "a pipe nobody reads"])
+@pytest.mark.parametrize("what", ["a TAB", "--version"])
+def test_output_that_cannot_be_written_outside_a_command(
+    tab_env: dict[str, str], stdout: str, what: str
+) -> None:
+    # As for a command: a reader gone is exit 0, a closed stdout 74, in one line.
+    read, write = os.pipe()
+    os.close(read)
+    env = dict(tab_env)
+    before = "import sys; sys.argv[1:] = ['--version']" if what == "--version" else ""
+    if what == "--version":
+        env["_OAI_COMPLETE"] = ""
+
+    def no_stdout() -> None:
+        os.close(1)
+
+    try:
+        if stdout == "closed":
+            p = _tab_process(
+                env, "oai ", before=before, capture_output=False, stderr=subprocess.PIPE,
+                preexec_fn=default_sigint(no_stdout),
+            )  # fmt: skip
+            assert (p.returncode, p.stderr) == (
+                74,
+                "oai: cannot write the output: stdout is closed\n",
+            )
+        else:
+            p = _tab_process(
+                env, "oai ", before=before, capture_output=False, stdout=write,
+                stderr=subprocess.PIPE,
+            )  # fmt: skip
+            assert (p.returncode, p.stderr) == (0, "")
+    finally:
+        os.close(write)
