@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import typer
 
 from openai_cli import idcache, tabsettings
-from openai_cli.errors import ConfigError
+from openai_cli.errors import write_failed
 from openai_cli.options import add_command
 
 if TYPE_CHECKING:
@@ -45,7 +46,10 @@ def clear(factory: Factory, opts: ClearOptions) -> None:
         # And what TABs kept of the settings: nothing of it is worth keeping alone.
         tabsettings.forget(io.env)
     except OSError as exc:
-        raise ConfigError(f"cannot remove the ID cache: {exc.strerror or exc}") from None
+        # Named, as any file oai keeps: ids.json, tab.json or the lock beside them; a
+        # read-only disk is exit 74, as for a file it writes.
+        where = os.fspath(exc.filename) if exc.filename else "the ID cache"
+        raise write_failed(f"cannot remove {where}: {exc.strerror or exc}", exc) from None
     io.message("Cleared the ID cache" if removed else "The ID cache is already empty")
 
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import respx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -187,6 +188,15 @@ def test_cache_clear_empties_it(api: respx.MockRouter, isolated: Path) -> None:
     r = invoke("cache", "clear")
     assert r.code == 0, r
     assert "empty" in r.err
+
+
+@pytest.mark.parametrize("name", ["ids.json", "tab.json"])
+def test_cache_clear_names_a_file_it_cannot_remove(isolated: Path, name: str) -> None:
+    # A folder where a file of the cache goes: the message says which.
+    blocked = cache_file(isolated).with_name(name)
+    blocked.mkdir(parents=True)
+    r = invoke("cache", "clear")
+    assert (r.code, r.err) == (2, f"oai: cannot remove {blocked}: Is a directory\n")
 
 
 def test_models_from_the_last_models_list(api: respx.MockRouter) -> None:
