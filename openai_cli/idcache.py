@@ -24,7 +24,7 @@ from openai_cli.input.reader import read_kept
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Any
+    from typing import Any, TypeGuard
 
 LIMIT = 200
 FILE_NAME = "ids.json"
@@ -64,6 +64,23 @@ def param_kind(name: str, path: str | None = None) -> str | None:
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
     return None
+
+
+# What a shell takes for more than a word's text. The words of a TAB's answer are put
+# on the command line as they are (bash inserts a lone candidate at once).
+_SHELL = frozenset(" '\"`$\\;&|<>()[]{}*?!#~")
+
+
+def offered(oid: object) -> TypeGuard[str]:
+    """Whether ``oid`` can be offered on a TAB: an ID is the server's text, and a
+    space, a quote, ``$(...)`` or a newline in it would be shell syntax on the
+    command line, and a leading ``-`` an option (``--output-file=...``)."""
+    return (
+        isinstance(oid, str)
+        and oid[:1] not in ("", "-")
+        and oid.isprintable()
+        and _SHELL.isdisjoint(oid)
+    )
 
 
 def object_kind(obj: Mapping[str, Any]) -> str | None:
@@ -108,7 +125,7 @@ class Seen:
             if not isinstance(obj, dict):
                 continue
             oid, kind = obj.get("id"), object_kind(obj)
-            if not isinstance(oid, str) or not oid or kind is None:
+            if not offered(oid) or kind is None:
                 continue
             if obj.get("deleted") is True:
                 self.forget(oid)
@@ -151,7 +168,12 @@ def _load(path: str | os.PathLike[str]) -> dict[str, Any]:
 def read(env: Mapping[str, str], key: str, kind: str) -> list[tuple[str, str]]:
     """The IDs of ``kind`` under ``key`` with their descriptions, the newest first."""
     entries = _load(cache_path(env)).get(key, {}).get(kind, [])
-    return [(e[0], e[1]) for e in entries if isinstance(e, list) and len(e) == 2]
+    # Checked again as read: the file may be older than the check, or edited.
+    return [
+        (e[0], e[1])
+        for e in entries
+        if isinstance(e, list) and len(e) == 2 and offered(e[0]) and isinstance(e[1], str)
+    ]
 
 
 def save(env: Mapping[str, str], key: str, seen: Seen) -> None:

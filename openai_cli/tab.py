@@ -123,6 +123,12 @@ def _bash_word(full: str, token: str, word: str) -> str | None:
 
 def one_line(text: str) -> str:
     text = " ".join(text.split())
+    if not text.isprintable():
+        # A description may be the server's text (a file's name): the shell shows it
+        # on the terminal, where an escape in it would be obeyed.
+        from openai_cli.terminal import neutralise
+
+        text = neutralise(text)
     return text if len(text) <= HELP_WIDTH else text[: HELP_WIDTH - 3].rstrip() + "..."
 
 

@@ -7,6 +7,7 @@ Every request a test expects is a respx route that must be called; a TAB runs un
 from __future__ import annotations
 
 import json
+import shlex
 import stat
 import subprocess
 import sys
@@ -197,6 +198,43 @@ def test_cache_clear_names_a_file_it_cannot_remove(isolated: Path, name: str) ->
     blocked.mkdir(parents=True)
     r = invoke("cache", "clear")
     assert (r.code, r.err) == (2, f"oai: cannot remove {blocked}: Is a directory\n")
+
+
+# IDs a server could send that a shell would read as more than an ID.
+NOT_IDS = [
+    "file-1$(touch pwned)",
+    "file-2\nrm -rf ~",
+    "file 3",
+    "--output-file=/home/u/.bashrc",
+    "file-4`id`",
+    "file-5;id",
+    "file-6\x1b[2J",
+    "",
+]
+
+
+def test_ids_a_shell_would_read_as_syntax_are_never_offered(
+    api: respx.MockRouter, isolated: Path
+) -> None:
+    rows = [{"id": oid, "object": "file", "created_at": NOW} for oid in NOT_IDS]
+    odd_name = {"id": "file-ok", "object": "file", "filename": "a\x1b]52;c;aGk=\x07.pdf"}
+    run(api, "GET", "/files", {"object": "list", "data": [*rows, odd_name]}, "files", "list")
+    assert complete("bash", "oai files retrieve ", "") == ["file-ok"]
+    # The server's file name is shown, not obeyed, where a shell shows descriptions.
+    assert complete("fish", "oai files retrieve ") == ["file-ok\ta^[]52;c;aGk=^G.pdf"]
+    # A cache written before the check (or by hand) is checked as it is read.
+    kept = json.loads(cache_file(isolated).read_text())
+    for kinds in kept["sections"].values():
+        kinds["file"] += [[oid, ""] for oid in NOT_IDS]
+    cache_file(isolated).write_text(json.dumps(kept))
+    assert complete("bash", "oai files retrieve ", "") == ["file-ok"]
+
+
+@given(st.text(min_size=1, max_size=12))
+def test_an_offered_id_is_one_plain_word_to_a_shell(text: str) -> None:
+    if idcache.offered(text):
+        assert shlex.split(text, comments=True) == [text] and not text.startswith("-")
+        assert text.isprintable() and not any(c.isspace() for c in text)
 
 
 def test_models_from_the_last_models_list(api: respx.MockRouter) -> None:
