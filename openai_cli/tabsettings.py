@@ -10,6 +10,7 @@ the answer came from:
 - the config file: its path, and its bytes with its mode and owner (which decide
   whether it is trusted), or its absence;
 - the connection flags typed on the line (``--profile``, ``--base-url``);
+- oai's own code: the status of each of its files loaded when the answer was made;
 - each environment variable the settings code read while it resolved them, by name
   and value: :class:`_Watched` records the names as the code reads them, so the key
   follows the code rather than a list of what it might read.
@@ -28,6 +29,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import sys
 
 from openai_cli import __version__, dirs, idcache
 from openai_cli.input.reader import read_kept
@@ -75,15 +77,19 @@ def answer(env: Mapping[str, str], flags: Mapping[str, str]) -> Answer:
         return _resolve(env, flags, config, read_kept)[0]
     base = _base(config, snapshot, flags)
     kept = _load(memo)
+    code = _Code()
     for entry in kept:
-        names = entry.get("env")
-        if isinstance(names, list) and entry.get("key") == _key(base, names, env):
+        names, files = entry.get("env"), entry.get("code")
+        if not (isinstance(names, list) and isinstance(files, list)):
+            continue
+        if entry.get("key") == _key(base, names, env, code.status(files)):
             return entry
     fresh, read = _resolve(env, flags, config, _as_read(config, snapshot))
     if read is None:
         return fresh
     fresh["env"] = read
-    fresh["key"] = _key(base, read, env)
+    fresh["code"] = files = _Code.loaded()
+    fresh["key"] = _key(base, read, env, code.status(files))
     _save(env, memo, [fresh, *(e for e in kept if e.get("key") != fresh["key"])][:LIMIT])
     return fresh
 
@@ -129,11 +135,45 @@ def _base(config: str, snapshot: Snapshot, flags: Mapping[str, str]) -> list[Any
     return [_VERSION, __version__, euid, config, held, sorted(flags.items())]
 
 
-def _key(base: list[Any], names: list[Any], env: Mapping[str, str]) -> str:
+def _key(base: list[Any], names: list[Any], env: Mapping[str, str], code: list[Any]) -> str:
     # JSON keeps the parts apart (no two inputs join into the same text), and a value
     # that is not set differs from one that is empty.
-    parts = [*base, [[str(n), env.get(str(n))] for n in names]]
+    parts = [*base, [[str(n), env.get(str(n))] for n in names], code]
     return _digest(json.dumps(parts, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+
+
+class _Code:
+    """oai's own files, as an input of the answer: a checkout, an edit or a reinstall
+    that keeps the version number changes what resolving the settings says.
+
+    An answer names the files of the modules loaded when it was made (the code that
+    made it), and its key holds their status, each file looked at once per TAB.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, list[int] | None] = {}
+
+    @staticmethod
+    def loaded() -> list[str]:
+        return sorted(
+            path
+            for name, module in list(sys.modules.items())
+            if name.partition(".")[0] == "openai_cli"
+            and isinstance(path := getattr(module, "__file__", None), str)
+        )
+
+    def status(self, files: list[Any]) -> list[Any]:
+        return [[str(f), self._status(str(f))] for f in files]
+
+    def _status(self, path: str) -> list[int] | None:
+        if path not in self._seen:
+            try:
+                st = os.stat(path)
+            except OSError:
+                self._seen[path] = None
+            else:
+                self._seen[path] = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
+        return self._seen[path]
 
 
 def _digest(data: bytes) -> str:

@@ -94,7 +94,8 @@ def _config(env: dict[str, str]) -> Path:
 
 
 def _age(path: Path) -> None:
-    # An hour ago: a config changed in the last seconds is not kept (tabsettings.RECENT).
+    # An hour ago: a checkout from before kept answers were keyed by the file's bytes
+    # keeps none for a config changed in the last two seconds.
     then = time.time() - 3600
     os.utime(path, (then, then))
 

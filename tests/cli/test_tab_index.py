@@ -285,7 +285,8 @@ def _tab_process(
 ) -> subprocess.CompletedProcess[str]:
     """``oai`` answering a TAB for ``line`` as the shell runs it, ``before`` run first."""
     full = {
-        **subprocess_env(env),
+        **subprocess_env(),
+        **env,
         "_OAI_COMPLETE": "complete_bash",
         "_OAI_COMPLETE_LINE": line,
     }
@@ -315,6 +316,23 @@ def test_profiles_the_key_must_tell_apart_get_their_own_ids(tab_env: dict[str, s
     for name in (*names, *names):
         p = _tab_process(tab_env, f"oai --profile {name} files retrieve ")
         assert (p.returncode, p.stdout, p.stderr) == (0, f"file-of-{name}\n", "")
+
+
+def test_a_change_to_the_code_that_keeps_the_version_is_seen(
+    tab_env: dict[str, str], tmp_path: Path
+) -> None:
+    # A checkout, an edit or a reinstall under the same version number: what the
+    # settings say may change with the code, and the kept answer with it.
+    copy = tmp_path / "code"
+    shutil.copytree(Path(tab.__file__).parent, copy / "openai_cli")
+    env = {**tab_env, "PYTHONPATH": str(copy)}
+    _aged(Path(tab_env["OAI_CONFIG_DIR"]) / "config.toml")
+    # Run from the copy: `python -c` finds modules in its folder first.
+    assert _tab_process(env, "oai files retrieve ", cwd=copy).stdout == "file_1\n"
+    with (copy / "openai_cli" / "idcache.py").open("a") as code:
+        code.write("\n\ndef section(profile, base_url):\n    return 'elsewhere'\n")
+    p = _tab_process(env, "oai files retrieve ", cwd=copy)
+    assert (p.returncode, p.stdout, p.stderr) == (0, "", "")
 
 
 @pytest.mark.parametrize("sig, code", [("SIGINT", 130), ("SIGTERM", 143), ("SIGHUP", 129)])
