@@ -117,7 +117,11 @@ def folder_findings(source: str, name: str) -> list[str]:
                 names = [node.module or ""]
             if any(n.split(".")[0] == "platformdirs" for n in names):
                 found.append(f"{name}:{node.lineno} imports platformdirs")
-        elif isinstance(node, ast.Constant) and node.value in dirs.VARIABLES.values():
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value in dirs.VARIABLES.values()
+        ):
             found.append(f"{name}:{node.lineno} names {node.value}")
         elif (
             isinstance(node, ast.Attribute)
