@@ -69,7 +69,9 @@ def apply_root_options(factory: Factory, given: dict[str, Any]) -> None:
 
 
 def _apply_late(ctx: typer.Context, name: str, value: Any) -> None:
-    apply_root_options(ctx.ensure_object(Factory), {name: value})
+    factory = ctx.ensure_object(Factory)
+    factory.typed_after[name] = value
+    apply_root_options(factory, {name: value})
 
 
 # Completion of option values, for the settings that have names to offer.

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 class Factory:
     io: IO
     flags: Overrides | None = None  # the root's connection flags; output comes from shared
+    # The copies of those flags given after the command, as typed, the last of each:
+    # a TAB resolves the line's flags as typed (tabsettings.py), valid or not.
+    typed_after: dict[str, object] = field(default_factory=dict)
     shared: SharedOptions = field(default_factory=SharedOptions)
     # The -o formats the running command prints in (options.command says which).
     formats: tuple[str, ...] = OUTPUT_FORMATS

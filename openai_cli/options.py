@@ -40,9 +40,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_args, get_origin,
 
 import typer
 
-from openai_cli.config import Overrides
 from openai_cli.config.settings_table import SettingsTable
-from openai_cli.errors import OaiError, UsageError
+from openai_cli.errors import UsageError
 from openai_cli.formats import OUTPUT_FORMATS
 from openai_cli.io import IO
 from openai_cli.lazy import command_from
@@ -279,15 +278,11 @@ def complete_ids(
 
         root = ctx.find_root()
         factory = root.obj
-        try:
-            # The root's own --profile and --base-url; the copies after the command set
-            # the factory's flags as they are parsed, and come later, so they win.
-            given = {k: root.params.get(k) for k in _CONNECTION}
-            flags = Overrides.from_flags(given).merged(factory.flags or Overrides())
-        except OaiError:
-            return []
-        # As typed: for text settings the parsed value is the text.
-        typed = {k: v for k in _CONNECTION if isinstance(v := flags.get(k), str)}
+        # As the index's path reads the line: the root's --profile and --base-url, then
+        # their copies after the command (later, so they win), as typed; a value that
+        # does not parse is tabsettings' to resolve, as there.
+        given = {**root.params, **factory.typed_after}
+        typed = {k: v for k in _CONNECTION if isinstance(v := given.get(k), str)}
         return tab.seen_ids(factory.io, typed, kind, incomplete, known)
 
     # Where tab.py, which answers without building the command, finds them.

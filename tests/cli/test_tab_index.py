@@ -134,6 +134,32 @@ def test_ids_and_profiles_come_from_the_files(tab_env: dict[str, str]) -> None:
     assert tab.candidates("oai --profile home files retrieve ", the_io, "bash", tab.quick) == []
 
 
+# Connection flags before and after the command: valid, naming nothing, or not
+# parsing at all (an empty profile); the later one wins on both paths.
+_BEFORE = ["", "--profile home ", "-p work ", "--profile '' ", "--base-url http://x.test "]
+_AFTER = ["", "--profile work ", "-p home ", "--profile '' ", "--profile=nosuch "]
+
+
+@pytest.mark.parametrize("before", _BEFORE)
+@pytest.mark.parametrize("after", _AFTER)
+def test_connection_flags_pick_the_same_ids_on_both_paths(
+    tab_env: dict[str, str], before: str, after: str
+) -> None:
+    from openai_cli.app import build
+
+    for line in (
+        f"oai {before}files retrieve {after}",
+        f"oai {before}responses create {after}--model ",
+    ):
+        root = build()
+
+        def click(args: list[str], incomplete: str, the_io: IO) -> list[tuple[str, str]]:
+            return complete(args, incomplete, the_io, root)  # noqa: B023 (called at once)
+
+        quick = tab.candidates(line, _io(tab_env), "fish", tab.quick)
+        assert quick == tab.candidates(line, _io(tab_env), "fish", click), line
+
+
 @pytest.mark.parametrize(
     "line",
     [
