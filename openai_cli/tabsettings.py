@@ -178,8 +178,11 @@ class _Code:
 
 def _digest(data: bytes) -> str:
     # _blake2 rather than hashlib, whose import (OpenSSL's) costs a TAB more than this
-    # whole module.
-    from _blake2 import blake2b
+    # whole module; hashlib where an interpreter has no such module.
+    try:
+        from _blake2 import blake2b
+    except ImportError:
+        from hashlib import blake2b
 
     return blake2b(data, digest_size=16).hexdigest()
 
