@@ -2,9 +2,9 @@
 
 Nothing is ever sent to fill it: the objects come from answers oai prints anyway
 (a list, a create, a retrieve), and a TAB only reads. One JSON file in the state
-folder holds a section per profile and base URL (the URL with any password
-masked), and in it at most :data:`LIMIT` IDs of each kind, the most recently seen
-first. A kind is the last word of an object's ``object`` field
+folder holds a section per profile and base URL (the URL without its user name,
+password or query credentials), and in it at most :data:`LIMIT` IDs of each kind,
+the most recently seen first. A kind is the last word of an object's ``object`` field
 (``fine_tuning.job`` is a ``job``, ``vector_store.file`` a ``file``: its ID is
 the file's), which is also how an ID parameter names what it takes
 (:func:`param_kind`).
@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 
 LIMIT = 200
 FILE_NAME = "ids.json"
-_VERSION = 1
+# 2: sections without the base URL's user name; a file of version 1 may hold one,
+# and is replaced whole at the next save.
+_VERSION = 2
 
 # Fields whose names do not say the kind they take (``file_id`` says ``file``).
 _FIELD_KINDS = {
@@ -148,10 +150,12 @@ def cache_path(env: Mapping[str, str]) -> str:
 
 
 def section(profile: str | None, base_url: str) -> str:
-    """The key of a profile's IDs: no password of the base URL is ever written."""
-    from openai_cli.http.redact import redact_url
+    """The key of a profile's IDs: the base URL as oai writes one to disk, with no
+    user name, password or credential of its query (a token given as the user name
+    is as secret as a password)."""
+    from openai_cli.http.redact import stored_url
 
-    return f"{profile or ''} {redact_url(base_url.rstrip('/'))}"
+    return f"{profile or ''} {stored_url(base_url.rstrip('/'), query=True)}"
 
 
 def _load(path: str | os.PathLike[str]) -> dict[str, Any]:

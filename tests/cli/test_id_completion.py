@@ -157,8 +157,15 @@ def test_kept_per_profile_and_base_url(api: respx.MockRouter, isolated: Path) ->
     ]
 
 
-def test_password_of_the_base_url_is_never_written(isolated: Path) -> None:
-    base = "https://user:hunter2@api.openai.test/v1"
+@pytest.mark.parametrize("credential", ["user:hunter2@", "hunter2@"])
+def test_password_of_the_base_url_is_never_written(isolated: Path, credential: str) -> None:
+    # A password, or a token given as the user name: neither in the ID cache nor in
+    # what a TAB keeps of the settings.
+    base = f"https://{credential}api.openai.test/v1"
+    # As an older oai wrote it, with the credential in a section's key: replaced.
+    old = {"version": 1, "sections": {f" {base}": {"file": [["file-older", ""]]}}}
+    cache_file(isolated).parent.mkdir(parents=True)
+    cache_file(isolated).write_text(json.dumps(old))
     with respx.mock(base_url="https://api.openai.test/v1", assert_all_called=True) as api:
         api.get("/files").respond(200, json=FILES)
         r = invoke("files", "list", env={**api_env(), "OPENAI_BASE_URL": base})
@@ -168,6 +175,8 @@ def test_password_of_the_base_url_is_never_written(isolated: Path) -> None:
         "file-new",
         "file-old",
     ]
+    kept = cache_file(isolated).with_name("tab.json").read_text()
+    assert "api.openai.test" in kept and "hunter2" not in kept
 
 
 def test_setting_turns_it_off(api: respx.MockRouter, isolated: Path) -> None:
@@ -280,7 +289,7 @@ def test_bounded_and_most_recent_first(env: dict[str, str], seen_ids: list[int])
     got = [oid for oid, _ in idcache.read(env, "p", "file")]
     expected = list(dict.fromkeys(f"file-{n}" for n in reversed(seen_ids)))[: idcache.LIMIT]
     assert got == expected
-    assert json.loads(Path(env["OAI_STATE_DIR"], idcache.FILE_NAME).read_text())["version"] == 1
+    assert json.loads(Path(env["OAI_STATE_DIR"], idcache.FILE_NAME).read_text())["version"] == 2
 
 
 def test_param_kinds_name_what_answers_hold() -> None:
