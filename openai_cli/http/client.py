@@ -72,14 +72,25 @@ class Multipart:
 def _split_base_url(url: str, source: str) -> SplitResult:
     """The base URL's parts, once it is known that every request to it can be made."""
     problem = "expected http(s)://host[/path]"
+    hint = None
     try:
         parts = urlsplit(url)
-        if parts.scheme in ("http", "https") and parts.netloc:
+        if "?" in url or "#" in url:
+            # A request's path goes after the base URL's text: behind a query or a
+            # fragment it would not be a path at all.
+            problem += ", without a query or a fragment"
+            hint = (
+                "a query parameter for every request is a profile's: "
+                "oai profile set query.NAME VALUE"
+            )
+        elif parts.scheme in ("http", "https") and parts.netloc:
             _check_host(url, parts)
             return parts
     except (ValueError, httpx.InvalidURL) as exc:  # UnicodeError is a ValueError
         problem = " ".join(str(exc).split())
-    raise UsageError(f"invalid base URL {redact_url(url)!r} (from {source}): {redact(problem)}")
+    raise UsageError(
+        f"invalid base URL {redact_url(url)!r} (from {source}): {redact(problem)}", hint=hint
+    )
 
 
 def _check_host(url: str, parts: SplitResult) -> None:

@@ -428,6 +428,10 @@ def test_plain_http_to_a_remote_host_is_refused() -> None:
         ("https://api.test/v1\x1f", "non-printable ASCII character"),
         ("https://xn--/v1", "Malformed A-label"),
         ("https://api..test/v1", "label empty or too long"),
+        # Where the path of a request would follow the text: after a query or fragment.
+        ("https://api.test/v1?api-version=1", "without a query or a fragment"),
+        ("https://api.test/v1?", "without a query or a fragment"),
+        ("https://u:secret@api.test/v1#part", "without a query or a fragment"),
         ("https://" + "a" * 64 + ".test/v1", "label empty or too long"),
     ],
 )
