@@ -17,7 +17,7 @@ import os
 import time
 
 from openai_cli import dirs
-from openai_cli.input.reader import read_kept
+from openai_cli.input.reader import read_kept_json
 
 # Not from typing, nor pathlib, nor the writer and the lock (which bring the
 # settings table) at the top: a TAB reads this file and does without them.
@@ -160,7 +160,7 @@ def section(profile: str | None, base_url: str) -> str:
 
 def _load(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
-        data = json.loads(read_kept(path))
+        data = read_kept_json(path)
     except (OSError, ValueError):
         return {}
     if not isinstance(data, dict) or data.get("version") != _VERSION:

@@ -20,7 +20,7 @@ from typing import Any
 from openai_cli import dirs, writer
 from openai_cli.config.lock import exclusive, private_dir
 from openai_cli.errors import UsageError, cannot_write
-from openai_cli.input.reader import read_kept
+from openai_cli.input.reader import read_kept_json
 
 
 def state_dir(env: Mapping[str, str], *parts: str) -> Path:
@@ -89,7 +89,7 @@ def read_json(path: Path, *, what: str, shape: dict[str, Any] | None = None) -> 
     or made by another version) is a usage error naming the first field at fault,
     never a failure deep inside the run that reads it."""
     try:
-        data = json.loads(read_kept(path).decode("utf-8"))
+        data = read_kept_json(path)
     except FileNotFoundError:
         raise UsageError(f"{what}: no state file at {path}") from None
     except OSError as exc:

@@ -32,7 +32,7 @@ import os
 import sys
 
 from openai_cli import __version__, dirs, idcache
-from openai_cli.input.reader import read_kept
+from openai_cli.input.reader import read_kept, read_kept_json
 
 # Not typing, nor collections.abc: a TAB that reads this file does without them.
 TYPE_CHECKING = False
@@ -189,7 +189,7 @@ def _digest(data: bytes) -> str:
 
 def _load(path: str) -> list[Answer]:
     try:
-        data = json.loads(read_kept(path))
+        data = read_kept_json(path)
     except (OSError, ValueError):
         return []
     if not isinstance(data, dict) or data.get("version") != _VERSION:

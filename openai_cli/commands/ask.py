@@ -12,7 +12,6 @@ printed whole when piped, unless ``--stream``/``--no-stream`` says otherwise.
 from __future__ import annotations
 
 import base64
-import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -316,10 +315,10 @@ def _state_key(factory: Factory) -> str:
 
 def recall(factory: Factory) -> dict[str, Any] | None:
     """The last answer (response id, logged conversation, model) for this profile and base URL."""
-    from openai_cli.input.reader import read_kept
+    from openai_cli.input.reader import read_kept_json
 
     try:
-        data = json.loads(read_kept(_state_path(factory)))
+        data = read_kept_json(_state_path(factory))
     except (OSError, ValueError):
         return None
     from openai_cli.state import Maybe, fits
@@ -341,7 +340,7 @@ def remember(factory: Factory, reply: Reply, turn: Turn, conversation_id: str | 
     """
     from openai_cli.config.lock import exclusive
     from openai_cli.errors import ConfigError
-    from openai_cli.input.reader import read_kept
+    from openai_cli.input.reader import read_kept_json
     from openai_cli.state import write_json
 
     response_id = reply.response_id if reply.api == "responses" and turn.stored else None
@@ -351,7 +350,7 @@ def remember(factory: Factory, reply: Reply, turn: Turn, conversation_id: str | 
         path = _state_path(factory)
         with exclusive(path):
             try:
-                data = json.loads(read_kept(path))
+                data = read_kept_json(path)
             except (OSError, ValueError):
                 data = {}
             if not isinstance(data, dict):

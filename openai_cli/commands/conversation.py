@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import io as _io
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -270,10 +269,10 @@ def _engines_path(factory: Factory) -> Path:
 
 
 def _engine_state(factory: Factory) -> dict[str, Any]:
-    from openai_cli.input.reader import read_kept
+    from openai_cli.input.reader import read_kept_json
 
     try:
-        data = json.loads(read_kept(_engines_path(factory)))
+        data = read_kept_json(_engines_path(factory))
     except (OSError, ValueError):
         return {}
     if not isinstance(data, dict):

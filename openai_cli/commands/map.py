@@ -36,7 +36,7 @@ from openai_cli.http.paths import literal
 from openai_cli.input.local import jsonl_input
 from openai_cli.input.numbers import positive
 from openai_cli.input.outputs import check_outputs
-from openai_cli.input.reader import read_kept
+from openai_cli.input.reader import read_kept_json
 from openai_cli.options import NO_VALIDATE, add_command, argument, option, reuse
 from openai_cli.state import hold, state_dir, write_json
 from openai_cli.textfmt import count, dollars
@@ -101,7 +101,7 @@ def _recorded(path: Path | None) -> dict[str, Any] | None:
     if path is None:
         return None
     try:
-        data = json.loads(read_kept(path))
+        data = read_kept_json(path)
     except (OSError, ValueError):
         return None
     found = data.get("input") if isinstance(data, dict) else None

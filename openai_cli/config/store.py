@@ -157,6 +157,10 @@ class ConfigFile:
             ) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: invalid TOML: {exc}", hint=_PARSE_HINT) from None
+        except RecursionError:
+            raise ConfigError(
+                f"{path}: invalid TOML: nested too deeply", hint=_PARSE_HINT
+            ) from None
         self = cls(path, data, exists=True)
         self._check_shape()
         return self

@@ -27,6 +27,7 @@ import stat
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
     from openai_cli.errors import UsageError
     from openai_cli.io import IO
@@ -305,6 +306,19 @@ def read_kept(
     if data is None:
         raise OSError(errno.EFBIG, f"larger than {size_text(KEPT.limit)}, {KEPT.most}", name)
     return data
+
+
+def read_kept_json(path: str | os.PathLike[str]) -> Any:
+    """The JSON of a file oai keeps (:func:`read_kept`), UTF-8. Text that is not JSON
+    is a ``ValueError``, nesting deeper than the parser goes included (it would be a
+    ``RecursionError``, which no reader of a kept file expects)."""
+    import json
+
+    text = read_kept(path).decode("utf-8")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError(f"{os.fspath(path)}: nested too deeply") from None
 
 
 def check_stdin(io: IO, *, what: str) -> None:

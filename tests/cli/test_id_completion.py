@@ -356,3 +356,70 @@ def test_processes_filling_the_cache_at_once_lose_no_id(isolated: Path) -> None:
             assert (proc.returncode, err) == (0, b""), err
     (section,) = json.loads(cache_file(isolated).read_text())["sections"].values()
     assert sorted(oid for oid, _ in section["file"]) == sorted(f"file-p{n}" for n in range(count))
+
+
+# Deeper than any parser goes: Python's JSON and TOML parsers recurse per level.
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
+DEEP_TOML = "a = " + DEEP_JSON + "\n"
+
+
+def test_files_of_the_cache_nested_too_deeply_are_resolved_past(
+    api: respx.MockRouter, isolated: Path
+) -> None:
+    # They failed every TAB ("completion failed: RecursionError") until removed.
+    state = cache_file(isolated).parent
+    state.mkdir(parents=True)
+    for name in (idcache.FILE_NAME, "tab.json"):
+        (state / name).write_text(DEEP_JSON)
+    assert complete("bash", "oai files retrieve ", "") == []
+    run(api, "GET", "/files", FILES, "files", "list")
+    assert complete("bash", "oai files retrieve ", "") == ["file-new", "file-old"]
+    assert json.loads(cache_file(isolated).read_text())["version"] == 2
+
+
+def test_a_config_nested_too_deeply_is_named_as_invalid_toml(isolated: Path) -> None:
+    config = isolated / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(DEEP_TOML)
+    config.chmod(0o600)
+    r = invoke("profile", "list")
+    assert (r.code, r.out) == (2, "")
+    assert r.err.startswith(f"oai: {config}: invalid TOML: nested too deeply\n"), r.err
+    assert complete("bash", "oai --profile ", "") == []
+
+
+def test_every_kept_json_file_is_parsed_by_the_reader() -> None:
+    # json.loads of read_kept's bytes lets a RecursionError through; the reader's
+    # read_kept_json says ValueError, which every reader of a kept file handles.
+    import ast
+
+    import openai_cli
+
+    def bypasses(source: str) -> list[int]:
+        found = []
+        for node in ast.walk(ast.parse(source)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "loads"
+                and any(
+                    isinstance(a, ast.Call)
+                    and "read_kept" in ast.unparse(a.func)
+                    and "read_kept_json" not in ast.unparse(a.func)
+                    for a in ast.walk(node)
+                    if a is not node
+                )
+            ):
+                found.append(node.lineno)
+        return found
+
+    assert bypasses("data = json.loads(read_kept(path))") == [1]
+    assert bypasses("data = json.loads(reader.read_kept(p).decode('utf-8'))") == [1]
+    assert bypasses("data = read_kept_json(path)") == []
+    package = Path(openai_cli.__file__).parent
+    found = {
+        str(f.relative_to(package)): lines
+        for f in sorted(package.rglob("*.py"))
+        if (lines := bypasses(f.read_text(encoding="utf-8")))
+    }
+    assert found == {}
