@@ -52,7 +52,17 @@ def platform_folder(kind: str) -> str:
     import platformdirs
 
     # platformdirs reads the process's environment, so the rule above does too.
-    named: str = getattr(platformdirs, f"user_{kind}_dir")(APP, appauthor=False)
+    try:
+        named: str = getattr(platformdirs, f"user_{kind}_dir")(APP, appauthor=False)
+    except RuntimeError:
+        # No home to be found (no HOME, and a user the password database does not
+        # know, as in some containers): a setting to fix, not a failure of oai.
+        from openai_cli.errors import ConfigError
+
+        raise ConfigError(
+            f"no home folder to keep oai's {kind} files in",
+            hint=f"set HOME to an absolute path, or {VARIABLES[kind]}",
+        ) from None
     return named
 
 

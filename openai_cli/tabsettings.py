@@ -67,8 +67,17 @@ def id_section(env: Mapping[str, str], flags: Mapping[str, str]) -> str | None:
 
 def answer(env: Mapping[str, str], flags: Mapping[str, str]) -> Answer:
     """The remembered answer for these inputs, or a fresh one (then remembered)."""
-    config = os.path.join(dirs.folder(dirs.CONFIG, env), CONFIG_FILE)
-    memo = os.path.join(dirs.folder(dirs.STATE, env), FILE_NAME)
+    try:
+        config = os.path.join(dirs.folder(dirs.CONFIG, env), CONFIG_FILE)
+        memo = os.path.join(dirs.folder(dirs.STATE, env), FILE_NAME)
+    except Exception as exc:
+        from openai_cli.errors import OaiError
+
+        if not isinstance(exc, OaiError):
+            raise
+        # No folder to be found (no home): no settings to answer from, as when the
+        # config cannot be read.
+        return {"profiles": [], "section": None}
     try:
         snapshot = _read(config)
     except OSError:

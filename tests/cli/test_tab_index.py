@@ -307,14 +307,15 @@ def test_every_shell_with_a_script_is_answered() -> None:
 
 
 def _tab_process(
-    env: dict[str, str], line: str, *, before: str = "", **run: Any
+    env: dict[str, str], line: str, *, before: str = "", only: bool = False, **run: Any
 ) -> subprocess.CompletedProcess[str]:
-    """``oai`` answering a TAB for ``line`` as the shell runs it, ``before`` run first."""
+    """``oai`` answering a TAB for ``line`` as the shell runs it, ``before`` run first;
+    ``env`` over the tests' environment, or (``only``) instead of it."""
     full = {
-        **subprocess_env(),
-        **env,
+        **({} if only else subprocess_env()),
         "_OAI_COMPLETE": "complete_bash",
         "_OAI_COMPLETE_LINE": line,
+        **env,
     }
     code = f"{before}\nfrom openai_cli.main import main\nmain()\n"
     options: dict[str, Any] = {"capture_output": True, "preexec_fn": default_sigint(), **run}
@@ -359,6 +360,36 @@ def test_a_change_to_the_code_that_keeps_the_version_is_seen(
         code.write("\n\ndef section(profile, base_url):\n    return 'elsewhere'\n")
     p = _tab_process(env, "oai files retrieve ", cwd=copy)
     assert (p.returncode, p.stdout, p.stderr) == (0, "", "")
+
+
+@pytest.mark.parametrize("line", ["oai --profile ", "oai files retrieve ", ""])
+def test_no_home_to_be_found_is_nothing_to_offer_and_a_setting_to_fix(
+    tmp_path: Path, line: str
+) -> None:
+    # No HOME, and a user the password database does not know (a container run as an
+    # arbitrary uid): platformdirs raises RuntimeError. A TAB offers nothing of the
+    # settings; a command is exit 2, naming what to set.
+    env = {
+        k: v
+        for k, v in subprocess_env().items()
+        if k != "HOME" and not k.startswith(("XDG_", "OAI_"))
+    }
+    before = "import pwd\ndef unknown(uid):\n    raise KeyError(uid)\npwd.getpwuid = unknown\n"
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    if line:
+        p = _tab_process(env, line, before=before, only=True, cwd=cwd)
+        assert (p.returncode, p.stdout, p.stderr) == (0, "", "")
+    else:
+        before += "import sys\nsys.argv[1:] = ['profile', 'list']\n"
+        command = {**env, "_OAI_COMPLETE": ""}
+        p = _tab_process(command, "", before=before, only=True, cwd=cwd)
+        assert (p.returncode, p.stdout) == (2, "")
+        assert p.stderr == (
+            "oai: no home folder to keep oai's config files in\n"
+            "  set HOME to an absolute path, or OAI_CONFIG_DIR\n"
+        )
+    assert list(cwd.iterdir()) == [], "nothing made under a folder named ~"
 
 
 @pytest.mark.parametrize("sig, code", [("SIGINT", 130), ("SIGTERM", 143), ("SIGHUP", 129)])

@@ -126,6 +126,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("openai_cli.input.reader", "openai_cli.errors"): "the error of a read that fails, "
     "made then: a TAB reads through the reader and fails no read to the user",
     ("openai_cli.input.reader", "openai_cli.textfmt"): "sizes are spelled only in errors",
+    ("openai_cli.dirs", "openai_cli.errors"): "the error of a home that cannot be found, "
+    "made then: a TAB finds its folders without the errors",
     ("openai_cli.input.reader", "openai_cli.writer"): "a UTF-8 copy of a JSONL input is the "
     "one thing the reader writes; a TAB reads through it without the writer",
     ("openai_cli.lazy", "openai_cli.commands.help"): "the index of the whole tree, built "
