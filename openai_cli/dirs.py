@@ -60,7 +60,7 @@ def platform_folder(kind: str) -> str:
         from openai_cli.errors import ConfigError
 
         raise ConfigError(
-            f"no home folder to keep oai's {kind} files in",
+            f"no home folder to put oai's {kind} folder in",
             hint=f"set HOME to an absolute path, or {VARIABLES[kind]}",
         ) from None
     return named

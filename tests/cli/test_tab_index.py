@@ -386,7 +386,7 @@ def test_no_home_to_be_found_is_nothing_to_offer_and_a_setting_to_fix(
         p = _tab_process(command, "", before=before, only=True, cwd=cwd)
         assert (p.returncode, p.stdout) == (2, "")
         assert p.stderr == (
-            "oai: no home folder to keep oai's config files in\n"
+            "oai: no home folder to put oai's config folder in\n"
             "  set HOME to an absolute path, or OAI_CONFIG_DIR\n"
         )
     assert list(cwd.iterdir()) == [], "nothing made under a folder named ~"
