@@ -1,13 +1,14 @@
 """Start-up of a TAB, of help and of a command or two, next to ``python -c pass``, all
 in one run.
 
-A temporary folder is the home, with no ``OAI_*_DIR`` or ``XDG_*`` variable set, so
-that oai finds its folders as a user's does: a config with two profiles and an ID
-cache of 200 files are written there first, and the TAB that completes an ID reads
-real files (no request is ever made). Each command runs as the ``oai`` script that pip
-wrote for this interpreter does (``python -m openai_cli`` where there is none), with
-``PYTHONPATH`` naming the checkout, and the script prints a Markdown table of CPU times
-and their ratios to ``python -c pass``.
+A temporary folder is the home (one for each checkout), with no ``OAI_*_DIR`` or
+``XDG_*`` variable set, so that oai finds its folders as a user's does: a config with
+two profiles and an ID cache of 200 files are written there first, by that
+checkout's own code (the ID cache's format is a version's), and the TAB that
+completes an ID reads real files (no request is ever made). Each command runs as
+the ``oai`` script that pip wrote for this interpreter does (``python -m openai_cli``
+where there is none), with ``PYTHONPATH`` naming the checkout, and the script prints
+a Markdown table of CPU times and their ratios to ``python -c pass``.
 
 A TAB that completes IDs or profile names keeps what it resolved of the settings
 (``openai_cli/tabsettings.py``); one more row times the TAB that has nothing kept to
@@ -34,8 +35,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-from openai_cli import dirs, idcache, tabsettings
 
 BIN = Path(sys.executable).parent
 
@@ -64,15 +63,38 @@ HELP = {
 CHANGED = "TAB: IDs, nothing kept (the first after config.toml changes)"
 
 
-def _setup(home: Path) -> dict[str, str]:
-    # This process too: the folders of the files written here are found in its own
-    # environment, as platformdirs finds them.
+def _clean_environment() -> None:
+    # No variable names a folder: they are found as a user's are.
     for name in list(os.environ):
         if name.startswith(("OAI_", "OPENAI_", "XDG_", "_OAI_")):
             del os.environ[name]
-    os.environ["HOME"] = str(home)
+
+
+def _home_of(tmp: Path, label: str, tree: Path) -> dict[str, str]:
+    """A home whose config and ID cache the checkout at ``tree`` wrote: each version
+    reads the files it writes (the ID cache's format changes between versions)."""
+    home = tmp / f"home-{label}"
+    home.mkdir()
+    code = (
+        "import sys\nfrom pathlib import Path\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+        f"import tab_startup\ntab_startup._setup(Path({str(home)!r}))\n"
+    )
+    env = {**os.environ, "HOME": str(home), "PYTHONPATH": str(tree)}
+    subprocess.run([f"{BIN}/python", "-c", code], env=env, cwd=home, check=True)
     # For the commands run with --dry-run: a key, never sent.
-    env = {**os.environ, "OPENAI_API_KEY": "sk-bench"}
+    return {**os.environ, "HOME": str(home), "OPENAI_API_KEY": "sk-bench"}
+
+
+def _setup(home: Path) -> None:
+    """Run with the checkout to measure first on the path."""
+    from openai_cli import idcache
+
+    # This process too: the folders of the files written here are found in its own
+    # environment, as platformdirs finds them.
+    _clean_environment()
+    os.environ["HOME"] = str(home)
+    env = dict(os.environ)
     config = _config(env)
     config.parent.mkdir(parents=True)
     config.write_text("[profiles.default]\n[profiles.work]\n")
@@ -84,7 +106,6 @@ def _setup(home: Path) -> dict[str, str]:
             {"id": f"file-{n:04}", "object": "file", "filename": f"f{n}.jsonl", "created_at": n}
         )
     idcache.save(env, idcache.section("default", "https://api.openai.com/v1"), seen)
-    return env
 
 
 def _config(env: dict[str, str]) -> Path:
@@ -100,13 +121,19 @@ def _age(path: Path) -> None:
     os.utime(path, (then, then))
 
 
-def _state_copy(tmp: Path, label: str) -> str:
+def _state_copy(tmp: Path, label: str, env: dict[str, str]) -> str:
+    from openai_cli import dirs
+
+    # The folder is found in this process's environment, as platformdirs finds it.
+    os.environ["HOME"] = env["HOME"]
     copy = tmp / f"state-{label}"
-    shutil.copytree(dirs.folder(dirs.STATE, os.environ), copy)
+    shutil.copytree(dirs.folder(dirs.STATE, env), copy)
     return str(copy)
 
 
 def _forget(env: dict[str, str]) -> None:
+    from openai_cli import tabsettings
+
     with contextlib.suppress(FileNotFoundError):
         os.unlink(os.path.join(env["OAI_STATE_DIR"], tabsettings.FILE_NAME))
 
@@ -154,12 +181,15 @@ def main() -> int:
         # may not be allowed to write them).
         subprocess.run([f"{BIN}/python", "-m", "compileall", "-q", str(tree / "openai_cli")])
     with tempfile.TemporaryDirectory() as tmp:
-        env = _setup(Path(tmp))
+        _clean_environment()
+        homes = {label: _home_of(Path(tmp), label, tree) for label, tree in trees}
+        env = homes["after"]
         oai = _script(Path(tmp))
         rows: dict[str, tuple[list[str], dict[str, str]]] = {
             "python -c pass": ([f"{BIN}/python", "-c", "pass"], env)
         }
         for label, tree in trees:
+            env = homes[label]
             lines: dict[str, tuple[list[str], dict[str, str]]] = {}
             for name, line in {**TABS, CHANGED: TABS["TAB: IDs from the cache"]}.items():
                 lines[name] = ([], {"_OAI_COMPLETE": "complete_bash", "_OAI_COMPLETE_LINE": line})
@@ -168,7 +198,7 @@ def main() -> int:
             for name, (argv, extra) in lines.items():
                 the_env = {**env, "PYTHONPATH": str(tree), **extra}
                 if name == CHANGED:
-                    the_env["OAI_STATE_DIR"] = _state_copy(Path(tmp), label)
+                    the_env["OAI_STATE_DIR"] = _state_copy(Path(tmp), label, env)
                 rows[f"{label}: {name}"] = ([*oai, *argv], the_env)
         # A command that fails or, for a TAB, offers nothing would time nothing.
         for name, (argv, the_env) in rows.items():
