@@ -392,6 +392,32 @@ def test_no_home_to_be_found_is_nothing_to_offer_and_a_setting_to_fix(
     assert list(cwd.iterdir()) == [], "nothing made under a folder named ~"
 
 
+def test_eight_tabs_that_find_nothing_kept_at_once_leave_one_whole_file(
+    tab_env: dict[str, str],
+) -> None:
+    # Each resolves and writes tab.json at the same moment: one write wins whole, no
+    # temporary file is left, and every TAB answers.
+    _aged(Path(tab_env["OAI_CONFIG_DIR"]) / "config.toml")
+    full = {**subprocess_env(), **tab_env, "_OAI_COMPLETE": "complete_bash"}
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-m", "openai_cli"],
+            env={**full, "_OAI_COMPLETE_LINE": f"oai --base-url https://h{n}.test/v1 --profile "},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(8)
+    ]
+    for p in running:
+        out, err = p.communicate(timeout=60)
+        assert (p.returncode, out, err) == (0, "home\nwork\n", "")
+    state = Path(tab_env["OAI_STATE_DIR"])
+    kept = json.loads((state / "tab.json").read_text())
+    assert 1 <= len(kept["answers"]) <= 8
+    assert temporaries(state) == []
+
+
 @pytest.mark.parametrize("sig, code", [("SIGINT", 130), ("SIGTERM", 143), ("SIGHUP", 129)])
 def test_a_signal_as_a_tab_writes_leaves_no_file_and_no_traceback(
     tab_env: dict[str, str], sig: str, code: int
