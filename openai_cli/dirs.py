@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 APP = "oai"
+# The one file of the config folder.
+CONFIG_FILE = "config.toml"
 CONFIG, STATE, DATA = "config", "state", "data"
 # The variable that names each folder; the settings table's rows take them from here.
 VARIABLES = {CONFIG: "OAI_CONFIG_DIR", STATE: "OAI_STATE_DIR", DATA: "OAI_DATA_DIR"}

@@ -182,11 +182,14 @@ def read(env: Mapping[str, str], key: str, kind: str) -> list[tuple[str, str]]:
 
 def save(env: Mapping[str, str], key: str, seen: Seen) -> None:
     """Merge what a run saw into the cache (under its lock: runs may end together)."""
+    from pathlib import Path
+
     from openai_cli import writer
     from openai_cli.config.lock import exclusive
     from openai_cli.state import state_dir
 
-    path = state_dir(env) / FILE_NAME
+    state_dir(env)  # made, where it is missing
+    path = Path(cache_path(env))
     # Briefly: a command is not kept waiting at its end for a cache of TAB candidates.
     with exclusive(path, wait=2.0, what="the ID cache"):
         sections = _load(path)

@@ -12,8 +12,8 @@ the answer came from:
 - the connection flags typed on the line (``--profile``, ``--base-url``);
 - oai's own code: the status of each of its files loaded when the answer was made;
 - each environment variable the settings code read while it resolved them, by name
-  and value: :class:`_Watched` records the names as the code reads them, so the key
-  follows the code rather than a list of what it might read.
+  and value: a watching mapping (in :func:`_resolve`) records the names as the code
+  reads them, so the key follows the code rather than a list of what it might read.
 
 A TAB whose inputs make the same key reads the answer; any other resolves the
 settings as before (with ``load_settings``, the one description of precedence) and
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from openai_cli.config.store import Reader
 
 FILE_NAME = "tab.json"
-CONFIG_FILE = "config.toml"
 _VERSION = 2
 LIMIT = 8  # answers kept: a few profiles, each with and without flags
 
@@ -68,7 +67,7 @@ def id_section(env: Mapping[str, str], flags: Mapping[str, str]) -> str | None:
 def answer(env: Mapping[str, str], flags: Mapping[str, str]) -> Answer:
     """The remembered answer for these inputs, or a fresh one (then remembered)."""
     try:
-        config = os.path.join(dirs.folder(dirs.CONFIG, env), CONFIG_FILE)
+        config = os.path.join(dirs.folder(dirs.CONFIG, env), dirs.CONFIG_FILE)
         memo = os.path.join(dirs.folder(dirs.STATE, env), FILE_NAME)
     except Exception as exc:
         from openai_cli.errors import OaiError

@@ -33,7 +33,7 @@ from openai_cli.config.settings_table import (
     Sourced,
     spelled,
 )
-from openai_cli.dirs import CONFIG
+from openai_cli.dirs import CONFIG, CONFIG_FILE
 from openai_cli.dirs import folder as user_folder
 from openai_cli.errors import AuthError, ConfigError, OaiError
 from openai_cli.input.reader import read_kept
@@ -63,7 +63,7 @@ def config_dir(env: Mapping[str, str]) -> Path:
 
 
 def config_path(env: Mapping[str, str]) -> Path:
-    return config_dir(env) / "config.toml"
+    return config_dir(env) / CONFIG_FILE
 
 
 def mask_key(key: str) -> str:

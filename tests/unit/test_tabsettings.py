@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from openai_cli import idcache, tabsettings
+from openai_cli import dirs, idcache, tabsettings
 from openai_cli.input.reader import read_kept
 
 CONFIGS = [
@@ -77,7 +77,7 @@ class Counted:
 
     def fresh(self, env: Mapping[str, str], flags: Mapping[str, str]) -> Any:
         """What resolving the settings from the file on disk says now."""
-        config = os.path.join(env["OAI_CONFIG_DIR"], tabsettings.CONFIG_FILE)
+        config = os.path.join(env["OAI_CONFIG_DIR"], dirs.CONFIG_FILE)
         return self.real(env, flags, config, read_kept)
 
 
